@@ -1,0 +1,1 @@
+"""Moneybird purchase-invoice and receipt sync, mutation tracking and xlsx exports."""

@@ -1,0 +1,1 @@
+"""Invoice files from the inbound FTP server: download, parse, validate, store, email."""

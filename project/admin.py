@@ -1,0 +1,45 @@
+from django.contrib import admin, messages
+
+from project.models import ApiToken, OutboundEmail
+from project.tokens import issue_api_token
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "user", "name", "created_at", "last_used_at", "revoked"]
+    list_filter = ["revoked"]
+    search_fields = ["user__username", "name", "prefix"]
+    fields = ["user", "name", "revoked", "prefix", "created_at", "last_used_at"]
+    readonly_fields = ["prefix", "created_at", "last_used_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "user"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        token, raw = issue_api_token(user=obj.user, name=obj.name)
+        obj.pk = token.pk
+        # The raw token exists only in this message: it is stored hashed.
+        messages.warning(request, f"New API token (copy it now, it will not be shown again): {raw}")
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "subject", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["subject"]
+    readonly_fields = [f.name for f in OutboundEmail._meta.fields]
+    actions = ["retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Retry delivery now")
+    def retry(self, request, queryset):
+        from project.mail import deliver_email
+
+        queryset.filter(status=OutboundEmail.Status.FAILED).update(status=OutboundEmail.Status.PENDING)
+        sent = sum(deliver_email(pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{sent} email(s) sent.")

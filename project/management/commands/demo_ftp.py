@@ -1,0 +1,45 @@
+"""A loopback FTP server for the demo (pyftpdlib), standing in for both customer FTP servers.
+
+It also plays the receiver: every file uploaded to /outbound is "read" and a line matching
+SESSIONS_LOG_PATTERN's default is appended to the demo remote log (SESSIONS_LOG_FS_URL).
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve var/ftp on 127.0.0.1:2121 (user demo, password demo) until interrupted."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=2121)
+
+    def handle(self, *args, port: int, **options):
+        from pyftpdlib.authorizers import DummyAuthorizer
+        from pyftpdlib.handlers import FTPHandler
+        from pyftpdlib.servers import FTPServer
+
+        root = settings.VAR_DIR / "ftp"
+        for folder in ("inbound", "outbound"):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+        log_dir = Path(settings.SESSIONS_LOG_FS_URL.removeprefix("osfs://"))
+        log_file = log_dir / settings.SESSIONS_LOG_PATH
+
+        class DemoReceiver(FTPHandler):
+            def on_file_received(self, file):
+                path = Path(file)
+                if path.parent.name == "outbound" and path.suffix == ".csv":
+                    rows = max(path.read_bytes().count(b"\n") - 1, 0)
+                    log_dir.mkdir(parents=True, exist_ok=True)
+                    with log_file.open("a") as log:
+                        log.write(f"READ {path.name} records={rows}\n")
+
+        authorizer = DummyAuthorizer()
+        authorizer.add_user("demo", "demo", str(root), perm="elradfmwMT")
+        DemoReceiver.authorizer = authorizer
+        DemoReceiver.passive_ports = range(60000, 60100)
+        server = FTPServer(("127.0.0.1", port), DemoReceiver)
+        self.stdout.write(f"demo FTP on ftp://demo:demo@127.0.0.1:{port}/ serving {root}")
+        server.serve_forever()

@@ -1,0 +1,249 @@
+"""Settings for the back-office monolith, read from environment variables only.
+
+Every variable is documented in README.md ("Configuration"). Defaults run the demo on this
+machine: SQLite, local files, a loopback demo FTP server and mails written to var/mail/.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# The fallback key only exists so the demo and the tests start; `check --deploy` flags it and
+# production must set DJANGO_SECRET_KEY.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY") or "django-insecure-demo-key-set-DJANGO_SECRET_KEY"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_q",
+    "project",
+    "ingestion",
+    "sessions_app",
+    "statements",
+    "settlement",
+    "exports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "project.urls"
+WSGI_APPLICATION = "project.wsgi.application"
+ASGI_APPLICATION = "project.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+if env_str("DATABASE_TEST_NAME"):
+    # Lets several test runs share one PostgreSQL server without clobbering each other.
+    DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # The ORM broker and the web server write at the same time; wait instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "Europe/Rome")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+# Serve app static files straight from their folders as well, so a fresh checkout (tests, demo
+# before collectstatic) renders styled pages; the cost is one scan at start-up.
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "media/"
+
+# S3 when a bucket is configured, local files otherwise; both go through default_storage.
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "file_overwrite": True,
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
+else:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT},
+    }
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# Email: EMAIL_URL picks the transport (smtp://user:pass@host:port, smtp+tls://…, file://path,
+# console://, locmem://); without it mails are written to var/mail/ for the demo.
+EMAIL_URL = env_str("EMAIL_URL")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "backoffice@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+if EMAIL_URL:
+    from project.email_url import email_settings_from_url
+
+    globals().update(email_settings_from_url(EMAIL_URL))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+
+# django-q2: the ORM broker needs no extra server; DJANGO_Q_BROKER=redis switches to Redis.
+Q_CLUSTER = {
+    "name": "backoffice",
+    "workers": env_int("DJANGO_Q_WORKERS", 2),
+    "timeout": env_int("DJANGO_Q_TIMEOUT", 3600),
+    "retry": env_int("DJANGO_Q_RETRY", 3700),
+    "max_attempts": env_int("DJANGO_Q_MAX_ATTEMPTS", 3),
+    "catch_up": False,
+    "save_limit": env_int("DJANGO_Q_SAVE_LIMIT", 1000),
+    "ack_failures": True,
+    "time_zone": TIME_ZONE,
+    "poll": 1,
+}
+if env_str("DJANGO_Q_BROKER", "orm") == "redis":
+    Q_CLUSTER["redis"] = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+else:
+    Q_CLUSTER["orm"] = "default"
+
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG and bool(CSRF_TRUSTED_ORIGINS))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY") else None
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- ingestion ----------------------------------------------------------------------------------
+INGESTION_FTP_URL = env_str("INGESTION_FTP_URL", "ftp://demo:demo@127.0.0.1:2121/inbound")
+INGESTION_FTP_TIMEOUT = env_int("INGESTION_FTP_TIMEOUT", 30)
+INGESTION_SUMMARY_RECIPIENTS = env_list("INGESTION_SUMMARY_RECIPIENTS", "warehouse@localhost")
+INGESTION_ALERT_RECIPIENTS = env_list("INGESTION_ALERT_RECIPIENTS", "warehouse@localhost")
+INGESTION_NO_FILE_ALERT_AFTER = env_str("INGESTION_NO_FILE_ALERT_AFTER", "19:00")
+INGESTION_MAX_UPLOAD_BYTES = env_int("INGESTION_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
+KNOWN_INVOICES_RELATION = env_str("KNOWN_INVOICES_RELATION", "known_invoices")
+
+# --- sessions_app -------------------------------------------------------------------------------
+SESSIONS_FTP_URL = env_str("SESSIONS_FTP_URL", "ftp://demo:demo@127.0.0.1:2121/outbound")
+SESSIONS_FTP_TIMEOUT = env_int("SESSIONS_FTP_TIMEOUT", 30)
+SESSIONS_CSV_PREFIX = env_str("SESSIONS_CSV_PREFIX", "shipments")
+SESSIONS_CSV_SEPARATOR = env_str("SESSIONS_CSV_SEPARATOR", ";")
+SESSIONS_CSV_FIELDS = env_list(
+    "SESSIONS_CSV_FIELDS",
+    "invoice_number,customer_code,customer_name,address,postcode,city,province,country,"
+    "weight_kg,parcels,quantity,value",
+)
+SESSIONS_LOG_FS_URL = env_str("SESSIONS_LOG_FS_URL", f"osfs://{VAR_DIR / 'remote-log'}")
+SESSIONS_LOG_PATH = env_str("SESSIONS_LOG_PATH", "upload.log")
+# The receiver writes e.g. "READ shipments_20261123_1.csv records=123"; both groups are required.
+SESSIONS_LOG_PATTERN = env_str("SESSIONS_LOG_PATTERN", r"READ (?P<filename>\S+) records=(?P<records>\d+)")
+SESSIONS_LOG_TIMEOUT = env_int("SESSIONS_LOG_TIMEOUT", 600)
+SESSIONS_LOG_POLL_INTERVAL = env_int("SESSIONS_LOG_POLL_INTERVAL", 10)
+SESSIONS_RESULT_RECIPIENTS = env_list("SESSIONS_RESULT_RECIPIENTS", "warehouse@localhost")
+
+# --- statements ---------------------------------------------------------------------------------
+STATEMENTS_WEBHOOK_SECRET = env_str("STATEMENTS_WEBHOOK_SECRET")
+STATEMENTS_WEBHOOK_MAX_AGE = env_int("STATEMENTS_WEBHOOK_MAX_AGE", 300)
+STATEMENTS_PRESIGNED_URL_EXPIRY = env_int("STATEMENTS_PRESIGNED_URL_EXPIRY", 3600)
+STATEMENTS_MAX_UPLOAD_BYTES = env_int("STATEMENTS_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
+
+# --- exports ------------------------------------------------------------------------------------
+MONEYBIRD_API_URL = env_str("MONEYBIRD_API_URL", "https://moneybird.com/api/v2")
+MONEYBIRD_ADMINISTRATION_ID = env_str("MONEYBIRD_ADMINISTRATION_ID")
+MONEYBIRD_TOKEN = env_str("MONEYBIRD_TOKEN")
+MONEYBIRD_TIMEOUT = env_int("MONEYBIRD_TIMEOUT", 30)
+MONEYBIRD_MAX_RETRIES = env_int("MONEYBIRD_MAX_RETRIES", 4)
+EXPORTS_PREFIX = env_str("EXPORTS_PREFIX", "exports/")
+EXPORTS_SYNC_MINUTES = env_int("EXPORTS_SYNC_MINUTES", 60)

@@ -1,0 +1,24 @@
+"""URL map. Each app's urls.py owns its full paths (the specs fix them, e.g. /settlement/…,
+/api/statement_run/…), so apps are included at the root."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from project import views
+
+admin.site.site_header = "Back office"
+admin.site.site_title = "Back office"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("", include("ingestion.urls")),
+    path("", include("sessions_app.urls")),
+    path("", include("statements.urls")),
+    path("", include("settlement.urls")),
+    path("", include("exports.urls")),
+]

@@ -1,0 +1,1 @@
+"""The Settle JSON API: settlement structures, aggregation, settle, clear, history."""

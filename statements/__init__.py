@@ -1,0 +1,1 @@
+"""Royalty statement runs built from DSP sales files."""

@@ -1,0 +1,86 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.http import JsonResponse
+from django.test import RequestFactory
+
+from project.api import api_view
+from project.models import ApiToken
+from project.tokens import issue_api_token, user_for_token
+
+pytestmark = pytest.mark.django_db
+
+
+@api_view(["GET", "POST"])
+def whoami(request):
+    return JsonResponse({"user": request.user.username})
+
+
+def test_groups_exist_after_migrations():
+    assert set(Group.objects.values_list("name", flat=True)) >= {"operators", "back-office"}
+
+
+def test_issue_api_token_prints_only_the_token_and_stores_a_hash(make_user, capsys):
+    user = make_user("client")
+    call_command("issue_api_token", "client")
+    raw = capsys.readouterr().out.strip()
+    assert "\n" not in raw and raw.startswith("bo_")
+    token = ApiToken.objects.get()
+    assert raw not in (token.digest, token.prefix) and token.digest != raw
+    assert user_for_token(raw) == user
+
+
+def test_revoked_token_is_refused(make_user):
+    token, raw = issue_api_token(user=make_user("client"))
+    token.revoked = True
+    token.save()
+    assert user_for_token(raw) is None
+
+
+def test_api_view_requires_authentication(rf: RequestFactory):
+    from django.contrib.auth.models import AnonymousUser
+
+    request = rf.get("/x")
+    request.user = AnonymousUser()
+    response = whoami(request)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_api_view_accepts_bearer_token_without_csrf(rf, make_user):
+    from django.contrib.auth.models import AnonymousUser
+
+    _, raw = issue_api_token(user=make_user("client"))
+    request = rf.post("/x", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    request.user = AnonymousUser()
+    response = whoami(request)
+    assert response.status_code == 200
+
+
+def test_session_use_needs_back_office_group(rf, make_user):
+    request = rf.get("/x")
+    request.user = make_user("op", groups=["operators"])
+    assert whoami(request).status_code == 403
+    request.user = make_user("bo", groups=["back-office"])
+    assert whoami(request).status_code == 200
+
+
+def test_session_post_without_csrf_token_is_refused(rf, make_user):
+    request = rf.post("/x")  # RequestFactory requests enforce CSRF, like a browser's would
+    request.user = make_user("bo", groups=["back-office"])
+    assert whoami(request).status_code == 403
+
+
+def test_home_redirects_anonymous_to_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert client.get("/accounts/login/").status_code == 200
+
+
+def test_admin_is_staff_only(client, make_user):
+    client.force_login(make_user("op", groups=["operators"]))
+    assert client.get("/admin/").status_code == 302
+    client.force_login(make_user("boss", staff=True))
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/django_q/schedule/").status_code in (200, 403)
