@@ -48,3 +48,5 @@ class Command(BaseCommand):
                 shutil.copyfile(sample, target)
                 self.stdout.write(f"demo FTP file: {target.name}")
         (settings.VAR_DIR / "ftp" / "outbound").mkdir(parents=True, exist_ok=True)
+        # The demo's stand-in for the remote log server (SESSIONS_LOG_FS_URL = osfs://var/remote-log).
+        (settings.VAR_DIR / "remote-log").mkdir(parents=True, exist_ok=True)
