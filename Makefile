@@ -20,12 +20,12 @@ install-dev: $(PY)
 # The demo: SQLite, local files, a loopback FTP server with today's sample file, mails in var/mail/.
 run: install
 	mkdir -p var
-	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput --verbosity 0
 	$(PY) manage.py setup_schedules
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py demo_setup
 	@echo "Serving on http://127.0.0.1:8000/ (admin at /admin/); Ctrl-C stops everything."
-	trap 'kill 0' INT TERM EXIT; \
+	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(PY) manage.py demo_ftp & \
 	$(PY) manage.py qcluster & \
 	$(PY) manage.py runserver --noreload 127.0.0.1:8000
