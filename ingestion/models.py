@@ -1,3 +1,149 @@
-"""Models of the ingestion app."""
+"""Invoice files received from the customer, their lines, categories and the known-invoices relation."""
 
-from django.db import models  # noqa: F401
+from django.conf import settings
+from django.db import models
+
+
+class Category(models.Model):
+    """A product category; `key` is the normalised spelling, `name` the first spelling seen."""
+
+    key = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InvoiceFile(models.Model):
+    """One received `Letture…` file: imported with its lines, or rejected with the reason."""
+
+    class Source(models.TextChoices):
+        FTP = "ftp", "FTP"
+        MANUAL = "manual", "Manual upload"
+
+    class Status(models.TextChoices):
+        IMPORTED = "imported"
+        REJECTED = "rejected"
+
+    name = models.CharField(max_length=255, unique=True)
+    sha256 = models.CharField(max_length=64, unique=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    business_date = models.DateField(help_text="The date in the file name's timestamp.")
+    size = models.PositiveBigIntegerField(default=0)
+    currency = models.CharField(max_length=3, default="EUR", help_text="Currency of the line values.")
+    declared_records = models.PositiveIntegerField(help_text="N + 1, from the file name.")
+    records = models.PositiveIntegerField(help_text="Records actually in the file.")
+    imported_count = models.PositiveIntegerField(default=0)
+    ignored_count = models.PositiveIntegerField(default=0)
+    invalid_count = models.PositiveIntegerField(default=0)
+    found_count = models.PositiveIntegerField(default=0)
+    not_found_count = models.PositiveIntegerField(default=0)
+    past_count = models.PositiveIntegerField(default=0)
+    invalid_lines = models.JSONField(default=list, blank=True, help_text='[{"line": n, "reason": text}]')
+    reason = models.TextField(blank=True, help_text="Why the file was rejected.")
+    archive_path = models.CharField(max_length=500, help_text="Key of the archived copy in the storage.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True, help_text="Last known-invoice lookup.")
+
+    class Meta:
+        ordering = ["-business_date", "-created_at"]
+        indexes = [models.Index(fields=["business_date", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="imported") | ~models.Q(reason=""),
+                name="ingestion_rejected_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InvoiceLine(models.Model):
+    """An imported record of a file; `description` is kept exactly as received."""
+
+    class LookupStatus(models.TextChoices):
+        FOUND = "found"
+        PAST = "past"
+        NOT_FOUND = "not_found", "not found"
+
+    # The (file, line_number) unique index also serves lookups by file, so the FK needs no own index.
+    file = models.ForeignKey(InvoiceFile, on_delete=models.CASCADE, related_name="lines", db_index=False)
+    line_number = models.PositiveIntegerField()
+    invoice_number = models.CharField(max_length=9, db_index=True)
+    quantity = models.IntegerField()
+    description = models.TextField(blank=True)
+    value = models.DecimalField(max_digits=14, decimal_places=2)
+    lookup_status = models.CharField(max_length=10, choices=LookupStatus.choices)
+    categories = models.ManyToManyField(
+        Category, through="InvoiceLineCategory", related_name="lines", blank=True
+    )
+
+    class Meta:
+        ordering = ["file", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["file", "line_number"], name="ingestion_line_unique_per_file"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_number} (line {self.line_number})"
+
+
+class InvoiceLineCategory(models.Model):
+    """Explicit M2M table so it carries only the indexes the queries need (bulk loads pay for each)."""
+
+    line = models.ForeignKey(InvoiceLine, on_delete=models.CASCADE, db_index=False)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["line", "category"], name="ingestion_line_category_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_id} → {self.category_id}"
+
+
+class NoFileAlert(models.Model):
+    """Records that the "no file today" alert went out, so it is sent once per day."""
+
+    day = models.DateField(unique=True)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"no-file alert {self.day}"
+
+
+def _optional_text(max_length: int) -> models.CharField:
+    # The customer's view returns NULL for missing data, so these columns are nullable on purpose.
+    return models.CharField(max_length=max_length, null=True, blank=True)
+
+
+class KnownInvoice(models.Model):
+    """Read-only invoices of the customer's ERP (a view in production, a plain table in demo/tests)."""
+
+    invoice_number = models.CharField(max_length=9, primary_key=True)
+    invoice_date = models.DateField()
+    customer_code = _optional_text(50)
+    customer_name = _optional_text(200)
+    address = _optional_text(300)
+    postcode = _optional_text(20)
+    city = _optional_text(100)
+    province = _optional_text(50)
+    country = _optional_text(50)
+    weight_kg = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
+    parcels = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = settings.KNOWN_INVOICES_RELATION
+        ordering = ["invoice_number"]
+
+    def __str__(self) -> str:
+        return self.invoice_number

@@ -1,1 +1,118 @@
 """Read operations of the ingestion app."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.db import connection
+
+from ingestion.ftp import FtpEndpoint
+from ingestion.models import Category, InvoiceFile, InvoiceLine, KnownInvoice
+
+SHIPMENT_COLUMNS = [
+    "invoice_number",
+    "customer_code",
+    "customer_name",
+    "address",
+    "postcode",
+    "city",
+    "province",
+    "country",
+    "weight_kg",
+    "parcels",
+    "quantity",
+    "value",
+]
+
+
+@dataclass
+class ShipmentRows:
+    rows: list[dict] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)
+    past: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LookupExceptions:
+    not_found: list[str] = field(default_factory=list)
+    past: list[str] = field(default_factory=list)
+
+
+def imported_file_for_day(day: date) -> InvoiceFile | None:
+    """The latest imported file whose business date is `day`."""
+    return (
+        InvoiceFile.objects.filter(business_date=day, status=InvoiceFile.Status.IMPORTED)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def file_for_day_exists(day: date) -> bool:
+    """Whether any file (imported or rejected) arrived for `day`."""
+    return InvoiceFile.objects.filter(business_date=day).exists()
+
+
+def lookup_exceptions(invoice_file: InvoiceFile) -> LookupExceptions:
+    """Invoice numbers of the file's lines as last checked: not found, and dated in the past."""
+    result = LookupExceptions()
+    lines = (
+        InvoiceLine.objects.filter(file=invoice_file)
+        .exclude(lookup_status=InvoiceLine.LookupStatus.FOUND)
+        .order_by("line_number")
+        .values_list("invoice_number", "lookup_status")
+    )
+    for invoice_number, status in lines.iterator(chunk_size=5000):
+        target = result.not_found if status == InvoiceLine.LookupStatus.NOT_FOUND else result.past
+        target.append(invoice_number)
+    return result
+
+
+def file_category_keys(invoice_file: InvoiceFile) -> list[str]:
+    """Sorted normalised keys of the categories used by the file's lines."""
+    return sorted(Category.objects.filter(lines__file=invoice_file).distinct().values_list("key", flat=True))
+
+
+def shipment_rows(*, invoice_file: InvoiceFile, today: date) -> ShipmentRows:
+    """Re-check the file's lines against the known invoices NOW, in one joined query."""
+    quote = connection.ops.quote_name
+    known = [f"k.{quote(name)}" for name in SHIPMENT_COLUMNS[1:-2]]
+    sql = (
+        f"SELECT l.invoice_number, {', '.join(known)}, l.quantity, l.value, k.invoice_date,"  # noqa: S608 (quoted identifiers)
+        f" k.invoice_number IS NOT NULL"
+        f" FROM {quote(InvoiceLine._meta.db_table)} l"
+        f" LEFT JOIN {quote(KnownInvoice._meta.db_table)} k ON k.invoice_number = l.invoice_number"
+        f" WHERE l.file_id = %s ORDER BY l.line_number"
+    )
+    result = ShipmentRows()
+    value_field = InvoiceLine._meta.get_field("value")
+    weight_field = KnownInvoice._meta.get_field("weight_kg")
+    date_field = KnownInvoice._meta.get_field("invoice_date")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [invoice_file.pk])
+        for record in cursor:
+            *values, invoice_date, present = record
+            row = dict(zip(SHIPMENT_COLUMNS, values, strict=True))
+            invoice_date = _from_db(date_field, invoice_date)
+            if not present:
+                result.not_found.append(row["invoice_number"])
+            elif invoice_date < today:
+                result.past.append(row["invoice_number"])
+            else:
+                # SQLite hands back plain numbers and strings; the converters give Decimal and date.
+                row["value"] = _from_db(value_field, row["value"])
+                row["weight_kg"] = _from_db(weight_field, row["weight_kg"])
+                result.rows.append(row)
+    return result
+
+
+def _from_db(model_field, value):
+    """Apply the backend's converters, as the ORM would (SQLite returns floats and strings)."""
+    column = model_field.get_col(model_field.model._meta.db_table)
+    for converter in connection.ops.get_db_converters(column):
+        value = converter(value, column, connection)
+    return value
+
+
+def inbound_host() -> str:
+    """Host of the inbound FTP server, for messages (never the credentials)."""
+    return FtpEndpoint.from_url(settings.INGESTION_FTP_URL).host

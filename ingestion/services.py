@@ -1,1 +1,220 @@
-"""Write operations of the ingestion app."""
+"""Write operations of the ingestion app: import a file, reprocess it, send the alerts."""
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ingestion import loader, selectors
+from ingestion.models import InvoiceFile, NoFileAlert
+from ingestion.parsing import InvalidFileName, RecordParser, count_records, decode, parse_file_name
+from project.mail import queue_email
+
+__all__ = ["IngestReport", "InvalidFileName", "ingest_bytes", "reprocess_file", "send_no_file_alert"]
+
+logger = logging.getLogger(__name__)
+# Emails list at most this many invoice numbers per section; the admin has the full list.
+EMAIL_LIST_LIMIT = 500
+
+
+@dataclass
+class IngestReport:
+    """Outcome of `ingest_bytes`; `as_json()` is what `ingest_file --json` prints."""
+
+    status: str  # "imported" | "duplicate" | "rejected"
+    file: InvoiceFile | None
+    name: str
+    declared_records: int
+    records: int
+    imported: int = 0
+    ignored: int = 0
+    invalid: list[dict] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)
+    past: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {
+            "file": self.name,
+            "status": self.status,
+            "declared_records": self.declared_records,
+            "records": self.records,
+            "imported": self.imported,
+            "ignored": self.ignored,
+            "invalid": self.invalid,
+            "not_found": self.not_found,
+            "past": self.past,
+            "categories": self.categories,
+        }
+
+
+def archive_path(*, name: str, business_date: date) -> str:
+    return f"ingestion/archive/{business_date.isoformat()}/{name}"
+
+
+def archive(*, name: str, business_date: date, content: bytes) -> str:
+    """Store the received bytes under their archive key, replacing a copy left by an earlier attempt."""
+    path = archive_path(name=name, business_date=business_date)
+    if default_storage.exists(path):
+        default_storage.delete(path)
+    stored = default_storage.save(path, ContentFile(content))
+    if stored != path:
+        raise OSError(f"archive stored {name} as {stored!r} instead of {path!r}")
+    return path
+
+
+def ingest_bytes(*, name: str, content: bytes, source: str) -> IngestReport:
+    """Archive, parse, validate and store one invoice file, all or nothing; then queue the emails.
+
+    Raises InvalidFileName for a name that is not `Letture<YYYYMMDDHHMMSSmmm>_<N>.txt`.
+    """
+    file_name = parse_file_name(name)
+    sha256 = hashlib.sha256(content).hexdigest()
+    text = decode(content)
+    records = count_records(text)
+    duplicate = IngestReport(
+        status="duplicate", file=None, name=name, declared_records=file_name.declared_records, records=records
+    )
+    if _find_duplicate(name=name, sha256=sha256, report=duplicate):
+        return duplicate
+    path = archive(name=name, business_date=file_name.business_date, content=content)
+    invoice_file = InvoiceFile(
+        name=name,
+        sha256=sha256,
+        source=source,
+        business_date=file_name.business_date,
+        size=len(content),
+        currency=settings.INGESTION_CURRENCY,
+        declared_records=file_name.declared_records,
+        records=records,
+        archive_path=path,
+    )
+    try:
+        with transaction.atomic():
+            if records != file_name.declared_records:
+                return _reject(
+                    invoice_file,
+                    f"the file has {records} records but its name declares {file_name.declared_records - 1}"
+                    f" (that is {file_name.declared_records} records)",
+                )
+            return _import(invoice_file, text)
+    except IntegrityError:
+        # Another worker stored the same file between our check and our insert.
+        if _find_duplicate(name=name, sha256=sha256, report=duplicate):
+            return duplicate
+        raise
+
+
+def _find_duplicate(*, name: str, sha256: str, report: IngestReport) -> bool:
+    report.file = InvoiceFile.objects.filter(Q(name=name) | Q(sha256=sha256)).first()
+    return report.file is not None
+
+
+def _reject(invoice_file: InvoiceFile, reason: str) -> IngestReport:
+    invoice_file.status = InvoiceFile.Status.REJECTED
+    invoice_file.reason = reason
+    invoice_file.save()
+    logger.warning("invoice file %s rejected: %s", invoice_file.name, reason)
+    queue_email(
+        template="ingestion/rejected",
+        context={"file": invoice_file},
+        to=settings.INGESTION_ALERT_RECIPIENTS,
+    )
+    return IngestReport(
+        status="rejected",
+        file=invoice_file,
+        name=invoice_file.name,
+        declared_records=invoice_file.declared_records,
+        records=invoice_file.records,
+    )
+
+
+def _import(invoice_file: InvoiceFile, text: str) -> IngestReport:
+    invoice_file.status = InvoiceFile.Status.IMPORTED
+    invoice_file.save()
+    parser = RecordParser()
+    today = timezone.localdate()
+    invoice_file.imported_count = loader.load_rows(
+        invoice_file=invoice_file, parser=parser, text=text, today=today
+    )
+    invoice_file.ignored_count = parser.ignored
+    invoice_file.invalid_count = len(parser.problems)
+    invoice_file.invalid_lines = [problem.as_dict() for problem in parser.problems]
+    invoice_file.imported_at = timezone.now()
+    report = _record_lookup(invoice_file, today=today)
+    logger.info(
+        "invoice file %s imported: %s lines, %s ignored, %s invalid",
+        invoice_file.name,
+        invoice_file.imported_count,
+        invoice_file.ignored_count,
+        invoice_file.invalid_count,
+    )
+    return report
+
+
+def _record_lookup(invoice_file: InvoiceFile, *, today: date) -> IngestReport:
+    """Store the lookup counts on the file, queue the summary email and build the report."""
+    counts = loader.lookup_counts(invoice_file)
+    invoice_file.found_count = counts.found
+    invoice_file.past_count = counts.past
+    invoice_file.not_found_count = counts.not_found
+    invoice_file.checked_at = timezone.now()
+    invoice_file.save()
+    exceptions = selectors.lookup_exceptions(invoice_file)
+    queue_email(
+        template="ingestion/summary",
+        context={
+            "file": invoice_file,
+            "today": today,
+            "not_found": exceptions.not_found[:EMAIL_LIST_LIMIT],
+            "past": exceptions.past[:EMAIL_LIST_LIMIT],
+            "invalid": invoice_file.invalid_lines[:EMAIL_LIST_LIMIT],
+            "limit": EMAIL_LIST_LIMIT,
+        },
+        to=settings.INGESTION_SUMMARY_RECIPIENTS,
+    )
+    return IngestReport(
+        status="imported",
+        file=invoice_file,
+        name=invoice_file.name,
+        declared_records=invoice_file.declared_records,
+        records=invoice_file.records,
+        imported=invoice_file.imported_count,
+        ignored=invoice_file.ignored_count,
+        invalid=invoice_file.invalid_lines,
+        not_found=exceptions.not_found,
+        past=exceptions.past,
+        categories=selectors.file_category_keys(invoice_file),
+    )
+
+
+@transaction.atomic
+def reprocess_file(*, invoice_file: InvoiceFile) -> IngestReport:
+    """Re-run the known-invoice lookup of an imported file and send its summary email again."""
+    if invoice_file.status != InvoiceFile.Status.IMPORTED:
+        raise ValueError(
+            f"{invoice_file.name} was rejected ({invoice_file.reason}); it has no lines to check"
+        )
+    today = timezone.localdate()
+    loader.refresh_lookup(invoice_file=invoice_file, today=today)
+    return _record_lookup(invoice_file, today=today)
+
+
+def send_no_file_alert(*, day: date) -> bool:
+    """Queue the "no file today" alert unless it was already sent for `day`; True when queued now."""
+    with transaction.atomic():
+        _, created = NoFileAlert.objects.get_or_create(day=day)
+        if created:
+            queue_email(
+                template="ingestion/no_file",
+                context={"day": day, "ftp_host": selectors.inbound_host()},
+                to=settings.INGESTION_ALERT_RECIPIENTS,
+            )
+    return created

@@ -1,0 +1,208 @@
+"""Pure parser of the customer's `Letture…` invoice files: bytes in, rows and problems out.
+
+Nothing here touches the database, so it can be fuzzed and reused by the bulk loader, which
+consumes `RecordParser.rows()` as a stream instead of building a list.
+"""
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import NamedTuple
+
+FILE_NAME_PATTERN = "Letture<YYYYMMDDHHMMSSmmm>_<N>.txt"
+_FILE_NAME = re.compile(r"Letture(?P<stamp>[0-9]{17})_(?P<n>[0-9]{1,9})\.txt")
+_QUANTITY = re.compile(r"[+-]?[0-9]+")
+_VALUE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_CENT = Decimal("0.01")
+_QUANTITY_LIMIT = 2**31  # the quantity column is a 32-bit integer
+_VALUE_LIMIT = Decimal(10) ** 12  # NUMERIC(14, 2)
+CATEGORY_MAX_LENGTH = 100
+
+
+class InvalidFileName(ValueError):
+    """The name is not `Letture<YYYYMMDDHHMMSSmmm>_<N>.txt`."""
+
+
+@dataclass(frozen=True)
+class FileName:
+    name: str
+    timestamp: datetime
+    declared_records: int
+
+    @property
+    def business_date(self) -> date:
+        return self.timestamp.date()
+
+
+def parse_file_name(name: str) -> FileName:
+    """Split a `Letture…` name into its timestamp and declared record count (N + 1)."""
+    match = _FILE_NAME.fullmatch(name)
+    if match is None:
+        raise InvalidFileName(f"{name!r} is not a valid invoice file name; expected {FILE_NAME_PATTERN}")
+    stamp = match["stamp"]
+    try:
+        timestamp = datetime.strptime(stamp[:14], "%Y%m%d%H%M%S").replace(microsecond=int(stamp[14:]) * 1000)
+    except ValueError:
+        raise InvalidFileName(f"{name!r} has an impossible timestamp; expected {FILE_NAME_PATTERN}") from None
+    # The customer's system counts newlines and writes no final one, so N is one short.
+    return FileName(name=name, timestamp=timestamp, declared_records=int(match["n"]) + 1)
+
+
+def decode(content: bytes) -> str:
+    """UTF-8 (optional BOM) when the bytes are valid UTF-8, Windows-1252 otherwise."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("cp1252", errors="replace")
+
+
+def count_records(text: str) -> int:
+    """Newlines + 1, tolerating one trailing newline."""
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
+
+
+def iter_lines(text: str) -> Iterator[str]:
+    """Every record of the text without its line ending (CRLF or LF); yields `count_records` items."""
+    body = text[:-1] if text.endswith("\n") else text
+    for line in io.StringIO(body, newline="\n"):
+        line = line[:-1] if line.endswith("\n") else line
+        yield line[:-1] if line.endswith("\r") else line
+    if not body or body.endswith("\n"):
+        yield ""
+
+
+def normalise_category(spelling: str) -> str:
+    """Trimmed, inner whitespace collapsed, case-folded: `" Health  &  Beauty"` → `health & beauty`."""
+    return " ".join(spelling.split()).casefold()
+
+
+class Row(NamedTuple):
+    line: int
+    invoice_number: str
+    quantity: int
+    description: str
+    value: Decimal
+    categories: tuple[int, ...]  # 1-based indexes into RecordParser.categories
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"line": self.line, "reason": self.reason}
+
+
+class _Invalid(Exception):
+    """A record that starts with 6 but breaks a rule; carries the reason."""
+
+
+@dataclass
+class RecordParser:
+    """Parses records one by one, tallying ignored ones and problems as it goes."""
+
+    records: int = 0
+    ignored: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    # Normalised key → first spelling seen, in order of appearance (index + 1 is the row's reference).
+    categories: dict[str, str] = field(default_factory=dict)
+    _indexes: dict[str, int] = field(default_factory=dict)
+    _pieces: dict[str, tuple[str, str] | None] = field(default_factory=dict)
+
+    def rows(self, text: str) -> Iterator[Row]:
+        """Yield the valid rows of `text`; ignored records and problems are tallied on `self`."""
+        for number, line in enumerate(iter_lines(text), start=1):
+            self.records = number
+            if not line.strip():
+                self.problems.append(Problem(number, "blank line"))
+                continue
+            fields = line.split("|")
+            invoice_number = fields[0].strip()
+            if not invoice_number.startswith("6"):
+                self.ignored += 1
+                continue
+            try:
+                yield self._row(number, invoice_number, fields, line)
+            except _Invalid as problem:
+                self.problems.append(Problem(number, str(problem)))
+
+    def _row(self, number: int, invoice_number: str, fields: list[str], line: str) -> Row:
+        if len(fields) != 4:
+            raise _Invalid(f"expected 4 fields separated by '|', found {len(fields)}")
+        if len(invoice_number) != 9:
+            raise _Invalid(f"invoice number {invoice_number!r} must be exactly 9 characters")
+        if "\x00" in line:
+            raise _Invalid("the record contains a NUL character")
+        quantity_text = fields[1].strip()
+        if not _QUANTITY.fullmatch(quantity_text):
+            raise _Invalid(f"quantity {quantity_text!r} is not an integer")
+        quantity = int(quantity_text)
+        if not -_QUANTITY_LIMIT < quantity < _QUANTITY_LIMIT:
+            raise _Invalid(f"quantity {quantity_text!r} is out of range")
+        value_text = fields[3].strip()
+        if not _VALUE.fullmatch(value_text):
+            raise _Invalid(f"value {value_text!r} is not a number with a dot as decimal separator")
+        value = Decimal(value_text)
+        if value.as_tuple().exponent < -2:
+            value = value.quantize(_CENT, rounding=ROUND_HALF_EVEN)
+        if abs(value) >= _VALUE_LIMIT:
+            raise _Invalid(f"value {value_text!r} is out of range")
+        description = fields[2]
+        return Row(number, invoice_number, quantity, description, value, self._category_refs(description))
+
+    def _category_refs(self, description: str) -> tuple[int, ...]:
+        # Check every piece before registering any, so an invalid row adds no category.
+        keys = [self._key(piece) for piece in description.split(",")]
+        refs: list[int] = []
+        for key in keys:
+            if key is None:
+                continue
+            ref = self._indexes.get(key[0])
+            if ref is None:
+                self.categories[key[0]] = key[1]
+                ref = self._indexes[key[0]] = len(self._indexes) + 1
+            if ref not in refs:
+                refs.append(ref)
+        return tuple(refs)
+
+    def _key(self, piece: str) -> tuple[str, str] | None:
+        """(normalised key, spelling) of one comma-separated piece; None when it is empty."""
+        if piece in self._pieces:
+            return self._pieces[piece]
+        spelling = " ".join(piece.split())
+        if len(spelling) > CATEGORY_MAX_LENGTH or len(spelling.casefold()) > CATEGORY_MAX_LENGTH:
+            raise _Invalid(f"category {spelling[:20]!r}… is longer than {CATEGORY_MAX_LENGTH} characters")
+        key = (spelling.casefold(), spelling) if spelling else None
+        self._pieces[piece] = key
+        return key
+
+    def category_keys(self, refs: tuple[int, ...]) -> list[str]:
+        """The normalised keys a row refers to."""
+        keys = list(self.categories)
+        return [keys[ref - 1] for ref in refs]
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    records: int
+    rows: list[Row]
+    ignored: int
+    problems: list[Problem]
+    categories: dict[str, str]
+
+
+def parse_records(content: bytes) -> ParseResult:
+    """Parse a whole file in memory: every record is a row, an ignored record or a problem."""
+    parser = RecordParser()
+    rows = list(parser.rows(decode(content)))
+    return ParseResult(
+        records=parser.records,
+        rows=rows,
+        ignored=parser.ignored,
+        problems=parser.problems,
+        categories=dict(parser.categories),
+    )
