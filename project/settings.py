@@ -213,6 +213,7 @@ INGESTION_SUMMARY_RECIPIENTS = env_list("INGESTION_SUMMARY_RECIPIENTS", "warehou
 INGESTION_ALERT_RECIPIENTS = env_list("INGESTION_ALERT_RECIPIENTS", "warehouse@localhost")
 INGESTION_NO_FILE_ALERT_AFTER = env_str("INGESTION_NO_FILE_ALERT_AFTER", "19:00")
 INGESTION_MAX_UPLOAD_BYTES = env_int("INGESTION_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
+INGESTION_CURRENCY = env_str("INGESTION_CURRENCY", "EUR")
 KNOWN_INVOICES_RELATION = env_str("KNOWN_INVOICES_RELATION", "known_invoices")
 
 # --- sessions_app -------------------------------------------------------------------------------
