@@ -1,1 +1,88 @@
-from django.contrib import admin  # noqa: F401
+"""Admin of the exports app: documents, export files and mutations are history, so read-only."""
+
+from django.contrib import admin
+
+from exports.models import Document, ExportedDocument, ExportFile, Mutation, SyncRun
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MutationInline(admin.TabularInline):
+    model = Mutation
+    fk_name = "document"
+    extra = 0
+    can_delete = False
+    readonly_fields = ["field_name", "old_value", "new_value", "detected_at", "cleared_at", "cleared_by"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ExportedDocumentInline(admin.TabularInline):
+    model = ExportedDocument
+    extra = 0
+    can_delete = False
+    readonly_fields = ["document"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "moneybird_id",
+        "type",
+        "status",
+        "invoice_date",
+        "create_date",
+        "contact",
+        "reference",
+        "total_incl_tax",
+        "currency",
+        "version",
+        "removed_at",
+    ]
+    list_filter = ["type", "status", "currency", ("removed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["moneybird_id", "reference", "contact"]
+    date_hierarchy = "invoice_date"
+    inlines = [MutationInline]
+
+
+@admin.register(ExportFile)
+class ExportFileAdmin(ReadOnlyAdmin):
+    list_display = ["name", "created_at", "created_by", "no_log", "document_count", "row_count", "deleted"]
+    list_filter = ["no_log", "deleted", "created_at"]
+    search_fields = ["name", "links__document__moneybird_id"]
+    inlines = [ExportedDocumentInline]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting must go through the page or the API so storage and the summary follow.
+        return False
+
+
+@admin.register(Mutation)
+class MutationAdmin(ReadOnlyAdmin):
+    list_display = [
+        "document",
+        "field_name",
+        "old_value",
+        "new_value",
+        "detected_at",
+        "cleared_at",
+        "cleared_by",
+    ]
+    list_filter = ["field_name", ("cleared_at", admin.EmptyFieldListFilter)]
+    search_fields = ["document__moneybird_id"]
+    list_select_related = ["document", "cleared_by"]
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = ["finished_at", "created", "updated", "removed", "mutations"]

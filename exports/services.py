@@ -1,1 +1,301 @@
-"""Write operations of the exports app."""
+"""Write operations of the exports app: sync with Moneybird, create and delete export files, publish
+the public summary list. Each writes in one transaction and republishes the summary on change."""
+
+import json
+import logging
+import re
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from exports import files
+from exports.models import Document, ExportedDocument, ExportFile, Mutation, SyncRun
+from exports.moneybird import KINDS, MoneybirdClient, document_url
+from exports.records import document_fields, mutations_between
+from exports.selectors import live_export, summary_list
+from exports.workbook import DeletedDocument, export_rows, xlsx_bytes
+from project.api import BadRequest
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+_EXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.()-]{0,49}$")
+_STORED_FIELDS = [
+    "type",
+    "version",
+    "create_date",
+    "invoice_date",
+    "status",
+    "contact",
+    "reference",
+    "currency",
+    "total_excl_tax",
+    "total_incl_tax",
+    "raw",
+]
+
+
+class NotFound(Exception):
+    """The named export or file does not exist."""
+
+
+class SyncConflict(Exception):
+    """Another sync stored the same documents at the same time."""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    mutations: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.removed)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def publish_summary() -> int:
+    """Write incoming-summary-list.json to the public storage; returns the number of entries."""
+    entries = summary_list()
+    files.put(files.summary_key(), json.dumps(entries, ensure_ascii=False).encode())
+    return len(entries)
+
+
+def sync_documents(*, client: MoneybirdClient) -> SyncResult:
+    """Bring the stored documents up to date with Moneybird; a sync that finds no change writes nothing.
+
+    Everything is read from Moneybird first and applied in one transaction, so a failure half-way
+    leaves the previous state (and the published summary) intact.
+    """
+    remote: dict[str, tuple[str, int]] = {}
+    for kind in KINDS:
+        for item in client.sync_list(kind):
+            remote[str(item["id"])] = (kind, int(item.get("version") or 0))
+    local = {
+        document.moneybird_id: document
+        for document in Document.objects.only(
+            "moneybird_id", "type", "version", "status", "invoice_date", "removed_at"
+        )
+    }
+    wanted: dict[str, list[str]] = {kind: [] for kind in KINDS}
+    for moneybird_id, (kind, version) in remote.items():
+        document = local.get(moneybird_id)
+        if document is None or document.removed_at or version > document.version or kind != document.type:
+            wanted[kind].append(moneybird_id)
+    gone = [doc.pk for mb_id, doc in local.items() if mb_id not in remote and doc.removed_at is None]
+    if not gone and not any(wanted.values()):
+        return SyncResult()
+    fetched = [(kind, record) for kind, ids in wanted.items() if ids for record in client.fetch(kind, ids)]
+    try:
+        with transaction.atomic():
+            return _apply_sync(local, fetched, gone)
+    except IntegrityError as exc:
+        raise SyncConflict(
+            f"Another sync stored these documents at the same time; try again ({exc})"
+        ) from None
+
+
+def _apply_sync(local: dict[str, Document], fetched: list[tuple[str, dict]], gone: list[int]) -> SyncResult:
+    now = timezone.now()
+    exported = set(
+        ExportedDocument.objects.filter(export_file__no_log=False, export_file__deleted=False)
+        .values_list("document_id", flat=True)
+        .distinct()
+    )
+    created, updated, mutations = [], [], []
+    for kind, record in fetched:
+        fields = document_fields(record, kind)
+        document = local.get(str(record["id"]))
+        if document is None:
+            created.append(Document(moneybird_id=str(record["id"]), synced_at=now, **fields))
+            continue
+        if document.pk in exported:
+            old = {"status": document.status, "invoice_date": document.invoice_date}
+            old |= {"type": document.type, "version": document.version}
+            mutations.extend(
+                Mutation(
+                    document=document, field_name=name, old_value=before, new_value=after, detected_at=now
+                )
+                for name, before, after in mutations_between(old, fields)
+            )
+        for name, value in fields.items():
+            setattr(document, name, value)
+        document.synced_at, document.removed_at = now, None
+        updated.append(document)
+    Document.objects.bulk_create(created, batch_size=BATCH_SIZE)
+    Document.objects.bulk_update(updated, [*_STORED_FIELDS, "synced_at", "removed_at"], batch_size=BATCH_SIZE)
+    Document.objects.filter(pk__in=gone).update(removed_at=now)
+    Mutation.objects.bulk_create(mutations, batch_size=BATCH_SIZE)
+    result = SyncResult(
+        created=len(created), updated=len(updated), removed=len(gone), mutations=len(mutations)
+    )
+    SyncRun.objects.create(finished_at=now, **result.as_dict())
+    publish_summary()
+    logger.info("Moneybird sync: %s", result)
+    return result
+
+
+def clean_ids(ids: object) -> list[str]:
+    if not isinstance(ids, list) or not ids:
+        raise BadRequest("ids must be a non-empty list of Moneybird document ids")
+    if not all(
+        isinstance(item, str | int) and not isinstance(item, bool) and str(item).strip() for item in ids
+    ):
+        raise BadRequest("ids must contain only document ids (strings or numbers)")
+    return list(dict.fromkeys(str(item).strip() for item in ids))
+
+
+def _clean_ext(ext: object) -> str:
+    if ext in (None, ""):
+        return ""
+    if not isinstance(ext, str) or not _EXT.match(ext):
+        raise BadRequest("ext may only hold letters, digits, spaces and . _ - ( ) (at most 50 characters)")
+    return ext
+
+
+def export_name(*, stamp: str, ext: str, no_log: bool) -> str:
+    """[nolog-]purchase-export-<YYYYMMDD HHMMSS>[-ext].xlsx"""
+    return f"{'nolog-' if no_log else ''}purchase-export-{stamp}{f'-{ext}' if ext else ''}.xlsx"
+
+
+def _fetch_for_export(client: MoneybirdClient, documents: list[Document]) -> dict[str, tuple[str, dict]]:
+    """Current records by id, asking each document's stored type first, then the other type."""
+    found: dict[str, tuple[str, dict]] = {}
+    for attempt in range(2):
+        for kind in KINDS:
+            ids = [
+                doc.moneybird_id
+                for doc in documents
+                if doc.moneybird_id not in found and (doc.type == kind) == (attempt == 0)
+            ]
+            for record in client.fetch(kind, ids) if ids else []:
+                found.setdefault(str(record["id"]), (kind, record))
+    return found
+
+
+def _last_file(document: Document) -> str | None:
+    links = document.export_links.filter(export_file__deleted=False).select_related("export_file")
+    latest = links.order_by("export_file__no_log", "-export_file__created_at").first()
+    return latest.export_file.name if latest else None
+
+
+def create_export(
+    *,
+    client: MoneybirdClient,
+    ids: object,
+    ext: object = "",
+    no_log: object = False,
+    user: AbstractBaseUser | None = None,
+) -> ExportFile:
+    """Build the xlsx of `ids` from Moneybird's current records, store it and (unless no_log) mark the
+    documents exported and clear their mutations."""
+    ids, ext = clean_ids(ids), _clean_ext(ext)
+    if not isinstance(no_log, bool | None):
+        raise BadRequest("noLog must be true or false")
+    no_log = bool(no_log)
+    known = {doc.moneybird_id: doc for doc in Document.objects.filter(moneybird_id__in=ids)}
+    unknown = [moneybird_id for moneybird_id in ids if moneybird_id not in known]
+    if unknown:
+        raise BadRequest(f"Unknown document ids (sync first?): {', '.join(unknown[:20])}")
+    documents = [known[moneybird_id] for moneybird_id in ids]
+    found = _fetch_for_export(client, documents)
+    rows = export_rows(
+        records=[found[doc.moneybird_id] for doc in documents if doc.moneybird_id in found],
+        deleted=[
+            DeletedDocument(doc.moneybird_id, doc.type, _last_file(doc))
+            for doc in documents
+            if doc.moneybird_id not in found
+        ],
+        ledger_accounts=client.ledger_accounts(),
+        tax_rates=client.tax_rates(),
+        link_for=lambda moneybird_id: document_url(client.administration_id, moneybird_id),
+    )
+    content = xlsx_bytes(rows)
+    exported = [doc for doc in documents if doc.moneybird_id in found]
+    stored_key = None
+    try:
+        with transaction.atomic():
+            export = _new_export_file(
+                ext=ext, no_log=no_log, user=user, documents=len(exported), rows=len(rows)
+            )
+            ExportedDocument.objects.bulk_create(
+                [ExportedDocument(export_file=export, document=doc) for doc in exported],
+                batch_size=BATCH_SIZE,
+            )
+            if not no_log:
+                Mutation.objects.filter(document__in=exported, cleared_at__isnull=True).update(
+                    cleared_at=timezone.now(), cleared_by=export
+                )
+            files.put(export.storage_key, content)
+            stored_key = export.storage_key
+            publish_summary()
+    except Exception:
+        if stored_key:
+            files.delete(stored_key)
+        raise
+    logger.info("Export %s: %d documents, %d rows", export.name, len(exported), len(rows))
+    return export
+
+
+def _new_export_file(
+    *, ext: str, no_log: bool, user: AbstractBaseUser | None, documents: int, rows: int
+) -> ExportFile:
+    """Create the ExportFile row; a name already taken this second moves on to the next second."""
+    moment = timezone.localtime()
+    for _ in range(60):
+        name = export_name(stamp=moment.strftime("%Y%m%d %H%M%S"), ext=ext, no_log=no_log)
+        try:
+            with transaction.atomic():
+                return ExportFile.objects.create(
+                    name=name,
+                    ext=ext,
+                    no_log=no_log,
+                    created_by=user if user is not None and user.is_authenticated else None,
+                    document_count=documents,
+                    row_count=rows,
+                    storage_key=files.storage_key(name),
+                )
+        except IntegrityError:
+            moment += timedelta(seconds=1)
+    raise RuntimeError("no free export file name")
+
+
+def delete_export(*, filename: object) -> ExportFile:
+    """Delete a live export file: its storage object and its document references, so its documents
+    can be exported again. The ExportFile row stays, flagged deleted, as history."""
+    files.storage_key(filename)
+    with transaction.atomic():
+        export = live_export(str(filename))
+        if export is None:
+            raise NotFound(f"No export file named {filename!r}")
+        export = ExportFile.objects.select_for_update().get(pk=export.pk)
+        export.links.all().delete()
+        export.deleted, export.deleted_at = True, timezone.now()
+        export.save(update_fields=["deleted", "deleted_at"])
+        # Deleting first keeps a retry possible: a missing object deletes without error.
+        files.delete(export.storage_key)
+        publish_summary()
+    return export
+
+
+def store_public_file(*, filename: object, content: bytes) -> str:
+    """Write a file in the public exports area (unsafe: may overwrite official files)."""
+    key = files.storage_key(filename)
+    files.put(key, content)
+    return key
+
+
+def delete_public_file(*, filename: object) -> str:
+    """Delete a file of the public exports area (unsafe: may delete official files)."""
+    key = files.storage_key(filename)
+    if not files.exists(key):
+        raise NotFound(f"No file named {filename!r}")
+    files.delete(key)
+    return key

@@ -1,1 +1,15 @@
-urlpatterns: list = []
+from django.urls import path
+
+from exports import api, views
+
+app_name = "exports"
+
+urlpatterns = [
+    path("exports/", views.index, name="index"),
+    path("exports/sync/", views.sync_now, name="sync"),
+    path("exports/export/", views.export, name="export"),
+    path("exports/delete/", views.delete_export, name="delete"),
+    path("api/exports/sync", api.sync, name="api-sync"),
+    path("api/exports/export", api.export, name="api-export"),
+    path("api/exports/files", api.public_files, name="api-files"),
+]

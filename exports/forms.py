@@ -1,0 +1,32 @@
+"""Forms of the exports page: the document filters and the export/delete actions."""
+
+from django import forms
+
+from exports.models import DocumentType
+from exports.selectors import DocumentFilters
+
+
+class DocumentFilterForm(forms.Form):
+    created_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    invoice_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    invoice_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    type = forms.ChoiceField(required=False, choices=[("", "all types"), *DocumentType.choices])
+    status = forms.CharField(required=False, max_length=30)
+
+    def filters(self) -> DocumentFilters:
+        """The valid filters (an invalid form filters nothing)."""
+        if not self.is_valid():
+            return DocumentFilters()
+        return DocumentFilters(**self.cleaned_data)
+
+
+class ExportForm(forms.Form):
+    """ext and noLog of a new export; the selected `ids` checkboxes are read as a list."""
+
+    ext = forms.CharField(required=False, max_length=50)
+    no_log = forms.BooleanField(required=False, label="Do not log (test export)")
+
+
+class DeleteExportForm(forms.Form):
+    filename = forms.CharField(max_length=255)

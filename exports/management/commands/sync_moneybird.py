@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from exports import services
+from exports.moneybird import MoneybirdError, client_from_settings
+
+
+class Command(BaseCommand):
+    help = "Sync purchase invoices and receipts with Moneybird (MONEYBIRD_TOKEN) and republish the summary."
+
+    def handle(self, *args, **options) -> None:
+        try:
+            result = services.sync_documents(client=client_from_settings())
+        except (MoneybirdError, services.SyncConflict) as exc:
+            raise CommandError(str(exc)) from None
+        if not result.changed:
+            self.stdout.write("No changes in Moneybird; nothing written.")
+            return
+        self.stdout.write(
+            f"Synced: {result.created} new, {result.updated} updated, {result.removed} removed, "
+            f"{result.mutations} mutations; summary published."
+        )
