@@ -233,6 +233,10 @@ SESSIONS_LOG_PATTERN = env_str("SESSIONS_LOG_PATTERN", r"READ (?P<filename>\S+) 
 SESSIONS_LOG_TIMEOUT = env_int("SESSIONS_LOG_TIMEOUT", 600)
 SESSIONS_LOG_POLL_INTERVAL = env_int("SESSIONS_LOG_POLL_INTERVAL", 10)
 SESSIONS_RESULT_RECIPIENTS = env_list("SESSIONS_RESULT_RECIPIENTS", "warehouse@localhost")
+SESSIONS_BATCH_SIZE = env_int("SESSIONS_BATCH_SIZE", 1000)
+# A run refreshes its lease at every batch and log poll; a lease older than this means the worker
+# died, and another run (task retry or `run_session`) may take the session over.
+SESSIONS_RUN_LEASE_SECONDS = env_int("SESSIONS_RUN_LEASE_SECONDS", 120)
 
 # --- statements ---------------------------------------------------------------------------------
 STATEMENTS_WEBHOOK_SECRET = env_str("STATEMENTS_WEBHOOK_SECRET")

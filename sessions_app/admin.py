@@ -1,1 +1,60 @@
-from django.contrib import admin  # noqa: F401
+"""Admin for sessions: history, so everything is read-only except closing through the page/command."""
+
+from django.contrib import admin
+
+from sessions_app.models import Session, SessionStep
+
+
+class SessionStepInline(admin.TabularInline):
+    model = SessionStep
+    fields = ["created_at", "kind", "outcome", "message"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = [
+        "day",
+        "status",
+        "closed_at",
+        "force_closed",
+        "invoice_file",
+        "total",
+        "records_read",
+        "csv_name",
+        "started_by",
+    ]
+    list_filter = ["status", "force_closed", ("closed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["csv_name", "invoice_file__name", "failure_reason"]
+    date_hierarchy = "day"
+    list_select_related = ["invoice_file", "started_by"]
+    inlines = [SessionStepInline]
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return [field.name for field in Session._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(SessionStep)
+class SessionStepAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "session", "kind", "outcome", "message"]
+    list_filter = ["kind", "outcome"]
+    search_fields = ["message", "session__csv_name"]
+    list_select_related = ["session"]
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return [field.name for field in SessionStep._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

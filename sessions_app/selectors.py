@@ -1,1 +1,206 @@
-"""Read operations of the sessions_app app."""
+"""Read operations of the sessions app: the state of a day and what the operator may do in it."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ingestion import selectors as ingestion_selectors
+from ingestion.models import InvoiceFile
+from sessions_app.models import Session, SessionStep
+
+RECENT_STEPS = 20
+
+
+@dataclass(frozen=True)
+class Button:
+    enabled: bool
+    reason: str = ""
+
+    def as_json(self) -> dict:
+        return {"enabled": self.enabled, "reason": self.reason}
+
+
+@dataclass
+class DayStatus:
+    """Everything the page, the JSON endpoint and `session_status` show about one day."""
+
+    day: date
+    state: str  # no_file | eligible | queued | running | succeeded | failed | closed
+    session: Session | None
+    invoice_file: InvoiceFile | None
+    processed: int
+    total: int | None
+    phase: str
+    status_line: str
+    buttons: dict[str, Button]
+    steps: list[SessionStep] = field(default_factory=list)
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.processed * 100 // self.total) if self.total else 0
+
+    @property
+    def force_close(self) -> bool:
+        """Closing now needs the operator's confirmation (records left unprocessed)."""
+        return self.session is not None and not self.session.is_complete
+
+    def as_json(self) -> dict:
+        session = self.session
+        return {
+            "day": self.day.isoformat(),
+            "state": self.state,
+            "eligible": self.invoice_file is not None,
+            "file": self.invoice_file.name if self.invoice_file else None,
+            "processed": self.processed,
+            "total": self.total,
+            "percent": self.percent,
+            "phase": self.phase,
+            "status_line": self.status_line,
+            "force_close": self.force_close,
+            "buttons": {name: button.as_json() for name, button in self.buttons.items()},
+            "session": _session_json(session) if session else None,
+            "steps": [
+                {
+                    "at": timezone.localtime(step.created_at).isoformat(),
+                    "kind": step.kind,
+                    "outcome": step.outcome,
+                    "message": step.message,
+                }
+                for step in self.steps
+            ],
+        }
+
+
+def session_for_day(day: date) -> Session | None:
+    return Session.objects.select_related("invoice_file", "started_by", "closed_by").filter(day=day).first()
+
+
+def day_status(day: date) -> DayStatus:
+    """The day's session (or eligibility), its progress from the database and the allowed actions."""
+    session = session_for_day(day)
+    if session is None:
+        invoice_file = ingestion_selectors.imported_file_for_day(day)
+        processed, total = 0, _expected_lines(invoice_file)
+        steps = []
+    else:
+        invoice_file = session.invoice_file
+        processed = session.shipments.count()
+        total = session.total if session.total is not None else _expected_lines(invoice_file)
+        steps = list(session.steps.order_by("-created_at", "-id")[:RECENT_STEPS])[::-1]
+    state = _state(session, invoice_file)
+    return DayStatus(
+        day=day,
+        state=state,
+        session=session,
+        invoice_file=invoice_file,
+        processed=processed,
+        total=total,
+        phase=_phase(session, invoice_file),
+        status_line=_status_line(day, session, invoice_file, processed, total),
+        buttons=_buttons(day, state),
+        steps=steps,
+    )
+
+
+def _expected_lines(invoice_file: InvoiceFile | None) -> int | None:
+    """Lines the CSV should get as of the import; the run re-checks the invoices and fixes the total."""
+    if invoice_file is None:
+        return None
+    return max(invoice_file.imported_count - invoice_file.not_found_count - invoice_file.past_count, 0)
+
+
+def _state(session: Session | None, invoice_file: InvoiceFile | None) -> str:
+    if session is None:
+        return "eligible" if invoice_file is not None else "no_file"
+    return "closed" if session.is_closed else session.status
+
+
+def _status_line(
+    day: date, session: Session | None, invoice_file: InvoiceFile | None, processed: int, total: int | None
+) -> str:
+    values = {"day": day.isoformat(), "processed": processed, "total": total if total is not None else "?"}
+    if session is None and invoice_file is None:
+        return _("No session for %(day)s - waiting for the day's invoice file") % values
+    if session is None:
+        return _("No session for %(day)s yet - %(total)s shipments ready to process") % values
+    if session.is_closed:
+        return (
+            _("Session closed for %(day)s - %(processed)s shipments processed out of %(total)s total")
+            % values
+        )
+    return _("Session opened for %(day)s - %(processed)s shipments processed out of %(total)s total") % values
+
+
+def _phase(session: Session | None, invoice_file: InvoiceFile | None) -> str:
+    """What the session's task is doing (or did), in the operator's words."""
+    if session is None:
+        if invoice_file is None:
+            return _("Import the day's file (it arrives by FTP) or use Manual session upload.")
+        return _("%(file)s is imported: the session can be started.") % {"file": invoice_file.name}
+    Status = Session.Status
+    if session.status == Status.QUEUED:
+        phase = _("Waiting for a worker to start the run.")
+    elif session.status == Status.RUNNING and not session.generated_at:
+        phase = _("Generating the CSV file.")
+    elif session.status == Status.RUNNING and not session.uploaded_at:
+        phase = _("Uploading %(csv)s.") % {"csv": session.csv_name}
+    elif session.status == Status.RUNNING:
+        phase = _("Waiting for the receiver to read %(csv)s.") % {"csv": session.csv_name}
+    elif session.status == Status.SUCCEEDED:
+        phase = _("Completed: the receiver read %(records)s records of %(csv)s.") % {
+            "records": session.records_read,
+            "csv": session.csv_name,
+        }
+    else:
+        phase = _("Failed: %(reason)s") % {"reason": session.failure_reason}
+    if session.is_closed:
+        closed = _("Force-closed.") if session.force_closed else _("Closed.")
+        phase = f"{phase} {closed}"
+    return phase
+
+
+def _buttons(day: date, state: str) -> dict[str, Button]:
+    values = {"day": day.isoformat()}
+    started = _("The session for %(day)s has already been started.") % values
+    closed = _("The session for %(day)s is closed: nothing more can be processed today.") % values
+    no_session = _("No session has been started for %(day)s.") % values
+    if state == "no_file":
+        start = Button(False, _("No invoice file has been imported for %(day)s yet.") % values)
+    elif state == "eligible":
+        start = Button(True)
+    else:
+        start = Button(False, closed if state == "closed" else started)
+    if state in ("no_file", "eligible"):
+        close, upload = Button(False, no_session), Button(True)
+    elif state == "closed":
+        close, upload = Button(False, closed), Button(False, closed)
+    else:
+        close, upload = Button(True), Button(False, started)
+    return {"start": start, "status": Button(True), "close": close, "upload": upload}
+
+
+def _session_json(session: Session) -> dict:
+    def when(value):
+        return timezone.localtime(value).isoformat() if value else None
+
+    return {
+        "id": session.pk,
+        "status": session.status,
+        "closed": session.is_closed,
+        "force_closed": session.force_closed,
+        "file": session.invoice_file.name,
+        "started_at": when(session.started_at),
+        "started_by": session.started_by.get_username() if session.started_by else None,
+        "csv_name": session.csv_name,
+        "generated_at": when(session.generated_at),
+        "uploaded_at": when(session.uploaded_at),
+        "confirmed_at": when(session.confirmed_at),
+        "records_read": session.records_read,
+        "not_found": len(session.not_found),
+        "finished_at": when(session.finished_at),
+        "failure_reason": session.failure_reason,
+        "closed_at": when(session.closed_at),
+        "closed_by": session.closed_by.get_username() if session.closed_by else None,
+    }

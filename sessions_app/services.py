@@ -1,1 +1,304 @@
-"""Write operations of the sessions_app app."""
+"""Write operations of the sessions app: one function per session transition.
+
+A session is created by `start_session` (the unique constraint on `day` makes it one per day),
+run by `sessions_app.run` under a lease (`claim_run` … `succeed_run` / `fail_run`) and closed by
+`close_session`. The run's own steps are recorded here too, so every write has one home.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ingestion import selectors as ingestion_selectors
+from ingestion import services as ingestion_services
+from project.mail import queue_email
+from sessions_app.models import ProcessedShipment, Session, SessionStep
+
+logger = logging.getLogger(__name__)
+Step = SessionStep.Kind
+Outcome = SessionStep.Outcome
+# Emails list at most this many invoice numbers; the admin and the session keep the full list.
+EMAIL_LIST_LIMIT = 500
+
+
+class SessionError(Exception):
+    """An action the current state does not allow; the message is meant for the operator."""
+
+
+class AlreadyStarted(SessionError):
+    pass
+
+
+class NotEligible(SessionError):
+    pass
+
+
+class NotClosable(SessionError):
+    pass
+
+
+class NotRunnable(SessionError):
+    pass
+
+
+class UploadNotAllowed(SessionError):
+    pass
+
+
+class LeaseLost(Exception):
+    """The session was closed, or another worker took the run over: this run must stop."""
+
+
+def today() -> date:
+    """The current calendar day in TIME_ZONE: sessions are per local day."""
+    return timezone.localdate()
+
+
+def record_step(session: Session, kind: str, outcome: str, message: str = "") -> SessionStep:
+    logger.info("session %s: %s %s %s", session.day, kind, outcome, message)
+    return SessionStep.objects.create(session=session, kind=kind, outcome=outcome, message=message)
+
+
+def start_session(*, day: date, user: AbstractBaseUser | None = None, enqueue: bool = True) -> Session:
+    """Create the day's session for its imported file and queue its run (unless `enqueue` is False)."""
+    if Session.objects.filter(day=day).exists():
+        raise AlreadyStarted(
+            _("The session for %(day)s has already been started.") % {"day": day.isoformat()}
+        )
+    invoice_file = ingestion_selectors.imported_file_for_day(day)
+    if invoice_file is None:
+        raise NotEligible(
+            _("No invoice file has been imported for %(day)s yet: the session cannot start.")
+            % {"day": day.isoformat()}
+        )
+    try:
+        with transaction.atomic():
+            session = Session.objects.create(day=day, invoice_file=invoice_file, started_by=user)
+            who = user.get_username() if user else "command line"
+            record_step(session, Step.START, Outcome.DONE, f"started by {who} for {invoice_file.name}")
+    except IntegrityError:
+        # Two operators clicked Start at the same moment: the constraint let only one insert win.
+        raise AlreadyStarted(
+            _("The session for %(day)s has already been started.") % {"day": day.isoformat()}
+        ) from None
+    if enqueue:
+        enqueue_run(session)
+    return session
+
+
+def enqueue_run(session: Session) -> str:
+    """Hand the run to django-q2 (called after the session row is committed)."""
+    from django_q.tasks import async_task
+
+    task_id = async_task("sessions_app.tasks.run_session", session.pk, task_name=f"session-{session.day}")
+    # update(), not save(): with inline tasks the run has already changed the row.
+    Session.objects.filter(pk=session.pk).update(task_id=str(task_id or ""))
+    return task_id
+
+
+def close_session(*, day: date, user: AbstractBaseUser | None = None, force: bool = False) -> Session:
+    """Close the day's session; a session whose run has not succeeded needs `force`."""
+    with transaction.atomic():
+        session = Session.objects.select_for_update().filter(day=day).first()
+        if session is None:
+            raise NotClosable(_("No session has been started for %(day)s.") % {"day": day.isoformat()})
+        if session.is_closed:
+            raise NotClosable(_("The session for %(day)s is already closed.") % {"day": day.isoformat()})
+        if not session.is_complete and not force:
+            raise NotClosable(
+                _("Not all records of %(day)s have been processed: confirm to force-close the session.")
+                % {"day": day.isoformat()}
+            )
+        who = user.get_username() if user else "command line"
+        session.closed_at = timezone.now()
+        session.closed_by = user
+        session.force_closed = not session.is_complete
+        if session.status in (Session.Status.QUEUED, Session.Status.RUNNING):
+            # Revoking the lease stops the running task at its next batch or log poll.
+            session.status = Session.Status.FAILED
+            session.failure_reason = f"force-closed by {who} before the run finished"
+            session.finished_at = session.closed_at
+        session.run_token = None
+        session.save()
+        note = "force-closed" if session.force_closed else "closed"
+        record_step(session, Step.CLOSE, Outcome.DONE, f"{note} by {who}")
+    return session
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    report: "ingestion_services.IngestReport"
+    for_today: bool
+
+
+def manual_upload(*, day: date, name: str, content: bytes) -> UploadResult:
+    """Import an uploaded invoice file through the same code as the FTP poller.
+
+    Raises ingestion's InvalidFileName for a bad name and UploadNotAllowed once the day's session
+    has started (its records can no longer change).
+    """
+    if Session.objects.filter(day=day).exists():
+        raise UploadNotAllowed(
+            _("The session for %(day)s has already started: no more files can be processed today.")
+            % {"day": day.isoformat()}
+        )
+    report = ingestion_services.ingest_bytes(name=name, content=content, source="manual")
+    for_today = report.file is not None and report.file.business_date == day
+    return UploadResult(report=report, for_today=for_today)
+
+
+# --- the run's transitions (called by sessions_app.run) -----------------------------------------
+
+
+def claim_run(*, session_id: int) -> tuple[Session, uuid.UUID]:
+    """Take the run lease of a session that is queued, failed, or running on a dead worker."""
+    with transaction.atomic():
+        session = Session.objects.select_for_update().select_related("invoice_file").get(pk=session_id)
+        if session.is_closed:
+            raise NotRunnable(
+                f"the session for {session.day} is closed: nothing more can be processed that day"
+            )
+        if session.status == Session.Status.SUCCEEDED:
+            raise NotRunnable(f"the session for {session.day} has already completed")
+        stale_before = timezone.now() - timedelta(seconds=settings.SESSIONS_RUN_LEASE_SECONDS)
+        if (
+            session.status == Session.Status.RUNNING
+            and session.heartbeat_at
+            and session.heartbeat_at > stale_before
+        ):
+            raise NotRunnable(
+                f"the session for {session.day} is being run by another worker"
+                f" (last sign of life {timezone.localtime(session.heartbeat_at):%H:%M:%S})"
+            )
+        message = (
+            "started" if session.status == Session.Status.QUEUED else f"resumed ({session.status} before)"
+        )
+        if session.failure_reason:
+            message += f"; previous failure: {session.failure_reason}"
+        token = uuid.uuid4()
+        session.status = Session.Status.RUNNING
+        session.run_token = token
+        session.heartbeat_at = timezone.now()
+        session.failure_reason = ""
+        session.finished_at = None
+        session.save()
+        record_step(session, Step.RUN, Outcome.STARTED, message)
+    return session, token
+
+
+def heartbeat(*, session: Session, token: uuid.UUID) -> None:
+    """Refresh the lease; LeaseLost when the session was closed or taken over meanwhile."""
+    if not Session.objects.filter(pk=session.pk, run_token=token).update(heartbeat_at=timezone.now()):
+        raise LeaseLost(f"session {session.day}: the run lost its lease (closed or taken over)")
+
+
+def begin_generation(
+    *, session: Session, token: uuid.UUID, csv_name: str, total: int, not_found: list[str], past: list[str]
+) -> None:
+    """Forget what a crashed generation left behind and record what this one will produce."""
+    with transaction.atomic():
+        heartbeat(session=session, token=token)
+        ProcessedShipment.objects.filter(session=session).delete()
+        session.csv_name = csv_name
+        session.total = total
+        session.not_found = not_found
+        session.past = past
+        session.save(update_fields=["csv_name", "total", "not_found", "past"])
+        record_step(
+            session,
+            Step.GENERATE,
+            Outcome.STARTED,
+            f"{total} lines to generate; {len(not_found)} invoices not found, {len(past)} in the past",
+        )
+
+
+def record_batch(*, session: Session, token: uuid.UUID, shipments: list[ProcessedShipment]) -> None:
+    """Store one batch of generated lines (the progress operators see) under the lease."""
+    with transaction.atomic():
+        heartbeat(session=session, token=token)
+        ProcessedShipment.objects.bulk_create(shipments)
+
+
+def complete_generation(*, session: Session, token: uuid.UUID, csv_path: str) -> None:
+    with transaction.atomic():
+        heartbeat(session=session, token=token)
+        session.csv_path = csv_path
+        session.generated_at = timezone.now()
+        session.save(update_fields=["csv_path", "generated_at"])
+        record_step(session, Step.GENERATE, Outcome.DONE, f"{session.csv_name}: {session.total} lines")
+
+
+def complete_upload(*, session: Session, token: uuid.UUID, message: str) -> None:
+    """Record that the CSV is on the outbound server, so a resumed run never uploads it again."""
+    with transaction.atomic():
+        heartbeat(session=session, token=token)
+        session.uploaded_at = timezone.now()
+        session.save(update_fields=["uploaded_at"])
+        record_step(session, Step.UPLOAD, Outcome.DONE, message)
+
+
+def record_log_entry(*, session: Session, token: uuid.UUID, records: int, line: str) -> None:
+    with transaction.atomic():
+        heartbeat(session=session, token=token)
+        session.records_read = records
+        session.confirmed_at = timezone.now()
+        session.save(update_fields=["records_read", "confirmed_at"])
+        record_step(session, Step.LOG_CHECK, Outcome.DONE, f"remote log: {line}")
+
+
+def succeed_run(*, session: Session, token: uuid.UUID) -> None:
+    """Mark the run successful and queue the result email in the same transaction."""
+    with transaction.atomic():
+        heartbeat(session=session, token=token)
+        session.status = Session.Status.SUCCEEDED
+        session.finished_at = timezone.now()
+        session.run_token = None
+        session.save(update_fields=["status", "finished_at", "run_token"])
+        recipients = settings.SESSIONS_RESULT_RECIPIENTS
+        queue_email(template="sessions_app/result", context=_email_context(session), to=recipients)
+        record_step(session, Step.NOTIFY, Outcome.DONE, f"result email queued for {', '.join(recipients)}")
+
+
+def fail_run(*, session: Session, token: uuid.UUID, step: str, reason: str) -> bool:
+    """Mark the run failed and queue the alert; False when the run had already lost its lease."""
+    with transaction.atomic():
+        locked = Session.objects.select_for_update().filter(pk=session.pk, run_token=token).first()
+        if locked is None:
+            return False
+        locked.status = Session.Status.FAILED
+        locked.failure_reason = reason
+        locked.finished_at = timezone.now()
+        locked.run_token = None
+        locked.save(update_fields=["status", "failure_reason", "finished_at", "run_token"])
+        record_step(locked, step, Outcome.FAILED, reason)
+        queue_email(
+            template="sessions_app/alert",
+            context=_email_context(locked),
+            to=settings.SESSIONS_RESULT_RECIPIENTS,
+        )
+    session.refresh_from_db()
+    return True
+
+
+def _email_context(session: Session) -> dict:
+    return {
+        "session": session,
+        "day": session.day,
+        "file_name": session.invoice_file.name,
+        "generated": session.total or 0,
+        "generated_at": session.generated_at,
+        "records_read": session.records_read,
+        "reason": session.failure_reason,
+        "not_found": session.not_found[:EMAIL_LIST_LIMIT],
+        "not_found_count": len(session.not_found),
+        "past_count": len(session.past),
+        "list_truncated": len(session.not_found) > EMAIL_LIST_LIMIT,
+        "steps": list(session.steps.all()),
+    }

@@ -1,0 +1,222 @@
+"""The session run: generate the CSV, upload it, wait for the receiver's log, report.
+
+Every step records its completion on the session, so a re-run (task retry or `run_session`)
+skips what is done: a generated CSV is not regenerated and an uploaded one is never sent again.
+"""
+
+import logging
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from ingestion import ftp
+from ingestion import selectors as ingestion_selectors
+from ingestion.models import InvoiceFile
+from sessions_app import remote_log, services
+from sessions_app.csvfile import csv_file_name, csv_writer, write_header, write_rows
+from sessions_app.models import ProcessedShipment, Session, SessionStep
+
+logger = logging.getLogger(__name__)
+Step = SessionStep.Kind
+Outcome = SessionStep.Outcome
+Reporter = Callable[[str], None]
+
+
+class RunFailed(Exception):
+    """A failure the alert email reports: `step` is where it happened."""
+
+    def __init__(self, step: str, reason: str):
+        super().__init__(reason)
+        self.step = step
+        self.reason = reason
+
+
+def run_session(*, session_id: int, report: Reporter = logger.info) -> Session:
+    """Run (or resume) one session to success or failure; NotRunnable if it may not run now."""
+    session, token = services.claim_run(session_id=session_id)
+    run = _Run(session=session, token=token, report=report)
+    try:
+        run.generate()
+        run.upload()
+        run.check_log()
+        services.succeed_run(session=session, token=token)
+        report(f"session {session.day}: succeeded, {session.total} records read by the receiver")
+    except RunFailed as failure:
+        if services.fail_run(session=session, token=token, step=failure.step, reason=failure.reason):
+            report(f"session {session.day}: FAILED at {failure.step}: {failure.reason}")
+    except services.LeaseLost as lost:
+        report(str(lost))
+    except Exception as exc:
+        services.fail_run(session=session, token=token, step=Step.RUN, reason=f"unexpected error: {exc!r}")
+        raise
+    session.refresh_from_db()
+    return session
+
+
+class _Run:
+    def __init__(self, *, session: Session, token: uuid.UUID, report: Reporter):
+        self.session = session
+        self.token = token
+        self.report = report
+        self.last_log_error = ""
+
+    def generate(self) -> None:
+        session = self.session
+        if session.generated_at and (session.uploaded_at or default_storage.exists(session.csv_path)):
+            services.record_step(
+                session, Step.GENERATE, Outcome.SKIPPED, f"{session.csv_name} already generated"
+            )
+            return
+        invoice_file = session.invoice_file
+        if invoice_file.status != InvoiceFile.Status.IMPORTED:
+            raise RunFailed(
+                Step.GENERATE,
+                f"invalid file: {invoice_file.name} is {invoice_file.status}: {invoice_file.reason}",
+            )
+        fields = list(settings.SESSIONS_CSV_FIELDS)
+        unknown = sorted(set(fields) - set(ingestion_selectors.SHIPMENT_COLUMNS))
+        if unknown or not fields:
+            raise RunFailed(
+                Step.GENERATE, f"SESSIONS_CSV_FIELDS has unknown or no fields: {', '.join(unknown)}"
+            )
+        # Known invoices may have arrived since the import: look them up again now.
+        shipments = ingestion_selectors.shipment_rows(invoice_file=invoice_file, today=timezone.localdate())
+        if not shipments.rows:
+            raise RunFailed(
+                Step.GENERATE,
+                f"nothing to generate: no line of {invoice_file.name} has a known, current invoice"
+                f" ({len(shipments.not_found)} not found, {len(shipments.past)} in the past)",
+            )
+        name = csv_file_name(prefix=settings.SESSIONS_CSV_PREFIX, day=session.day, session_id=session.pk)
+        services.begin_generation(
+            session=session,
+            token=self.token,
+            csv_name=name,
+            total=len(shipments.rows),
+            not_found=shipments.not_found,
+            past=shipments.past,
+        )
+        batch_size = max(settings.SESSIONS_BATCH_SIZE, 1)
+        with tempfile.TemporaryDirectory(prefix="session-") as folder:
+            local = Path(folder) / name
+            with local.open("w", encoding="utf-8", newline="") as handle:
+                writer = csv_writer(handle, separator=settings.SESSIONS_CSV_SEPARATOR)
+                write_header(writer, fields)
+                for start in range(0, len(shipments.rows), batch_size):
+                    batch = shipments.rows[start : start + batch_size]
+                    write_rows(writer, batch, fields)
+                    services.record_batch(
+                        session=session,
+                        token=self.token,
+                        shipments=[
+                            ProcessedShipment(
+                                session=session,
+                                position=start + offset + 1,
+                                invoice_number=row["invoice_number"],
+                                quantity=row["quantity"],
+                                value=row["value"],
+                            )
+                            for offset, row in enumerate(batch)
+                        ],
+                    )
+                    self.report(f"generated {start + len(batch)}/{len(shipments.rows)}")
+            path = _store(local, f"sessions/{session.day.isoformat()}/{name}")
+        services.complete_generation(session=session, token=self.token, csv_path=path)
+
+    def upload(self) -> None:
+        session = self.session
+        if session.uploaded_at:
+            services.record_step(
+                session, Step.UPLOAD, Outcome.SKIPPED, f"{session.csv_name} already uploaded"
+            )
+            return
+        # A worker that died between the upload and recording it leaves a file the receiver may
+        # already have read: its log line proves it, and uploading again would duplicate shipments.
+        if self._log_entry() is not None:
+            services.complete_upload(
+                session=session,
+                token=self.token,
+                message=f"{session.csv_name} not uploaded again: the remote log already reports it",
+            )
+            return
+        host = ftp.FtpEndpoint.from_url(settings.SESSIONS_FTP_URL).host
+        services.record_step(session, Step.UPLOAD, Outcome.STARTED, f"uploading {session.csv_name} to {host}")
+        try:
+            with tempfile.TemporaryDirectory(prefix="session-") as folder:
+                local = Path(folder) / session.csv_name
+                with default_storage.open(session.csv_path, "rb") as source, local.open("wb") as target:
+                    shutil.copyfileobj(source, target)
+                with ftp.connect(settings.SESSIONS_FTP_URL, timeout=settings.SESSIONS_FTP_TIMEOUT) as conn:
+                    ftp.upload_atomically(conn, local, session.csv_name)
+        except (
+            Exception
+        ) as exc:  # ftplib raises OSError, EOFError or its own classes: all mean "not uploaded"
+            raise RunFailed(Step.UPLOAD, f"FTP upload of {session.csv_name} to {host} failed: {exc}") from exc
+        services.complete_upload(
+            session=session, token=self.token, message=f"{session.csv_name} uploaded to {host}"
+        )
+
+    def check_log(self) -> None:
+        session = self.session
+        timeout = settings.SESSIONS_LOG_TIMEOUT
+        interval = max(settings.SESSIONS_LOG_POLL_INTERVAL, 0.05)
+        services.record_step(
+            session,
+            Step.LOG_CHECK,
+            Outcome.STARTED,
+            f"waiting up to {timeout} s for {session.csv_name} in {settings.SESSIONS_LOG_PATH}",
+        )
+        deadline = time.monotonic() + timeout
+        while (entry := self._log_entry()) is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                detail = f" (last error: {self.last_log_error})" if self.last_log_error else ""
+                raise RunFailed(
+                    Step.LOG_CHECK,
+                    f"timeout: no line about {session.csv_name} in the remote log after {timeout} s{detail}",
+                )
+            services.heartbeat(session=session, token=self.token)
+            time.sleep(min(interval, remaining))
+        services.record_log_entry(session=session, token=self.token, records=entry.records, line=entry.line)
+        if entry.records != session.total:
+            missing = session.total - entry.records
+            detail = f"{missing} missing or unread" if missing > 0 else f"{-missing} more than generated"
+            raise RunFailed(
+                Step.LOG_CHECK,
+                f"the receiver read {entry.records} of the {session.total} records in {session.csv_name} ({detail})",
+            )
+
+    def _log_entry(self) -> remote_log.LogEntry | None:
+        """The log line about this CSV, or None (also when the log server cannot be reached now)."""
+        try:
+            pattern = remote_log.compile_pattern(settings.SESSIONS_LOG_PATTERN)
+        except remote_log.LogPatternError as exc:
+            raise RunFailed(Step.LOG_CHECK, str(exc)) from None
+        try:
+            text = remote_log.read_log(settings.SESSIONS_LOG_FS_URL, settings.SESSIONS_LOG_PATH)
+        except Exception as exc:  # fs, paramiko and socket errors alike: the log host is unreachable now
+            self.last_log_error = f"{type(exc).__name__}: {exc}"
+            logger.warning(
+                "session %s: cannot read the remote log: %s", self.session.day, self.last_log_error
+            )
+            return None
+        return remote_log.find_entry(text, pattern=pattern, filename=self.session.csv_name)
+
+
+def _store(local: Path, key: str) -> str:
+    """Keep the CSV in the default storage (S3 in production) so any worker can resume the upload."""
+    if default_storage.exists(key):
+        default_storage.delete(key)
+    with local.open("rb") as handle:
+        stored = default_storage.save(key, File(handle, name=local.name))
+    if stored != key:
+        raise OSError(f"storage saved {key!r} as {stored!r}")
+    return stored
