@@ -243,6 +243,8 @@ STATEMENTS_WEBHOOK_SECRET = env_str("STATEMENTS_WEBHOOK_SECRET")
 STATEMENTS_WEBHOOK_MAX_AGE = env_int("STATEMENTS_WEBHOOK_MAX_AGE", 300)
 STATEMENTS_PRESIGNED_URL_EXPIRY = env_int("STATEMENTS_PRESIGNED_URL_EXPIRY", 3600)
 STATEMENTS_MAX_UPLOAD_BYTES = env_int("STATEMENTS_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
+# On: cleaning is left to an external module, which reports back through the signed webhook.
+STATEMENTS_EXTERNAL_CLEANING = env_bool("STATEMENTS_EXTERNAL_CLEANING", False)
 
 # --- exports ------------------------------------------------------------------------------------
 MONEYBIRD_API_URL = env_str("MONEYBIRD_API_URL", "https://moneybird.com/api/v2")

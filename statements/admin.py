@@ -1,1 +1,150 @@
-from django.contrib import admin  # noqa: F401
+from django.contrib import admin, messages
+
+from statements import services
+from statements.models import (
+    ExchangeRate,
+    RateChange,
+    RateException,
+    SalesFile,
+    SalesFileEvent,
+    SalesFileSnapshot,
+    StatementRun,
+    WebhookEvent,
+)
+
+
+class ReadOnlyMixin:
+    """History and pipeline output: visible, never edited by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ExchangeRateInline(admin.TabularInline):
+    model = ExchangeRate
+    extra = 0
+
+
+class RateExceptionInline(admin.TabularInline):
+    model = RateException
+    extra = 0
+    raw_id_fields = ["sales_file"]
+
+
+class RateChangeInline(ReadOnlyMixin, admin.TabularInline):
+    model = RateChange
+    extra = 0
+    fields = ["changed_at", "kind", "changed_by", "items", "previous"]
+    readonly_fields = fields
+
+
+@admin.register(StatementRun)
+class StatementRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "currency", "created_by", "created_at", "report_generated_at"]
+    list_filter = ["currency", "created_at"]
+    search_fields = ["name"]
+    filter_horizontal = ["sales_files"]
+    readonly_fields = ["created_by", "created_at", "report_generated_at"]
+    inlines = [ExchangeRateInline, RateExceptionInline, RateChangeInline]
+
+
+class SalesFileEventInline(ReadOnlyMixin, admin.TabularInline):
+    model = SalesFileEvent
+    extra = 0
+    fields = ["at", "from_status", "to_status", "source", "reason"]
+    readonly_fields = fields
+
+
+class SalesFileSnapshotInline(ReadOnlyMixin, admin.TabularInline):
+    model = SalesFileSnapshot
+    extra = 0
+    fields = ["dsp", "period", "currency", "lines", "units", "revenue"]
+    readonly_fields = fields
+
+
+@admin.register(SalesFile)
+class SalesFileAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "name",
+        "status",
+        "format",
+        "lines_valid",
+        "lines_rejected",
+        "progress",
+        "status_changed_at",
+    ]
+    list_filter = ["status", "format"]
+    search_fields = ["name", "failure_reason"]
+    readonly_fields = [
+        "status",
+        "failure_reason",
+        "format",
+        "size",
+        "lines_read",
+        "lines_valid",
+        "lines_rejected",
+        "progress_processed",
+        "progress_total",
+        "created_by",
+        "created_at",
+        "status_changed_at",
+    ]
+    inlines = [SalesFileSnapshotInline, SalesFileEventInline]
+    actions = ["reprocess"]
+
+    @admin.display(description="progress")
+    def progress(self, obj: SalesFile) -> str:
+        return f"{obj.progress_processed}/{obj.progress_total if obj.progress_total is not None else '?'}"
+
+    @admin.action(description="Process the selected files again")
+    def reprocess(self, request, queryset):
+        for sales_file in queryset:
+            try:
+                services.start_processing(sales_file)
+            except services.Conflict as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+            else:
+                self.message_user(request, f"Sales file {sales_file.pk} queued.")
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    list_display = ["run", "currency", "period", "rate"]
+    list_filter = ["currency", "period"]
+    search_fields = ["run__name", "currency"]
+
+
+@admin.register(RateException)
+class RateExceptionAdmin(admin.ModelAdmin):
+    list_display = ["run", "currency", "dsp", "sales_file", "period", "rate"]
+    list_filter = ["currency"]
+    search_fields = ["run__name", "dsp"]
+    raw_id_fields = ["sales_file"]
+
+
+@admin.register(SalesFileSnapshot)
+class SalesFileSnapshotAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["sales_file", "dsp", "period", "currency", "lines", "units", "revenue"]
+    list_filter = ["currency", "period", "dsp"]
+    search_fields = ["sales_file__name", "dsp"]
+
+
+@admin.register(RateChange)
+class RateChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["run", "kind", "changed_by", "changed_at"]
+    list_filter = ["kind"]
+    search_fields = ["run__name"]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["event_id", "event", "sales_file", "received_at"]
+    list_filter = ["event"]
+    search_fields = ["event_id"]

@@ -1,3 +1,250 @@
-"""Models of the statements app."""
+"""Models of the statements app: runs, sales files and their lines, rates, snapshots, webhook nonces."""
 
-from django.db import models  # noqa: F401
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+PERIOD_LENGTH = 7  # "YYYY-MM"
+
+
+class SalesFileStatus(models.TextChoices):
+    INITIALIZED = "INITIALIZED"
+    UPLOADED = "UPLOADED"
+    CLEANING = "CLEANING"
+    CLEANED = "CLEANED"
+    IMPORTING = "IMPORTING"
+    PROCESSED = "PROCESSED"
+    FAILED = "FAILED"
+
+
+class SalesFileFormat(models.TextChoices):
+    GENERIC_CSV = "generic_csv", "Generic CSV/TSV"
+    DDEX_DSR = "ddex_dsr", "DDEX DSR flat file"
+
+
+class StatementRun(models.Model):
+    """A statement to produce: its currency, filters and the sales files it reads."""
+
+    name = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3, default="EUR")
+    artists = models.JSONField(default=list, blank=True, help_text="Empty means every artist.")
+    dsps = models.JSONField(default=list, blank=True, help_text="Empty means every DSP.")
+    periods = models.JSONField(default=list, blank=True, help_text="YYYY-MM list; empty means any.")
+    period_from = models.CharField(max_length=PERIOD_LENGTH, blank=True)
+    period_to = models.CharField(max_length=PERIOD_LENGTH, blank=True)
+    sales_files = models.ManyToManyField("SalesFile", related_name="runs", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the first report; from then on the rate sets are frozen so the report stays true.
+    report_generated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="run_currency_iso"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.currency})"
+
+
+class SalesFile(models.Model):
+    """One DSP sales file: its upload in storage, pipeline status and counters."""
+
+    name = models.CharField(max_length=255, help_text="Original file name, for display only.")
+    status = models.CharField(
+        max_length=12, choices=SalesFileStatus.choices, default=SalesFileStatus.INITIALIZED
+    )
+    failure_reason = models.TextField(blank=True)
+    format = models.CharField(max_length=16, choices=SalesFileFormat.choices, blank=True)
+    size = models.BigIntegerField(null=True, blank=True)
+    lines_read = models.PositiveIntegerField(default=0)
+    lines_valid = models.PositiveIntegerField(default=0)
+    lines_rejected = models.PositiveIntegerField(default=0)
+    progress_processed = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.name} ({self.status})"
+
+    # Keys derive from the id only: an uploaded file name never becomes a path.
+    @property
+    def upload_key(self) -> str:
+        return f"statements/salesfiles/{self.pk}/upload"
+
+    @property
+    def cleaned_key(self) -> str:
+        return f"statements/salesfiles/{self.pk}/cleaned.csv"
+
+    @property
+    def rejected_key(self) -> str:
+        return f"statements/salesfiles/{self.pk}/rejected.csv"
+
+
+class SalesFileEvent(models.Model):
+    """Every status change of a sales file, with where it came from."""
+
+    sales_file = models.ForeignKey(SalesFile, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=12, choices=SalesFileStatus.choices)
+    to_status = models.CharField(max_length=12, choices=SalesFileStatus.choices)
+    reason = models.TextField(blank=True)
+    source = models.CharField(max_length=20, default="pipeline")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
+class SalesLine(models.Model):
+    """One accepted line of a cleaned sales file; rows are replaced as a whole on re-import."""
+
+    sales_file = models.ForeignKey(SalesFile, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveIntegerField()
+    period = models.CharField(max_length=PERIOD_LENGTH)
+    dsp = models.CharField(max_length=200)
+    artist = models.CharField(max_length=500)
+    isrc = models.CharField(max_length=12, blank=True)
+    upc = models.CharField(max_length=14, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    territory = models.CharField(max_length=2)
+    units = models.BigIntegerField()
+    revenue = models.DecimalField(max_digits=30, decimal_places=16)
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        # The COPY column order in services.importing depends on these names.
+        db_table = "statements_salesline"
+
+    def __str__(self) -> str:
+        return f"{self.sales_file_id}:{self.line_number}"
+
+
+class SalesFileSnapshot(models.Model):
+    """Totals of one imported file per DSP, period and currency."""
+
+    sales_file = models.ForeignKey(SalesFile, on_delete=models.CASCADE, related_name="snapshots")
+    dsp = models.CharField(max_length=200)
+    period = models.CharField(max_length=PERIOD_LENGTH)
+    currency = models.CharField(max_length=3)
+    lines = models.PositiveIntegerField()
+    units = models.BigIntegerField()
+    revenue = models.DecimalField(max_digits=30, decimal_places=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sales_file", "dsp", "period", "currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sales_file", "dsp", "period", "currency"], name="snapshot_unique_group"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dsp} {self.period} {self.currency}: {self.lines} lines"
+
+
+class ExchangeRate(models.Model):
+    """Rate from `currency` to the run's currency for one period."""
+
+    run = models.ForeignKey(StatementRun, on_delete=models.CASCADE, related_name="rates")
+    currency = models.CharField(max_length=3)
+    period = models.CharField(max_length=PERIOD_LENGTH)
+    rate = models.DecimalField(max_digits=24, decimal_places=10)
+
+    class Meta:
+        ordering = ["currency", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "currency", "period"], name="rate_unique_per_period"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.period} = {self.rate}"
+
+
+class RateException(models.Model):
+    """A rate overriding the run rate for one DSP and/or one sales file (optionally one period)."""
+
+    run = models.ForeignKey(StatementRun, on_delete=models.CASCADE, related_name="rate_exceptions")
+    currency = models.CharField(max_length=3)
+    rate = models.DecimalField(max_digits=24, decimal_places=10)
+    dsp = models.CharField(max_length=200, blank=True)
+    # PROTECT: deleting a file must not silently change the rates of a run that names it.
+    sales_file = models.ForeignKey(
+        SalesFile, null=True, blank=True, on_delete=models.PROTECT, related_name="rate_exceptions"
+    )
+    period = models.CharField(max_length=PERIOD_LENGTH, blank=True)
+
+    class Meta:
+        ordering = ["currency", "dsp", "sales_file", "period"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(dsp="") | Q(sales_file__isnull=False), name="exception_has_dsp_or_file"
+            ),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exception_rate_positive"),
+            models.UniqueConstraint(
+                fields=["run", "currency", "dsp", "sales_file", "period"],
+                name="exception_unique_scope",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = ", ".join(
+            part
+            for part in (self.dsp, self.sales_file_id and f"file {self.sales_file_id}", self.period)
+            if part
+        )
+        return f"{self.currency} = {self.rate} ({scope})"
+
+
+class RateChange(models.Model):
+    """History: every rate or exception set that replaced the previous one, as sent."""
+
+    class Kind(models.TextChoices):
+        RATES = "rates"
+        EXCEPTIONS = "exceptions"
+
+    run = models.ForeignKey(StatementRun, on_delete=models.CASCADE, related_name="rate_changes")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    items = models.JSONField()
+    previous = models.JSONField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of run {self.run_id} at {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class WebhookEvent(models.Model):
+    """A webhook call already accepted; its event id can never be accepted again."""
+
+    event_id = models.CharField(max_length=200, unique=True)
+    sales_file = models.ForeignKey(SalesFile, null=True, on_delete=models.SET_NULL, related_name="+")
+    event = models.CharField(max_length=20)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return self.event_id

@@ -1,1 +1,88 @@
-"""Read operations of the statements app."""
+"""Read operations of the statements app: runs and sales files as plain data."""
+
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from statements.models import SalesFile, SalesFileStatus, StatementRun
+
+
+class RunStatus:
+    """Derived from the run's files: a run is as far as its least advanced file."""
+
+    NO_FILES = "NO_FILES"
+    PROCESSING = "PROCESSING"
+    FAILED = "FAILED"
+    PROCESSED = "PROCESSED"
+
+
+def run_status(files: list[SalesFile]) -> str:
+    statuses = {f.status for f in files}
+    if not statuses:
+        return RunStatus.NO_FILES
+    if SalesFileStatus.FAILED in statuses:
+        return RunStatus.FAILED
+    if statuses == {SalesFileStatus.PROCESSED}:
+        return RunStatus.PROCESSED
+    return RunStatus.PROCESSING
+
+
+def runs() -> QuerySet[StatementRun]:
+    return StatementRun.objects.prefetch_related("sales_files")
+
+
+def sales_file_data(sales_file: SalesFile) -> dict:
+    total = sales_file.progress_total
+    return {
+        "id": sales_file.pk,
+        "name": sales_file.name,
+        "status": sales_file.status,
+        "failure_reason": sales_file.failure_reason,
+        "format": sales_file.format,
+        "size": sales_file.size,
+        "lines_read": sales_file.lines_read,
+        "lines_valid": sales_file.lines_valid,
+        "lines_rejected": sales_file.lines_rejected,
+        "progress": {
+            "processed": sales_file.progress_processed,
+            "total": total,
+            "percent": round(100 * sales_file.progress_processed / total, 1) if total else None,
+        },
+        "rejected_report": (
+            reverse("statements:salesfile-rejected", args=[sales_file.pk])
+            if sales_file.lines_rejected
+            else None
+        ),
+        "created_at": sales_file.created_at.isoformat(),
+        "status_changed_at": sales_file.status_changed_at.isoformat(),
+    }
+
+
+def run_data(run: StatementRun) -> dict:
+    files = list(run.sales_files.order_by("pk"))
+    return {
+        "id": run.pk,
+        "name": run.name,
+        "currency": run.currency,
+        "status": run_status(files),
+        "filters": {
+            "artists": run.artists,
+            "dsps": run.dsps,
+            "periods": run.periods,
+            "period_from": run.period_from or None,
+            "period_to": run.period_to or None,
+        },
+        "files": [sales_file_data(f) for f in files],
+        "rates": [{"currency": r.currency, "period": r.period, "rate": str(r.rate)} for r in run.rates.all()],
+        "currency_exceptions": [
+            {
+                "currency": e.currency,
+                "rate": str(e.rate),
+                "dsp": e.dsp or None,
+                "salesfile": e.sales_file_id,
+                "period": e.period or None,
+            }
+            for e in run.rate_exceptions.all()
+        ],
+        "report_generated_at": run.report_generated_at.isoformat() if run.report_generated_at else None,
+        "created_at": run.created_at.isoformat(),
+    }

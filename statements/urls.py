@@ -1,1 +1,35 @@
-urlpatterns: list = []
+from django.urls import path
+
+from statements import views
+
+app_name = "statements"
+
+urlpatterns = [
+    path("api/statement_run/", views.run_create, name="run-create"),
+    path("api/statement_run/<int:run_id>/", views.run_detail, name="run-detail"),
+    path("api/statement_run/<int:run_id>/currencies/", views.run_currencies, name="run-currencies"),
+    path(
+        "api/statement_run/<int:run_id>/currencies_exception/",
+        views.run_currency_exceptions,
+        name="run-currency-exceptions",
+    ),
+    path(
+        "api/statement_run/<int:statement_id>/add-salesfile/",
+        views.run_add_salesfile,
+        name="run-add-salesfile",
+    ),
+    path("api/statement_run/<int:run_id>/report/", views.run_report, name="run-report"),
+    path("api/files/salesfiles/", views.salesfile_create, name="salesfile-create"),
+    path("api/files/salesfiles/<int:file_id>/", views.salesfile_detail, name="salesfile-detail"),
+    path(
+        "api/files/salesfiles/<int:file_id>/upload-url/",
+        views.salesfile_upload_url,
+        name="salesfile-upload-url",
+    ),
+    path("api/files/salesfiles/<int:file_id>/process/", views.salesfile_process, name="salesfile-process"),
+    path("api/files/salesfiles/<int:file_id>/content/", views.salesfile_content, name="salesfile-content"),
+    path("api/files/salesfiles/<int:file_id>/rejected/", views.salesfile_rejected, name="salesfile-rejected"),
+    path("api/statements/webhook/", views.webhook, name="webhook"),
+    path("statements/", views.run_list_page, name="run-list"),
+    path("statements/<int:run_id>/", views.run_page, name="run-page"),
+]

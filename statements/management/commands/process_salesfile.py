@@ -1,0 +1,40 @@
+"""Process sales files again, in this process: upload check, cleaning, import."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from statements import pipeline, services
+from statements.models import SalesFile, SalesFileStatus
+
+
+class Command(BaseCommand):
+    help = "Clean and import sales files now (e.g. a FAILED one after fixing the cause); prints progress."
+
+    def add_arguments(self, parser):
+        parser.add_argument("ids", nargs="+", type=int, help="sales file ids")
+
+    def handle(self, *args, ids: list[int], **options):
+        failed = 0
+        for sales_file_id in ids:
+            sales_file = SalesFile.objects.filter(pk=sales_file_id).first()
+            if sales_file is None:
+                raise CommandError(f"no sales file with id {sales_file_id}")
+            try:
+                sales_file = pipeline.process_now(sales_file, on_progress=self._progress)
+            except services.Conflict as exc:
+                raise CommandError(str(exc)) from None
+            if sales_file.status == SalesFileStatus.PROCESSED:
+                self.stdout.write(
+                    f"sales file {sales_file.pk}: PROCESSED, {sales_file.lines_valid} lines imported, "
+                    f"{sales_file.lines_rejected} rejected"
+                )
+            else:
+                failed += 1
+                self.stderr.write(
+                    f"sales file {sales_file.pk}: {sales_file.status}: {sales_file.failure_reason}"
+                )
+        if failed:
+            raise CommandError(f"{failed} file(s) failed")
+
+    def _progress(self, sales_file: SalesFile, done: int, total: int | None) -> None:
+        step = "importing" if total is not None else "cleaning"
+        self.stdout.write(f"sales file {sales_file.pk}: {step} {done}{f'/{total}' if total else ''} lines")

@@ -1,0 +1,160 @@
+"""The statement report of a run: built from a GROUP BY in the database, then converted.
+
+One row per artist x DSP x period x territory x source currency (and rate: when a sales-file
+exception gives part of a group another rate, that part is its own row). The rate used is the most
+specific one: a sales-file exception over a DSP exception over the run rate, a period-specific
+exception over a period-less one; a currency equal to the statement currency converts at 1 unless
+a rate says otherwise. Conversion is rounded half-even to 2 decimals per row and every total is
+the sum of rounded rows, so the report always adds up.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from django.db.models import Q, Sum
+
+from statements.models import SalesFileStatus, SalesLine, StatementRun
+
+CENT = Decimal("0.01")
+ONE = Decimal(1)
+
+
+class ReportNotReady(Exception):
+    """Files not processed yet, or rates missing; the message names what is missing."""
+
+    def __init__(self, message: str, *, files: list[dict], missing_rates: list[dict]):
+        super().__init__(message)
+        self.files = files
+        self.missing_rates = missing_rates
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    artist: str
+    dsp: str
+    period: str
+    territory: str
+    source_currency: str
+    units: int
+    gross_source: Decimal
+    rate: Decimal
+    gross: Decimal
+
+
+@dataclass
+class ArtistTotal:
+    artist: str
+    units: int = 0
+    total: Decimal = Decimal("0.00")
+    rows: list[ReportRow] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    run: StatementRun
+    currency: str
+    rows: list[ReportRow]
+    artists: list[ArtistTotal]
+    grand_total: Decimal
+    units: int
+
+
+def build_report(run: StatementRun) -> Report:
+    """The report of `run`; ReportNotReady unless every file is PROCESSED and every rate known."""
+    files = list(run.sales_files.order_by("pk"))
+    if not files:
+        raise ReportNotReady("Report not available: the run has no sales files.", files=[], missing_rates=[])
+    pending = [f for f in files if f.status != SalesFileStatus.PROCESSED]
+    groups = (
+        _lines(run, [f.pk for f in files])
+        .values("sales_file_id", "artist", "dsp", "period", "territory", "currency")
+        .annotate(units=Sum("units"), revenue=Sum("revenue"))
+        .order_by()
+    )
+    resolve = _rate_resolver(run)
+    merged: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
+    missing: set[tuple[str, str]] = set()
+    for group in groups:
+        rate = resolve(group)
+        if rate is None:
+            missing.add((group["currency"], group["period"]))
+            continue
+        key = (group["artist"], group["dsp"], group["period"], group["territory"], group["currency"], rate)
+        merged[key][0] += group["units"]
+        merged[key][1] += group["revenue"]
+    if pending or missing:
+        raise _not_ready(pending, missing)
+    rows = [
+        ReportRow(*key[:5], units, revenue, key[5], (revenue * key[5]).quantize(CENT, ROUND_HALF_EVEN))
+        for key, (units, revenue) in sorted(merged.items())
+    ]
+    artists: dict[str, ArtistTotal] = {}
+    for row in rows:
+        total = artists.setdefault(row.artist, ArtistTotal(row.artist))
+        total.units += row.units
+        total.total += row.gross
+        total.rows.append(row)
+    return Report(
+        run=run,
+        currency=run.currency,
+        rows=rows,
+        artists=list(artists.values()),
+        grand_total=sum((a.total for a in artists.values()), Decimal("0.00")),
+        units=sum(a.units for a in artists.values()),
+    )
+
+
+def _lines(run: StatementRun, file_ids: list[int]):
+    lines = SalesLine.objects.filter(sales_file_id__in=file_ids)
+    if run.artists:
+        lines = lines.filter(artist__in=run.artists)
+    if run.dsps:
+        lines = lines.filter(dsp__in=run.dsps)
+    if run.periods:
+        lines = lines.filter(period__in=run.periods)
+    if run.period_from:
+        lines = lines.filter(period__gte=run.period_from)
+    if run.period_to:
+        lines = lines.filter(period__lte=run.period_to)
+    return lines
+
+
+def _rate_resolver(run: StatementRun):
+    rates = {(r.currency, r.period): r.rate for r in run.rates.all()}
+    exceptions = defaultdict(list)
+    for e in run.rate_exceptions.filter(Q(sales_file__isnull=True) | Q(sales_file__runs=run)):
+        specificity = (e.sales_file_id is not None, e.dsp != "", e.period != "")
+        exceptions[e.currency].append((specificity, e))
+    for candidates in exceptions.values():
+        candidates.sort(key=lambda item: item[0], reverse=True)
+
+    def resolve(group: dict) -> Decimal | None:
+        for _, e in exceptions.get(group["currency"], ()):
+            if (
+                (e.sales_file_id is None or e.sales_file_id == group["sales_file_id"])
+                and (not e.dsp or e.dsp.lower() == group["dsp"].lower())
+                and (not e.period or e.period == group["period"])
+            ):
+                return e.rate
+        rate = rates.get((group["currency"], group["period"]))
+        if rate is None and group["currency"] == run.currency:
+            return ONE
+        return rate
+
+    return resolve
+
+
+def _not_ready(pending: list, missing: set[tuple[str, str]]) -> ReportNotReady:
+    parts = []
+    if pending:
+        listed = ", ".join(f"#{f.pk} {f.name!r} is {f.status}" for f in pending)
+        parts.append(f"not every sales file is PROCESSED ({listed})")
+    if missing:
+        listed = ", ".join(f"{currency} {period}" for currency, period in sorted(missing))
+        parts.append(f"no exchange rate for {listed}")
+    return ReportNotReady(
+        "Report not available: " + "; ".join(parts) + ".",
+        files=[{"id": f.pk, "name": f.name, "status": f.status} for f in pending],
+        missing_rates=[{"currency": c, "period": p} for c, p in sorted(missing)],
+    )
