@@ -1,0 +1,64 @@
+"""Table-driven access check over every URL the project serves (admin aside, which Django guards).
+
+Anonymous users must never get a page or API answer, and a logged-in user without any group must be
+refused everywhere except the landing page. New URLs are covered automatically.
+"""
+
+import re
+import uuid
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+PUBLIC = {"/accounts/login/", "/accounts/logout/", "/healthz"}
+LOGIN_ONLY = {"/"}  # the landing page only lists what the user may open
+SKIP_PREFIXES = ("/admin/", "/static/", "/media/")
+CONVERTER_SAMPLES = {"int": "1", "str": "sample", "slug": "sample", "path": "a/b", "uuid": str(uuid.uuid4())}
+
+
+def concrete_paths(patterns=None, prefix: str = "") -> list[str]:
+    paths = []
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        route = str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            paths.extend(concrete_paths(entry.url_patterns, prefix + route))
+        elif isinstance(entry, URLPattern):
+            if route.startswith("^"):  # regex routes (admin, static) are not ours
+                continue
+            path = re.sub(
+                r"<(?:(\w+):)?\w+>", lambda m: CONVERTER_SAMPLES.get(m.group(1) or "str", "sample"), prefix + route
+            )
+            paths.append("/" + path)
+    return sorted({p for p in paths if not p.startswith(SKIP_PREFIXES)})
+
+
+GUARDED = [path for path in concrete_paths() if path not in PUBLIC]
+
+
+def is_denied_to_anonymous(response) -> bool:
+    if response.status_code in (401, 403, 405):
+        return True
+    return response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", GUARDED)
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_anonymous_is_denied(client, path, method):
+    response = getattr(client, method)(path)
+    assert is_denied_to_anonymous(response), f"{method.upper()} {path} -> {response.status_code}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", [p for p in GUARDED if p not in LOGIN_ONLY])
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_user_without_group_is_denied(client, make_user, path, method):
+    client.force_login(make_user("nobody"))
+    response = getattr(client, method)(path)
+    assert response.status_code in (401, 403, 405), f"{method.upper()} {path} -> {response.status_code}"
+
+
+def test_url_table_covers_every_app():
+    prefixes = {"/sessions/", "/settlement/", "/api/statement_run/", "/api/files/salesfiles/", "/api/exports/"}
+    missing = {prefix for prefix in prefixes if not any(path.startswith(prefix) for path in GUARDED)}
+    assert not missing, f"no URL found under {missing}"
