@@ -429,7 +429,7 @@ def _currency(raw: str) -> str:
     return value
 
 
-def _units(raw: str, to_decimal: Callable[[str], Decimal]) -> int:
+def _units(raw: str, to_decimal: Callable[[str], Decimal]) -> str:
     try:
         if "_" in raw:
             raise ValueError
@@ -444,7 +444,7 @@ def _units(raw: str, to_decimal: Callable[[str], Decimal]) -> int:
         units = int(number)
     if abs(units) >= UNITS_LIMIT:
         raise _Reject(f"units {raw!r} is out of range")
-    return units
+    return str(units)
 
 
 def _revenue(raw: str, to_decimal: Callable[[str], Decimal]) -> str:
@@ -480,7 +480,7 @@ class _Usage:
     transaction: str
     territory: str
     currency: str
-    units: int
+    units: str
     revenue: Decimal | None = None
 
 
@@ -515,6 +515,7 @@ def _parse_dsr(text: Iterator[str], stats: Stats) -> Iterator[Row | Problem]:
             return Problem(current.line, str(exc))
 
     for number, line in enumerate(text, start=1):
+        stats.lines = number
         fields = line.rstrip("\r\n").split("\t")
         kind = fields[0].removeprefix("\ufeff")
         family = kind[:2]

@@ -1,0 +1,197 @@
+"""Every status transition and failure of the sales file pipeline, and re-processing."""
+
+import pytest
+from botocore.config import Config
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+
+from statements import pipeline, services
+from statements.models import SalesFile, SalesFileSnapshot, SalesFileStatus, SalesLine
+from tests.servers import free_port
+from tests.statements.conftest import fixture_bytes
+
+pytestmark = pytest.mark.django_db
+S = SalesFileStatus
+
+
+def uploaded(content: bytes, name: str = "sales.csv") -> SalesFile:
+    sales_file = services.create_sales_file(name=name, user=None)
+    default_storage.save(sales_file.upload_key, ContentFile(content))
+    return services.mark_uploaded(sales_file)
+
+
+def test_process_before_upload_is_refused(flow):
+    file_id = flow.create_file()
+    response = flow.process(file_id)
+    assert response.status_code == 409
+    assert "no content" in response.json()["error"]
+    assert flow.file(file_id)["status"] == "INITIALIZED"
+
+
+def test_each_step_moves_one_status_forward():
+    sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
+    assert sales_file.status == S.UPLOADED
+    cleaned = pipeline.clean_sales_file(sales_file.pk)
+    assert cleaned.status == S.CLEANED
+    assert (cleaned.progress_processed, cleaned.progress_total) == (0, 6)
+    processed = pipeline.import_sales_file(sales_file.pk)
+    assert processed.status == S.PROCESSED
+    assert list(processed.events.values_list("from_status", "to_status")) == [
+        (S.INITIALIZED, S.UPLOADED),
+        (S.UPLOADED, S.CLEANING),
+        (S.CLEANING, S.CLEANED),
+        (S.CLEANED, S.IMPORTING),
+        (S.IMPORTING, S.PROCESSED),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("transition", "status"),
+    [
+        (services.mark_cleaning, S.INITIALIZED),
+        (services.mark_importing, S.UPLOADED),
+        (services.mark_importing, S.CLEANING),
+    ],
+)
+def test_out_of_order_transition_is_refused(transition, status):
+    sales_file = SalesFile.objects.create(name="x.csv", status=status)
+    with pytest.raises(services.InvalidTransition):
+        transition(sales_file)
+    assert SalesFile.objects.get(pk=sales_file.pk).status == status
+
+
+def test_processed_file_cannot_fail_and_running_file_cannot_restart():
+    with pytest.raises(services.InvalidTransition):
+        services.mark_failed(SalesFile.objects.create(name="a", status=S.PROCESSED), reason="x")
+    with pytest.raises(services.InvalidTransition):
+        services.mark_uploaded(SalesFile.objects.create(name="b", status=S.CLEANING))
+
+
+def test_unknown_format_fails_with_a_clear_reason(flow):
+    file_id = flow.processed_file(fixture_bytes("not_a_sales_file.csv"))
+    data = flow.file(file_id)
+    assert data["status"] == "FAILED"
+    assert data["failure_reason"].startswith("unknown format")
+    assert "missing: period, dsp, artist, territory, units, currency" in data["failure_reason"]
+
+
+def test_xlsx_upload_is_named_as_unsupported(flow):
+    file_id = flow.processed_file(b"PK\x03\x04\x14\x00\x00\x00binary", name="sales.xlsx")
+    assert "zip/xlsx" in flow.file(file_id)["failure_reason"]
+
+
+def test_empty_file_fails(flow):
+    file_id = flow.processed_file(b"")
+    assert flow.file(file_id)["failure_reason"] == "the file is empty"
+
+
+def test_file_with_only_rejected_lines_fails_naming_the_first_problem(flow):
+    content = b"period,dsp,artist,territory,units,revenue,currency\n2026-13,Tidal,A,NO,1,1,NOK\n"
+    file_id = flow.processed_file(content)
+    data = flow.file(file_id)
+    assert data["status"] == "FAILED"
+    assert data["failure_reason"] == (
+        "no valid sales lines: 1 line(s) rejected (first: line 2: period '2026-13' is not a month (YYYY-MM))"
+    )
+
+
+def test_truncated_dsr_fails_at_cleaning(flow):
+    content = b"".join(fixture_bytes("youtube_2026-09.dsr.tsv").splitlines(keepends=True)[:-3])
+    file_id = flow.processed_file(content, name="youtube.tsv")
+    data = flow.file(file_id)
+    assert data["status"] == "FAILED" and "FOOT" in data["failure_reason"]
+    assert not SalesLine.objects.filter(sales_file_id=file_id).exists()
+
+
+def test_rejected_lines_report_lists_line_numbers_and_reasons(flow, api):
+    file_id = flow.processed_file(fixture_bytes("with_errors.csv"))
+    data = flow.file(file_id)
+    assert data["status"] == "PROCESSED"
+    assert (data["lines_read"], data["lines_valid"], data["lines_rejected"]) == (12, 2, 9)
+    response = api.get(data["rejected_report"])
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0] == "line,reason"
+    assert lines[1] == "3,period '2026-13' is not a month (YYYY-MM)"
+    assert [line.split(",")[0] for line in lines[1:]] == ["3", "4", "5", "6", "7", "8", "9", "10", "11"]
+    assert sorted(SalesLine.objects.filter(sales_file_id=file_id).values_list("line_number", flat=True)) == [2, 12]
+
+
+def test_missing_cleaned_file_fails_the_import():
+    sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
+    pipeline.clean_sales_file(sales_file.pk)
+    default_storage.delete(sales_file.cleaned_key)
+    result = pipeline.import_sales_file(sales_file.pk)
+    assert result.status == S.FAILED
+    assert result.failure_reason.startswith("import failed: no file in storage")
+
+
+def test_reimport_replaces_lines_and_snapshot_without_duplicates():
+    sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
+    pipeline.clean_sales_file(sales_file.pk)
+    pipeline.import_sales_file(sales_file.pk)
+    first = sorted(SalesLine.objects.filter(sales_file=sales_file).values_list("line_number", "revenue"))
+    call_command("process_salesfile", str(sales_file.pk))
+    assert sorted(SalesLine.objects.filter(sales_file=sales_file).values_list("line_number", "revenue")) == first
+    snapshots = SalesFileSnapshot.objects.filter(sales_file=sales_file)
+    assert sorted(snapshots.values_list("currency", "lines", "units")) == [("EUR", 2, 3400), ("GBP", 1, 1200), ("USD", 3, 6190)]
+
+
+def test_failed_import_keeps_the_previous_lines():
+    sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
+    pipeline.clean_sales_file(sales_file.pk)
+    pipeline.import_sales_file(sales_file.pk)
+    default_storage.save(sales_file.upload_key, ContentFile(fixture_bytes("spotify_2026-09.csv")))
+    services.mark_uploaded(SalesFile.objects.get(pk=sales_file.pk))
+    pipeline.clean_sales_file(sales_file.pk)
+    # A cleaned file that PostgreSQL refuses (units not a number) fails the whole import.
+    default_storage.delete(sales_file.cleaned_key)
+    default_storage.save(
+        sales_file.cleaned_key,
+        ContentFile(b"line_number,period,dsp,artist,isrc,upc,title,territory,units,revenue,currency\n"
+                    b"2,2026-09,S,A,,,,IT,1,1.0,EUR\n3,2026-09,S,A,,,,IT,lots,1.0,EUR\n"),
+    )
+    result = pipeline.import_sales_file(sales_file.pk)
+    assert result.status == S.FAILED and "import failed" in result.failure_reason
+    assert SalesLine.objects.filter(sales_file=sales_file).count() == 6
+
+
+def test_storage_outage_fails_the_file_and_reprocessing_recovers(flow, settings, s3_storage, s3_server, capsys):
+    file_id = flow.create_file()
+    assert flow.upload(file_id, fixture_bytes("spotify_2026-09.csv")).status_code == 200
+    working = settings.STORAGES["default"]
+    dead = s3_server.storage_settings(s3_storage)
+    dead["OPTIONS"] = {
+        **dead["OPTIONS"],
+        "endpoint_url": f"http://127.0.0.1:{free_port()}",
+        "client_config": Config(retries={"max_attempts": 1}, connect_timeout=1),
+    }
+    settings.STORAGES = {**settings.STORAGES, "default": dead}
+
+    assert flow.process(file_id).status_code == 202
+    data = flow.file(file_id)
+    assert data["status"] == "FAILED"
+    assert data["failure_reason"].startswith("cleaning failed: storage unavailable")
+
+    settings.STORAGES = {**settings.STORAGES, "default": working}
+    call_command("process_salesfile", str(file_id))
+    assert "PROCESSED, 6 lines imported" in capsys.readouterr().out
+    assert flow.file(file_id)["status"] == "PROCESSED"
+
+
+def test_process_command_reports_a_failed_file(capsys):
+    sales_file = services.create_sales_file(name="bad.csv", user=None)
+    default_storage.save(sales_file.upload_key, ContentFile(b"hello\n"))
+    with pytest.raises(CommandError, match="1 file"):
+        call_command("process_salesfile", str(sales_file.pk))
+    assert "FAILED: unknown format" in capsys.readouterr().err
+
+
+def test_progress_is_recorded_while_cleaning_and_importing(monkeypatch):
+    monkeypatch.setattr(pipeline, "PROGRESS_EVERY", 2)
+    seen = []
+    sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
+    pipeline.clean_sales_file(sales_file.pk, on_progress=lambda f, done, total: seen.append(("clean", done, total)))
+    pipeline.import_sales_file(sales_file.pk, on_progress=lambda f, done, total: seen.append(("import", done, total)))
+    assert ("clean", 7, None) in seen
+    assert seen[-1] == ("import", 6, 6)
