@@ -68,12 +68,14 @@ class _Run:
         self.report = report
         self.last_log_error = ""
 
+    def note(self, kind: str, outcome: str, message: str) -> None:
+        services.record_step(self.session, kind, outcome, message)
+        self.report(f"{kind} {outcome}: {message}")
+
     def generate(self) -> None:
         session = self.session
         if session.generated_at and (session.uploaded_at or default_storage.exists(session.csv_path)):
-            services.record_step(
-                session, Step.GENERATE, Outcome.SKIPPED, f"{session.csv_name} already generated"
-            )
+            self.note(Step.GENERATE, Outcome.SKIPPED, f"{session.csv_name} already generated")
             return
         invoice_file = session.invoice_file
         if invoice_file.status != InvoiceFile.Status.IMPORTED:
@@ -130,13 +132,12 @@ class _Run:
                     self.report(f"generated {start + len(batch)}/{len(shipments.rows)}")
             path = _store(local, f"sessions/{session.day.isoformat()}/{name}")
         services.complete_generation(session=session, token=self.token, csv_path=path)
+        self.report(f"generate done: {path}")
 
     def upload(self) -> None:
         session = self.session
         if session.uploaded_at:
-            services.record_step(
-                session, Step.UPLOAD, Outcome.SKIPPED, f"{session.csv_name} already uploaded"
-            )
+            self.note(Step.UPLOAD, Outcome.SKIPPED, f"{session.csv_name} already uploaded")
             return
         # A worker that died between the upload and recording it leaves a file the receiver may
         # already have read: its log line proves it, and uploading again would duplicate shipments.
@@ -148,7 +149,7 @@ class _Run:
             )
             return
         host = ftp.FtpEndpoint.from_url(settings.SESSIONS_FTP_URL).host
-        services.record_step(session, Step.UPLOAD, Outcome.STARTED, f"uploading {session.csv_name} to {host}")
+        self.note(Step.UPLOAD, Outcome.STARTED, f"uploading {session.csv_name} to {host}")
         try:
             with tempfile.TemporaryDirectory(prefix="session-") as folder:
                 local = Path(folder) / session.csv_name
@@ -163,13 +164,13 @@ class _Run:
         services.complete_upload(
             session=session, token=self.token, message=f"{session.csv_name} uploaded to {host}"
         )
+        self.report(f"upload done: {session.csv_name} uploaded to {host}")
 
     def check_log(self) -> None:
         session = self.session
         timeout = settings.SESSIONS_LOG_TIMEOUT
         interval = max(settings.SESSIONS_LOG_POLL_INTERVAL, 0.05)
-        services.record_step(
-            session,
+        self.note(
             Step.LOG_CHECK,
             Outcome.STARTED,
             f"waiting up to {timeout} s for {session.csv_name} in {settings.SESSIONS_LOG_PATH}",
@@ -186,6 +187,7 @@ class _Run:
             services.heartbeat(session=session, token=self.token)
             time.sleep(min(interval, remaining))
         services.record_log_entry(session=session, token=self.token, records=entry.records, line=entry.line)
+        self.report(f"log_check done: {entry.line}")
         if entry.records != session.total:
             missing = session.total - entry.records
             detail = f"{missing} missing or unread" if missing > 0 else f"{-missing} more than generated"

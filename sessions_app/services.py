@@ -68,10 +68,6 @@ def record_step(session: Session, kind: str, outcome: str, message: str = "") ->
 
 def start_session(*, day: date, user: AbstractBaseUser | None = None, enqueue: bool = True) -> Session:
     """Create the day's session for its imported file and queue its run (unless `enqueue` is False)."""
-    if Session.objects.filter(day=day).exists():
-        raise AlreadyStarted(
-            _("The session for %(day)s has already been started.") % {"day": day.isoformat()}
-        )
     invoice_file = ingestion_selectors.imported_file_for_day(day)
     if invoice_file is None:
         raise NotEligible(
@@ -84,7 +80,8 @@ def start_session(*, day: date, user: AbstractBaseUser | None = None, enqueue: b
             who = user.get_username() if user else "command line"
             record_step(session, Step.START, Outcome.DONE, f"started by {who} for {invoice_file.name}")
     except IntegrityError:
-        # Two operators clicked Start at the same moment: the constraint let only one insert win.
+        # The constraint is the only guard, so two operators clicking Start at the same moment get
+        # one session and one "already started", whatever the timing.
         raise AlreadyStarted(
             _("The session for %(day)s has already been started.") % {"day": day.isoformat()}
         ) from None
