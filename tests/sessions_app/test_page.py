@@ -93,7 +93,10 @@ def test_actions_need_post_and_a_csrf_token(make_user):
 def test_page_has_exactly_the_four_buttons_and_the_status_line(operator_client, eligible_day):
     html = operator_client.get("/sessions/").content.decode()
     content = html[html.index("<main>") : html.index("</main>")]
-    labels = [re.sub(r"\s+", " ", label).strip() for label in re.findall(r"<button[^>]*>(.*?)</button>", content, re.S)]
+    labels = [
+        re.sub(r"\s+", " ", label).strip()
+        for label in re.findall(r"<button[^>]*>(.*?)</button>", content, re.S)
+    ]
     assert labels == ["Start session", "Check session status", "Close session", "Manual session upload"]
     assert content.count("csrfmiddlewaretoken") == 4
     assert 'type="file"' in content
@@ -110,8 +113,11 @@ def test_buttons_are_enabled_only_where_the_state_allows_with_a_reason(operator_
 
     assert data["state"] == state
     buttons = data["buttons"]
-    start, close, upload = ALLOWED[state]
-    assert (buttons["start"]["enabled"], buttons["close"]["enabled"], buttons["upload"]["enabled"]) == ALLOWED[state]
+    assert (
+        buttons["start"]["enabled"],
+        buttons["close"]["enabled"],
+        buttons["upload"]["enabled"],
+    ) == ALLOWED[state]
     assert buttons["status"] == {"enabled": True, "reason": ""}
     for name, button in buttons.items():
         assert bool(button["reason"]) != button["enabled"], name
@@ -181,7 +187,9 @@ def upload(client, name: str, content: bytes):
 
 
 @pytest.mark.parametrize("state", STATES)
-def test_manual_upload_is_possible_until_the_session_starts(operator_client, make_state, known_invoices, state):
+def test_manual_upload_is_possible_until_the_session_starts(
+    operator_client, make_state, known_invoices, state
+):
     make_state(state)
     known_invoices(found=numbers(2, start=50))
     name = invoice_file_name(2, at="120000000")
@@ -226,7 +234,9 @@ def test_manual_upload_of_a_duplicate_or_a_rejected_file_says_so(operator_client
     upload(operator_client, invoice_file_name(2), content)
 
     [duplicate] = messages_of(upload(operator_client, invoice_file_name(2), content))
-    [rejected] = messages_of(upload(operator_client, invoice_file_name(5, at="130000000"), b"600000009|1|x|1.00"))
+    [rejected] = messages_of(
+        upload(operator_client, invoice_file_name(5, at="130000000"), b"600000009|1|x|1.00")
+    )
 
     assert "already received" in duplicate
     assert "rejected" in rejected
@@ -243,7 +253,9 @@ def test_status_json_counts_processed_records_from_the_database(operator_client,
 
     session = make_state("running")
     Session.objects.filter(pk=session.pk).update(total=3, csv_name="shipments_x.csv")
-    ProcessedShipment.objects.create(session=session, position=1, invoice_number="600000001", quantity=1, value=1)
+    ProcessedShipment.objects.create(
+        session=session, position=1, invoice_number="600000001", quantity=1, value=1
+    )
 
     data = operator_client.get("/sessions/status/").json()
 
