@@ -1,1 +1,78 @@
-"""Read operations of the settlement app."""
+"""Read operations of the settlement app: current state, history (folded from deltas), settlements."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from settlement.documents import Aggregates, settled_document, structure_document, value_text
+from settlement.errors import UnknownStructure
+from settlement.models import Aggregate, AggregationType, HistoryEntry, Settlement, Structure
+from settlement.records import EXACT, format_decimal
+
+
+def get_structure(*, settleid: str) -> Structure:
+    structure = Structure.objects.filter(settleid=settleid).first()
+    if structure is None:
+        raise UnknownStructure(settleid)
+    return structure
+
+
+def current_aggregates(structure: Structure) -> Aggregates:
+    aggregates: Aggregates = {}
+    rows = Aggregate.objects.filter(structure=structure).order_by("key", "field")
+    for key, name, count, total in rows.values_list("key", "field", "count", "total"):
+        aggregates.setdefault(key, {})[name] = value_text(structure.aggregation_type, count, total)
+    return aggregates
+
+
+def latest_entry(structure: Structure) -> HistoryEntry:
+    return HistoryEntry.objects.filter(structure=structure).order_by("-id").first()
+
+
+def structure_state(*, settleid: str) -> dict[str, Any]:
+    """The settlement object with its current aggregates (GET /settlement/{settleId})."""
+    with transaction.atomic():
+        structure = get_structure(settleid=settleid)
+        return structure_document(
+            structure, entry=latest_entry(structure), aggregates=current_aggregates(structure)
+        )
+
+
+def _add(aggregation_type: str, state: dict[str, dict[str, Any]], delta: dict) -> None:
+    summing = aggregation_type == AggregationType.ONE_CDR
+    for key, values in delta.items():
+        fields = state.setdefault(key, {})
+        for name, text in values.items():
+            if summing:
+                fields[name] = EXACT.add(fields.get(name, Decimal(0)), Decimal(text))
+            else:
+                fields[name] = fields.get(name, 0) + int(text)
+
+
+def _present(aggregation_type: str, state: dict[str, dict[str, Any]]) -> Aggregates:
+    show = format_decimal if aggregation_type == AggregationType.ONE_CDR else str
+    return {key: {name: show(value) for name, value in fields.items()} for key, fields in state.items()}
+
+
+def structure_history(*, settleid: str) -> list[dict[str, Any]]:
+    """Every operation with the full state after it, newest first (GET …/history)."""
+    structure = get_structure(settleid=settleid)
+    documents = []
+    state: dict[str, dict[str, Any]] = {}
+    for entry in HistoryEntry.objects.filter(structure=structure).order_by("id").iterator(chunk_size=200):
+        if entry.resets:
+            state = {}
+        else:
+            _add(structure.aggregation_type, state, entry.delta)
+        aggregates = _present(structure.aggregation_type, state)
+        documents.append(structure_document(structure, entry=entry, aggregates=aggregates))
+    documents.reverse()
+    return documents
+
+
+def settled_entries(*, settleid: str) -> list[dict[str, Any]]:
+    """All settled entries of a structure, newest first (GET …/settled)."""
+    structure = get_structure(settleid=settleid)
+    settlements = Settlement.objects.filter(structure=structure).order_by("-id")
+    return [settled_document(s.aggregates, s.settled_at) for s in settlements]

@@ -1,0 +1,41 @@
+"""The JSON documents of the Settle API, shaped like the spec's samples."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from settlement.models import AggregationType, HistoryEntry, Structure
+from settlement.records import format_decimal
+
+Aggregates = dict[str, dict[str, str]]
+
+
+def unix(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def value_text(aggregation_type: str, count: int, total: Decimal) -> str:
+    """An aggregate as the API shows it: a string, the count (mcCounter) or the exact sum (1CDR)."""
+    return format_decimal(total) if aggregation_type == AggregationType.ONE_CDR else str(count)
+
+
+def structure_document(
+    structure: Structure, *, entry: HistoryEntry, aggregates: Aggregates
+) -> dict[str, Any]:
+    """The settlement object after `entry`; `aggregates` is left out when empty, as in the spec."""
+    document: dict[str, Any] = {
+        "aggregationMetrics": list(structure.aggregation_metrics),
+        "aggregationType": structure.aggregation_type,
+        "lastSettlement": unix(entry.last_settlement_at),
+        "lastUpdate": {"operation": entry.operation, "timestamp": unix(entry.at), "user": entry.user},
+        "primaryKey": structure.primary_key,
+        "settleid": structure.settleid,
+        "settlementType": structure.settlement_type,
+    }
+    if aggregates:
+        document["aggregates"] = aggregates
+    return document
+
+
+def settled_document(aggregates: Any, settled_at: datetime) -> dict[str, Any]:
+    return {"aggregates": aggregates, "timestamp": unix(settled_at)}

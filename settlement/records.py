@@ -1,0 +1,230 @@
+"""Pure parsing of Settle API bodies: structure definitions and record batches.
+
+Nothing here touches the database. Each parser returns (result, problems); problems are messages a
+client can act on, and a batch with any problem is refused as a whole.
+"""
+
+import re
+from dataclasses import dataclass, field
+from decimal import Context, Decimal, InvalidOperation
+from typing import Any
+
+from settlement.models import (
+    TOTAL_DECIMAL_PLACES,
+    TOTAL_MAX_DIGITS,
+    AggregationType,
+    SettlementType,
+)
+
+# Python's default context keeps 28 digits; totals are wider, and sums must never round.
+EXACT = Context(prec=2 * TOTAL_MAX_DIGITS, traps=[InvalidOperation])
+INTEGER_DIGITS = TOTAL_MAX_DIGITS - TOTAL_DECIMAL_PLACES
+NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+NAME_MAX_LENGTH = 200
+# These paths belong to the API itself, so a structure cannot be called so.
+RESERVED_SETTLE_IDS = {"create", "openapi.json"}
+MAX_PROBLEMS = 10
+ORDINAL_SUFFIXES = {1: "st", 2: "nd", 3: "rd"}
+
+
+@dataclass(frozen=True)
+class StructureSpec:
+    settleid: str
+    aggregates: list[str]
+    primary_key: str
+    aggregation_type: str
+    settlement_type: str
+    record: dict
+
+
+@dataclass
+class KeyTally:
+    records: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    totals: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass
+class Batch:
+    """A batch folded per primary-key value: what the upsert adds to the stored aggregates."""
+
+    records: int = 0
+    keys: dict[str, KeyTally] = field(default_factory=dict)
+
+
+def format_decimal(value: Decimal) -> str:
+    """A total as the API shows it: plain notation, no exponent, no padding zeros."""
+    if value.is_zero():
+        return "0"
+    return format(value.normalize(EXACT), "f")
+
+
+def parse_number(value: Any) -> Decimal | None:
+    """The exact decimal in a JSON number or numeric string; None when it is not a finite number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | Decimal):
+        number = Decimal(value)
+    elif isinstance(value, str) and NUMBER.fullmatch(value.strip()):
+        number = Decimal(value.strip())
+    else:
+        return None
+    return number if number.is_finite() else None
+
+
+def storable(number: Decimal) -> bool:
+    """True when the column keeps `number` exactly (no rounding, no overflow)."""
+    if number.is_zero():
+        return True
+    normal = number.normalize(EXACT)
+    return normal.as_tuple().exponent >= -TOTAL_DECIMAL_PLACES and normal.adjusted() < INTEGER_DIGITS
+
+
+def ordinal(index: int) -> str:
+    """`record[1] (2nd)`: the 0-based index of the JSON array and the human 1-based position."""
+    position = index + 1
+    suffix = "th" if 10 <= position % 100 <= 20 else ORDINAL_SUFFIXES.get(position % 10, "th")
+    return f"record[{index}] ({position}{suffix})"
+
+
+def parse_aggregate_names(value: Any) -> tuple[list[str], list[str]]:
+    """Field names from a JSON list or from the spec's string form "['msg', 'op']"."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1]
+        value = [
+            quoted_single or quoted_double or bare
+            for quoted_single, quoted_double, bare in re.findall(r"'([^']*)'|\"([^\"]*)\"|([^,\s'\"]+)", text)
+        ]
+    if not isinstance(value, list) or not value:
+        return [], ["'aggregates' must be a non-empty list of field names (or a string like \"['op']\")"]
+    problems = [
+        f"'aggregates' item {index} must be a non-empty string of at most {NAME_MAX_LENGTH} characters"
+        for index, name in enumerate(value)
+        if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX_LENGTH
+    ]
+    if problems:
+        return [], problems
+    names = [name.strip() for name in value]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        return [], [f"'aggregates' lists {', '.join(repr(name) for name in duplicates)} more than once"]
+    return names, []
+
+
+def _name(payload: dict, key: str, problems: list[str]) -> str:
+    value = payload.get(key)
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"'{key}' is required and must be a non-empty string")
+        return ""
+    if len(value) > NAME_MAX_LENGTH:
+        problems.append(f"'{key}' must be at most {NAME_MAX_LENGTH} characters")
+    return value.strip()
+
+
+def _choice(payload: dict, key: str, choices: list[str], problems: list[str]) -> str:
+    value = payload.get(key)
+    if value not in choices:
+        problems.append(f"'{key}' must be one of {', '.join(choices)} (got {value!r})")
+        return ""
+    return value
+
+
+def parse_structure(payload: Any) -> tuple[StructureSpec | None, list[str]]:
+    """The structure defined by a `create` body, or the problems that prevent it."""
+    if not isinstance(payload, dict):
+        return None, ["The body must be a JSON object describing the structure"]
+    problems: list[str] = []
+    settleid = _name(payload, "settleid", problems)
+    if settleid and (
+        "/" in settleid or any(c.isspace() for c in settleid) or settleid.lower() in RESERVED_SETTLE_IDS
+    ):
+        problems.append(
+            f"'settleid' {settleid!r} cannot be used in a URL path (no '/', no spaces, not reserved)"
+        )
+    names, name_problems = parse_aggregate_names(payload.get("aggregates"))
+    problems += name_problems
+    primary_key = _name(payload, "primaryKey", problems)
+    aggregation_type = _choice(payload, "aggregationType", AggregationType.values, problems)
+    settlement_type = _choice(payload, "settlementType", SettlementType.values, problems)
+    record = payload.get("record")
+    if not isinstance(record, dict):
+        problems.append("'record' must be a sample record (a JSON object)")
+    else:
+        missing = [name for name in [primary_key, *names] if name and name not in record]
+        if missing:
+            problems.append(f"'record' lacks {', '.join(repr(name) for name in missing)}")
+    if settlement_type == SettlementType.ONE_CDR:
+        # A consolidated record holds the key and "records" next to the totals.
+        clashes = [name for name in names if name in (primary_key, "records")]
+        if clashes:
+            problems.append(f"a 1CDR settlement cannot aggregate {', '.join(repr(n) for n in clashes)}")
+    if problems:
+        return None, problems
+    spec = StructureSpec(settleid, names, primary_key, aggregation_type, settlement_type, record)
+    return spec, []
+
+
+def _key_text(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        return value if value.strip() and len(value) <= 1000 else None
+    if isinstance(value, int | Decimal):
+        return str(value)
+    return None
+
+
+def parse_batch(
+    payload: Any, *, primary_key: str, aggregates: list[str], aggregation_type: str, max_records: int
+) -> tuple[Batch, list[str]]:
+    """An `update` body ({"record": [...]} or {"record": {...}}) folded per key, or its problems."""
+    batch = Batch()
+    if not isinstance(payload, dict) or "record" not in payload:
+        return batch, ['The body must be a JSON object {"record": [...]}']
+    records = payload["record"]
+    if isinstance(records, dict):
+        records = [records]
+    if not isinstance(records, list) or not records:
+        return batch, ["'record' must be a record (a JSON object) or a non-empty list of records"]
+    if len(records) > max_records:
+        return batch, [f"A batch holds at most {max_records} records (got {len(records)}); split it"]
+    summing = aggregation_type == AggregationType.ONE_CDR
+    problems: list[str] = []
+    for index, record in enumerate(records):
+        if len(problems) >= MAX_PROBLEMS:
+            break
+        if not isinstance(record, dict):
+            problems.append(f"{ordinal(index)} is not a JSON object")
+            continue
+        key = _key_text(record.get(primary_key))
+        if key is None:
+            problems.append(
+                f"{ordinal(index)} lacks the primary key {primary_key!r} (a non-empty string or number)"
+            )
+            continue
+        values = {name: record[name] for name in aggregates if record.get(name) is not None}
+        numbers = {}
+        if summing:
+            for name, value in values.items():
+                number = parse_number(value)
+                if number is None:
+                    problems.append(f"{ordinal(index)} field {name!r} is not a number: {str(value)[:40]!r}")
+                elif not storable(number):
+                    problems.append(
+                        f"{ordinal(index)} field {name!r} needs more than {INTEGER_DIGITS} integer digits"
+                        f" or {TOTAL_DECIMAL_PLACES} decimal places"
+                    )
+                else:
+                    numbers[name] = number
+        if problems:
+            continue
+        tally = batch.keys.setdefault(key, KeyTally())
+        tally.records += 1
+        for name in values:
+            tally.counts[name] = tally.counts.get(name, 0) + 1
+        for name, number in numbers.items():
+            tally.totals[name] = EXACT.add(tally.totals.get(name, Decimal(0)), number)
+    batch.records = len(records)
+    return batch, problems[:MAX_PROBLEMS]
