@@ -1,0 +1,54 @@
+"""An operator drives the page in headless Chromium against the live server and real FTP/SSH."""
+
+import pytest
+from django.utils import timezone
+
+from tests.sessions_app.conftest import invoice_content, invoice_file_name, numbers
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_operator_uploads_starts_watches_the_counter_and_closes(
+    page, make_user, known_invoices, receiver, settings, tmp_path, artifacts_dir
+):
+    # The live server runs the task inline (django-q2 sync mode in tests), so Start returns after
+    # the run; the receiver thread writes the log line as soon as the CSV lands on the FTP server.
+    settings.SESSIONS_LOG_TIMEOUT = 20
+    make_user("olga", groups=["operators"])
+    invoices = numbers(7)
+    known_invoices(found=invoices[:6])
+    upload = tmp_path / invoice_file_name(len(invoices))
+    upload.write_bytes(invoice_content(invoices))
+    day = timezone.localdate().isoformat()
+
+    page.goto("/sessions/")
+    page.fill("#id_username", "olga")
+    page.fill("#id_password", "pw-olga-123")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/sessions/")
+    assert page.locator("#start-button").is_disabled()
+    assert "No invoice file" in page.locator("#start-reason").inner_text()
+
+    page.set_input_files("#id_file", str(upload))
+    page.click("#upload-button")
+    page.wait_for_selector(f"text={upload.name} imported")
+    assert (
+        page.locator("#status-line").inner_text()
+        == f"No session for {day} yet - 6 shipments ready to process"
+    )
+
+    page.click("#start-button")
+    page.wait_for_selector(f"text=Session started for {day}")
+    status_line = page.locator("#status-line")
+    status_line.filter(has_text="6 shipments processed out of 6 total").wait_for(timeout=20000)
+    assert status_line.inner_text() == f"Session opened for {day} - 6 shipments processed out of 6 total"
+    assert page.locator("#progress").get_attribute("value") == "6"
+    assert "Completed" in page.locator("#phase").inner_text()
+    assert page.locator("#start-button").is_disabled() and page.locator("#upload-button").is_disabled()
+
+    page.click("#status-button")  # refreshes in place through the JSON endpoint
+    page.click("#close-button")
+    page.wait_for_selector(f"text=Session closed for {day}.")
+    assert status_line.inner_text() == f"Session closed for {day} - 6 shipments processed out of 6 total"
+    assert page.locator("#close-button").is_disabled()
+    page.screenshot(path=str(artifacts_dir / "sessions_page.png"), full_page=True)
