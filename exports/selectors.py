@@ -2,11 +2,10 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from exports.models import Document, ExportedDocument, ExportFile, Mutation, MutationField, SyncRun
 
@@ -14,7 +13,7 @@ from exports.models import Document, ExportedDocument, ExportFile, Mutation, Mut
 def _iso_utc(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(timezone.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def logged_export_exists() -> Exists:

@@ -1,0 +1,296 @@
+"""A fake Moneybird API v2 on 127.0.0.1: a real HTTP server with the endpoints the exports app uses.
+
+Implements GET/POST documents/{purchase_invoices,receipts}/synchronization.json (POST refuses more
+than 100 ids, as Moneybird does), ledger_accounts.json and tax_rates.json (paginated with a Link
+header), Bearer-token checks (401) and injectable failures (429 with Retry-After, 5xx, slow answers).
+"""
+
+import copy
+import json
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+PATHS = {"purchase_invoices": "purchase_invoice", "receipts": "receipt"}
+
+
+@dataclass
+class Failure:
+    status: int
+    method: str | None = None
+    retry_after: str | None = None
+    delay: float = 0.0
+
+
+def detail(
+    number: int,
+    *,
+    description: str = "Office supplies",
+    price: str = "100.0",
+    ledger_account_id: str = "led-4000",
+    tax_rate_id: str = "tax-21",
+    period: str | None = None,
+) -> dict:
+    return {
+        "id": f"det-{number}",
+        "administration_id": "adm",
+        "tax_rate_id": tax_rate_id,
+        "ledger_account_id": ledger_account_id,
+        "project_id": None,
+        "product_id": None,
+        "amount": "1 x",
+        "amount_decimal": "1.0",
+        "description": description,
+        "price": price,
+        "period": period,
+        "row_order": number,
+        "total_price_excl_tax_with_discount": price,
+        "total_price_excl_tax_with_discount_base": price,
+        "tax_report_reference": [],
+        "mandatory_tax_text": None,
+        "created_at": "2026-11-02T10:00:00.000Z",
+        "updated_at": "2026-11-02T10:00:00.000Z",
+    }
+
+
+class FakeMoneybird:
+    def __init__(self, *, administration_id: str = "123456789", token: str = "mb-good-token"):  # noqa: S107 (a fake)
+        self.administration_id = administration_id
+        self.token = token
+        self.documents: dict[str, dict[str, dict]] = {"purchase_invoice": {}, "receipt": {}}
+        self.ledger_accounts = [
+            {
+                "id": "led-4000",
+                "administration_id": administration_id,
+                "name": "Office costs",
+                "account_type": "expenses",
+                "account_id": "4000",
+                "parent_id": None,
+            },
+            {
+                "id": "led-4100",
+                "administration_id": administration_id,
+                "name": "=Travel",
+                "account_type": "expenses",
+                "account_id": "4100",
+                "parent_id": None,
+            },
+        ]
+        self.tax_rates = [
+            {
+                "id": "tax-21",
+                "administration_id": administration_id,
+                "name": "21% btw",
+                "percentage": "21.0",
+                "tax_rate_type": "purchase_invoice",
+                "show_tax": True,
+                "active": True,
+            },
+            {
+                "id": "tax-9",
+                "administration_id": administration_id,
+                "name": "9% btw",
+                "percentage": "9.0",
+                "tax_rate_type": "purchase_invoice",
+                "show_tax": True,
+                "active": True,
+            },
+            {
+                "id": "tax-0",
+                "administration_id": administration_id,
+                "name": "0% btw",
+                "percentage": "0.0",
+                "tax_rate_type": "purchase_invoice",
+                "show_tax": True,
+                "active": True,
+            },
+        ]
+        self.per_page = 2
+        self.requests: list[tuple[str, str, list | None]] = []
+        self.failures: list[Failure] = []
+        self.fail_post_containing: str | None = None
+        self._lock = threading.Lock()
+        self._next_id = 260703856723232000
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/api/v2"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- data -------------------------------------------------------------------------------------
+    def add(
+        self, kind: str = "purchase_invoice", *, state: str = "open", date: str = "2026-11-02", **fields
+    ) -> dict:
+        """Add a document with Moneybird's record shape; returns the record (its id is a string)."""
+        with self._lock:
+            self._next_id += 1
+            doc_id = str(self._next_id)
+        record = {
+            "id": doc_id,
+            "administration_id": self.administration_id,
+            "contact_id": "cont-1",
+            "contact": {
+                "id": "cont-1",
+                "company_name": "Acme Supplies BV",
+                "customer_id": "42",
+                "firstname": None,
+                "lastname": None,
+            },
+            "reference": f"INV-{doc_id[-4:]}",
+            "date": date,
+            "due_date": "2026-12-02",
+            "entry_number": 1,
+            "state": state,
+            "currency": "EUR",
+            "exchange_rate": "1.0",
+            "revenue_invoice": False,
+            "prices_are_incl_tax": False,
+            "origin": None,
+            "paid_at": None,
+            "tax_number": None,
+            "total_price_excl_tax": "100.0",
+            "total_price_excl_tax_base": "100.0",
+            "total_price_incl_tax": "121.0",
+            "total_price_incl_tax_base": "121.0",
+            "created_at": "2026-11-02T10:00:00.000Z",
+            "updated_at": "2026-11-02T10:00:00.000Z",
+            "version": 1762077600,
+            "details": [detail(1)],
+            "payments": [],
+            "notes": [],
+            "attachments": [],
+        }
+        record.update(fields)
+        self.documents[kind][doc_id] = record
+        return record
+
+    def kind_of(self, doc_id: str) -> str:
+        return next(kind for kind, docs in self.documents.items() if doc_id in docs)
+
+    def change(self, doc_id: str, **fields) -> dict:
+        """Change fields of a document and bump its version, as Moneybird does on every edit."""
+        record = self.documents[self.kind_of(doc_id)][doc_id]
+        record.update(fields)
+        record["version"] += 1
+        record["updated_at"] = "2026-11-20T09:00:00.000Z"
+        return record
+
+    def move(self, doc_id: str, kind: str) -> None:
+        """Turn a document into the other type (Moneybird keeps the id)."""
+        record = self.documents[self.kind_of(doc_id)].pop(doc_id)
+        record["version"] += 1
+        self.documents[kind][doc_id] = record
+
+    def remove(self, doc_id: str) -> None:
+        self.documents[self.kind_of(doc_id)].pop(doc_id)
+
+    # --- faults -----------------------------------------------------------------------------------
+    def fail(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        method: str | None = None,
+        retry_after: str | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """Answer the next `times` requests (of `method`, if given) with `status` (after `delay` seconds)."""
+        self.failures.extend(Failure(status, method, retry_after, delay) for _ in range(times))
+
+    def posts(self) -> list[list]:
+        return [ids for method, _, ids in self.requests if method == "POST"]
+
+    def _take_failure(self, method: str) -> Failure | None:
+        with self._lock:
+            for index, failure in enumerate(self.failures):
+                if failure.method in (None, method):
+                    return self.failures.pop(index)
+        return None
+
+    # --- HTTP -------------------------------------------------------------------------------------
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def _send(self, status: int, body, headers: dict | None = None) -> None:
+                raw = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(raw)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def do_GET(self) -> None:
+                self._serve("GET")
+
+            def do_POST(self) -> None:
+                self._serve("POST")
+
+            def _serve(self, method: str) -> None:
+                url = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"null") if length else None
+                ids = body.get("ids") if isinstance(body, dict) else None
+                fake.requests.append((method, url.path, ids))
+                prefix = f"/api/v2/{fake.administration_id}/"
+                if not url.path.startswith(prefix):
+                    return self._send(404, {"error": "administration not found"})
+                if self.headers.get("Authorization") != f"Bearer {fake.token}":
+                    return self._send(401, {"error": "Token is invalid", "symbolic": {"token": "invalid"}})
+                failure = fake._take_failure(method)
+                if failure is not None:
+                    time.sleep(failure.delay)
+                    headers = {"Retry-After": failure.retry_after} if failure.retry_after else {}
+                    return self._send(failure.status, {"error": f"injected {failure.status}"}, headers)
+                if (
+                    method == "POST"
+                    and fake.fail_post_containing
+                    and fake.fail_post_containing in (ids or [])
+                ):
+                    return self._send(500, {"error": "internal server error"})
+                self._route(method, url.path[len(prefix) :], parse_qs(url.query), ids)
+
+            def _route(self, method: str, path: str, query: dict, ids) -> None:
+                parts = path.split("/")
+                if (
+                    len(parts) == 3
+                    and parts[0] == "documents"
+                    and parts[1] in PATHS
+                    and parts[2] == "synchronization.json"
+                ):
+                    docs = fake.documents[PATHS[parts[1]]]
+                    if method == "GET":
+                        return self._send(200, [{"id": i, "version": d["version"]} for i, d in docs.items()])
+                    if not isinstance(ids, list):
+                        return self._send(400, {"error": "ids is required"})
+                    if len(ids) > 100:
+                        return self._send(400, {"error": "Too many ids: at most 100 per request"})
+                    return self._send(200, [copy.deepcopy(docs[i]) for i in ids if i in docs])
+                if method == "GET" and path == "ledger_accounts.json":
+                    return self._send(200, fake.ledger_accounts)
+                if method == "GET" and path == "tax_rates.json":
+                    page = int(query.get("page", ["1"])[0])
+                    per_page = min(int(query.get("per_page", [fake.per_page])[0]), 100)
+                    items = fake.tax_rates[(page - 1) * per_page : page * per_page]
+                    headers = {}
+                    if page * per_page < len(fake.tax_rates):
+                        next_url = f"{fake.base_url}/{fake.administration_id}/tax_rates.json?page={page + 1}&per_page={per_page}"
+                        headers["Link"] = f'<{next_url}>; rel="next"'
+                    return self._send(200, items, headers)
+                return self._send(404, {"error": "not found"})
+
+        return Handler

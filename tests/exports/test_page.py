@@ -1,0 +1,76 @@
+import pytest
+from django.test import Client
+
+from exports.models import ExportFile
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clerk(make_user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("clerk", groups=["back-office"]))
+    return client
+
+
+def csrf_post(client, path, data):
+    """Post like the browser does: with the CSRF token of the page's forms."""
+    page = client.get("/exports/")
+    return client.post(path, {**data, "csrfmiddlewaretoken": page.context["csrf_token"]}, follow=True)
+
+
+def test_page_needs_back_office_or_staff(client, make_user):
+    assert client.get("/exports/").status_code == 302
+    client.force_login(make_user("operator", groups=["operators"]))
+    assert client.get("/exports/").status_code == 403
+    client.force_login(make_user("boss", staff=True))
+    assert client.get("/exports/").status_code == 200
+
+
+def test_forms_require_csrf(clerk, moneybird):
+    assert clerk.post("/exports/sync/").status_code == 403
+
+
+def test_sync_export_and_delete_from_the_page(clerk, moneybird, s3_storage, s3_keys):
+    old = moneybird.add(date="2026-01-15", created_at="2026-01-15T08:00:00.000Z")
+    recent = moneybird.add(date="2026-11-15")
+
+    page = csrf_post(clerk, "/exports/sync/", {})
+    assert "2 new" in page.content.decode()
+
+    filtered = clerk.get("/exports/", {"invoice_from": "2026-11-01"})
+    assert recent["id"] in filtered.content.decode() and old["id"] not in filtered.content.decode()
+    assert filtered.context["pending_ranges"]["count"] == 1
+
+    page = csrf_post(clerk, "/exports/export/", {"ids": [old["id"]], "ext": "q1"})
+    export_file = ExportFile.objects.get()
+    assert f"Created {export_file.name}" in page.content.decode()
+    assert f"exports/{export_file.name}" in s3_keys()
+    assert [d.moneybird_id for d in page.context["pending"]] == [recent["id"]]
+    assert "/api/exports/files?filename=" in page.content.decode()
+
+    moneybird.change(old["id"], state="paid")
+    page = csrf_post(clerk, "/exports/sync/", {})
+    assert [d.moneybird_id for d in page.context["mutated"]] == [old["id"]]
+    assert page.context["export_files"][0].mutated == 1
+
+    page = csrf_post(clerk, "/exports/delete/", {"filename": export_file.name})
+    assert "can be exported again" in page.content.decode()
+    assert f"exports/{export_file.name}" not in s3_keys()
+    assert {d.moneybird_id for d in page.context["pending"]} == {old["id"], recent["id"]}
+
+
+def test_export_without_selection_shows_an_error(clerk, moneybird, s3_storage):
+    page = csrf_post(clerk, "/exports/export/", {"ext": ""})
+    assert "Export failed" in page.content.decode()
+    assert ExportFile.objects.count() == 0
+
+
+def test_download_link_serves_the_file_to_the_session(clerk, moneybird, s3_storage):
+    record = moneybird.add()
+    csrf_post(clerk, "/exports/sync/", {})
+    csrf_post(clerk, "/exports/export/", {"ids": [record["id"]]})
+    name = ExportFile.objects.get().name
+    response = clerk.get("/api/exports/files", {"filename": name})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")

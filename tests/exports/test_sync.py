@@ -1,0 +1,206 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from exports import services
+from exports.models import Document, ExportFile, Mutation, SyncRun
+from exports.moneybird import client_from_settings
+
+pytestmark = pytest.mark.django_db
+
+
+def sync(client_api, **headers):
+    return client_api.get("/api/exports/sync", **headers)
+
+
+def export(client_api, ids, **body):
+    return client_api.post("/api/exports/export", {"ids": ids, **body}, content_type="application/json")
+
+
+def entry(summary, doc_id):
+    return next(item for item in summary if item["id"] == doc_id)
+
+
+def test_first_sync_stores_documents_and_publishes_the_summary(moneybird, client_api, read_summary):
+    invoice = moneybird.add("purchase_invoice", state="open", date="2026-10-31")
+    receipt = moneybird.add("receipt", state="paid")
+    moneybird.add("purchase_invoice", state="new")  # a draft
+
+    response = sync(client_api)
+
+    assert response.status_code == 200
+    assert Document.objects.count() == 3
+    stored = Document.objects.get(moneybird_id=invoice["id"])
+    assert (stored.type, stored.status, str(stored.invoice_date)) == (
+        "purchase_invoice",
+        "open",
+        "2026-10-31",
+    )
+    assert str(stored.total_incl_tax) == "121.00" and stored.contact == "Acme Supplies BV"
+    expected = [
+        {
+            "id": invoice["id"],
+            "type": "purchase_invoice",
+            "createDate": "2026-11-02T10:00:00.000Z",
+            "invoiceDate": "2026-10-31",
+            "status": "open",
+            "allFiles": [],
+            "mutations": [],
+        },
+        {
+            "id": receipt["id"],
+            "type": "receipt",
+            "createDate": "2026-11-02T10:00:00.000Z",
+            "invoiceDate": "2026-11-02",
+            "status": "paid",
+            "allFiles": [],
+            "mutations": [],
+        },
+    ]
+    assert response.json() == expected
+    assert read_summary() == expected
+
+
+def test_sync_without_changes_fetches_nothing_and_writes_nothing(
+    moneybird, client_api, read_summary, s3_server, s3_storage, settings
+):
+    moneybird.add()
+    sync(client_api)
+    key = f"{settings.EXPORTS_PREFIX}incoming-summary-list.json"
+    etag = s3_server.client().head_object(Bucket=s3_storage, Key=key)["LastModified"]
+    moneybird.requests.clear()
+
+    with CaptureQueriesContext(connection) as queries:
+        assert services.sync_documents(client=client_from_settings()).changed is False
+    writes = [q["sql"] for q in queries if q["sql"].split()[0] in {"INSERT", "UPDATE", "DELETE"}]
+
+    assert writes == []
+    assert moneybird.posts() == []
+    assert SyncRun.objects.count() == 1
+    assert s3_server.client().head_object(Bucket=s3_storage, Key=key)["LastModified"] == etag
+    assert sync(client_api).status_code == 200
+
+
+def test_changes_of_exported_documents_are_mutations(moneybird, client_api):
+    exported = moneybird.add(state="open", date="2026-11-01")
+    other = moneybird.add(state="open")
+    sync(client_api)
+    assert export(client_api, [exported["id"]]).status_code == 200
+
+    moneybird.change(exported["id"], state="paid", date="2026-11-05")
+    moneybird.change(other["id"], state="paid")
+    summary = sync(client_api).json()
+
+    assert entry(summary, exported["id"])["mutations"] == [
+        {"fieldName": "status", "oldValue": "open", "newValue": "paid"},
+        {"fieldName": "invoiceDate", "oldValue": "2026-11-01", "newValue": "2026-11-05"},
+    ]
+    assert entry(summary, other["id"])["mutations"] == []  # never exported: not tracked
+    assert entry(summary, other["id"])["status"] == "paid"
+
+
+def test_version_bump_without_tracked_change_is_one_other_mutation(moneybird, client_api):
+    record = moneybird.add()
+    sync(client_api)
+    export(client_api, [record["id"]])
+    moneybird.change(record["id"], reference="changed reference")
+
+    summary = sync(client_api).json()
+
+    assert entry(summary, record["id"])["mutations"] == [{"fieldName": "other"}]
+
+
+def test_type_change_of_an_exported_document_is_a_type_mutation(moneybird, client_api):
+    record = moneybird.add("purchase_invoice")
+    sync(client_api)
+    export(client_api, [record["id"]])
+    moneybird.move(record["id"], "receipt")
+
+    item = entry(sync(client_api).json(), record["id"])
+
+    assert item["type"] == "receipt"
+    assert item["mutations"] == [{"fieldName": "type", "newValue": "receipt"}]
+
+
+def test_new_export_clears_mutations_and_nolog_export_keeps_them(moneybird, client_api):
+    record = moneybird.add(state="open")
+    sync(client_api)
+    export(client_api, [record["id"]])
+    moneybird.change(record["id"], state="paid")
+    sync(client_api)
+
+    after_nolog = export(client_api, [record["id"]], noLog=True).json()
+    assert entry(after_nolog, record["id"])["mutations"] == [
+        {"fieldName": "status", "oldValue": "open", "newValue": "paid"}
+    ]
+
+    after_logged = export(client_api, [record["id"]], ext="again").json()
+    item = entry(after_logged, record["id"])
+    assert item["mutations"] == []
+    assert item["fileName"].endswith("-again.xlsx")
+    assert Mutation.objects.get().cleared_by.name == item["fileName"]
+
+
+def test_documents_gone_from_moneybird_leave_the_summary(moneybird, client_api):
+    kept, gone = moneybird.add(), moneybird.add()
+    sync(client_api)
+    moneybird.remove(gone["id"])
+
+    summary = sync(client_api).json()
+
+    assert [item["id"] for item in summary] == [kept["id"]]
+    assert Document.objects.get(moneybird_id=gone["id"]).removed_at is not None
+
+
+def test_partial_failure_leaves_the_previous_state_intact(moneybird, client_api, read_summary):
+    first = [moneybird.add() for _ in range(3)]
+    sync(client_api)
+    before = read_summary()
+    for record in first:
+        moneybird.change(record["id"], state="paid")
+    new = [moneybird.add() for _ in range(150)]
+    moneybird.fail_post_containing = new[-1]["id"]  # the second batch keeps failing
+
+    response = sync(client_api)
+
+    assert response.status_code == 502
+    assert "unavailable" in response.json()["error"]
+    assert Document.objects.count() == 3
+    assert set(Document.objects.values_list("status", flat=True)) == {"open"}
+    assert read_summary() == before
+
+    moneybird.fail_post_containing = None
+    assert len(sync(client_api).json()) == 153
+
+
+def test_failure_while_storing_rolls_back(moneybird, client_api, settings, read_summary):
+    moneybird.add()
+    sync(client_api)
+    moneybird.add()
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            **settings.STORAGES["default"],
+            "OPTIONS": {**settings.STORAGES["default"]["OPTIONS"], "bucket_name": "no-such-bucket"},
+        },
+    }
+
+    with pytest.raises(Exception):
+        services.sync_documents(client=client_from_settings())
+
+    assert Document.objects.count() == 1
+    assert SyncRun.objects.count() == 1
+
+
+def test_moneybird_401_is_surfaced_to_the_caller(moneybird, client_api):
+    response = sync(client_api, HTTP_X_MONEYBIRD_TOKEN="wrong")
+    assert response.status_code == 401
+    assert "Moneybird refused the token" in response.json()["error"]
+    assert Document.objects.count() == 0 and ExportFile.objects.count() == 0
+
+
+def test_429_during_sync_is_retried(moneybird, client_api):
+    moneybird.add()
+    moneybird.fail(429, times=2, retry_after="0")
+    response = sync(client_api)
+    assert response.status_code == 200 and len(response.json()) == 1
