@@ -1,0 +1,25 @@
+import pytest
+
+from sessions_app import services
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_lists_sessions_with_their_step_log_read_only(client, make_user, eligible_day):
+    session = services.start_session(day=eligible_day.business_date, enqueue=False)
+    admin = make_user("root", staff=True)
+    admin.is_superuser = True
+    admin.save()
+    client.force_login(admin)
+
+    assert client.get("/admin/sessions_app/session/").status_code == 200
+    change = client.get(f"/admin/sessions_app/session/{session.pk}/change/")
+    assert change.status_code == 200
+    assert "started by command line" in change.content.decode()
+    assert client.get("/admin/sessions_app/sessionstep/?kind=start").status_code == 200
+    assert client.get("/admin/sessions_app/session/add/").status_code == 403
+
+
+def test_admin_is_staff_only(client, make_user):
+    client.force_login(make_user("olga", groups=["operators"]))
+    assert client.get("/admin/sessions_app/session/").status_code == 302
