@@ -139,7 +139,7 @@ def _copy_lines(sales_file: SalesFile, progress: "_ImportProgress") -> int:
         source = _PrefixedLines(stream, f"{sales_file.pk},".encode(), progress.advance)
         with connection.cursor() as cursor:
             cursor.copy_expert(
-                f"COPY {SalesLine._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true)",
+                f"COPY {SalesLine._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true, FORCE_NOT_NULL (isrc, upc, title))",
                 source,
                 size=COPY_CHUNK,
             )

@@ -44,7 +44,9 @@ class Flow:
 
     def add_file(self, run_id: int, file_id: int) -> None:
         response = self.client.post(
-            f"/api/statement_run/{run_id}/add-salesfile/", {"file_id": file_id}, content_type="application/json"
+            f"/api/statement_run/{run_id}/add-salesfile/",
+            {"file_id": file_id},
+            content_type="application/json",
         )
         assert response.status_code == 200, response.content
 
@@ -62,7 +64,9 @@ class Flow:
         return response.json()
 
     def rates(self, run_id: int, items, *, kind: str = "currencies"):
-        return self.client.post(f"/api/statement_run/{run_id}/{kind}/", items, content_type="application/json")
+        return self.client.post(
+            f"/api/statement_run/{run_id}/{kind}/", items, content_type="application/json"
+        )
 
     def report(self, run_id: int, fmt: str = "json"):
         return self.client.get(f"/api/statement_run/{run_id}/report/", {"format": fmt})

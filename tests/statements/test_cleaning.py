@@ -17,8 +17,17 @@ def test_comma_csv_with_aliases_and_quotes():
     file_format, rows, problems = rows_of(fixture_bytes("spotify_2026-09.csv"))
     assert file_format == GENERIC_CSV and problems == []
     assert rows[2] == (
-        4, "2026-09", "Spotify", "Aurora Lane", "GBAYE2600002", "5056789012345", "Harbour, at Dawn", "US", "800",
-        "2.560000", "USD",
+        4,
+        "2026-09",
+        "Spotify",
+        "Aurora Lane",
+        "GBAYE2600002",
+        "5056789012345",
+        "Harbour, at Dawn",
+        "US",
+        "800",
+        "2.560000",
+        "USD",
     )
     assert rows[5][6] == 'Paper "Moons"' and rows[5][8:10] == ("-10", "-0.032000")
 
@@ -102,12 +111,45 @@ def test_dsr_usage_lines_carry_block_release_summary_and_summed_revenue():
     file_format, rows, problems, stats = parse_bytes(fixture_bytes("youtube_2026-09.dsr.tsv"))
     assert file_format == DDEX_DSR and problems == []
     assert rows == [
-        (6, "2026-09", "YouTube Music", "Aurora Lane", "GBAYE2600001", "5056789012345", "Northern Lights", "GB",
-         "4200", "9.870000", "GBP"),
-        (8, "2026-09", "YouTube Music", "Aurora Lane", "GBAYE2600001", "5056789012345", "Northern Lights", "US",
-         "9000", "15.200000", "USD"),
-        (13, "2026-09", "YouTube Music", "The Quiet Hours", "USQH12600010", "0602445566778", "Slow Tide", "US",
-         "3000", "6.400000", "USD"),
+        (
+            6,
+            "2026-09",
+            "YouTube Music",
+            "Aurora Lane",
+            "GBAYE2600001",
+            "5056789012345",
+            "Northern Lights",
+            "GB",
+            "4200",
+            "9.870000",
+            "GBP",
+        ),
+        (
+            8,
+            "2026-09",
+            "YouTube Music",
+            "Aurora Lane",
+            "GBAYE2600001",
+            "5056789012345",
+            "Northern Lights",
+            "US",
+            "9000",
+            "15.200000",
+            "USD",
+        ),
+        (
+            13,
+            "2026-09",
+            "YouTube Music",
+            "The Quiet Hours",
+            "USQH12600010",
+            "0602445566778",
+            "Slow Tide",
+            "US",
+            "3000",
+            "6.400000",
+            "USD",
+        ),
     ]
     # Every line is a sales line, a structural record or a rejected line.
     assert stats.structural + len(rows) + len(problems) == stats.lines == 15

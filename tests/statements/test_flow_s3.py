@@ -51,7 +51,9 @@ def test_full_flow_with_presigned_put_to_s3(flow, api, s3_storage, s3_server):
     assert data["format"] == "generic_csv"
     assert (data["lines_read"], data["lines_valid"], data["lines_rejected"]) == (7, 6, 0)
     assert data["progress"] == {"processed": 6, "total": 6, "percent": 100.0}
-    transitions = list(SalesFileEvent.objects.filter(sales_file_id=file_id).values_list("to_status", flat=True))
+    transitions = list(
+        SalesFileEvent.objects.filter(sales_file_id=file_id).values_list("to_status", flat=True)
+    )
     assert transitions == ["UPLOADED", "CLEANING", "CLEANED", "IMPORTING", "PROCESSED"]
 
     keys = {o["Key"] for o in s3_server.client().list_objects_v2(Bucket=s3_storage)["Contents"]}

@@ -114,7 +114,10 @@ def test_rejected_lines_report_lists_line_numbers_and_reasons(flow, api):
     assert lines[0] == "line,reason"
     assert lines[1] == "3,period '2026-13' is not a month (YYYY-MM)"
     assert [line.split(",")[0] for line in lines[1:]] == ["3", "4", "5", "6", "7", "8", "9", "10", "11"]
-    assert sorted(SalesLine.objects.filter(sales_file_id=file_id).values_list("line_number", flat=True)) == [2, 12]
+    assert sorted(SalesLine.objects.filter(sales_file_id=file_id).values_list("line_number", flat=True)) == [
+        2,
+        12,
+    ]
 
 
 def test_missing_cleaned_file_fails_the_import():
@@ -132,9 +135,15 @@ def test_reimport_replaces_lines_and_snapshot_without_duplicates():
     pipeline.import_sales_file(sales_file.pk)
     first = sorted(SalesLine.objects.filter(sales_file=sales_file).values_list("line_number", "revenue"))
     call_command("process_salesfile", str(sales_file.pk))
-    assert sorted(SalesLine.objects.filter(sales_file=sales_file).values_list("line_number", "revenue")) == first
+    assert (
+        sorted(SalesLine.objects.filter(sales_file=sales_file).values_list("line_number", "revenue")) == first
+    )
     snapshots = SalesFileSnapshot.objects.filter(sales_file=sales_file)
-    assert sorted(snapshots.values_list("currency", "lines", "units")) == [("EUR", 2, 3400), ("GBP", 1, 1200), ("USD", 3, 6190)]
+    assert sorted(snapshots.values_list("currency", "lines", "units")) == [
+        ("EUR", 2, 3400),
+        ("GBP", 1, 1200),
+        ("USD", 3, 6190),
+    ]
 
 
 def test_failed_import_keeps_the_previous_lines():
@@ -148,15 +157,19 @@ def test_failed_import_keeps_the_previous_lines():
     default_storage.delete(sales_file.cleaned_key)
     default_storage.save(
         sales_file.cleaned_key,
-        ContentFile(b"line_number,period,dsp,artist,isrc,upc,title,territory,units,revenue,currency\n"
-                    b"2,2026-09,S,A,,,,IT,1,1.0,EUR\n3,2026-09,S,A,,,,IT,lots,1.0,EUR\n"),
+        ContentFile(
+            b"line_number,period,dsp,artist,isrc,upc,title,territory,units,revenue,currency\n"
+            b"2,2026-09,S,A,,,,IT,1,1.0,EUR\n3,2026-09,S,A,,,,IT,lots,1.0,EUR\n"
+        ),
     )
     result = pipeline.import_sales_file(sales_file.pk)
     assert result.status == S.FAILED and "import failed" in result.failure_reason
     assert SalesLine.objects.filter(sales_file=sales_file).count() == 6
 
 
-def test_storage_outage_fails_the_file_and_reprocessing_recovers(flow, settings, s3_storage, s3_server, capsys):
+def test_storage_outage_fails_the_file_and_reprocessing_recovers(
+    flow, settings, s3_storage, s3_server, capsys
+):
     file_id = flow.create_file()
     assert flow.upload(file_id, fixture_bytes("spotify_2026-09.csv")).status_code == 200
     working = settings.STORAGES["default"]
@@ -191,7 +204,11 @@ def test_progress_is_recorded_while_cleaning_and_importing(monkeypatch):
     monkeypatch.setattr(pipeline, "PROGRESS_EVERY", 2)
     seen = []
     sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
-    pipeline.clean_sales_file(sales_file.pk, on_progress=lambda f, done, total: seen.append(("clean", done, total)))
-    pipeline.import_sales_file(sales_file.pk, on_progress=lambda f, done, total: seen.append(("import", done, total)))
+    pipeline.clean_sales_file(
+        sales_file.pk, on_progress=lambda f, done, total: seen.append(("clean", done, total))
+    )
+    pipeline.import_sales_file(
+        sales_file.pk, on_progress=lambda f, done, total: seen.append(("import", done, total))
+    )
     assert ("clean", 7, None) in seen
     assert seen[-1] == ("import", 6, 6)

@@ -1,0 +1,242 @@
+"""The statement report: rates and exceptions, rounding and totals, 409s, CSV/XLSX/JSON forms."""
+
+import csv
+import io
+
+import openpyxl
+import pytest
+
+from statements.models import StatementRun
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "period,dsp,artist,territory,units,revenue,currency\n"
+HAND_CHECKED = HEADER + (
+    "2026-09,Spotify,Aurora Lane,US,100,4.00,USD\n"
+    "2026-09,Spotify,Aurora Lane,US,50,0.69,USD\n"
+    "2026-09,Spotify,Aurora Lane,GB,10,1.000,GBP\n"
+    "2026-09,Deezer,Aurora Lane,US,20,4.71,USD\n"
+    "2026-09,Spotify,Bruno,IT,30,3.345,EUR\n"
+)
+RATES = [
+    {"currency": "USD", "period": "2026-09", "rate": "0.5"},
+    {"currency": "GBP", "period": "2026-09", "rate": "1.15"},
+]
+
+
+@pytest.fixture
+def hand_checked_run(flow) -> int:
+    run_id = flow.create_run(currency="EUR")
+    flow.processed_file(HAND_CHECKED.encode(), run_id)
+    assert flow.rates(run_id, RATES).status_code == 200
+    exceptions = [{"currency": "USD", "rate": "0.6", "dsp": "deezer"}]
+    assert flow.rates(run_id, exceptions, kind="currencies_exception").status_code == 200
+    return run_id
+
+
+def test_rows_are_rounded_half_even_and_totals_add_up_from_rounded_rows(flow, hand_checked_run):
+    response = flow.report(hand_checked_run)
+    assert response.status_code == 200
+    report = response.json()
+    assert report["rows"] == [
+        # 4.71 * 0.6 (DSP exception, matched case-insensitively) = 2.826
+        {
+            "artist": "Aurora Lane",
+            "dsp": "Deezer",
+            "period": "2026-09",
+            "territory": "US",
+            "source_currency": "USD",
+            "units": 20,
+            "gross_source": "4.71",
+            "rate": "0.600000",
+            "gross": "2.83",
+        },
+        {
+            "artist": "Aurora Lane",
+            "dsp": "Spotify",
+            "period": "2026-09",
+            "territory": "GB",
+            "source_currency": "GBP",
+            "units": 10,
+            "gross_source": "1.00",
+            "rate": "1.150000",
+            "gross": "1.15",
+        },
+        # (4.00 + 0.69) * 0.5 = 2.345: half-even gives 2.34
+        {
+            "artist": "Aurora Lane",
+            "dsp": "Spotify",
+            "period": "2026-09",
+            "territory": "US",
+            "source_currency": "USD",
+            "units": 150,
+            "gross_source": "4.69",
+            "rate": "0.500000",
+            "gross": "2.34",
+        },
+        # statement currency: rate 1; 3.345 → 3.34
+        {
+            "artist": "Bruno",
+            "dsp": "Spotify",
+            "period": "2026-09",
+            "territory": "IT",
+            "source_currency": "EUR",
+            "units": 30,
+            "gross_source": "3.345",
+            "rate": "1.000000",
+            "gross": "3.34",
+        },
+    ]
+    assert report["artists"] == [
+        {"artist": "Aurora Lane", "units": 180, "total": "6.32"},
+        {"artist": "Bruno", "units": 30, "total": "3.34"},
+    ]
+    # The unrounded sum would be 9.666 → 9.67; the report adds its own rows.
+    assert report["grand_total"] == "9.66"
+    assert report["currency"] == "EUR"
+
+
+def test_sales_file_exception_beats_dsp_and_period_specific_beats_period_less(flow):
+    run_id = flow.create_run()
+    line = HEADER + "2026-09,Deezer,Aurora Lane,US,10,10.00,USD\n2026-09,Spotify,Aurora Lane,US,1,1.00,USD\n"
+    file_a = flow.processed_file(line.encode(), run_id, name="a.csv")
+    file_b = flow.processed_file(line.encode(), run_id, name="b.csv")
+    flow.rates(run_id, [{"currency": "USD", "period": "2026-09", "rate": "0.5"}])
+    exceptions = [
+        {"currency": "USD", "rate": "0.6", "dsp": "Deezer"},
+        {"currency": "USD", "rate": "0.7", "dsp": "Deezer", "period": "2026-09"},
+        {"currency": "USD", "rate": "0.8", "salesfile": file_b},
+        {"currency": "USD", "rate": "0.9", "salesfile": file_b, "period": "2026-10"},
+    ]
+    assert flow.rates(run_id, exceptions, kind="currencies_exception").status_code == 200
+    rows = flow.report(run_id).json()["rows"]
+    assert [(r["dsp"], r["units"], r["rate"], r["gross"]) for r in rows] == [
+        ("Deezer", 10, "0.700000", "7.00"),  # file a: DSP + period
+        ("Deezer", 10, "0.800000", "8.00"),  # file b: its own exception
+        ("Spotify", 1, "0.500000", "0.50"),  # file a: run rate
+        ("Spotify", 1, "0.800000", "0.80"),  # file b: its own exception
+    ]
+    assert file_a != file_b
+
+
+def test_missing_rates_block_the_report_naming_currency_and_period(flow):
+    run_id = flow.create_run()
+    data = (
+        HEADER
+        + "2026-10,Spotify,A,US,1,1.00,USD\n2026-09,Spotify,A,GB,1,1.00,GBP\n2026-09,Spotify,A,IT,1,1,EUR\n"
+    )
+    flow.processed_file(data.encode(), run_id)
+    flow.rates(run_id, [{"currency": "USD", "period": "2026-09", "rate": "0.9"}])
+    response = flow.report(run_id)
+    assert response.status_code == 409
+    body = response.json()
+    assert body["error"] == "Report not available: no exchange rate for GBP 2026-09, USD 2026-10."
+    assert body["missing_rates"] == [
+        {"currency": "GBP", "period": "2026-09"},
+        {"currency": "USD", "period": "2026-10"},
+    ]
+    flow.rates(
+        run_id,
+        [
+            {"currency": "USD", "period": "2026-10", "rate": "0.9"},
+            {"currency": "GBP", "period": "2026-09", "rate": "1.1"},
+        ],
+    )
+    assert flow.report(run_id).status_code == 200
+
+
+def test_report_needs_every_file_processed(flow):
+    run_id = flow.create_run()
+    flow.processed_file((HEADER + "2026-09,S,A,IT,1,1,EUR\n").encode(), run_id)
+    failed = flow.processed_file(b"garbage\n", run_id, name="bad.csv")
+    response = flow.report(run_id)
+    assert response.status_code == 409
+    assert f"#{failed} 'bad.csv' is FAILED" in response.json()["error"]
+    assert response.json()["files_not_processed"] == [{"id": failed, "name": "bad.csv", "status": "FAILED"}]
+
+
+def test_run_without_files_has_no_report(flow):
+    response = flow.report(flow.create_run())
+    assert response.status_code == 409 and "no sales files" in response.json()["error"]
+
+
+def test_filters_limit_artists_dsps_and_period_range(flow):
+    run_id = flow.create_run(artists=["A"], dsps=["Spotify"], periods={"from": "2026-08", "to": "2026-09"})
+    data = HEADER + (
+        "2026-09,Spotify,A,IT,1,1,EUR\n2026-09,Spotify,B,IT,2,2,EUR\n"
+        "2026-09,Deezer,A,IT,4,4,EUR\n2026-10,Spotify,A,IT,8,8,USD\n2026-08,Spotify,A,IT,16,16,EUR\n"
+    )
+    flow.processed_file(data.encode(), run_id)
+    report = flow.report(run_id).json()  # the USD line of 2026-10 is outside: no rate needed
+    assert [(r["period"], r["units"]) for r in report["rows"]] == [("2026-08", 16), ("2026-09", 1)]
+    assert report["grand_total"] == "17.00"
+
+
+def test_csv_report_has_rows_subtotals_grand_total_and_no_formulas(flow):
+    run_id = flow.create_run()
+    data = HEADER + '2026-09,Spotify,=HYPERLINK("x"),IT,-2,-1.005,EUR\n2026-09,@Store,Zed,IT,1,2.50,EUR\n'
+    flow.processed_file(data.encode(), run_id)
+    response = flow.report(run_id, "csv")
+    assert response["Content-Disposition"] == f'attachment; filename="statement-{run_id}.csv"'
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows == [
+        [
+            "type",
+            "artist",
+            "dsp",
+            "period",
+            "territory",
+            "source_currency",
+            "units",
+            "gross_source",
+            "rate",
+            "gross_EUR",
+        ],
+        ["row", '\'=HYPERLINK("x")', "Spotify", "2026-09", "IT", "EUR", "-2", "-1.005", "1.000000", "-1.00"],
+        ["artist_total", '\'=HYPERLINK("x")', "", "", "", "", "-2", "", "", "-1.00"],
+        ["row", "Zed", "'@Store", "2026-09", "IT", "EUR", "1", "2.50", "1.000000", "2.50"],
+        ["artist_total", "Zed", "", "", "", "", "1", "", "", "2.50"],
+        ["grand_total", "", "", "", "", "", "-1", "", "", "1.50"],
+    ]
+
+
+def test_xlsx_report_has_a_summary_and_one_sheet_per_artist_with_text_cells(flow):
+    run_id = flow.create_run(name="Q3")
+    data = HEADER + "2026-09,Spotify,=1+1,IT,3,1.25,EUR\n2026-09,+Store,Zed,IT,1,2.50,EUR\n"
+    flow.processed_file(data.encode(), run_id)
+    response = flow.report(run_id, "xlsx")
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["Summary", "=1+1", "Zed"]
+    summary = [[c.value for c in row] for row in workbook["Summary"].iter_rows()]
+    assert summary[3:] == [
+        ["Artist", "Units", "Total EUR"],
+        ["=1+1", 3, 1.25],
+        ["Zed", 1, 2.5],
+        ["Grand total", 4, 3.75],
+    ]
+    assert workbook["Summary"]["A5"].data_type == "s"
+    zed = [[c.value for c in row] for row in workbook["Zed"].iter_rows()]
+    assert zed[2] == ["+Store", "2026-09", "IT", "EUR", 1, 2.5, 1, 2.5]
+    assert workbook["Zed"]["A3"].data_type == "s"
+    assert zed[3] == ["Total", None, None, None, 1, None, None, 2.5]
+
+
+def test_report_freezes_the_rates_and_every_change_is_in_history(flow, hand_checked_run):
+    assert flow.rates(hand_checked_run, RATES[:1]).status_code == 200
+    assert flow.rates(hand_checked_run, RATES).status_code == 200
+    assert flow.report(hand_checked_run).status_code == 200
+    response = flow.rates(hand_checked_run, RATES[:1])
+    assert response.status_code == 409 and "frozen" in response.json()["error"]
+    response = flow.rates(hand_checked_run, [], kind="currencies_exception")
+    assert response.status_code == 409
+    run = StatementRun.objects.get(pk=hand_checked_run)
+    history = list(run.rate_changes.order_by("pk").values_list("kind", "items", "previous"))
+    assert [kind for kind, _, _ in history] == ["rates", "exceptions", "rates", "rates"]
+    assert history[2][1] == [{"currency": "USD", "period": "2026-09", "rate": "0.5"}]
+    assert len(history[2][2]) == 2 and len(history[3][2]) == 1
+
+
+def test_unknown_report_format_is_a_400(flow, hand_checked_run):
+    response = flow.report(hand_checked_run, "pdf")
+    assert response.status_code == 400 and "csv, xlsx, json" in response.json()["error"]
