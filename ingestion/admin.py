@@ -1,1 +1,95 @@
-from django.contrib import admin  # noqa: F401
+"""Admin of received files (history: read-only), their lines and the categories."""
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+
+from ingestion.models import Category, InvoiceFile, InvoiceLine
+from ingestion.services import reprocess_file
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Imported data is history: it is viewed here, never edited (a whole file may be deleted)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(InvoiceFile)
+class InvoiceFileAdmin(ReadOnlyAdmin):
+    list_display = [
+        "name",
+        "business_date",
+        "source",
+        "status",
+        "records",
+        "imported_count",
+        "ignored_count",
+        "invalid_count",
+        "found_count",
+        "not_found_count",
+        "past_count",
+        "lines_link",
+        "created_at",
+    ]
+    list_filter = ["status", "source", "business_date"]
+    search_fields = ["name", "sha256"]
+    date_hierarchy = "business_date"
+    actions = ["reprocess"]
+
+    @admin.display(description="lines")
+    def lines_link(self, obj: InvoiceFile) -> str:
+        url = reverse("admin:ingestion_invoiceline_changelist") + f"?file__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} lines</a>', url, obj.imported_count)
+
+    @admin.action(description="Re-run the known-invoice lookup and the summary email")
+    def reprocess(self, request, queryset) -> None:
+        for invoice_file in queryset:
+            try:
+                reprocess_file(invoice_file=invoice_file)
+            except ValueError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+            else:
+                self.message_user(request, f"{invoice_file.name}: lookup re-run, summary email queued")
+
+
+@admin.register(InvoiceLine)
+class InvoiceLineAdmin(ReadOnlyAdmin):
+    list_display = [
+        "invoice_number",
+        "file",
+        "line_number",
+        "quantity",
+        "value",
+        "description",
+        "lookup_status",
+    ]
+    list_filter = ["lookup_status", "file", "categories"]
+    # Exact match: it uses the invoice_number index on tables with millions of lines.
+    search_fields = ["=invoice_number"]
+    list_select_related = ["file"]
+    show_full_result_count = False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "key", "line_count"]
+    search_fields = ["name", "key"]
+    readonly_fields = ["key"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(line_count=Count("lines"))
+
+    @admin.display(description="lines", ordering="line_count")
+    def line_count(self, obj: Category) -> int:
+        return obj.line_count
+
+    def has_add_permission(self, request) -> bool:
+        return False

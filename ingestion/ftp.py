@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+# Everything a dropped connection, a refused login or a server error can raise.
+ERRORS = (OSError, EOFError, ftplib.Error)
+
 
 @dataclass(frozen=True)
 class FtpEndpoint:
@@ -78,6 +81,11 @@ def download(ftp: ftplib.FTP, name: str, destination: Path) -> int:
     if expected is not None and received != expected:
         raise OSError(f"{name}: received {received} bytes, server announced {expected}")
     return received
+
+
+def delete(ftp: ftplib.FTP, name: str) -> None:
+    """Remove `name` from the server."""
+    ftp.delete(name)
 
 
 def upload_atomically(ftp: ftplib.FTP, source: Path, name: str) -> None:

@@ -4,7 +4,6 @@ Nothing here touches the database, so it can be fuzzed and reused by the bulk lo
 consumes `RecordParser.rows()` as a stream instead of building a list.
 """
 
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,7 +13,6 @@ from typing import NamedTuple
 
 FILE_NAME_PATTERN = "Letture<YYYYMMDDHHMMSSmmm>_<N>.txt"
 _FILE_NAME = re.compile(r"Letture(?P<stamp>[0-9]{17})_(?P<n>[0-9]{1,9})\.txt")
-_QUANTITY = re.compile(r"[+-]?[0-9]+")
 _VALUE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _CENT = Decimal("0.01")
 _QUANTITY_LIMIT = 2**31  # the quantity column is a 32-bit integer
@@ -64,14 +62,22 @@ def count_records(text: str) -> int:
     return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
-def iter_lines(text: str) -> Iterator[str]:
-    """Every record of the text without its line ending (CRLF or LF); yields `count_records` items."""
+def iter_lines(text: str, *, chunk_size: int = 1 << 20) -> Iterator[str]:
+    """Every record of the text without its line ending (CRLF or LF); yields `count_records` items.
+
+    Splits ~1 MB at a time: as fast as `str.split` without a list of every line of a big file.
+    """
     body = text[:-1] if text.endswith("\n") else text
-    for line in io.StringIO(body, newline="\n"):
-        line = line[:-1] if line.endswith("\n") else line
-        yield line[:-1] if line.endswith("\r") else line
-    if not body or body.endswith("\n"):
-        yield ""
+    start = 0
+    while True:
+        end = body.find("\n", start + chunk_size) if start + chunk_size < len(body) else -1
+        lines = body[start : end if end >= 0 else None].replace("\r\n", "\n").split("\n")
+        if lines[-1].endswith("\r"):  # a CR right before the chunk's cut or at the very end
+            lines[-1] = lines[-1][:-1]
+        yield from lines
+        if end < 0:
+            return
+        start = end + 1
 
 
 def normalise_category(spelling: str) -> str:
@@ -138,16 +144,18 @@ class RecordParser:
         if "\x00" in line:
             raise _Invalid("the record contains a NUL character")
         quantity_text = fields[1].strip()
-        if not _QUANTITY.fullmatch(quantity_text):
+        digits = quantity_text[1:] if quantity_text[:1] in ("+", "-") else quantity_text
+        if not (digits.isascii() and digits.isdigit()):
             raise _Invalid(f"quantity {quantity_text!r} is not an integer")
         quantity = int(quantity_text)
-        if not -_QUANTITY_LIMIT < quantity < _QUANTITY_LIMIT:
+        if len(digits) > 9 and not -_QUANTITY_LIMIT < quantity < _QUANTITY_LIMIT:
             raise _Invalid(f"quantity {quantity_text!r} is out of range")
         value_text = fields[3].strip()
         if not _VALUE.fullmatch(value_text):
             raise _Invalid(f"value {value_text!r} is not a number with a dot as decimal separator")
         value = Decimal(value_text)
-        if value.as_tuple().exponent < -2:
+        point = value_text.find(".")
+        if point >= 0 and len(value_text) - point > 3:
             value = value.quantize(_CENT, rounding=ROUND_HALF_EVEN)
         if abs(value) >= _VALUE_LIMIT:
             raise _Invalid(f"value {value_text!r} is out of range")

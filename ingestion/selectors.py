@@ -32,12 +32,6 @@ class ShipmentRows:
     past: list[str] = field(default_factory=list)
 
 
-@dataclass
-class LookupExceptions:
-    not_found: list[str] = field(default_factory=list)
-    past: list[str] = field(default_factory=list)
-
-
 def imported_file_for_day(day: date) -> InvoiceFile | None:
     """The latest imported file whose business date is `day`."""
     return (
@@ -50,21 +44,6 @@ def imported_file_for_day(day: date) -> InvoiceFile | None:
 def file_for_day_exists(day: date) -> bool:
     """Whether any file (imported or rejected) arrived for `day`."""
     return InvoiceFile.objects.filter(business_date=day).exists()
-
-
-def lookup_exceptions(invoice_file: InvoiceFile) -> LookupExceptions:
-    """Invoice numbers of the file's lines as last checked: not found, and dated in the past."""
-    result = LookupExceptions()
-    lines = (
-        InvoiceLine.objects.filter(file=invoice_file)
-        .exclude(lookup_status=InvoiceLine.LookupStatus.FOUND)
-        .order_by("line_number")
-        .values_list("invoice_number", "lookup_status")
-    )
-    for invoice_number, status in lines.iterator(chunk_size=5000):
-        target = result.not_found if status == InvoiceLine.LookupStatus.NOT_FOUND else result.past
-        target.append(invoice_number)
-    return result
 
 
 def file_category_keys(invoice_file: InvoiceFile) -> list[str]:

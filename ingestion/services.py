@@ -141,14 +141,12 @@ def _import(invoice_file: InvoiceFile, text: str) -> IngestReport:
     invoice_file.save()
     parser = RecordParser()
     today = timezone.localdate()
-    invoice_file.imported_count = loader.load_rows(
-        invoice_file=invoice_file, parser=parser, text=text, today=today
-    )
+    lookup = loader.load_rows(invoice_file=invoice_file, parser=parser, text=text, today=today)
+    invoice_file.imported_count = lookup.written
     invoice_file.ignored_count = parser.ignored
     invoice_file.invalid_count = len(parser.problems)
     invoice_file.invalid_lines = [problem.as_dict() for problem in parser.problems]
     invoice_file.imported_at = timezone.now()
-    report = _record_lookup(invoice_file, today=today)
     logger.info(
         "invoice file %s imported: %s lines, %s ignored, %s invalid",
         invoice_file.name,
@@ -156,25 +154,26 @@ def _import(invoice_file: InvoiceFile, text: str) -> IngestReport:
         invoice_file.ignored_count,
         invoice_file.invalid_count,
     )
-    return report
+    # The parser registers only categories of imported rows, so its keys are the file's categories.
+    return _record_lookup(invoice_file, lookup, categories=sorted(parser.categories), today=today)
 
 
-def _record_lookup(invoice_file: InvoiceFile, *, today: date) -> IngestReport:
+def _record_lookup(
+    invoice_file: InvoiceFile, lookup: loader.LoadResult, *, categories: list[str], today: date
+) -> IngestReport:
     """Store the lookup counts on the file, queue the summary email and build the report."""
-    counts = loader.lookup_counts(invoice_file)
-    invoice_file.found_count = counts.found
-    invoice_file.past_count = counts.past
-    invoice_file.not_found_count = counts.not_found
+    invoice_file.found_count = lookup.found
+    invoice_file.past_count = len(lookup.past)
+    invoice_file.not_found_count = len(lookup.not_found)
     invoice_file.checked_at = timezone.now()
     invoice_file.save()
-    exceptions = selectors.lookup_exceptions(invoice_file)
     queue_email(
         template="ingestion/summary",
         context={
             "file": invoice_file,
             "today": today,
-            "not_found": exceptions.not_found[:EMAIL_LIST_LIMIT],
-            "past": exceptions.past[:EMAIL_LIST_LIMIT],
+            "not_found": lookup.not_found[:EMAIL_LIST_LIMIT],
+            "past": lookup.past[:EMAIL_LIST_LIMIT],
             "invalid": invoice_file.invalid_lines[:EMAIL_LIST_LIMIT],
             "limit": EMAIL_LIST_LIMIT,
         },
@@ -189,9 +188,9 @@ def _record_lookup(invoice_file: InvoiceFile, *, today: date) -> IngestReport:
         imported=invoice_file.imported_count,
         ignored=invoice_file.ignored_count,
         invalid=invoice_file.invalid_lines,
-        not_found=exceptions.not_found,
-        past=exceptions.past,
-        categories=selectors.file_category_keys(invoice_file),
+        not_found=lookup.not_found,
+        past=lookup.past,
+        categories=categories,
     )
 
 
@@ -204,7 +203,10 @@ def reprocess_file(*, invoice_file: InvoiceFile) -> IngestReport:
         )
     today = timezone.localdate()
     loader.refresh_lookup(invoice_file=invoice_file, today=today)
-    return _record_lookup(invoice_file, today=today)
+    lookup = loader.stored_lookup(invoice_file)
+    return _record_lookup(
+        invoice_file, lookup, categories=selectors.file_category_keys(invoice_file), today=today
+    )
 
 
 def send_no_file_alert(*, day: date) -> bool:

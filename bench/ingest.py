@@ -1,0 +1,177 @@
+"""Benchmark of the invoice-file import against PostgreSQL's raw COPY of the same file.
+
+It creates a scratch database, generates a `Letture…` file (default 1,000,000 lines: ≈10% ignored,
+≈1% invalid, 1–4 categories per row from ~200 names with case and spacing variants) and as many
+known invoices, measures `COPY FROM STDIN` of the file into a plain 4-column table (median of 3),
+then runs the real import path (`ingestion.services.ingest_bytes`) and prints rows/second and the
+ratio ingest-rate / COPY-rate. The scratch database is dropped at the end.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/backoffice .venv/bin/python bench/ingest.py [--lines N]
+"""
+
+import argparse
+import io
+import os
+import random
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import dj_database_url
+import psycopg2
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SCRATCH_DB = "backoffice_bench_ingest"
+CATEGORY_NAMES = [f"{word} {kind}" for word in ("Home", "Garden", "Health", "Sports", "Office") for kind in range(40)]
+TARGET_RATIO = 0.04
+
+
+def spelling(name: str, rng: random.Random) -> str:
+    """The same category as the customer's system might write it: case and spacing vary."""
+    variant = rng.random()
+    if variant < 0.2:
+        name = name.upper()
+    elif variant < 0.4:
+        name = name.lower()
+    if rng.random() < 0.2:
+        name = f"  {name.replace(' ', '   ')} "
+    return name
+
+
+def generate_file(lines: int, known: int, seed: int = 7) -> bytes:
+    rng = random.Random(seed)
+    out = []
+    for number in range(1, lines + 1):
+        kind = rng.random()
+        invoice = 600_000_000 + rng.randrange(int(known * 1.1))  # ≈9% are not known
+        categories = ",".join(spelling(rng.choice(CATEGORY_NAMES), rng) for _ in range(rng.randint(1, 4)))
+        quantity, value = rng.randint(1, 20), f"{rng.randint(0, 99999) / 100:.2f}"
+        if kind < 0.10:
+            invoice = 500_000_000 + number  # ignored: does not start with 6
+        elif kind < 0.105:
+            invoice = 60_000_000 + number % 1000  # invalid: 8 characters
+        elif kind < 0.11:
+            quantity = "two"  # invalid quantity
+        out.append(f"{invoice}|{quantity}|{categories}|{value}")
+    # The customer's system writes no final newline.
+    return "\n".join(out).encode()
+
+
+def scratch_url(base_url: str) -> str:
+    config = dj_database_url.parse(base_url)
+    auth = config["USER"] + (f":{config['PASSWORD']}" if config.get("PASSWORD") else "")
+    return f"postgres://{auth}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{SCRATCH_DB}"
+
+
+def admin_connection(base_url: str):
+    config = dj_database_url.parse(base_url)
+    connection = psycopg2.connect(
+        dbname="postgres",
+        user=config["USER"],
+        password=config.get("PASSWORD") or None,
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+    )
+    connection.autocommit = True
+    return connection
+
+
+def raw_copy_seconds(connection, content: bytes) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_raw_copy"
+            " (invoice_number text, quantity text, description text, value text)"
+        )
+        cursor.execute("TRUNCATE bench_raw_copy")
+        connection.commit()
+        started = time.perf_counter()
+        cursor.copy_expert("COPY bench_raw_copy FROM STDIN WITH (DELIMITER '|')", io.BytesIO(content))
+        connection.commit()
+        elapsed = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_raw_copy")
+        connection.commit()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--known", type=int, default=None, help="known invoices (default: --lines)")
+    args = parser.parse_args()
+    known = args.known or args.lines
+    base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/backoffice")
+
+    admin = admin_connection(base_url)
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB}")
+        cursor.execute(f"CREATE DATABASE {SCRATCH_DB}")
+    try:
+        run(args.lines, known, scratch_url(base_url))
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
+        admin.close()
+
+
+def run(lines: int, known: int, url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    os.environ.setdefault("INGESTION_SUMMARY_RECIPIENTS", "bench@localhost")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from ingestion.services import ingest_bytes
+
+    call_command("migrate", "ingestion", verbosity=0)
+    call_command("migrate", "project", verbosity=0)
+    call_command("migrate", "django_q", verbosity=0)
+
+    print(f"generating {lines:,} lines and {known:,} known invoices…", flush=True)
+    content = generate_file(lines, known)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO known_invoices (invoice_number, invoice_date, customer_code, customer_name, address,"
+            " postcode, city, province, country, weight_kg, parcels)"
+            " SELECT (600000000 + g)::text, CASE WHEN g %% 10 = 0 THEN date '2000-01-01' ELSE date '2099-12-31' END,"
+            " 'C' || g %% 5000, 'Customer ' || g %% 5000, 'Via Roma ' || g %% 200, '20121', 'Milano', 'MI', 'IT',"
+            " (g %% 50) / 4.0, 1 + g %% 3 FROM generate_series(0, %s) AS g",
+            [known - 1],
+        )
+        cursor.execute("ANALYZE known_invoices")
+    print(f"file: {len(content) / 1e6:.1f} MB", flush=True)
+
+    raw = psycopg2.connect(url)
+    copy_runs = [raw_copy_seconds(raw, content) for _ in range(3)]
+    raw.close()
+    copy_seconds = statistics.median(copy_runs)
+    copy_rate = lines / copy_seconds
+    print(f"raw COPY: {', '.join(f'{s:.2f}' for s in copy_runs)} s → median {copy_seconds:.2f} s, {copy_rate:,.0f} rows/s")
+
+    name = f"Letture{timezone.localtime():%Y%m%d%H%M%S}000_{lines - 1}.txt"
+    started = time.perf_counter()
+    report = ingest_bytes(name=name, content=content, source="manual")
+    ingest_seconds = time.perf_counter() - started
+    ingest_rate = lines / ingest_seconds
+    ratio = ingest_rate / copy_rate
+    print(
+        f"ingest: {report.status}, {report.file.imported_count:,} imported, {report.file.ignored_count:,} ignored,"
+        f" {report.file.invalid_count:,} invalid, {report.file.found_count:,} found,"
+        f" {report.file.past_count:,} past, {report.file.not_found_count:,} not found"
+    )
+    print(f"ingest: {ingest_seconds:.2f} s, {ingest_rate:,.0f} rows/s")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"ratio ingest/COPY: {ratio:.3f} (target ≥ {TARGET_RATIO}); peak RSS {peak_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
