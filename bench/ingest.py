@@ -1,7 +1,7 @@
 """Benchmark of the invoice-file import against PostgreSQL's raw COPY of the same file.
 
 It creates a scratch database, generates a `Letture…` file (default 1,000,000 lines: ≈10% ignored,
-≈1% invalid, 1–4 categories per row from ~200 names with case and spacing variants) and as many
+≈1% invalid, 1-4 categories per row from ~200 names with case and spacing variants) and as many
 known invoices, measures `COPY FROM STDIN` of the file into a plain 4-column table (median of 3),
 then runs the real import path (`ingestion.services.ingest_bytes`) and prints rows/second and the
 ratio ingest-rate / COPY-rate. The scratch database is dropped at the end.
