@@ -39,3 +39,20 @@ def structure_document(
 
 def settled_document(aggregates: Any, settled_at: datetime) -> dict[str, Any]:
     return {"aggregates": aggregates, "timestamp": unix(settled_at)}
+
+
+def settled_rows(entry: dict[str, Any], *, primary_key: str) -> list[tuple[int, str, str, Any]]:
+    """A settled entry flattened to (timestamp, key, field, value) rows, for CSV exports."""
+    aggregates = entry["aggregates"]
+    if isinstance(aggregates, dict):
+        pairs = [(key, fields) for key, fields in sorted(aggregates.items())]
+    else:
+        pairs = [
+            (record[primary_key], {k: v for k, v in record.items() if k != primary_key})
+            for record in aggregates
+        ]
+    return [
+        (entry["timestamp"], key, name, value)
+        for key, fields in pairs
+        for name, value in sorted(fields.items())
+    ]

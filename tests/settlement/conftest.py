@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-SAMPLES = json.loads((Path(__file__).parents[2] / "fixtures" / "settlement" / "spec_samples.json").read_text())
+SAMPLES = json.loads(
+    (Path(__file__).parents[2] / "fixtures" / "settlement" / "spec_samples.json").read_text()
+)
 
 
 def structure_body(settleid: str = "testing", **changes) -> dict:
@@ -40,4 +42,6 @@ def api(client_for):
 
 
 def post(client, path: str, body=None, **extra):
-    return client.post(path, data=json.dumps(body) if body is not None else b"", content_type="application/json", **extra)
+    return client.post(
+        path, data=json.dumps(body) if body is not None else b"", content_type="application/json", **extra
+    )
