@@ -85,4 +85,14 @@ class MutationAdmin(ReadOnlyAdmin):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
-    list_display = ["finished_at", "created", "updated", "removed", "mutations"]
+    list_display = [
+        "started_at",
+        "status",
+        "processed",
+        "total",
+        "created",
+        "updated",
+        "removed",
+        "mutations",
+    ]
+    list_filter = ["status"]

@@ -131,17 +131,35 @@ class Mutation(models.Model):
 
 
 class SyncRun(models.Model):
-    """A sync that changed something (a sync that finds no change writes nothing)."""
+    """A sync that found changes, with its progress; a sync that finds no change writes nothing."""
 
-    finished_at = models.DateTimeField()
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0, help_text="Documents to fetch from Moneybird.")
+    processed = models.PositiveIntegerField(default=0, help_text="Documents fetched so far.")
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     removed = models.PositiveIntegerField(default=0)
     mutations = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["-finished_at"]
-        get_latest_by = "finished_at"
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="running") | models.Q(finished_at__isnull=False),
+                name="exports_finished_sync_has_date",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(processed__lte=models.F("total")), name="exports_sync_progress"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"sync {self.finished_at:%Y-%m-%d %H:%M:%S}"
+        return f"sync {self.started_at:%Y-%m-%d %H:%M:%S} ({self.status})"

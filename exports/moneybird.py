@@ -11,6 +11,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -56,13 +57,16 @@ class MoneybirdClient:
         """[{id, version}] of every document of `kind` ("purchase_invoice" | "receipt")."""
         return self._get_all(f"{KINDS[kind]}/synchronization.json")
 
-    def fetch(self, kind: str, ids: list[str]) -> list[dict]:
-        """Full records of `ids` (batches of at most 100); ids Moneybird no longer has are absent."""
+    def fetch(self, kind: str, ids: list[str], on_batch: Callable[[int], None] | None = None) -> list[dict]:
+        """Full records of `ids` (batches of at most 100, each reported to `on_batch` with its size);
+        ids Moneybird no longer has are absent."""
         records = []
         for start in range(0, len(ids), MAX_IDS_PER_REQUEST):
             batch = ids[start : start + MAX_IDS_PER_REQUEST]
             body, _ = self._request("POST", f"{KINDS[kind]}/synchronization.json", {"ids": batch})
             records.extend(_expect_list(body))
+            if on_batch is not None:
+                on_batch(len(batch))
         return records
 
     def ledger_accounts(self) -> list[dict]:

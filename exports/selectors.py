@@ -78,7 +78,12 @@ def mutation_entry(mutation: Mutation) -> dict:
 
 def sync_date() -> str | None:
     """When a sync last changed the stored documents (ISO 8601, UTC), or None before the first."""
-    latest = SyncRun.objects.order_by("-finished_at").values_list("finished_at", flat=True).first()
+    latest = (
+        SyncRun.objects.filter(status=SyncRun.Status.DONE)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
     return _iso_utc(latest)
 
 

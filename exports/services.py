@@ -4,11 +4,13 @@ the public summary list. Each writes in one transaction and republishes the summ
 import json
 import logging
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from exports import files
@@ -22,6 +24,8 @@ from project.api import BadRequest
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+# Key of the PostgreSQL advisory lock that serialises syncs ("MBSY").
+SYNC_LOCK_KEY = 0x4D425359
 _EXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.()-]{0,49}$")
 _STORED_FIELDS = [
     "type",
@@ -43,7 +47,7 @@ class NotFound(Exception):
 
 
 class SyncConflict(Exception):
-    """Another sync stored the same documents at the same time."""
+    """Another sync is running."""
 
 
 @dataclass(frozen=True)
@@ -68,38 +72,78 @@ def publish_summary() -> int:
     return len(entries)
 
 
-def sync_documents(*, client: MoneybirdClient) -> SyncResult:
+def sync_documents(
+    *, client: MoneybirdClient, progress: Callable[[int, int], None] | None = None
+) -> SyncResult:
     """Bring the stored documents up to date with Moneybird; a sync that finds no change writes nothing.
 
     Everything is read from Moneybird first and applied in one transaction, so a failure half-way
-    leaves the previous state (and the published summary) intact.
+    leaves the previous state (and the published summary) intact. `progress(processed, total)` is
+    called after every fetched batch; the SyncRun row records the same.
     """
-    remote: dict[str, tuple[str, int]] = {}
-    for kind in KINDS:
-        for item in client.sync_list(kind):
-            remote[str(item["id"])] = (kind, int(item.get("version") or 0))
-    local = {
-        document.moneybird_id: document
-        for document in Document.objects.only(
-            "moneybird_id", "type", "version", "status", "invoice_date", "removed_at"
+    with _sync_lock():
+        remote: dict[str, tuple[str, int]] = {}
+        for kind in KINDS:
+            for item in client.sync_list(kind):
+                remote[str(item["id"])] = (kind, int(item.get("version") or 0))
+        local = {
+            document.moneybird_id: document
+            for document in Document.objects.only(
+                "moneybird_id", "type", "version", "status", "invoice_date", "removed_at"
+            )
+        }
+        wanted: dict[str, list[str]] = {kind: [] for kind in KINDS}
+        for moneybird_id, (kind, version) in remote.items():
+            document = local.get(moneybird_id)
+            if document is None or document.removed_at or version > document.version or kind != document.type:
+                wanted[kind].append(moneybird_id)
+        gone = [doc.pk for mb_id, doc in local.items() if mb_id not in remote and doc.removed_at is None]
+        if not gone and not any(wanted.values()):
+            return SyncResult()
+        run = SyncRun.objects.create(total=sum(len(ids) for ids in wanted.values()))
+        try:
+            fetched = [
+                (kind, record)
+                for kind, ids in wanted.items()
+                if ids
+                for record in client.fetch(kind, ids, on_batch=lambda size: _advance(run, size, progress))
+            ]
+            with transaction.atomic():
+                result = _apply_sync(local, fetched, gone)
+        except Exception as exc:
+            SyncRun.objects.filter(pk=run.pk).update(
+                status=SyncRun.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
+            )
+            raise
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=SyncRun.Status.DONE, finished_at=timezone.now(), **result.as_dict()
         )
-    }
-    wanted: dict[str, list[str]] = {kind: [] for kind in KINDS}
-    for moneybird_id, (kind, version) in remote.items():
-        document = local.get(moneybird_id)
-        if document is None or document.removed_at or version > document.version or kind != document.type:
-            wanted[kind].append(moneybird_id)
-    gone = [doc.pk for mb_id, doc in local.items() if mb_id not in remote and doc.removed_at is None]
-    if not gone and not any(wanted.values()):
-        return SyncResult()
-    fetched = [(kind, record) for kind, ids in wanted.items() if ids for record in client.fetch(kind, ids)]
+        logger.info("Moneybird sync: %s", result)
+        return result
+
+
+def _advance(run: SyncRun, size: int, progress: Callable[[int, int], None] | None) -> None:
+    run.processed += size
+    SyncRun.objects.filter(pk=run.pk).update(processed=run.processed)
+    if progress is not None:
+        progress(run.processed, run.total)
+
+
+@contextmanager
+def _sync_lock() -> Iterator[None]:
+    """One sync at a time across all web and worker processes (a PostgreSQL advisory lock)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SYNC_LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            raise SyncConflict("Another Moneybird sync is running; try again in a moment")
     try:
-        with transaction.atomic():
-            return _apply_sync(local, fetched, gone)
-    except IntegrityError as exc:
-        raise SyncConflict(
-            f"Another sync stored these documents at the same time; try again ({exc})"
-        ) from None
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [SYNC_LOCK_KEY])
 
 
 def _apply_sync(local: dict[str, Document], fetched: list[tuple[str, dict]], gone: list[int]) -> SyncResult:
@@ -133,13 +177,8 @@ def _apply_sync(local: dict[str, Document], fetched: list[tuple[str, dict]], gon
     Document.objects.bulk_update(updated, [*_STORED_FIELDS, "synced_at", "removed_at"], batch_size=BATCH_SIZE)
     Document.objects.filter(pk__in=gone).update(removed_at=now)
     Mutation.objects.bulk_create(mutations, batch_size=BATCH_SIZE)
-    result = SyncResult(
-        created=len(created), updated=len(updated), removed=len(gone), mutations=len(mutations)
-    )
-    SyncRun.objects.create(finished_at=now, **result.as_dict())
     publish_summary()
-    logger.info("Moneybird sync: %s", result)
-    return result
+    return SyncResult(created=len(created), updated=len(updated), removed=len(gone), mutations=len(mutations))
 
 
 def clean_ids(ids: object) -> list[str]:

@@ -189,7 +189,9 @@ def test_failure_while_storing_rolls_back(moneybird, client_api, settings, read_
         services.sync_documents(client=client_from_settings())
 
     assert Document.objects.count() == 1
-    assert SyncRun.objects.count() == 1
+    assert SyncRun.objects.filter(status="done").count() == 1
+    failed = SyncRun.objects.get(status="failed")
+    assert (failed.processed, failed.total) == (1, 1)
 
 
 def test_moneybird_401_is_surfaced_to_the_caller(moneybird, client_api):
@@ -204,3 +206,24 @@ def test_429_during_sync_is_retried(moneybird, client_api):
     moneybird.fail(429, times=2, retry_after="0")
     response = sync(client_api)
     assert response.status_code == 200 and len(response.json()) == 1
+
+
+def test_a_second_concurrent_sync_is_refused(moneybird, client_api):
+    import psycopg2
+
+    from exports.services import SYNC_LOCK_KEY
+
+    moneybird.add()
+    db = connection.settings_dict
+    other = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432
+    )
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [SYNC_LOCK_KEY])
+        response = sync(client_api)
+        assert response.status_code == 409
+        assert "Another Moneybird sync is running" in response.json()["error"]
+    finally:
+        other.close()
+    assert sync(client_api).status_code == 200

@@ -33,6 +33,7 @@ def test_sync_moneybird_command(moneybird, s3_storage, capsys):
     call_command("sync_moneybird")
     call_command("sync_moneybird")
     out = capsys.readouterr().out
+    assert "fetched 1/1 documents" in out
     assert "1 new" in out and "No changes" in out
 
 

@@ -7,9 +7,12 @@ from exports.moneybird import MoneybirdError, client_from_settings
 class Command(BaseCommand):
     help = "Sync purchase invoices and receipts with Moneybird (MONEYBIRD_TOKEN) and republish the summary."
 
+    def progress(self, processed: int, total: int) -> None:
+        self.stdout.write(f"fetched {processed}/{total} documents")
+
     def handle(self, *args, **options) -> None:
         try:
-            result = services.sync_documents(client=client_from_settings())
+            result = services.sync_documents(client=client_from_settings(), progress=self.progress)
         except (MoneybirdError, services.SyncConflict) as exc:
             raise CommandError(str(exc)) from None
         if not result.changed:
