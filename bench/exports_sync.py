@@ -1,0 +1,124 @@
+"""Benchmark of the Moneybird sync and the xlsx export against the fake Moneybird server.
+
+It creates a scratch PostgreSQL database, starts the fake Moneybird of the tests on 127.0.0.1 with
+--documents purchase invoices and receipts (3 detail lines each), then times: the first sync (every
+document fetched in batches of 100), a sync without changes, a sync after 10% of the documents
+changed, and one export of --export documents (xlsx built and stored in a temporary folder). The
+scratch database is dropped at the end.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/backoffice .venv/bin/python bench/exports_sync.py [--documents N]
+"""
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import dj_database_url
+import psycopg2
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SCRATCH_DB = "backoffice_bench_exports"
+
+
+def scratch_url(base_url: str) -> str:
+    config = dj_database_url.parse(base_url)
+    auth = config["USER"] + (f":{config['PASSWORD']}" if config.get("PASSWORD") else "")
+    return f"postgres://{auth}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{SCRATCH_DB}"
+
+
+def admin_connection(base_url: str):
+    config = dj_database_url.parse(base_url)
+    connection = psycopg2.connect(
+        dbname="postgres",
+        user=config["USER"],
+        password=config.get("PASSWORD") or None,
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+    )
+    connection.autocommit = True
+    return connection
+
+
+def timed(label: str, action, count: int):
+    started = time.perf_counter()
+    value = action()
+    seconds = time.perf_counter() - started
+    print(f"{label}: {seconds:.2f} s ({count / seconds:,.0f} documents/s) → {value}", flush=True)
+    return value
+
+
+def run(documents: int, export_size: int, url: str, media: str) -> None:
+    from tests.exports.fake_moneybird import FakeMoneybird, detail
+
+    fake = FakeMoneybird()
+    os.environ.update(
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="project.settings",
+        VAR_DIR=media,
+        MONEYBIRD_API_URL=fake.base_url,
+        MONEYBIRD_ADMINISTRATION_ID=fake.administration_id,
+        MONEYBIRD_TOKEN=fake.token,
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from exports import services
+    from exports.moneybird import client_from_settings
+
+    call_command("migrate", verbosity=0)
+    details = [detail(1), detail(2, tax_rate_id="tax-9"), detail(3, ledger_account_id="led-4100")]
+    ids = [
+        fake.add("receipt" if number % 5 == 0 else "purchase_invoice", details=details)["id"]
+        for number in range(documents)
+    ]
+    client = client_from_settings()
+    try:
+        timed("first sync", lambda: services.sync_documents(client=client), documents)
+        timed("sync without changes", lambda: services.sync_documents(client=client), documents)
+        services.create_export(client=client, ids=ids[: documents // 2])
+        for doc_id in ids[::10]:
+            fake.change(doc_id, state="paid")
+        timed("sync after 10% changed", lambda: services.sync_documents(client=client), documents)
+        export = timed(
+            f"export of {export_size} documents",
+            lambda: services.create_export(client=client, ids=ids[:export_size], ext="bench"),
+            export_size,
+        )
+        print(f"export: {export.row_count:,} rows; POSTs to Moneybird: {len(fake.posts())}")
+    finally:
+        fake.close()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {peak_mb:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=10_000)
+    parser.add_argument("--export", type=int, default=2_000)
+    args = parser.parse_args()
+    base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/backoffice")
+    admin = admin_connection(base_url)
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB}")
+        cursor.execute(f"CREATE DATABASE {SCRATCH_DB}")
+    try:
+        with tempfile.TemporaryDirectory() as media:
+            run(args.documents, args.export, scratch_url(base_url), media)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
+        admin.close()
+
+
+if __name__ == "__main__":
+    main()
