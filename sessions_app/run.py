@@ -22,7 +22,7 @@ from ingestion import selectors as ingestion_selectors
 from ingestion.models import InvoiceFile
 from sessions_app import remote_log, services
 from sessions_app.csvfile import csv_file_name, csv_writer, write_header, write_rows
-from sessions_app.models import ProcessedShipment, Session, SessionStep
+from sessions_app.models import Session, SessionStep
 
 logger = logging.getLogger(__name__)
 Step = SessionStep.Kind
@@ -116,18 +116,7 @@ class _Run:
                     batch = shipments.rows[start : start + batch_size]
                     write_rows(writer, batch, fields)
                     services.record_batch(
-                        session=session,
-                        token=self.token,
-                        shipments=[
-                            ProcessedShipment(
-                                session=session,
-                                position=start + offset + 1,
-                                invoice_number=row["invoice_number"],
-                                quantity=row["quantity"],
-                                value=row["value"],
-                            )
-                            for offset, row in enumerate(batch)
-                        ],
+                        session=session, token=self.token, first_position=start + 1, rows=batch
                     )
                     self.report(f"generated {start + len(batch)}/{len(shipments.rows)}")
             path = _store(local, f"sessions/{session.day.isoformat()}/{name}")

@@ -5,6 +5,8 @@ run by `sessions_app.run` under a lease (`claim_run` … `succeed_run` / `fail_r
 `close_session`. The run's own steps are recorded here too, so every write has one home.
 """
 
+import csv
+import io
 import logging
 import uuid
 from dataclasses import dataclass
@@ -12,7 +14,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -216,11 +218,34 @@ def begin_generation(
         )
 
 
-def record_batch(*, session: Session, token: uuid.UUID, shipments: list[ProcessedShipment]) -> None:
+def record_batch(*, session: Session, token: uuid.UUID, first_position: int, rows: list[dict]) -> None:
     """Store one batch of generated lines (the progress operators see) under the lease."""
+    records = [
+        (session.pk, first_position + offset, row["invoice_number"], row["quantity"], row["value"])
+        for offset, row in enumerate(rows)
+    ]
     with transaction.atomic():
         heartbeat(session=session, token=token)
-        ProcessedShipment.objects.bulk_create(shipments)
+        _insert_shipments(records)
+
+
+def _insert_shipments(records: list[tuple]) -> None:
+    """COPY on PostgreSQL (several times faster than INSERT for large days), bulk_create elsewhere."""
+    if connection.vendor != "postgresql":
+        fields = ["session_id", "position", "invoice_number", "quantity", "value"]
+        ProcessedShipment.objects.bulk_create(
+            ProcessedShipment(**dict(zip(fields, r, strict=True))) for r in records
+        )
+        return
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(records)
+    buffer.seek(0)
+    table = connection.ops.quote_name(ProcessedShipment._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {table} (session_id, position, invoice_number, quantity, value) FROM STDIN WITH (FORMAT csv)",
+            buffer,
+        )
 
 
 def complete_generation(*, session: Session, token: uuid.UUID, csv_path: str) -> None:

@@ -72,7 +72,10 @@ def known_invoices(db):
             + [KnownInvoice(invoice_number=n, invoice_date=PAST) for n in past]
         )
 
-    return make
+    # The relation is unmanaged, so transactional tests' flush leaves its rows behind.
+    KnownInvoice.objects.all().delete()
+    yield make
+    KnownInvoice.objects.all().delete()
 
 
 @pytest.fixture

@@ -223,7 +223,7 @@ def test_force_close_stops_a_running_session_at_its_next_batch(eligible_day):
     services.close_session(day=session.day, force=True)
 
     with pytest.raises(services.LeaseLost):
-        services.record_batch(session=session, token=token, shipments=[])
+        services.record_batch(session=session, token=token, first_position=1, rows=[])
     session.refresh_from_db()
     assert session.force_closed and session.status == Session.Status.FAILED
     assert not services.fail_run(session=session, token=token, step="run", reason="late")
