@@ -22,7 +22,7 @@ class ManualUploadForm(forms.Form):
 
 
 class CloseForm(forms.Form):
-    confirm_force = forms.BooleanField(
+    force = forms.BooleanField(
         required=False,
         label=gettext_lazy("Force-close: records not processed yet will not be processed today"),
     )

@@ -56,7 +56,7 @@ def check(request: HttpRequest) -> HttpResponse:
 @require_POST
 def close(request: HttpRequest) -> HttpResponse:
     form = CloseForm(request.POST)
-    force = form.is_valid() and form.cleaned_data["confirm_force"]
+    force = form.is_valid() and form.cleaned_data["force"]
     day = services.today()
     try:
         session = services.close_session(day=day, user=request.user, force=force)

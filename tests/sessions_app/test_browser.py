@@ -52,3 +52,31 @@ def test_operator_uploads_starts_watches_the_counter_and_closes(
     assert status_line.inner_text() == f"Session closed for {day} - 6 shipments processed out of 6 total"
     assert page.locator("#close-button").is_disabled()
     page.screenshot(path=str(artifacts_dir / "sessions_page.png"), full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_force_close_asks_for_confirmation_in_the_browser(page, make_user, eligible_day):
+    from sessions_app.models import Session
+
+    Session.objects.create(
+        day=timezone.localdate(), invoice_file=eligible_day, status="failed", failure_reason="boom"
+    )
+    make_user("olga", groups=["operators"])
+    page.goto("/accounts/login/?next=/sessions/")
+    page.fill("#id_username", "olga")
+    page.fill("#id_password", "pw-olga-123")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/sessions/")
+    assert "Failed: boom" in page.locator("#phase").inner_text()
+
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.click("#close-button")
+    assert dialogs and "Force-close" in dialogs[0]
+    assert Session.objects.get().closed_at is None
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#close-button")
+    page.wait_for_selector("text=Session force-closed for")
+    assert Session.objects.get().force_closed

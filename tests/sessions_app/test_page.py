@@ -174,7 +174,7 @@ def test_close_needs_a_session_and_a_confirmation_unless_complete(operator_clien
     session.refresh_from_db()
     assert not session.is_closed
 
-    response = operator_client.post("/sessions/close/", {"confirm_force": "on"}, follow=True)
+    response = operator_client.post("/sessions/close/", {"force": "on"}, follow=True)
 
     assert messages_of(response)[0].startswith("Session force-closed")
     session.refresh_from_db()
