@@ -211,9 +211,12 @@ def main() -> None:
         prepare_in_child(args.prepare)
         return
 
+    import logging
     import tempfile
 
     from tests.servers.ftp import FtpServer
+
+    logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
 
     database_url = recreate_database()
     var_dir = Path(tempfile.mkdtemp(prefix="load-var-"))
@@ -328,7 +331,10 @@ def main() -> None:
         print(f"gunicorn workers: {args.workers}; elapsed {elapsed:.1f} s")
         print(status_recorder.report(elapsed))
         print(update_recorder.report(elapsed, 1000, "records"))
-        print(f"session run exit code {session_run.returncode}; status: {session_status}")
+        print(
+            f"session run exit code {session_run.returncode}; {session_status['state']}: "
+            f"{session_status['status_line']}"
+        )
         print(
             f"settlement final count: {total} (expected {expected}) -> {'EXACT' if total == expected else 'WRONG'}"
         )
