@@ -56,8 +56,9 @@ def connect(url: str, *, timeout: int = 30) -> Iterator[ftplib.FTP]:
         yield ftp
     finally:
         try:
-            ftp.quit()
-        except (OSError, EOFError, ftplib.Error):
+            if ftp.sock is not None:  # None when the server was unreachable: nothing to QUIT
+                ftp.quit()
+        except ERRORS:
             ftp.close()
 
 

@@ -117,7 +117,7 @@ class RecordParser:
     # Normalised key → first spelling seen, in order of appearance (index + 1 is the row's reference).
     categories: dict[str, str] = field(default_factory=dict)
     _indexes: dict[str, int] = field(default_factory=dict)
-    _pieces: dict[str, tuple[str, str] | None] = field(default_factory=dict)
+    _piece_refs: dict[str, int] = field(default_factory=dict)  # raw piece → ref, the hot-path cache
 
     def rows(self, text: str) -> Iterator[Row]:
         """Yield the valid rows of `text`; ignored records and problems are tallied on `self`."""
@@ -163,35 +163,31 @@ class RecordParser:
         return Row(number, invoice_number, quantity, description, value, self._category_refs(description))
 
     def _category_refs(self, description: str) -> tuple[int, ...]:
-        # Check every piece before registering any, so an invalid row adds no category.
-        keys = [self._key(piece) for piece in description.split(",")]
-        refs: list[int] = []
-        for key in keys:
-            if key is None:
-                continue
-            ref = self._indexes.get(key[0])
-            if ref is None:
-                self.categories[key[0]] = key[1]
-                ref = self._indexes[key[0]] = len(self._indexes) + 1
-            if ref not in refs:
-                refs.append(ref)
-        return tuple(refs)
+        pieces = description.split(",")
+        known = self._piece_refs
+        try:
+            refs = [known[piece] for piece in pieces]
+        except KeyError:
+            refs = self._register(pieces)
+        if len(refs) == 1:
+            return (refs[0],) if refs[0] else ()
+        return tuple(dict.fromkeys(ref for ref in refs if ref))  # duplicates in a row count once
 
-    def _key(self, piece: str) -> tuple[str, str] | None:
-        """(normalised key, spelling) of one comma-separated piece; None when it is empty."""
-        if piece in self._pieces:
-            return self._pieces[piece]
-        spelling = " ".join(piece.split())
-        if len(spelling) > CATEGORY_MAX_LENGTH or len(spelling.casefold()) > CATEGORY_MAX_LENGTH:
-            raise _Invalid(f"category {spelling[:20]!r}… is longer than {CATEGORY_MAX_LENGTH} characters")
-        key = (spelling.casefold(), spelling) if spelling else None
-        self._pieces[piece] = key
-        return key
-
-    def category_keys(self, refs: tuple[int, ...]) -> list[str]:
-        """The normalised keys a row refers to."""
-        keys = list(self.categories)
-        return [keys[ref - 1] for ref in refs]
+    def _register(self, pieces: list[str]) -> list[int]:
+        """Refs of pieces not seen before; all are checked before any is registered, so an invalid
+        row adds no category. An empty piece has ref 0."""
+        spellings = [" ".join(piece.split()) for piece in pieces]
+        for spelling in spellings:
+            if max(len(spelling), len(spelling.casefold())) > CATEGORY_MAX_LENGTH:
+                raise _Invalid(f"category {spelling[:20]!r}… is longer than {CATEGORY_MAX_LENGTH} characters")
+        refs = []
+        for piece, spelling in zip(pieces, spellings, strict=True):
+            key = spelling.casefold()
+            if spelling and key not in self._indexes:
+                self.categories[key] = spelling
+                self._indexes[key] = len(self._indexes) + 1
+            refs.append(self._piece_refs.setdefault(piece, self._indexes[key] if spelling else 0))
+        return refs
 
 
 @dataclass(frozen=True)

@@ -101,8 +101,8 @@ def ingest_bytes(*, name: str, content: bytes, source: str) -> IngestReport:
             if records != file_name.declared_records:
                 return _reject(
                     invoice_file,
-                    f"the file has {records} records but its name declares {file_name.declared_records - 1}"
-                    f" (that is {file_name.declared_records} records)",
+                    f"the file has {records} record(s) but its name declares"
+                    f" {file_name.declared_records - 1}, so {file_name.declared_records} were expected (N + 1)",
                 )
             return _import(invoice_file, text)
     except IntegrityError:

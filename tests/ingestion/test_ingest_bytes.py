@@ -73,3 +73,58 @@ def test_shipment_rows_rechecks_known_invoices(known_invoices):
     assert rows.rows[0]["invoice_number"] == "600000001" and rows.rows[0]["customer_name"] == "C 600000001"
     assert rows.rows[0]["value"] == Decimal("12.50") and rows.rows[0]["quantity"] == 2
     assert selectors.imported_file_for_day(timezone.localdate()) == report.file
+
+
+def test_cp1252_crlf_file_is_imported_through_the_whole_path():
+    data = "600000001|1|Café, Crème brûlée|1.50\r\n600000002|2|café|2.00\r\n".encode("cp1252")
+    report = ingest_bytes(name=file_name(2), content=data, source="manual")
+    assert report.status == "imported" and report.as_json()["categories"] == ["café", "crème brûlée"]
+    line = InvoiceLine.objects.get(line_number=1)
+    assert line.description == "Café, Crème brûlée"
+    assert Category.objects.get(key="café").name == "Café"
+
+
+def test_categories_are_shared_between_files_and_keep_the_first_spelling():
+    ingest_bytes(name=file_name(1), content=b"600000001|1|HOME  Decor|1.00", source="manual")
+    second = b"600000002|1|home decor, Home Decor|1.00\n"
+    ingest_bytes(name=file_name(1, at="100000000"), content=second, source="manual")
+    category = Category.objects.get()
+    assert (category.key, category.name) == ("home decor", "HOME Decor")
+    assert category.lines.count() == 2
+    assert list(InvoiceLine.objects.get(invoice_number="600000002").categories.all()) == [category]
+
+
+def test_rows_with_an_empty_description_have_no_categories():
+    report = ingest_bytes(name=file_name(1), content=b"600000001|1||1.00", source="manual")
+    assert report.imported == 1 and report.categories == []
+    assert not InvoiceLine.objects.get().categories.exists()
+
+
+def test_descriptions_with_tabs_and_backslashes_survive_copy():
+    data = b"600000001|1|a\\b\tc, d|1.00\n600000002|1|plain|1.00"
+    ingest_bytes(name=file_name(2), content=data, source="manual")
+    assert InvoiceLine.objects.get(line_number=1).description == "a\\b\tc, d"
+
+
+def test_portable_bulk_create_path_gives_the_same_result(monkeypatch, known_invoices):
+    """The SQLite demo's path (bulk_create + one UPDATE), exercised on this database."""
+    from django.db import connection
+
+    known_invoices(found=["600000001"], past=["600000002"])
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    report = ingest_bytes(name=file_name(5), content=SAMPLE, source="manual")
+    monkeypatch.undo()
+    assert report.as_json()["not_found"] == ["600000004"] and report.as_json()["past"] == ["600000002"]
+    assert report.imported == 3
+    assert sorted(c.key for c in InvoiceLine.objects.get(line_number=4).categories.all()) == [
+        "garden",
+        "health & beauty",
+    ]
+
+
+def test_file_with_wrong_record_count_is_rejected_and_nothing_imported():
+    report = ingest_bytes(name=file_name(6), content=SAMPLE, source="manual")
+    assert report.status == "rejected"
+    assert report.as_json()["declared_records"] == 6 and report.as_json()["records"] == 5
+    assert InvoiceLine.objects.count() == 0 and Category.objects.count() == 0
+    assert InvoiceFile.objects.get().reason

@@ -111,7 +111,10 @@ def test_invalid_records_are_skipped_and_reported_with_their_line(record, reason
 
 
 def test_blank_lines_are_invalid():
-    assert problems(b"600000001|1|x|1.00\n\n   \n600000002|1|x|1.00") == [(2, "blank line"), (3, "blank line")]
+    assert problems(b"600000001|1|x|1.00\n\n   \n600000002|1|x|1.00") == [
+        (2, "blank line"),
+        (3, "blank line"),
+    ]
 
 
 def test_values_are_decimals_rounded_half_even_to_cents_and_quantities_integers():
@@ -155,4 +158,9 @@ def test_nul_characters_make_a_record_invalid():
 
 def test_fields_are_trimmed_but_description_is_kept_as_received():
     row = parse_records(b" 600000001 | 2 |  Toys |  3.50 ").rows[0]
-    assert (row.invoice_number, row.quantity, row.description, row.value) == ("600000001", 2, "  Toys ", Decimal("3.50"))
+    assert (row.invoice_number, row.quantity, row.description, row.value) == (
+        "600000001",
+        2,
+        "  Toys ",
+        Decimal("3.50"),
+    )
