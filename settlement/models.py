@@ -1,5 +1,6 @@
 """Settlement structures, their running aggregates, the history of operations and the settlements."""
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 # Totals are stored exactly: inputs that need more digits are refused, never rounded.
@@ -32,7 +33,8 @@ class Structure(models.Model):
     primary_key = models.CharField(max_length=200)
     aggregation_type = models.CharField(max_length=16, choices=AggregationType.choices)
     settlement_type = models.CharField(max_length=16, choices=SettlementType.choices)
-    sample_record = models.JSONField()
+    # JSON numbers arrive as Decimal (never float); the encoder keeps them as exact strings.
+    sample_record = models.JSONField(encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField()
     created_by = models.CharField(max_length=150)
     # The spec's samples start it at the creation time; each settle moves it.

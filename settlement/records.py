@@ -25,6 +25,10 @@ NAME_MAX_LENGTH = 200
 RESERVED_SETTLE_IDS = {"create", "openapi.json"}
 MAX_PROBLEMS = 10
 ORDINAL_SUFFIXES = {1: "st", 2: "nd", 3: "rd"}
+# PostgreSQL text cannot hold NUL, UTF-8 cannot hold lone surrogates, and a btree entry must stay
+# well under 2,704 bytes with the field name beside the key.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+KEY_MAX_BYTES = 1000
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,22 @@ class Batch:
 
     records: int = 0
     keys: dict[str, KeyTally] = field(default_factory=dict)
+
+
+def clean_text(value: str) -> bool:
+    """True when PostgreSQL can store `value` as text."""
+    return not UNSTORABLE.search(value)
+
+
+def clean_json(value: Any) -> bool:
+    """True when every string in a JSON value (keys too) is storable."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return all(clean_json(item) for item in value)
+    if isinstance(value, dict):
+        return all(clean_text(key) and clean_json(item) for key, item in value.items())
+    return True
 
 
 def format_decimal(value: Decimal) -> str:
@@ -102,7 +122,10 @@ def parse_aggregate_names(value: Any) -> tuple[list[str], list[str]]:
     problems = [
         f"'aggregates' item {index} must be a non-empty string of at most {NAME_MAX_LENGTH} characters"
         for index, name in enumerate(value)
-        if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX_LENGTH
+        if not isinstance(name, str)
+        or not name.strip()
+        or len(name) > NAME_MAX_LENGTH
+        or not clean_text(name)
     ]
     if problems:
         return [], problems
@@ -118,8 +141,8 @@ def _name(payload: dict, key: str, problems: list[str]) -> str:
     if not isinstance(value, str) or not value.strip():
         problems.append(f"'{key}' is required and must be a non-empty string")
         return ""
-    if len(value) > NAME_MAX_LENGTH:
-        problems.append(f"'{key}' must be at most {NAME_MAX_LENGTH} characters")
+    if len(value) > NAME_MAX_LENGTH or not clean_text(value):
+        problems.append(f"'{key}' must be at most {NAME_MAX_LENGTH} characters, without NUL characters")
     return value.strip()
 
 
@@ -151,6 +174,8 @@ def parse_structure(payload: Any) -> tuple[StructureSpec | None, list[str]]:
     record = payload.get("record")
     if not isinstance(record, dict):
         problems.append("'record' must be a sample record (a JSON object)")
+    elif not clean_json(record):
+        problems.append("'record' contains NUL characters or invalid Unicode")
     else:
         missing = [name for name in [primary_key, *names] if name and name not in record]
         if missing:
@@ -167,13 +192,12 @@ def parse_structure(payload: Any) -> tuple[StructureSpec | None, list[str]]:
 
 
 def _key_text(value: Any) -> str | None:
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         return None
-    if isinstance(value, str):
-        return value if value.strip() and len(value) <= 1000 else None
-    if isinstance(value, int | Decimal):
-        return str(value)
-    return None
+    text = value if isinstance(value, str) else str(value)
+    if not text.strip() or not clean_text(text) or len(text.encode()) > KEY_MAX_BYTES:
+        return None
+    return text
 
 
 def parse_batch(
@@ -201,7 +225,8 @@ def parse_batch(
         key = _key_text(record.get(primary_key))
         if key is None:
             problems.append(
-                f"{ordinal(index)} lacks the primary key {primary_key!r} (a non-empty string or number)"
+                f"{ordinal(index)} lacks the primary key {primary_key!r} (a non-empty string or number,"
+                f" at most {KEY_MAX_BYTES} bytes)"
             )
             continue
         values = {name: record[name] for name in aggregates if record.get(name) is not None}

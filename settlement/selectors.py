@@ -8,11 +8,12 @@ from django.db import transaction
 from settlement.documents import Aggregates, settled_document, structure_document, value_text
 from settlement.errors import UnknownStructure
 from settlement.models import Aggregate, AggregationType, HistoryEntry, Settlement, Structure
-from settlement.records import EXACT, format_decimal
+from settlement.records import EXACT, clean_text, format_decimal
 
 
 def get_structure(*, settleid: str) -> Structure:
-    structure = Structure.objects.filter(settleid=settleid).first()
+    """The structure called `settleid`; UnknownStructure otherwise."""
+    structure = Structure.objects.filter(settleid=settleid).first() if clean_text(settleid) else None
     if structure is None:
         raise UnknownStructure(settleid)
     return structure

@@ -25,7 +25,8 @@ from settlement.models import (
     SettlementType,
     Structure,
 )
-from settlement.records import EXACT, Batch, parse_batch, parse_structure, storable
+from settlement.records import EXACT, Batch, clean_text, parse_batch, parse_structure, storable
+from settlement.selectors import get_structure
 
 MAX_BATCH_RECORDS = 100_000
 
@@ -54,15 +55,10 @@ class UpdateResult:
     touched: Aggregates
 
 
-def _fetch(settleid: str) -> Structure:
-    structure = Structure.objects.filter(settleid=settleid).first()
-    if structure is None:
-        raise UnknownStructure(settleid)
-    return structure
-
-
 def _lock(settleid: str, *, exclusive: bool) -> Structure:
     """The structure row, locked until the end of the transaction (shared for updates)."""
+    if not clean_text(settleid):
+        raise UnknownStructure(settleid)
     if exclusive:
         structure = Structure.objects.select_for_update().filter(settleid=settleid).first()
     elif connection.vendor == "postgresql":
@@ -121,7 +117,7 @@ def _record(structure: Structure, operation: str, user: str, at, *, resets: bool
 
 def update_structure(*, settleid: str, payload: Any, user: str) -> UpdateResult:
     """Aggregate a batch of records atomically; returns the new values of the keys it touched."""
-    structure = _fetch(settleid)
+    structure = get_structure(settleid=settleid)
     batch, problems = parse_batch(
         payload,
         primary_key=structure.primary_key,

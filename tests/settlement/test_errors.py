@@ -198,3 +198,22 @@ def test_error_messages_never_carry_a_stack_trace(testing):
     message = assert_error(response, 400, "SETTLE-01")
     assert "Traceback" not in message
     assert json.loads(response.content)  # a JSON envelope, not Django's HTML page
+
+
+def test_text_postgresql_cannot_store_is_refused_not_a_500(testing):
+    assert_error(testing.get("/settlement/a%00b"), 404, "SETTLE-02")
+    assert_error(post(testing, "/settlement/a%00b/settle"), 404, "SETTLE-02")
+    assert_error(post(testing, "/settlement/create/", structure_body("nul\x00")), 400, "SETTLE-01")
+    sample = {"app": "x", "op": "y", "note": "\x00"}
+    assert_error(post(testing, "/settlement/create/", structure_body("n2", record=sample)), 400, "SETTLE-01")
+    body = b'{"record": {"app": "\\ud800", "op": "X"}}'
+    response = testing.post("/settlement/testing/update", data=body, content_type="application/json")
+    assert_error(response, 400, "SETTLE-01", "record[0] (1st)")
+    too_long = {"record": {"app": "é" * 501, "op": "X"}}
+    assert_error(post(testing, "/settlement/testing/update", too_long), 400, "SETTLE-01", "1000 bytes")
+
+
+def test_a_sample_record_with_json_numbers_is_kept(api):
+    body = b'{"settleid": "num", "aggregates": ["op"], "primaryKey": "app", "aggregationType": "1CDR",'
+    body += b' "settlementType": "none", "record": {"app": 1, "op": 0.1}}'
+    assert api.post("/settlement/create/", data=body, content_type="application/json").status_code == 200
