@@ -7,7 +7,7 @@ from django.db import models
 
 class DocumentType(models.TextChoices):
     PURCHASE_INVOICE = "purchase_invoice", "purchase invoice"
-    RECEIPT = "receipt"
+    RECEIPT = "receipt", "receipt"
 
 
 class Document(models.Model):

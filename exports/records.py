@@ -1,12 +1,14 @@
 """Pure functions over Moneybird records: the fields we keep and the mutations between versions."""
 
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.dateparse import parse_date, parse_datetime
 
 from exports.models import MutationField
+
+CENT = Decimal("0.01")
 
 
 def to_decimal(value: Any) -> Decimal | None:
@@ -18,6 +20,12 @@ def to_decimal(value: Any) -> Decimal | None:
     except InvalidOperation:
         return None
     return number if number.is_finite() else None
+
+
+def to_money(value: Any) -> Decimal | None:
+    """An amount rounded to cents (half to even), as stored in the NUMERIC(16, 2) columns."""
+    number = to_decimal(value)
+    return None if number is None else number.quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 def to_date(value: Any) -> date | None:
@@ -50,8 +58,8 @@ def document_fields(record: dict, doc_type: str) -> dict:
         "contact": str(contact.get("company_name") or "")[:255],
         "reference": str(record.get("reference") or "")[:255],
         "currency": str(record.get("currency") or "")[:3],
-        "total_excl_tax": to_decimal(record.get("total_price_excl_tax")),
-        "total_incl_tax": to_decimal(record.get("total_price_incl_tax")),
+        "total_excl_tax": to_money(record.get("total_price_excl_tax")),
+        "total_incl_tax": to_money(record.get("total_price_incl_tax")),
         "raw": record,
     }
 

@@ -76,15 +76,19 @@ def mutation_entry(mutation: Mutation) -> dict:
     return entry
 
 
-def sync_date() -> str | None:
-    """When a sync last changed the stored documents (ISO 8601, UTC), or None before the first."""
-    latest = (
+def last_sync() -> datetime | None:
+    """When a sync last changed the stored documents, or None before the first."""
+    return (
         SyncRun.objects.filter(status=SyncRun.Status.DONE)
         .order_by("-finished_at")
         .values_list("finished_at", flat=True)
         .first()
     )
-    return _iso_utc(latest)
+
+
+def sync_date() -> str | None:
+    """last_sync() as the API's `syncDate` (ISO 8601, UTC)."""
+    return _iso_utc(last_sync())
 
 
 @dataclass(frozen=True)

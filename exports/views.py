@@ -25,7 +25,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "mutated": selectors.mutated_documents(),
         "export_files": selectors.export_files(),
         "statuses": selectors.document_status_choices(),
-        "sync_date": selectors.sync_date(),
+        "last_sync": selectors.last_sync(),
     }
     return render(request, "exports/index.html", context)
 

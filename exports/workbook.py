@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from exports.records import to_date, to_decimal
+from exports.records import CENT, to_date, to_decimal
 
 HEADERS = [
     "id",
@@ -40,7 +40,6 @@ HEADERS = [
     "updated",
     "type",
 ]
-CENT = Decimal("0.01")
 DELETED_TEXT = "document deleted"
 DELETED_STATE = "DELETED"
 # Spreadsheet programs run cells starting with these as formulas (CSV/formula injection).
