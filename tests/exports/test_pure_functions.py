@@ -1,0 +1,86 @@
+import posixpath
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exports.files import storage_key
+from exports.records import document_fields, mutations_between
+from exports.services import export_name
+from exports.workbook import HEADERS, DeletedDocument, deleted_row, xlsx_bytes
+from project.api import BadRequest
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=60))
+def test_storage_keys_never_leave_the_exports_prefix(name):
+    try:
+        key = storage_key(name)
+    except BadRequest:
+        return
+    assert key.startswith("exports/")
+    assert posixpath.normpath(key) == key
+    assert ".." not in key.split("/") and "\\" not in key and "\x00" not in key
+
+
+def old_fields(**overrides):
+    return {"status": "open", "invoice_date": date(2026, 11, 1), "type": "receipt", "version": 5, **overrides}
+
+
+def test_mutations_between_versions():
+    assert mutations_between(old_fields(), old_fields()) == []
+    assert mutations_between(old_fields(), old_fields(version=6)) == [("other", "", "")]
+    assert mutations_between(
+        old_fields(), old_fields(version=6, status="paid", invoice_date=date(2026, 11, 3))
+    ) == [
+        ("status", "open", "paid"),
+        ("invoiceDate", "2026-11-01", "2026-11-03"),
+    ]
+    assert mutations_between(old_fields(), old_fields(version=6, type="purchase_invoice")) == [
+        ("type", "", "purchase_invoice")
+    ]
+
+
+def test_document_fields_keep_money_as_decimal_cents():
+    fields = document_fields(
+        {
+            "id": "1",
+            "version": 3,
+            "state": "open",
+            "date": "2026-11-02",
+            "total_price_incl_tax": "12.345",
+            "contact": None,
+        },
+        "receipt",
+    )
+    assert fields["total_incl_tax"] == Decimal("12.34")  # half to even
+    assert fields["contact"] == "" and fields["invoice_date"] == date(2026, 11, 2)
+
+
+@pytest.mark.parametrize(
+    ("stamp", "ext", "no_log", "expected"),
+    [
+        ("20261123 101112", "", False, "purchase-export-20261123 101112.xlsx"),
+        ("20261123 101112", "q4", True, "nolog-purchase-export-20261123 101112-q4.xlsx"),
+    ],
+)
+def test_export_names(stamp, ext, no_log, expected):
+    assert export_name(stamp=stamp, ext=ext, no_log=no_log) == expected
+
+
+def test_deleted_row_points_to_the_last_file():
+    row = deleted_row(DeletedDocument("77", "receipt", "purchase-export-x.xlsx"))
+    assert len(row) == len(HEADERS)
+    assert (row[0], row[2], row[3], row[26]) == ("77", "document deleted", "DELETED", "receipt")
+    assert "purchase-export-x.xlsx" in row[6]
+
+
+def test_xlsx_of_no_rows_still_has_the_header():
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(BytesIO(xlsx_bytes([]))).active
+    assert [cell.value for cell in sheet[1]] == HEADERS and sheet.max_row == 1
