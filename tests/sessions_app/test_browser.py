@@ -52,6 +52,8 @@ def test_operator_uploads_starts_watches_the_counter_and_closes(
     assert status_line.inner_text() == f"Session closed for {day} - 6 shipments processed out of 6 total"
     assert page.locator("#close-button").is_disabled()
     page.screenshot(path=str(artifacts_dir / "sessions_page.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(artifacts_dir / "sessions_page_mobile.png"), full_page=True)
 
 
 @pytest.mark.browser
