@@ -25,7 +25,9 @@ import psycopg2
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SCRATCH_DB = "backoffice_bench_ingest"
-CATEGORY_NAMES = [f"{word} {kind}" for word in ("Home", "Garden", "Health", "Sports", "Office") for kind in range(40)]
+CATEGORY_NAMES = [
+    f"{word} {kind}" for word in ("Home", "Garden", "Health", "Sports", "Office") for kind in range(40)
+]
 TARGET_RATIO = 0.04
 
 
@@ -155,7 +157,9 @@ def run(lines: int, known: int, url: str) -> None:
     raw.close()
     copy_seconds = statistics.median(copy_runs)
     copy_rate = lines / copy_seconds
-    print(f"raw COPY: {', '.join(f'{s:.2f}' for s in copy_runs)} s → median {copy_seconds:.2f} s, {copy_rate:,.0f} rows/s")
+    print(
+        f"raw COPY: {', '.join(f'{s:.2f}' for s in copy_runs)} s → median {copy_seconds:.2f} s, {copy_rate:,.0f} rows/s"
+    )
 
     name = f"Letture{timezone.localtime():%Y%m%d%H%M%S}000_{lines - 1}.txt"
     started = time.perf_counter()

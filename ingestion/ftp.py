@@ -1,16 +1,18 @@
 """The one place that speaks FTP (stdlib ftplib), for the inbound and the outbound servers.
 
 Endpoints are URLs: `ftp://user:password@host:port/dir` or `ftps://…` for explicit FTPS (AUTH TLS
-with a protected data channel). Passive mode always.
+with a protected data channel). Passive mode always. FTPS verifies the server certificate against
+the system CAs, or against `?cafile=/path/ca.pem` for a private CA or a self-signed certificate.
 """
 
 import ftplib
 import os
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 # Everything a dropped connection, a refused login or a server error can raise.
 ERRORS = (OSError, EOFError, ftplib.Error)
@@ -24,6 +26,7 @@ class FtpEndpoint:
     password: str
     directory: str
     tls: bool
+    cafile: str = ""
 
     @classmethod
     def from_url(cls, url: str) -> "FtpEndpoint":
@@ -37,6 +40,7 @@ class FtpEndpoint:
             password=unquote(parts.password or ""),
             directory=unquote(parts.path) or "/",
             tls=parts.scheme == "ftps",
+            cafile=parse_qs(parts.query).get("cafile", [""])[0],
         )
 
 
@@ -44,7 +48,12 @@ class FtpEndpoint:
 def connect(url: str, *, timeout: int = 30) -> Iterator[ftplib.FTP]:
     """Log on, switch to the URL's directory and yield the connection; always closes it."""
     endpoint = FtpEndpoint.from_url(url)
-    ftp = ftplib.FTP_TLS(timeout=timeout) if endpoint.tls else ftplib.FTP(timeout=timeout)
+    if endpoint.tls:
+        # ftplib's default TLS context verifies nothing; FTPS without verification is not FTPS.
+        context = ssl.create_default_context(cafile=endpoint.cafile or None)
+        ftp = ftplib.FTP_TLS(context=context, timeout=timeout)
+    else:
+        ftp = ftplib.FTP(timeout=timeout)
     try:
         ftp.connect(endpoint.host, endpoint.port)
         ftp.login(endpoint.user, endpoint.password)

@@ -178,3 +178,22 @@ def test_archive_goes_to_the_configured_storage(inbound_ftp, s3_storage, s3_serv
     key = f"ingestion/archive/{timezone.localdate():%Y-%m-%d}/{name}"
     body = s3_server.client().get_object(Bucket=s3_storage, Key=key)["Body"].read()
     assert body == TODAY_CONTENT
+
+
+def test_explicit_ftps_server_is_polled_over_tls(inbound_ftps):
+    name = file_name(3)
+    (inbound_ftps.folder / name).write_bytes(TODAY_CONTENT)
+
+    assert poll_inbound().processed == {name: "imported"}
+    assert not (inbound_ftps.folder / name).exists()
+
+
+def test_ftps_certificate_is_verified(inbound_ftps, settings, caplog):
+    (inbound_ftps.folder / file_name(3)).write_bytes(TODAY_CONTENT)
+    settings.INGESTION_FTP_URL = inbound_ftps.url(trust=False)
+
+    with caplog.at_level(logging.ERROR, logger="ingestion"):
+        result = poll_inbound()
+
+    assert "CERTIFICATE_VERIFY_FAILED" in result.error
+    assert InvoiceFile.objects.count() == 0
