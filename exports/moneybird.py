@@ -5,6 +5,7 @@ rates. Retries 429 (honouring Retry-After), 5xx and timeouts a bounded number of
 becomes MoneybirdAuthError so callers can tell the user their token was refused.
 """
 
+import http.client
 import json
 import logging
 import re
@@ -12,7 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -45,7 +46,7 @@ class MoneybirdUnavailable(MoneybirdError):
 
 @dataclass(frozen=True)
 class MoneybirdClient:
-    token: str
+    token: str = field(repr=False)
     administration_id: str
     base_url: str
     timeout: float = 30
@@ -115,7 +116,7 @@ class MoneybirdClient:
                     ) from None
                 wait = self._backoff(attempt, exc.headers.get("Retry-After") if exc.code == 429 else None)
                 reason = f"HTTP {exc.code}"
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
                 wait, reason = self._backoff(attempt, None), f"{type(exc).__name__}: {exc}"
             if attempt == self.max_retries:
                 raise MoneybirdUnavailable(

@@ -26,7 +26,3 @@ def sync_moneybird() -> dict:
         logger.info("Moneybird sync skipped: MONEYBIRD_TOKEN or MONEYBIRD_ADMINISTRATION_ID not set")
         return {"skipped": True}
     return services.sync_documents(client=client_from_settings()).as_dict()
-
-
-def publish_summary() -> int:
-    return services.publish_summary()
