@@ -10,10 +10,28 @@ import uuid
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-PUBLIC = {"/accounts/login/", "/accounts/logout/", "/healthz"}
+PUBLIC = {
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/healthz",
+    "/settlement/openapi.json",  # API documentation, fetched by schema tools before they authenticate
+    "/settlement",  # the catch-all answering SETTLE-02 404 for unknown paths; it serves no data
+}
 LOGIN_ONLY = {"/"}  # the landing page only lists what the user may open
 SKIP_PREFIXES = ("/admin/", "/static/", "/media/")
 CONVERTER_SAMPLES = {"int": "1", "str": "sample", "slug": "sample", "path": "a/b", "uuid": str(uuid.uuid4())}
+
+
+def converter_sample(route: str) -> str:
+    """`settlement/<str:settle_id>/` → `settlement/sample/`."""
+    return re.sub(r"<(?:(\w+):)?\w+>", lambda m: CONVERTER_SAMPLES.get(m.group(1) or "str", "sample"), route)
+
+
+def regex_sample(route: str) -> str | None:
+    """A concrete path for the simple regex routes the apps use; None for anything fancier."""
+    path = re.sub(r"\(\?P<\w+>[^)]*\)", "sample", route.lstrip("^").rstrip("$"))
+    path = re.sub(r"\(\?:[^)]*\)\??", "", path).replace("/?", "/").replace("\\.", ".")
+    return None if re.search(r"[\\()\[\]*+?|]", path) else path
 
 
 def concrete_paths(patterns=None, prefix: str = "") -> list[str]:
@@ -23,13 +41,16 @@ def concrete_paths(patterns=None, prefix: str = "") -> list[str]:
         if isinstance(entry, URLResolver):
             paths.extend(concrete_paths(entry.url_patterns, prefix + route))
         elif isinstance(entry, URLPattern):
-            if route.startswith("^"):  # regex routes (admin, static) are not ours
-                continue
-            path = re.sub(
-                r"<(?:(\w+):)?\w+>", lambda m: CONVERTER_SAMPLES.get(m.group(1) or "str", "sample"), prefix + route
-            )
-            paths.append("/" + path)
+            path = regex_sample(route) if route.startswith("^") else converter_sample(route)
+            if path is not None:
+                paths.append("/" + prefix + path)
     return sorted({p for p in paths if not p.startswith(SKIP_PREFIXES)})
+
+
+@pytest.fixture(autouse=True)
+def _webhook_secret_configured(settings):
+    """Without a secret the webhook is switched off (503); with one it must refuse unsigned calls."""
+    settings.STATEMENTS_WEBHOOK_SECRET = "url-table-secret"
 
 
 GUARDED = [path for path in concrete_paths() if path not in PUBLIC]
@@ -59,6 +80,12 @@ def test_user_without_group_is_denied(client, make_user, path, method):
 
 
 def test_url_table_covers_every_app():
-    prefixes = {"/sessions/", "/settlement/", "/api/statement_run/", "/api/files/salesfiles/", "/api/exports/"}
+    prefixes = {
+        "/sessions/",
+        "/settlement/",
+        "/api/statement_run/",
+        "/api/files/salesfiles/",
+        "/api/exports/",
+    }
     missing = {prefix for prefix in prefixes if not any(path.startswith(prefix) for path in GUARDED)}
     assert not missing, f"no URL found under {missing}"
