@@ -50,7 +50,7 @@ class DayStatus:
         session = self.session
         return {
             "day": self.day.isoformat(),
-            "state": self.state,
+            "status": self.state,
             "eligible": self.invoice_file is not None,
             "file": self.invoice_file.name if self.invoice_file else None,
             "processed": self.processed,

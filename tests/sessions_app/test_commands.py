@@ -77,6 +77,6 @@ def test_session_status_prints_the_line_or_the_json(eligible_day):
     services.start_session(day=timezone.localdate(), enqueue=False)
     data = json.loads(call("session_status", "--date", day, "--json"))
 
-    assert data["state"] == "queued" and data["day"] == day
+    assert data["status"] == "queued" and data["day"] == day
     assert data["status_line"] == f"Session opened for {day} - 0 shipments processed out of 3 total"
     assert data["steps"][0]["kind"] == "start"

@@ -111,7 +111,7 @@ def test_buttons_are_enabled_only_where_the_state_allows_with_a_reason(operator_
 
     data = operator_client.get("/sessions/status/").json()
 
-    assert data["state"] == state
+    assert data["status"] == state
     buttons = data["buttons"]
     assert (
         buttons["start"]["enabled"],
@@ -179,7 +179,7 @@ def test_close_needs_a_session_and_a_confirmation_unless_complete(operator_clien
     assert messages_of(response)[0].startswith("Session force-closed")
     session.refresh_from_db()
     assert session.is_closed and session.force_closed and session.status == Session.Status.FAILED
-    assert operator_client.get("/sessions/status/").json()["state"] == "closed"
+    assert operator_client.get("/sessions/status/").json()["status"] == "closed"
 
 
 def upload(client, name: str, content: bytes):
@@ -199,7 +199,7 @@ def test_manual_upload_is_possible_until_the_session_starts(
     if ALLOWED[state][2]:
         assert message.startswith(f"{name} imported")
         assert InvoiceFile.objects.get(name=name).source == "manual"
-        assert operator_client.get("/sessions/status/").json()["state"] == "eligible"
+        assert operator_client.get("/sessions/status/").json()["status"] == "eligible"
     else:
         assert "already started" in message or "closed" in message
         assert not InvoiceFile.objects.filter(name=name).exists()
