@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from itertools import chain
 from typing import BinaryIO
 
@@ -126,6 +127,7 @@ MAX_DECIMALS = 16
 REVENUE_LIMIT = Decimal(10) ** 14  # NUMERIC(30, 16)
 UNITS_LIMIT = 2**63
 MAX_LINE_BYTES = 4 << 20
+CACHE_SIZE = 50_000  # distinct values remembered per column
 _ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")
 _PERIOD_FORMATS = (
     (re.compile(r"(\d{4})-(\d{1,2})(?:-\d{1,2})?"), 1, 2),
@@ -262,7 +264,21 @@ def _parse_generic(
     to_decimal = _decimal_parser(separator)
     ip, idsp, iart, iterr, iu, irev, icur = (columns[c] for c in REQUIRED)
     iisrc, iupc, ititle = (columns.get(c) for c in OPTIONAL)
-    isrc_match = _ISRC.fullmatch
+    # Sales files repeat the same few periods, DSPs, artists, codes and tracks on every line, so
+    # each distinct raw value is validated once and its normalised form remembered.
+    checks = {
+        ip: _period,
+        idsp: partial(_text, name="dsp", required=True),
+        iart: partial(_text, name="artist", required=True),
+        iterr: _territory,
+        icur: _currency,
+    }
+    optional = {iisrc: _isrc, iupc: _upc, ititle: partial(_text, name="title")}
+    checks.update({index: check for index, check in optional.items() if index is not None})
+    caches: dict[int, dict[str, str]] = {index: {} for index in checks}
+    absent = {"": ""}
+    cp, cdsp, cart, cterr, ccur = (caches[index] for index in (ip, idsp, iart, iterr, icur))
+    cisrc, cupc, ctitle = (caches[index] if index is not None else absent for index in (iisrc, iupc, ititle))
     end = 1
     while True:
         start = end + 1
@@ -282,52 +298,26 @@ def _parse_generic(
             else:
                 yield Problem(start, f"expected at least {width} fields, found {len(fields)}")
             continue
-        # Each value is checked by a cheap fast path first; the full validators (which also
-        # normalise variants and word the rejection) run only when it does not match.
         try:
-            period = fields[ip]
-            if not (
-                len(period) == 7
-                and period[4] == "-"
-                and period.isascii()
-                and period[:4].isdigit()
-                and period[5:].isdigit()
-                and "01" <= period[5:] <= "12"
-            ):
-                period = _period(period)
-            dsp = fields[idsp]
-            if not (dsp and dsp.isascii() and dsp.isprintable() and len(dsp) <= 200 and dsp.strip() == dsp):
-                dsp = _text(dsp, "dsp", required=True)
-            artist = fields[iart]
-            if not (
-                artist
-                and artist.isascii()
-                and artist.isprintable()
-                and len(artist) <= 500
-                and artist.strip() == artist
-            ):
-                artist = _text(artist, "artist", required=True)
-            isrc = fields[iisrc] if iisrc is not None else ""
-            if isrc and not isrc_match(isrc):
-                isrc = _isrc(isrc)
-            upc = fields[iupc] if iupc is not None else ""
-            if upc and not (upc.isascii() and upc.isdigit() and 8 <= len(upc) <= 14):
-                upc = _upc(upc)
-            title = fields[ititle] if ititle is not None else ""
-            if title and not (
-                title.isascii() and title.isprintable() and len(title) <= 500 and title.strip() == title
-            ):
-                title = _text(title, "title")
-            territory = fields[iterr]
-            if not (
-                len(territory) == 2 and territory.isascii() and territory.isalpha() and territory.isupper()
-            ):
-                territory = _territory(territory)
-            currency = fields[icur]
-            if not (len(currency) == 3 and currency.isascii() and currency.isalpha() and currency.isupper()):
-                currency = _currency(currency)
+            period = cp.get(fields[ip]) or _remember(caches, checks, ip, fields[ip])
+            dsp = cdsp.get(fields[idsp]) or _remember(caches, checks, idsp, fields[idsp])
+            artist = cart.get(fields[iart]) or _remember(caches, checks, iart, fields[iart])
+            raw = fields[iisrc] if iisrc is not None else ""
+            isrc = cisrc.get(raw)
+            if isrc is None:
+                isrc = _remember(caches, checks, iisrc, raw)
+            raw = fields[iupc] if iupc is not None else ""
+            upc = cupc.get(raw)
+            if upc is None:
+                upc = _remember(caches, checks, iupc, raw)
+            raw = fields[ititle] if ititle is not None else ""
+            title = ctitle.get(raw)
+            if title is None:
+                title = _remember(caches, checks, ititle, raw)
+            territory = cterr.get(fields[iterr]) or _remember(caches, checks, iterr, fields[iterr])
+            currency = ccur.get(fields[icur]) or _remember(caches, checks, icur, fields[icur])
             units = fields[iu]
-            if not (units.isascii() and units.isdigit() and len(units) < 19):
+            if not (units.isdigit() and units.isascii() and len(units) < 19):
                 units = _units(units, to_decimal)
             revenue = fields[irev]
             if not _plain_decimal(revenue):
@@ -336,6 +326,18 @@ def _parse_generic(
             yield Problem(start, str(exc))
             continue
         yield (start, period, dsp, artist, isrc, upc, title, territory, units, revenue, currency)
+
+
+def _remember(caches: dict, checks: dict, index: int | None, raw: str) -> str:
+    """Validate a value not seen yet (raising _Reject) and remember its normalised form."""
+    if index is None:
+        return ""
+    value = checks[index](raw)
+    cache = caches[index]
+    if len(cache) >= CACHE_SIZE:
+        cache.clear()
+    cache[raw] = value
+    return value
 
 
 def _plain_decimal(value: str) -> bool:

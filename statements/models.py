@@ -111,7 +111,16 @@ class SalesFileEvent(models.Model):
 class SalesLine(models.Model):
     """One accepted line of a cleaned sales file; rows are replaced as a whole on re-import."""
 
-    sales_file = models.ForeignKey(SalesFile, on_delete=models.CASCADE, related_name="lines")
+    # (file, line number) is the natural key: it makes a duplicated line impossible, and its index
+    # serves every per-file query, where a serial id and a separate file index would cost the
+    # million-line COPY a sequence call and two index insertions per row.
+    pk = models.CompositePrimaryKey("sales_file", "line_number")
+    # No database-level FK either: PostgreSQL checks one with a trigger per inserted row. Lines are
+    # only written by the import, for its own file, inside the transaction that holds it; Django
+    # still cascades deletes.
+    sales_file = models.ForeignKey(
+        SalesFile, on_delete=models.CASCADE, related_name="lines", db_constraint=False, db_index=False
+    )
     line_number = models.PositiveIntegerField()
     period = models.CharField(max_length=PERIOD_LENGTH)
     dsp = models.CharField(max_length=200)
@@ -125,7 +134,7 @@ class SalesLine(models.Model):
     currency = models.CharField(max_length=3)
 
     class Meta:
-        # The COPY column order in services.importing depends on these names.
+        # pipeline._copy_lines COPYs into this table by name.
         db_table = "statements_salesline"
 
     def __str__(self) -> str:
@@ -195,10 +204,16 @@ class RateException(models.Model):
                 condition=~Q(dsp="") | Q(sales_file__isnull=False), name="exception_has_dsp_or_file"
             ),
             models.CheckConstraint(condition=Q(rate__gt=0), name="exception_rate_positive"),
+            # Two partial constraints because NULL sales files would never collide in one.
             models.UniqueConstraint(
                 fields=["run", "currency", "dsp", "sales_file", "period"],
-                name="exception_unique_scope",
-                nulls_distinct=False,
+                condition=Q(sales_file__isnull=False),
+                name="exception_unique_file_scope",
+            ),
+            models.UniqueConstraint(
+                fields=["run", "currency", "dsp", "period"],
+                condition=Q(sales_file__isnull=True),
+                name="exception_unique_dsp_scope",
             ),
         ]
 

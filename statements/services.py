@@ -299,7 +299,7 @@ def finish_import(sales_file: SalesFile, *, lines: int, source: str = "pipeline"
         groups = (
             SalesLine.objects.filter(sales_file=sales_file)
             .values("dsp", "period", "currency")
-            .annotate(lines=Count("id"), units=Sum("units"), revenue=Sum("revenue"))
+            .annotate(lines=Count("line_number"), units=Sum("units"), revenue=Sum("revenue"))
             .order_by()
         )
         SalesFileSnapshot.objects.bulk_create(SalesFileSnapshot(sales_file=sales_file, **g) for g in groups)

@@ -67,9 +67,7 @@ def test_parser_accounts_for_every_line(lines, separator):
 @FUZZ
 @given(data=st.binary(max_size=400))
 def test_parser_never_raises_on_arbitrary_bytes_after_a_header(data):
-    _, rows, problems, stats = parse_bytes(
-        b"period;dsp;artist;territory;units;revenue;currency\n" + data
-    )
+    _, rows, problems, stats = parse_bytes(b"period;dsp;artist;territory;units;revenue;currency\n" + data)
     numbers = [r[0] for r in rows] + [p.line for p in problems]
     assert len(numbers) == len(set(numbers))
     assert all(2 <= n <= stats.lines for n in numbers)
