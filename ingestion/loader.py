@@ -92,7 +92,7 @@ def _copy_text(value: str) -> str:
 
 def _lookup_exceptions(cursor, text: str, today: date) -> dict[str, str]:
     """ONE set-based query: invoice number → past / not_found for the file's candidates."""
-    candidates = {line.split("|", 1)[0].strip() for line in iter_lines(text)}
+    candidates = {line.partition("|")[0].strip() for line in iter_lines(text)}
     numbers = "".join(f"{_copy_text(n)}\n" for n in candidates if len(n) == 9 and n.startswith("6"))
     cursor.execute("CREATE TEMPORARY TABLE ingestion_numbers (invoice_number varchar(9)) ON COMMIT DROP")
     cursor.copy_expert("COPY ingestion_numbers FROM STDIN", _ChunkReader(iter([numbers])))

@@ -75,6 +75,8 @@ def ingest_bytes(*, name: str, content: bytes, source: str) -> IngestReport:
 
     Raises InvalidFileName for a name that is not `Letture<YYYYMMDDHHMMSSmmm>_<N>.txt`.
     """
+    if source not in InvoiceFile.Source.values:
+        raise ValueError(f"source must be one of {InvoiceFile.Source.values}, got {source!r}")
     file_name = parse_file_name(name)
     sha256 = hashlib.sha256(content).hexdigest()
     text = decode(content)
