@@ -159,7 +159,9 @@ def manual_upload(*, day: date, name: str, content: bytes) -> UploadResult:
 def claim_run(*, session_id: int) -> tuple[Session, uuid.UUID]:
     """Take the run lease of a session that is queued, failed, or running on a dead worker."""
     with transaction.atomic():
-        session = Session.objects.select_for_update().select_related("invoice_file").get(pk=session_id)
+        session = (
+            Session.objects.select_for_update(of=("self",)).select_related("invoice_file").get(pk=session_id)
+        )
         if session.is_closed:
             raise NotRunnable(
                 f"the session for {session.day} is closed: nothing more can be processed that day"
