@@ -7,6 +7,12 @@ import pytest
 from tests.exports.fake_moneybird import FakeMoneybird
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Users are made in most tests here; real password hashing only slows the suite down."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def moneybird(settings):
     """A fake Moneybird on loopback, configured as THE Moneybird (with short retry waits)."""
