@@ -129,6 +129,8 @@ UNITS_LIMIT = 2**63
 MAX_LINE_BYTES = 4 << 20
 CACHE_SIZE = 50_000  # distinct values remembered per column
 _ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")
+# A revenue PostgreSQL reads exactly as written into NUMERIC(30, 16); others take the slow path.
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,14}(?:\.[0-9]{1,16})?")
 _PERIOD_FORMATS = (
     (re.compile(r"(\d{4})-(\d{1,2})(?:-\d{1,2})?"), 1, 2),
     (re.compile(r"(\d{4})(\d{2})"), 1, 2),
@@ -264,8 +266,9 @@ def _parse_generic(
     to_decimal = _decimal_parser(separator)
     ip, idsp, iart, iterr, iu, irev, icur = (columns[c] for c in REQUIRED)
     iisrc, iupc, ititle = (columns.get(c) for c in OPTIONAL)
-    # Sales files repeat the same few periods, DSPs, artists, codes and tracks on every line, so
-    # each distinct raw value is validated once and its normalised form remembered.
+    isrc_ok, plain_decimal = _ISRC.fullmatch, _PLAIN_DECIMAL.fullmatch
+    # Sales files repeat the same few periods, DSPs, artists and codes on every line, so each
+    # distinct raw value of those columns is validated once and its normalised form remembered.
     checks = {
         ip: _period,
         idsp: partial(_text, name="dsp", required=True),
@@ -273,12 +276,8 @@ def _parse_generic(
         iterr: _territory,
         icur: _currency,
     }
-    optional = {iisrc: _isrc, iupc: _upc, ititle: partial(_text, name="title")}
-    checks.update({index: check for index, check in optional.items() if index is not None})
     caches: dict[int, dict[str, str]] = {index: {} for index in checks}
-    absent = {"": ""}
     cp, cdsp, cart, cterr, ccur = (caches[index] for index in (ip, idsp, iart, iterr, icur))
-    cisrc, cupc, ctitle = (caches[index] if index is not None else absent for index in (iisrc, iupc, ititle))
     end = 1
     while True:
         start = end + 1
@@ -302,25 +301,22 @@ def _parse_generic(
             period = cp.get(fields[ip]) or _remember(caches, checks, ip, fields[ip])
             dsp = cdsp.get(fields[idsp]) or _remember(caches, checks, idsp, fields[idsp])
             artist = cart.get(fields[iart]) or _remember(caches, checks, iart, fields[iart])
-            raw = fields[iisrc] if iisrc is not None else ""
-            isrc = cisrc.get(raw)
-            if isrc is None:
-                isrc = _remember(caches, checks, iisrc, raw)
-            raw = fields[iupc] if iupc is not None else ""
-            upc = cupc.get(raw)
-            if upc is None:
-                upc = _remember(caches, checks, iupc, raw)
-            raw = fields[ititle] if ititle is not None else ""
-            title = ctitle.get(raw)
-            if title is None:
-                title = _remember(caches, checks, ititle, raw)
+            isrc = fields[iisrc] if iisrc is not None else ""
+            if isrc and not isrc_ok(isrc):
+                isrc = _isrc(isrc)
+            upc = fields[iupc] if iupc is not None else ""
+            if upc and not (upc.isdigit() and upc.isascii() and 8 <= len(upc) <= 14):
+                upc = _upc(upc)
+            title = fields[ititle] if ititle is not None else ""
+            if title and not (title.isprintable() and title.strip() == title and len(title) <= 500):
+                title = _text(title, "title")
             territory = cterr.get(fields[iterr]) or _remember(caches, checks, iterr, fields[iterr])
             currency = ccur.get(fields[icur]) or _remember(caches, checks, icur, fields[icur])
             units = fields[iu]
             if not (units.isdigit() and units.isascii() and len(units) < 19):
                 units = _units(units, to_decimal)
             revenue = fields[irev]
-            if not _plain_decimal(revenue):
+            if not plain_decimal(revenue):
                 revenue = _revenue(revenue, to_decimal)
         except _Reject as exc:
             yield Problem(start, str(exc))
@@ -338,21 +334,6 @@ def _remember(caches: dict, checks: dict, index: int | None, raw: str) -> str:
         cache.clear()
     cache[raw] = value
     return value
-
-
-def _plain_decimal(value: str) -> bool:
-    """True for "123", "-0.0042"…: within NUMERIC(30, 16) and accepted by PostgreSQL as written."""
-    digits = value.removeprefix("-")
-    dot = digits.find(".")
-    if dot < 0:
-        return digits.isdigit() and digits.isascii() and len(digits) <= 14
-    return (
-        0 < dot <= 14
-        and len(digits) - dot - 1 <= MAX_DECIMALS
-        and digits.isascii()
-        and digits[:dot].isdigit()
-        and digits[dot + 1 :].isdigit()
-    )
 
 
 def _decimal_parser(separator: str) -> Callable[[str], Decimal]:

@@ -11,6 +11,7 @@ import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import connection, connections, transaction
 
@@ -72,44 +73,51 @@ def clean_sales_file(sales_file_id: int, *, on_progress: ProgressCallback | None
 
 
 def _clean(sales_file: SalesFile, on_progress: ProgressCallback | None) -> _Cleaned:
-    with tempfile.TemporaryFile() as cleaned_raw, tempfile.TemporaryFile() as rejected_raw:
-        cleaned = io.TextIOWrapper(cleaned_raw, encoding="utf-8", newline="")
-        rejected = io.TextIOWrapper(rejected_raw, encoding="utf-8", newline="")
-        write_row = csv.writer(cleaned, lineterminator="\n").writerow
-        write_problem = csv.writer(rejected, lineterminator="\n").writerow
-        write_row(CLEAN_COLUMNS)
-        write_problem(("line", "reason"))
-        stream = storage.open_stream(sales_file.upload_key)
-        try:
-            file_format, results, stats = parse(stream)
-            outcome = _Cleaned(file_format, 0, 0, 0)
-            next_progress = PROGRESS_EVERY
-            for item in results:
-                if type(item) is tuple:
-                    write_row(item)
-                    outcome.valid += 1
-                elif item.fatal:
-                    outcome.fatal = item.reason
-                    break
-                else:
-                    write_problem((item.line, item.reason))
-                    outcome.rejected += 1
-                    outcome.first_problem = outcome.first_problem or f"line {item.line}: {item.reason}"
-                if stats.lines >= next_progress:
-                    next_progress = stats.lines + PROGRESS_EVERY
-                    _progress(sales_file, stats.lines, None, on_progress)
-            outcome.lines = stats.lines
-        finally:
-            stream.close()
-        rejected.flush()
-        rejected_raw.seek(0)
-        storage.save(sales_file.rejected_key, rejected_raw)
+    with tempfile.TemporaryDirectory(prefix="statements-clean-") as workdir:
+        cleaned_path, rejected_path = Path(workdir, "cleaned.csv"), Path(workdir, "rejected.csv")
+        # Write-only text files: a read/write one would reset its decoder on every row written.
+        with (
+            cleaned_path.open("w", encoding="utf-8", newline="") as cleaned,
+            rejected_path.open("w", encoding="utf-8", newline="") as rejected,
+        ):
+            outcome = _clean_into(sales_file, cleaned, rejected, on_progress)
+        with rejected_path.open("rb") as content:
+            storage.save(sales_file.rejected_key, content)
         if not outcome.fatal:
-            cleaned.flush()
-            cleaned_raw.seek(0)
-            storage.save(sales_file.cleaned_key, cleaned_raw)
-        _progress(sales_file, outcome.lines, None, on_progress)
-        return outcome
+            with cleaned_path.open("rb") as content:
+                storage.save(sales_file.cleaned_key, content)
+    _progress(sales_file, outcome.lines, None, on_progress)
+    return outcome
+
+
+def _clean_into(sales_file: SalesFile, cleaned, rejected, on_progress: ProgressCallback | None) -> _Cleaned:
+    write_row = csv.writer(cleaned, lineterminator="\n").writerow
+    write_problem = csv.writer(rejected, lineterminator="\n").writerow
+    write_row(CLEAN_COLUMNS)
+    write_problem(("line", "reason"))
+    stream = storage.open_stream(sales_file.upload_key)
+    try:
+        file_format, results, stats = parse(stream)
+        outcome = _Cleaned(file_format, 0, 0, 0)
+        next_progress = PROGRESS_EVERY
+        for item in results:
+            if type(item) is tuple:
+                write_row(item)
+                outcome.valid += 1
+            elif item.fatal:
+                outcome.fatal = item.reason
+                break
+            else:
+                write_problem((item.line, item.reason))
+                outcome.rejected += 1
+                outcome.first_problem = outcome.first_problem or f"line {item.line}: {item.reason}"
+            if stats.lines >= next_progress:
+                next_progress = stats.lines + PROGRESS_EVERY
+                _progress(sales_file, stats.lines, None, on_progress)
+        outcome.lines = stats.lines
+    finally:
+        stream.close()
+    return outcome
 
 
 def import_sales_file(sales_file_id: int, *, on_progress: ProgressCallback | None = None) -> SalesFile:
