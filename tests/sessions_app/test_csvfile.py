@@ -3,6 +3,9 @@ import io
 from datetime import date
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from sessions_app.csvfile import csv_file_name, csv_writer, write_header, write_rows
 
 FIELDS = ["invoice_number", "customer_name", "address", "weight_kg", "parcels", "value"]
@@ -66,3 +69,20 @@ def test_configured_separator_is_used():
 def test_non_ascii_text_survives_as_utf8():
     text = render([{"invoice_number": "600000001", "customer_name": "Società Perù", "value": Decimal(1)}])
     assert "Società Perù".encode() in text.encode("utf-8")
+
+
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {name: st.one_of(st.none(), st.text(st.characters(exclude_categories=["Cs"]))) for name in FIELDS}
+        ),
+        max_size=5,
+    ),
+    st.sampled_from([";", ",", "|", "\t"]),
+)
+@settings(max_examples=200)
+def test_any_text_round_trips_through_a_csv_reader(rows, separator):
+    text = render(rows, separator=separator)
+    parsed = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
+    assert parsed[0] == FIELDS
+    assert parsed[1:] == [[row[name] or "" for name in FIELDS] for row in rows]

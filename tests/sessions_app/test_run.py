@@ -228,3 +228,31 @@ def test_force_close_stops_a_running_session_at_its_next_batch(eligible_day):
     assert session.force_closed and session.status == Session.Status.FAILED
     assert not services.fail_run(session=session, token=token, step="run", reason="late")
     assert emails("sessions_app/alert") == []
+
+
+def test_alert_email_reaches_smtp_with_the_reason(eligible_day, smtp_server):
+    run_it(start(eligible_day))  # the FTP server is unreachable
+
+    deliver_outbox()
+
+    [alert] = [m for m in smtp_server.messages if m["To"] == "warehouse@example.test"]
+    assert alert["Subject"].startswith(
+        f"ALERT: shipping session {eligible_day.business_date} failed: FTP upload"
+    )
+    assert "run_session --date" in alert.get_body(("plain",)).get_content()
+    assert "FTP upload" in alert.get_body(("html",)).get_content()
+
+
+def test_log_pattern_without_the_named_groups_fails_the_run(eligible_day, outbound_ftp, settings):
+    settings.SESSIONS_LOG_PATTERN = r"READ (\S+) records=(\d+)"
+
+    assert_failed(run_it(start(eligible_day)), "log_check", "lacks the named group")
+
+
+def test_redelivered_task_for_a_finished_session_is_a_no_op(eligible_day, receiver):
+    from sessions_app import tasks
+
+    session = run_it(start(eligible_day))
+
+    assert tasks.run_session(session.pk).startswith("skipped: ")
+    assert SessionStep.objects.filter(session=session, kind="upload", outcome="done").count() == 1
