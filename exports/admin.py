@@ -57,8 +57,8 @@ class DocumentAdmin(ReadOnlyAdmin):
 
 @admin.register(ExportFile)
 class ExportFileAdmin(ReadOnlyAdmin):
-    list_display = ["name", "created_at", "created_by", "no_log", "document_count", "row_count", "deleted"]
-    list_filter = ["no_log", "deleted", "created_at"]
+    list_display = ["name", "created", "created_by", "no_log", "document_count", "row_count", "deleted"]
+    list_filter = ["no_log", "deleted", "created"]
     search_fields = ["name", "links__document__moneybird_id"]
     inlines = [ExportedDocumentInline]
 

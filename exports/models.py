@@ -51,7 +51,7 @@ class ExportFile(models.Model):
     """An xlsx file built from selected documents; `no_log` files leave the export state alone."""
 
     name = models.CharField(max_length=255)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -65,7 +65,7 @@ class ExportFile(models.Model):
     documents = models.ManyToManyField(Document, through="ExportedDocument", related_name="export_files")
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-created", "-id"]
         constraints = [
             # A deleted export's name may be reused; two live exports never share one.
             models.UniqueConstraint(

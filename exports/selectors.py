@@ -38,7 +38,7 @@ def summary_list() -> list[dict]:
     latest_logged: dict[int, str] = {}
     links = (
         ExportedDocument.objects.filter(document_id__in=ids, export_file__deleted=False)
-        .order_by("export_file__created_at", "export_file_id")
+        .order_by("export_file__created", "export_file_id")
         .values_list("document_id", "export_file__name", "export_file__no_log")
     )
     for document_id, name, no_log in links:
@@ -151,7 +151,7 @@ def export_files() -> QuerySet[ExportFile]:
         .filter(
             Exists(
                 open_mutations().filter(
-                    document=OuterRef("document"), detected_at__gt=OuterRef(OuterRef("created_at"))
+                    document=OuterRef("document"), detected_at__gt=OuterRef(OuterRef("created"))
                 )
             )
         )
@@ -168,7 +168,7 @@ def export_files() -> QuerySet[ExportFile]:
             invoice_from=Min("links__document__invoice_date"),
             invoice_to=Max("links__document__invoice_date"),
         )
-        .order_by("-created_at", "-id")
+        .order_by("-created", "-id")
     )
 
 

@@ -221,7 +221,7 @@ def _fetch_for_export(client: MoneybirdClient, documents: list[Document]) -> dic
 
 def _last_file(document: Document) -> str | None:
     links = document.export_links.filter(export_file__deleted=False).select_related("export_file")
-    latest = links.order_by("export_file__no_log", "-export_file__created_at").first()
+    latest = links.order_by("export_file__no_log", "-export_file__created").first()
     return latest.export_file.name if latest else None
 
 
