@@ -5,6 +5,7 @@ from botocore.config import Config
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.db import connections
 
 from statements import pipeline, services
 from statements.models import SalesFile, SalesFileSnapshot, SalesFileStatus, SalesLine
@@ -232,3 +233,34 @@ def test_deleting_a_file_deletes_its_lines_and_snapshot():
     pipeline.import_sales_file(sales_file.pk)
     SalesFile.objects.get(pk=sales_file.pk).delete()
     assert not SalesLine.objects.exists() and not SalesFileSnapshot.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_progress_is_visible_to_other_connections_before_the_import_commits(monkeypatch):
+    monkeypatch.setattr(pipeline, "PROGRESS_EVERY", 2)
+    sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
+    pipeline.clean_sales_file(sales_file.pk)
+    observed = []
+
+    def look(sales_file, done, total):
+        other = connections.create_connection("default")
+        with other.cursor() as cursor:
+            cursor.execute(
+                "SELECT status, progress_processed FROM statements_salesfile WHERE id = %s", [sales_file.pk]
+            )
+            observed.append(cursor.fetchone())
+        other.close()
+
+    pipeline.import_sales_file(sales_file.pk, on_progress=look)
+    assert observed and observed[0] == ("IMPORTING", 6)
+
+
+def test_stuck_file_can_be_forced_through_the_command(capsys):
+    sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
+    services.mark_cleaning(sales_file)  # the worker died here
+    with pytest.raises(CommandError, match="being processed"):
+        call_command("process_salesfile", str(sales_file.pk))
+    call_command("process_salesfile", str(sales_file.pk), "--force")
+    assert SalesFile.objects.get(pk=sales_file.pk).status == S.PROCESSED
+    reasons = list(SalesFile.objects.get(pk=sales_file.pk).events.values_list("to_status", "reason"))
+    assert (S.FAILED, "interrupted; processed again with --force") in reasons

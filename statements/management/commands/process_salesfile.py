@@ -11,17 +11,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("ids", nargs="+", type=int, help="sales file ids")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="also take files stuck in CLEANING/CLEANED/IMPORTING (e.g. after a worker died)",
+        )
 
-    def handle(self, *args, ids: list[int], **options):
+    def handle(self, *args, ids: list[int], force: bool, **options):
         failed = 0
         for sales_file_id in ids:
             sales_file = SalesFile.objects.filter(pk=sales_file_id).first()
             if sales_file is None:
                 raise CommandError(f"no sales file with id {sales_file_id}")
             try:
+                if force and sales_file.status in services.IN_PROGRESS:
+                    sales_file = services.mark_failed(
+                        sales_file, reason="interrupted; processed again with --force", source="command"
+                    )
                 sales_file = pipeline.process_now(sales_file, on_progress=self._progress)
             except services.Conflict as exc:
-                raise CommandError(str(exc)) from None
+                raise CommandError(f"{exc} (use --force if it is stuck)") from None
             if sales_file.status == SalesFileStatus.PROCESSED:
                 self.stdout.write(
                     f"sales file {sales_file.pk}: PROCESSED, {sales_file.lines_valid} lines imported, "
