@@ -4,6 +4,7 @@ PostgreSQL is the local server (DATABASE_URL); pytest-django creates its own tes
 """
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,9 +93,9 @@ def s3_server() -> Iterator[S3Server]:
 @pytest.fixture
 def s3_storage(s3_server, settings, request):
     """A fresh bucket on the moto server, made Django's default storage for this test."""
-    bucket = (
-        "test-" + request.node.name.lower().replace("_", "-")[:40].strip("-[]") + "-" + os.urandom(3).hex()
-    )
+    # S3 bucket names allow only lowercase letters, digits and hyphens (no "[" from parametrize ids).
+    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:40].strip("-")
+    bucket = f"test-{slug}-{os.urandom(3).hex()}"
     s3_server.client().create_bucket(
         Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
     )
