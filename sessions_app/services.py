@@ -68,6 +68,10 @@ def record_step(session: Session, kind: str, outcome: str, message: str = "") ->
     return SessionStep.objects.create(session=session, kind=kind, outcome=outcome, message=message)
 
 
+def _actor(user: AbstractBaseUser | None) -> str:
+    return user.get_username() if user else "command line"
+
+
 def start_session(*, day: date, user: AbstractBaseUser | None = None, enqueue: bool = True) -> Session:
     """Create the day's session for its imported file and queue its run (unless `enqueue` is False)."""
     invoice_file = ingestion_selectors.imported_file_for_day(day)
@@ -79,8 +83,9 @@ def start_session(*, day: date, user: AbstractBaseUser | None = None, enqueue: b
     try:
         with transaction.atomic():
             session = Session.objects.create(day=day, invoice_file=invoice_file, started_by=user)
-            who = user.get_username() if user else "command line"
-            record_step(session, Step.START, Outcome.DONE, f"started by {who} for {invoice_file.name}")
+            record_step(
+                session, Step.START, Outcome.DONE, f"started by {_actor(user)} for {invoice_file.name}"
+            )
     except IntegrityError:
         # The constraint is the only guard, so two operators clicking Start at the same moment get
         # one session and one "already started", whatever the timing.
@@ -115,7 +120,7 @@ def close_session(*, day: date, user: AbstractBaseUser | None = None, force: boo
                 _("Not all records of %(day)s have been processed: confirm to force-close the session.")
                 % {"day": day.isoformat()}
             )
-        who = user.get_username() if user else "command line"
+        who = _actor(user)
         session.closed_at = timezone.now()
         session.closed_by = user
         session.force_closed = not session.is_complete
@@ -133,7 +138,7 @@ def close_session(*, day: date, user: AbstractBaseUser | None = None, force: boo
 
 @dataclass(frozen=True)
 class UploadResult:
-    report: "ingestion_services.IngestReport"
+    report: ingestion_services.IngestReport
     for_today: bool
 
 
