@@ -67,7 +67,10 @@ class Aggregate(models.Model):
     `count` is the number of records that carried the field (mcCounter's value); `total` is the
     exact sum of its values (1CDR's value)."""
 
-    structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="aggregates")
+    # The unique constraint leads with the structure, so a separate FK index would only slow upserts.
+    structure = models.ForeignKey(
+        Structure, on_delete=models.CASCADE, related_name="aggregates", db_index=False
+    )
     key = models.TextField()
     field = models.CharField(max_length=200)
     count = models.BigIntegerField(default=0)
@@ -88,7 +91,9 @@ class Aggregate(models.Model):
 class AggregateKey(models.Model):
     """Records seen per primary-key value since the last settle or clear (1CDR settlements report it)."""
 
-    structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="aggregate_keys")
+    structure = models.ForeignKey(
+        Structure, on_delete=models.CASCADE, related_name="aggregate_keys", db_index=False
+    )
     key = models.TextField()
     records = models.BigIntegerField(default=0)
 
@@ -111,7 +116,7 @@ class HistoryEntry(models.Model):
     folded on read, so an update costs O(batch), not O(all keys)."""
 
     # History and settlements are the audit trail: a structure that has them cannot be deleted.
-    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="history")
+    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="history", db_index=False)
     operation = models.CharField(max_length=16, choices=Operation.choices)
     user = models.CharField(max_length=150)
     at = models.DateTimeField()
@@ -143,7 +148,9 @@ class HistoryEntry(models.Model):
 class Settlement(models.Model):
     """A settled entry: what `settle` returned, frozen."""
 
-    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="settlements")
+    structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, related_name="settlements", db_index=False
+    )
     settled_at = models.DateTimeField()
     settled_by = models.CharField(max_length=150)
     settlement_type = models.CharField(max_length=16, choices=SettlementType.choices)

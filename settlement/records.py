@@ -195,7 +195,10 @@ def _key_text(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         return None
     text = value if isinstance(value, str) else str(value)
-    if not text.strip() or not clean_text(text) or len(text.encode()) > KEY_MAX_BYTES:
+    if not text.strip() or not clean_text(text):
+        return None
+    # A character takes at most 4 bytes in UTF-8: short keys need no encoding to be measured.
+    if len(text) * 4 > KEY_MAX_BYTES and len(text.encode()) > KEY_MAX_BYTES:
         return None
     return text
 

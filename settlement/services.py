@@ -26,7 +26,6 @@ from settlement.models import (
     Structure,
 )
 from settlement.records import EXACT, Batch, clean_text, parse_batch, parse_structure, storable
-from settlement.selectors import get_structure
 
 MAX_BATCH_RECORDS = 100_000
 
@@ -117,19 +116,20 @@ def _record(structure: Structure, operation: str, user: str, at, *, resets: bool
 
 def update_structure(*, settleid: str, payload: Any, user: str) -> UpdateResult:
     """Aggregate a batch of records atomically; returns the new values of the keys it touched."""
-    structure = get_structure(settleid=settleid)
-    batch, problems = parse_batch(
-        payload,
-        primary_key=structure.primary_key,
-        aggregates=structure.aggregation_metrics,
-        aggregation_type=structure.aggregation_type,
-        max_records=MAX_BATCH_RECORDS,
-    )
-    if problems:
-        raise InvalidInput("Nothing was applied: " + "; ".join(problems))
     try:
         with transaction.atomic():
+            # Parsing needs the structure's definition; holding the shared lock meanwhile only
+            # delays a settle, never another update.
             structure = _lock(settleid, exclusive=False)
+            batch, problems = parse_batch(
+                payload,
+                primary_key=structure.primary_key,
+                aggregates=structure.aggregation_metrics,
+                aggregation_type=structure.aggregation_type,
+                max_records=MAX_BATCH_RECORDS,
+            )
+            if problems:
+                raise InvalidInput("Nothing was applied: " + "; ".join(problems))
             touched = _apply(structure, batch)
             delta = {
                 key: {
