@@ -1,8 +1,9 @@
 """Pure parsers that turn a DSP sales file into normalised rows plus rejected lines.
 
-`parse(lines)` takes the file as an iterable of binary lines and returns the detected format and a
-lazy stream of `Row` tuples and `Problem`s in file order, so a file of any size is cleaned with
-bounded memory. Nothing here touches the database or the storage.
+`parse(stream)` reads a binary stream and returns the detected format and a lazy stream of `Row`
+tuples and `Problem`s in file order, so a file of any size is cleaned with bounded memory. Every
+line is accounted for: it is the header, a row, a rejected line or (DSR) a structural record.
+Nothing here touches the database or the storage.
 
 Two formats are recognised:
 
@@ -20,7 +21,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from itertools import chain
@@ -128,6 +129,7 @@ REVENUE_LIMIT = Decimal(10) ** 14  # NUMERIC(30, 16)
 UNITS_LIMIT = 2**63
 MAX_LINE_BYTES = 4 << 20
 CACHE_SIZE = 50_000  # distinct values remembered per column
+MAX_SUMMARIES = 100_000  # DSR SY records kept in memory to resolve SU lines
 _ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")
 # A revenue PostgreSQL reads exactly as written into NUMERIC(30, 16); others take the slow path.
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,14}(?:\.[0-9]{1,16})?")
@@ -156,9 +158,6 @@ class Stats:
 
     lines: int = 0  # physical lines read
     structural: int = 0  # header and DSR records that are not sales lines
-    rows: int = 0
-    problems: int = 0
-    meta: dict = field(default_factory=dict)
 
 
 class _Reject(ValueError):
@@ -269,15 +268,9 @@ def _parse_generic(
     isrc_ok, plain_decimal = _ISRC.fullmatch, _PLAIN_DECIMAL.fullmatch
     # Sales files repeat the same few periods, DSPs, artists and codes on every line, so each
     # distinct raw value of those columns is validated once and its normalised form remembered.
-    checks = {
-        ip: _period,
-        idsp: partial(_text, name="dsp", required=True),
-        iart: partial(_text, name="artist", required=True),
-        iterr: _territory,
-        icur: _currency,
-    }
-    caches: dict[int, dict[str, str]] = {index: {} for index in checks}
-    cp, cdsp, cart, cterr, ccur = (caches[index] for index in (ip, idsp, iart, iterr, icur))
+    cp, cdsp, cart, cterr, ccur = {}, {}, {}, {}, {}
+    check_dsp = partial(_text, name="dsp", required=True)
+    check_artist = partial(_text, name="artist", required=True)
     end = 1
     while True:
         start = end + 1
@@ -298,9 +291,9 @@ def _parse_generic(
                 yield Problem(start, f"expected at least {width} fields, found {len(fields)}")
             continue
         try:
-            period = cp.get(fields[ip]) or _remember(caches, checks, ip, fields[ip])
-            dsp = cdsp.get(fields[idsp]) or _remember(caches, checks, idsp, fields[idsp])
-            artist = cart.get(fields[iart]) or _remember(caches, checks, iart, fields[iart])
+            period = cp.get(fields[ip]) or _remember(cp, _period, fields[ip])
+            dsp = cdsp.get(fields[idsp]) or _remember(cdsp, check_dsp, fields[idsp])
+            artist = cart.get(fields[iart]) or _remember(cart, check_artist, fields[iart])
             isrc = fields[iisrc] if iisrc is not None else ""
             if isrc and not isrc_ok(isrc):
                 isrc = _isrc(isrc)
@@ -310,8 +303,8 @@ def _parse_generic(
             title = fields[ititle] if ititle is not None else ""
             if title and not (title.isprintable() and title.strip() == title and len(title) <= 500):
                 title = _text(title, "title")
-            territory = cterr.get(fields[iterr]) or _remember(caches, checks, iterr, fields[iterr])
-            currency = ccur.get(fields[icur]) or _remember(caches, checks, icur, fields[icur])
+            territory = cterr.get(fields[iterr]) or _remember(cterr, _territory, fields[iterr])
+            currency = ccur.get(fields[icur]) or _remember(ccur, _currency, fields[icur])
             units = fields[iu]
             if not (units.isdigit() and units.isascii() and len(units) < 19):
                 units = _units(units, to_decimal)
@@ -324,12 +317,9 @@ def _parse_generic(
         yield (start, period, dsp, artist, isrc, upc, title, territory, units, revenue, currency)
 
 
-def _remember(caches: dict, checks: dict, index: int | None, raw: str) -> str:
+def _remember(cache: dict[str, str], check: Callable[[str], str], raw: str) -> str:
     """Validate a value not seen yet (raising _Reject) and remember its normalised form."""
-    if index is None:
-        return ""
-    value = checks[index](raw)
-    cache = caches[index]
+    value = check(raw)
     if len(cache) >= CACHE_SIZE:
         cache.clear()
     cache[raw] = value
@@ -512,7 +502,6 @@ def _parse_dsr(text: Iterator[str], stats: Stats) -> Iterator[Row | Problem]:
                 return
             period = fields[8][:7] if len(fields) > 8 else ""
             dsp = (fields[11] if len(fields) > 11 else "") or (fields[12] if len(fields) > 12 else "")
-            stats.meta.update(period=period, dsp=dsp)
             continue
         if kind == "FOOT":
             if (item := finish(usage)) is not None:
@@ -527,6 +516,9 @@ def _parse_dsr(text: Iterator[str], stats: Stats) -> Iterator[Row | Problem]:
                 return
             continue
         if family == "SY" and len(fields) > 10:
+            if len(summaries) >= MAX_SUMMARIES:
+                yield Problem(number, f"more than {MAX_SUMMARIES} summary records", fatal=True)
+                return
             stats.structural += 1
             summaries[fields[1]] = (fields[6], fields[10])
         elif family == "AS" and len(fields) > 7:

@@ -134,7 +134,7 @@ class SalesLine(models.Model):
     currency = models.CharField(max_length=3)
 
     class Meta:
-        # pipeline._copy_lines COPYs into this table by name.
+        # pipeline.COPY_SQL names this table.
         db_table = "statements_salesline"
 
     def __str__(self) -> str:

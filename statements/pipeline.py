@@ -25,6 +25,11 @@ PROGRESS_EVERY = 50_000
 BULK_BATCH = 5_000
 COPY_CHUNK = 1 << 20
 PROGRESS_SQL = "UPDATE statements_salesfile SET progress_processed = %s WHERE id = %s"
+# Unquoted empty fields would be NULLs for COPY; the optional text columns are empty strings.
+COPY_SQL = (
+    f"COPY statements_salesline (sales_file_id, {', '.join(CLEAN_COLUMNS)}) "
+    "FROM STDIN WITH (FORMAT csv, HEADER true, FORCE_NOT_NULL (isrc, upc, title))"
+)
 ProgressCallback = Callable[[SalesFile, int, int | None], None]
 
 
@@ -141,16 +146,11 @@ def import_sales_file(sales_file_id: int, *, on_progress: ProgressCallback | Non
 
 
 def _copy_lines(sales_file: SalesFile, progress: "_ImportProgress") -> int:
-    columns = ", ".join(("sales_file_id", *CLEAN_COLUMNS))
     stream = storage.open_stream(sales_file.cleaned_key)
     try:
         source = _PrefixedLines(stream, f"{sales_file.pk},".encode(), progress.advance)
         with connection.cursor() as cursor:
-            cursor.copy_expert(
-                f"COPY {SalesLine._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true, FORCE_NOT_NULL (isrc, upc, title))",
-                source,
-                size=COPY_CHUNK,
-            )
+            cursor.copy_expert(COPY_SQL, source, size=COPY_CHUNK)
             return cursor.rowcount
     finally:
         stream.close()
