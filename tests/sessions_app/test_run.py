@@ -256,3 +256,9 @@ def test_redelivered_task_for_a_finished_session_is_a_no_op(eligible_day, receiv
 
     assert tasks.run_session(session.pk).startswith("skipped: ")
     assert SessionStep.objects.filter(session=session, kind="upload", outcome="done").count() == 1
+
+
+def test_unknown_csv_field_in_settings_fails_the_run(eligible_day, settings):
+    settings.SESSIONS_CSV_FIELDS = ["invoice_number", "colour"]
+
+    assert_failed(run_it(start(eligible_day)), "generate", "unknown or no fields: colour")
