@@ -90,10 +90,12 @@ def _replace_set(request: HttpRequest, run_id: int, parse, replace) -> HttpRespo
 @api_view(["POST"])
 def run_add_salesfile(request: HttpRequest, statement_id: int) -> HttpResponse:
     run = get_object_or_404(StatementRun, pk=statement_id)
+    # The spec passes file_id "as a parameter": a JSON body, a form field or the query string.
     data = _object(json_body(request)) if request.content_type == "application/json" else request.POST
-    if data.get("file_id") in (None, ""):
+    raw = data.get("file_id") if data.get("file_id") not in (None, "") else request.GET.get("file_id")
+    if raw in (None, ""):
         raise BadRequest("file_id is required")
-    (file_id,) = _ids([data.get("file_id")])
+    (file_id,) = _ids([raw])
     try:
         sales_file = services.add_sales_file(run=run, sales_file_id=file_id)
     except LookupError as exc:

@@ -173,3 +173,10 @@ def test_file_detail_shows_status_progress_and_counts(flow):
     assert data["name"] == "../../etc/passwd"  # a display name only: storage keys use the id
     assert data["status"] == "INITIALIZED"
     assert data["progress"] == {"processed": 0, "total": None, "percent": None}
+
+
+def test_add_salesfile_accepts_file_id_as_query_parameter(flow, api):
+    run_id, file_id = flow.create_run(), flow.create_file()
+    response = api.post(f"/api/statement_run/{run_id}/add-salesfile/?file_id={file_id}")
+    assert response.status_code == 200
+    assert [f["id"] for f in api.get(f"/api/statement_run/{run_id}/").json()["files"]] == [file_id]
