@@ -264,3 +264,12 @@ def test_stuck_file_can_be_forced_through_the_command(capsys):
     assert SalesFile.objects.get(pk=sales_file.pk).status == S.PROCESSED
     reasons = list(SalesFile.objects.get(pk=sales_file.pk).events.values_list("to_status", "reason"))
     assert (S.FAILED, "interrupted; processed again with --force") in reasons
+
+
+def test_a_file_queued_twice_is_cleaned_once():
+    from statements import tasks
+
+    sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
+    assert tasks.clean_salesfile(sales_file.pk) == S.CLEANED  # the inline queue also imported it
+    assert "cannot become CLEANING" in tasks.clean_salesfile(sales_file.pk)
+    assert SalesFile.objects.get(pk=sales_file.pk).status == S.PROCESSED
