@@ -158,6 +158,12 @@ def update_structure(*, settleid: str, payload: Any, user: str) -> UpdateResult:
     return UpdateResult(structure, entry, touched)
 
 
+def pg_array(values) -> str:
+    """A PostgreSQL array literal. One literal per column parses far faster than psycopg2's
+    ARRAY[...] constructor with one constant per element (measured: about a third of the upsert)."""
+    return "{" + ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
 def _rows(batch: Batch) -> list[tuple[str, str, int, Decimal]]:
     """(key, field, count, total) sorted, so that concurrent batches lock rows in one order."""
     return sorted(
@@ -174,11 +180,11 @@ def _apply(structure: Structure, batch: Batch) -> Aggregates:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             if track_records:
-                cursor.execute(UPSERT_KEYS, [structure.pk, [k for k, _ in keys], [n for _, n in keys]])
+                cursor.execute(UPSERT_KEYS, [structure.pk, *(pg_array(c) for c in zip(*keys, strict=True))])
             returned = []
             if rows:
                 cursor.execute(
-                    UPSERT_AGGREGATES, [structure.pk, *(list(column) for column in zip(*rows, strict=True))]
+                    UPSERT_AGGREGATES, [structure.pk, *(pg_array(c) for c in zip(*rows, strict=True))]
                 )
                 returned = cursor.fetchall()
     else:

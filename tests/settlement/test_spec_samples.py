@@ -166,3 +166,11 @@ def test_last_update_user_is_the_authenticated_username(client_for):
     assert output["lastUpdate"]["user"] == "bob"
     history = alice.get("/settlement/testing/history").json()["output"]
     assert [entry["lastUpdate"]["user"] for entry in history] == ["bob", "alice"]
+
+
+def test_keys_with_quotes_backslashes_braces_and_null_round_trip(api):
+    post(api, "/settlement/create/", structure_body("odd"))
+    keys = ['a"b', "c\\d", "e,f", "{g}", "NULL", "ü 🙂", " spaced ", "'", 7]
+    output = post(api, "/settlement/odd/update", {"record": [{"app": key, "op": "X"} for key in keys]}).json()
+    assert output["output"]["aggregates"] == {str(key): {"op": "1"} for key in keys}
+    assert api.get("/settlement/odd").json()["output"]["aggregates"] == {str(key): {"op": "1"} for key in keys}
