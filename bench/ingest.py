@@ -11,6 +11,7 @@ ratio ingest-rate / COPY-rate. The scratch database is dropped at the end.
 
 import argparse
 import io
+import logging
 import os
 import random
 import resource
@@ -161,6 +162,8 @@ def run(lines: int, known: int, url: str) -> None:
         f"raw COPY: {', '.join(f'{s:.2f}' for s in copy_runs)} s → median {copy_seconds:.2f} s, {copy_rate:,.0f} rows/s"
     )
 
+    logging.basicConfig(format="  %(message)s")
+    logging.getLogger("ingestion.loader").setLevel(logging.DEBUG)  # stage timings
     name = f"Letture{timezone.localtime():%Y%m%d%H%M%S}000_{lines - 1}.txt"
     started = time.perf_counter()
     report = ingest_bytes(name=name, content=content, source="manual")

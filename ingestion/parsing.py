@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 FILE_NAME_PATTERN = "Letture<YYYYMMDDHHMMSSmmm>_<N>.txt"
 _FILE_NAME = re.compile(r"Letture(?P<stamp>[0-9]{17})_(?P<n>[0-9]{1,9})\.txt")
-_VALUE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_is_value = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)").fullmatch
 _CENT = Decimal("0.01")
 _QUANTITY_LIMIT = 2**31  # the quantity column is a 32-bit integer
 _VALUE_LIMIT = Decimal(10) ** 12  # NUMERIC(14, 2)
@@ -121,10 +121,11 @@ class RecordParser:
 
     def rows(self, text: str) -> Iterator[Row]:
         """Yield the valid rows of `text`; ignored records and problems are tallied on `self`."""
+        problems, build = self.problems, self._row  # bound once: this loop runs a million times
+        number = 0
         for number, line in enumerate(iter_lines(text), start=1):
-            self.records = number
             if not line or line.isspace():
-                self.problems.append(Problem(number, "blank line"))
+                problems.append(Problem(number, "blank line"))
                 continue
             fields = line.split("|")
             invoice_number = fields[0].strip()
@@ -132,9 +133,10 @@ class RecordParser:
                 self.ignored += 1
                 continue
             try:
-                yield self._row(number, invoice_number, fields, line)
+                yield build(number, invoice_number, fields, line)
             except _Invalid as problem:
-                self.problems.append(Problem(number, str(problem)))
+                problems.append(Problem(number, str(problem)))
+        self.records = number
 
     def _row(self, number: int, invoice_number: str, fields: list[str], line: str) -> Row:
         if len(fields) != 4:
@@ -151,7 +153,7 @@ class RecordParser:
         if len(digits) > 9 and not -_QUANTITY_LIMIT < quantity < _QUANTITY_LIMIT:
             raise _Invalid(f"quantity {quantity_text!r} is out of range")
         value_text = fields[3].strip()
-        if not _VALUE.fullmatch(value_text):
+        if not _is_value(value_text):
             raise _Invalid(f"value {value_text!r} is not a number with a dot as decimal separator")
         value = Decimal(value_text)
         point = value_text.find(".")
