@@ -30,6 +30,8 @@ from statements.webhook import WebhookEvent as SignedEvent
 S = SalesFileStatus
 RESTARTABLE = {S.INITIALIZED, S.UPLOADED, S.FAILED, S.PROCESSED}
 IN_PROGRESS = {S.CLEANING, S.CLEANED, S.IMPORTING}
+# A PROCESSED file's content is what its lines came from, so it is never replaced.
+UPLOADABLE = {S.INITIALIZED, S.UPLOADED, S.FAILED}
 
 
 class Conflict(Exception):
@@ -170,10 +172,17 @@ def create_sales_file(*, name: str, user: AbstractBaseUser | None) -> SalesFile:
     return SalesFile.objects.create(name=name, created_by=user)
 
 
+def check_uploadable(sales_file: SalesFile) -> None:
+    if sales_file.status not in UPLOADABLE:
+        raise Conflict(
+            f"sales file {sales_file.pk} is {sales_file.status}: its content cannot be replaced now "
+            "(a processed file keeps the content its lines came from; create a new sales file)"
+        )
+
+
 def store_content(*, sales_file: SalesFile, content) -> SalesFile:
     """Direct upload: write the file body to the same storage key a presigned PUT would use."""
-    if sales_file.status in IN_PROGRESS:
-        raise Conflict(f"sales file {sales_file.pk} is {sales_file.status}; wait until it finishes")
+    check_uploadable(sales_file)
     storage.save(sales_file.upload_key, content)
     SalesFile.objects.filter(pk=sales_file.pk).update(size=content.size)
     sales_file.size = content.size

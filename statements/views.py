@@ -144,8 +144,10 @@ def salesfile_detail(request: HttpRequest, file_id: int) -> HttpResponse:
 @api_view(["POST"])
 def salesfile_upload_url(request: HttpRequest, file_id: int) -> HttpResponse:
     sales_file = get_object_or_404(SalesFile, pk=file_id)
-    if sales_file.status in services.IN_PROGRESS:
-        return json_error(409, f"sales file {sales_file.pk} is {sales_file.status}; wait until it finishes")
+    try:
+        services.check_uploadable(sales_file)
+    except services.Conflict as exc:
+        return json_error(409, str(exc))
     expiry = settings.STATEMENTS_PRESIGNED_URL_EXPIRY
     try:
         url = storage.presigned_put_url(sales_file.upload_key, expiry)

@@ -180,3 +180,15 @@ def test_add_salesfile_accepts_file_id_as_query_parameter(flow, api):
     response = api.post(f"/api/statement_run/{run_id}/add-salesfile/?file_id={file_id}")
     assert response.status_code == 200
     assert [f["id"] for f in api.get(f"/api/statement_run/{run_id}/").json()["files"]] == [file_id]
+
+
+def test_processed_file_content_cannot_be_replaced(flow, api):
+    file_id = flow.processed_file(
+        b"period,dsp,artist,territory,units,revenue,currency\n2026-09,S,A,IT,1,1,EUR\n"
+    )
+    assert flow.file(file_id)["status"] == "PROCESSED"
+    response = flow.upload(file_id, b"other content")
+    assert response.status_code == 409 and "create a new sales file" in response.json()["error"]
+    assert api.post(f"/api/files/salesfiles/{file_id}/upload-url/").status_code == 409
+    assert flow.process(file_id).status_code == 202  # re-processing the same content is allowed
+    assert flow.file(file_id)["status"] == "PROCESSED"
