@@ -3,7 +3,12 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
+
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -12,17 +17,52 @@ def run_manage(*args: str, env: dict) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
 
-def test_demo_setup_runs_on_sqlite(tmp_path):
+@pytest.fixture
+def demo_env(tmp_path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "AWS_", "EMAIL_"))}
     env["VAR_DIR"] = str(tmp_path / "var")
-    run_manage("migrate", "--noinput", env=env)
-    output = run_manage("demo_setup", env=env)
+    return env
+
+
+def test_demo_setup_runs_on_sqlite(demo_env, tmp_path):
+    run_manage("migrate", "--noinput", env=demo_env)
+    output = run_manage("demo_setup", env=demo_env)
     assert "demo user: admin" in output and "demo user: operator" in output
     assert (tmp_path / "var" / "db.sqlite3").exists()
-    run_manage("setup_schedules", env=env)
-    assert "schedules up to date" in run_manage("setup_schedules", env=env)
-    run_manage("check", env=env)
+    run_manage("setup_schedules", env=demo_env)
+    assert "schedules up to date" in run_manage("setup_schedules", env=demo_env)
+    run_manage("check", env=demo_env)
+
+
+def test_demo_day_runs_end_to_end_on_the_demo_ftp_server(demo_env, tmp_path):
+    """Demo FTP → poll_ftp imports today's sample → run_session uploads and is confirmed by the log."""
+    port = free_port()
+    demo_env.update(
+        INGESTION_FTP_URL=f"ftp://demo:demo@127.0.0.1:{port}/inbound",
+        SESSIONS_FTP_URL=f"ftp://demo:demo@127.0.0.1:{port}/outbound",
+        SESSIONS_LOG_POLL_INTERVAL="1",
+        SESSIONS_LOG_TIMEOUT="30",
+    )
+    run_manage("migrate", "--noinput", env=demo_env)
+    run_manage("demo_setup", env=demo_env)
+    ftp = subprocess.Popen(
+        [sys.executable, "manage.py", "demo_ftp", "--port", str(port)],
+        cwd=ROOT,
+        env=demo_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(1.5)
+        assert "imported" in run_manage("poll_ftp", env=demo_env)
+        output = run_manage("run_session", env=demo_env)
+        assert "processed out of" in output
+        run_manage("deliver_outbox", env=demo_env)  # the cluster does this in `make run`
+        assert list((tmp_path / "var" / "mail").iterdir()), "the demo writes its emails to var/mail/"
+    finally:
+        ftp.terminate()
+        ftp.wait(timeout=10)

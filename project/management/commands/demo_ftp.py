@@ -27,14 +27,24 @@ class Command(BaseCommand):
         log_dir = Path(settings.SESSIONS_LOG_FS_URL.removeprefix("osfs://"))
         log_file = log_dir / settings.SESSIONS_LOG_PATH
 
+        def receive(path: Path) -> None:
+            if path.parent.name == "outbound" and path.suffix == ".csv":
+                rows = max(path.read_bytes().count(b"\n") - 1, 0)
+                log_dir.mkdir(parents=True, exist_ok=True)
+                with log_file.open("a") as log:
+                    log.write(f"READ {path.name} records={rows}\n")
+
         class DemoReceiver(FTPHandler):
             def on_file_received(self, file):
-                path = Path(file)
-                if path.parent.name == "outbound" and path.suffix == ".csv":
-                    rows = max(path.read_bytes().count(b"\n") - 1, 0)
-                    log_dir.mkdir(parents=True, exist_ok=True)
-                    with log_file.open("a") as log:
-                        log.write(f"READ {path.name} records={rows}\n")
+                receive(Path(file))
+
+            def ftp_RNTO(self, path):
+                # The session run uploads to a temporary name and renames it: the rename is the
+                # moment the file is complete.
+                renamed = super().ftp_RNTO(path)
+                if renamed:
+                    receive(Path(renamed[1]))
+                return renamed
 
         authorizer = DummyAuthorizer()
         authorizer.add_user("demo", "demo", str(root), perm="elradfmwMT")
