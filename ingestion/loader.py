@@ -26,7 +26,7 @@ from ingestion.parsing import RecordParser, Row, count_records
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 5000
 SPOOL_IN_MEMORY_BYTES = 16 * 1024 * 1024
-_CANDIDATE = re.compile(r"6[^|\n]{8}")
+CANDIDATE_NUMBER = re.compile(r"6[^|\n]{8}")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 Status = InvoiceLine.LookupStatus
 
@@ -100,7 +100,7 @@ def _lookup_exceptions(cursor, text: str, today: date, *, escape: bool) -> dict[
     # A superset of the valid rows' numbers: such a number is the line's first 9 characters after
     # leading whitespace, starts with 6 and holds no | or newline, and no earlier match of this
     # pattern can overlap it (matches never cross a | or a newline). Extra candidates cost nothing.
-    candidates = set(_CANDIDATE.findall(text))
+    candidates = set(CANDIDATE_NUMBER.findall(text))
     numbers = "".join(f"{_copy_text(n)}\n" for n in candidates) if escape else "\n".join(candidates) + "\n"
     cursor.execute("CREATE TEMPORARY TABLE ingestion_numbers (invoice_number varchar(9)) ON COMMIT DROP")
     cursor.copy_expert("COPY ingestion_numbers FROM STDIN", _ChunkReader(iter([numbers])))

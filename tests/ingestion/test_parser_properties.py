@@ -4,9 +4,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ingestion.loader import CANDIDATE_NUMBER
 from ingestion.parsing import count_records, decode, parse_records
 
-FIELD = st.text(alphabet=st.sampled_from("60123456789.,| -aB\t\r\x00é€"), max_size=14)
+FIELD = st.text(alphabet=st.sampled_from("60123456789.,| -aB\t\r\x00\x1c\x85\u2028é€"), max_size=14)
 RECORD = st.lists(FIELD, min_size=1, max_size=5).map("|".join)
 FILE_TEXT = st.lists(RECORD, max_size=30).map("\n".join)
 ENCODED = st.tuples(FILE_TEXT, st.sampled_from(["utf-8", "utf-8-sig", "cp1252"])).map(
@@ -21,8 +22,11 @@ def check_accounts_for_every_record(content: bytes) -> None:
     lines = sorted([row.line for row in result.rows] + [problem.line for problem in result.problems])
     assert len(set(lines)) == len(lines)
     assert all(1 <= line <= result.records for line in lines)
+    # The loader looks up the numbers its regex finds; every valid row's number must be among them.
+    candidates = set(CANDIDATE_NUMBER.findall(decode(content)))
     for row in result.rows:
         assert row.invoice_number.startswith("6") and len(row.invoice_number) == 9
+        assert row.invoice_number in candidates
         assert all(1 <= ref <= len(result.categories) for ref in row.categories)
 
 
