@@ -203,6 +203,17 @@ def _key_text(value: Any) -> str | None:
     return text
 
 
+def _add_number(totals: dict[str, Decimal], name: str, value: Any) -> str:
+    """Add `value` to totals[name]; the problem with it otherwise."""
+    number = parse_number(value)
+    if number is None:
+        return f"is not a number: {str(value)[:40]!r}"
+    if not storable(number):
+        return f"needs more than {INTEGER_DIGITS} integer digits or {TOTAL_DECIMAL_PLACES} decimal places"
+    totals[name] = EXACT.add(totals.get(name, Decimal(0)), number)
+    return ""
+
+
 def parse_batch(
     payload: Any, *, primary_key: str, aggregates: list[str], aggregation_type: str, max_records: int
 ) -> tuple[Batch, list[str]]:
@@ -219,6 +230,8 @@ def parse_batch(
         return batch, [f"A batch holds at most {max_records} records (got {len(records)}); split it"]
     summing = aggregation_type == AggregationType.ONE_CDR
     problems: list[str] = []
+    tallies = batch.keys
+    # Once a problem is found nothing will be applied, so the tallies may stay half-updated.
     for index, record in enumerate(records):
         if len(problems) >= MAX_PROBLEMS:
             break
@@ -232,27 +245,19 @@ def parse_batch(
                 f" at most {KEY_MAX_BYTES} bytes)"
             )
             continue
-        values = {name: record[name] for name in aggregates if record.get(name) is not None}
-        numbers = {}
-        if summing:
-            for name, value in values.items():
-                number = parse_number(value)
-                if number is None:
-                    problems.append(f"{ordinal(index)} field {name!r} is not a number: {str(value)[:40]!r}")
-                elif not storable(number):
-                    problems.append(
-                        f"{ordinal(index)} field {name!r} needs more than {INTEGER_DIGITS} integer digits"
-                        f" or {TOTAL_DECIMAL_PLACES} decimal places"
-                    )
-                else:
-                    numbers[name] = number
-        if problems:
-            continue
-        tally = batch.keys.setdefault(key, KeyTally())
+        tally = tallies.get(key)
+        if tally is None:
+            tally = tallies[key] = KeyTally()
         tally.records += 1
-        for name in values:
-            tally.counts[name] = tally.counts.get(name, 0) + 1
-        for name, number in numbers.items():
-            tally.totals[name] = EXACT.add(tally.totals.get(name, Decimal(0)), number)
+        counts = tally.counts
+        for name in aggregates:
+            value = record.get(name)
+            if value is None:
+                continue
+            counts[name] = counts.get(name, 0) + 1
+            if summing:
+                problem = _add_number(tally.totals, name, value)
+                if problem:
+                    problems.append(f"{ordinal(index)} field {name!r} {problem}")
     batch.records = len(records)
     return batch, problems[:MAX_PROBLEMS]

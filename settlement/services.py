@@ -130,17 +130,7 @@ def update_structure(*, settleid: str, payload: Any, user: str) -> UpdateResult:
             )
             if problems:
                 raise InvalidInput("Nothing was applied: " + "; ".join(problems))
-            touched = _apply(structure, batch)
-            delta = {
-                key: {
-                    name: value_text(
-                        structure.aggregation_type, tally.counts[name], tally.totals.get(name, Decimal(0))
-                    )
-                    for name in sorted(tally.counts)
-                }
-                for key, tally in batch.keys.items()
-                if tally.counts
-            }
+            touched, delta = _apply(structure, batch)
             entry = _record(
                 structure,
                 Operation.UPDATE,
@@ -173,7 +163,8 @@ def _rows(batch: Batch) -> list[tuple[str, str, int, Decimal]]:
     )
 
 
-def _apply(structure: Structure, batch: Batch) -> Aggregates:
+def _apply(structure: Structure, batch: Batch) -> tuple[Aggregates, Aggregates]:
+    """Upsert the batch; (new values of the touched aggregates, what the batch added to them)."""
     rows = _rows(batch)
     keys = sorted((key, tally.records) for key, tally in batch.keys.items())
     track_records = structure.settlement_type == SettlementType.ONE_CDR
@@ -189,10 +180,14 @@ def _apply(structure: Structure, batch: Batch) -> Aggregates:
                 returned = cursor.fetchall()
     else:
         returned = _apply_portably(structure, rows, keys if track_records else [])
+    kind = structure.aggregation_type
     touched: Aggregates = {}
     for key, name, count, total in returned:
-        touched.setdefault(key, {})[name] = value_text(structure.aggregation_type, count, total)
-    return touched
+        touched.setdefault(key, {})[name] = value_text(kind, count, total)
+    delta: Aggregates = {}
+    for key, name, count, total in rows:
+        delta.setdefault(key, {})[name] = value_text(kind, count, total)
+    return touched, delta
 
 
 def _apply_portably(structure: Structure, rows: list, keys: list) -> list[tuple[str, str, int, Decimal]]:
