@@ -273,3 +273,13 @@ def test_a_file_queued_twice_is_cleaned_once():
     assert tasks.clean_salesfile(sales_file.pk) == S.CLEANED  # the inline queue also imported it
     assert "cannot become CLEANING" in tasks.clean_salesfile(sales_file.pk)
     assert SalesFile.objects.get(pk=sales_file.pk).status == S.PROCESSED
+
+
+@pytest.mark.parametrize("status", [S.INITIALIZED, S.UPLOADED, S.CLEANING, S.CLEANED, S.IMPORTING])
+def test_any_step_can_fail_with_a_reason(status):
+    sales_file = SalesFile.objects.create(name="x.csv", status=status)
+    failed = services.mark_failed(sales_file, reason="DSP sent the wrong month")
+    assert (failed.status, failed.failure_reason) == (S.FAILED, "DSP sent the wrong month")
+    assert list(failed.events.values_list("from_status", "to_status", "reason")) == [
+        (status, S.FAILED, "DSP sent the wrong month")
+    ]
