@@ -1,9 +1,11 @@
 """HTTP layer of the statements app: the JSON API of the spec, the webhook and the staff pages."""
 
 import json
+from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,10 +28,24 @@ REPORT_TYPES = {
 }
 
 
+def _json_404(view: Callable) -> Callable:
+    """API clients get a JSON 404 naming what was not found, not the HTML error page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Http404 as exc:
+            return json_error(404, str(exc) or "not found")
+
+    return wrapper
+
+
 # --- statement runs ------------------------------------------------------------------------------
 
 
 @api_view(["POST"])
+@_json_404
 def run_create(request: HttpRequest) -> HttpResponse:
     data = _object(json_body(request))
     name = str(data.get("name") or "").strip()
@@ -57,16 +73,19 @@ def run_create(request: HttpRequest) -> HttpResponse:
 
 
 @api_view(["GET"])
+@_json_404
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     return JsonResponse(selectors.run_data(get_object_or_404(StatementRun, pk=run_id)))
 
 
 @api_view(["POST"])
+@_json_404
 def run_currencies(request: HttpRequest, run_id: int) -> HttpResponse:
     return _replace_set(request, run_id, rates.parse_rates, services.replace_rates)
 
 
 @api_view(["POST"])
+@_json_404
 def run_currency_exceptions(request: HttpRequest, run_id: int) -> HttpResponse:
     return _replace_set(request, run_id, rates.parse_exceptions, services.replace_exceptions)
 
@@ -88,6 +107,7 @@ def _replace_set(request: HttpRequest, run_id: int, parse, replace) -> HttpRespo
 
 
 @api_view(["POST"])
+@_json_404
 def run_add_salesfile(request: HttpRequest, statement_id: int) -> HttpResponse:
     run = get_object_or_404(StatementRun, pk=statement_id)
     # The spec passes file_id "as a parameter": a JSON body, a form field or the query string.
@@ -104,6 +124,7 @@ def run_add_salesfile(request: HttpRequest, statement_id: int) -> HttpResponse:
 
 
 @api_view(["GET"])
+@_json_404
 def run_report(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(StatementRun, pk=run_id)
     kind = request.GET.get("format", "json").lower()
@@ -127,6 +148,7 @@ def run_report(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @api_view(["POST"])
+@_json_404
 def salesfile_create(request: HttpRequest) -> HttpResponse:
     data = _object(json_body(request))
     name = str(data.get("name") or "").strip()
@@ -137,11 +159,13 @@ def salesfile_create(request: HttpRequest) -> HttpResponse:
 
 
 @api_view(["GET"])
+@_json_404
 def salesfile_detail(request: HttpRequest, file_id: int) -> HttpResponse:
     return JsonResponse(selectors.sales_file_data(get_object_or_404(SalesFile, pk=file_id)))
 
 
 @api_view(["POST"])
+@_json_404
 def salesfile_upload_url(request: HttpRequest, file_id: int) -> HttpResponse:
     sales_file = get_object_or_404(SalesFile, pk=file_id)
     try:
@@ -172,6 +196,7 @@ def salesfile_upload_url(request: HttpRequest, file_id: int) -> HttpResponse:
 
 
 @api_view(["POST"])
+@_json_404
 def salesfile_content(request: HttpRequest, file_id: int) -> HttpResponse:
     sales_file = get_object_or_404(SalesFile, pk=file_id)
     limit = settings.STATEMENTS_MAX_UPLOAD_BYTES
@@ -193,6 +218,7 @@ def salesfile_content(request: HttpRequest, file_id: int) -> HttpResponse:
 
 
 @api_view(["POST"])
+@_json_404
 def salesfile_process(request: HttpRequest, file_id: int) -> HttpResponse:
     sales_file = get_object_or_404(SalesFile, pk=file_id)
     try:
@@ -205,6 +231,7 @@ def salesfile_process(request: HttpRequest, file_id: int) -> HttpResponse:
 
 
 @api_view(["GET"])
+@_json_404
 def salesfile_rejected(request: HttpRequest, file_id: int) -> HttpResponse:
     """The rejected-lines report (CSV: line, reason) written by the cleaning."""
     sales_file = get_object_or_404(SalesFile, pk=file_id)

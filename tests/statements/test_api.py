@@ -192,3 +192,17 @@ def test_processed_file_content_cannot_be_replaced(flow, api):
     assert api.post(f"/api/files/salesfiles/{file_id}/upload-url/").status_code == 409
     assert flow.process(file_id).status_code == 202  # re-processing the same content is allowed
     assert flow.file(file_id)["status"] == "PROCESSED"
+
+
+@pytest.mark.parametrize(
+    ("url", "model"),
+    [
+        ("/api/statement_run/999/", "StatementRun"),
+        ("/api/statement_run/999/report/", "StatementRun"),
+        ("/api/files/salesfiles/999/", "SalesFile"),
+    ],
+)
+def test_unknown_ids_are_json_404s(api, url, model):
+    response = api.get(url)
+    assert response.status_code == 404
+    assert response.json()["error"] == f"No {model} matches the given query."
