@@ -27,7 +27,8 @@ ROW_HEADER = (
 
 
 def money(amount: Decimal) -> str:
-    return str(amount.quantize(Decimal("0.01")))
+    # Adding zero turns a rounded "-0.00" into "0.00".
+    return str(amount.quantize(Decimal("0.01")) + 0)
 
 
 def plain(amount: Decimal, min_places: int) -> str:

@@ -240,3 +240,14 @@ def test_report_freezes_the_rates_and_every_change_is_in_history(flow, hand_chec
 def test_unknown_report_format_is_a_400(flow, hand_checked_run):
     response = flow.report(hand_checked_run, "pdf")
     assert response.status_code == 400 and "csv, xlsx, json" in response.json()["error"]
+
+
+def test_tiny_negative_amount_rounds_to_plain_zero(flow):
+    run_id = flow.create_run()
+    flow.processed_file((HEADER + "2026-09,Spotify,A,IT,-1,-0.001,EUR\n").encode(), run_id)
+    report = flow.report(run_id).json()
+    assert (report["rows"][0]["gross"], report["artists"][0]["total"], report["grand_total"]) == (
+        "0.00",
+        "0.00",
+        "0.00",
+    )
