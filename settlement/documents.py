@@ -1,5 +1,6 @@
 """The JSON documents of the Settle API, shaped like the spec's samples."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,9 +15,17 @@ def unix(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def value_text(aggregation_type: str, count: int, total: Decimal) -> str:
-    """An aggregate as the API shows it: a string, the count (mcCounter) or the exact sum (1CDR)."""
-    return format_decimal(total) if aggregation_type == AggregationType.ONE_CDR else str(count)
+def group_by_key(aggregation_type: str, rows: Iterable[tuple[str, str, int, Decimal]]) -> Aggregates:
+    """{key: {field: value}} of (key, field, count, total) rows. Values are strings: the count
+    (mcCounter) or the exact sum (1CDR)."""
+    grouped: Aggregates = {}
+    if aggregation_type == AggregationType.MC_COUNTER:
+        for key, name, count, _ in rows:
+            grouped.setdefault(key, {})[name] = str(count)
+    else:
+        for key, name, _, total in rows:
+            grouped.setdefault(key, {})[name] = format_decimal(total)
+    return grouped
 
 
 def structure_document(

@@ -148,10 +148,20 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 ),
             },
             "/settlement/{settleId}/history": {
-                "parameters": [SETTLE_ID],
+                "parameters": [
+                    SETTLE_ID,
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1},
+                        "description": "Only the newest N entries (default: all, as in the spec)",
+                    },
+                ],
                 "get": _operation(
                     "Every operation with the full state after it, newest first",
                     _ok("History", {"type": "array", "items": _ref("SettlementObject")}),
+                    statuses=(400, 404),
                 ),
             },
             "/settlement/{settleId}/settled": {

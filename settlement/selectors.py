@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import transaction
 
-from settlement.documents import Aggregates, settled_document, structure_document, value_text
+from settlement.documents import Aggregates, group_by_key, settled_document, structure_document
 from settlement.errors import UnknownStructure
 from settlement.models import Aggregate, AggregationType, HistoryEntry, Settlement, Structure
 from settlement.records import EXACT, clean_text, format_decimal
@@ -20,11 +20,8 @@ def get_structure(*, settleid: str) -> Structure:
 
 
 def current_aggregates(structure: Structure) -> Aggregates:
-    aggregates: Aggregates = {}
     rows = Aggregate.objects.filter(structure=structure).order_by("key", "field")
-    for key, name, count, total in rows.values_list("key", "field", "count", "total"):
-        aggregates.setdefault(key, {})[name] = value_text(structure.aggregation_type, count, total)
-    return aggregates
+    return group_by_key(structure.aggregation_type, rows.values_list("key", "field", "count", "total"))
 
 
 def latest_entry(structure: Structure) -> HistoryEntry:
@@ -56,18 +53,27 @@ def _present(aggregation_type: str, state: dict[str, dict[str, Any]]) -> Aggrega
     return {key: {name: show(value) for name, value in fields.items()} for key, fields in state.items()}
 
 
-def structure_history(*, settleid: str) -> list[dict[str, Any]]:
-    """Every operation with the full state after it, newest first (GET …/history)."""
+def structure_history(*, settleid: str, limit: int | None = None) -> list[dict[str, Any]]:
+    """Every operation (or the newest `limit`) with the full state after it, newest first."""
     structure = get_structure(settleid=settleid)
+    entries = HistoryEntry.objects.filter(structure=structure)
+    oldest = 0
+    if limit is not None:
+        window = list(entries.order_by("-id").values_list("id", flat=True)[:limit])
+        oldest = window[-1] if window else 0
+        # Folding starts at the newest reset (create, settle, clear) at or before the window.
+        resets = entries.filter(resets=True, id__lte=oldest).order_by("-id").values_list("id", flat=True)
+        entries = entries.filter(id__gte=resets.first() or 0)
     documents = []
     state: dict[str, dict[str, Any]] = {}
-    for entry in HistoryEntry.objects.filter(structure=structure).order_by("id").iterator(chunk_size=200):
+    for entry in entries.order_by("id").iterator(chunk_size=200):
         if entry.resets:
             state = {}
         else:
             _add(structure.aggregation_type, state, entry.delta)
-        aggregates = _present(structure.aggregation_type, state)
-        documents.append(structure_document(structure, entry=entry, aggregates=aggregates))
+        if entry.id >= oldest:
+            aggregates = _present(structure.aggregation_type, state)
+            documents.append(structure_document(structure, entry=entry, aggregates=aggregates))
     documents.reverse()
     return documents
 

@@ -91,7 +91,11 @@ def detail(request: HttpRequest, settle_id: str) -> JsonResponse:
 
 @settle_api("GET")
 def history(request: HttpRequest, settle_id: str) -> JsonResponse:
-    return output(selectors.structure_history(settleid=settle_id))
+    """Every entry, as the spec has it; `?limit=N` keeps the newest N (each holds every key)."""
+    limit = request.GET.get("limit")
+    if limit is not None and not (limit.isdigit() and int(limit) > 0):
+        raise InvalidInput("'limit' must be a positive integer")
+    return output(selectors.structure_history(settleid=settle_id, limit=int(limit) if limit else None))
 
 
 @settle_api("GET")

@@ -93,11 +93,16 @@ def test_settle_concurrent_with_updates_counts_each_record_exactly_once():
     done = threading.Event()
     remaining = {"workers": workers}
     lock = threading.Lock()
+    # Updaters pause half-way until a settle has caught some of their records, so that settles
+    # certainly fall both between and during batches, however the threads get scheduled.
+    halfway = threading.Barrier(workers + 1, timeout=120)
 
     def updater(worker):
         def run():
             try:
                 for batch in range(batches):
+                    if batch == batches // 2:
+                        halfway.wait()
                     records = [
                         {"operator": f"op{(worker + batch + i) % keys}", "minutes": "1", "amount": "0.01"}
                         for i in range(size)
@@ -112,8 +117,12 @@ def test_settle_concurrent_with_updates_counts_each_record_exactly_once():
         return run
 
     def settler():
+        waiting = True
         while not done.is_set():
-            services.settle_structure(settleid="race", user="settler")
+            settlement = services.settle_structure(settleid="race", user="settler")
+            if waiting and settlement.aggregates:
+                halfway.wait()
+                waiting = False
         services.settle_structure(settleid="race", user="settler")
 
     run_threads(*(updater(w) for w in range(workers)), settler)

@@ -173,4 +173,18 @@ def test_keys_with_quotes_backslashes_braces_and_null_round_trip(api):
     keys = ['a"b', "c\\d", "e,f", "{g}", "NULL", "ü 🙂", " spaced ", "'", 7]
     output = post(api, "/settlement/odd/update", {"record": [{"app": key, "op": "X"} for key in keys]}).json()
     assert output["output"]["aggregates"] == {str(key): {"op": "1"} for key in keys}
-    assert api.get("/settlement/odd").json()["output"]["aggregates"] == {str(key): {"op": "1"} for key in keys}
+    assert api.get("/settlement/odd").json()["output"]["aggregates"] == {
+        str(key): {"op": "1"} for key in keys
+    }
+
+
+def test_history_limit_keeps_the_newest_entries_with_their_full_state(api, created):
+    post(api, "/settlement/testing/update", SAMPLES["update"])
+    post(api, "/settlement/testing/settle")
+    for _ in range(2):
+        post(api, "/settlement/testing/update", {"record": SAMPLES["update"]["record"][0]})
+    full = api.get("/settlement/testing/history").json()["output"]
+    assert len(full) == 5
+    for limit in (1, 2, 3, 4, 5, 9):
+        assert api.get(f"/settlement/testing/history?limit={limit}").json()["output"] == full[:limit]
+    assert api.get("/settlement/testing/history?limit=0").status_code == 400
