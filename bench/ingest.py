@@ -163,7 +163,7 @@ def run(lines: int, known: int, url: str) -> None:
     )
 
     logging.basicConfig(format="  %(message)s")
-    logging.getLogger("ingestion.loader").setLevel(logging.DEBUG)  # stage timings
+    logging.getLogger("ingestion.pg_copy").setLevel(logging.DEBUG)  # stage timings
     name = f"Letture{timezone.localtime():%Y%m%d%H%M%S}000_{lines - 1}.txt"
     started = time.perf_counter()
     report = ingest_bytes(name=name, content=content, source="manual")

@@ -84,7 +84,8 @@ def ingest_bytes(*, name: str, content: bytes, source: str) -> IngestReport:
     duplicate = IngestReport(
         status="duplicate", file=None, name=name, declared_records=file_name.declared_records, records=records
     )
-    if _find_duplicate(name=name, sha256=sha256, report=duplicate):
+    duplicate.file = _existing_file(name=name, sha256=sha256)
+    if duplicate.file is not None:
         return duplicate
     path = archive(name=name, business_date=file_name.business_date, content=content)
     invoice_file = InvoiceFile(
@@ -109,14 +110,15 @@ def ingest_bytes(*, name: str, content: bytes, source: str) -> IngestReport:
             return _import(invoice_file, text)
     except IntegrityError:
         # Another worker stored the same file between our check and our insert.
-        if _find_duplicate(name=name, sha256=sha256, report=duplicate):
-            return duplicate
-        raise
+        duplicate.file = _existing_file(name=name, sha256=sha256)
+        if duplicate.file is None:
+            raise
+        return duplicate
 
 
-def _find_duplicate(*, name: str, sha256: str, report: IngestReport) -> bool:
-    report.file = InvoiceFile.objects.filter(Q(name=name) | Q(sha256=sha256)).first()
-    return report.file is not None
+def _existing_file(*, name: str, sha256: str) -> InvoiceFile | None:
+    """The file already received under this name or with these bytes."""
+    return InvoiceFile.objects.filter(Q(name=name) | Q(sha256=sha256)).first()
 
 
 def _reject(invoice_file: InvoiceFile, reason: str) -> IngestReport:

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from ingestion import loader
+from ingestion import pg_copy
 from ingestion.models import InvoiceFile, InvoiceLine, InvoiceLineCategory
 from ingestion.polling import poll_inbound
 from tests.ingestion.conftest import content, file_name, local_datetime
@@ -33,14 +33,14 @@ def test_backend_killed_mid_ingest_leaves_nothing_and_the_next_tick_imports(inbo
         pytest.skip("pg_terminate_backend is PostgreSQL")
     name = file_name(2000)
     (inbound_ftp.folder / name).write_bytes(DATA)
-    real_category_ids = loader._category_ids
+    real_insert = pg_copy.insert_new_categories
 
-    def crash_after_copy(categories):
-        # Runs after the lines went through COPY and before the category links are written.
+    def crash_between_copies(cursor, categories):
+        # Runs after the category links went through COPY and before the lines are copied.
         terminate_own_backend()
-        return real_category_ids(categories)
+        return real_insert(cursor, categories)
 
-    monkeypatch.setattr(loader, "_category_ids", crash_after_copy)
+    monkeypatch.setattr(pg_copy, "insert_new_categories", crash_between_copies)
     day = timezone.localdate()
     morning = local_datetime(day.year, day.month, day.day, 10, 0)
 
@@ -53,7 +53,7 @@ def test_backend_killed_mid_ingest_leaves_nothing_and_the_next_tick_imports(inbo
     assert InvoiceLine.objects.count() == 0
     assert InvoiceLineCategory.objects.count() == 0
 
-    monkeypatch.setattr(loader, "_category_ids", real_category_ids)
+    monkeypatch.setattr(pg_copy, "insert_new_categories", real_insert)
     second = poll_inbound(now=morning)
 
     assert second.processed == {name: "imported"}
