@@ -7,7 +7,7 @@ rows are sorted, so concurrent batches lock rows in the same order and cannot de
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import DataError, IntegrityError, connection, transaction
@@ -147,7 +147,7 @@ def update_structure(*, settleid: str, payload: Any, user: str) -> UpdateResult:
                 delta=delta,
                 records=batch.records,
             )
-    except DataError:
+    except (DataError, InvalidOperation):  # InvalidOperation: SQLite's float-backed NUMERIC
         raise FunctionalError(
             "Nothing was applied: a total would exceed the stored precision"
             " (28 integer digits, 12 decimal places)"

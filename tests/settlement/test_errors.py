@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
 from django.test import Client
 
 from settlement.models import Aggregate, HistoryEntry
@@ -123,6 +123,7 @@ def test_duplicate_create_is_settle_02_409(testing):
     assert_error(post(testing, "/settlement/create/", structure_body()), 409, "SETTLE-02", "already exists")
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps NUMERIC as 15-digit REAL")
 def test_a_total_beyond_the_stored_precision_is_settle_02_422_and_applies_nothing(api):
     post(api, "/settlement/create/", cdr_body())
     big = "9" * 28
