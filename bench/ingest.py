@@ -4,7 +4,8 @@ It creates a scratch database, generates a `Letture…` file (default 1,000,000 
 ≈1% invalid, 1-4 categories per row from ~200 names with case and spacing variants) and as many
 known invoices, measures `COPY FROM STDIN` of the file into a plain 4-column table (median of 3),
 then runs the real import path (`ingestion.services.ingest_bytes`) and prints rows/second and the
-ratio ingest-rate / COPY-rate. The scratch database is dropped at the end.
+ratio ingest-rate / COPY-rate, with the loader's stage timings. The scratch database is dropped
+at the end.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/backoffice .venv/bin/python bench/ingest.py [--lines N]
 """

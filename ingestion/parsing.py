@@ -102,7 +102,7 @@ class Row(NamedTuple):
     quantity: int
     description: str
     value: Decimal
-    categories: tuple[int, ...]  # 1-based indexes into RecordParser.categories
+    categories: tuple[int, ...]  # refs: RecordParser.keys[ref - 1] is the normalised key
 
 
 @dataclass(frozen=True)
