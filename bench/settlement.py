@@ -6,7 +6,7 @@ structure, starts gunicorn (2 workers, 127.0.0.1), and posts --batches batches o
 second, checks that the final counts are exact, measures `COPY FROM STDIN` of the same records into a
 plain 3-column table (median of 3) and prints the ratio. The scratch database is dropped at the end.
 
-    .venv/bin/python bench/settlement.py [--batches 100] [--keys 10000] [--workers 2]
+    .venv/bin/python bench/settlement.py [--batches 300] [--keys 10000] [--workers 2]
 """
 
 import argparse
@@ -179,7 +179,7 @@ def raw_copy_seconds(url: str, batches: list[list[dict]]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, default=100, help="batches of 1,000 records (default 100)")
+    parser.add_argument("--batches", type=int, default=300, help="batches of 1,000 records (default 300)")
     parser.add_argument("--keys", type=int, default=10_000, help="distinct primary-key values")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--warmup", type=int, default=5, help="batches posted before timing")

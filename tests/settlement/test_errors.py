@@ -177,6 +177,7 @@ def test_session_post_without_csrf_token_is_403(make_user):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="simulates a PostgreSQL server going away")
 def test_database_down_is_settle_00_503(api):
     post(api, "/settlement/create/", structure_body())
     connection = connections["default"]
