@@ -7,6 +7,7 @@ rows are sorted, so concurrent batches lock rows in the same order and cannot de
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -118,7 +119,17 @@ def create_structure(*, payload: Any, user: str) -> tuple[Structure, HistoryEntr
     return structure, entry
 
 
-def _record(structure: Structure, operation: str, user: str, at, *, resets: bool, delta=None, records=0):
+def _record(
+    structure: Structure,
+    operation: str,
+    user: str,
+    at: datetime,
+    *,
+    resets: bool,
+    delta: Aggregates | None = None,
+    records: int = 0,
+) -> HistoryEntry:
+    """Append a history entry; the state after it is folded from the entries on read."""
     return HistoryEntry.objects.create(
         structure=structure,
         operation=operation,

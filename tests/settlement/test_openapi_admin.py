@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
-from settlement import services
+from settlement import selectors, services
 from tests.settlement.conftest import SAMPLES, structure_body
 
 
@@ -51,3 +51,7 @@ def test_admin_lists_structures_aggregates_history_and_settlements_read_only(sta
     assert staff_client.get("/admin/settlement/structure/add/").status_code == 403
     page = staff_client.get("/admin/settlement/structure/").content.decode()
     assert "testing" in page and "history" in page
+    structure_id = selectors.get_structure(settleid="testing").pk
+    for model in ("aggregate", "historyentry", "settlement"):
+        linked = staff_client.get(f"/admin/settlement/{model}/?structure__id__exact={structure_id}")
+        assert linked.status_code == 200, model
