@@ -1,12 +1,13 @@
 """Admin of received files (history: read-only), their lines and the categories."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
 from ingestion.models import Category, InvoiceFile, InvoiceLine
-from ingestion.services import reprocess_file
+from ingestion.services import delete_invoice_file, reprocess_file
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -40,6 +41,30 @@ class InvoiceFileAdmin(ReadOnlyAdmin):
     search_fields = ["name", "sha256"]
     date_hierarchy = "business_date"
     actions = ["reprocess"]
+
+    def get_deleted_objects(self, objs, request):
+        """Summarise instead of listing every line (a big file has a million), keeping Django's
+        refusal to delete a file that a PROTECTing relation (a shipping session) refers to."""
+        files = list(objs)
+        summary = [
+            f"{invoice_file.name} with its {invoice_file.imported_count} lines" for invoice_file in files
+        ]
+        protected = [
+            str(related)
+            for relation in InvoiceFile._meta.related_objects
+            if relation.on_delete is models.PROTECT
+            for related in relation.related_model._base_manager.filter(
+                **{f"{relation.field.name}__in": files}
+            )
+        ]
+        return summary, {InvoiceFile._meta.verbose_name_plural: len(files)}, set(), protected
+
+    def delete_model(self, request, obj: InvoiceFile) -> None:
+        delete_invoice_file(invoice_file=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for invoice_file in queryset:
+            delete_invoice_file(invoice_file=invoice_file)
 
     @admin.display(description="lines")
     def lines_link(self, obj: InvoiceFile) -> str:

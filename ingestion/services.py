@@ -8,16 +8,23 @@ from datetime import date
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from ingestion import loader, selectors
-from ingestion.models import InvoiceFile, NoFileAlert
+from ingestion.models import InvoiceFile, InvoiceLine, InvoiceLineCategory, NoFileAlert
 from ingestion.parsing import InvalidFileName, RecordParser, count_records, decode, parse_file_name
 from project.mail import queue_email
 
-__all__ = ["IngestReport", "InvalidFileName", "ingest_bytes", "reprocess_file", "send_no_file_alert"]
+__all__ = [
+    "IngestReport",
+    "InvalidFileName",
+    "delete_invoice_file",
+    "ingest_bytes",
+    "reprocess_file",
+    "send_no_file_alert",
+]
 
 logger = logging.getLogger(__name__)
 # Emails list at most this many invoice numbers per section; the admin has the full list.
@@ -211,6 +218,19 @@ def reprocess_file(*, invoice_file: InvoiceFile) -> IngestReport:
     return _record_lookup(
         invoice_file, lookup, categories=selectors.file_category_keys(invoice_file), today=today
     )
+
+
+@transaction.atomic
+def delete_invoice_file(*, invoice_file: InvoiceFile) -> None:
+    """Delete a file with its lines and links in set-based statements (the ORM's cascade would
+    load every line); the archived copy stays, and the same file can then be sent again."""
+    InvoiceLineCategory.objects.filter(line__file=invoice_file).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {connection.ops.quote_name(InvoiceLine._meta.db_table)} WHERE file_id = %s",  # noqa: S608
+            [invoice_file.pk],
+        )
+    invoice_file.delete()
 
 
 def send_no_file_alert(*, day: date) -> bool:

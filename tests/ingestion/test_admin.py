@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from ingestion.models import Category, InvoiceFile
+from ingestion.models import Category, InvoiceFile, InvoiceLine
 from ingestion.services import ingest_bytes
 from project.models import OutboundEmail
 from tests.ingestion.conftest import content, file_name
@@ -72,3 +72,12 @@ def test_admin_is_staff_only(client, make_user, imported):
     client.force_login(make_user("operator", groups=["operators"]))
     response = client.get(reverse("admin:ingestion_invoicefile_changelist"))
     assert response.status_code == 302
+
+
+def test_deleting_a_file_in_the_admin_removes_its_lines(staff_client, imported):
+    response = staff_client.post(
+        reverse("admin:ingestion_invoicefile_delete", args=[imported.pk]), {"post": "yes"}, follow=True
+    )
+    assert response.status_code == 200
+    assert not InvoiceFile.objects.exists()
+    assert not InvoiceLine.objects.exists()

@@ -132,9 +132,10 @@ def test_file_with_wrong_record_count_is_rejected_and_nothing_imported():
 
 def test_deleting_a_file_removes_its_lines_and_links_so_it_can_be_sent_again():
     from ingestion.models import InvoiceLineCategory
+    from ingestion.services import delete_invoice_file
 
     report = ingest_bytes(name=file_name(5), content=SAMPLE, source="manual")
-    report.file.delete()
+    delete_invoice_file(invoice_file=report.file)
     assert InvoiceLine.objects.count() == 0 and InvoiceLineCategory.objects.count() == 0
     assert Category.objects.count() == 3  # categories are shared reference data
     assert ingest_bytes(name=file_name(5), content=SAMPLE, source="manual").status == "imported"
