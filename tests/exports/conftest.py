@@ -1,6 +1,4 @@
 import json
-import os
-import re
 
 import pytest
 
@@ -26,19 +24,6 @@ def moneybird(settings):
     settings.MONEYBIRD_MAX_RETRY_WAIT = 0.05
     yield fake
     fake.close()
-
-
-@pytest.fixture
-def s3_storage(s3_server, settings, request):
-    """As the shared fixture, but the bucket name is sanitised so parametrized tests work too."""
-    bucket = "test-exports-" + re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower())[:30].strip("-")
-    bucket = f"{bucket}-{os.urandom(3).hex()}"
-    s3_server.client().create_bucket(
-        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
-    )
-    settings.AWS_STORAGE_BUCKET_NAME = bucket
-    settings.STORAGES = {**settings.STORAGES, "default": s3_server.storage_settings(bucket)}
-    return bucket
 
 
 @pytest.fixture
