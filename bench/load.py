@@ -13,8 +13,6 @@ settlement counts are exact. Everything runs on a scratch PostgreSQL database th
 import argparse
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,38 +21,10 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.scratch import ROOT, gunicorn, scratch_database
+
 SCRATCH_DB = "backoffice_load"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def recreate_database() -> str:
-    import psycopg2
-
-    connection = psycopg2.connect(ADMIN_URL)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {SCRATCH_DB}")
-    connection.close()
-    return ADMIN_URL.rsplit("/", 1)[0] + f"/{SCRATCH_DB}"
-
-
-def drop_database() -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(ADMIN_URL)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-    connection.close()
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -217,137 +187,102 @@ def main() -> None:
     from tests.servers.ftp import FtpServer
 
     logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
-
-    database_url = recreate_database()
     var_dir = Path(tempfile.mkdtemp(prefix="load-var-"))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     ftp = FtpServer(var_dir / "ftp", "outbound")
     log_folder = var_dir / "remote-log"
     log_folder.mkdir(parents=True)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "VAR_DIR": str(var_dir),
-        "DATABASE_CONN_MAX_AGE": "60",
-        "SESSIONS_FTP_URL": ftp.url,
-        "SESSIONS_LOG_FS_URL": f"osfs://{log_folder}",
-        "SESSIONS_LOG_POLL_INTERVAL": "1",
-        "SESSIONS_LOG_TIMEOUT": "900",
-        "EMAIL_URL": "locmem://",
-    }
-    server = None
-    load_done = threading.Event()
-    threading.Thread(
-        target=confirm_upload_when_done, args=(ftp.folder, log_folder, load_done), daemon=True
-    ).start()
     try:
-        setup = prepare(env, args.lines)
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "project.wsgi",
-                "-w",
-                str(args.workers),
-                "-b",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-                "--timeout",
-                "120",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        for _ in range(100):
-            time.sleep(0.2)
-            try:
-                if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                continue
-        auth = {"Authorization": f"Bearer {setup['token']}"}
-        created = requests.post(
-            f"{base}/settlement/create/",
-            json={
-                "settleid": "load",
-                "aggregates": ["op"],
-                "primaryKey": "app",
-                "aggregationType": "mcCounter",
-                "settlementType": "none",
-                "record": {"app": "a", "op": "CREATE", "corr": "c"},
-            },
-            headers=auth,
-            timeout=30,
-        )
-        assert created.status_code in (200, 201), created.text
-        session_run = subprocess.Popen(
-            [sys.executable, "manage.py", "run_session"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        operators = [
-            login(base, setup["operator"], setup["operator_password"]) for _ in range(args.operators)
-        ]
-        status_recorder = Recorder(f"session status ({args.operators} operators)")
-        update_recorder = Recorder(
-            f"settlement update ({args.clients} clients x {args.batches} x 1,000 records)"
-        )
-        stop = threading.Event()
-        pollers = [
-            threading.Thread(target=poll_status, args=(base, http, status_recorder, stop))
-            for http in operators
-        ]
-        clients = [
-            threading.Thread(
-                target=post_batches, args=(base, setup["token"], n, args.batches, args.keys, update_recorder)
-            )
-            for n in range(args.clients)
-        ]
-        started = time.perf_counter()
-        for thread in pollers + clients:
-            thread.start()
-        for thread in clients:
-            thread.join()
-        elapsed = time.perf_counter() - started
-        load_done.set()
-        session_run.wait(timeout=600)
-        stop.set()
-        for thread in pollers:
-            thread.join()
-        session_status = requests.get(
-            f"{base}/sessions/status/", cookies=operators[0].cookies, timeout=30
-        ).json()
-
-        final = requests.get(f"{base}/settlement/load", headers=auth, timeout=60).json()["output"][
-            "aggregates"
-        ]
-        total = sum(int(fields["op"]) for fields in final.values())
-        expected = args.clients * args.batches * 1000
-        print(f"gunicorn workers: {args.workers}; elapsed {elapsed:.1f} s")
-        print(status_recorder.report(elapsed))
-        print(update_recorder.report(elapsed, 1000, "records"))
-        print(
-            f"session run exit code {session_run.returncode}; {session_status['state']}: "
-            f"{session_status['status_line']}"
-        )
-        print(
-            f"settlement final count: {total} (expected {expected}) -> {'EXACT' if total == expected else 'WRONG'}"
-        )
-        for error in (status_recorder.errors + update_recorder.errors)[:5]:
-            print("error:", error)
-        if total != expected or status_recorder.errors or update_recorder.errors:
-            sys.exit(1)
+        with scratch_database(SCRATCH_DB) as database_url:
+            env = {
+                **os.environ,
+                "DATABASE_URL": database_url,
+                "VAR_DIR": str(var_dir),
+                "DATABASE_CONN_MAX_AGE": "60",
+                "SESSIONS_FTP_URL": ftp.url,
+                "SESSIONS_LOG_FS_URL": f"osfs://{log_folder}",
+                "SESSIONS_LOG_POLL_INTERVAL": "1",
+                "SESSIONS_LOG_TIMEOUT": "900",
+                "EMAIL_URL": "locmem://",
+            }
+            setup = prepare(env, args.lines)
+            with gunicorn(env=env, workers=args.workers) as base:
+                exact = run_load(base, env, setup, args, ftp.folder, log_folder)
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
         ftp.close()
-        drop_database()
+    if not exact:
+        sys.exit(1)
+
+
+def run_load(base: str, env: dict, setup: dict, args, ftp_folder: Path, log_folder: Path) -> bool:
+    """Both workloads at once; True when nothing failed and the final counts are exact."""
+    auth = {"Authorization": f"Bearer {setup['token']}"}
+    created = requests.post(
+        f"{base}/settlement/create/",
+        json={
+            "settleid": "load",
+            "aggregates": ["op"],
+            "primaryKey": "app",
+            "aggregationType": "mcCounter",
+            "settlementType": "none",
+            "record": {"app": "a", "op": "CREATE", "corr": "c"},
+        },
+        headers=auth,
+        timeout=30,
+    )
+    assert created.status_code in (200, 201), created.text
+    load_done = threading.Event()
+    receiver = threading.Thread(target=confirm_upload_when_done, args=(ftp_folder, log_folder, load_done))
+    receiver.start()
+    session_run = subprocess.Popen(
+        [sys.executable, "manage.py", "run_session"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    operators = [login(base, setup["operator"], setup["operator_password"]) for _ in range(args.operators)]
+    status_recorder = Recorder(f"session status ({args.operators} operators)")
+    update_recorder = Recorder(f"settlement update ({args.clients} clients x {args.batches} x 1,000 records)")
+    stop = threading.Event()
+    pollers = [
+        threading.Thread(target=poll_status, args=(base, http, status_recorder, stop)) for http in operators
+    ]
+    clients = [
+        threading.Thread(
+            target=post_batches, args=(base, setup["token"], n, args.batches, args.keys, update_recorder)
+        )
+        for n in range(args.clients)
+    ]
+    started = time.perf_counter()
+    for thread in pollers + clients:
+        thread.start()
+    for thread in clients:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    load_done.set()
+    session_run.wait(timeout=600)
+    stop.set()
+    for thread in [*pollers, receiver]:
+        thread.join()
+    polling_elapsed = time.perf_counter() - started
+    session = requests.get(f"{base}/sessions/status/", cookies=operators[0].cookies, timeout=30).json()
+    final = requests.get(f"{base}/settlement/load", headers=auth, timeout=60).json()["output"]["aggregates"]
+    total = sum(int(fields["op"]) for fields in final.values())
+    expected = args.clients * args.batches * 1000
+
+    print(
+        f"gunicorn workers: {args.workers}; settlement window {elapsed:.1f} s, polling {polling_elapsed:.1f} s"
+    )
+    print(status_recorder.report(polling_elapsed))
+    print(update_recorder.report(elapsed, 1000, "records"))
+    print(f"session run exit code {session_run.returncode}; {session['status']}: {session['status_line']}")
+    print(
+        f"settlement final count: {total} (expected {expected}) -> {'EXACT' if total == expected else 'WRONG'}"
+    )
+    errors = status_recorder.errors + update_recorder.errors
+    for error in errors[:5]:
+        print("error:", error)
+    return total == expected and not errors and session_run.returncode == 0
 
 
 if __name__ == "__main__":

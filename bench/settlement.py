@@ -15,49 +15,22 @@ import io
 import json
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import dj_database_url
 import psycopg2
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.scratch import gunicorn, scratch_database
+
 SCRATCH_DB = "backoffice_bench_settlement"
 BATCH_SIZE = 1000
 TARGET_RECORDS_PER_SECOND = 50_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def admin_connection(base_url: str):
-    config = dj_database_url.parse(base_url)
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=config["USER"],
-        password=config.get("PASSWORD") or None,
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-    )
-    connection.autocommit = True
-    return connection
-
-
-def scratch_url(base_url: str) -> str:
-    config = dj_database_url.parse(base_url)
-    auth = config["USER"] + (f":{config['PASSWORD']}" if config.get("PASSWORD") else "")
-    return f"postgres://{auth}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{SCRATCH_DB}"
 
 
 def generate_batches(batches: int, keys: int, seed: int = 11) -> list[list[dict]]:
@@ -105,40 +78,10 @@ def prepare(url: str) -> str:
     return token
 
 
-def start_server(url: str, port: int, workers: int, var_dir: str) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "VAR_DIR": var_dir, "DATABASE_CONN_MAX_AGE": "600"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "project.wsgi",
-            "-w",
-            str(workers),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "--timeout",
-            "120",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    for _ in range(150):
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return server
-        except requests.RequestException:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not start")
-
-
-def post_all(port: int, token: str, bodies: list[bytes]) -> float:
+def post_all(base: str, token: str, bodies: list[bytes]) -> float:
     """Post every body on one keep-alive connection; http.client keeps the client's own CPU use low
     (it shares the machine with the server)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    connection = http.client.HTTPConnection(urlsplit(base).netloc, timeout=120)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     started = time.perf_counter()
     for body in bodies:
@@ -184,57 +127,45 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--warmup", type=int, default=5, help="batches posted before timing")
     args = parser.parse_args()
-    base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/backoffice")
-
-    admin = admin_connection(base_url)
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {SCRATCH_DB}")
-    url = scratch_url(base_url)
-    server = None
-    try:
+    with scratch_database(SCRATCH_DB) as url:
         token = prepare(url)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = start_server(url, port, args.workers, tempfile.mkdtemp(prefix="bench-settlement-"))
-        print(
-            f"generating {args.warmup + args.batches} batches of {BATCH_SIZE:,} records over {args.keys:,} keys…"
-        )
-        batches = generate_batches(args.warmup + args.batches, args.keys)
-        bodies = [json.dumps({"record": records}).encode() for records in batches]
-        post_all(port, token, bodies[: args.warmup])
-        elapsed = post_all(port, token, bodies[args.warmup :])
-        records = args.batches * BATCH_SIZE
-        rate = records / elapsed
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "VAR_DIR": tempfile.mkdtemp(prefix="bench-settlement-"),
+            "DATABASE_CONN_MAX_AGE": "600",
+        }
+        with gunicorn(env=env, workers=args.workers) as base:
+            run(base, url, token, args)
 
-        final = requests.get(
-            f"{base}/settlement/bench", headers={"Authorization": f"Bearer {token}"}, timeout=120
-        ).json()["output"]["aggregates"]
-        counted = sum(int(fields["op"]) for fields in final.values())
-        expected = (args.warmup + args.batches) * BATCH_SIZE
-        copy_rate = records / raw_copy_seconds(url, batches[args.warmup :])
 
-        print(
-            f"server: gunicorn, {args.workers} workers, 127.0.0.1; one client, sequential keep-alive requests"
-        )
-        print(f"update: {records:,} records in {elapsed:.2f} s = {rate:,.0f} records/s ({len(final):,} keys)")
-        print(f"raw COPY of the same records into a plain table: {copy_rate:,.0f} records/s")
-        print(f"ratio update/COPY: {rate / copy_rate:.3f}")
-        print(
-            f"final count {counted:,} (expected {expected:,}): {'EXACT' if counted == expected else 'WRONG'}"
-        )
-        print(
-            f"target >= {TARGET_RECORDS_PER_SECOND:,} records/s: {'met' if rate >= TARGET_RECORDS_PER_SECOND else 'NOT met'}"
-        )
-        if counted != expected:
-            sys.exit(1)
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-        admin.close()
+def run(base: str, url: str, token: str, args: argparse.Namespace) -> None:
+    print(
+        f"generating {args.warmup + args.batches} batches of {BATCH_SIZE:,} records over {args.keys:,} keys…"
+    )
+    batches = generate_batches(args.warmup + args.batches, args.keys)
+    bodies = [json.dumps({"record": records}).encode() for records in batches]
+    post_all(base, token, bodies[: args.warmup])
+    elapsed = post_all(base, token, bodies[args.warmup :])
+    records = args.batches * BATCH_SIZE
+    rate = records / elapsed
+
+    final = requests.get(
+        f"{base}/settlement/bench", headers={"Authorization": f"Bearer {token}"}, timeout=120
+    ).json()["output"]["aggregates"]
+    counted = sum(int(fields["op"]) for fields in final.values())
+    expected = (args.warmup + args.batches) * BATCH_SIZE
+    copy_rate = records / raw_copy_seconds(url, batches[args.warmup :])
+
+    print(f"server: gunicorn, {args.workers} workers, 127.0.0.1; one client, sequential keep-alive requests")
+    print(f"update: {records:,} records in {elapsed:.2f} s = {rate:,.0f} records/s ({len(final):,} keys)")
+    print(f"raw COPY of the same records into a plain table: {copy_rate:,.0f} records/s")
+    print(f"ratio update/COPY: {rate / copy_rate:.3f}")
+    print(f"final count {counted:,} (expected {expected:,}): {'EXACT' if counted == expected else 'WRONG'}")
+    met = "met" if rate >= TARGET_RECORDS_PER_SECOND else "NOT met"
+    print(f"target >= {TARGET_RECORDS_PER_SECOND:,} records/s: {met}")
+    if counted != expected:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

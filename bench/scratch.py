@@ -1,0 +1,83 @@
+"""What every benchmark shares: a scratch PostgreSQL database, and gunicorn on a loopback port.
+
+The scratch database lives on the server of DATABASE_URL (default: the local PostgreSQL) and is
+dropped at the end, so a benchmark never touches real data.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dj_database_url
+import psycopg2
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/backoffice"
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.servers import free_port  # noqa: E402  (needs ROOT on sys.path)
+
+
+def _admin_execute(config: dict, *statements: str) -> None:
+    connection = psycopg2.connect(
+        dbname="postgres",
+        user=config["USER"],
+        password=config.get("PASSWORD") or None,
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+    )
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+@contextmanager
+def scratch_database(name: str) -> Iterator[str]:
+    """Create database `name` next to DATABASE_URL's, yield its URL, drop it afterwards."""
+    config = dj_database_url.parse(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
+    drop = f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    _admin_execute(config, drop, f"CREATE DATABASE {name}")
+    auth = config["USER"] + (f":{config['PASSWORD']}" if config.get("PASSWORD") else "")
+    try:
+        yield f"postgres://{auth}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{name}"
+    finally:
+        _admin_execute(config, drop)
+
+
+@contextmanager
+def gunicorn(*, env: dict, workers: int) -> Iterator[str]:
+    """Serve the project with gunicorn on a free loopback port; yield its base URL once healthy."""
+    import requests
+
+    # whitenoise warns at every start when STATIC_ROOT does not exist.
+    Path(env.get("VAR_DIR", ROOT / "var"), "static").mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "gunicorn", "project.wsgi", "-w", str(workers)]
+    command += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        for _ in range(150):
+            time.sleep(0.2)
+            try:
+                if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                continue
+        else:
+            raise SystemExit("gunicorn did not start")
+        yield base
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
