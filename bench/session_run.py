@@ -17,20 +17,10 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.scratch import ROOT, scratch_database
+
 SCRATCH_DB = "backoffice_bench_session"
-
-
-def admin_sql(statement: str) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(ADMIN_URL)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(statement)
-    connection.close()
 
 
 def receiver(ftp_folder: Path, log_path: Path, stop: threading.Event) -> None:
@@ -59,31 +49,31 @@ def main() -> None:
     ftp = FtpServer(var_dir / "ftp", "outbound")
     log_folder = var_dir / "remote-log"
     log_folder.mkdir()
-    admin_sql(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-    admin_sql(f"CREATE DATABASE {SCRATCH_DB}")
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="project.settings",
-        DATABASE_URL=ADMIN_URL.rsplit("/", 1)[0] + f"/{SCRATCH_DB}",
-        VAR_DIR=str(var_dir),
-        EMAIL_URL="locmem://",
-        SESSIONS_FTP_URL=ftp.url,
-        SESSIONS_LOG_FS_URL=f"osfs://{log_folder}",
-        SESSIONS_LOG_POLL_INTERVAL="1",
-        SESSIONS_LOG_TIMEOUT="120",
-        SESSIONS_BATCH_SIZE=str(args.batch),
-    )
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
-    stop = threading.Event()
-    threading.Thread(target=receiver, args=(ftp.folder, log_folder / "upload.log", stop), daemon=True).start()
-    try:
-        run(args.lines)
-    finally:
-        stop.set()
-        ftp.close()
-        from django.db import connections
+    with scratch_database(SCRATCH_DB) as url:
+        os.environ.update(
+            DJANGO_SETTINGS_MODULE="project.settings",
+            DATABASE_URL=url,
+            VAR_DIR=str(var_dir),
+            EMAIL_URL="locmem://",
+            SESSIONS_FTP_URL=ftp.url,
+            SESSIONS_LOG_FS_URL=f"osfs://{log_folder}",
+            SESSIONS_LOG_POLL_INTERVAL="1",
+            SESSIONS_LOG_TIMEOUT="120",
+            SESSIONS_BATCH_SIZE=str(args.batch),
+        )
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
+        stop = threading.Event()
+        threading.Thread(
+            target=receiver, args=(ftp.folder, log_folder / "upload.log", stop), daemon=True
+        ).start()
+        try:
+            run(args.lines)
+        finally:
+            stop.set()
+            ftp.close()
+            from django.db import connections
 
-        connections.close_all()
-        admin_sql(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
+            connections.close_all()
 
 
 def run(lines: int) -> None:

@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-ADMIN_URL = os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.scratch import scratch_database
+
 SCRATCH_DB = "backoffice_statements_bench"
 ARTISTS = [f"Artist {n:03d}" for n in range(300)]
 DSPS = ["Spotify", "Apple Music", "Deezer", "YouTube Music", "Amazon Music", "Tidal"]
@@ -37,17 +37,6 @@ PERIODS = ["2026-07", "2026-08", "2026-09"]
 RAW_TABLE = """CREATE TABLE bench_raw_copy (
     period varchar(7), dsp varchar(200), artist varchar(500), isrc varchar(12), upc varchar(14),
     title varchar(500), territory varchar(2), units bigint, revenue numeric(30, 16), currency varchar(3))"""
-
-
-def admin_execute(*statements: str) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(ADMIN_URL)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-    connection.close()
 
 
 def write_sales_file(path: Path, lines: int) -> None:
@@ -85,8 +74,12 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="statements-bench-"))
-    admin_execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)", f"CREATE DATABASE {SCRATCH_DB}")
-    os.environ["DATABASE_URL"] = ADMIN_URL.rsplit("/", 1)[0] + f"/{SCRATCH_DB}"
+    with scratch_database(SCRATCH_DB) as url:
+        os.environ["DATABASE_URL"] = url
+        run(args.lines, workdir)
+
+
+def run(lines: int, workdir: Path) -> None:
     os.environ["VAR_DIR"] = str(workdir / "var")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     os.environ.pop("AWS_STORAGE_BUCKET_NAME", None)
@@ -103,12 +96,12 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         source = workdir / "sales.csv"
         started = time.perf_counter()
-        write_sales_file(source, args.lines)
+        write_sales_file(source, lines)
         size_mb = source.stat().st_size / 1e6
-        print(f"generated {args.lines:,} lines ({size_mb:.1f} MB) in {time.perf_counter() - started:.1f}s")
+        print(f"generated {lines:,} lines ({size_mb:.1f} MB) in {time.perf_counter() - started:.1f}s")
 
         copy_seconds = raw_copy_seconds(source)
-        copy_rate = args.lines / copy_seconds
+        copy_rate = lines / copy_seconds
         print(f"raw COPY into a typed table: {copy_seconds:.2f}s (median of 3) = {copy_rate:,.0f} rows/s")
 
         sales_file = services.create_sales_file(name="bench.csv", user=None)
@@ -121,8 +114,8 @@ def main() -> None:
         imported = pipeline.import_sales_file(cleaned.pk)
         total_seconds = time.perf_counter() - started
         assert imported.status == "PROCESSED", imported.failure_reason
-        assert imported.lines_valid == args.lines, imported.lines_valid
-        rate = args.lines / total_seconds
+        assert imported.lines_valid == lines, imported.lines_valid
+        rate = lines / total_seconds
         print(
             f"cleaning + import: {total_seconds:.2f}s (cleaning {clean_seconds:.2f}s, import "
             f"{total_seconds - clean_seconds:.2f}s) = {rate:,.0f} rows/s"
@@ -161,7 +154,6 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        admin_execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
         for path in sorted(workdir.rglob("*"), reverse=True):
             path.unlink() if path.is_file() else path.rmdir()
         workdir.rmdir()
