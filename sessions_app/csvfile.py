@@ -6,22 +6,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TextIO
 
-# The keys of ingestion's shipment rows (fixed by the contract); SESSIONS_CSV_FIELDS picks from them.
-SHIPMENT_FIELDS = (
-    "invoice_number",
-    "customer_code",
-    "customer_name",
-    "address",
-    "postcode",
-    "city",
-    "province",
-    "country",
-    "weight_kg",
-    "parcels",
-    "quantity",
-    "value",
-)
-
 
 def csv_file_name(*, prefix: str, day: date, session_id: int) -> str:
     """`<prefix>_<YYYYMMDD>_<session id>.csv`."""

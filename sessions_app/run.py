@@ -21,7 +21,7 @@ from ingestion import ftp
 from ingestion import selectors as ingestion_selectors
 from ingestion.models import InvoiceFile
 from sessions_app import remote_log, services
-from sessions_app.csvfile import SHIPMENT_FIELDS, csv_file_name, csv_writer, write_header, write_rows
+from sessions_app.csvfile import csv_file_name, csv_writer, write_header, write_rows
 from sessions_app.models import Session, SessionStep
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class _Run:
                 f"invalid file: {invoice_file.name} is {invoice_file.status}: {invoice_file.reason}",
             )
         fields = list(settings.SESSIONS_CSV_FIELDS)
-        unknown = sorted(set(fields) - set(SHIPMENT_FIELDS))
+        unknown = sorted(set(fields) - set(ingestion_selectors.SHIPMENT_COLUMNS))
         if unknown or not fields:
             raise RunFailed(
                 Step.GENERATE, f"SESSIONS_CSV_FIELDS has unknown or no fields: {', '.join(unknown)}"
