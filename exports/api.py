@@ -43,7 +43,7 @@ def request_client(request: HttpRequest) -> MoneybirdClient:
 
 
 def answers_errors(view: Callable) -> Callable:
-    """Moneybird and lookup failures become JSON errors the caller can act on, never a 500."""
+    """Moneybird, storage and lookup failures become JSON errors the caller can act on, never a 500."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -59,6 +59,8 @@ def answers_errors(view: Callable) -> Callable:
             return json_error(409, str(exc))
         except services.NotFound as exc:
             return json_error(404, str(exc))
+        except files.StorageUnavailable as exc:
+            return json_error(503, str(exc))
 
     return wrapper
 

@@ -1,8 +1,13 @@
-"""The public exports area of the default storage: every name is confined to EXPORTS_PREFIX."""
+"""The public exports area of the default storage: every name is confined to EXPORTS_PREFIX, and
+every storage failure surfaces as StorageUnavailable (an outage the caller reports, never a 500)."""
 
 import posixpath
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from boto3.exceptions import Boto3Error
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -10,7 +15,13 @@ from django.core.files.storage import default_storage
 from project.api import BadRequest
 
 SUMMARY_NAME = "incoming-summary-list.json"
-_ALLOWED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()+@,=-]*$")
+_ALLOWED = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()+@,=-]*")
+# OSError covers FileSystemStorage (disk full, permissions); the rest are S3 (django-storages).
+_STORAGE_ERRORS = (OSError, BotoCoreError, ClientError, Boto3Error)
+
+
+class StorageUnavailable(Exception):
+    """The storage could not be reached or refused the operation."""
 
 
 def storage_key(name: object) -> str:
@@ -18,7 +29,7 @@ def storage_key(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise BadRequest("filename is required")
     parts = name.split("/")
-    if len(name) > 200 or not all(_ALLOWED.match(part) and part not in {".", ".."} for part in parts):
+    if len(name) > 200 or not all(_ALLOWED.fullmatch(part) and part not in {".", ".."} for part in parts):
         raise BadRequest(f"Invalid filename {name!r}: use letters, digits, spaces and . _ - ( ) only")
     key = posixpath.join(settings.EXPORTS_PREFIX, name)
     if posixpath.normpath(key) != key.rstrip("/") or not key.startswith(settings.EXPORTS_PREFIX):
@@ -26,29 +37,42 @@ def storage_key(name: object) -> str:
     return key
 
 
+@contextmanager
+def _reaching(action: str, key: str) -> Iterator[None]:
+    try:
+        yield
+    except _STORAGE_ERRORS as exc:
+        raise StorageUnavailable(f"storage unavailable: could not {action} {key!r} ({exc})") from exc
+
+
 def put(key: str, content: bytes) -> None:
     """Write `content` at exactly `key`, replacing what is there."""
-    # FileSystemStorage renames on conflict instead of overwriting, so make room first.
-    if default_storage.exists(key):
-        default_storage.delete(key)
-    saved = default_storage.save(key, ContentFile(content))
+    with _reaching("write", key):
+        # A storage that renames on conflict (FileSystemStorage by default) needs room first; S3
+        # overwrites in one PUT, so the old object stays whole until the new one replaces it.
+        if default_storage.get_available_name(key) != key:
+            default_storage.delete(key)
+        saved = default_storage.save(key, ContentFile(content))
     if saved != key:
         raise RuntimeError(f"storage wrote {saved!r} instead of {key!r}")
 
 
 def read(key: str) -> bytes | None:
-    if not default_storage.exists(key):
-        return None
-    with default_storage.open(key, "rb") as handle:
-        return handle.read()
+    with _reaching("read", key):
+        if not default_storage.exists(key):
+            return None
+        with default_storage.open(key, "rb") as handle:
+            return handle.read()
 
 
 def exists(key: str) -> bool:
-    return default_storage.exists(key)
+    with _reaching("look up", key):
+        return default_storage.exists(key)
 
 
 def delete(key: str) -> None:
-    default_storage.delete(key)
+    with _reaching("delete", key):
+        default_storage.delete(key)
 
 
 def summary_key() -> str:

@@ -258,7 +258,7 @@ def create_export(
     )
     content = xlsx_bytes(rows)
     exported = [doc for doc in documents if doc.moneybird_id in found]
-    stored_key = None
+    written = None
     try:
         with transaction.atomic():
             export = _new_export_file(
@@ -272,15 +272,23 @@ def create_export(
                 Mutation.objects.filter(document__in=exported, cleared_at__isnull=True).update(
                     cleared_at=timezone.now(), cleared_by=export
                 )
+            written = export.storage_key  # before the write: a failed write may leave part of a file
             files.put(export.storage_key, content)
-            stored_key = export.storage_key
             publish_summary()
     except Exception:
-        if stored_key:
-            files.delete(stored_key)
+        if written:
+            _discard(written)
         raise
     logger.info("Export %s: %d documents, %d rows", export.name, len(exported), len(rows))
     return export
+
+
+def _discard(key: str) -> None:
+    """Best-effort removal of a file whose export was rolled back; the original error is what counts."""
+    try:
+        files.delete(key)
+    except files.StorageUnavailable:
+        logger.warning("Could not remove %s after a failed export; it is not listed anywhere", key)
 
 
 def _new_export_file(

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from exports import selectors, services
+from exports import files, selectors, services
 from exports.forms import DeleteExportForm, DocumentFilterForm, ExportForm
 from exports.moneybird import MoneybirdError, client_from_settings
 from project.api import BadRequest
@@ -41,7 +41,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 def sync_now(request: HttpRequest) -> HttpResponse:
     try:
         result = services.sync_documents(client=client_from_settings())
-    except (MoneybirdError, services.SyncConflict) as exc:
+    except (MoneybirdError, services.SyncConflict, files.StorageUnavailable) as exc:
         messages.error(request, f"Sync failed: {exc}")
     else:
         if result.changed:
@@ -70,7 +70,7 @@ def export(request: HttpRequest) -> HttpResponse:
             no_log=form.cleaned_data["no_log"],
             user=request.user,
         )
-    except (BadRequest, MoneybirdError) as exc:
+    except (BadRequest, MoneybirdError, files.StorageUnavailable) as exc:
         messages.error(request, f"Export failed: {exc}")
     else:
         messages.success(request, f"Created {created.name} with {created.document_count} documents.")
@@ -85,7 +85,7 @@ def delete_export(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             raise BadRequest("filename is required")
         deleted = services.delete_export(filename=form.cleaned_data["filename"])
-    except (BadRequest, services.NotFound) as exc:
+    except (BadRequest, services.NotFound, files.StorageUnavailable) as exc:
         messages.error(request, f"Delete failed: {exc}")
     else:
         messages.success(request, f"Deleted {deleted.name}; its documents can be exported again.")

@@ -1,8 +1,11 @@
 import json
 
 import pytest
+from botocore.config import Config
 
 from tests.exports.fake_moneybird import FakeMoneybird
+from tests.exports.faulty_storage import FaultyStorageProxy
+from tests.servers import free_port
 
 
 @pytest.fixture(autouse=True)
@@ -54,3 +57,50 @@ def s3_keys(s3_server, s3_storage):
         return sorted(item["Key"] for item in listing.get("Contents", []))
 
     return keys
+
+
+def _storage_at(s3_server, bucket: str, endpoint_url: str) -> dict:
+    """The bucket's storage reached through `endpoint_url`, failing at once (no retries) when it cannot."""
+    storage = s3_server.storage_settings(bucket)
+    storage["OPTIONS"] |= {
+        "endpoint_url": endpoint_url,
+        "client_config": Config(
+            s3={"addressing_style": "path"},
+            retries={"mode": "standard", "max_attempts": 1},
+            connect_timeout=2,
+            read_timeout=10,
+            request_checksum_calculation="when_required",
+        ),
+    }
+    return storage
+
+
+class StorageSwitch:
+    """Points the default storage at a port nobody listens on (down) and back at moto (up)."""
+
+    def __init__(self, settings, s3_server, bucket: str):
+        self.settings, self.live = settings, settings.STORAGES["default"]
+        self.dead = _storage_at(s3_server, bucket, f"http://127.0.0.1:{free_port()}")
+
+    def down(self) -> None:
+        self.settings.STORAGES = {**self.settings.STORAGES, "default": self.dead}
+
+    def up(self) -> None:
+        self.settings.STORAGES = {**self.settings.STORAGES, "default": self.live}
+
+
+@pytest.fixture
+def storage(s3_server, s3_storage, settings) -> StorageSwitch:
+    return StorageSwitch(settings, s3_server, s3_storage)
+
+
+@pytest.fixture
+def faulty_storage(s3_server, s3_storage, settings):
+    """The default storage reached through a proxy whose `fail(method, key)` picks requests to 503."""
+    proxy = FaultyStorageProxy(s3_server.port)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": _storage_at(s3_server, s3_storage, proxy.endpoint_url),
+    }
+    yield proxy
+    proxy.close()

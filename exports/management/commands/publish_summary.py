@@ -1,12 +1,14 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from exports import services
-from exports.files import summary_key
+from exports import files, services
 
 
 class Command(BaseCommand):
     help = "Rewrite incoming-summary-list.json in the public storage from the database."
 
     def handle(self, *args, **options) -> None:
-        count = services.publish_summary()
-        self.stdout.write(f"Published {summary_key()} with {count} documents.")
+        try:
+            count = services.publish_summary()
+        except files.StorageUnavailable as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"Published {files.summary_key()} with {count} documents.")

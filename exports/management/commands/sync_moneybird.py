@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from exports import services
+from exports import files, services
 from exports.moneybird import MoneybirdError, client_from_settings
 
 
@@ -13,7 +13,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         try:
             result = services.sync_documents(client=client_from_settings(), progress=self.progress)
-        except (MoneybirdError, services.SyncConflict) as exc:
+        except (MoneybirdError, services.SyncConflict, files.StorageUnavailable) as exc:
             raise CommandError(str(exc)) from None
         if not result.changed:
             self.stdout.write("No changes in Moneybird; nothing written.")
