@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
 # Key of the PostgreSQL advisory lock that serialises syncs ("MBSY").
 SYNC_LOCK_KEY = 0x4D425359
-_EXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.()-]{0,49}$")
+# ext becomes part of a storage key: one path segment, no "..", no control or non-ASCII characters.
+_EXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.()-]{0,49}")
 _STORED_FIELDS = [
     "type",
     "version",
@@ -191,11 +192,15 @@ def clean_ids(ids: object) -> list[str]:
     return list(dict.fromkeys(str(item).strip() for item in ids))
 
 
-def _clean_ext(ext: object) -> str:
+def clean_ext(ext: object) -> str:
+    """The export name's `ext`, or BadRequest for anything that is not a plain name fragment."""
     if ext in (None, ""):
         return ""
-    if not isinstance(ext, str) or not _EXT.match(ext):
-        raise BadRequest("ext may only hold letters, digits, spaces and . _ - ( ) (at most 50 characters)")
+    if not isinstance(ext, str) or not _EXT.fullmatch(ext) or ".." in ext:
+        raise BadRequest(
+            "ext may only hold letters, digits, spaces and . _ - ( ) (at most 50 characters, "
+            "starting with a letter or digit, no '..')"
+        )
     return ext
 
 
@@ -235,7 +240,7 @@ def create_export(
 ) -> ExportFile:
     """Build the xlsx of `ids` from Moneybird's current records, store it and (unless no_log) mark the
     documents exported and clear their mutations."""
-    ids, ext = clean_ids(ids), _clean_ext(ext)
+    ids, ext = clean_ids(ids), clean_ext(ext)
     if not isinstance(no_log, bool | None):
         raise BadRequest("noLog must be true or false")
     no_log = bool(no_log)

@@ -190,6 +190,18 @@ def test_unknown_ids_and_bad_ext_are_400(moneybird, client_api, s3_storage):
     assert ExportFile.objects.count() == 0
 
 
+@pytest.mark.parametrize("ext", ["a/b", "../../x", "a..b", "q4\n", "tab\there", "nul\x00", "/abs", "ünï"])
+def test_ext_that_could_change_the_storage_key_is_400(moneybird, client_api, s3_keys, ext):
+    record = moneybird.add()
+    sync(client_api)
+    keys_before = s3_keys()
+
+    response = export(client_api, [record["id"]], ext=ext)
+
+    assert response.status_code == 400 and "ext" in response.json()["error"]
+    assert ExportFile.objects.count() == 0 and s3_keys() == keys_before
+
+
 def test_document_deleted_in_moneybird_gets_a_deleted_row(moneybird, client_api, s3_server, s3_storage):
     kept, gone = moneybird.add(), moneybird.add()
     sync(client_api)

@@ -60,6 +60,7 @@ TRAVERSALS = [
     "",
     "a/./b",
     "x\x00y",
+    "name.txt\n",
 ]
 
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from exports.files import storage_key
 from exports.records import document_fields, mutations_between
-from exports.services import export_name
+from exports.services import clean_ext, export_name
 from exports.workbook import HEADERS, DeletedDocument, deleted_row, xlsx_bytes
 from project.api import BadRequest
 
@@ -22,7 +22,45 @@ def test_storage_keys_never_leave_the_exports_prefix(name):
         return
     assert key.startswith("exports/")
     assert posixpath.normpath(key) == key
-    assert ".." not in key.split("/") and "\\" not in key and "\x00" not in key
+    assert ".." not in key.split("/") and "\\" not in key
+    assert all(" " <= char <= "~" for char in key)  # no control characters, not even a final newline
+
+
+@pytest.mark.parametrize(
+    "ext",
+    [
+        "a/b",
+        "../x",
+        "..",
+        "a..b",
+        "q4\n",
+        "q\x00",
+        "q\tx",
+        "x\\y",
+        ".hidden",
+        " lead",
+        "é",
+        "x" * 51,
+        7,
+        ["q"],
+    ],
+)
+def test_unsafe_ext_is_refused(ext):
+    with pytest.raises(BadRequest, match="ext"):
+        clean_ext(ext)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60), st.booleans())
+def test_an_accepted_ext_keeps_the_export_one_file_in_the_exports_prefix(ext, no_log):
+    try:
+        cleaned = clean_ext(ext)
+    except BadRequest:
+        return
+    name = export_name(stamp="20261123 101112", ext=cleaned, no_log=no_log)
+    key = storage_key(name)
+    assert posixpath.dirname(key) == "exports" and posixpath.basename(key) == name
+    assert cleaned == ext and ".." not in cleaned and all(" " <= char <= "~" for char in cleaned)
 
 
 def old_fields(**overrides):
