@@ -299,24 +299,35 @@ def _discard(key: str) -> None:
 def _new_export_file(
     *, ext: str, no_log: bool, user: AbstractBaseUser | None, documents: int, rows: int
 ) -> ExportFile:
-    """Create the ExportFile row; a name already taken this second moves on to the next second."""
+    """Create the ExportFile row; a name already taken moves on to the next free second."""
     moment = timezone.localtime()
-    for _ in range(60):
-        name = export_name(stamp=moment.strftime("%Y%m%d %H%M%S"), ext=ext, no_log=no_log)
-        try:
-            with transaction.atomic():
-                return ExportFile.objects.create(
-                    name=name,
-                    ext=ext,
-                    no_log=no_log,
-                    created_by=user if user is not None and user.is_authenticated else None,
-                    document_count=documents,
-                    row_count=rows,
-                    storage_key=files.storage_key(name),
-                )
-        except IntegrityError:
-            moment += timedelta(seconds=1)
-    raise RuntimeError("no free export file name")
+    while True:
+        names = [
+            export_name(
+                stamp=(moment + timedelta(seconds=step)).strftime("%Y%m%d %H%M%S"), ext=ext, no_log=no_log
+            )
+            for step in range(60)
+        ]
+        taken = set(ExportFile.objects.filter(name__in=names, deleted=False).values_list("name", flat=True))
+        for name in names:
+            if name in taken:
+                continue
+            try:
+                with transaction.atomic():
+                    return ExportFile.objects.create(
+                        name=name,
+                        ext=ext,
+                        no_log=no_log,
+                        created_by=user if user is not None and user.is_authenticated else None,
+                        document_count=documents,
+                        row_count=rows,
+                        storage_key=files.storage_key(name),
+                    )
+            except IntegrityError:
+                if not ExportFile.objects.filter(name=name, deleted=False).exists():
+                    raise
+                # Taken by a concurrent export since the look-up: try the next second.
+        moment += timedelta(seconds=len(names))
 
 
 def delete_export(*, filename: object) -> ExportFile:

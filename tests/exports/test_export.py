@@ -1,7 +1,9 @@
 import io
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from exports import selectors
@@ -232,3 +234,18 @@ def test_two_exports_in_the_same_second_get_distinct_names(moneybird, client_api
     sync(client_api)
     names = {export(client_api, [record["id"]])["X-Export-File"] for _ in range(3)}
     assert len(names) == 3 and all(NAME.match(name) for name in names)
+
+
+def test_export_names_move_past_a_minute_of_taken_names(moneybird, client_api, s3_storage):
+    record = moneybird.add()
+    sync(client_api)
+    start = timezone.localtime() - timedelta(seconds=5)
+    stamps = [(start + timedelta(seconds=step)).strftime("%Y%m%d %H%M%S") for step in range(130)]
+    ExportFile.objects.bulk_create(
+        ExportFile(name=f"purchase-export-{stamp}.xlsx", storage_key=f"exports/purchase-export-{stamp}.xlsx")
+        for stamp in stamps
+    )
+
+    name = export(client_api, [record["id"]])["X-Export-File"]
+
+    assert NAME.match(name) and name > f"purchase-export-{stamps[-1]}.xlsx"
