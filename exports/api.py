@@ -66,7 +66,13 @@ def answers_errors(view: Callable) -> Callable:
 
 
 def _body(request: HttpRequest) -> dict:
-    body = json_body(request)
+    try:
+        body = json_body(request)
+    except BadRequest:
+        raise
+    except (ValueError, RecursionError) as exc:
+        # json_body lets these through: a number of more than 4300 digits, nesting too deep to parse.
+        raise BadRequest(f"Body is not valid JSON: {str(exc)[:200]}") from None
     if body is None:
         return {}
     if not isinstance(body, dict):

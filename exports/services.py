@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
 # Key of the PostgreSQL advisory lock that serialises syncs ("MBSY").
 SYNC_LOCK_KEY = 0x4D425359
+# Control characters never occur in a Moneybird id, and PostgreSQL refuses NUL in any string.
+_ID = re.compile(r"[^\x00-\x1f\x7f]{1,32}")
 # ext becomes part of a storage key: one path segment, no "..", no control or non-ASCII characters.
 _EXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.()-]{0,49}")
 _STORED_FIELDS = [
@@ -183,13 +185,19 @@ def _apply_sync(local: dict[str, Document], fetched: list[tuple[str, dict]], gon
 
 
 def clean_ids(ids: object) -> list[str]:
+    """The distinct document ids of a request (strings or numbers), or BadRequest."""
     if not isinstance(ids, list) or not ids:
         raise BadRequest("ids must be a non-empty list of Moneybird document ids")
-    if not all(
-        isinstance(item, str | int) and not isinstance(item, bool) and str(item).strip() for item in ids
-    ):
-        raise BadRequest("ids must contain only document ids (strings or numbers)")
-    return list(dict.fromkeys(str(item).strip() for item in ids))
+    cleaned = [
+        str(item).strip() if isinstance(item, str | int) and not isinstance(item, bool) else ""
+        for item in ids
+    ]
+    if not all(_ID.fullmatch(item) for item in cleaned):
+        raise BadRequest(
+            "ids must contain only document ids (strings or numbers of at most 32 characters, "
+            "no control characters)"
+        )
+    return list(dict.fromkeys(cleaned))
 
 
 def clean_ext(ext: object) -> str:

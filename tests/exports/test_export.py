@@ -166,7 +166,9 @@ def test_delete_of_an_unknown_export_is_404(moneybird, client_api, s3_storage):
 
 
 @pytest.mark.parametrize(
-    "ids", [[], None, "123", [None], [{"id": 1}]], ids=["empty", "null", "string", "none-item", "object-item"]
+    "ids",
+    [[], None, "123", [None], [{"id": 1}], ["\x00"], ["12\n3"], ["9" * 33], [True]],
+    ids=["empty", "null", "string", "none-item", "object-item", "nul", "newline", "too-long", "bool"],
 )
 def test_bad_ids_are_400_and_nothing_is_written(moneybird, client_api, s3_keys, ids):
     moneybird.add()
