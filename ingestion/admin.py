@@ -6,7 +6,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
-from ingestion.models import Category, InvoiceFile, InvoiceLine
+from ingestion.models import Category, ImportProgress, InvoiceFile, InvoiceLine
 from ingestion.services import delete_invoice_file, reprocess_file
 
 
@@ -118,3 +118,17 @@ class CategoryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(ImportProgress)
+class ImportProgressAdmin(ReadOnlyAdmin):
+    """Imports running now (the file shows up in "Invoice files" when its import commits); a row
+    whose `updated_at` stopped moving was left by a crashed import and may be deleted."""
+
+    list_display = ["name", "progress", "processed", "total", "started_at", "updated_at"]
+    search_fields = ["name"]
+
+    @admin.display(description="progress")
+    def progress(self, obj: ImportProgress) -> str:
+        percent = 100 * obj.processed // obj.total if obj.total else 100
+        return f"{obj.processed}/{obj.total} ({percent}%)"

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from ingestion import pg_copy
 from ingestion.models import Category, InvoiceFile, InvoiceLine, InvoiceLineCategory, KnownInvoice
 from ingestion.parsing import RecordParser, RowTuple
+from ingestion.progress import ProgressRecorder
 
 BATCH_SIZE = 5000
 Status = InvoiceLine.LookupStatus
@@ -29,13 +30,17 @@ class LoadResult:
     past: list[str] = field(default_factory=list)
 
 
-def load_rows(*, invoice_file: InvoiceFile, parser: RecordParser, text: str, today: date) -> LoadResult:
+def load_rows(
+    *, invoice_file: InvoiceFile, parser: RecordParser, text: str, today: date, progress: ProgressRecorder
+) -> LoadResult:
     """Write every valid row of `text` as a line of `invoice_file`, with its lookup status."""
     if connection.vendor == "postgresql":
         result = LoadResult()
-        pg_copy.copy_rows(invoice_file=invoice_file, parser=parser, text=text, today=today, result=result)
+        pg_copy.copy_rows(
+            invoice_file=invoice_file, parser=parser, text=text, today=today, result=result, progress=progress
+        )
         return result
-    _bulk_create_rows(invoice_file, parser, text)
+    _bulk_create_rows(invoice_file, parser, text, progress)
     refresh_lookup(invoice_file=invoice_file, today=today)
     return stored_lookup(invoice_file)
 
@@ -43,7 +48,12 @@ def load_rows(*, invoice_file: InvoiceFile, parser: RecordParser, text: str, tod
 def refresh_lookup(*, invoice_file: InvoiceFile, today: date) -> None:
     """Re-check the file's lines against the known invoices in one set-based UPDATE."""
     status = Case(When(invoice_date__gte=today, then=Value(Status.FOUND)), default=Value(Status.PAST))
-    known = KnownInvoice.objects.filter(invoice_number=OuterRef("invoice_number")).annotate(status=status)
+    # Several rows for one number (a customer view) must not make the outcome arbitrary: latest wins.
+    known = (
+        KnownInvoice.objects.filter(invoice_number=OuterRef("invoice_number"))
+        .annotate(status=status)
+        .order_by("-invoice_date")
+    )
     InvoiceLine.objects.filter(file=invoice_file).update(
         lookup_status=Coalesce(Subquery(known.values("status")[:1]), Value(Status.NOT_FOUND))
     )
@@ -70,13 +80,16 @@ def _category_ids(categories: dict[str, str]) -> dict[str, int]:
     return dict(Category.objects.filter(key__in=list(categories)).values_list("key", "id"))
 
 
-def _bulk_create_rows(invoice_file: InvoiceFile, parser: RecordParser, text: str) -> None:
+def _bulk_create_rows(
+    invoice_file: InvoiceFile, parser: RecordParser, text: str, progress: ProgressRecorder
+) -> None:
     batch: list[RowTuple] = []
     category_ids: dict[str, int] = {}
     for row in parser.rows(text):
         batch.append(row)
-        if len(batch) >= BATCH_SIZE:
+        if len(batch) >= BATCH_SIZE or row[0] >= progress.next_at:
             _create_batch(invoice_file, parser, batch, category_ids)
+            progress.update(row[0])
             batch = []
     if batch:
         _create_batch(invoice_file, parser, batch, category_ids)

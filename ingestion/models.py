@@ -150,3 +150,26 @@ class KnownInvoice(models.Model):
 
     def __str__(self) -> str:
         return self.invoice_number
+
+
+class ImportProgress(models.Model):
+    """A file being imported right now: written outside the import's transaction (see
+    `ingestion.progress`), so it is visible while the import runs; removed when the import ends."""
+
+    name = models.CharField(max_length=255, unique=True)
+    processed = models.PositiveIntegerField(default=0, help_text="Records parsed so far.")
+    total = models.PositiveIntegerField(help_text="Records in the file.")
+    started_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["started_at"]
+        verbose_name_plural = "imports in progress"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(processed__lte=models.F("total")), name="ingestion_progress_within_total"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.processed}/{self.total}"

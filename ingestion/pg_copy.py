@@ -20,6 +20,7 @@ from django.db import connection
 
 from ingestion.models import Category, InvoiceFile, InvoiceLine, InvoiceLineCategory, KnownInvoice
 from ingestion.parsing import RecordParser, RowTuple, count_records
+from ingestion.progress import ProgressRecorder
 
 if TYPE_CHECKING:
     from ingestion.loader import LoadResult
@@ -60,14 +61,15 @@ def lookup_exceptions(cursor, text: str, today: date, *, escape: bool) -> dict[s
     cursor.execute("CREATE TEMPORARY TABLE ingestion_numbers (invoice_number varchar(9)) ON COMMIT DROP")
     cursor.copy_expert("COPY ingestion_numbers FROM STDIN", _ChunkReader(iter([numbers])))
     known = connection.ops.quote_name(KnownInvoice._meta.db_table)
+    # The relation may hold several rows for one number (a customer view): the latest date decides.
     cursor.execute(
-        f"SELECT n.invoice_number, k.invoice_number IS NULL FROM ingestion_numbers n"  # noqa: S608 (quoted name)
-        f" LEFT JOIN {known} k ON k.invoice_number = n.invoice_number"
-        f" WHERE k.invoice_number IS NULL OR k.invoice_date < %s",
+        f"SELECT n.invoice_number, max(k.invoice_date) FROM ingestion_numbers n"  # noqa: S608 (quoted name)
+        f" LEFT JOIN {known} k ON k.invoice_number = n.invoice_number GROUP BY n.invoice_number"
+        f" HAVING max(k.invoice_date) IS NULL OR max(k.invoice_date) < %s",
         [today],
     )
     exceptions = {
-        number: Status.NOT_FOUND if missing else Status.PAST for number, missing in cursor.fetchall()
+        number: Status.NOT_FOUND if latest is None else Status.PAST for number, latest in cursor.fetchall()
     }
     cursor.execute("DROP TABLE ingestion_numbers")
     return exceptions
@@ -133,12 +135,15 @@ def _link_chunks(
     categories: _CategoryIds,
     lines_spool: BinaryIO,
     result: "LoadResult",
+    progress: ProgressRecorder,
 ) -> Iterator[str]:
-    """Yield COPY text of the category links and spool the lines' COPY text, batch by batch."""
+    """Yield COPY text of the category links and spool the lines' COPY text, batch by batch
+    (a batch spans BATCH_SIZE records, or ends where the next progress step is due)."""
     lines: list[str] = []
     links: list[str] = []
     status_of, found, past, not_found = exceptions.get, Status.FOUND, result.past, result.not_found
     by_ref = categories.by_ref
+    flush_at = min(BATCH_SIZE, progress.next_at)
     for line_number, number, quantity, description, value, refs in rows:
         status = status_of(number, found)
         if status == found:
@@ -156,19 +161,27 @@ def _link_chunks(
             for ref in refs:
                 links.append(f"{next_id}\t{by_ref[ref]}\n")
         next_id += 1
-        if len(lines) >= BATCH_SIZE:
+        if line_number >= flush_at:
             lines_spool.write("".join(lines).encode())
             result.written += len(lines)
             lines.clear()
             yield "".join(links)
             links.clear()
+            progress.update(line_number)
+            flush_at = min(line_number + BATCH_SIZE, progress.next_at)
     lines_spool.write("".join(lines).encode())
     result.written += len(lines)
     yield "".join(links)
 
 
 def copy_rows(
-    *, invoice_file: InvoiceFile, parser: RecordParser, text: str, today: date, result: "LoadResult"
+    *,
+    invoice_file: InvoiceFile,
+    parser: RecordParser,
+    text: str,
+    today: date,
+    result: "LoadResult",
+    progress: ProgressRecorder,
 ) -> None:
     """Write the file's valid rows and their category links with two COPY statements."""
     quote = connection.ops.quote_name
@@ -189,6 +202,7 @@ def copy_rows(
             categories=categories,
             lines_spool=lines_spool,
             result=result,
+            progress=progress,
         )
         cursor.copy_expert(
             f"COPY {quote(InvoiceLineCategory._meta.db_table)} (line_id, category_id) FROM STDIN",

@@ -18,6 +18,7 @@ from django.utils import timezone
 from ingestion import ftp, selectors, services
 from ingestion.models import InvoiceFile
 from ingestion.parsing import InvalidFileName, parse_file_name
+from ingestion.progress import ProgressCallback
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +44,10 @@ class PollResult:
         return "; ".join(parts)
 
 
-def poll_inbound(*, now: datetime | None = None) -> PollResult:
-    """Fetch every `Letture…` file of today from the inbound server; send the no-file alert if due."""
+def poll_inbound(*, now: datetime | None = None, on_progress: ProgressCallback | None = None) -> PollResult:
+    """Fetch every `Letture…` file of today from the inbound server; send the no-file alert if due.
+
+    `on_progress` is passed to `ingest_bytes` for every file (the `poll_ftp` command prints it)."""
     now = timezone.localtime(now)
     result = PollResult()
     host = selectors.inbound_host()
@@ -58,7 +61,7 @@ def poll_inbound(*, now: datetime | None = None) -> PollResult:
                     result.skipped.append(name)
                     continue
                 try:
-                    result.processed[name] = _fetch(connection, name)
+                    result.processed[name] = _fetch(connection, name, on_progress)
                 except ftp.ERRORS as exc:
                     logger.warning(
                         "inbound FTP %s: %s not fetched (%s); retrying at the next tick", host, name, exc
@@ -82,12 +85,14 @@ def _is_file_of(name: str, day: date) -> bool:
         return False
 
 
-def _fetch(connection, name: str) -> str:
+def _fetch(connection, name: str, on_progress: ProgressCallback | None) -> str:
     with tempfile.TemporaryDirectory(prefix="ingestion-") as folder:
         path = Path(folder) / name
         ftp.download(connection, name, path)
         content = path.read_bytes()
-    report = services.ingest_bytes(name=name, content=content, source=InvoiceFile.Source.FTP)
+    report = services.ingest_bytes(
+        name=name, content=content, source=InvoiceFile.Source.FTP, on_progress=on_progress
+    )
     if report.status == "duplicate" and report.file.name == name:
         if report.file.sha256 != hashlib.sha256(content).hexdigest():
             # Same name, different bytes: deleting it would lose data nobody has seen.

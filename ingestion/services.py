@@ -15,6 +15,7 @@ from django.utils import timezone
 from ingestion import loader, selectors
 from ingestion.models import InvoiceFile, InvoiceLine, InvoiceLineCategory, NoFileAlert
 from ingestion.parsing import InvalidFileName, RecordParser, count_records, decode, parse_file_name
+from ingestion.progress import ProgressCallback, ProgressRecorder
 from project.mail import queue_email
 
 __all__ = [
@@ -67,7 +68,8 @@ def archive_path(*, name: str, business_date: date) -> str:
 
 
 def archive(*, name: str, business_date: date, content: bytes) -> str:
-    """Store the received bytes under their archive key, replacing a copy left by an earlier attempt."""
+    """Store the received bytes under their archive key, replacing a copy left by an attempt that
+    did not commit. Called only by the import holding the file's name (see `ingest_bytes`)."""
     path = archive_path(name=name, business_date=business_date)
     if default_storage.exists(path):
         default_storage.delete(path)
@@ -77,10 +79,13 @@ def archive(*, name: str, business_date: date, content: bytes) -> str:
     return path
 
 
-def ingest_bytes(*, name: str, content: bytes, source: str) -> IngestReport:
+def ingest_bytes(
+    *, name: str, content: bytes, source: str, on_progress: ProgressCallback | None = None
+) -> IngestReport:
     """Archive, parse, validate and store one invoice file, all or nothing; then queue the emails.
 
     Raises InvalidFileName for a name that is not `Letture<YYYYMMDDHHMMSSmmm>_<N>.txt`.
+    `on_progress(name, processed, total)` is called each time the import's progress is recorded.
     """
     if source not in InvoiceFile.Source.values:
         raise ValueError(f"source must be one of {InvoiceFile.Source.values}, got {source!r}")
@@ -94,33 +99,43 @@ def ingest_bytes(*, name: str, content: bytes, source: str) -> IngestReport:
     duplicate.file = _existing_file(name=name, sha256=sha256)
     if duplicate.file is not None:
         return duplicate
-    path = archive(name=name, business_date=file_name.business_date, content=content)
     invoice_file = InvoiceFile(
         name=name,
         sha256=sha256,
         source=source,
+        status=InvoiceFile.Status.IMPORTED,
         business_date=file_name.business_date,
         size=len(content),
         currency=settings.INGESTION_CURRENCY,
         declared_records=file_name.declared_records,
         records=records,
-        archive_path=path,
+        archive_path=archive_path(name=name, business_date=file_name.business_date),
     )
+    if records != file_name.declared_records:
+        invoice_file.status = InvoiceFile.Status.REJECTED
+        invoice_file.reason = (
+            f"the file has {records} record(s) but its name declares"
+            f" {file_name.declared_records - 1}, so {file_name.declared_records} were expected (N + 1)"
+        )
+    progress = ProgressRecorder(name=name, total=records, on_progress=on_progress)
     try:
         with transaction.atomic():
-            if records != file_name.declared_records:
-                return _reject(
-                    invoice_file,
-                    f"the file has {records} record(s) but its name declares"
-                    f" {file_name.declared_records - 1}, so {file_name.declared_records} were expected (N + 1)",
-                )
-            return _import(invoice_file, text)
+            # The unique name and SHA-256 are ours from this INSERT until commit: a concurrent import
+            # of the same file waits here and then fails, so only the winner writes the archive.
+            invoice_file.save()
+            archive(name=name, business_date=file_name.business_date, content=content)
+            if invoice_file.status == InvoiceFile.Status.REJECTED:
+                return _reject(invoice_file)
+            progress.start()
+            return _import(invoice_file, text, progress)
     except IntegrityError:
         # Another worker stored the same file between our check and our insert.
         duplicate.file = _existing_file(name=name, sha256=sha256)
         if duplicate.file is None:
             raise
         return duplicate
+    finally:
+        progress.close()
 
 
 def _existing_file(*, name: str, sha256: str) -> InvoiceFile | None:
@@ -128,11 +143,8 @@ def _existing_file(*, name: str, sha256: str) -> InvoiceFile | None:
     return InvoiceFile.objects.filter(Q(name=name) | Q(sha256=sha256)).first()
 
 
-def _reject(invoice_file: InvoiceFile, reason: str) -> IngestReport:
-    invoice_file.status = InvoiceFile.Status.REJECTED
-    invoice_file.reason = reason
-    invoice_file.save()
-    logger.warning("invoice file %s rejected: %s", invoice_file.name, reason)
+def _reject(invoice_file: InvoiceFile) -> IngestReport:
+    logger.warning("invoice file %s rejected: %s", invoice_file.name, invoice_file.reason)
     queue_email(
         template="ingestion/rejected",
         context={"file": invoice_file},
@@ -147,12 +159,13 @@ def _reject(invoice_file: InvoiceFile, reason: str) -> IngestReport:
     )
 
 
-def _import(invoice_file: InvoiceFile, text: str) -> IngestReport:
-    invoice_file.status = InvoiceFile.Status.IMPORTED
-    invoice_file.save()
+def _import(invoice_file: InvoiceFile, text: str, progress: ProgressRecorder) -> IngestReport:
     parser = RecordParser()
     today = timezone.localdate()
-    lookup = loader.load_rows(invoice_file=invoice_file, parser=parser, text=text, today=today)
+    lookup = loader.load_rows(
+        invoice_file=invoice_file, parser=parser, text=text, today=today, progress=progress
+    )
+    progress.finish()
     invoice_file.imported_count = lookup.written
     invoice_file.ignored_count = parser.ignored
     invoice_file.invalid_count = len(parser.problems)

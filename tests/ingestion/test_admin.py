@@ -81,3 +81,16 @@ def test_deleting_a_file_in_the_admin_removes_its_lines(staff_client, imported):
     assert response.status_code == 200
     assert not InvoiceFile.objects.exists()
     assert not InvoiceLine.objects.exists()
+
+
+def test_imports_in_progress_are_listed_with_processed_of_total(staff_client):
+    from django.utils import timezone
+
+    from ingestion.models import ImportProgress
+
+    now = timezone.now()
+    ImportProgress.objects.create(name=file_name(40), processed=10, total=40, started_at=now, updated_at=now)
+    response = staff_client.get(reverse("admin:ingestion_importprogress_changelist"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert file_name(40) in page and "10/40 (25%)" in page

@@ -53,6 +53,24 @@ def test_ingest_file_json_prints_exactly_one_object_with_the_report(tmp_path, kn
     assert InvoiceFile.objects.get().source == "manual"
 
 
+def test_ingest_file_prints_a_progress_line_every_step(tmp_path, settings):
+    settings.INGESTION_PROGRESS_EVERY = 1
+    path = write(tmp_path, file_name(3), GOOD)
+    output = run("ingest_file", str(path))
+    # Line 1 is the only valid row (2 is ignored, 3 invalid); the last step is the whole file.
+    assert f"{path.name}: 1/3 records processed\n{path.name}: 3/3 records processed\n" in output
+    assert f"{path.name}: imported" in output
+
+
+def test_ingest_file_json_keeps_stdout_one_object_and_prints_progress_to_stderr(tmp_path, settings):
+    settings.INGESTION_PROGRESS_EVERY = 1
+    path = write(tmp_path, file_name(3), GOOD)
+    out, err = StringIO(), StringIO()
+    call_command("ingest_file", str(path), "--json", stdout=out, stderr=err)
+    assert json.loads(out.getvalue())["status"] == "imported"
+    assert err.getvalue() == f"{path.name}: 1/3 records processed\n{path.name}: 3/3 records processed\n"
+
+
 def test_ingest_file_twice_reports_duplicate_and_exits_zero(tmp_path):
     path = write(tmp_path, file_name(3), GOOD)
     run("ingest_file", str(path), "--source", "ftp")
@@ -107,6 +125,7 @@ def test_poll_ftp_runs_one_tick_and_prints_progress(inbound_ftp):
     output = run("poll_ftp")
     assert "polling the inbound FTP server" in output
     assert f"{file_name(3)}: imported" in output
+    assert f"{file_name(3)}: 3/3 records processed" in output
 
 
 def test_reprocess_file_reruns_the_lookup_and_the_email(tmp_path):

@@ -27,7 +27,9 @@ class Command(BaseCommand):
         if not as_json:
             self.stdout.write(f"importing {path.name} ({len(content)} bytes)…")
         try:
-            report = ingest_bytes(name=path.name, content=content, source=source)
+            report = ingest_bytes(
+                name=path.name, content=content, source=source, on_progress=self._progress_printer(as_json)
+            )
         except InvalidFileName as exc:
             raise CommandError(str(exc)) from exc
         if as_json:
@@ -36,6 +38,15 @@ class Command(BaseCommand):
             self._describe(report)
         if report.status == "rejected":
             raise CommandError(f"{path.name} rejected: {report.file.reason}", returncode=EXIT_REJECTED)
+
+    def _progress_printer(self, as_json: bool):
+        # With --json stdout carries exactly one JSON object, so progress goes to stderr.
+        out = self.stderr if as_json else self.stdout
+
+        def print_progress(name: str, processed: int, total: int) -> None:
+            out.write(f"{name}: {processed}/{total} records processed", style_func=str)
+
+        return print_progress
 
     def _describe(self, report) -> None:
         data = report.as_json()

@@ -8,5 +8,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.stdout.write("polling the inbound FTP server…")
-        result = poll_inbound()
+        result = poll_inbound(on_progress=self._progress)
         self.stdout.write(result.summary())
+
+    def _progress(self, name: str, processed: int, total: int) -> None:
+        self.stdout.write(f"{name}: {processed}/{total} records processed")
