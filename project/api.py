@@ -95,5 +95,7 @@ def json_body(request: HttpRequest) -> Any:
     """The request body parsed as JSON; BadRequest with the parser's reason otherwise."""
     try:
         return json.loads(request.body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"Body is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers decoding errors and Python's limit on integer digits; RecursionError
+        # comes from absurdly deep nesting.
+        raise BadRequest(f"Body is not valid JSON: {type(exc).__name__}: {str(exc)[:200]}") from None

@@ -84,3 +84,15 @@ def test_admin_is_staff_only(client, make_user):
     client.force_login(make_user("boss", staff=True))
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/django_q/schedule/").status_code in (200, 403)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{", b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000, b"1" * 5000],
+    ids=["truncated", "not-utf8", "deep-nesting", "huge-integer"],
+)
+def test_json_body_turns_any_unparseable_body_into_bad_request(rf, body):
+    from project.api import BadRequest, json_body
+
+    with pytest.raises(BadRequest):
+        json_body(rf.post("/x", body, content_type="application/json"))
