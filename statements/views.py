@@ -263,7 +263,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
         verify_signature(request.body, request.headers.get("X-Signature", ""), secret)
         try:
             payload = json.loads(request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (ValueError, RecursionError):
             raise WebhookRejected(400, "the body is not valid JSON") from None
         event = parse_event(payload, now=timezone.now(), max_age=settings.STATEMENTS_WEBHOOK_MAX_AGE)
         sales_file = services.apply_webhook_event(event)
