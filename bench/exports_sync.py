@@ -17,31 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import dj_database_url
-import psycopg2
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.scratch import scratch_database
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 SCRATCH_DB = "backoffice_bench_exports"
-
-
-def scratch_url(base_url: str) -> str:
-    config = dj_database_url.parse(base_url)
-    auth = config["USER"] + (f":{config['PASSWORD']}" if config.get("PASSWORD") else "")
-    return f"postgres://{auth}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{SCRATCH_DB}"
-
-
-def admin_connection(base_url: str):
-    config = dj_database_url.parse(base_url)
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=config["USER"],
-        password=config.get("PASSWORD") or None,
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-    )
-    connection.autocommit = True
-    return connection
 
 
 def timed(label: str, action, count: int):
@@ -103,21 +82,13 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=10_000)
     parser.add_argument("--export", type=int, default=2_000)
     args = parser.parse_args()
-    base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/backoffice")
-    admin = admin_connection(base_url)
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB}")
-        cursor.execute(f"CREATE DATABASE {SCRATCH_DB}")
-    try:
-        with tempfile.TemporaryDirectory() as media:
-            run(args.documents, args.export, scratch_url(base_url), media)
-    finally:
-        from django.db import connections
+    with scratch_database(SCRATCH_DB) as url, tempfile.TemporaryDirectory() as media:
+        try:
+            run(args.documents, args.export, url, media)
+        finally:
+            from django.db import connections
 
-        connections.close_all()
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-        admin.close()
+            connections.close_all()
 
 
 if __name__ == "__main__":
