@@ -54,12 +54,20 @@ def file_category_keys(invoice_file: InvoiceFile) -> list[str]:
 def shipment_rows(*, invoice_file: InvoiceFile, today: date) -> ShipmentRows:
     """Re-check the file's lines against the known invoices NOW, in one joined query."""
     quote = connection.ops.quote_name
-    known = [f"k.{quote(name)}" for name in SHIPMENT_COLUMNS[1:-2]]
+    customer = [quote(name) for name in SHIPMENT_COLUMNS[1:-2]]
+    lines = quote(InvoiceLine._meta.db_table)
+    # The relation may hold several rows for one number (a customer view): exactly one is picked,
+    # the latest invoice date first, then the other columns, so the choice is deterministic.
+    known = (
+        f"SELECT invoice_number, invoice_date, {', '.join(customer)}, ROW_NUMBER() OVER ("  # noqa: S608 (quoted identifiers)
+        f"PARTITION BY invoice_number ORDER BY invoice_date DESC, {', '.join(customer)}) AS pick"
+        f" FROM {quote(KnownInvoice._meta.db_table)}"
+        f" WHERE invoice_number IN (SELECT invoice_number FROM {lines} WHERE file_id = %s)"
+    )
     sql = (
-        f"SELECT l.invoice_number, {', '.join(known)}, l.quantity, l.value, k.invoice_date,"  # noqa: S608 (quoted identifiers)
-        f" k.invoice_number IS NOT NULL"
-        f" FROM {quote(InvoiceLine._meta.db_table)} l"
-        f" LEFT JOIN {quote(KnownInvoice._meta.db_table)} k ON k.invoice_number = l.invoice_number"
+        f"SELECT l.invoice_number, {', '.join(f'k.{name}' for name in customer)}, l.quantity, l.value,"  # noqa: S608
+        f" k.invoice_date, k.invoice_number IS NOT NULL"
+        f" FROM {lines} l LEFT JOIN ({known}) k ON k.invoice_number = l.invoice_number AND k.pick = 1"
         f" WHERE l.file_id = %s ORDER BY l.line_number"
     )
     result = ShipmentRows()
@@ -67,7 +75,7 @@ def shipment_rows(*, invoice_file: InvoiceFile, today: date) -> ShipmentRows:
     weight_field = KnownInvoice._meta.get_field("weight_kg")
     date_field = KnownInvoice._meta.get_field("invoice_date")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [invoice_file.pk])
+        cursor.execute(sql, [invoice_file.pk, invoice_file.pk])
         for record in cursor:
             *values, invoice_date, present = record
             row = dict(zip(SHIPMENT_COLUMNS, values, strict=True))
