@@ -1,8 +1,7 @@
 """Progress of a running import (records processed / total), visible outside its transaction.
 
 An import is one transaction whose writes nobody sees until it commits, so on PostgreSQL the
-progress row is written through a second connection — the technique of statements.pipeline's
-`_ImportProgress`, duplicated here because apps do not import each other's internals. SQLite has
+progress row is written through a second connection (`project.db.side_connection`). SQLite has
 one writer at a time, so there the row goes through the import's own connection.
 """
 
@@ -10,10 +9,11 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import DatabaseError, connection, connections
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from ingestion.models import ImportProgress
+from project.db import side_connection
 
 logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, int, int], None]  # (file name, processed records, total records)
@@ -33,12 +33,7 @@ class ProgressRecorder:
         self._connection = None
 
     def start(self) -> None:
-        if connection.vendor == "postgresql":
-            self._connection = connections.create_connection("default")
-            # Progress is advisory: its commits need not wait for the WAL flush.
-            self._execute("SET synchronous_commit TO off", [])
-        else:
-            self._connection = connection
+        self._connection = side_connection() or connection
         now = timezone.now()
         # A row left by a crashed attempt of the same file is taken over.
         self._execute(

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
+from project.db import side_connection
 from statements import services, storage
 from statements.cleaning import CLEAN_COLUMNS, LineTooLong, parse
 from statements.models import SalesFile, SalesFileStatus, SalesLine
@@ -215,7 +216,7 @@ class _ImportProgress:
         self.on_progress = on_progress
         self.done = 0
         self.next_report = PROGRESS_EVERY
-        self.side = connections.create_connection("default") if connection.vendor == "postgresql" else None
+        self.side = side_connection()
 
     def advance(self, lines: int) -> None:
         self.done += lines
