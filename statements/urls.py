@@ -1,6 +1,6 @@
 from django.urls import path
 
-from statements import views
+from statements import openapi, views
 
 app_name = "statements"
 
@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/files/salesfiles/<int:file_id>/content/", views.salesfile_content, name="salesfile-content"),
     path("api/files/salesfiles/<int:file_id>/rejected/", views.salesfile_rejected, name="salesfile-rejected"),
     path("api/statements/webhook/", views.webhook, name="webhook"),
+    path("api/statements/openapi.json", openapi.openapi, name="openapi"),
     path("statements/", views.run_list_page, name="run-list"),
     path("statements/<int:run_id>/", views.run_page, name="run-page"),
 ]
