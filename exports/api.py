@@ -32,10 +32,15 @@ def moneybird_token(request: HttpRequest) -> str | None:
     """The Moneybird token of this request, or None to use MONEYBIRD_TOKEN (rule in the module doc)."""
     _, via_token = authenticate(request)
     if not via_token and bearer_token(request):
-        return bearer_token(request)
-    header = request.headers.get("X-Moneybird-Token", "").strip()
-    scheme, _, value = header.partition(" ")
-    return (value.strip() if scheme.lower() == "bearer" else header) or None
+        token = bearer_token(request)
+    else:
+        header = request.headers.get("X-Moneybird-Token", "").strip()
+        scheme, _, value = header.partition(" ")
+        token = (value.strip() if scheme.lower() == "bearer" else header) or None
+    # http.client cannot send anything else in a header: refuse it here instead of failing with a 500.
+    if token is not None and not (token.isascii() and token.isprintable()):
+        raise BadRequest("The Moneybird token may only hold printable ASCII characters")
+    return token
 
 
 def request_client(request: HttpRequest) -> MoneybirdClient:

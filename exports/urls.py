@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exports import api, views
+from exports import api, openapi, views
 
 app_name = "exports"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("api/exports/sync", api.sync, name="api-sync"),
     path("api/exports/export", api.export, name="api-export"),
     path("api/exports/files", api.public_files, name="api-files"),
+    path("api/exports/openapi.json", openapi.openapi, name="api-openapi"),
 ]
