@@ -96,3 +96,17 @@ def test_json_body_turns_any_unparseable_body_into_bad_request(rf, body):
 
     with pytest.raises(BadRequest):
         json_body(rf.post("/x", body, content_type="application/json"))
+
+
+def test_admin_creates_a_token_and_shows_it_once(client, make_user):
+    admin_user = make_user("root", staff=True)
+    admin_user.is_superuser = True
+    admin_user.save()
+    owner = make_user("machine")
+    client.force_login(admin_user)
+    response = client.post("/admin/project/apitoken/add/", {"user": owner.pk, "name": "ci"}, follow=True)
+    assert response.status_code == 200
+    [message] = [str(m) for m in response.context["messages"] if "copy it now" in str(m)]
+    raw = message.rsplit(" ", 1)[-1]
+    assert user_for_token(raw) == owner
+    assert ApiToken.objects.get().name == "ci"
