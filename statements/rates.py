@@ -23,6 +23,15 @@ def valid_currency(value: str) -> bool:
     return bool(_CURRENCY.fullmatch(value))
 
 
+def storable(text: str) -> bool:
+    """PostgreSQL text holds neither NUL characters nor lone surrogates."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 def parse_rates(data: list | str) -> tuple[list[dict], list[str]]:
     """Run rates: items {"currency", "period", "rate"}, one per (currency, period)."""
     items, problems = [], []
@@ -65,6 +74,8 @@ def parse_exceptions(data: list | str) -> tuple[list[dict], list[str]]:
             errors.append('an exception needs "dsp" or "salesfile"')
         if len(dsp) > 200:
             errors.append("dsp is longer than 200 characters")
+        if not storable(dsp):
+            errors.append("dsp holds characters that cannot be stored (NUL or a lone surrogate)")
         if period and not valid_period(period):
             errors.append(f"period {period!r} is not YYYY-MM")
         if errors:

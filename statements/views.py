@@ -48,7 +48,7 @@ def _json_404(view: Callable) -> Callable:
 @_json_404
 def run_create(request: HttpRequest) -> HttpResponse:
     data = _object(json_body(request))
-    name = str(data.get("name") or "").strip()
+    name = _storable(str(data.get("name") or "").strip(), "name")
     if not name or len(name) > 200:
         raise BadRequest("name is required (at most 200 characters)")
     currency = str(data.get("currency") or data.get("statement_currency") or "EUR").strip().upper()
@@ -151,7 +151,7 @@ def run_report(request: HttpRequest, run_id: int) -> HttpResponse:
 @_json_404
 def salesfile_create(request: HttpRequest) -> HttpResponse:
     data = _object(json_body(request))
-    name = str(data.get("name") or "").strip()
+    name = _storable(str(data.get("name") or "").strip(), "name")
     if not name or len(name) > 255:
         raise BadRequest("name (the original file name, at most 255 characters) is required")
     sales_file = services.create_sales_file(name=name, user=request.user)
@@ -305,7 +305,13 @@ def _strings(data: dict, key: str) -> list[str]:
     value = data.get(key) or []
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise BadRequest(f"{key} must be a list of non-empty strings")
-    return [v.strip() for v in value]
+    return [_storable(v.strip(), key) for v in value]
+
+
+def _storable(text: str, key: str) -> str:
+    if not rates.storable(text):
+        raise BadRequest(f"{key} holds characters that cannot be stored (NUL or a lone surrogate)")
+    return text
 
 
 def _ids(values: object) -> list[int]:

@@ -15,6 +15,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from statements.rates import storable
+
 EVENTS = ("cleaned", "imported", "failed")
 
 
@@ -51,6 +53,8 @@ def parse_event(payload: object, *, now: datetime, max_age: int) -> WebhookEvent
     """The event of a signed body; WebhookRejected for a malformed or stale one."""
     if not isinstance(payload, dict):
         raise WebhookRejected(400, "the body must be a JSON object")
+    if not _storable(payload):
+        raise WebhookRejected(400, "the body holds text that cannot be stored (NUL or a lone surrogate)")
     event_id = payload.get("event_id")
     if not isinstance(event_id, str) or not 0 < len(event_id) <= 200:
         raise WebhookRejected(400, "event_id (a unique string of at most 200 characters) is required")
@@ -67,6 +71,20 @@ def parse_event(payload: object, *, now: datetime, max_age: int) -> WebhookEvent
     if event == "failed" and not reason:
         raise WebhookRejected(400, "a failed event needs a reason")
     return WebhookEvent(event_id, file_id, event, reason, payload)
+
+
+def _storable(value: object) -> bool:
+    """Whether PostgreSQL can store every string of the payload (which is kept whole, as JSON)."""
+    try:
+        if isinstance(value, str):
+            return storable(value)
+        if isinstance(value, dict):
+            return all(_storable(key) and _storable(item) for key, item in value.items())
+        if isinstance(value, list):
+            return all(_storable(item) for item in value)
+    except RecursionError:
+        return False
+    return True
 
 
 def _timestamp(value: object) -> datetime:

@@ -2,6 +2,7 @@
 operation — driven by hypothesis from the document — answers a documented status, never a 5xx.
 Runs on the default local-file storage, with django-q2 tasks inline."""
 
+import json
 import time
 
 import pytest
@@ -50,17 +51,20 @@ def test_every_statements_api_url_is_documented():
 
 @pytest.fixture
 def world(api_client, settings):
-    """A run holding a processed sales file (with rejected lines) and a fresh file; ids to aim at."""
+    """A reportable run (a processed sales file with rejected lines, its rates) and a fresh file;
+    names pointing the generated values at them."""
     settings.STATEMENTS_WEBHOOK_SECRET = SECRET
     flow = Flow(api_client())
     run_id = flow.create_run()
     processed = flow.processed_file(fixture_bytes("with_errors.csv"), run_id, "with_errors.csv")
     fresh = flow.create_file()
+    assert flow.rates(run_id, [{"currency": "NOK", "period": "2026-09", "rate": "0.085"}]).status_code == 200
     known = st.sampled_from([run_id, processed, fresh])
     ids = known | known | known | st.sampled_from([0, 10**6, 2**31, 2**63])
     names = {
-        "currency": st.sampled_from(["EUR", "USD", "GBP", "SEK", "eur", "XXX"]),
+        "currency": st.sampled_from(["NOK", "EUR", "USD", "GBP", "eur", "XXX"]),
         "period": st.sampled_from(["2026-09", "2026-10", "2026-13"]),
+        "format": st.sampled_from(["json", "csv", "xlsx", "XLSX", "pdf"]),
         # Around now, so some signed events are fresh enough to be applied.
         "timestamp": st.integers(-400, 400).map(lambda seconds: int(time.time()) + seconds),
         "run_id": ids,
@@ -90,3 +94,30 @@ test_every_documented_operation_answers_a_documented_status = fuzz(settings(max_
 test_every_documented_operation_answers_a_documented_status_thoroughly = pytest.mark.slow(
     fuzz(settings(max_examples=1500, **COMMON))
 )
+
+
+@pytest.mark.parametrize("text", ["nul\x00", "lone \ud9b9 surrogate"])
+def test_text_postgresql_cannot_store_is_a_400_not_a_500(api_client, settings, text):
+    """Found by the fuzz: NUL characters and lone surrogates (valid JSON escapes) reached the database."""
+    settings.STATEMENTS_WEBHOOK_SECRET = SECRET
+    flow = Flow(api_client())
+    run_id, file_id = flow.create_run(), flow.create_file()
+    event = {"event_id": "e1", "timestamp": int(time.time()), "file_id": file_id, "event": "failed"}
+    requests_ = {
+        "/api/files/salesfiles/": {"name": text},
+        "/api/statement_run/": {"name": text},
+        "/api/statement_run/?artists": {"name": "Q3", "artists": [text]},
+        f"/api/statement_run/{run_id}/currencies_exception/": [{"currency": "NOK", "rate": "1", "dsp": text}],
+        "/api/statements/webhook/": {**event, "reason": text},
+        "/api/statements/webhook/?nested": {**event, "reason": "x", "extra": {text: [text]}},
+    }
+    for url, payload in requests_.items():
+        body = json.dumps(payload).encode()
+        response = flow.client.post(
+            url.partition("?")[0],
+            body,
+            content_type="application/json",
+            headers={"X-Signature": sign(body, SECRET)},
+        )
+        assert response.status_code == 400, (url, response.content)
+        assert "cannot be stored" in json.dumps(response.json()), url
