@@ -157,4 +157,7 @@ def _file_content(body: dict) -> bytes:
             return base64.b64decode(str(data), validate=True)
         except (binascii.Error, ValueError):
             raise BadRequest("data is not valid base64") from None
-    return (data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)).encode()
+    try:
+        return (data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)).encode()
+    except UnicodeEncodeError:
+        raise BadRequest("data is not text UTF-8 can encode (a lone surrogate?)") from None

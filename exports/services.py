@@ -26,8 +26,8 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
 # Key of the PostgreSQL advisory lock that serialises syncs ("MBSY").
 SYNC_LOCK_KEY = 0x4D425359
-# Control characters never occur in a Moneybird id, and PostgreSQL refuses NUL in any string.
-_ID = re.compile(r"[^\x00-\x1f\x7f]{1,32}")
+# Control characters never occur in a Moneybird id, and PostgreSQL refuses NUL and lone surrogates.
+_ID = re.compile(r"[^\x00-\x1f\x7f\ud800-\udfff]{1,32}")
 # ext becomes part of a storage key: one path segment, no "..", no control or non-ASCII characters.
 _EXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.()-]{0,49}")
 _STORED_FIELDS = [
@@ -195,7 +195,7 @@ def clean_ids(ids: object) -> list[str]:
     if not all(_ID.fullmatch(item) for item in cleaned):
         raise BadRequest(
             "ids must contain only document ids (strings or numbers of at most 32 characters, "
-            "no control characters)"
+            "no control characters or lone surrogates)"
         )
     return list(dict.fromkeys(cleaned))
 

@@ -21,7 +21,9 @@ SCALARS = (
     | st.booleans()
     | st.integers(min_value=-(10**30), max_value=10**30)
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.sampled_from(["", "0", "-1", "1e99", "NaN", "2024-13", "../x", "a" * 300, "=1+1"])
+    | st.sampled_from(
+        ["", "0", "-1", "1e99", "NaN", "2024-13", "../x", "a" * 300, "=1+1", "nul\x00", "\udc80"]
+    )
     | st.text(max_size=12)
 )
 ANY_JSON = st.recursive(
@@ -149,7 +151,10 @@ def _typed(schema: dict, names: dict[str, st.SearchStrategy]) -> st.SearchStrate
             )
         if "pattern" in schema:
             return st.from_regex(schema["pattern"], fullmatch=True)
-        return st.text(min_size=schema.get("minLength", 0), max_size=min(schema.get("maxLength", 20), 20))
+        # Hypothesis' text never holds lone surrogates, which JSON escapes can carry.
+        return st.text(min_size=schema.get("minLength", 0), max_size=min(schema.get("maxLength", 20), 20)) | (
+            st.sampled_from(["nul\x00", "lone \ud9b9"])
+        )
     return ANY_JSON
 
 

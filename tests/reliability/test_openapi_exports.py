@@ -2,6 +2,8 @@
 operation — driven by hypothesis from the document — answers a documented status, never a 5xx.
 Runs against the fake Moneybird server of tests/exports and the moto S3 server."""
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -105,3 +107,19 @@ def test_a_moneybird_token_http_cannot_send_is_a_400_not_a_500(world, token):
     response = client.get("/api/exports/sync", headers={"X-Moneybird-Token": token})
     assert response.status_code == 400
     assert "printable ASCII" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/exports/export", {"ids": ["lone \ud9b9"]}),
+        ("/api/exports/files", {"filename": "a.txt", "data": "lone \ud9b9"}),
+        ("/api/exports/files", {"filename": "a.txt", "data": {"lone \ud9b9": 1}}),
+    ],
+)
+def test_a_lone_surrogate_is_a_400_not_a_500(world, url, body):
+    """Found by the fuzz: JSON escapes can carry lone surrogates, which neither UTF-8 nor PostgreSQL take."""
+    client, _ = world
+    response = client.post(url, json.dumps(body), content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert "surrogate" in response.json()["error"]
