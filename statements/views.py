@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from project.api import BadRequest, api_view, json_body, json_error
 from project.decorators import group_required
@@ -253,9 +252,12 @@ def salesfile_rejected(request: HttpRequest, file_id: int) -> HttpResponse:
 
 
 @csrf_exempt
-@require_POST
 def webhook(request: HttpRequest) -> HttpResponse:
     """Signed reports from an external cleaning/import module (scheme in statements/webhook.py)."""
+    if request.method != "POST":
+        response = json_error(405, f"Method {request.method} not allowed")
+        response["Allow"] = "POST"
+        return response
     secret = settings.STATEMENTS_WEBHOOK_SECRET
     if not secret:
         return json_error(503, "the webhook is not configured (STATEMENTS_WEBHOOK_SECRET is empty)")

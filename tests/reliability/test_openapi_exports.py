@@ -123,3 +123,13 @@ def test_a_lone_surrogate_is_a_400_not_a_500(world, url, body):
     response = client.post(url, json.dumps(body), content_type="application/json")
     assert response.status_code == 400, response.content
     assert "surrogate" in response.json()["error"]
+
+
+@pytest.mark.parametrize("path", sorted(DOCUMENT["paths"]))
+def test_undocumented_methods_answer_a_json_405(api_client, path):
+    client = api_client()
+    documented = set(DOCUMENT["paths"][path]) - {"parameters"}
+    for method in {"get", "post", "put", "patch", "delete"} - documented:
+        response = client.generic(method.upper(), path)
+        assert response.status_code == 405, (method, path)
+        assert "error" in response.json()

@@ -3,6 +3,7 @@ operation — driven by hypothesis from the document — answers a documented st
 Runs on the default local-file storage, with django-q2 tasks inline."""
 
 import json
+import re
 import time
 
 import pytest
@@ -121,3 +122,14 @@ def test_text_postgresql_cannot_store_is_a_400_not_a_500(api_client, settings, t
         )
         assert response.status_code == 400, (url, response.content)
         assert "cannot be stored" in json.dumps(response.json()), url
+
+
+@pytest.mark.parametrize("path", sorted(DOCUMENT["paths"]))
+def test_undocumented_methods_answer_a_json_405(api_client, path):
+    client = api_client()
+    documented = set(DOCUMENT["paths"][path]) - {"parameters"}
+    url = re.sub(r"\{\w+\}", "1", path)
+    for method in {"get", "post", "put", "patch", "delete"} - documented:
+        response = client.generic(method.upper(), url)
+        assert response.status_code == 405, (method, path)
+        assert "error" in response.json()
