@@ -14,7 +14,10 @@ PUBLIC = {
     "/accounts/login/",
     "/accounts/logout/",
     "/healthz",
-    "/settlement/openapi.json",  # API documentation, fetched by schema tools before they authenticate
+    # API documentation, fetched by schema tools before they authenticate; it holds no data.
+    "/settlement/openapi.json",
+    "/api/statements/openapi.json",
+    "/api/exports/openapi.json",
     "/settlement",  # the catch-all answering SETTLE-02 404 for unknown paths; it serves no data
 }
 LOGIN_ONLY = {"/"}  # the landing page only lists what the user may open
