@@ -59,7 +59,11 @@ def world(api_client, settings):
     run_id = flow.create_run()
     processed = flow.processed_file(fixture_bytes("with_errors.csv"), run_id, "with_errors.csv")
     fresh = flow.create_file()
-    assert flow.rates(run_id, [{"currency": "NOK", "period": "2026-09", "rate": "0.085"}]).status_code == 200
+    rates = [
+        {"currency": "NOK", "period": "2026-09", "rate": "0.085"},
+        {"currency": "SEK", "period": "2026-09", "rate": "0.087"},
+    ]
+    assert flow.rates(run_id, rates).status_code == 200
     known = st.sampled_from([run_id, processed, fresh])
     ids = known | known | known | st.sampled_from([0, 10**6, 2**31, 2**63])
     names = {
