@@ -19,12 +19,14 @@ def group_by_key(aggregation_type: str, rows: Iterable[tuple[str, str, int, Deci
     """{key: {field: value}} of (key, field, count, total) rows. Values are strings: the count
     (mcCounter) or the exact sum (1CDR)."""
     grouped: Aggregates = {}
-    if aggregation_type == AggregationType.MC_COUNTER:
-        for key, name, count, _ in rows:
-            grouped.setdefault(key, {})[name] = str(count)
-    else:
-        for key, name, _, total in rows:
-            grouped.setdefault(key, {})[name] = format_decimal(total)
+    counting = aggregation_type == AggregationType.MC_COUNTER
+    for key, name, count, total in rows:
+        value = str(count) if counting else format_decimal(total)
+        fields = grouped.get(key)
+        if fields is None:
+            grouped[key] = {name: value}
+        else:
+            fields[name] = value
     return grouped
 
 

@@ -41,7 +41,7 @@ class StructureSpec:
     record: dict
 
 
-@dataclass
+@dataclass(slots=True)
 class KeyTally:
     records: int = 0
     counts: dict[str, int] = field(default_factory=dict)
@@ -192,10 +192,14 @@ def parse_structure(payload: Any) -> tuple[StructureSpec | None, list[str]]:
 
 
 def _key_text(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+    if isinstance(value, str):  # the usual case, tested first: this runs once per record
+        text = value
+    elif isinstance(value, int | Decimal) and not isinstance(value, bool):
+        text = str(value)
+    else:
         return None
-    text = value if isinstance(value, str) else str(value)
-    if not text.strip() or not clean_text(text):
+    # isspace() is strip()'s notion of whitespace, without building a stripped copy.
+    if not text or text.isspace() or UNSTORABLE.search(text):
         return None
     # A character takes at most 4 bytes in UTF-8: short keys need no encoding to be measured.
     if len(text) * 4 > KEY_MAX_BYTES and len(text.encode()) > KEY_MAX_BYTES:
@@ -233,21 +237,25 @@ def parse_batch(
     tallies = batch.keys
     # Once a problem is found nothing will be applied, so the tallies may stay half-updated.
     for index, record in enumerate(records):
-        if len(problems) >= MAX_PROBLEMS:
+        if problems and len(problems) >= MAX_PROBLEMS:
             break
         if not isinstance(record, dict):
             problems.append(f"{ordinal(index)} is not a JSON object")
             continue
-        key = _key_text(record.get(primary_key))
-        if key is None:
-            problems.append(
-                f"{ordinal(index)} lacks the primary key {primary_key!r} (a non-empty string or number,"
-                f" at most {KEY_MAX_BYTES} bytes)"
-            )
-            continue
-        tally = tallies.get(key)
+        value = record.get(primary_key)
+        # A text already tallied was already checked: whether a key is valid depends on its text alone.
+        tally = tallies.get(value) if isinstance(value, str) else None
         if tally is None:
-            tally = tallies[key] = KeyTally()
+            key = _key_text(value)
+            if key is None:
+                problems.append(
+                    f"{ordinal(index)} lacks the primary key {primary_key!r} (a non-empty string or"
+                    f" number, at most {KEY_MAX_BYTES} bytes)"
+                )
+                continue
+            tally = tallies.get(key)
+            if tally is None:
+                tally = tallies[key] = KeyTally(0, {}, {})
         tally.records += 1
         counts = tally.counts
         for name in aggregates:

@@ -184,34 +184,41 @@ def pg_array(values) -> str:
     return '{"' + joined.replace("\x00", '","') + '"}'
 
 
-def _rows(batch: Batch) -> list[tuple[str, str, int, Decimal]]:
-    """(key, field, count, total) sorted, so that concurrent batches lock rows in one order."""
-    return sorted(
-        (key, name, count, tally.totals.get(name, Decimal(0)))
-        for key, tally in batch.keys.items()
-        for name, count in tally.counts.items()
-    )
+def _rows(batch: Batch, ordered_keys: list[str]) -> list[tuple[str, str, int, Decimal]]:
+    """(key, field, count, total) in (key, field) order, so that concurrent batches lock rows in one
+    order."""
+    zero = Decimal(0)
+    tallies = batch.keys
+    return [
+        (key, name, tally.counts[name], tally.totals.get(name, zero))
+        for key, tally in ((key, tallies[key]) for key in ordered_keys)
+        for name in (sorted(tally.counts) if len(tally.counts) > 1 else tally.counts)
+    ]
 
 
 def _apply(structure: Structure, batch: Batch) -> tuple[Aggregates, Aggregates]:
     """Upsert the batch; (new values of the touched aggregates, what the batch added to them)."""
-    rows = _rows(batch)
-    keys = sorted((key, tally.records) for key, tally in batch.keys.items())
+    # Sorting the distinct keys (strings) is cheaper than sorting the row tuples.
+    ordered_keys = sorted(batch.keys)
+    rows = _rows(batch, ordered_keys)
     track_records = structure.settlement_type == SettlementType.ONE_CDR
+    keys = [(key, batch.keys[key].records) for key in ordered_keys] if track_records else []
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             if track_records:
                 cursor.execute(UPSERT_KEYS, [structure.pk, *(pg_array(c) for c in zip(*keys, strict=True))])
             returned = []
             if rows:
-                columns = [pg_array(c) for c in zip(*rows, strict=True)]
                 if structure.aggregation_type == AggregationType.MC_COUNTER:
-                    cursor.execute(UPSERT_COUNTS, [structure.pk, *columns[:3]])
+                    # Counting needs no totals: neither sent nor added.
+                    columns = [pg_array(c) for c in list(zip(*rows, strict=True))[:3]]
+                    cursor.execute(UPSERT_COUNTS, [structure.pk, *columns])
                 else:
+                    columns = [pg_array(c) for c in zip(*rows, strict=True)]
                     cursor.execute(UPSERT_AGGREGATES, [structure.pk, *columns])
                 returned = cursor.fetchall()
     else:
-        returned = _apply_portably(structure, rows, keys if track_records else [])
+        returned = _apply_portably(structure, rows, keys)
     return group_by_key(structure.aggregation_type, returned), group_by_key(structure.aggregation_type, rows)
 
 

@@ -62,14 +62,19 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a valid JSON number")
 
 
+# Built once: json.loads with options builds a decoder per call.
+EXACT_JSON = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+
+
 def json_payload(request: HttpRequest) -> Any:
     """The body as JSON with numbers kept exact (Decimal, never float)."""
     try:
-        raw = request.body
+        raw = request.body or b"null"
     except RequestDataTooBig:
         raise InvalidInput("The body is too large; send smaller batches") from None
     try:
-        return json.loads(raw or b"null", parse_float=Decimal, parse_constant=_reject_constant)
+        # What json.loads does with bytes: UTF-8, -16 or -32, detected.
+        return EXACT_JSON.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except (ValueError, RecursionError) as exc:
         raise InvalidInput(f"The body is not valid JSON: {exc}") from None
 
