@@ -2,9 +2,7 @@
 
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
-
-from project.api import json_error
+from project.api import openapi_view
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 SUMMARY = {"$ref": "#/components/schemas/SummaryList"}
@@ -241,10 +239,4 @@ def openapi_document(server_url: str) -> dict[str, Any]:
     }
 
 
-def openapi(request: HttpRequest) -> JsonResponse:
-    """The OpenAPI 3 description of this API (public: it holds no data)."""
-    if request.method not in ("GET", "HEAD"):
-        response = json_error(405, f"Method {request.method} not allowed")
-        response["Allow"] = "GET, HEAD"
-        return response
-    return JsonResponse(openapi_document(request.build_absolute_uri("/")), json_dumps_params={"indent": 1})
+openapi = openapi_view(openapi_document)

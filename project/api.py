@@ -99,3 +99,18 @@ def json_body(request: HttpRequest) -> Any:
         # ValueError covers decoding errors and Python's limit on integer digits; RecursionError
         # comes from absurdly deep nesting.
         raise BadRequest(f"Body is not valid JSON: {type(exc).__name__}: {str(exc)[:200]}") from None
+
+
+def openapi_view(build_document: Callable[[str], dict], *, error: ErrorResponder = json_error) -> Callable:
+    """A public view serving an OpenAPI document (it holds no data), built for the site root the
+    request came to; other methods than GET/HEAD get the API's own 405."""
+
+    def view(request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            response = error(405, f"Method {request.method} not allowed")
+            response["Allow"] = "GET, HEAD"
+            return response
+        document = build_document(request.build_absolute_uri("/"))
+        return JsonResponse(document, json_dumps_params={"indent": 1})
+
+    return view
