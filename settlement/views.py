@@ -1,8 +1,10 @@
 """The Settle JSON API: thin views over services and selectors, in the spec's envelopes."""
 
+import gc
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import wraps
 from typing import Any
@@ -79,6 +81,20 @@ def json_payload(request: HttpRequest) -> Any:
         raise InvalidInput(f"The body is not valid JSON: {exc}") from None
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch is handled. A batch allocates thousands of
+    short-lived, acyclic containers (freed by reference counting anyway) that otherwise trigger
+    collections traversing the whole process: about a quarter of the CPU of an update."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _user(request: HttpRequest) -> str:
     return request.user.get_username()
 
@@ -112,11 +128,13 @@ def settled(request: HttpRequest, settle_id: str) -> JsonResponse:
 def update(request: HttpRequest, settle_id: str) -> JsonResponse:
     """Aggregates a batch. The answer holds only the keys the batch touched, so it does not grow
     with the structure; `?full=1` returns every key, as the spec's sample does."""
-    result = services.update_structure(settleid=settle_id, payload=json_payload(request), user=_user(request))
-    aggregates = result.touched
-    if request.GET.get("full", "").lower() in TRUE_VALUES:
-        aggregates = selectors.current_aggregates(result.structure)
-    return output(structure_document(result.structure, entry=result.entry, aggregates=aggregates))
+    with collector_paused():
+        payload = json_payload(request)
+        result = services.update_structure(settleid=settle_id, payload=payload, user=_user(request))
+        aggregates = result.touched
+        if request.GET.get("full", "").lower() in TRUE_VALUES:
+            aggregates = selectors.current_aggregates(result.structure)
+        return output(structure_document(result.structure, entry=result.entry, aggregates=aggregates))
 
 
 @settle_api("POST")
