@@ -14,7 +14,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from project.api import api_view
+from project.api import api_view, openapi_view
 from settlement import selectors, services
 from settlement.documents import structure_document
 from settlement.errors import InvalidInput, SettleError, code_for_status
@@ -149,13 +149,7 @@ def clear(request: HttpRequest, settle_id: str) -> JsonResponse:
     return output(structure_document(structure, entry=entry, aggregates={}))
 
 
-def openapi(request: HttpRequest) -> JsonResponse:
-    """The OpenAPI 3 description of this API (public: it holds no data)."""
-    if request.method not in ("GET", "HEAD"):
-        response = settle_error(405, f"Method {request.method} not allowed")
-        response["Allow"] = "GET, HEAD"
-        return response
-    return JsonResponse(openapi_document(request.build_absolute_uri("/")), json_dumps_params={"indent": 1})
+openapi = openapi_view(openapi_document, error=settle_error)
 
 
 def not_found(request: HttpRequest) -> JsonResponse:
