@@ -248,3 +248,14 @@ def check_answer(operation: Operation, response) -> None:
         body = json.loads(raw)
         if "application/json" in documented:  # else a file that happens to be JSON (`*/*`)
             OAS30Validator(documented["application/json"]["schema"]).validate(body)
+
+
+def check_served_document(client, path: str, document: dict) -> None:
+    """The document is public JSON at `path`, and writes to it are refused with a JSON 405."""
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.json() == document
+    for write in (client.post, client.delete):
+        refused = write(path)
+        assert refused.status_code == 405
+        assert "error" in refused.json()

@@ -16,6 +16,7 @@ from statements.webhook import sign
 from tests.reliability.openapi_support import (
     api_routes,
     check_answer,
+    check_served_document,
     check_structure,
     operations,
     requests,
@@ -34,12 +35,7 @@ COMMON = dict(
 
 
 def test_document_is_public_json_and_refuses_writes(client):
-    response = client.get("/api/statements/openapi.json")
-    assert response.status_code == 200
-    assert response.json() == DOCUMENT
-    refused = client.post("/api/statements/openapi.json")
-    assert refused.status_code == 405
-    assert "error" in refused.json()
+    check_served_document(client, "/api/statements/openapi.json", DOCUMENT)
 
 
 def test_document_is_valid_openapi_3_and_every_path_resolves_to_statements():
