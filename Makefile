@@ -5,7 +5,11 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/backoffice
 
-.PHONY: run test test-all lint bench venv install install-dev
+.PHONY: run test test-all lint bench venv install install-dev system-packages-run system-packages-test
+
+# Missing Debian packages are installed with apt as root; otherwise this stops with the command to run.
+system-packages-run system-packages-test:
+	@PYTHON=$(PYTHON) scripts/ensure-system-packages $(@:system-packages-%=%)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -18,7 +22,7 @@ install-dev: $(PY)
 	$(PIP) install --quiet -r requirements-dev.txt
 
 # The demo: SQLite, local files, a loopback FTP server with today's sample file, mails in var/mail/.
-run: install
+run: system-packages-run install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput --verbosity 0
 	$(PY) manage.py setup_schedules
@@ -36,10 +40,10 @@ lint: install-dev
 	DATABASE_URL=sqlite:///:memory: $(PY) manage.py makemigrations --check --dry-run
 
 # The whole suite against the local PostgreSQL (slow cases excluded; see test-all).
-test: lint
+test: system-packages-test lint
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest -m "not slow"
 
-test-all: lint
+test-all: system-packages-test lint
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest
 
 bench: install-dev
