@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_q",
+    # Only for its bundled Swagger UI assets and template: the API docs are served offline.
+    "ninja",
     "project",
     "ingestion",
     "sessions_app",

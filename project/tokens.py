@@ -22,8 +22,9 @@ def issue_api_token(*, user: AbstractBaseUser, name: str = "") -> tuple[ApiToken
     return token, raw
 
 
-def user_for_token(raw: str) -> AbstractBaseUser | None:
-    """The active user owning `raw`, or None for an unknown or revoked token."""
+def user_for_token(raw: str, *, scope: str | None = None, write: bool = False) -> AbstractBaseUser | None:
+    """The active user owning `raw`, or None for an unknown or revoked token. `scope` (the API
+    asked) and `write` (an unsafe method) are for the token scopes, not checked yet."""
     token = (
         ApiToken.objects.select_related("user")
         .filter(digest=_digest(raw), revoked=False, user__is_active=True)

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from project import views
+from project import api, views
 
 admin.site.site_header = "Back office"
 admin.site.site_title = "Back office"
@@ -16,6 +16,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/docs/", api.docs_index, name="api-docs"),
+    path("api/docs/<slug:name>/", api.docs, name="api-docs-one"),
     path("", include("ingestion.urls")),
     path("", include("sessions_app.urls")),
     path("", include("statements.urls")),

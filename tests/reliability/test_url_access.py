@@ -18,6 +18,8 @@ PUBLIC = {
     "/settlement/openapi.json",
     "/api/statements/openapi.json",
     "/api/exports/openapi.json",
+    "/api/docs/",  # the APIs' interactive docs (project.api), offline; they hold no data either
+    "/api/docs/sample/",
     "/settlement",  # the catch-all answering SETTLE-02 404 for unknown paths; it serves no data
 }
 LOGIN_ONLY = {"/"}  # the landing page only lists what the user may open
