@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from statements import services
 from statements.models import (
     ExchangeRate,
+    ImportProfile,
     RateChange,
     RateException,
     SalesFile,
@@ -148,3 +149,24 @@ class WebhookEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["event_id", "event", "sales_file", "received_at"]
     list_filter = ["event"]
     search_fields = ["event_id"]
+
+
+@admin.register(ImportProfile)
+class ImportProfileAdmin(admin.ModelAdmin):
+    """Layouts of CSV/TSV reports; a failed file re-processes with a profile added here."""
+
+    list_display = ["slug", "name", "active", "builtin", "priority", "delimiter_shown", "updated_at"]
+    list_filter = ["active", "builtin"]
+    search_fields = ["slug", "name", "documentation"]
+    readonly_fields = ["builtin", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["slug", "name", "active", "builtin", "priority", "documentation"]}),
+        ("Reading the file", {"fields": ["delimiter", "decimal_separator", "date_order", "preamble"]}),
+        ("Columns", {"fields": ["columns", "required", "defaults"]}),
+        ("Sale types", {"fields": ["sale_types", "void_values", "skip_values"]}),
+        ("History", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description="delimiter")
+    def delimiter_shown(self, obj: ImportProfile) -> str:
+        return obj.get_delimiter_display()

@@ -1,8 +1,11 @@
 """Models of the statements app: runs, sales files and their lines, rates, snapshots, webhook nonces."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+
+from statements.cleaners.profiles import ProfileSpec
 
 PERIOD_LENGTH = 7  # "YYYY-MM"
 
@@ -263,3 +266,107 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return self.event_id
+
+
+class ImportProfile(models.Model):
+    """How to read one CSV/TSV report layout (a DSP's or a distributor's export).
+
+    The cleaning picks the active profile whose required columns a file's header names (or the one
+    a sales file was created with). Built-in profiles come from
+    `fixtures/statements/import_profiles.json`; add one here for a layout they do not cover, then
+    process the failed file again.
+    """
+
+    class Delimiter(models.TextChoices):
+        DETECT = "", "detect (comma, semicolon, tab or pipe)"
+        COMMA = ",", "comma"
+        SEMICOLON = ";", "semicolon"
+        TAB = "\t", "tab"
+        PIPE = "|", "pipe"
+
+    class DecimalSeparator(models.TextChoices):
+        DETECT = "", "detect (comma with semicolon, tab or pipe delimiters)"
+        POINT = ".", "point: 1,234.56"
+        COMMA = ",", "comma: 1.234,56"
+
+    class DateOrder(models.TextChoices):
+        MDY = "mdy", "month first: 06/30/2025"
+        DMY = "dmy", "day first: 30/06/2025"
+
+    slug = models.SlugField(
+        max_length=50, unique=True, help_text="Stable name; a sales file may name it to skip detection."
+    )
+    name = models.CharField(max_length=200)
+    active = models.BooleanField(default=True, help_text="Inactive profiles are never tried.")
+    builtin = models.BooleanField(
+        default=False, editable=False, help_text="Shipped with the app (a migration may update it)."
+    )
+    priority = models.SmallIntegerField(
+        default=0,
+        help_text="When several profiles match a header, the highest priority wins, then the one "
+        "recognising the most columns. The generic CSV profile has -100.",
+    )
+    delimiter = models.CharField(max_length=1, choices=Delimiter.choices, blank=True, default="")
+    decimal_separator = models.CharField(
+        max_length=1, choices=DecimalSeparator.choices, blank=True, default=""
+    )
+    date_order = models.CharField(max_length=3, choices=DateOrder.choices, default=DateOrder.MDY)
+    columns = models.JSONField(
+        default=dict,
+        help_text="Our field → the header names that feed it, in order of preference, e.g. "
+        '{"artist": ["Track Artists", "Artist"], "revenue": ["Royalty ($US)"]}. Case, spaces and '
+        'punctuation do not matter; a currency in a header ("Royalty ($US)", "Earnings (USD)") '
+        "may be left out and becomes the file's currency. Fields: period, dsp, artist, title, isrc, "
+        "upc, territory, units, revenue, currency, sale_type, void, release, commercial_model.",
+    )
+    required = models.JSONField(
+        default=list,
+        help_text="The fields whose column must be in the header for this layout to be recognised, "
+        'e.g. ["artist", "units", "revenue"]: the header\'s signature.',
+    )
+    defaults = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Values for fields the report has no column for (or leaves empty), e.g. "
+        '{"dsp": "Spotify", "currency": "EUR", "territory": "WW", "sale_type": "stream"}. The '
+        "period may also come from the preamble or the file name (2025-06, 202506).",
+    )
+    preamble = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Lines above the header read as "key<TAB>value" (or "key,value", "key: value"): '
+        'key → our field, e.g. {"Start Date": "period", "Currency": "currency", "Report Type": "dsp"}.',
+    )
+    sale_types = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The source's sale/use type → ours (stream, download, physical, other), e.g. "
+        '{"Streaming": "stream", "Album": "download"}. Unlisted types containing "stream" or '
+        '"download" map by that word; the source\'s own value is kept as the use type.',
+    )
+    void_values = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Values of the void column (or, without one, of the sale type) that mark a "
+        'reversal, e.g. ["Void", "Return"]: units and revenue become negative.',
+    )
+    skip_values = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Sale types of rows that are not sales and are skipped as structural, e.g. ["payout"].',
+    )
+    documentation = models.TextField(blank=True, help_text="Where this layout is described.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-priority", "slug"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+    def clean(self) -> None:
+        try:
+            ProfileSpec.from_model(self)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc

@@ -3,7 +3,8 @@
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from statements.models import SalesFile, SalesFileStatus, StatementRun
+from statements.cleaners.profiles import ProfileSpec
+from statements.models import ImportProfile, SalesFile, SalesFileStatus, StatementRun
 
 
 class RunStatus:
@@ -86,3 +87,8 @@ def run_data(run: StatementRun) -> dict:
         "report_generated_at": run.report_generated_at.isoformat() if run.report_generated_at else None,
         "created_at": run.created_at.isoformat(),
     }
+
+
+def import_profiles() -> list[ProfileSpec]:
+    """The active import profiles, as the cleaning reads them (highest priority first)."""
+    return [ProfileSpec.from_model(profile) for profile in ImportProfile.objects.filter(active=True)]

@@ -1,0 +1,493 @@
+"""CSV/TSV sales reports, read through import profiles.
+
+`parse_delimited` finds the header row (after a preamble such as Apple's `Start Date` … `Currency`
+lines), picks the import profile whose columns the header names (or the one the user forced),
+reads the preamble's `key<TAB>value` lines, and turns every following line into a `Row` or a
+`Problem` with its physical line number. Totals and carried-balance rows inside a report and rows
+a profile marks as no sale (Bandcamp payouts) are structural lines, never sales; the report's own
+totals go to `stats.declared`.
+
+Speed: a report repeats a handful of periods, DSPs, artists, territories and sale types on a
+million lines, so each distinct raw value of those columns is validated once and its normalised
+form remembered; numbers take a plain-text fast path and only odd ones are parsed.
+"""
+
+import csv
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from itertools import chain
+
+from statements.cleaners import profiles as rules
+from statements.cleaners.base import Problem, Reject, Row, Stats
+from statements.cleaners.profiles import DELIMITERS, ProfileSpec, header_keys, normal_name
+
+MAX_PREAMBLE = 50  # lines searched for the header row
+CACHE_SIZE = 50_000  # distinct values remembered per column
+# A revenue PostgreSQL reads exactly as written into NUMERIC(30, 16); others take the slow path.
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,14}(?:\.[0-9]{1,16})?")
+_NUMERIC_CELL = re.compile(r"[-+(]?[$€£]?\s*[0-9][0-9.,' ]*\)?-?")
+_SHOWN = 200  # characters of a header quoted in a message
+# Row kinds from the sale-type column.
+_SALE, _VOID, _SKIP = 0, 1, 2
+
+
+class _TotalsRow(Reject):
+    """A key column holds a totals or balance label: the row sums others up."""
+
+
+@dataclass
+class _Layout:
+    spec: ProfileSpec
+    delimiter: str
+    line: int  # physical line of the header (1-based)
+    names: list[str]
+    columns: dict[str, int]
+
+
+def parse_delimited(
+    lines: Iterator[str],
+    stats: Stats,
+    *,
+    profiles: Sequence[ProfileSpec],
+    forced: str | None = None,
+    file_name: str = "",
+) -> Iterator[Row | Problem]:
+    """Rows and problems of a delimited report in file order; `stats.detail` is the profile slug.
+
+    `forced` is a profile slug that skips detection. An unknown layout is one fatal Problem naming
+    the header row seen and the profiles tried.
+    """
+    lines = iter(lines)
+    head: list[str] = []
+    for line in lines:
+        head.append(line)
+        if len(head) == MAX_PREAMBLE:
+            break
+    stats.lines = len(head)
+    if not head:
+        yield Problem(1, "the file is empty", fatal=True)
+        return
+    if head[0].startswith("PK\x03\x04") or "\x00" in head[0]:
+        reason = "unknown format: binary content (a zip/xlsx export?); upload the sales data as CSV"
+        yield Problem(1, reason, fatal=True)
+        return
+    candidates = sorted(profiles, key=lambda spec: -spec.priority)
+    if forced is not None:
+        candidates = [spec for spec in profiles if spec.slug == forced]
+        if not candidates:
+            known = ", ".join(spec.slug for spec in profiles) or "none"
+            yield Problem(1, f"unknown import profile {forced!r} (profiles: {known})", fatal=True)
+            return
+    layout = _find_header(head, candidates)
+    if layout is None:
+        yield Problem(*_unknown_layout(head, candidates), fatal=True)
+        return
+    spec = layout.spec
+    stats.detail = spec.slug
+    found, problem = _preamble(head[: layout.line - 1], layout)
+    if problem is not None:
+        yield problem
+        return
+    stats.structural += layout.line
+    defaults = _defaults(layout, found, file_name)
+    missing = [name for name in rules.NEEDED if name not in layout.columns and not defaults.get(name)]
+    if missing:
+        reason = (
+            f"import profile {spec.slug!r}: the report gives no {', '.join(missing)} (no column in the "
+            f"header on line {layout.line}, no preamble line and no default)"
+        )
+        yield Problem(layout.line, reason, fatal=True)
+        return
+    yield from _rows(chain(head[layout.line :], lines), stats, layout, defaults)
+
+
+# --- header, preamble and defaults --------------------------------------------------------------
+
+
+def _cells(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter), [])
+
+
+def _find_header(head: list[str], candidates: list[ProfileSpec]) -> _Layout | None:
+    delimiters = sorted({spec.delimiter for spec in candidates if spec.delimiter} or DELIMITERS)
+    if any(not spec.delimiter for spec in candidates):
+        delimiters = list(DELIMITERS)
+    for number, line in enumerate(head, start=1):
+        if not line.strip():
+            continue
+        best, best_score = None, None
+        for delimiter in delimiters:
+            names = _cells(line, delimiter)
+            if len(names) < 2:
+                continue
+            lookup: dict[str, int] = {}
+            keys = [header_keys(name) for name in names]
+            for index, (full, _) in enumerate(keys):
+                lookup.setdefault(full, index)
+            for index, (_, bare) in enumerate(keys):
+                lookup.setdefault(bare, index)
+            for spec in candidates:
+                if spec.delimiter and spec.delimiter != delimiter:
+                    continue
+                columns = _match(spec, lookup)
+                if columns is None:
+                    continue
+                score = (spec.priority, len(columns))
+                if best_score is None or score > best_score:
+                    best, best_score = _Layout(spec, delimiter, number, names, columns), score
+        if best is not None:
+            return best
+    return None
+
+
+def _match(spec: ProfileSpec, lookup: dict[str, int]) -> dict[str, int] | None:
+    columns: dict[str, int] = {}
+    for name, headers in spec.columns.items():
+        for header in headers:
+            if (index := lookup.get(header)) is not None:
+                columns[name] = index
+                break
+    if any(name not in columns for name in spec.required):
+        return None
+    return columns
+
+
+def _unknown_layout(head: list[str], candidates: list[ProfileSpec]) -> tuple[int, str]:
+    """(line, reason) naming the most header-like line read and the profiles tried."""
+    number, line = max(
+        ((n, text) for n, text in enumerate(head, start=1) if text.strip()),
+        key=lambda item: max(len(_cells(item[1], d)) for d in DELIMITERS),
+        default=(1, head[0]),
+    )
+    shown = line.strip()
+    shown = shown if len(shown) <= _SHOWN else shown[:_SHOWN] + "…"
+    tried = ", ".join(spec.slug for spec in candidates) or "none"
+    return number, (
+        f"unknown layout: no import profile matches the header row (line {number}: {shown!r}); "
+        f"profiles tried: {tried}. Add an import profile for this layout in the admin, then "
+        "process the file again."
+    )
+
+
+def _preamble(lines: list[str], layout: _Layout) -> tuple[dict[str, str], Problem | None]:
+    """Our fields given by `key<delimiter>value` preamble lines (or a line of keys followed by a
+    line of values, as Spotify's reports start), validated."""
+    pairs: list[tuple[int, str, str]] = []
+    rows = [_preamble_cells(line, layout.delimiter) for line in lines]
+    number = 0
+    while number < len(rows):
+        cells = rows[number]
+        number += 1
+        following = rows[number] if number < len(rows) else []
+        if len(cells) >= 3 and len(following) == len(cells):
+            number += 1
+            pairs += [(number, key, value) for key, value in zip(cells, following, strict=True)]
+        elif len(cells) == 1 and ":" in cells[0]:
+            key, _, value = cells[0].partition(":")
+            pairs.append((number, key, value.strip()))
+        elif len(cells) >= 2:
+            pairs.append((number, cells[0], next((c for c in cells[1:] if c), "")))
+    found: dict[str, str] = {}
+    spec = layout.spec
+    for number, key, value in pairs:
+        name = spec.preamble.get(normal_name(key))
+        if name is None or not value or name in found:
+            continue
+        try:
+            found[name] = _check_default(name, value, spec)
+        except Reject as exc:
+            return found, Problem(number, f"preamble: {exc}", fatal=True)
+    return found, None
+
+
+def _preamble_cells(line: str, delimiter: str) -> list[str]:
+    """The cells of a preamble line, split by the header's delimiter or, when that leaves one
+    cell, by another one (`Currency<TAB>AUD` above a comma-separated table)."""
+    for candidate in (delimiter, *DELIMITERS):
+        cells = [c.strip() for c in _cells(line, candidate)]
+        if len(cells) >= 2:
+            return cells
+    return [line.strip()]
+
+
+def _check_default(name: str, value: str, spec: ProfileSpec) -> str:
+    if name == "period":
+        return rules.period(value, spec.date_order)
+    if name == "currency":
+        return rules.currency(value)
+    if name == "territory":
+        return rules.territory(value)
+    if name in rules.MAX_TEXT:
+        return rules.text(value, name)
+    return value
+
+
+def _defaults(layout: _Layout, found: dict[str, str], file_name: str) -> dict[str, str]:
+    """Values for fields without a column (or with an empty cell): the preamble, then the
+    profile's defaults, then the revenue column's header (currency) or the file name (period)."""
+    spec = layout.spec
+    values = dict(spec.defaults)
+    values.update(found)
+    if not values.get("currency") and "revenue" in layout.columns:
+        values["currency"] = rules.currency_in_header(layout.names[layout.columns["revenue"]]) or ""
+    if not values.get("period"):
+        values["period"] = rules.period_in_file_name(file_name)
+    return values
+
+
+# --- rows -----------------------------------------------------------------------------------------
+
+
+def _remember(cache: dict, check: Callable[[str], object], raw: str):
+    """Validate a value not seen yet (raising Reject) and remember its normalised form."""
+    value = check(raw)
+    if len(cache) >= CACHE_SIZE:
+        cache.clear()
+    cache[raw] = value
+    return value
+
+
+def _rows(
+    lines: Iterator[str], stats: Stats, layout: _Layout, defaults: dict[str, str]
+) -> Iterator[Row | Problem]:
+    spec, columns = layout.spec, layout.columns
+    ncols = len(layout.names)
+    width = max(columns.values()) + 1
+    decimal_comma = (
+        spec.decimal_separator == "," if spec.decimal_separator else layout.delimiter in (";", "\t", "|")
+    )
+    # Fields without a column read their default from cells appended after the row's own.
+    tail = [defaults.get(name, "") for name in rules.FIELDS]
+    index = {name: columns.get(name, ncols + position) for position, name in enumerate(rules.FIELDS)}
+    ip, idsp, iart, ititle, iisrc, iupc, iterr, iu, irev, icur, isale, ivoid, irel, icm = (
+        index[name] for name in rules.FIELDS
+    )
+    check_period, check_dsp, check_artist, check_territory, check_currency = _key_checks(spec, defaults)
+    check_sale, check_void = _kind_checks(spec, "void" in columns)
+    cp: dict[str, str] = {}
+    cdsp: dict[str, str] = {}
+    cart: dict[str, str] = {}
+    cterr: dict[str, str] = {}
+    ccur: dict[str, str] = {}
+    csale: dict[str, tuple[str, str, int]] = {}
+    cvoid: dict[str, bool] = {}
+    isrc_ok, plain_decimal = rules.ISRC_PATTERN.fullmatch, _PLAIN_DECIMAL.fullmatch
+    declared = _Declared(stats, columns, decimal_comma, defaults.get("currency", ""))
+    reader = csv.reader(lines, delimiter=layout.delimiter, strict=False)
+    offset = layout.line
+    end = offset
+    while True:
+        start = end + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            end = stats.lines = reader.line_num + offset
+            yield Problem(start, f"unreadable CSV: {exc}")
+            continue
+        # line_num counts physical lines, so a quoted field spanning lines is one record.
+        end = stats.lines = reader.line_num + offset
+        count = len(fields)
+        if count != ncols:
+            if count < width:
+                if not "".join(fields).strip():
+                    stats.structural += 1  # blank line
+                elif _totals_label(fields):
+                    declared.add(fields)
+                else:
+                    yield Problem(start, f"expected at least {width} fields, found {count}")
+                continue
+            fields = fields[:ncols] if count > ncols else fields + [""] * (ncols - count)
+        fields += tail
+        try:
+            raw = fields[isale]
+            sale = csale.get(raw) or _remember(csale, check_sale, raw)
+            if sale[2] == _SKIP:
+                stats.structural += 1
+                continue
+            period = cp.get(fields[ip]) or _remember(cp, check_period, fields[ip])
+            dsp = cdsp.get(fields[idsp]) or _remember(cdsp, check_dsp, fields[idsp])
+            artist = cart.get(fields[iart]) or _remember(cart, check_artist, fields[iart])
+            isrc = fields[iisrc]
+            if isrc and not isrc_ok(isrc):
+                isrc = rules.isrc(isrc)
+            upc = fields[iupc]
+            if upc and not (upc.isdigit() and upc.isascii() and 8 <= len(upc) <= 14):
+                upc = rules.upc(upc)
+            title = fields[ititle]
+            if title and not (title.isprintable() and title.strip() == title and len(title) <= 500):
+                title = rules.text(title, "title")
+            territory = cterr.get(fields[iterr]) or _remember(cterr, check_territory, fields[iterr])
+            currency = ccur.get(fields[icur]) or _remember(ccur, check_currency, fields[icur])
+            units = fields[iu]
+            if not (units.isdigit() and units.isascii() and len(units) < 19):
+                units = rules.units(units, decimal_comma)
+            revenue = fields[irev]
+            if not plain_decimal(revenue):
+                revenue = rules.revenue(revenue, decimal_comma)
+            release = fields[irel]
+            if release and not (release.isprintable() and release.strip() == release and len(release) <= 500):
+                release = rules.text(release, "release")
+            model = fields[icm]
+            if model and not (model.isprintable() and model.strip() == model and len(model) <= 200):
+                model = rules.text(model, "commercial_model")
+            void = sale[2] == _VOID
+            if not void and ivoid < ncols:
+                raw = fields[ivoid]
+                void = cvoid.get(raw)
+                if void is None:
+                    void = _remember(cvoid, check_void, raw)
+        except Reject as exc:
+            if isinstance(exc, _TotalsRow) or _totals_label(fields[:ncols]):
+                declared.add(fields[:ncols])
+            else:
+                yield Problem(start, str(exc))
+            continue
+        if void:
+            units, revenue = rules.negated(units), rules.negated(revenue)
+        yield (
+            start,
+            period,
+            dsp,
+            artist,
+            isrc,
+            upc,
+            title,
+            territory,
+            units,
+            revenue,
+            currency,
+            sale[0],
+            sale[1],
+            model,
+            release,
+        )
+
+
+def _key_checks(spec: ProfileSpec, defaults: dict[str, str]) -> tuple[Callable[[str], str], ...]:
+    """Validators of the cached key columns; an empty cell takes the default, a totals label
+    raises _TotalsRow."""
+
+    def labelled(raw: str) -> None:
+        if rules.is_total_label(raw) or rules.is_balance_label(raw):
+            raise _TotalsRow(f"{raw!r} labels a totals row")
+
+    def period(raw: str) -> str:
+        labelled(raw)
+        value = raw.strip() or defaults.get("period", "")
+        if not value:
+            raise Reject("period is empty")
+        return rules.period(value, spec.date_order)
+
+    def dsp(raw: str) -> str:
+        labelled(raw)
+        return rules.text(raw.strip() or defaults.get("dsp", ""), "dsp", required=True)
+
+    def artist(raw: str) -> str:
+        labelled(raw)
+        return rules.text(raw.strip() or defaults.get("artist", ""), "artist", required=True)
+
+    def territory(raw: str) -> str:
+        labelled(raw)
+        value = raw.strip() or defaults.get("territory", "")
+        if not value:
+            raise Reject("territory is empty")
+        return rules.territory(value)
+
+    def currency(raw: str) -> str:
+        value = raw.strip() or defaults.get("currency", "")
+        if not value:
+            raise Reject("currency is empty")
+        return rules.currency(value)
+
+    return period, dsp, artist, territory, currency
+
+
+def _kind_checks(spec: ProfileSpec, has_void_column: bool):
+    def sale(raw: str) -> tuple[str, str, int]:
+        use_type = rules.text(raw, "use_type")
+        key = normal_name(raw)
+        if key and key in spec.skip_values:
+            return "", "", _SKIP
+        # Without a void column, reversals are marked by the sale type ("Return", "Refund").
+        kind = _VOID if key and not has_void_column and key in spec.void_values else _SALE
+        return rules.sale_type_of(raw, spec), use_type, kind
+
+    def void(raw: str) -> bool:
+        return normal_name(raw) in spec.void_values
+
+    return sale, void
+
+
+# --- totals rows ---------------------------------------------------------------------------------
+
+
+def _totals_label(cells: list[str]) -> str:
+    """The label of a totals or carried-balance row, or "": the first text cell is such a label,
+    or the row is numbers plus at most two text cells, one of them a label."""
+    texts = [c for c in cells if c.strip() and not _NUMERIC_CELL.fullmatch(c.strip())]
+    if not texts:
+        return ""
+    labels = texts if len(texts) <= 2 else texts[:1]
+    for cell in labels:
+        if rules.is_total_label(cell) or rules.is_balance_label(cell):
+            return cell.strip()
+    return ""
+
+
+class _Declared:
+    """The totals a report declares on its totals rows, kept in `stats.declared`: the grand
+    total rows when there are any, otherwise the plain total rows (subtotals and balances are
+    structural but declare nothing)."""
+
+    def __init__(self, stats: Stats, columns: dict[str, int], decimal_comma: bool, currency: str):
+        self.stats = stats
+        self.columns = columns
+        self.decimal_comma = decimal_comma
+        self.currency = currency
+        self.sums = {"grand": _Sums(), "total": _Sums()}
+
+    def add(self, fields: list[str]) -> None:
+        self.stats.structural += 1
+        label = _totals_label(fields) or next((f for f in fields if rules.is_total_label(f)), "")
+        key = normal_name(label).replace("_", "")
+        kind = "grand" if key.startswith("grand") else "total" if key.startswith("total") else ""
+        if not kind:
+            return
+        sums = self.sums[kind]
+        sums.rows += 1
+        if (units := self._number(fields, "units")) is not None:
+            sums.units += units
+        if (revenue := self._number(fields, "revenue")) is not None:
+            currency = self.currency
+            if "currency" in self.columns and self.columns["currency"] < len(fields):
+                currency = fields[self.columns["currency"]].strip().upper() or currency
+            sums.revenue[currency or "?"] = sums.revenue.get(currency or "?", Decimal(0)) + revenue
+        chosen = self.sums["grand"] if self.sums["grand"].rows else self.sums["total"]
+        self.stats.declared.update(
+            {
+                "totals_rows": chosen.rows,
+                "units": str(chosen.units),
+                "revenue": {code: str(amount) for code, amount in chosen.revenue.items()},
+            }
+        )
+
+    def _number(self, fields: list[str], name: str) -> Decimal | None:
+        position = self.columns.get(name)
+        if position is None or position >= len(fields) or not fields[position].strip():
+            return None
+        try:
+            number = rules.to_decimal(fields[position], self.decimal_comma)
+        except (InvalidOperation, ValueError):
+            return None
+        return number if number.is_finite() else None
+
+
+@dataclass
+class _Sums:
+    rows: int = 0
+    units: Decimal = Decimal(0)
+    revenue: dict[str, Decimal] = field(default_factory=dict)

@@ -1,0 +1,469 @@
+"""Import profiles (how to read one CSV/TSV report layout) and the value rules every layout shares.
+
+A `ProfileSpec` is the plain, immutable form of an `ImportProfile` row that the pure parser in
+`delimited.py` reads: which header names feed which of our fields, which of them identify the
+layout, the delimiter and decimal separator, defaults, preamble keys and how the source's sale
+types map onto ours. The built-in profiles live in `fixtures/statements/import_profiles.json`,
+which a data migration loads and `builtin_profiles()` reads for tests and benchmarks.
+
+The value rules (`period`, `territory`, `currency`, `to_decimal`, …) turn one raw cell into our
+normalised text or raise `Reject` with the reason a user reads in the rejected-lines report.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+
+import pycountry
+
+from statements.cleaners.base import SALE_TYPES, Reject
+
+BUILTIN_FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "statements" / "import_profiles.json"
+
+# Our fields a profile can map source columns to. `void` is a column whose values mark reversals
+# (e.g. Symphonic's "Sale or Void"); the other names are CLEAN_COLUMNS.
+FIELDS = (
+    "period",
+    "dsp",
+    "artist",
+    "title",
+    "isrc",
+    "upc",
+    "territory",
+    "units",
+    "revenue",
+    "currency",
+    "sale_type",
+    "void",
+    "release",
+    "commercial_model",
+)
+# Every sales line needs these, from a column or from a default (preamble, file name, header).
+NEEDED = ("period", "dsp", "artist", "territory", "units", "revenue", "currency")
+DELIMITERS = (",", ";", "\t", "|")
+DATE_ORDERS = ("mdy", "dmy")
+WORLDWIDE = "WW"
+MAX_TEXT = {"dsp": 200, "artist": 500, "title": 500, "release": 500, "use_type": 200, "commercial_model": 200}
+MAX_DECIMALS = 16
+REVENUE_LIMIT = Decimal(10) ** 14  # NUMERIC(30, 16)
+UNITS_LIMIT = 2**63
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_PARENTHESES = re.compile(r"\([^)]*\)")
+_UPPER_WORD = re.compile(r"(?<![A-Za-z])[A-Z]{3}(?![A-Za-z])")
+# Currency signs that name one currency in a column header such as "Royalty ($US)".
+_HEADER_SIGNS = (("$US", "USD"), ("US$", "USD"), ("€", "EUR"), ("£", "GBP"))
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_ISO_DATE = re.compile(r"(\d{4})[-/.]?(\d{1,2})(?:[-/.]?\d{1,2})?(?:[t ].*)?")
+_NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})(?:[t ,].*)?")
+_MONTH_YEAR = re.compile(r"(\d{1,2})[/.-](\d{4})")
+_NAMED_MONTH = re.compile(r"([a-z]+)\.?[\s,/-]*('?\d{2}|\d{4})|(\d{4})[\s,/-]*([a-z]+)")
+_RANGE = re.compile(r"\s+(?:-|\u2013|\u2014|to|until)\s+")
+_THOUSANDS_COMMA = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
+_PHYSICAL_WORDS = frozenset(("physical", "cd", "vinyl", "lp", "cassette"))
+_TOTAL_WORDS = ("total", "totals", "subtotal", "grandtotal")
+# What a "Total …" label may name after the word.
+_TOTAL_OF = frozenset(
+    (
+        "amount",
+        "revenue",
+        "royalty",
+        "royalties",
+        "earnings",
+        "units",
+        "rows",
+        "due",
+        "payable",
+        "net",
+        "sales",
+    )
+)
+_BALANCE_PHRASES = (
+    "balance",
+    "carried_forward",
+    "brought_forward",
+    "balance_carried_forward",
+    "balance_brought_forward",
+    "opening_balance",
+    "closing_balance",
+    "previous_balance",
+)
+
+
+@dataclass(frozen=True)
+class ProfileSpec:
+    """How to read one report layout; built from an `ImportProfile` by `from_model`."""
+
+    slug: str
+    name: str
+    # our field → accepted header names, normalised with `normal_name`, in order of preference
+    columns: MappingProxyType
+    # the fields whose column must be in a header for the layout to be recognised
+    required: tuple[str, ...]
+    delimiter: str = ""  # "" = detect among DELIMITERS
+    decimal_separator: str = ""  # "" = "," with ";"/tab/"|" delimiters, "." with ","
+    date_order: str = "mdy"
+    defaults: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    # normalised preamble key → our field (e.g. "currency" → currency, "start_date" → period)
+    preamble: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    # normalised source sale type → one of SALE_TYPES (others: by keyword, then defaults)
+    sale_types: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    void_values: frozenset = frozenset()  # normalised sale type / void values of reversals
+    skip_values: frozenset = frozenset()  # normalised sale type values of rows that are no sales
+    priority: int = 0
+
+    @classmethod
+    def from_model(cls, profile) -> "ProfileSpec":
+        """From an `ImportProfile` (or anything with its attributes); raises ValueError naming
+        what is wrong, which the model's `clean` shows in the admin."""
+        return cls.build(
+            slug=profile.slug,
+            name=profile.name,
+            columns=profile.columns,
+            required=profile.required,
+            delimiter=profile.delimiter,
+            decimal_separator=profile.decimal_separator,
+            date_order=profile.date_order,
+            defaults=profile.defaults,
+            preamble=profile.preamble,
+            sale_types=profile.sale_types,
+            void_values=profile.void_values,
+            skip_values=profile.skip_values,
+            priority=profile.priority,
+        )
+
+    @classmethod
+    def build(cls, **values) -> "ProfileSpec":
+        columns = values.get("columns") or {}
+        _check(isinstance(columns, dict), "columns must be an object: field → list of header names")
+        for name, headers in columns.items():
+            _check(name in FIELDS, f"columns: unknown field {name!r} (fields: {', '.join(FIELDS)})")
+            _check(
+                isinstance(headers, list) and headers and all(isinstance(h, str) and h for h in headers),
+                f"columns: {name!r} needs a list of header names",
+            )
+        required = tuple(values.get("required") or ())
+        for name in required:
+            _check(name in columns, f"required: {name!r} has no column")
+        _check(bool(required), "required: name at least one field whose column identifies the layout")
+        defaults = values.get("defaults") or {}
+        _check(isinstance(defaults, dict), "defaults must be an object: field → value")
+        for name, value in defaults.items():
+            _check(name in FIELDS and isinstance(value, str), f"defaults: {name!r} is not a field with text")
+        if defaults.get("sale_type"):
+            _check(defaults["sale_type"] in SALE_TYPES, f"defaults: sale_type must be one of {SALE_TYPES}")
+        preamble = values.get("preamble") or {}
+        _check(isinstance(preamble, dict), "preamble must be an object: key → field")
+        for key, name in preamble.items():
+            _check(name in FIELDS, f"preamble: {key!r} maps to unknown field {name!r}")
+        sale_types = values.get("sale_types") or {}
+        _check(isinstance(sale_types, dict), "sale_types must be an object: source type → our type")
+        for key, name in sale_types.items():
+            _check(name in SALE_TYPES, f"sale_types: {key!r} maps to {name!r}, not one of {SALE_TYPES}")
+        delimiter = values.get("delimiter") or ""
+        _check(delimiter in ("", *DELIMITERS), f"delimiter must be empty (detect) or one of {DELIMITERS}")
+        decimal = values.get("decimal_separator") or ""
+        _check(decimal in ("", ".", ","), "decimal_separator must be empty (detect), '.' or ','")
+        date_order = values.get("date_order") or "mdy"
+        _check(date_order in DATE_ORDERS, f"date_order must be one of {DATE_ORDERS}")
+        for name in ("void_values", "skip_values"):
+            _check(isinstance(values.get(name) or [], list), f"{name} must be a list of values")
+        return cls(
+            slug=values["slug"],
+            name=values.get("name") or values["slug"],
+            columns=MappingProxyType(
+                {
+                    name: tuple(dict.fromkeys(normal_name(h) for h in headers))
+                    for name, headers in columns.items()
+                }
+            ),
+            required=required,
+            delimiter=delimiter,
+            decimal_separator=decimal,
+            date_order=date_order,
+            defaults=MappingProxyType(dict(defaults)),
+            preamble=MappingProxyType({normal_name(k): v for k, v in preamble.items()}),
+            sale_types=MappingProxyType({normal_name(k): v for k, v in sale_types.items()}),
+            void_values=frozenset(normal_name(v) for v in values.get("void_values") or ()),
+            skip_values=frozenset(normal_name(v) for v in values.get("skip_values") or ()),
+            priority=int(values.get("priority") or 0),
+        )
+
+    def missing_sources(self, columns: dict, found: dict) -> list[str]:
+        """Needed fields with neither a column in this header nor a value found elsewhere."""
+        return [
+            name
+            for name in NEEDED
+            if name not in columns and not found.get(name) and not self.defaults.get(name)
+        ]
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+@cache
+def builtin_profiles() -> tuple[ProfileSpec, ...]:
+    """The profiles shipped with the app (the fixture the data migration loads)."""
+    records = json.loads(BUILTIN_FIXTURE.read_text(encoding="utf-8"))
+    return tuple(ProfileSpec.build(**record["fields"]) for record in records)
+
+
+# --- header and preamble names ------------------------------------------------------------------
+
+
+def normal_name(name: str) -> str:
+    """`Royalty ($US)` → `royalty_us`: lower case, every run of other characters one `_`."""
+    return _NON_ALNUM.sub("_", name.strip().lower()).strip("_")
+
+
+def header_keys(name: str) -> tuple[str, str]:
+    """The normalised header name, and the same without a currency in it (`Royalty ($US)` →
+    `royalty`, `Total_Payable_USD` → `total_payable`), so a profile can name either."""
+    full = normal_name(name)
+    bare = _PARENTHESES.sub(" ", name)
+    if (code := currency_in_header(name)) is not None:
+        bare = re.sub(rf"(?i)(?<![a-z]){code}(?![a-z])", " ", bare)
+    return full, normal_name(bare)
+
+
+def currency_in_header(name: str) -> str | None:
+    """The ISO 4217 code a column header names, e.g. `Royalty ($US)`, `Earnings (USD)`."""
+    for sign, code in _HEADER_SIGNS:
+        if sign in name:
+            return code
+    inside = [part.strip(" ()").upper() for part in _PARENTHESES.findall(name)]
+    for word in (*inside, *_UPPER_WORD.findall(name)):
+        if len(word) == 3 and pycountry.currencies.get(alpha_3=word) is not None:
+            return word
+    return None
+
+
+# --- value rules (each raises Reject with the user's reason) ----------------------------------
+
+
+def period(raw: str, date_order: str = "mdy") -> str:
+    """`YYYY-MM` of a month, a date, or a range's start: `2025-06`, `202506`, `2025-06-30`,
+    `06/30/2025` (or day first), `06/2025`, `June 2025`, `JUN-25`, `06/01/2025 - 06/30/2025`."""
+    value = raw.strip().lower()
+    start = _RANGE.split(value, maxsplit=1)[0] if len(value) > 10 else value
+    result = _period(start, date_order)
+    if result is None:
+        raise Reject(f"period {raw!r} is not a month or a date")
+    return result
+
+
+def _period(value: str, date_order: str) -> str | None:
+    year = month = None
+    if match := _ISO_DATE.fullmatch(value):
+        year, month = match.group(1), match.group(2)
+    elif match := _NUMERIC_DATE.fullmatch(value):
+        first, second, year = match.groups()
+        month = first if date_order == "mdy" else second
+        year = year if len(year) == 4 else f"20{year}"
+    elif match := _MONTH_YEAR.fullmatch(value):
+        month, year = match.groups()
+    elif match := _NAMED_MONTH.fullmatch(value):
+        name, year = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+        month = _MONTHS.get(name)
+        year = year.lstrip("'")
+        year = year if len(year) == 4 else f"20{year}"
+    if month is None or not 1 <= int(month) <= 12 or not "1900" <= year <= "2999":
+        return None
+    return f"{year}-{int(month):02d}"
+
+
+def period_in_file_name(name: str) -> str:
+    """A month named in a file name (`sales_2025-06.csv`, `202506_report.tsv`), or ""."""
+    match = re.search(r"(?<!\d)(20\d\d)[-_.]?(0[1-9]|1[0-2])(?!\d)", name)
+    return f"{match.group(1)}-{match.group(2)}" if match else ""
+
+
+def territory(raw: str) -> str:
+    """ISO 3166-1 alpha-2 from alpha-2, alpha-3, a numeric code or an English name (pycountry);
+    "Worldwide"/"WW" is `WW`."""
+    value = raw.strip()
+    upper = value.upper()
+    if upper in (WORLDWIDE, "WORLDWIDE", "WORLD"):
+        return WORLDWIDE
+    country = None
+    if len(upper) == 2 and upper.isalpha():
+        country = pycountry.countries.get(alpha_2=upper)
+    elif len(upper) == 3 and upper.isalpha():
+        country = pycountry.countries.get(alpha_3=upper)
+    elif value:
+        try:
+            country = pycountry.countries.lookup(value)
+        except LookupError:
+            country = None
+    if country is None:
+        raise Reject(f"territory {raw!r} is not an ISO 3166 country code or name")
+    return country.alpha_2
+
+
+def currency(raw: str) -> str:
+    value = raw.strip().upper()
+    if len(value) != 3 or not value.isalpha() or pycountry.currencies.get(alpha_3=value) is None:
+        raise Reject(f"currency {raw!r} is not an ISO 4217 code")
+    return value
+
+
+def text(raw: str, name: str, *, required: bool = False) -> str:
+    value = raw.strip()
+    if not value.isprintable():
+        value = " ".join(value.split())
+        if "\x00" in value:
+            raise Reject(f"{name} contains a NUL character")
+    if required and not value:
+        raise Reject(f"{name} is empty")
+    if len(value) > MAX_TEXT[name]:
+        raise Reject(f"{name} is longer than {MAX_TEXT[name]} characters")
+    return value
+
+
+ISRC_PATTERN = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")
+
+
+def isrc(raw: str) -> str:
+    value = raw.strip().upper().replace("-", "")
+    if value and not ISRC_PATTERN.fullmatch(value):
+        raise Reject(f"ISRC {raw!r} is not a valid ISRC")
+    return value
+
+
+def upc(raw: str) -> str:
+    value = raw.strip()
+    if value and not (value.isascii() and value.isdigit() and 8 <= len(value) <= 14):
+        raise Reject(f"UPC {raw!r} is not 8 to 14 digits")
+    return value
+
+
+def to_decimal(raw: str, decimal_comma: bool) -> Decimal:
+    """A number as reports write it: `1234.5`, `1,234.50`, `1.234,50`, `0,05`, `-3`, `(3.50)`,
+    `3.50-`, `$ 1.20`, `1 234,5`; raises InvalidOperation otherwise."""
+    value = raw.strip().strip("$€£¥").strip()
+    negative = False
+    if value.startswith("(") and value.endswith(")"):
+        value, negative = value[1:-1].strip(), True
+    elif value.endswith("-") and not value.startswith("-"):
+        value, negative = value[:-1], True
+    value = value.replace(" ", "").replace("\u00a0", "").replace("\u202f", "").replace("'", "")
+    if not value or "_" in value:
+        raise InvalidOperation
+    comma, point = value.rfind(","), value.rfind(".")
+    if comma >= 0 and point >= 0:
+        # Both separators: whichever comes last is the decimal one.
+        value = value.replace(".", "").replace(",", ".") if comma > point else value.replace(",", "")
+    elif comma >= 0:
+        if decimal_comma or (value.count(",") == 1 and not _THOUSANDS_COMMA.fullmatch(value.lstrip("+-"))):
+            value = value.replace(",", ".")
+        elif _THOUSANDS_COMMA.fullmatch(value.lstrip("+-")):
+            value = value.replace(",", "")
+        else:
+            raise InvalidOperation
+    elif decimal_comma and point >= 0 and value.count(".") > 1:
+        value = value.replace(".", "")  # 1.234.567 with a decimal comma: thousands only
+    number = Decimal(value)
+    return -number if negative else number
+
+
+def units(raw: str, decimal_comma: bool) -> str:
+    try:
+        if "_" in raw:
+            raise ValueError
+        count = int(raw)
+    except ValueError:
+        if not raw.strip():
+            raise Reject("units is empty") from None
+        try:
+            number = to_decimal(raw, decimal_comma)
+        except (InvalidOperation, ValueError):
+            raise Reject(f"units {raw!r} is not a whole number") from None
+        if not number.is_finite() or number != number.to_integral_value():
+            raise Reject(f"units {raw!r} is not a whole number") from None
+        count = int(number)
+    if abs(count) >= UNITS_LIMIT:
+        raise Reject(f"units {raw!r} is out of range")
+    return str(count)
+
+
+def revenue(raw: str, decimal_comma: bool) -> str:
+    try:
+        amount = to_decimal(raw, decimal_comma)
+    except (InvalidOperation, ValueError):
+        raise Reject(f"revenue {raw!r} is not a number") from None
+    if not amount.is_finite() or abs(amount) >= REVENUE_LIMIT:
+        raise Reject(f"revenue {raw!r} is out of range")
+    if amount.as_tuple().exponent < -MAX_DECIMALS:
+        raise Reject(f"revenue {raw!r} has more than {MAX_DECIMALS} decimal places")
+    return str(amount)
+
+
+def negated(number: str) -> str:
+    """The reversal of a units or revenue text that is not negative already (void rows)."""
+    if number.startswith("-") or not Decimal(number):
+        return number
+    return "-" + number.lstrip("+")
+
+
+def sale_type_of(raw: str, spec: ProfileSpec) -> str:
+    """Our sale type for the source's own one: the profile's mapping, then keywords, then the
+    profile's default, else "other"."""
+    key = normal_name(raw)
+    if key in spec.sale_types:
+        return spec.sale_types[key]
+    if "stream" in key:
+        return "stream"
+    if "download" in key:
+        return "download"
+    if _PHYSICAL_WORDS.intersection(key.split("_")):
+        return "physical"
+    return spec.defaults.get("sale_type") or "other"
+
+
+# --- totals and carried balances inside a report ---------------------------------------------
+
+
+def is_total_label(raw: str) -> bool:
+    """A cell that labels a totals row: `Total`, `TOTAL:`, `Grand Total`, `Sub-total`,
+    `Total USD`, `Total_Amount` (but not an artist called `Total Eclipse`)."""
+    key = normal_name(raw)
+    if not key:
+        return False
+    words = key.split("_")
+    if words[0] in ("grand", "sub"):
+        words = ["".join(words[:2]), *words[2:]]
+    if words[0] not in _TOTAL_WORDS or len(words) > 2:
+        return False
+    return len(words) == 1 or words[1] in _TOTAL_OF or pycountry.currencies.get(alpha_3=words[1]) is not None
+
+
+def is_balance_label(raw: str) -> bool:
+    """A cell that labels a carried balance (`Balance carried forward`, `Opening balance`)."""
+    key = normal_name(raw)
+    return bool(key) and (key in _BALANCE_PHRASES or key.endswith(("_carried_forward", "_brought_forward")))

@@ -1,0 +1,63 @@
+"""Import profiles in the database: the built-in ones exist after `migrate`, an admin-added one is
+validated and becomes a ProfileSpec the cleaning tries."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from statements import selectors
+from statements.cleaners.profiles import builtin_profiles
+from statements.models import ImportProfile
+
+pytestmark = pytest.mark.django_db
+
+
+def test_builtin_profiles_exist_after_migrate():
+    slugs = set(ImportProfile.objects.filter(builtin=True).values_list("slug", flat=True))
+    assert slugs == {spec.slug for spec in builtin_profiles()}
+    assert [spec.slug for spec in selectors.import_profiles()][-1] == "generic_csv"
+
+
+def test_selector_specs_equal_the_fixture_specs():
+    from_db = {spec.slug: spec for spec in selectors.import_profiles()}
+    assert all(from_db[spec.slug] == spec for spec in builtin_profiles())
+
+
+def test_inactive_profiles_are_not_tried():
+    ImportProfile.objects.filter(slug="bandcamp").update(active=False)
+    assert "bandcamp" not in {spec.slug for spec in selectors.import_profiles()}
+
+
+def test_an_added_profile_is_read_by_the_selector():
+    profile = ImportProfile(
+        slug="label_x",
+        name="Label X",
+        columns={"artist": ["Künstler"], "units": ["Menge"], "revenue": ["Betrag (EUR)"]},
+        required=["artist", "units", "revenue"],
+        defaults={"dsp": "Label X", "territory": "DE", "period": "2025-06"},
+    )
+    profile.full_clean()
+    profile.save()
+    spec = next(spec for spec in selectors.import_profiles() if spec.slug == "label_x")
+    assert spec.columns["revenue"] == ("betrag_eur",)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"columns": {"artiste": ["Artist"]}, "required": ["artiste"]}, "unknown field 'artiste'"),
+        ({"required": ["units"]}, "required: 'units' has no column"),
+        ({"sale_types": {"Streaming": "streams"}}, "not one of"),
+        ({"columns": {"artist": "Artist"}}, "needs a list of header names"),
+        ({"preamble": {"Currency": "money"}}, "unknown field 'money'"),
+    ],
+)
+def test_a_broken_profile_is_refused_with_the_reason(change, message):
+    values = {
+        "slug": "broken",
+        "name": "Broken",
+        "columns": {"artist": ["Artist"]},
+        "required": ["artist"],
+        **change,
+    }
+    with pytest.raises(ValidationError, match=message):
+        ImportProfile(**values).full_clean()
