@@ -1,0 +1,973 @@
+"""DDEX DSR flat files (Digital Sales Report Message Suite, multi-record block variant), read as
+the standard defines them.
+
+A DSR file is tab separated, one record per line, the record type in the first cell:
+
+    HEAD                      one header (profile, version, file n of m, usage period, sender)
+    SYxx …                    summary records: the sales context (commercial model, use type,
+                              territory, currency) and, in Basic Audio, the money
+    blocks                    RE/AS/MW/RU records describing releases and resources, then the
+                              SU usage records pointing at a summary, LI licensor records after
+                              their SU record
+    FOOT                      one footer: counts of lines, summary records and blocks
+
+Lines starting with `#` are comments; a comment whose first cell is `#` + a record type names the
+columns of that record type (`#SU02.02<TAB>BlockId<TAB>SummaryRecordId…`). Columns are read by
+those names; where a file has no heading row for a record type, by the column order the standard
+publishes for it (`PUBLISHED`, from the profile XSDs of ddexnet/dsrf and Part 8 of the standard).
+
+Revenue of a usage line, in this order:
+1. the sum of the AllocatedNetRevenue of the LI records that follow it (UGC), else
+2. the NetRevenue on the usage record itself (UGC SU03), else
+3. its share of the summary record's money (Basic Audio, Audio-Visual): the summary's
+   AllocatedNetRevenue over its AllocatedUsages where the summary carries both (a rights
+   controller's share), otherwise its NetRevenue over its (Total)Usages. Each line gets
+   money * usages / summary usages, by cumulative rounding to 16 decimal places in file order:
+   line i gets round(M * C_i / U) - round(M * C_(i-1) / U) with C_i the usages so far. Each share is
+   within 10^-16 of the exact one and, when the lines' usages add up to the summary's, the lines
+   add up to the summary's money to the last digit. Streaming: one running total per summary.
+
+The file checks itself: FOOT's counts and each summary's usages against its usage lines; a
+mismatch is a warning in `Stats.warnings`. A file without FOOT is truncated: a fatal problem.
+A multi-part message (HEAD FileNumber/NumberOfFiles) repeats HEAD, the summaries and FOOT in each
+part; each part is one upload, so a part's lines carry their share of the message's money.
+"""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+
+import pycountry
+
+from statements.cleaners.base import Problem, Row, Stats
+
+MAX_TEXT = 500
+MAX_DSP = 200
+MAX_DECIMALS = 16
+QUANTUM = Decimal(1).scaleb(-MAX_DECIMALS)
+REVENUE_LIMIT = Decimal(10) ** 14  # NUMERIC(30, 16)
+UNITS_LIMIT = 2**63
+MAX_SUMMARIES = 100_000  # summary records kept in memory to resolve usage lines
+MAX_BLOCK_RECORDS = 10_000  # release/resource records kept for the current block
+MAX_WARNINGS = 20  # summary checks listed one by one; the rest are counted
+CACHE_SIZE = 50_000
+# Enough digits for M * C / U with M < 10^14 at 16 places and counts < 2^63.
+_EXACT = Context(prec=80)
+_ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")
+_DATE = re.compile(r"(\d{4})-(\d{2})(?:-\d{2})?")
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_UNESCAPE = re.compile(r"\\(.)")
+_WORLDWIDE = {"WORLDWIDE": "WW", "WW": "WW", "WORLD": "WW"}
+
+# The standard's published column order per record type (RecordType first), used only for a
+# record type the file gives no heading row for. A version not listed falls back to the latest
+# listed version of the same record type.
+_HEAD = "HEAD MessageVersion Profile ProfileVersion MessageId MessageCreatedDateTime FileNumber NumberOfFiles UsageStartDate UsageEndDate SenderPartyId SenderName ServiceDescription RecipientPartyId RecipientName RepresentedRepertoire"
+_FOOT = "FOOT NumberOfLinesInFile NumberOfLinesInReport NumberOfSummaryRecords NumberOfBlocksInFile NumberOfBlocksInReport"
+_SY_CONTEXT = "SummaryRecordId DistributionChannel DistributionChannelDPID CommercialModel UseType Territory ServiceDescription"
+_SY01 = f"{_SY_CONTEXT} Usages Subscribers Currency NetRevenue IndirectNetRevenue"
+_SY01_2 = f"{_SY_CONTEXT} Usages Subscribers CurrencyOfReporting NetRevenue IndirectNetRevenue CurrencyOfTransaction ExchangeRate"
+_SY02 = f"{_SY_CONTEXT} Usages Users Currency NetRevenue RightsController RightsControllerPartyId AllocatedUsages AmountPayable AllocatedNetRevenue"
+_SY02_1 = f"{_SY_CONTEXT} Usages Users Currency NetRevenue RightsController RightsControllerPartyId AllocatedUsages AllocatedRevenue AllocatedNetRevenue RightsType"
+_SY02_2 = f"{_SY_CONTEXT} Usages Users CurrencyOfReporting NetRevenue RightsController RightsControllerPartyId AllocatedUsages AllocatedRevenue AllocatedNetRevenue RightsType ContentCategory CurrencyOfTransaction ExchangeRate RightsTypePercentage"
+_SY03 = f"{_SY_CONTEXT} Usages Subscribers Currency NetRevenue RightsController RightsControllerPartyId AllocatedUsages AllocatedRevenue AllocatedNetRevenue RightsControllerMarketShare ConsumerPaidUnitPrice FreeOrTrialSubscribers ExchangeRateBaseCurrency ExchangeRate"
+_SY03_1 = f"{_SY_CONTEXT} TotalUsages Subscribers CurrencyOfReporting NetRevenue RightsController RightsControllerPartyId AllocatedUsages AllocatedRevenue AllocatedNetRevenue RightsControllerMarketShare ConsumerPaidUnitPrice FreeOrTrialSubscribers CurrencyOfTransaction ExchangeRate SubscriberType"
+_SY04 = f"{_SY_CONTEXT} SubscriberType Subscribers SubPeriodStartDate SubPeriodEndDate UsagesInSubPeriod UsagesInReportingPeriod Currency ExchangeRateBaseCurrency ExchangeRate ConsumerPaidUnitPrice NetRevenue"
+_SY04_1 = f"{_SY_CONTEXT} SubscriberType Subscribers SubPeriodStartDate SubPeriodEndDate UsagesInSubPeriod UsagesInReportingPeriod CurrencyOfReporting CurrencyOfTransaction ExchangeRate ConsumerPaidUnitPrice NetRevenue MusicUsagePercentage"
+_SY05 = f"{_SY_CONTEXT} RightsController RightsControllerPartyId RightsType TotalUsages AllocatedUsages MusicUsageRatio AllocatedRevenue AllocatedNetRevenue RightsControllerMarketShare"
+_SY05_2 = f"{_SY_CONTEXT} RightsController RightsControllerPartyId RightsType TotalUsages AllocatedUsages MusicUsageRatio AllocatedNetRevenue AllocatedRevenue RightsControllerMarketShare CurrencyOfReporting CurrencyOfTransaction ExchangeRate SubscriberType SubPeriodStartDate SubPeriodEndDate ContentCategory RightsTypePercentage"
+_SY05_3 = f"{_SY_CONTEXT} RightsController RightsControllerPartyId RightsType TotalUsages AllocatedUsages MusicUsagePercentage AllocatedNetRevenue AllocatedRevenue RightsControllerMarketShare CurrencyOfReporting CurrencyOfTransaction ExchangeRate DeprecatedCell SubPeriodStartDate SubPeriodEndDate ContentCategory RightsTypePercentage ParentSummaryRecordId"
+_SY06 = f"{_SY_CONTEXT} Usages Subscribers Currency NumberOfReleases NetRevenue IndirectNetRevenue PreviewAvailable"
+_SY06_1 = f"{_SY_CONTEXT} Usages Subscribers CurrencyOfReporting NumberOfReleases NetRevenue IndirectNetRevenue PreviewAvailable CurrencyOfTransaction ExchangeRate ViewingHours"
+_SY07 = "SummaryRecordId DistributionChannel DistributionChannelDPID CommercialModel UseType Territory RightsType ServiceDescription Usages Users Currency NetRevenue RightsController RightsControllerPartyId AllocatedUsages AllocatedRevenue AllocatedNetRevenue"
+_RE01 = "BlockId ReleaseReference DspReleaseId ProprietaryReleaseId CatalogNumber ICPN DisplayArtistName DisplayArtistPartyId Title SubTitle ReleaseType Label PLine DataProvider ReleaseDate"
+_RE02 = "BlockId ReleaseReference DspSubReleaseId ProprietarySubReleaseId UsedResources"
+_RE03 = "BlockId ReleaseReference DspReleaseId ProprietaryReleaseId ICPN Title SubTitle SeriesTitle SeasonNumber DisplayArtistName DisplayArtistPartyId ReleaseType DataProvider VideoCategory EpisodeNumber UserChannelName"
+_AS01 = "BlockId ResourceReference DspResourceId ISRC Title SubTitle DisplayArtistName DisplayArtistPartyId Duration ResourceType IsMasterRecording"
+_AS02 = "BlockId ResourceReference DspResourceId ISRC Title SubTitle DisplayArtistName DisplayArtistPartyId Duration ResourceType ISWC ComposerAuthor ComposerAuthorPartyId Arranger ArrangerPartyId MusicPublisher MusicPublisherPartyId WorkContributor WorkContributorPartyId ProprietaryWorkId IsMasterRecording"
+_AS03 = "BlockId ResourceReference DspResourceId ISAN EIDR ProprietaryId VideoType Title SubTitle OriginalTitle SeasonNumber EpisodeNumber Genre Duration ProducerName ProducerPartyId DirectorName DirectorPartyId ActorName ActorPartyId"
+_SU01 = "BlockId SummaryRecordId SalesTransactionId TransactedRelease TransactedResource IsRoyaltyBearing SalesUpgrade Usages Returns PriceConsumerPaidExcSalesTax PromotionalActivity UseType"
+_SU02 = "BlockId SummaryRecordId SalesTransactionId TransactedRelease TransactedResource IsRoyaltyBearing NumberOfStreams PriceConsumerPaidExcSalesTax PromotionalActivity UseType"
+_SU03 = "BlockId SalesTransactionId SummaryRecordId DspReleaseId Usages NetRevenue ValidityPeriodStart ValidityPeriodEnd"
+_SU03_2 = "BlockId SalesTransactionId SummaryRecordId DspResourceId Usages NetRevenue ValidityPeriodStart ValidityPeriodEnd ContentCategory IsRoyaltyBearing"
+_SU04 = "BlockId SummaryRecordId SalesTransactionId TransactedRelease TransactedResource DrmEnforcementType VideoDefinitionType CodingType BitRate OriginalBroadcastChannel OriginalBroadcastDateTime IsRoyaltyBearing SalesUpgrade Usages Returns DurationUsed PriceConsumerPaidExcSalesTax PromotionalActivity OfferStartDate OfferEndDate OfferURL"
+_SU04_2 = f"{_SU04} OriginalBroadcastDateTime UseType"
+_LI01 = "BlockId SummaryRecordId RightsController RightsControllerPartyId RightsControllerWorkId RightSharePercentage RightsType AllocatedNetRevenue AllocatedAmount AllocatedUsages ParentSalesTransactionId LicensorDataRecordId"
+_RU01 = "BlockId SummaryRecordId DspReleaseId Usages ContentCategory"
+_RU02 = "BlockId SummaryRecordId DspReleaseId ReleaseTitle ReleaseURL Usages ContentCategory"
+PUBLISHED: dict[str, str] = {
+    "HEAD": _HEAD,
+    "FOOT": _FOOT,
+    "SY01": _SY01,
+    "SY01.01": _SY01_2,
+    "SY01.02": _SY01_2,
+    "SY02": _SY02,
+    "SY02.01": _SY02_1,
+    "SY02.02": _SY02_2,
+    "SY02.03": _SY02_2,
+    "SY03": _SY03,
+    "SY03.01": _SY03_1,
+    "SY04": _SY04,
+    "SY04.01": _SY04_1,
+    "SY04.02": _SY04_1,
+    "SY05": _SY05,
+    "SY05.01": _SY05,
+    "SY05.02": _SY05_2,
+    "SY05.03": _SY05_3,
+    "SY06": _SY06,
+    "SY06.01": _SY06_1,
+    "SY06.02": _SY06_1,
+    "SY07": _SY07,
+    "SY07.01": _SY07,
+    "RE01": _RE01,
+    "RE01.01": _RE01,
+    "RE01.02": _RE01,
+    "RE02": _RE02,
+    "RE03": _RE03,
+    "RE03.01": _RE03,
+    "RE03.02": _RE03,
+    "AS01": _AS01,
+    "AS01.01": _AS01,
+    "AS01.02": _AS01,
+    "AS02": _AS02,
+    "AS02.01": _AS02,
+    "AS02.02": _AS02,
+    "AS02.03": _AS02,
+    "AS03": _AS03,
+    "AS03.01": _AS03,
+    "AS03.02": _AS03,
+    "SU01": _SU01,
+    "SU01.01": _SU01,
+    "SU01.02": _SU01,
+    "SU02": _SU02,
+    "SU02.01": _SU02,
+    "SU02.02": _SU02,
+    "SU03": _SU03,
+    "SU03.01": _SU03,
+    "SU03.02": _SU03_2,
+    "SU04": _SU04,
+    "SU04.01": _SU04,
+    "SU04.02": _SU04_2,
+    "LI01": _LI01,
+    "LI01.01": _LI01,
+    "LI01.02": _LI01,
+    "LI01.03": _LI01,
+    "RU01": _RU01,
+    "RU01.01": _RU01,
+    "RU01.02": _RU01,
+    "RU02": _RU02,
+    "RU02.01": _RU02,
+    "RU02.02": _RU02,
+}
+
+# What we read from each family of record types: our name → the column names the standard's
+# versions use for it (compared case-insensitively, ignoring non-alphanumerics).
+_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "HEAD": {
+        "profile": ("Profile",),
+        "version": ("ProfileVersion",),
+        "file_number": ("FileNumber",),
+        "files": ("NumberOfFiles",),
+        "start": ("UsageStartDate",),
+        "sender": ("SenderName",),
+        "service": ("ServiceDescription",),
+        "sender_id": ("SenderPartyId",),
+    },
+    "FOOT": {
+        "lines": ("NumberOfLinesInFile",),
+        "report_lines": ("NumberOfLinesInReport",),
+        "summaries": ("NumberOfSummaryRecords",),
+        "blocks": ("NumberOfBlocksInFile",),
+        "report_blocks": ("NumberOfBlocksInReport", "NumberOfBlocksInRecord"),
+    },
+    "SY": {
+        "id": ("SummaryRecordId",),
+        "model": ("CommercialModel", "CommercialModelType"),
+        "use": ("UseType",),
+        "territory": ("Territory",),
+        "usages": (
+            "TotalUsages",
+            "Usages",
+            "NumberOfUsages",
+            "UsagesInReportingPeriod",
+            "TotalUsagesInReportingPeriod",
+        ),
+        "currency": ("Currency", "CurrencyOfReporting", "CurrencyOfAccounting"),
+        "revenue": ("NetRevenue", "NetRevenueInCurrencyOfAccounting"),
+        "allocated_usages": ("AllocatedUsages",),
+        "allocated_revenue": ("AllocatedNetRevenue", "AllocatedNetRevenueInCurrencyOfAccounting"),
+    },
+    "RE": {
+        "block": ("BlockId",),
+        "ref": ("ReleaseReference",),
+        "icpn": ("ICPN", "ReleaseICPN"),
+        "artist": ("DisplayArtistName", "ReleaseDisplayArtistName"),
+        "title": ("Title", "ReleaseTitle"),
+        "used": ("UsedResources",),
+    },
+    "AS": {
+        "block": ("BlockId",),
+        "ref": ("ResourceReference",),
+        "dsp_id": ("DspResourceId",),
+        "isrc": ("ISRC", "ResourceISRC"),
+        "title": ("Title", "ResourceTitle"),
+        "artist": ("DisplayArtistName", "ResourceDisplayArtistName"),
+    },
+    "SU": {
+        "block": ("BlockId",),
+        "summary": ("SummaryRecordId",),
+        "transaction": ("SalesTransactionId",),
+        "release": ("TransactedRelease",),
+        "resource": ("TransactedResource",),
+        "dsp_id": ("DspResourceId", "DspReleaseId"),
+        "usages": ("Usages", "NumberOfStreams", "Downloads", "NumberOfUsages"),
+        "returns": ("Returns",),
+        "use": ("UseType",),
+        "revenue": ("NetRevenue",),
+    },
+    "LI": {
+        "block": ("BlockId",),
+        "revenue": ("AllocatedNetRevenue",),
+    },
+}
+_KEEP = {"HEAD", "FOOT", "SY", "RE", "AS", "SU", "LI"}  # families read; others are descriptive
+
+
+def _norm(name: str) -> str:
+    return "".join(c for c in name.lower() if c.isalnum())
+
+
+_ALIASES = {
+    family: {_norm(alias): key for key, aliases in fields.items() for alias in aliases}
+    for family, fields in _FIELDS.items()
+}
+
+
+def _family(kind: str) -> str:
+    return kind if kind in ("HEAD", "FOOT") else kind[:2]
+
+
+def _layout(family: str, names: list[str]) -> dict[str, int]:
+    """Our field → cell index, from the record's column names (names[0] is RecordType)."""
+    aliases = _ALIASES[family]
+    found: dict[str, int] = {}
+    for index, name in enumerate(names):
+        key = aliases.get(_norm(name))
+        if key is not None and key not in found:
+            found[key] = index
+    return found
+
+
+def _published(kind: str) -> list[str] | None:
+    names = PUBLISHED.get(kind)
+    if names is None:
+        base = kind[:4]
+        versions = sorted(k for k in PUBLISHED if k[:4] == base)
+        if not versions:
+            return None
+        names = PUBLISHED[versions[-1]]
+    return ["RecordType", *names.split()] if not names.startswith(kind[:4]) else names.split()
+
+
+def looks_like_dsr(first_lines: list[str]) -> bool:
+    """Whether the first lines are a DSR flat file: a HEAD record first, after any comments."""
+    for raw in first_lines:
+        line = raw.lstrip("\ufeff").rstrip("\r\n")
+        if line.startswith("#HEAD\t"):
+            return True
+        if not line.strip() or line.startswith("#"):
+            continue
+        return line.startswith("HEAD\t")
+    return False
+
+
+@dataclass(slots=True)
+class _Summary:
+    line: int
+    territory: str
+    currency: str
+    model: str
+    use: str
+    money: Decimal | None  # what its usage lines share (None: the lines carry their own)
+    usages: int | None  # the usages that money is for
+    error: str = ""
+    repeated: bool = False  # several summary records with this id: no allocation from it
+    lines_usages: int = 0  # usages of the usage lines pointing at it, so far
+    allocated: Decimal = field(default_factory=Decimal)  # money given to those lines, so far
+    used: bool = False  # usage lines point at it
+    shared: bool = False  # its money was shared out to usage lines
+
+
+@dataclass(slots=True)
+class _Resource:
+    isrc: str
+    title: str
+    artist: str
+    error: str = ""
+
+
+@dataclass(slots=True)
+class _Release:
+    icpn: str
+    title: str
+    artist: str
+    used: tuple[str, ...] = ()
+    error: str = ""
+
+
+@dataclass(slots=True)
+class _Usage:
+    line: int
+    summary: _Summary
+    units: int
+    resource: _Resource | None
+    release: _Release | None
+    head: _Release | None  # the block's head release (RE01): ICPN and title of sub-release sales
+    use: str
+    revenue: Decimal | None  # from the usage record itself
+    li_revenue: Decimal | None = None
+
+
+class _Reject(ValueError):
+    pass
+
+
+class _Block:
+    """The releases and resources of the current block (a bounded, per-block memory)."""
+
+    __slots__ = ("head_release", "id", "releases", "resources", "size")
+
+    def __init__(self, block_id: str):
+        self.id = block_id
+        self.releases: dict[str, _Release] = {}
+        self.resources: dict[str, _Resource] = {}
+        self.head_release: _Release | None = None
+        self.size = 0
+
+
+def parse_dsr(lines: Iterator[str], stats: Stats) -> Iterator[Row | Problem]:
+    """Normalised rows (CLEAN_COLUMNS order) and rejected lines of a DSR file, in file order."""
+    try:
+        yield from _Parser(stats).run(lines)
+    except Exception as exc:  # the parser must never raise: an unforeseen failure fails the file
+        yield Problem(stats.lines or 1, f"unreadable DSR file: {type(exc).__name__}: {exc}", fatal=True)
+
+
+class _Parser:
+    def __init__(self, stats: Stats):
+        self.stats = stats
+        self.headings: dict[str, list[str]] = {}
+        self.layouts: dict[str, tuple[str, dict[str, int]] | None] = {}
+        self.summaries: dict[str, _Summary] = {}
+        self.summary_records = 0
+        self.blocks = 0
+        self.block: _Block | None = None
+        self.pending: _Usage | None = None
+        self.period = ""
+        self.dsp = ""
+        self.files = 1
+        self.file_number = 1
+        self.head_seen = False
+        self.foot: dict[str, str] | None = None
+        self.territories: dict[str, str] = {}
+        self.currencies: dict[str, str] = {}
+        self.isrcs: dict[str, str] = {}
+        self.texts: dict[str, str] = {}
+
+    # --- the main loop -------------------------------------------------------------------------
+    def run(self, lines: Iterator[str]) -> Iterator[Row | Problem]:
+        stats = self.stats
+        number = 0
+        for number, raw in enumerate(lines, start=1):
+            stats.lines = number
+            line = raw.rstrip("\r\n")
+            if number == 1:
+                line = line.lstrip("\ufeff")
+            if self.foot is not None:
+                if line.strip():
+                    yield Problem(number, "line after the FOOT record")
+                else:
+                    stats.structural += 1
+                continue
+            if not line or line[0] == "#":
+                # Comments, heading rows and empty records (Part 1: counted in FOOT, ignored).
+                stats.structural += 1
+                if line.startswith("#") and "\t" in line:
+                    cells = line.split("\t")
+                    self.headings[cells[0][1:].strip()] = cells
+                    self.layouts.clear()
+                continue
+            cells = line.split("\t")
+            kind = cells[0].strip()
+            if not self.head_seen:
+                if kind != "HEAD":
+                    yield Problem(
+                        number, f"the file does not start with a DSR HEAD record ({kind[:20]!r})", True
+                    )
+                    return
+                fatal = self._head(cells)
+                if fatal:
+                    yield Problem(number, fatal, fatal=True)
+                    return
+                stats.structural += 1
+                continue
+            layout = self._layout_of(kind)
+            family = layout[0] if layout else ""
+            if family != "LI" and self.pending is not None:
+                yield self._finish(self.pending)
+                self.pending = None
+            if family == "SU":
+                item = self._usage(number, cells, layout[1])
+                if item is not None:
+                    yield item
+            elif family == "LI":
+                item = self._licensor(number, cells, layout[1])
+                if item is None:
+                    stats.structural += 1
+                else:
+                    yield item
+            elif family == "SY":
+                item = self._summary(number, cells, layout[1])
+                if item is None:
+                    stats.structural += 1
+                else:
+                    yield item
+                    if item.fatal:
+                        return
+            elif family in ("RE", "AS"):
+                item = self._describe(number, family, cells, layout[1])
+                if item is None:
+                    stats.structural += 1
+                else:
+                    yield item
+                    if item.fatal:
+                        return
+            elif kind == "FOOT":
+                self.foot = self._cells(cells, layout[1]) if layout else {}
+                stats.structural += 1
+                self._check_foot(number)
+            elif kind == "HEAD":
+                yield Problem(number, "a second HEAD record", fatal=True)
+                return
+            elif kind[:2] in ("SU", "SR", "LI"):
+                yield Problem(number, f"{kind[:20]} records are not supported: their sales were not imported")
+            else:
+                # Records that only describe (MW, RU, CU, RE02 …) and unknown records, which Part 1
+                # of the standard says a recipient ignores.
+                if kind[:2] in ("RE", "AS", "MW", "RU", "CU", "ML", "RC", "ST"):
+                    self._enter_block(cells[1] if len(cells) > 1 else "")
+                stats.structural += 1
+        if self.pending is not None:
+            yield self._finish(self.pending)
+            self.pending = None
+        if not self.head_seen:
+            yield Problem(max(number, 1), "the file is empty: no DSR HEAD record", fatal=True)
+        elif self.foot is None:
+            yield Problem(number + 1, "the DSR file ends without a FOOT record: truncated?", fatal=True)
+        else:
+            self._check_summaries()
+
+    # --- layouts -------------------------------------------------------------------------------
+    def _layout_of(self, kind: str) -> tuple[str, dict[str, int]] | None:
+        if kind in self.layouts:
+            return self.layouts[kind]
+        family = _family(kind)
+        layout = None
+        if family in _KEEP and len(kind) >= 4:
+            names = self.headings.get(kind)
+            if names is None:
+                same = [cells for name, cells in self.headings.items() if name[:4] == kind[:4]]
+                names = same[0] if len(same) == 1 else _published(kind)
+            if names is not None:
+                layout = (family, _layout(family, names))
+        if len(self.layouts) < CACHE_SIZE:
+            self.layouts[kind] = layout
+        return layout
+
+    @staticmethod
+    def _cells(cells: list[str], layout: dict[str, int]) -> dict[str, str]:
+        size = len(cells)
+        return {key: cells[index].strip() for key, index in layout.items() if index < size}
+
+    # --- records -------------------------------------------------------------------------------
+    def _head(self, cells: list[str]) -> str:
+        layout = self._layout_of("HEAD")
+        head = self._cells(cells, layout[1]) if layout else {}
+        self.head_seen = True
+        profile = _plain(head.get("profile", "")) or "unknown profile"
+        version = _plain(head.get("version", ""))
+        file_number, files = head.get("file_number", ""), head.get("files", "")
+        self.file_number = int(file_number) if file_number.isdigit() and file_number.isascii() else 1
+        self.files = int(files) if files.isdigit() and files.isascii() else 1
+        detail = f"DDEX DSR {profile} {version}".strip()
+        if self.files > 1:
+            detail += f", file {self.file_number} of {self.files}"
+        self.stats.detail = detail[:200]
+        self.stats.declared.update(
+            {"profile": profile[:100], "profile_version": version[:20], "file_number": self.file_number}
+        )
+        self.stats.declared["number_of_files"] = self.files
+        start = head.get("start", "")
+        match = _DATE.fullmatch(start)
+        if not match or not "01" <= match.group(2) <= "12":
+            return f"HEAD UsageStartDate {start[:40]!r} is not a date (YYYY-MM-DD)"
+        self.period = f"{match.group(1)}-{match.group(2)}"
+        dsp = head.get("sender") or head.get("service") or head.get("sender_id") or ""
+        try:
+            self.dsp = _text(_value(dsp), "sender name", MAX_DSP)
+        except _Reject as exc:
+            return f"HEAD: {exc}"
+        if not self.dsp:
+            return "HEAD names no sender (SenderName, ServiceDescription or SenderPartyId)"
+        return ""
+
+    def _summary(self, number: int, cells: list[str], layout: dict[str, int]) -> Problem | None:
+        values = self._cells(cells, layout)
+        self.summary_records += 1
+        key = values.get("id", "")
+        error = ""
+        try:
+            territory = self._territory(values.get("territory", ""))
+            currency = self._currency(values.get("currency", ""))
+            money, usages = self._money(values)
+        except _Reject as exc:
+            error = str(exc)
+            territory = currency = ""
+            money = usages = None
+        known = self.summaries.get(key)
+        if known is not None:
+            # Several summary records under one id (e.g. one per rights controller in UGC):
+            # they give the context; none of them alone is the money of the lines.
+            known.repeated = True
+            if error:
+                return Problem(number, f"summary record {key[:40]!r}: {error}")
+            return None
+        if len(self.summaries) >= MAX_SUMMARIES:
+            return Problem(number, f"more than {MAX_SUMMARIES} summary records", fatal=True)
+        summary = _Summary(
+            number,
+            territory,
+            currency,
+            _plain(values.get("model", ""))[:100],
+            _plain(values.get("use", ""))[:100],
+            money,
+            usages,
+            error,
+        )
+        self.summaries[key] = summary
+        if error:
+            return Problem(number, f"summary record {key[:40]!r}: {error}")
+        return None
+
+    def _money(self, values: dict[str, str]) -> tuple[Decimal | None, int | None]:
+        """(the money a summary's usage lines share, the usages it is for)."""
+        allocated, allocated_usages = values.get("allocated_revenue", ""), values.get("allocated_usages", "")
+        if allocated and allocated_usages:
+            return _decimal(allocated, "AllocatedNetRevenue"), _integer(allocated_usages, "AllocatedUsages")
+        revenue, usages = values.get("revenue", ""), values.get("usages", "")
+        return (
+            _decimal(revenue, "NetRevenue") if revenue else None,
+            _integer(usages, "Usages") if usages else None,
+        )
+
+    def _enter_block(self, block_id: str) -> _Block:
+        block = self.block
+        if block is None or block.id != block_id:
+            block = self.block = _Block(block_id)
+            self.blocks += 1
+        return block
+
+    def _describe(self, number: int, family: str, cells: list[str], layout: dict[str, int]) -> Problem | None:
+        values = self._cells(cells, layout)
+        block = self._enter_block(values.get("block", ""))
+        block.size += 1
+        if block.size > MAX_BLOCK_RECORDS:
+            return Problem(number, f"block {block.id[:40]!r} has more than {MAX_BLOCK_RECORDS} records", True)
+        ref = values.get("ref", "")
+        error = ""
+        if family == "AS":
+            try:
+                resource = _Resource(
+                    self._isrc(values.get("isrc", "")),
+                    self._text(values.get("title", ""), "title"),
+                    self._text(values.get("artist", ""), "display artist"),
+                )
+            except _Reject as exc:
+                error = str(exc)
+                resource = _Resource("", "", "", error)
+            block.resources[ref] = resource
+            dsp_id = values.get("dsp_id", "")
+            if dsp_id and dsp_id != ref:
+                block.resources.setdefault(dsp_id, resource)
+            block.resources.setdefault("", resource)  # the first resource of the block
+        else:
+            used = tuple(v for v in _split(values.get("used", "")) if v)
+            try:
+                release = _Release(
+                    _icpn(values.get("icpn", "")),
+                    self._text(values.get("title", ""), "release title"),
+                    self._text(values.get("artist", ""), "display artist"),
+                    used,
+                )
+            except _Reject as exc:
+                error = str(exc)
+                release = _Release("", "", "", (), error)
+            block.releases[ref] = release
+            if "used" not in layout and block.head_release is None:
+                block.head_release = release
+        return Problem(number, error) if error else None
+
+    def _usage(self, number: int, cells: list[str], layout: dict[str, int]) -> Problem | None:
+        values = self._cells(cells, layout)
+        try:
+            block = self._enter_block(values.get("block", ""))
+            summary = self.summaries.get(values.get("summary", ""))
+            if summary is None:
+                raise _Reject(f"usage of an unknown summary record {values.get('summary', '')[:40]!r}")
+            if summary.error:
+                raise _Reject(f"its summary record (line {summary.line}) is invalid: {summary.error}")
+            units = _integer(values.get("usages", ""), "usages", signed=True)
+            returns = values.get("returns", "")
+            if returns:
+                units -= _integer(returns, "returns")
+            revenue = values.get("revenue", "")
+            amount = _decimal(revenue, "NetRevenue") if revenue else None
+            resource, release, head = self._subject(block, values)
+        except _Reject as exc:
+            return Problem(number, str(exc))
+        summary.used = True
+        summary.lines_usages += units
+        use = _plain(values.get("use", ""))[:100] or summary.use
+        self.pending = _Usage(number, summary, units, resource, release, head, use, amount)
+        return None
+
+    def _subject(
+        self, block: _Block, values: dict[str, str]
+    ) -> tuple[_Resource | None, _Release | None, _Release | None]:
+        """The resource, release and head release a usage record is about: its TransactedResource
+        or TransactedRelease, or the block's own resource where the record names only DSP ids (as
+        UGC records do)."""
+        resource_ref, release_ref = values.get("resource", ""), values.get("release", "")
+        release = resource = None
+        if release_ref:
+            release = block.releases.get(release_ref)
+            if release is None:
+                raise _Reject(
+                    f"usage of release {release_ref[:40]!r}, not described in block {block.id[:40]!r}"
+                )
+        if resource_ref:
+            resource = block.resources.get(resource_ref)
+            if resource is None:
+                raise _Reject(
+                    f"usage of resource {resource_ref[:40]!r}, not described in block {block.id[:40]!r}"
+                )
+        elif release is not None:
+            if len(release.used) == 1:
+                resource = block.resources.get(release.used[0])
+        else:
+            resource = block.resources.get(values.get("dsp_id", "")) or block.resources.get("")
+        head = block.head_release
+        if resource is None and release is None and head is None:
+            raise _Reject(f"usage in block {block.id[:40]!r}, which describes no release or resource")
+        for part in (resource, release, head):
+            if part is not None and part.error:
+                raise _Reject(part.error)
+        return resource, release, head
+
+    def _licensor(self, number: int, cells: list[str], layout: dict[str, int]) -> Problem | None:
+        usage = self.pending
+        if usage is None:
+            return Problem(number, "LI record without a usage record before it")
+        raw = cells[layout["revenue"]].strip() if layout.get("revenue", len(cells)) < len(cells) else ""
+        if not raw:
+            return None
+        try:
+            amount = _decimal(raw, "AllocatedNetRevenue")
+        except _Reject as exc:
+            return Problem(number, str(exc))
+        usage.li_revenue = amount if usage.li_revenue is None else usage.li_revenue + amount
+        return None
+
+    def _finish(self, usage: _Usage) -> Row | Problem:
+        summary = usage.summary
+        try:
+            if usage.li_revenue is not None:
+                revenue = usage.li_revenue
+            elif usage.revenue is not None:
+                revenue = usage.revenue
+            else:
+                revenue = self._share(summary, usage.units)
+            revenue_text = _revenue_text(revenue)
+            resource, release, head = usage.resource, usage.release, usage.head
+            artist = (
+                (resource.artist if resource else "")
+                or (release.artist if release else "")
+                or (head.artist if head else "")
+            )
+            if not artist:
+                raise _Reject("no display artist for the usage's resource or release")
+        except _Reject as exc:
+            return Problem(usage.line, str(exc))
+        return (
+            usage.line,
+            self.period,
+            self.dsp,
+            artist,
+            resource.isrc if resource else "",
+            (release.icpn if release else "") or (head.icpn if head else ""),
+            resource.title if resource else "",
+            summary.territory,
+            str(usage.units),
+            revenue_text,
+            summary.currency,
+            _sale_type(usage.use),
+            usage.use,
+            summary.model,
+            (release.title if release else "") or (head.title if head else ""),
+        )
+
+    def _share(self, summary: _Summary, units: int) -> Decimal:
+        if summary.repeated:
+            raise _Reject("its summary record id is used by several summary records: no revenue to share")
+        if summary.money is None:
+            raise _Reject("neither the usage nor its summary record carries revenue")
+        total = summary.usages
+        if not total:
+            if summary.money == 0:
+                return Decimal(0)
+            raise _Reject("its summary record carries revenue but no usages to share it by")
+        summary.shared = True
+        running = _EXACT.divide(_EXACT.multiply(summary.money, summary.lines_usages), total)
+        running = running.quantize(QUANTUM, rounding=ROUND_HALF_EVEN, context=_EXACT)
+        share = running - summary.allocated
+        summary.allocated = running
+        return share
+
+    # --- checks --------------------------------------------------------------------------------
+    def _check_foot(self, number: int) -> None:
+        foot, declared, warnings = self.foot or {}, self.stats.declared, self.stats.warnings
+        counted = {"lines": number, "summaries": self.summary_records, "blocks": self.blocks}
+        labels = {
+            "lines": "lines in the file",
+            "summaries": "summary records",
+            "blocks": "blocks in the file",
+        }
+        for key, actual in counted.items():
+            raw = foot.get(key, "")
+            if not raw:
+                warnings.append(f"FOOT does not declare the number of {labels[key]}")
+                continue
+            if not (raw.isdigit() and raw.isascii()):
+                warnings.append(f"FOOT number of {labels[key]} {raw[:40]!r} is not a whole number")
+                continue
+            declared[f"foot_{key}"] = int(raw)
+            if int(raw) != actual:
+                warnings.append(f"FOOT declares {int(raw)} {labels[key]} but the file has {actual}")
+        for key, of_file in (("report_lines", "lines"), ("report_blocks", "blocks")):
+            raw = foot.get(key, "")
+            if raw.isdigit() and raw.isascii():
+                declared[f"foot_{key}"] = int(raw)
+                if self.files == 1 and int(raw) != counted[of_file]:
+                    warnings.append(
+                        f"FOOT declares {int(raw)} {labels[of_file].replace('file', 'report')} "
+                        f"but this single-file report has {counted[of_file]}"
+                    )
+
+    def _check_summaries(self) -> None:
+        """Each summary's usages against the usage lines pointing at it, and the declared totals."""
+        usages, revenue = 0, {}
+        mismatches = []
+        for key, summary in self.summaries.items():
+            if summary.error or summary.repeated:
+                continue
+            if summary.usages is not None:
+                usages += summary.usages
+            if summary.money is not None and (summary.shared or not summary.used):
+                revenue[summary.currency] = revenue.get(summary.currency, Decimal(0)) + summary.money
+            if summary.usages is None or (not summary.used and not summary.usages):
+                continue
+            lines = summary.lines_usages
+            # A part of a multi-file message holds only some of the message's usage lines.
+            wrong = lines > summary.usages if self.files > 1 else lines != summary.usages
+            if wrong:
+                mismatches.append(
+                    f"summary record {key[:40]!r} (line {summary.line}) declares {summary.usages} usages "
+                    f"but its usage lines add up to {lines}"
+                )
+        self.stats.warnings.extend(mismatches[:MAX_WARNINGS])
+        if len(mismatches) > MAX_WARNINGS:
+            self.stats.warnings.append(
+                f"… and {len(mismatches) - MAX_WARNINGS} more summary records like these"
+            )
+        self.stats.declared["summary_records"] = self.summary_records
+        self.stats.declared["units"] = str(usages)
+        self.stats.declared["revenue"] = {
+            currency: _revenue_text(amount) for currency, amount in revenue.items()
+        }
+
+    # --- values --------------------------------------------------------------------------------
+    def _territory(self, raw: str) -> str:
+        value = self.territories.get(raw)
+        if value is None:
+            value = _territory(raw)
+            if len(self.territories) < CACHE_SIZE:
+                self.territories[raw] = value
+        return value
+
+    def _currency(self, raw: str) -> str:
+        value = self.currencies.get(raw)
+        if value is None:
+            value = _currency(raw)
+            if len(self.currencies) < CACHE_SIZE:
+                self.currencies[raw] = value
+        return value
+
+    def _isrc(self, raw: str) -> str:
+        value = self.isrcs.get(raw)
+        if value is None:
+            value = _isrc(raw)
+            if len(self.isrcs) < CACHE_SIZE:
+                self.isrcs[raw] = value
+        return value
+
+    def _text(self, raw: str, name: str) -> str:
+        value = self.texts.get(raw)
+        if value is None:
+            value = _text(_value(raw), name, MAX_TEXT)
+            if len(self.texts) >= CACHE_SIZE:
+                self.texts.clear()
+            self.texts[raw] = value
+        return value
+
+
+def _split(raw: str) -> list[str]:
+    """A multi-value cell's values (`|` separated; `\\|` is a literal pipe)."""
+    if "\\" not in raw:
+        return raw.split("|")
+    values, current, escaped = [], [], False
+    for char in raw:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "|":
+            values.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    values.append("".join(current))
+    return values
+
+
+def _value(raw: str) -> str:
+    """A cell as text: escapes resolved, several values joined (e.g. two display artists)."""
+    if "|" not in raw and "\\" not in raw:
+        return raw
+    return ", ".join(v.strip() for v in _split(raw) if v.strip())
+
+
+def _plain(raw: str) -> str:
+    return raw if raw.isprintable() else " ".join("".join(c if c.isprintable() else " " for c in raw).split())
+
+
+def _text(raw: str, name: str, limit: int) -> str:
+    value = _plain(raw.strip())
+    if len(value) > limit:
+        raise _Reject(f"{name} is longer than {limit} characters")
+    return value
+
+
+def _unspace(raw: str) -> str:
+    """An identifier without its namespace (`ISRC::GBAYE2600001` → `GBAYE2600001`)."""
+    value = _split(raw)[0].strip() if ("|" in raw or "\\" in raw) else raw.strip()
+    return value.rpartition("::")[2] if "::" in value else value
+
+
+def _isrc(raw: str) -> str:
+    value = _unspace(raw).upper().replace("-", "")
+    if value and not _ISRC.fullmatch(value):
+        raise _Reject(f"ISRC {raw[:40]!r} is not a valid ISRC")
+    return value
+
+
+def _icpn(raw: str) -> str:
+    value = _unspace(raw)
+    if value and not (value.isascii() and value.isdigit() and 8 <= len(value) <= 14):
+        raise _Reject(f"ICPN {raw[:40]!r} is not 8 to 14 digits")
+    return value
+
+
+def _territory(raw: str) -> str:
+    value = _unspace(raw).upper()
+    if value in _WORLDWIDE:
+        return _WORLDWIDE[value]
+    if len(value) == 2 and value.isascii() and pycountry.countries.get(alpha_2=value) is not None:
+        return value
+    raise _Reject(f"territory {raw[:40]!r} is not an ISO 3166 two-letter code")
+
+
+def _currency(raw: str) -> str:
+    value = raw.strip().upper()
+    if len(value) == 3 and value.isascii() and pycountry.currencies.get(alpha_3=value) is not None:
+        return value
+    raise _Reject(f"currency {raw[:40]!r} is not an ISO 4217 code")
+
+
+def _integer(raw: str, name: str, *, signed: bool = False) -> int:
+    value = raw.strip()
+    digits = value[1:] if signed and value[:1] == "-" else value
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
+        raise _Reject(f"{name} {raw[:40]!r} is not a whole number")
+    number = int(value)
+    if abs(number) >= UNITS_LIMIT:
+        raise _Reject(f"{name} {raw[:40]!r} is out of range")
+    return number
+
+
+def _decimal(raw: str, name: str) -> Decimal:
+    value = raw.strip()
+    if not _DECIMAL.fullmatch(value) or len(value) > 60:
+        raise _Reject(f"{name} {raw[:40]!r} is not a number")
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise _Reject(f"{name} {raw[:40]!r} is not a number") from None
+    if abs(amount) >= REVENUE_LIMIT:
+        raise _Reject(f"{name} {raw[:40]!r} is out of range")
+    if amount.as_tuple().exponent < -MAX_DECIMALS:
+        raise _Reject(f"{name} {raw[:40]!r} has more than {MAX_DECIMALS} decimal places")
+    return amount
+
+
+def _revenue_text(amount: Decimal) -> str:
+    if abs(amount) >= REVENUE_LIMIT:
+        raise _Reject(f"revenue {amount} is out of range")
+    if amount.as_tuple().exponent < -MAX_DECIMALS:
+        raise _Reject(f"revenue {amount} has more than {MAX_DECIMALS} decimal places")
+    text = format(amount, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+_SALE_TYPES: dict[str, str] = {}
+
+
+def _sale_type(use: str) -> str:
+    """Our sale type for the standard's UseType (Part 2's allowed values)."""
+    kind = _SALE_TYPES.get(use)
+    if kind is None:
+        lowered = use.lower()
+        if any(word in lowered for word in ("stream", "webcast", "conditionaldownload", "tethereddownload")):
+            kind = "stream"
+        elif "download" in lowered or lowered in ("purchase", "ondemand"):
+            kind = "download"
+        elif "physical" in lowered:
+            kind = "physical"
+        else:
+            kind = "other"
+        if len(_SALE_TYPES) < 1000:
+            _SALE_TYPES[use] = kind
+    return kind
