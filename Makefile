@@ -28,9 +28,10 @@ run: system-packages-run install
 	$(PY) manage.py setup_schedules
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py demo_setup
-	@echo "Serving on http://127.0.0.1:8000/ (admin at /admin/); Ctrl-C stops everything."
+	@echo "Serving on http://127.0.0.1:8000/ (admin at /admin/) after one poll of the demo FTP; Ctrl-C stops everything."
 	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(PY) manage.py demo_ftp & \
+	$(PY) manage.py poll_ftp --wait 15; \
 	$(PY) manage.py qcluster & \
 	$(PY) manage.py runserver --noreload 127.0.0.1:8000
 

@@ -19,7 +19,12 @@ class Category(models.Model):
 
 
 class InvoiceFile(models.Model):
-    """One received `Letture…` file: imported with its lines, or rejected with the reason."""
+    """One received `Letture…` file: imported with its lines, or not imported with the reason.
+
+    Every file that reaches us is recorded, so the day it belongs to counts as received: a copy of
+    an earlier file under a new name is a `duplicate` pointing at the original, and a file of a
+    day whose session is closed is archived as `closed_day` and never imported.
+    """
 
     class Source(models.TextChoices):
         FTP = "ftp", "FTP"
@@ -28,9 +33,22 @@ class InvoiceFile(models.Model):
     class Status(models.TextChoices):
         IMPORTED = "imported"
         REJECTED = "rejected"
+        DUPLICATE = "duplicate"
+        CLOSED_DAY = "closed_day", "day already closed"
 
     name = models.CharField(max_length=255, unique=True)
-    sha256 = models.CharField(max_length=64, unique=True)
+    sha256 = models.CharField(max_length=64)
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        help_text="The earlier file with the same bytes.",
+    )
+    late = models.BooleanField(
+        default=False, help_text="Received after its own day (e.g. after Friday's last poll)."
+    )
     source = models.CharField(max_length=10, choices=Source.choices)
     status = models.CharField(max_length=10, choices=Status.choices)
     business_date = models.DateField(help_text="The date in the file name's timestamp.")
@@ -58,6 +76,15 @@ class InvoiceFile(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status="imported") | ~models.Q(reason=""),
                 name="ingestion_rejected_has_reason",
+            ),
+            # The same bytes are imported (or rejected) once; later copies are recorded as duplicates.
+            models.UniqueConstraint(
+                fields=["sha256"], condition=~models.Q(status="duplicate"), name="ingestion_unique_content"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="duplicate", duplicate_of__isnull=False)
+                | (~models.Q(status="duplicate") & models.Q(duplicate_of__isnull=True)),
+                name="ingestion_duplicate_has_original",
             ),
         ]
 
@@ -121,6 +148,35 @@ class NoFileAlert(models.Model):
 
     def __str__(self) -> str:
         return f"no-file alert {self.day}"
+
+
+class ClosedDay(models.Model):
+    """A day whose shipping session is closed: files of that day arriving later are not imported.
+
+    Written by the sessions app when it closes a session; kept here so ingestion never imports it.
+    """
+
+    day = models.DateField(unique=True)
+    closed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"closed {self.day}"
+
+
+class FtpPoll(models.Model):
+    """One check of the inbound FTP server (scheduled, at start-up or asked for by an operator)."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    succeeded = models.BooleanField(help_text="The server was reached and listed.")
+    summary = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["succeeded", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"FTP poll {self.started_at:%Y-%m-%d %H:%M:%S}"
 
 
 def _optional_text(max_length: int) -> models.CharField:

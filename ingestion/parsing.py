@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import NamedTuple
 
 FILE_NAME_PATTERN = "Letture<YYYYMMDDHHMMSSmmm>_<N>.txt"
@@ -186,7 +186,11 @@ class RecordParser:
         value = Decimal(value_text)
         point = value_text.find(".")
         if point >= 0 and len(value_text) - point > 3:
-            value = value.quantize(_CENT, rounding=ROUND_HALF_EVEN)
+            cents = value.quantize(_CENT)
+            # Rounding 1.005 would change the customer's figure silently; trailing zeros (1.500) are fine.
+            if cents != value:
+                raise _Invalid(f"value {value_text!r} has more than two decimals")
+            value = cents
         if len(value_text) > 12 and abs(value) >= _VALUE_LIMIT:  # shorter texts cannot reach 10**12
             raise _Invalid(f"value {value_text!r} is out of range")
         description = fields[2]

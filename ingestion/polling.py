@@ -1,4 +1,7 @@
-"""One tick of the inbound FTP poller: fetch today's files without ever losing one, then the alert.
+"""One tick of the inbound FTP poller: fetch the due files without ever losing one, then the alert.
+
+Due files are the `Letture…` files of today and of earlier days: a file that landed after a day's
+last poll (Friday evening) is imported at the next tick, as a late file of its own day.
 
 Order per file: download to a temporary file (size verified), archive + record it (ingest_bytes),
 and only then delete the remote copy. A crash anywhere leaves the remote file or the archived,
@@ -45,18 +48,22 @@ class PollResult:
 
 
 def poll_inbound(*, now: datetime | None = None, on_progress: ProgressCallback | None = None) -> PollResult:
-    """Fetch every `Letture…` file of today from the inbound server; send the no-file alert if due.
-
-    `on_progress` is passed to `ingest_bytes` for every file (the `poll_ftp` command prints it)."""
+    """Fetch every `Letture…` file of today or earlier from the inbound server; send the no-file
+    alert if due; record the poll. `on_progress` is passed to `ingest_bytes` for every file (the
+    `poll_ftp` command prints it)."""
+    started_at = timezone.now()
     now = timezone.localtime(now)
     result = PollResult()
     host = selectors.inbound_host()
     try:
         with ftp.connect(settings.INGESTION_FTP_URL, timeout=settings.INGESTION_FTP_TIMEOUT) as connection:
             for name in ftp.list_names(connection):
-                if not _is_file_of(name, now.date()):
+                if not _is_due(name, now.date()):
                     logger.info(
-                        "inbound FTP %s: leaving %s alone (not a Letture file of %s)", host, name, now.date()
+                        "inbound FTP %s: leaving %s alone (not a Letture file of %s or earlier)",
+                        host,
+                        name,
+                        now.date(),
                     )
                     result.skipped.append(name)
                     continue
@@ -75,12 +82,14 @@ def poll_inbound(*, now: datetime | None = None, on_progress: ProgressCallback |
         result.error = f"{type(exc).__name__}: {exc}"
     if now.time() >= _alert_after() and not selectors.file_for_day_exists(now.date()):
         result.alert_sent = services.send_no_file_alert(day=now.date())
+    services.record_poll(started_at=started_at, succeeded=not result.error, summary=result.summary())
     return result
 
 
-def _is_file_of(name: str, day: date) -> bool:
+def _is_due(name: str, today: date) -> bool:
+    """A `Letture…` file of today or earlier (a file dated in the future is left for its day)."""
     try:
-        return parse_file_name(name).business_date == day
+        return parse_file_name(name).business_date <= today
     except InvalidFileName:
         return False
 
@@ -98,7 +107,7 @@ def _fetch(connection, name: str, on_progress: ProgressCallback | None) -> str:
             # Same name, different bytes: deleting it would lose data nobody has seen.
             logger.error("inbound FTP: %s differs from the file already imported under that name; left", name)
             return "conflict"
-        logger.info("inbound FTP: %s was already archived; deleting the remote copy", name)
+        logger.info("inbound FTP: %s was already received; deleting the remote copy", name)
     ftp.delete(connection, name)
     logger.info("inbound FTP: %s %s and deleted from the server", name, report.status)
     return report.status

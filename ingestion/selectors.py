@@ -1,13 +1,14 @@
 """Read operations of the ingestion app."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Min
 
 from ingestion.ftp import FtpEndpoint
-from ingestion.models import Category, InvoiceFile, InvoiceLine, KnownInvoice
+from ingestion.models import Category, FtpPoll, InvoiceFile, InvoiceLine, KnownInvoice
 
 SHIPMENT_COLUMNS = [
     "invoice_number",
@@ -33,17 +34,34 @@ class ShipmentRows:
 
 
 def imported_file_for_day(day: date) -> InvoiceFile | None:
-    """The latest imported file whose business date is `day`."""
-    return (
-        InvoiceFile.objects.filter(business_date=day, status=InvoiceFile.Status.IMPORTED)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
+    """The latest imported file whose business date is `day`; for a day that received only a copy
+    of an earlier file (same bytes, new name), that earlier file when it was imported."""
+    imported = InvoiceFile.Status.IMPORTED
+    files = InvoiceFile.objects.select_related("duplicate_of").order_by("-created_at", "-pk")
+    own = files.filter(business_date=day, status=imported).first()
+    if own is not None:
+        return own
+    copy = files.filter(business_date=day, duplicate_of__status=imported).first()
+    return copy.duplicate_of if copy is not None else None
 
 
 def file_for_day_exists(day: date) -> bool:
-    """Whether any file (imported or rejected) arrived for `day`."""
+    """Whether any file (imported, rejected, duplicate, …) arrived for `day`."""
     return InvoiceFile.objects.filter(business_date=day).exists()
+
+
+def last_poll(*, succeeded: bool | None = None) -> FtpPoll | None:
+    """The latest check of the inbound FTP server (only successful ones with `succeeded=True`)."""
+    polls = FtpPoll.objects.all() if succeeded is None else FtpPoll.objects.filter(succeeded=succeeded)
+    return polls.first()
+
+
+def next_poll_at() -> datetime | None:
+    """When the poller's schedule runs next (None when no schedule exists: `setup_schedules` not run)."""
+    from django_q.models import Schedule
+
+    schedules = Schedule.objects.filter(func="ingestion.tasks.poll_ftp", next_run__isnull=False)
+    return schedules.aggregate(next_run=Min("next_run"))["next_run"]
 
 
 def file_category_keys(invoice_file: InvoiceFile) -> list[str]:

@@ -3,17 +3,16 @@
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from ingestion import loader, selectors
-from ingestion.models import InvoiceFile, InvoiceLine, InvoiceLineCategory, NoFileAlert
+from ingestion.models import ClosedDay, FtpPoll, InvoiceFile, InvoiceLine, InvoiceLineCategory, NoFileAlert
 from ingestion.parsing import InvalidFileName, RecordParser, count_records, decode, parse_file_name
 from ingestion.progress import ProgressCallback, ProgressRecorder
 from project.mail import queue_email
@@ -21,9 +20,12 @@ from project.mail import queue_email
 __all__ = [
     "IngestReport",
     "InvalidFileName",
+    "close_day",
     "delete_invoice_file",
     "ingest_bytes",
+    "record_poll",
     "reprocess_file",
+    "request_poll",
     "send_no_file_alert",
 ]
 
@@ -36,7 +38,7 @@ EMAIL_LIST_LIMIT = 500
 class IngestReport:
     """Outcome of `ingest_bytes`; `as_json()` is what `ingest_file --json` prints."""
 
-    status: str  # "imported" | "duplicate" | "rejected"
+    status: str  # "imported" | "duplicate" | "rejected" | "closed_day"
     file: InvoiceFile | None
     name: str
     declared_records: int
@@ -84,8 +86,11 @@ def ingest_bytes(
 ) -> IngestReport:
     """Archive, parse, validate and store one invoice file, all or nothing; then queue the emails.
 
-    Raises InvalidFileName for a name that is not `Letture<YYYYMMDDHHMMSSmmm>_<N>.txt`.
-    `on_progress(name, processed, total)` is called each time the import's progress is recorded.
+    Every new name is recorded: bytes already received under another name as a `duplicate` of that
+    file, a file of a closed day as `closed_day` (archived, alerted, not imported). A file of an
+    earlier day is imported as `late`, with an alert. Raises InvalidFileName for a name that is
+    not `Letture<YYYYMMDDHHMMSSmmm>_<N>.txt`; `on_progress(name, processed, total)` is called each
+    time the import's progress is recorded.
     """
     if source not in InvoiceFile.Source.values:
         raise ValueError(f"source must be one of {InvoiceFile.Source.values}, got {source!r}")
@@ -93,54 +98,109 @@ def ingest_bytes(
     sha256 = hashlib.sha256(content).hexdigest()
     text = decode(content)
     records = count_records(text)
-    duplicate = IngestReport(
-        status="duplicate", file=None, name=name, declared_records=file_name.declared_records, records=records
-    )
-    duplicate.file = _existing_file(name=name, sha256=sha256)
-    if duplicate.file is not None:
-        return duplicate
+    already = InvoiceFile.objects.filter(name=name).first()
+    if already is not None:
+        return _report(already, status="duplicate")
+    day = file_name.business_date
     invoice_file = InvoiceFile(
         name=name,
         sha256=sha256,
         source=source,
         status=InvoiceFile.Status.IMPORTED,
-        business_date=file_name.business_date,
+        business_date=day,
+        late=day < timezone.localdate(),
         size=len(content),
         currency=settings.INGESTION_CURRENCY,
         declared_records=file_name.declared_records,
         records=records,
-        archive_path=archive_path(name=name, business_date=file_name.business_date),
+        archive_path=archive_path(name=name, business_date=day),
     )
-    if records != file_name.declared_records:
-        invoice_file.status = InvoiceFile.Status.REJECTED
-        invoice_file.reason = (
-            f"the file has {records} record(s) but its name declares"
-            f" {file_name.declared_records - 1}, so {file_name.declared_records} were expected (N + 1)"
-        )
     progress = ProgressRecorder(name=name, total=records, on_progress=on_progress)
     try:
         with transaction.atomic():
-            # The unique name and SHA-256 are ours from this INSERT until commit: a concurrent import
-            # of the same file waits here and then fails, so only the winner writes the archive.
+            # The unique name (and, unless a duplicate, SHA-256) is ours from this INSERT until
+            # commit: a concurrent import of the same file waits here and then fails, so only the
+            # winner writes the archive.
+            _classify(invoice_file)
             invoice_file.save()
-            archive(name=name, business_date=file_name.business_date, content=content)
+            if invoice_file.status == InvoiceFile.Status.DUPLICATE:
+                logger.warning("invoice file %s recorded as a duplicate: %s", name, invoice_file.reason)
+                return _report(invoice_file)
+            archive(name=name, business_date=day, content=content)
+            if invoice_file.status == InvoiceFile.Status.CLOSED_DAY:
+                return _refuse_closed_day(invoice_file)
             if invoice_file.status == InvoiceFile.Status.REJECTED:
                 return _reject(invoice_file)
             progress.start()
-            return _import(invoice_file, text, progress)
+            report = _import(invoice_file, text, progress)
+            if invoice_file.late:
+                _alert_late(invoice_file)
+            return report
     except IntegrityError:
-        # Another worker stored the same file between our check and our insert.
-        duplicate.file = _existing_file(name=name, sha256=sha256)
-        if duplicate.file is None:
+        # Another worker stored the same name or bytes between our checks and our insert.
+        existing = InvoiceFile.objects.filter(name=name).first()
+        if existing is not None:
+            return _report(existing, status="duplicate")
+        if not InvoiceFile.objects.filter(sha256=sha256).exists():
             raise
-        return duplicate
     finally:
         progress.close()
+    # The same bytes under another name won the race: record this name as its duplicate.
+    return ingest_bytes(name=name, content=content, source=source, on_progress=on_progress)
 
 
-def _existing_file(*, name: str, sha256: str) -> InvoiceFile | None:
-    """The file already received under this name or with these bytes."""
-    return InvoiceFile.objects.filter(Q(name=name) | Q(sha256=sha256)).first()
+def _classify(invoice_file: InvoiceFile) -> None:
+    """Set the status and reason of a file about to be recorded (`imported` until proven otherwise)."""
+    original = (
+        InvoiceFile.objects.filter(sha256=invoice_file.sha256)
+        .exclude(status=InvoiceFile.Status.DUPLICATE)
+        .first()
+    )
+    day = invoice_file.business_date.isoformat()
+    if original is not None:
+        invoice_file.status = InvoiceFile.Status.DUPLICATE
+        invoice_file.duplicate_of = original
+        invoice_file.archive_path = original.archive_path  # the same bytes: one archived copy
+        received = timezone.localtime(original.created_at)
+        invoice_file.reason = f"same content as {original.name}, received {received:%Y-%m-%d %H:%M}"
+    elif ClosedDay.objects.filter(day=invoice_file.business_date).exists():
+        invoice_file.status = InvoiceFile.Status.CLOSED_DAY
+        invoice_file.reason = f"the session for {day} is closed: the file was archived, not imported"
+    elif invoice_file.records != invoice_file.declared_records:
+        invoice_file.status = InvoiceFile.Status.REJECTED
+        invoice_file.reason = (
+            f"the file has {invoice_file.records} record(s) but its name declares"
+            f" {invoice_file.declared_records - 1}, so {invoice_file.declared_records} were expected (N + 1)"
+        )
+
+
+def _report(invoice_file: InvoiceFile, *, status: str = "") -> IngestReport:
+    """The report of a file recorded without an import: its own status, or `duplicate` for a file
+    received before this call (same name, or same bytes stored by a concurrent import)."""
+    return IngestReport(
+        status=status or invoice_file.status,
+        file=invoice_file,
+        name=invoice_file.name,
+        declared_records=invoice_file.declared_records,
+        records=invoice_file.records,
+    )
+
+
+def _refuse_closed_day(invoice_file: InvoiceFile) -> IngestReport:
+    logger.warning("invoice file %s not imported: %s", invoice_file.name, invoice_file.reason)
+    queue_email(
+        template="ingestion/closed_day",
+        context={"file": invoice_file},
+        to=settings.INGESTION_ALERT_RECIPIENTS,
+    )
+    return _report(invoice_file)
+
+
+def _alert_late(invoice_file: InvoiceFile) -> None:
+    logger.warning("invoice file %s of %s arrived late", invoice_file.name, invoice_file.business_date)
+    queue_email(
+        template="ingestion/late", context={"file": invoice_file}, to=settings.INGESTION_ALERT_RECIPIENTS
+    )
 
 
 def _reject(invoice_file: InvoiceFile) -> IngestReport:
@@ -150,13 +210,7 @@ def _reject(invoice_file: InvoiceFile) -> IngestReport:
         context={"file": invoice_file},
         to=settings.INGESTION_ALERT_RECIPIENTS,
     )
-    return IngestReport(
-        status="rejected",
-        file=invoice_file,
-        name=invoice_file.name,
-        declared_records=invoice_file.declared_records,
-        records=invoice_file.records,
-    )
+    return _report(invoice_file)
 
 
 def _import(invoice_file: InvoiceFile, text: str, progress: ProgressRecorder) -> IngestReport:
@@ -257,3 +311,28 @@ def send_no_file_alert(*, day: date) -> bool:
                 to=settings.INGESTION_ALERT_RECIPIENTS,
             )
     return created
+
+
+def close_day(*, day: date) -> None:
+    """From now on, files of `day` are archived and alerted, never imported (its session closed)."""
+    ClosedDay.objects.get_or_create(day=day)
+
+
+# Polls older than this are pruned: the page and /healthz need only the latest ones.
+POLL_HISTORY_DAYS = 30
+
+
+def record_poll(*, started_at: datetime, succeeded: bool, summary: str) -> FtpPoll:
+    """Remember one check of the inbound FTP server (shown on the operators' page and in /healthz)."""
+    poll = FtpPoll.objects.create(
+        started_at=started_at, finished_at=timezone.now(), succeeded=succeeded, summary=summary
+    )
+    FtpPoll.objects.filter(started_at__lt=started_at - timedelta(days=POLL_HISTORY_DAYS)).delete()
+    return poll
+
+
+def request_poll() -> str:
+    """Queue one poll of the inbound FTP server for the django-q2 cluster; returns the task id."""
+    from django_q.tasks import async_task
+
+    return str(async_task("ingestion.tasks.poll_ftp", task_name="ingestion-poll-ftp-now") or "")

@@ -131,6 +131,7 @@ def close_session(*, day: date, user: AbstractBaseUser | None = None, force: boo
             session.finished_at = session.closed_at
         session.run_token = None
         session.save()
+        ingestion_services.close_day(day=day)
         note = "force-closed" if session.force_closed else "closed"
         record_step(session, Step.CLOSE, Outcome.DONE, f"{note} by {who}")
     return session

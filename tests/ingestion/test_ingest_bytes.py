@@ -51,10 +51,13 @@ def test_imports_rows_with_lookup_status_and_categories(known_invoices):
 
 
 def test_same_name_or_same_content_is_a_duplicate():
-    ingest_bytes(name=file_name(5), content=SAMPLE, source="manual")
+    original = ingest_bytes(name=file_name(5), content=SAMPLE, source="manual").file
     assert ingest_bytes(name=file_name(5), content=b"other", source="ftp").status == "duplicate"
-    assert ingest_bytes(name=file_name(5, at="100000000"), content=SAMPLE, source="ftp").status == "duplicate"
-    assert InvoiceFile.objects.count() == 1
+    copy = ingest_bytes(name=file_name(5, at="100000000"), content=SAMPLE, source="ftp")
+    assert copy.status == "duplicate"
+    # The copy under a new name is recorded, pointing at the original; nothing is imported twice.
+    assert copy.file.duplicate_of == original and copy.file.archive_path == original.archive_path
+    assert InvoiceFile.objects.count() == 2
     assert InvoiceLine.objects.count() == 3
 
 

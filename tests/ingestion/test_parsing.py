@@ -117,8 +117,8 @@ def test_blank_lines_are_invalid():
     ]
 
 
-def test_values_are_decimals_rounded_half_even_to_cents_and_quantities_integers():
-    rows = parse_records(b"600000001|+3|x|12.5\n600000002|-1|x|0.125\n600000003|2|x|.5\n600000004|2|x|7").rows
+def test_values_are_decimals_and_quantities_integers():
+    rows = parse_records(b"600000001|+3|x|12.5\n600000002|-1|x|0.120\n600000003|2|x|.5\n600000004|2|x|7").rows
     assert [(row.quantity, row.value) for row in rows] == [
         (3, Decimal("12.5")),
         (-1, Decimal("0.12")),
@@ -126,6 +126,15 @@ def test_values_are_decimals_rounded_half_even_to_cents_and_quantities_integers(
         (2, Decimal("7")),
     ]
     assert all(isinstance(row.value, Decimal) for row in rows)
+
+
+def test_values_with_more_than_two_decimals_are_invalid_not_rounded():
+    result = parse_records(b"600000001|1|x|1.005\n600000002|1|x|2.50\n600000003|1|x|-0.125")
+    assert [row.value for row in result.rows] == [Decimal("2.50")]
+    assert [(p.line, p.reason) for p in result.problems] == [
+        (1, "value '1.005' has more than two decimals"),
+        (3, "value '-0.125' has more than two decimals"),
+    ]
 
 
 def test_categories_are_normalised_keep_the_first_spelling_and_count_once_per_row():

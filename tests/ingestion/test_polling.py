@@ -35,17 +35,17 @@ def archived(invoice_file: InvoiceFile) -> bytes:
 
 def test_poll_imports_todays_file_and_leaves_other_files_alone(inbound_ftp, caplog):
     today_name = file_name(3)
-    yesterday_name = file_name(3, day=timezone.localdate() - timedelta(days=1))
+    tomorrow_name = file_name(3, day=timezone.localdate() + timedelta(days=1))
     drop(inbound_ftp, today_name)
-    drop(inbound_ftp, yesterday_name)
+    drop(inbound_ftp, tomorrow_name)
     drop(inbound_ftp, "readme.txt", b"hello")
 
     with caplog.at_level(logging.INFO, logger="ingestion"):
         result = poll_inbound()
 
     assert result.processed == {today_name: "imported"}
-    assert sorted(result.skipped) == sorted([yesterday_name, "readme.txt"])
-    assert remote_names(inbound_ftp) == sorted([yesterday_name, "readme.txt"])
+    assert sorted(result.skipped) == sorted([tomorrow_name, "readme.txt"])
+    assert remote_names(inbound_ftp) == sorted([tomorrow_name, "readme.txt"])
     invoice_file = InvoiceFile.objects.get()
     assert invoice_file.name == today_name and invoice_file.source == InvoiceFile.Source.FTP
     assert invoice_file.archive_path == f"ingestion/archive/{timezone.localdate():%Y-%m-%d}/{today_name}"

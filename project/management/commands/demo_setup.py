@@ -10,6 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from ingestion.parsing import parse_file_name
+from ingestion.selectors import file_for_day_exists
 from project.roles import BACK_OFFICE, OPERATORS
 
 DEMO_USERS = [
@@ -37,16 +39,17 @@ class Command(BaseCommand):
             call_command("loaddata", *fixtures, verbosity=0)
             self.stdout.write(f"loaded {len(fixtures)} demo fixture file(s)")
 
-        sample = Path(settings.BASE_DIR, "fixtures", "demo", "sample_invoices.txt")
-        if sample.exists():
-            inbound = settings.VAR_DIR / "ftp" / "inbound"
-            inbound.mkdir(parents=True, exist_ok=True)
-            records = sample.read_bytes().count(b"\n") + 1
-            stamp = timezone.localtime().strftime("%Y%m%d%H%M%S%f")[:17]
-            target = inbound / f"Letture{stamp}_{records - 1}.txt"
-            if not any(inbound.glob(f"Letture{stamp[:8]}*")):
-                shutil.copyfile(sample, target)
-                self.stdout.write(f"demo FTP file: {target.name}")
+        # The shipped sample is a valid `Letture…_N.txt` file (it can be uploaded by hand too); the
+        # demo FTP gets a copy stamped with today's date and time, unless today already has a file.
+        sample = min(Path(settings.BASE_DIR, "fixtures", "demo").glob("Letture*_*.txt"))
+        inbound = settings.VAR_DIR / "ftp" / "inbound"
+        inbound.mkdir(parents=True, exist_ok=True)
+        now = timezone.localtime()
+        stamp = now.strftime("%Y%m%d%H%M%S%f")[:17]
+        if not any(inbound.glob(f"Letture{stamp[:8]}*")) and not file_for_day_exists(now.date()):
+            target = inbound / f"Letture{stamp}_{parse_file_name(sample.name).declared_records - 1}.txt"
+            shutil.copyfile(sample, target)
+            self.stdout.write(f"demo FTP file: {target.name}")
         (settings.VAR_DIR / "ftp" / "outbound").mkdir(parents=True, exist_ok=True)
         # The demo's stand-in for the remote log server (SESSIONS_LOG_FS_URL = osfs://var/remote-log).
         (settings.VAR_DIR / "remote-log").mkdir(parents=True, exist_ok=True)
