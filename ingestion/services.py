@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -15,6 +13,7 @@ from ingestion import loader, selectors
 from ingestion.models import ClosedDay, FtpPoll, InvoiceFile, InvoiceLine, InvoiceLineCategory, NoFileAlert
 from ingestion.parsing import InvalidFileName, RecordParser, count_records, decode, parse_file_name
 from ingestion.progress import ProgressCallback, ProgressRecorder
+from project import storage
 from project.mail import queue_email
 
 __all__ = [
@@ -73,11 +72,7 @@ def archive(*, name: str, business_date: date, content: bytes) -> str:
     """Store the received bytes under their archive key, replacing a copy left by an attempt that
     did not commit. Called only by the import holding the file's name (see `ingest_bytes`)."""
     path = archive_path(name=name, business_date=business_date)
-    if default_storage.exists(path):
-        default_storage.delete(path)
-    stored = default_storage.save(path, ContentFile(content))
-    if stored != path:
-        raise OSError(f"archive stored {name} as {stored!r} instead of {path!r}")
+    storage.save(path, content)
     return path
 
 

@@ -5,7 +5,6 @@ skips what is done: a generated CSV is not regenerated and an uploaded one is ne
 """
 
 import logging
-import shutil
 import tempfile
 import time
 import uuid
@@ -13,13 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from ingestion import ftp
 from ingestion import selectors as ingestion_selectors
 from ingestion.models import InvoiceFile
+from project import storage
 from sessions_app import remote_log, services
 from sessions_app.csvfile import csv_file_name, csv_writer, write_header, write_rows
 from sessions_app.models import Session, SessionStep
@@ -74,7 +72,7 @@ class _Run:
 
     def generate(self) -> None:
         session = self.session
-        if session.generated_at and (session.uploaded_at or default_storage.exists(session.csv_path)):
+        if session.generated_at and (session.uploaded_at or storage.exists(session.csv_path)):
             self.note(Step.GENERATE, Outcome.SKIPPED, f"{session.csv_name} already generated")
             return
         invoice_file = session.invoice_file
@@ -142,8 +140,7 @@ class _Run:
         try:
             with tempfile.TemporaryDirectory(prefix="session-") as folder:
                 local = Path(folder) / session.csv_name
-                with default_storage.open(session.csv_path, "rb") as source, local.open("wb") as target:
-                    shutil.copyfileobj(source, target)
+                storage.download(session.csv_path, local)
                 with ftp.connect(settings.SESSIONS_FTP_URL, timeout=settings.SESSIONS_FTP_TIMEOUT) as conn:
                     ftp.upload_atomically(conn, local, session.csv_name)
         except (
@@ -204,10 +201,6 @@ class _Run:
 
 def _store(local: Path, key: str) -> str:
     """Keep the CSV in the default storage (S3 in production) so any worker can resume the upload."""
-    if default_storage.exists(key):
-        default_storage.delete(key)
     with local.open("rb") as handle:
-        stored = default_storage.save(key, File(handle, name=local.name))
-    if stored != key:
-        raise OSError(f"storage saved {key!r} as {stored!r}")
-    return stored
+        storage.save(key, handle)
+    return key
