@@ -34,14 +34,14 @@ def _reaching(action: str, key: str) -> Iterator[None]:
     try:
         yield
     except FileNotFoundError:
-        raise Missing(f"No file in storage at {key!r}") from None
+        raise Missing(f"no file in storage at {key!r}") from None
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code", "") in _MISSING_CODES:
-            raise Missing(f"No file in storage at {key!r}") from None
-        raise Unavailable(f"Storage refused to {action} {key!r}: {exc}") from exc
+            raise Missing(f"no file in storage at {key!r}") from None
+        raise Unavailable(f"storage refused to {action} {key!r}: {exc}") from exc
     except (BotoCoreError, Boto3Error, OSError) as exc:
         # OSError: FileSystemStorage (disk full, permissions); the others: S3 unreachable.
-        raise Unavailable(f"Storage unavailable: could not {action} {key!r} ({exc})") from exc
+        raise Unavailable(f"storage unavailable: could not {action} {key!r} ({exc})") from exc
 
 
 def is_s3() -> bool:

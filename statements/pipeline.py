@@ -15,8 +15,9 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
+from project import storage
 from project.db import side_connection
-from statements import services, storage
+from statements import services
 from statements.cleaning import CLEAN_COLUMNS, LineTooLong, parse
 from statements.models import SalesFile, SalesFileStatus, SalesLine
 
@@ -58,7 +59,7 @@ def clean_sales_file(sales_file_id: int, *, on_progress: ProgressCallback | None
     sales_file = services.mark_cleaning(SalesFile.objects.get(pk=sales_file_id))
     try:
         outcome = _clean(sales_file, on_progress)
-    except (storage.StorageError, LineTooLong) as exc:
+    except (storage.Missing, storage.Unavailable, LineTooLong) as exc:
         return services.mark_failed(sales_file, reason=f"cleaning failed: {exc}")
     except Exception as exc:
         logger.exception("cleaning sales file %s", sales_file.pk)
@@ -139,7 +140,7 @@ def import_sales_file(sales_file_id: int, *, on_progress: ProgressCallback | Non
                 count = _bulk_create_lines(sales_file, progress)
             return services.finish_import(sales_file, lines=count)
     except Exception as exc:
-        if not isinstance(exc, storage.StorageError):
+        if not isinstance(exc, (storage.Missing, storage.Unavailable)):
             logger.exception("importing sales file %s", sales_file.pk)
         return services.mark_failed(sales_file, reason=f"import failed: {exc}")
     finally:

@@ -11,7 +11,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from statements import storage
+from project import storage
 from statements.models import (
     ExchangeRate,
     RateChange,
@@ -223,11 +223,11 @@ def mark_uploaded(sales_file: SalesFile, *, source: str = "api") -> SalesFile:
         raise InvalidTransition(f"sales file {sales_file.pk} is {sales_file.status}; it is being processed")
     try:
         size = storage.size(sales_file.upload_key)
-    except storage.MissingFile:
+    except storage.Missing:
         raise Conflict(
             f"sales file {sales_file.pk} has no content yet: PUT it to the upload-url or POST it to content/"
         ) from None
-    except storage.StorageError:
+    except storage.Unavailable:
         # An outage is not the client's fault: the cleaning step will fail with the reason.
         size = None
     return _transition(

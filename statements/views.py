@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from project import storage
 from project.api import BadRequest, api_view, json_body, json_error
 from project.decorators import group_required
 from project.roles import BACK_OFFICE
-from statements import rates, report_files, selectors, services, storage
+from statements import rates, report_files, selectors, services
 from statements.models import SalesFile, StatementRun
 from statements.report import ReportNotReady, build_report
 from statements.webhook import WebhookRejected, parse_event, verify_signature
@@ -174,7 +175,7 @@ def salesfile_upload_url(request: HttpRequest, file_id: int) -> HttpResponse:
     expiry = settings.STATEMENTS_PRESIGNED_URL_EXPIRY
     try:
         url = storage.presigned_put_url(sales_file.upload_key, expiry)
-    except storage.StorageError as exc:
+    except storage.Unavailable as exc:
         return json_error(503, str(exc))
     if url is None:
         content_url = request.build_absolute_uri(
@@ -211,7 +212,7 @@ def salesfile_content(request: HttpRequest, file_id: int) -> HttpResponse:
         sales_file = services.store_content(sales_file=sales_file, content=upload)
     except services.Conflict as exc:
         return json_error(409, str(exc))
-    except storage.StorageError as exc:
+    except storage.Unavailable as exc:
         return json_error(503, str(exc))
     return JsonResponse({"id": sales_file.pk, "status": sales_file.status, "size": sales_file.size})
 
@@ -224,7 +225,7 @@ def salesfile_process(request: HttpRequest, file_id: int) -> HttpResponse:
         sales_file = services.start_processing(sales_file)
     except services.Conflict as exc:
         return json_error(409, str(exc))
-    except storage.StorageError as exc:
+    except storage.Unavailable as exc:
         return json_error(503, str(exc))
     return JsonResponse({"id": sales_file.pk, "status": sales_file.status}, status=202)
 
@@ -236,9 +237,9 @@ def salesfile_rejected(request: HttpRequest, file_id: int) -> HttpResponse:
     sales_file = get_object_or_404(SalesFile, pk=file_id)
     try:
         stream = storage.open_stream(sales_file.rejected_key)
-    except storage.MissingFile:
+    except storage.Missing:
         return json_error(404, f"sales file {sales_file.pk} has no rejected-lines report yet")
-    except storage.StorageError as exc:
+    except storage.Unavailable as exc:
         return json_error(503, str(exc))
     return FileResponse(
         stream,
