@@ -408,6 +408,8 @@ def _key_checks(spec: ProfileSpec, defaults: dict[str, str]) -> tuple[Callable[[
 
 def _kind_checks(spec: ProfileSpec, has_void_column: bool):
     def sale(raw: str) -> tuple[str, str, int]:
+        if rules.is_total_label(raw) or rules.is_balance_label(raw):
+            raise _TotalsRow(f"{raw!r} labels a totals row")
         use_type = rules.text(raw, "use_type")
         key = normal_name(raw)
         if key and key in spec.skip_values:
@@ -460,20 +462,20 @@ class _Declared:
         sums = self.sums[kind]
         sums.rows += 1
         if (units := self._number(fields, "units")) is not None:
-            sums.units += units
+            sums.units = units + (sums.units or 0)
         if (revenue := self._number(fields, "revenue")) is not None:
             currency = self.currency
             if "currency" in self.columns and self.columns["currency"] < len(fields):
                 currency = fields[self.columns["currency"]].strip().upper() or currency
+            # "?" when neither the row nor the report names the currency.
             sums.revenue[currency or "?"] = sums.revenue.get(currency or "?", Decimal(0)) + revenue
         chosen = self.sums["grand"] if self.sums["grand"].rows else self.sums["total"]
-        self.stats.declared.update(
-            {
-                "totals_rows": chosen.rows,
-                "units": str(chosen.units),
-                "revenue": {code: str(amount) for code, amount in chosen.revenue.items()},
-            }
-        )
+        declared = {"totals_rows": chosen.rows}
+        if chosen.units is not None:
+            declared["units"] = str(chosen.units)
+        if chosen.revenue:
+            declared["revenue"] = {code: str(amount) for code, amount in chosen.revenue.items()}
+        self.stats.declared.update(declared)
 
     def _number(self, fields: list[str], name: str) -> Decimal | None:
         position = self.columns.get(name)
@@ -489,5 +491,5 @@ class _Declared:
 @dataclass
 class _Sums:
     rows: int = 0
-    units: Decimal = Decimal(0)
+    units: Decimal | None = None
     revenue: dict[str, Decimal] = field(default_factory=dict)

@@ -392,7 +392,12 @@ def to_decimal(raw: str, decimal_comma: bool) -> Decimal:
     return -number if negative else number
 
 
+_POINT_THOUSANDS = re.compile(r"[-+]?\d{1,3}(\.\d{3})+")
+
+
 def units(raw: str, decimal_comma: bool) -> str:
+    if decimal_comma and _POINT_THOUSANDS.fullmatch(raw.strip()):
+        raw = raw.replace(".", "")  # 1.234 units with a decimal comma: a thousands point
     try:
         if "_" in raw:
             raise ValueError

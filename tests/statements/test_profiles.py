@@ -1,0 +1,409 @@
+"""Every built-in import profile against a report written from its layout's public description.
+
+The expected totals are computed here from the files' cells with the csv module and plain Decimal
+arithmetic (per layout: where the header is, which cells hold units, revenue and currency, which
+rows are totals, payouts or voids) — never by calling the parser.
+"""
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from statements.cleaners.base import CLEAN_COLUMNS, SALE_TYPES, Problem, Stats
+from statements.cleaners.delimited import parse_delimited
+from statements.cleaners.profiles import builtin_profiles
+from statements.cleaners.text import open_text
+
+PROFILES = Path(__file__).resolve().parents[2] / "fixtures" / "statements" / "profiles"
+
+
+def parse(data: bytes, *, forced: str | None = None, file_name: str = "", profiles=None):
+    stats = Stats()
+    results = list(
+        parse_delimited(
+            open_text(io.BytesIO(data)),
+            stats,
+            profiles=builtin_profiles() if profiles is None else profiles,
+            forced=forced,
+            file_name=file_name,
+        )
+    )
+    rows = [r for r in results if not isinstance(r, Problem)]
+    problems = [r for r in results if isinstance(r, Problem)]
+    return rows, problems, stats
+
+
+def totals_of(rows) -> dict[str, tuple[int, Decimal]]:
+    sums: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
+    for row in rows:
+        record = dict(zip(CLEAN_COLUMNS, row, strict=True))
+        sums[record["currency"]][0] += int(record["units"])
+        sums[record["currency"]][1] += Decimal(record["revenue"])
+    return {currency: (units, revenue) for currency, (units, revenue) in sums.items()}
+
+
+@dataclass
+class Layout:
+    """How to read a sample file by hand."""
+
+    encoding: str
+    delimiter: str
+    header: int  # 0-based index of the header line
+    units: str
+    revenue: str
+    currency: str  # a column name, or "=XXX" for a currency the file states elsewhere
+    decimal_comma: bool = False
+    skip: dict = field(default_factory=dict)  # column → values of rows that are not sales
+    void: dict = field(default_factory=dict)  # column → values of reversal rows (negated)
+
+
+LAYOUTS = {
+    "apple_music": (
+        "apple_music_2025-05.tsv",
+        Layout("utf-8", "\t", 5, "Quantity", "Net Royalty Total", "=AUD"),
+    ),
+    "itunes": (
+        "itunes_2025-06.txt",
+        Layout(
+            "utf-8-sig",
+            "\t",
+            0,
+            "Quantity",
+            "Extended Partner Share",
+            "Partner Share Currency",
+            skip={"Start Date": ("Total_Rows", "Total_Amount", "Total_Units")},
+            void={"Sales or Return": ("R",)},
+        ),
+    ),
+    "spotify": (
+        "spotify_2025-06.csv",
+        Layout("utf-8-sig", ",", 2, "Quantity", "Payable", "Payable currency"),
+    ),
+    "youtube": ("youtube_2025-06.csv", Layout("cp1252", ",", 0, "Owned Views", "Partner Revenue", "=USD")),
+    "amazon": ("amazon_2025-06.tsv", Layout("utf-8", "\t", 0, "Stream Count", "Royalty Amount", "Currency")),
+    "deezer": (
+        "deezer_2025-06.csv",
+        Layout("utf-8-sig", ";", 0, "Nb of plays", "Royalties", "=EUR", decimal_comma=True),
+    ),
+    "tiktok": (
+        "tiktok_2025-06.csv",
+        Layout(
+            "utf-8",
+            ",",
+            0,
+            "video_views",
+            "statement_amount",
+            "statement_currency",
+            skip={"start_date": ("Total",)},
+        ),
+    ),
+    "bandcamp": (
+        "bandcamp_2025-06.csv",
+        Layout("utf-16", ",", 0, "quantity", "net amount", "currency", skip={"item type": ("payout",)}),
+    ),
+    "symphonic": (
+        "symphonic_2025-06.csv",
+        Layout(
+            "utf-8",
+            ",",
+            0,
+            "Count",
+            "Royalty ($US)",
+            "=USD",
+            skip={"Sale or Void": ("Total",)},
+            void={"Sale or Void": ("Void",)},
+        ),
+    ),
+    "distrokid": ("distrokid_2025-06.tsv", Layout("utf-8", "\t", 0, "Quantity", "Earnings (USD)", "=USD")),
+    "tunecore": ("tunecore_2025-06.csv", Layout("utf-8", ",", 0, "# Units Sold", "Total Earned", "Currency")),
+    "cd_baby": ("cd_baby_2025-06.csv", Layout("utf-8", ",", 0, "Quantity", "Net Payable", "=USD")),
+    "fuga": ("fuga_2025-06.csv", Layout("utf-8", ",", 0, "Asset Quantity", "Reported Royalty", "Currency")),
+    "believe": (
+        "believe_2025-06.csv",
+        Layout("utf-8", ";", 0, "Quantity", "Net Revenue", "Client Payment Currency", decimal_comma=True),
+    ),
+    "the_orchard": (
+        "the_orchard_2025-06.csv",
+        Layout(
+            "utf-8",
+            ",",
+            0,
+            "QUANTITY",
+            "NET SHARE ACCOUNT CURRENCY",
+            "ACCOUNT CURRENCY",
+            skip={"STATEMENT PERIOD": ("Balance brought forward",)},
+        ),
+    ),
+    "ingrooves": (
+        "ingrooves_2025-06.csv",
+        Layout(
+            "utf-8-sig",
+            ",",
+            0,
+            "Quantity",
+            "Net Dollars after Fees",
+            "=USD",
+            skip={"Sales Classification": ("Total",)},
+        ),
+    ),
+}
+
+
+def by_hand(name: str, layout: Layout) -> dict[str, tuple[int, Decimal]]:
+    text = (PROFILES / name).read_bytes().decode(layout.encoding)
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter))
+    header = records[layout.header]
+    sums: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
+    for cells in records[layout.header + 1 :]:
+        if not any(cell.strip() for cell in cells):
+            continue
+        row = dict(zip(header, cells, strict=False))
+        if any(row.get(column) in values for column, values in layout.skip.items()):
+            continue
+        units, revenue = row[layout.units], row[layout.revenue]
+        units = units.replace(".", "") if layout.decimal_comma else units.replace(",", "")
+        revenue = (
+            revenue.replace(".", "").replace(",", ".") if layout.decimal_comma else revenue.replace(",", "")
+        )
+        units, revenue = int(units), Decimal(revenue)
+        if any(row.get(column) in values for column, values in layout.void.items()):
+            units, revenue = -abs(units), -abs(revenue)
+        currency = layout.currency[1:] if layout.currency.startswith("=") else row[layout.currency]
+        sums[currency][0] += units
+        sums[currency][1] += revenue
+    return {currency: (units, revenue) for currency, (units, revenue) in sums.items()}
+
+
+@pytest.mark.parametrize("slug", sorted(LAYOUTS))
+def test_each_layout_is_detected_and_adds_up_to_its_cells(slug):
+    name, layout = LAYOUTS[slug]
+    rows, problems, stats = parse((PROFILES / name).read_bytes(), file_name=name)
+    assert problems == []
+    assert stats.detail == slug
+    assert totals_of(rows) == by_hand(name, layout)
+    # Every physical line is a sales line or structural (header, preamble, blank, totals, payout).
+    assert len(rows) + stats.structural == stats.lines
+    for row in rows:
+        record = dict(zip(CLEAN_COLUMNS, row, strict=True))
+        assert record["sale_type"] in SALE_TYPES
+        assert len(record["territory"]) == 2 and len(record["currency"]) == 3
+        assert len(record["period"]) == 7 and record["dsp"] and record["artist"]
+
+
+@pytest.mark.parametrize("slug", sorted(LAYOUTS))
+def test_a_forced_profile_reads_the_same_rows(slug):
+    name, _ = LAYOUTS[slug]
+    data = (PROFILES / name).read_bytes()
+    assert parse(data, forced=slug)[0] == parse(data)[0]
+
+
+def test_the_issues_distributor_csv_imports_with_voids_and_three_letter_territories():
+    rows, _, stats = parse((PROFILES / "symphonic_2025-06.csv").read_bytes())
+    assert [(r[1], r[2], r[7], r[8], r[9]) for r in rows] == [
+        ("2025-06", "Spotify", "US", "512", "1.7408"),
+        ("2025-06", "Spotify", "GB", "3", "0.0101"),
+        ("2025-05", "Apple Music", "DE", "1", "0.0049"),
+        ("2025-05", "Spotify", "US", "-40", "-0.136"),
+        ("2025-06", "Deezer", "FR", "7", "0.0231"),
+        # A Void row written with positive figures is a reversal all the same.
+        ("2025-06", "iTunes", "CA", "-1", "-0.69"),
+    ]
+    # The report's own Total row is not a sale; its figures are the declared totals.
+    assert stats.declared == {"totals_rows": 1, "units": "483", "revenue": {"USD": "2.3419"}}
+
+
+def test_apple_preamble_gives_period_currency_and_dsp_and_nfc_joins_one_artist():
+    rows, _, stats = parse((PROFILES / "apple_music_2025-05.tsv").read_bytes())
+    assert {(r[1], r[2], r[10]) for r in rows} == {("2025-05", "Apple Music", "AUD")}
+    # "Konté" is typed with a combining accent on one line and precomposed on the next.
+    assert rows[0][3] == rows[1][3] == "Kont\u00e9"
+    assert [r[7] for r in rows] == ["AU", "US", "JP", "KR", "NZ"]
+    assert stats.structural == 7  # 4 preamble lines, a blank line, the header, a trailing blank
+
+
+def test_bandcamp_utf16_payout_rows_are_not_revenue():
+    data = (PROFILES / "bandcamp_2025-06.csv").read_bytes()
+    assert data.startswith(b"\xff\xfe")
+    rows, problems, stats = parse(data)
+    assert problems == [] and len(rows) == 3 and stats.structural == 2
+    assert [(r[11], r[12]) for r in rows] == [
+        ("download", "album"),
+        ("download", "track"),
+        ("physical", "package"),
+    ]
+
+
+def test_semicolon_decimal_comma_report_reads_thousands_points_and_comma_decimals():
+    rows, _, _ = parse((PROFILES / "believe_2025-06.csv").read_bytes())
+    assert [(r[8], r[9], r[10]) for r in rows] == [
+        ("1523", "4.531", "EUR"),
+        ("211", "0.197285", "EUR"),
+        ("-1", "-0.8415", "EUR"),
+        ("2040", "7.2828", "CHF"),
+    ]
+    assert [r[7] for r in rows] == ["FR", "DE", "BE", "CH"]
+
+
+def test_sale_types_map_to_ours_and_keep_the_source_type():
+    rows, _, _ = parse((PROFILES / "fuga_2025-06.csv").read_bytes())
+    assert [(r[11], r[12], r[13]) for r in rows] == [
+        ("stream", "Stream", "Subscription"),
+        ("stream", "Stream", "Ad-Supported"),
+        ("download", "Download", "Purchase"),
+    ]
+
+
+def test_totals_and_balance_rows_are_structural():
+    orchard, _, orchard_stats = parse((PROFILES / "the_orchard_2025-06.csv").read_bytes())
+    assert [r[0] for r in orchard] == [3, 4, 5] and orchard_stats.declared == {}
+    itunes, _, itunes_stats = parse((PROFILES / "itunes_2025-06.txt").read_bytes())
+    assert len(itunes) == 4 and itunes_stats.structural == 4
+    data = b"period,dsp,artist,territory,units,revenue,currency\n2025-06,S,A,IT,3,1.5,EUR\n"
+    for total in (
+        b"Total,,,,3,1.5,EUR\n",
+        b",,,,3,1.5,\n,,Grand total:,,3,1.5,EUR\n",
+        b"2025-06,S,TOTAL,IT,3,1.5,EUR\n",
+        b"Balance carried forward,,,,,10.00,EUR\n",
+        b"Sub-total,3,1.5\n",
+    ):
+        rows, problems, stats = parse(data + total)
+        assert len(rows) == 1 and stats.structural + len(rows) + len(problems) == stats.lines
+
+
+def test_an_artist_called_like_a_total_is_still_a_sale():
+    data = b"period,dsp,artist,territory,units,revenue,currency\n2025-06,S,Total Eclipse,IT,3,1.5,EUR\n"
+    rows, problems, _ = parse(data)
+    assert problems == [] and rows[0][3] == "Total Eclipse"
+
+
+def test_unknown_layout_names_the_header_it_saw_and_the_profiles_tried():
+    data = b"Some export\n\ninvoice;customer;amount\nF-1;ACME;12,00\n"
+    rows, problems, _ = parse(data)
+    assert rows == [] and len(problems) == 1 and problems[0].fatal
+    assert problems[0].line == 3
+    assert "'invoice;customer;amount'" in problems[0].reason
+    assert "apple_music" in problems[0].reason and "generic_csv" in problems[0].reason
+
+
+def test_a_forced_profile_that_does_not_fit_fails_naming_only_it():
+    data = (PROFILES / "tunecore_2025-06.csv").read_bytes()
+    _, problems, _ = parse(data, forced="symphonic")
+    assert problems[0].fatal and "profiles tried: symphonic." in problems[0].reason
+    _, problems, _ = parse(data, forced="nope")
+    assert problems[0].fatal and "unknown import profile 'nope'" in problems[0].reason
+
+
+def test_a_new_profile_reads_a_file_no_built_in_one_knew():
+    from statements.cleaners.profiles import ProfileSpec
+
+    data = "Künstler;Titel;Menge;Betrag (EUR)\nKonte\u0301;Lied;1.200;3,50\n".encode()
+    assert parse(data)[1][0].fatal
+    spec = ProfileSpec.build(
+        slug="label_x",
+        columns={"artist": ["Künstler"], "title": ["Titel"], "units": ["Menge"], "revenue": ["Betrag"]},
+        required=["artist", "units", "revenue"],
+        defaults={"dsp": "Label X", "territory": "DE"},
+    )
+    rows, problems, stats = parse(data, profiles=[*builtin_profiles(), spec], file_name="label-x_2025-06.csv")
+    assert problems == [] and stats.detail == "label_x"
+    assert rows == [
+        (2, "2025-06", "Label X", "Konté", "", "", "Lied", "DE", "1200", "3.50", "EUR", "other", "", "", "")
+    ]
+
+
+def test_rejected_lines_keep_their_physical_line_numbers_and_reasons():
+    data = (
+        b"Start Date\t06/01/2025\nCurrency\tEUR\n\n"
+        b"Storefront Name\tQuantity\tNet Royalty Total\tItem_Artist\n"
+        b"France\t3\t0.01\tA\n"
+        b"Atlantis\t3\t0.01\tA\n"
+        b"France\tmany\t0.01\tA\n"
+        b'France\t1\t"0.01\n'
+        b'x"\tA\n'
+        b"France\t2\tabc\tA\n"
+    )
+    rows, problems, _ = parse(data)
+    assert [r[0] for r in rows] == [5]
+    assert problems == [
+        Problem(6, "territory 'Atlantis' is not an ISO 3166 country code or name"),
+        Problem(7, "units 'many' is not a whole number"),
+        Problem(8, "revenue '0.01\\nx' is not a number"),
+        Problem(10, "revenue 'abc' is not a number"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [
+        ("utf-8", b""),
+        ("utf-8", b"\xef\xbb\xbf"),
+        ("utf-16-le", b"\xff\xfe"),
+        ("utf-16-be", b"\xfe\xff"),
+        ("cp1252", b""),
+    ],
+)
+def test_encodings_give_the_same_rows(encoding, bom):
+    text = "period;dsp;artist;territory;units;revenue;currency\r\n2025-06;Deezer;Beyoncé;FR;3;0,5;EUR\r\n"
+    rows, problems, _ = parse(bom + text.encode(encoding))
+    assert problems == []
+    assert rows == [
+        (2, "2025-06", "Deezer", "Beyoncé", "", "", "", "FR", "3", "0.5", "EUR", "other", "", "", "")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "cell", "currency"),
+    [("Royalty ($US)", "1.5", "USD"), ("Earnings (USD)", "1.5", "USD"), ("Total_Payable_EUR", "1,5", "EUR")],
+)
+def test_currency_is_taken_from_the_revenue_header(header, cell, currency):
+    data = f"period;dsp;artist;territory;units;{header}\n2025-06;S;A;IT;1;{cell}\n".encode()
+    spec = builtin_profiles()[-1]
+    generic = type(spec).build(
+        slug="g",
+        columns={
+            **{k: list(v) for k, v in spec.columns.items()},
+            "revenue": ["royalty", "earnings", "total_payable"],
+        },
+        required=["period", "dsp", "artist", "territory", "units", "revenue"],
+    )
+    rows, problems, _ = parse(data, profiles=[generic])
+    assert problems == [] and rows[0][9:11] == ("1.5", currency)
+
+
+def test_period_comes_from_the_file_name_when_the_report_has_none():
+    spec = type(builtin_profiles()[0]).build(
+        slug="p",
+        columns={"artist": ["a"], "units": ["u"], "revenue": ["r"]},
+        required=["artist"],
+        defaults={"dsp": "D", "territory": "WW", "currency": "EUR"},
+    )
+    data = b"a,u,r\nX,1,2\n"
+    rows, _, _ = parse(data, profiles=[spec], file_name="statement_202506.csv")
+    assert rows[0][1] == "2025-06" and rows[0][7] == "WW"
+    _, problems, _ = parse(data, profiles=[spec], file_name="statement.csv")
+    assert problems[0].fatal and "gives no period" in problems[0].reason
+
+
+@pytest.mark.parametrize(
+    ("raw", "period"),
+    [
+        ("2025-06", "2025-06"),
+        ("202506", "2025-06"),
+        ("2025-06-30", "2025-06"),
+        ("06/30/2025", "2025-06"),
+        ("06/01/2025 - 06/30/2025", "2025-06"),
+        ("June 2025", "2025-06"),
+        ("JUN-25", "2025-06"),
+        ("Sep 2025", "2025-09"),
+        ("6/3/25 10:12am", "2025-06"),
+        ("2025-06-01T00:00:00Z", "2025-06"),
+    ],
+)
+def test_period_formats(raw, period):
+    data = f"period,dsp,artist,territory,units,revenue,currency\n{raw},S,A,IT,1,1,EUR\n".encode()
+    assert parse(data)[0][0][1] == period
