@@ -32,7 +32,7 @@ def timed(label: str, action, count: int):
 
 
 def run(documents: int, export_size: int, url: str, media: str) -> None:
-    from tests.exports.fake_moneybird import FakeMoneybird, detail
+    from exports.fake_moneybird import FakeMoneybird, detail
 
     fake = FakeMoneybird()
     os.environ.update(
@@ -50,6 +50,7 @@ def run(documents: int, export_size: int, url: str, media: str) -> None:
 
     from exports import services
     from exports.moneybird import client_from_settings
+    from exports.sync import sync_documents
 
     call_command("migrate", verbosity=0)
     details = [detail(1), detail(2, tax_rate_id="tax-9"), detail(3, ledger_account_id="led-4100")]
@@ -59,12 +60,12 @@ def run(documents: int, export_size: int, url: str, media: str) -> None:
     ]
     client = client_from_settings()
     try:
-        timed("first sync", lambda: services.sync_documents(client=client), documents)
-        timed("sync without changes", lambda: services.sync_documents(client=client), documents)
+        timed("first sync", lambda: sync_documents(client=client), documents)
+        timed("sync without changes", lambda: sync_documents(client=client), documents)
         services.create_export(client=client, ids=ids[: documents // 2])
         for doc_id in ids[::10]:
             fake.change(doc_id, state="paid")
-        timed("sync after 10% changed", lambda: services.sync_documents(client=client), documents)
+        timed("sync after 10% changed", lambda: sync_documents(client=client), documents)
         export = timed(
             f"export of {export_size} documents",
             lambda: services.create_export(client=client, ids=ids[:export_size], ext="bench"),

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from exports.models import Document, ExportedDocument, ExportFile, Mutation, SyncRun
+from exports.models import Document, ExportedDocument, ExportFile, Mutation, PendingSync, SyncRun, Webhook
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -18,7 +18,15 @@ class MutationInline(admin.TabularInline):
     fk_name = "document"
     extra = 0
     can_delete = False
-    readonly_fields = ["field_name", "old_value", "new_value", "detected_at", "cleared_at", "cleared_by"]
+    readonly_fields = [
+        "field_name",
+        "detail",
+        "old_value",
+        "new_value",
+        "detected_at",
+        "cleared_at",
+        "cleared_by",
+    ]
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -29,6 +37,7 @@ class ExportedDocumentInline(admin.TabularInline):
     extra = 0
     can_delete = False
     readonly_fields = ["document"]
+    exclude = ["rows"]
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -72,6 +81,7 @@ class MutationAdmin(ReadOnlyAdmin):
     list_display = [
         "document",
         "field_name",
+        "detail",
         "old_value",
         "new_value",
         "detected_at",
@@ -88,11 +98,28 @@ class SyncRunAdmin(ReadOnlyAdmin):
     list_display = [
         "started_at",
         "status",
-        "processed",
-        "total",
+        "partial",
+        "progress",
         "created",
         "updated",
         "removed",
         "mutations",
+        "finished_at",
     ]
-    list_filter = ["status"]
+    list_filter = ["status", "partial"]
+
+    @admin.display(description="progress")
+    def progress(self, run: SyncRun) -> str:
+        """Fetched n of total (moves while the sync runs; reload to follow it)."""
+        return f"fetched {run.processed} of {run.total}"
+
+
+@admin.register(Webhook)
+class WebhookAdmin(ReadOnlyAdmin):
+    list_display = ["moneybird_id", "url", "created_at"]
+    exclude = ["token"]
+
+
+@admin.register(PendingSync)
+class PendingSyncAdmin(ReadOnlyAdmin):
+    list_display = ["moneybird_id", "received_at"]

@@ -1,4 +1,5 @@
-"""JSON API of the exports app: /api/exports/sync, /api/exports/export, /api/exports/files.
+"""JSON API of the exports app: /api/exports/sync, /api/exports/export, /api/exports/files and
+/api/exports/webhook/ (Moneybird's webhook calls, verified by their token, not by our auth).
 
 Which Moneybird token a call uses: a request authenticated by OUR API token (Authorization: Bearer
 <our token>) sends the Moneybird token in `X-Moneybird-Token`; a browser session may send it as
@@ -16,16 +17,13 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
-from exports import files, selectors, services
-from exports.moneybird import (
-    MoneybirdAuthError,
-    MoneybirdClient,
-    MoneybirdConfigError,
-    MoneybirdError,
-    client_from_settings,
-)
+from exports import files, selectors, services, webhooks
+from exports.moneybird import MoneybirdAuthError, MoneybirdClient, MoneybirdConfigError, client_from_settings
+from exports.sync import sync_documents
 from project.api import BadRequest, api_view, authenticate, bearer_token, json_body, json_error
+from project.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unavailable
 
 
 def moneybird_token(request: HttpRequest) -> str | None:
@@ -44,28 +42,34 @@ def moneybird_token(request: HttpRequest) -> str | None:
 
 
 def request_client(request: HttpRequest) -> MoneybirdClient:
-    return client_from_settings(moneybird_token(request))
+    try:
+        return client_from_settings(moneybird_token(request))
+    except MoneybirdConfigError as exc:
+        raise MoneybirdConfigError(f"{exc} API callers may send it in X-Moneybird-Token.") from None
+
+
+STATUSES = [
+    (MoneybirdConfigError, 400),
+    (MoneybirdAuthError, 401),
+    (files.StorageUnavailable, 503),
+    (Unavailable, 502),
+    (InvalidInput, 400),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+]
 
 
 def answers_errors(view: Callable) -> Callable:
-    """Moneybird, storage and lookup failures become JSON errors the caller can act on, never a 500."""
+    """Domain errors (Moneybird, storage, input, lookups) become JSON errors, never a 500."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
-        except MoneybirdConfigError as exc:
-            return json_error(400, str(exc))
-        except MoneybirdAuthError as exc:
-            return json_error(401, str(exc))
-        except MoneybirdError as exc:
-            return json_error(502, str(exc))
-        except services.SyncConflict as exc:
-            return json_error(409, str(exc))
-        except services.NotFound as exc:
-            return json_error(404, str(exc))
-        except files.StorageUnavailable as exc:
-            return json_error(503, str(exc))
+        except DomainError as exc:
+            status = next(status for kind, status in STATUSES if isinstance(exc, kind))
+            return json_error(status, str(exc))
 
     return wrapper
 
@@ -92,7 +96,7 @@ def _summary() -> JsonResponse:
 @answers_errors
 def sync(request: HttpRequest) -> HttpResponse:
     """Sync with Moneybird; answers the updated summary list."""
-    services.sync_documents(client=request_client(request))
+    sync_documents(client=request_client(request))
     return _summary()
 
 
@@ -110,6 +114,7 @@ def export(request: HttpRequest) -> HttpResponse:
             ids=ids,
             ext=body.get("ext"),
             no_log=body.get("noLog", False),
+            corrections=body.get("corrections", False),
             user=request.user,
         )
         response = _summary()
@@ -124,10 +129,12 @@ def export(request: HttpRequest) -> HttpResponse:
 def public_files(request: HttpRequest) -> HttpResponse:
     """GET ?filename= reads a public file; POST {filename, data} and DELETE {filename} are staff only."""
     if request.method == "GET":
+        if "filename" not in request.GET:
+            return JsonResponse({"files": files.listing()})
         key = files.storage_key(request.GET.get("filename"))
         content = files.read(key)
         if content is None:
-            raise services.NotFound(f"No file named {request.GET.get('filename')!r}")
+            raise NotFound(f"No file named {request.GET.get('filename')!r}", code="file_not_found")
         name = posixpath.basename(key)
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return FileResponse(
@@ -161,3 +168,18 @@ def _file_content(body: dict) -> bytes:
         return (data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)).encode()
     except UnicodeEncodeError:
         raise BadRequest("data is not text UTF-8 can encode (a lone surrogate?)") from None
+
+
+@csrf_exempt
+@answers_errors
+def webhook(request: HttpRequest) -> HttpResponse:
+    """Moneybird's webhook calls: {"queued": [ids]} (a sync of them follows after the debounce)."""
+    if request.method != "POST":
+        response = json_error(405, f"Method {request.method} not allowed")
+        response["Allow"] = "POST"
+        return response
+    try:
+        payload = json_body(request)
+    except BadRequest as exc:
+        raise InvalidInput(str(exc), code="invalid_webhook") from None
+    return JsonResponse({"queued": webhooks.receive(payload)})

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from project.api import BadRequest
+from project.errors import InvalidInput, Unavailable
 
 SUMMARY_NAME = "incoming-summary-list.json"
 _ALLOWED = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()+@,=-]*")
@@ -20,20 +20,25 @@ _ALLOWED = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()+@,=-]*")
 _STORAGE_ERRORS = (OSError, BotoCoreError, ClientError, Boto3Error)
 
 
-class StorageUnavailable(Exception):
+class StorageUnavailable(Unavailable):
     """The storage could not be reached or refused the operation."""
+
+    default_code = "storage_unavailable"
 
 
 def storage_key(name: object) -> str:
-    """The storage key of public file `name`; BadRequest for anything that could leave the prefix."""
+    """The storage key of public file `name`; InvalidInput for anything that could leave the prefix."""
     if not isinstance(name, str) or not name.strip():
-        raise BadRequest("filename is required")
+        raise InvalidInput("filename is required", code="invalid_filename")
     parts = name.split("/")
     if len(name) > 200 or not all(_ALLOWED.fullmatch(part) and part not in {".", ".."} for part in parts):
-        raise BadRequest(f"Invalid filename {name!r}: use letters, digits, spaces and . _ - ( ) only")
+        raise InvalidInput(
+            f"Invalid filename {name!r}: use letters, digits, spaces and . _ - ( ) only",
+            code="invalid_filename",
+        )
     key = posixpath.join(settings.EXPORTS_PREFIX, name)
     if posixpath.normpath(key) != key.rstrip("/") or not key.startswith(settings.EXPORTS_PREFIX):
-        raise BadRequest(f"Invalid filename {name!r}")
+        raise InvalidInput(f"Invalid filename {name!r}", code="invalid_filename")
     return key
 
 
@@ -77,3 +82,27 @@ def delete(key: str) -> None:
 
 def summary_key() -> str:
     return posixpath.join(settings.EXPORTS_PREFIX, SUMMARY_NAME)
+
+
+def listing() -> list[dict]:
+    """Every file of the public exports area: name (relative to EXPORTS_PREFIX), size, modified."""
+    found = []
+    with _reaching("list", settings.EXPORTS_PREFIX):
+        folders = [""]
+        while folders:
+            folder = folders.pop()
+            try:
+                directories, names = default_storage.listdir(posixpath.join(settings.EXPORTS_PREFIX, folder))
+            except FileNotFoundError:  # a local folder nobody has written to yet
+                continue
+            folders.extend(posixpath.join(folder, name) for name in directories)
+            for name in names:
+                key = posixpath.join(settings.EXPORTS_PREFIX, folder, name)
+                found.append(
+                    {
+                        "name": posixpath.join(folder, name),
+                        "size": default_storage.size(key),
+                        "modified": default_storage.get_modified_time(key),
+                    }
+                )
+    return sorted(found, key=lambda item: item["name"])

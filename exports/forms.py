@@ -26,7 +26,21 @@ class ExportForm(forms.Form):
 
     ext = forms.CharField(required=False, max_length=50)
     no_log = forms.BooleanField(required=False, label="Do not log (test export)")
+    corrections = forms.BooleanField(
+        required=False, label="As corrections (earlier exported rows reversed, then the current rows)"
+    )
 
 
 class DeleteExportForm(forms.Form):
     filename = forms.CharField(max_length=255)
+
+
+class DemoForm(forms.Form):
+    action = forms.ChoiceField(choices=[(name, name) for name in ("add", "pay", "amend", "delete")])
+    document = forms.RegexField(r"^\d{1,32}$", required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("action") not in (None, "add") and not data.get("document"):
+            raise forms.ValidationError("Pick a document")
+        return data

@@ -32,6 +32,11 @@ class Document(models.Model):
     removed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the document disappeared from Moneybird (kept for history)."
     )
+    # The original's `fileName`: the latest logged export holding the document, cleared (not moved back
+    # to an earlier export) when that export is deleted.
+    last_export = models.ForeignKey(
+        "ExportFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-create_date", "moneybird_id"]
@@ -87,6 +92,9 @@ class ExportedDocument(models.Model):
     export_file = models.ForeignKey(ExportFile, on_delete=models.CASCADE, related_name="links")
     # History of exports must survive; a document with exports is never deleted.
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="export_links")
+    # The document's rows as written in this file (JSON-encoded by exports.workbook), so a later
+    # corrections export can reverse exactly what was booked.
+    rows = models.JSONField(null=True, blank=True, help_text="None for exports made before rows were kept.")
 
     class Meta:
         constraints = [
@@ -102,6 +110,12 @@ class MutationField(models.TextChoices):
     INVOICE_DATE = "invoiceDate"
     TYPE = "type"
     OTHER = "other"
+    TOTAL = "total"
+    TAX = "tax"
+    DETAIL_AMOUNT = "detailAmount"
+    LEDGER_ACCOUNT = "ledgerAccount"
+    TAX_RATE = "taxRate"
+    DELETED = "deleted"
 
 
 class Mutation(models.Model):
@@ -109,6 +123,7 @@ class Mutation(models.Model):
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="mutations")
     field_name = models.CharField(max_length=20, choices=MutationField.choices)
+    detail = models.CharField(max_length=64, blank=True, help_text="Moneybird detail id, for detail fields.")
     old_value = models.CharField(max_length=255, blank=True)
     new_value = models.CharField(max_length=255, blank=True)
     detected_at = models.DateTimeField()
@@ -131,7 +146,7 @@ class Mutation(models.Model):
 
 
 class SyncRun(models.Model):
-    """A sync that found changes, with its progress; a sync that finds no change writes nothing."""
+    """One sync with its progress and outcome; the last successful full one is the API's syncDate."""
 
     class Status(models.TextChoices):
         RUNNING = "running"
@@ -148,6 +163,7 @@ class SyncRun(models.Model):
     removed = models.PositiveIntegerField(default=0)
     mutations = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    partial = models.BooleanField(default=False, help_text="Only the ids named by webhook calls.")
 
     class Meta:
         ordering = ["-started_at"]
@@ -163,3 +179,29 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"sync {self.started_at:%Y-%m-%d %H:%M:%S} ({self.status})"
+
+
+class Webhook(models.Model):
+    """A webhook registered at Moneybird; calls to /api/exports/webhook/ must carry its token."""
+
+    moneybird_id = models.CharField(max_length=32, unique=True)
+    url = models.URLField(max_length=500)
+    events = models.JSONField(default=list)
+    token = models.CharField(max_length=255, help_text="Sent by Moneybird in every call (webhook_token).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"webhook {self.moneybird_id} → {self.url}"
+
+
+class PendingSync(models.Model):
+    """A document a webhook call named, waiting for the debounced sync of just those ids."""
+
+    moneybird_id = models.CharField(max_length=32, unique=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["received_at"]
+
+    def __str__(self) -> str:
+        return self.moneybird_id

@@ -1,24 +1,34 @@
 """Moneybird REST API v2 client: the only module of the app that speaks HTTP.
 
 Reads the synchronization endpoints of purchase invoices and receipts, ledger accounts and tax
-rates. Retries 429 (honouring Retry-After), 5xx and timeouts a bounded number of times; a 401
-becomes MoneybirdAuthError so callers can tell the user their token was refused.
+rates, and registers webhooks. Retries 429 (honouring Retry-After), 5xx and timeouts a bounded
+number of times; a 401 becomes MoneybirdAuthError so callers can tell the user their token was
+refused. Every request first takes a place in the rate budget (`RateBudget`), so a long sync slows
+down before Moneybird answers 429 (150 requests per 5 minutes for the whole platform).
+
+Without MONEYBIRD_API_URL the app runs against the demo's fake Moneybird on 127.0.0.1
+(`manage.py demo_moneybird`, started by `make run`).
 """
 
 import http.client
 import json
 import logging
 import re
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+
+from exports.fake_moneybird import DEMO_ADMINISTRATION_ID, DEMO_TOKEN
+from project.errors import Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -28,20 +38,85 @@ MAX_IDS_PER_REQUEST = 100
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 
-class MoneybirdError(Exception):
+class MoneybirdError(Unavailable):
     """Moneybird could not be used; the message is fit for the user."""
+
+    default_code = "moneybird_unavailable"
 
 
 class MoneybirdConfigError(MoneybirdError):
     """Settings or token missing on our side."""
 
+    default_code = "moneybird_not_configured"
+
 
 class MoneybirdAuthError(MoneybirdError):
     """Moneybird answered 401: the token is wrong, expired or lacks the documents scope."""
 
+    default_code = "moneybird_token_refused"
+
 
 class MoneybirdUnavailable(MoneybirdError):
     """Moneybird kept failing (429, 5xx, timeouts) after all retries, or answered nonsense."""
+
+
+# Moneybird's `RateLimit-Reset` is a Unix time; smaller numbers are read as seconds from now.
+_EPOCH_THRESHOLD = 1_000_000_000
+
+
+class RateBudget:
+    """Requests this process may still send: a sliding window of its own requests (limit per window)
+    and Moneybird's `RateLimit-Remaining`/`RateLimit-Reset`, which also count other processes."""
+
+    def __init__(self, limit: int, window: float):
+        self.limit, self.window = limit, window
+        self.sent: deque[float] = deque()
+        self.blocked_until = 0.0
+        self.waited = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Wait until one more request fits, then count it."""
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                while self.sent and self.sent[0] <= now - self.window:
+                    self.sent.popleft()
+                wait = self.blocked_until - now
+                if len(self.sent) >= self.limit:
+                    wait = max(wait, self.sent[0] + self.window - now)
+                if wait <= 0:
+                    self.sent.append(now)
+                    return
+            logger.info("Moneybird rate budget used up; waiting %.1fs", wait)
+            self.waited += wait
+            time.sleep(wait)
+
+    def observe(self, headers: Mapping[str, str] | None) -> None:
+        """Moneybird said how many requests remain: at 0, wait for its window to reset."""
+        if headers is None:
+            return
+        try:
+            remaining = int(headers.get("RateLimit-Remaining", ""))
+            reset = float(headers.get("RateLimit-Reset", ""))
+        except ValueError:
+            return
+        if remaining > 0:
+            return
+        seconds = reset - time.time() if reset > _EPOCH_THRESHOLD else reset
+        with self._lock:
+            until = time.monotonic() + min(max(seconds, 0.0), self.window)
+            self.blocked_until = max(self.blocked_until, until)
+
+
+_budgets: dict[tuple, RateBudget] = {}
+_budgets_lock = threading.Lock()
+
+
+def rate_budget(base_url: str, administration_id: str, limit: int, window: float) -> RateBudget:
+    """The process-wide budget of one Moneybird API (every client of it shares the same)."""
+    with _budgets_lock:
+        return _budgets.setdefault((base_url, administration_id, limit, window), RateBudget(limit, window))
 
 
 @dataclass(frozen=True)
@@ -53,6 +128,7 @@ class MoneybirdClient:
     max_retries: int = 4
     retry_delay: float = 1.0
     max_retry_wait: float = 60.0
+    budget: RateBudget = field(default_factory=lambda: RateBudget(150, 300.0), repr=False)
 
     def sync_list(self, kind: str) -> list[dict]:
         """[{id, version}] of every document of `kind` ("purchase_invoice" | "receipt")."""
@@ -75,6 +151,13 @@ class MoneybirdClient:
 
     def tax_rates(self) -> list[dict]:
         return self._get_all("tax_rates.json")
+
+    def register_webhook(self, url: str, events: list[str]) -> dict:
+        """Register `url` for `events`; Moneybird answers the webhook with its id and token."""
+        body, _ = self._request("POST", "webhooks.json", {"url": url, "enabled_events": events})
+        if not isinstance(body, dict) or not body.get("id") or not body.get("token"):
+            raise MoneybirdUnavailable("Moneybird answered a webhook registration without id or token")
+        return body
 
     def _get_all(self, path: str) -> list[dict]:
         """GET a list, following `Link: <…>; rel="next"` pages when Moneybird paginates it."""
@@ -101,10 +184,13 @@ class MoneybirdClient:
             request.add_header("Accept", "application/json")
             if data is not None:
                 request.add_header("Content-Type", "application/json")
+            self.budget.acquire()
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                    self.budget.observe(response.headers)
                     return _decode(response.read(), url), response.headers
             except urllib.error.HTTPError as exc:
+                self.budget.observe(exc.headers)
                 if exc.code == 401:
                     raise MoneybirdAuthError(
                         "Moneybird refused the token (HTTP 401): check the Moneybird API token."
@@ -135,23 +221,48 @@ class MoneybirdClient:
         return max(0.0, min(wait, self.max_retry_wait))
 
 
-def client_from_settings(token: str | None = None) -> MoneybirdClient:
-    """A client for the configured administration, with `token` or MONEYBIRD_TOKEN."""
-    token = token or settings.MONEYBIRD_TOKEN
-    if not token:
-        raise MoneybirdConfigError(
-            "No Moneybird token: send it in X-Moneybird-Token (or configure MONEYBIRD_TOKEN)."
-        )
+def demo_mode() -> bool:
+    """No MONEYBIRD_API_URL: the demo's fake Moneybird on 127.0.0.1 stands in for Moneybird."""
+    return not settings.MONEYBIRD_API_URL
+
+
+def demo_api_url() -> str:
+    return f"http://127.0.0.1:{settings.MONEYBIRD_DEMO_PORT}/api/v2"
+
+
+def configuration_problem(token: str | None = None) -> str | None:
+    """Which setting is missing for Moneybird, or None (the demo needs none)."""
+    if demo_mode():
+        return None
+    if not (token or settings.MONEYBIRD_TOKEN):
+        return "No Moneybird token: MONEYBIRD_TOKEN is not set."
     if not settings.MONEYBIRD_ADMINISTRATION_ID:
-        raise MoneybirdConfigError("MONEYBIRD_ADMINISTRATION_ID is not configured.")
+        return "No Moneybird administration: MONEYBIRD_ADMINISTRATION_ID is not set."
+    return None
+
+
+def client_from_settings(token: str | None = None) -> MoneybirdClient:
+    """A client for the configured administration, with `token` or MONEYBIRD_TOKEN (in the demo: the
+    fake Moneybird with its own administration and token)."""
+    problem = configuration_problem(token)
+    if problem:
+        raise MoneybirdConfigError(problem)
+    if demo_mode():
+        base_url, administration_id, token = demo_api_url(), DEMO_ADMINISTRATION_ID, DEMO_TOKEN
+    else:
+        base_url, administration_id = settings.MONEYBIRD_API_URL, settings.MONEYBIRD_ADMINISTRATION_ID
+        token = token or settings.MONEYBIRD_TOKEN
     return MoneybirdClient(
         token=token,
-        administration_id=settings.MONEYBIRD_ADMINISTRATION_ID,
-        base_url=settings.MONEYBIRD_API_URL,
+        administration_id=administration_id,
+        base_url=base_url,
         timeout=settings.MONEYBIRD_TIMEOUT,
         max_retries=settings.MONEYBIRD_MAX_RETRIES,
         retry_delay=settings.MONEYBIRD_RETRY_DELAY,
         max_retry_wait=settings.MONEYBIRD_MAX_RETRY_WAIT,
+        budget=rate_budget(
+            base_url, administration_id, settings.MONEYBIRD_RATE_LIMIT, settings.MONEYBIRD_RATE_WINDOW
+        ),
     )
 
 
@@ -188,3 +299,19 @@ def _retry_after_seconds(value: str, *, default: float) -> float:
         return (parsedate_to_datetime(value) - timezone.now()).total_seconds()
     except (TypeError, ValueError):
         return default
+
+
+def demo_change(action: str, document_id: str = "") -> str:
+    """Ask the demo's fake Moneybird to add, pay, amend or delete a document (the demo page's
+    buttons); returns the document id."""
+    path = "add" if action == "add" else f"{document_id}/{action}"
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{settings.MONEYBIRD_DEMO_PORT}/_demo/{path}", data=b"{}", method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return str(_decode(response.read(), request.full_url)["id"])
+    except (urllib.error.URLError, OSError) as exc:
+        raise MoneybirdUnavailable(
+            f"The demo Moneybird did not answer ({exc}); is `make run` running?"
+        ) from None

@@ -2,12 +2,17 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from exports.models import Document, ExportedDocument, ExportFile, Mutation, MutationField, SyncRun
+
+DELETED_STATUS = "deleted"
+# A sync still "running" after this long died with its process; the page stops showing it.
+RUNNING_SYNC_HORIZON = timedelta(hours=1)
 
 
 def _iso_utc(value: datetime | None) -> str | None:
@@ -16,35 +21,23 @@ def _iso_utc(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def logged_export_exists() -> Exists:
-    """Whether the outer Document is in a live logged export (the original's `fileName`)."""
-    return Exists(
-        ExportedDocument.objects.filter(
-            document=OuterRef("pk"), export_file__no_log=False, export_file__deleted=False
-        )
-    )
-
-
 def listed_documents() -> QuerySet[Document]:
-    """Documents that belong in the summary: still in Moneybird and not a draft."""
-    return Document.objects.filter(removed_at__isnull=True).exclude(status=Document.DRAFT_STATE)
+    """Documents that belong in the summary: not drafts; those deleted in Moneybird stay, as deleted."""
+    return Document.objects.exclude(status=Document.DRAFT_STATE)
 
 
 def summary_list() -> list[dict]:
     """incoming-summary-list.json: one entry per listed document, in three queries."""
-    documents = list(listed_documents().order_by("create_date", "moneybird_id"))
+    documents = list(listed_documents().select_related("last_export").order_by("create_date", "moneybird_id"))
     ids = [document.pk for document in documents]
     files: dict[int, list[str]] = defaultdict(list)
-    latest_logged: dict[int, str] = {}
     links = (
         ExportedDocument.objects.filter(document_id__in=ids, export_file__deleted=False)
         .order_by("export_file__created", "export_file_id")
-        .values_list("document_id", "export_file__name", "export_file__no_log")
+        .values_list("document_id", "export_file__name")
     )
-    for document_id, name, no_log in links:
+    for document_id, name in links:
         files[document_id].append(name)
-        if not no_log:
-            latest_logged[document_id] = name
     mutations: dict[int, list[dict]] = defaultdict(list)
     for mutation in Mutation.objects.filter(document_id__in=ids, cleared_at__isnull=True):
         mutations[mutation.document_id].append(mutation_entry(mutation))
@@ -55,10 +48,12 @@ def summary_list() -> list[dict]:
             "type": document.type,
             "createDate": _iso_utc(document.create_date),
             "invoiceDate": document.invoice_date.isoformat() if document.invoice_date else None,
-            "status": document.status,
+            "status": DELETED_STATUS if document.removed_at else document.status,
         }
-        if document.pk in latest_logged:
-            entry["fileName"] = latest_logged[document.pk]
+        if document.removed_at:
+            entry["deletedAt"] = _iso_utc(document.removed_at)
+        if document.last_export is not None:
+            entry["fileName"] = document.last_export.name
         entry["allFiles"] = files[document.pk]
         entry["mutations"] = mutations[document.pk]
         entries.append(entry)
@@ -66,10 +61,13 @@ def summary_list() -> list[dict]:
 
 
 def mutation_entry(mutation: Mutation) -> dict:
-    """{fieldName, oldValue, newValue}: both values for status and invoiceDate, the new type for a
-    type change, the field name alone for "other" (as the original recorded them)."""
+    """{fieldName, [detail,] oldValue, newValue}: the new type alone for a type change, the field name
+    alone for "other" (as the original recorded them), both values for everything else; `detail`
+    names the detail line of detailAmount, ledgerAccount and taxRate changes."""
     entry: dict = {"fieldName": mutation.field_name}
-    if mutation.field_name in (MutationField.STATUS, MutationField.INVOICE_DATE):
+    if mutation.detail:
+        entry["detail"] = mutation.detail
+    if mutation.field_name not in (MutationField.TYPE, MutationField.OTHER):
         entry["oldValue"] = mutation.old_value or None
     if mutation.field_name != MutationField.OTHER:
         entry["newValue"] = mutation.new_value or None
@@ -77,11 +75,26 @@ def mutation_entry(mutation: Mutation) -> dict:
 
 
 def last_sync() -> datetime | None:
-    """When a sync last changed the stored documents, or None before the first."""
+    """When the last full sync succeeded (changes or not), or None before the first."""
     return (
-        SyncRun.objects.filter(status=SyncRun.Status.DONE)
+        SyncRun.objects.filter(status=SyncRun.Status.DONE, partial=False)
         .order_by("-finished_at")
         .values_list("finished_at", flat=True)
+        .first()
+    )
+
+
+def latest_sync() -> SyncRun | None:
+    return SyncRun.objects.order_by("-started_at", "-id").first()
+
+
+def running_sync() -> SyncRun | None:
+    """The sync fetching documents right now, for its progress (fetched n of total)."""
+    return (
+        SyncRun.objects.filter(
+            status=SyncRun.Status.RUNNING, started_at__gte=timezone.now() - RUNNING_SYNC_HORIZON
+        )
+        .order_by("-started_at")
         .first()
     )
 
@@ -102,8 +115,8 @@ class DocumentFilters:
 
 
 def not_exported_documents(filters: DocumentFilters = DocumentFilters()) -> QuerySet[Document]:
-    """Listed documents in no live logged export, narrowed by the page's filters."""
-    documents = listed_documents().filter(~logged_export_exists())
+    """Listed documents still in Moneybird without a live logged export, narrowed by the page's filters."""
+    documents = listed_documents().filter(removed_at__isnull=True, last_export__isnull=True)
     if filters.created_from:
         documents = documents.filter(create_date__date__gte=filters.created_from)
     if filters.created_to:
@@ -135,10 +148,11 @@ def open_mutations() -> QuerySet[Mutation]:
 
 
 def mutated_documents() -> QuerySet[Document]:
-    """Exported documents with mutations since their last logged export (`open_mutations` attached)."""
+    """Exported documents with mutations since their last logged export (`open_mutations` attached);
+    documents deleted in Moneybird included."""
     return (
         listed_documents()
-        .filter(logged_export_exists(), Exists(open_mutations().filter(document=OuterRef("pk"))))
+        .filter(Exists(open_mutations().filter(document=OuterRef("pk"))), last_export__isnull=False)
         .prefetch_related(Prefetch("mutations", queryset=open_mutations(), to_attr="open_mutations"))
         .order_by("create_date", "moneybird_id")
     )
@@ -177,4 +191,20 @@ def live_export(name: str) -> ExportFile | None:
 
 
 def document_status_choices() -> list[str]:
-    return list(listed_documents().order_by("status").values_list("status", flat=True).distinct())
+    documents = listed_documents().filter(removed_at__isnull=True)
+    return list(documents.order_by("status").values_list("status", flat=True).distinct())
+
+
+def deleted_documents() -> QuerySet[Document]:
+    """Documents gone from Moneybird (kept, with the time it was noticed), newest first."""
+    return (
+        listed_documents()
+        .filter(removed_at__isnull=False)
+        .select_related("last_export")
+        .order_by("-removed_at")
+    )
+
+
+def demo_documents() -> QuerySet[Document]:
+    """Documents the demo page's buttons can change in the demo Moneybird."""
+    return Document.objects.filter(removed_at__isnull=True).order_by("moneybird_id")

@@ -1,11 +1,11 @@
-"""django-q2 entry points of the exports app: thin wrappers over services."""
+"""django-q2 entry points of the exports app: thin wrappers over the sync."""
 
 import logging
 
 from django.conf import settings
 
-from exports import services
-from exports.moneybird import client_from_settings
+from exports import sync
+from exports.moneybird import client_from_settings, configuration_problem
 from project.schedules import ScheduleSpec
 
 logger = logging.getLogger(__name__)
@@ -21,8 +21,15 @@ SCHEDULES = [
 
 
 def sync_moneybird() -> dict:
-    """Sync with MONEYBIRD_TOKEN; a no-op (not an error) while Moneybird is not configured."""
-    if not settings.MONEYBIRD_TOKEN or not settings.MONEYBIRD_ADMINISTRATION_ID:
-        logger.info("Moneybird sync skipped: MONEYBIRD_TOKEN or MONEYBIRD_ADMINISTRATION_ID not set")
+    """Full sync with MONEYBIRD_TOKEN (the demo's fake Moneybird in the demo); a no-op, not an error,
+    while a real Moneybird is not configured."""
+    problem = configuration_problem()
+    if problem:
+        logger.info("Moneybird sync skipped: %s", problem)
         return {"skipped": True}
-    return services.sync_documents(client=client_from_settings()).as_dict()
+    return sync.sync_documents(client=client_from_settings()).as_dict()
+
+
+def sync_pending() -> dict:
+    """Sync the documents webhook calls named (scheduled by exports.webhooks.queue_sync)."""
+    return sync.sync_pending(client=client_from_settings()).as_dict()

@@ -1,15 +1,18 @@
-"""The back-office page: documents to export, mutated documents, export files, sync now."""
+"""The back-office page: documents to export, mutated and deleted documents, export files, sync now
+(queued, with its progress shown while it runs) and, in the demo, buttons that change the demo
+Moneybird."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
+from django_q.tasks import async_task
 
-from exports import files, selectors, services
-from exports.forms import DeleteExportForm, DocumentFilterForm, ExportForm
-from exports.moneybird import MoneybirdError, client_from_settings
-from project.api import BadRequest
+from exports import selectors, services
+from exports.forms import DeleteExportForm, DemoForm, DocumentFilterForm, ExportForm
+from exports.moneybird import client_from_settings, configuration_problem, demo_change, demo_mode
 from project.decorators import group_required
+from project.errors import DomainError
 from project.roles import BACK_OFFICE
 
 
@@ -17,17 +20,34 @@ from project.roles import BACK_OFFICE
 def index(request: HttpRequest) -> HttpResponse:
     filter_form = DocumentFilterForm(request.GET or None)
     pending = selectors.not_exported_documents(filter_form.filters())
+    demo = demo_mode()
     context = {
         "filter_form": filter_form,
         "export_form": ExportForm(),
         "pending": pending,
         "pending_ranges": selectors.document_ranges(pending),
         "mutated": selectors.mutated_documents(),
+        "deleted": selectors.deleted_documents(),
         "export_files": selectors.export_files(),
         "statuses": selectors.document_status_choices(),
         "last_sync": selectors.last_sync(),
+        "latest_sync": selectors.latest_sync(),
+        "running": selectors.running_sync(),
+        "config_problem": configuration_problem(),
+        "demo": demo,
+        "demo_documents": selectors.demo_documents() if demo else [],
     }
     return render(request, "exports/index.html", context)
+
+
+@group_required(BACK_OFFICE)
+@require_GET
+def progress(request: HttpRequest) -> JsonResponse:
+    """The running sync's progress, polled by the page while it runs."""
+    run = selectors.running_sync()
+    if run is None:
+        return JsonResponse({"running": False})
+    return JsonResponse({"running": True, "processed": run.processed, "total": run.total})
 
 
 def _back(request: HttpRequest) -> HttpResponse:
@@ -39,19 +59,18 @@ def _back(request: HttpRequest) -> HttpResponse:
 @group_required(BACK_OFFICE)
 @require_POST
 def sync_now(request: HttpRequest) -> HttpResponse:
+    problem = configuration_problem()
+    if problem:
+        messages.error(request, f"Sync not possible: {problem}")
+        return _back(request)
     try:
-        result = services.sync_documents(client=client_from_settings())
-    except (MoneybirdError, services.SyncConflict, files.StorageUnavailable) as exc:
+        async_task("exports.tasks.sync_moneybird", task_name="exports sync (page)")
+    except DomainError as exc:
+        # Only when django-q2 runs tasks in this process (Q_CLUSTER sync, the tests): the worker
+        # re-raises. A queued sync reports its outcome in its SyncRun, shown on this page.
         messages.error(request, f"Sync failed: {exc}")
     else:
-        if result.changed:
-            messages.success(
-                request,
-                f"Synced: {result.created} new, {result.updated} updated, {result.removed} removed, "
-                f"{result.mutations} mutations.",
-            )
-        else:
-            messages.info(request, "Synced: no changes in Moneybird.")
+        messages.info(request, "Sync started; its progress and result show above.")
     return _back(request)
 
 
@@ -68,9 +87,10 @@ def export(request: HttpRequest) -> HttpResponse:
             ids=request.POST.getlist("ids"),
             ext=form.cleaned_data["ext"],
             no_log=form.cleaned_data["no_log"],
+            corrections=form.cleaned_data["corrections"],
             user=request.user,
         )
-    except (BadRequest, MoneybirdError, files.StorageUnavailable) as exc:
+    except DomainError as exc:
         messages.error(request, f"Export failed: {exc}")
     else:
         messages.success(request, f"Created {created.name} with {created.document_count} documents.")
@@ -81,12 +101,34 @@ def export(request: HttpRequest) -> HttpResponse:
 @require_POST
 def delete_export(request: HttpRequest) -> HttpResponse:
     form = DeleteExportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Delete failed: filename is required")
+        return _back(request)
     try:
-        if not form.is_valid():
-            raise BadRequest("filename is required")
         deleted = services.delete_export(filename=form.cleaned_data["filename"])
-    except (BadRequest, services.NotFound, files.StorageUnavailable) as exc:
+    except DomainError as exc:
         messages.error(request, f"Delete failed: {exc}")
     else:
         messages.success(request, f"Deleted {deleted.name}; its documents can be exported again.")
+    return _back(request)
+
+
+@group_required(BACK_OFFICE)
+@require_POST
+def demo(request: HttpRequest) -> HttpResponse:
+    """Change the demo Moneybird as a bookkeeper would in Moneybird (demo only)."""
+    form = DemoForm(request.POST)
+    if not demo_mode() or not form.is_valid():
+        messages.error(request, "Demo actions exist only in the demo (no MONEYBIRD_API_URL).")
+        return _back(request)
+    try:
+        document_id = demo_change(form.cleaned_data["action"], form.cleaned_data["document"])
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"Demo Moneybird: {form.cleaned_data['action']} {document_id}. Moneybird's webhook queues a "
+            "sync of it; or press Sync now.",
+        )
     return _back(request)

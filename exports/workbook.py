@@ -1,7 +1,9 @@
-"""The export sheet: one row per detail line of each document (pure functions, no database)."""
+"""The export sheet: one row per detail line of each document, and a control-totals sheet
+(pure functions, no database)."""
 
 import io
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -39,7 +41,36 @@ HEADERS = [
     "created",
     "updated",
     "type",
+    "correction",
 ]
+COLUMN = {name: index for index, name in enumerate(HEADERS)}
+DATE_COLUMNS = {
+    COLUMN[name] for name in ("date", "due date", "paid at", "period from", "period to", "created", "updated")
+}
+NUMBER_COLUMNS = {
+    COLUMN[name]
+    for name in (
+        "amount (number)",
+        "total excl. tax",
+        "tax rate %",
+        "price",
+        "total excl. tax (base)",
+        "total incl. tax (base)",
+        "VAT",
+    )
+}
+# A reversal negates the quantity and every total; the unit price and the tax percentage stay.
+NEGATED_COLUMNS = {
+    COLUMN[name]
+    for name in (
+        "amount (number)",
+        "total excl. tax",
+        "total excl. tax (base)",
+        "total incl. tax (base)",
+        "VAT",
+    )
+}
+EXCL, VAT, INCL = COLUMN["total excl. tax (base)"], COLUMN["VAT"], COLUMN["total incl. tax (base)"]
 DELETED_TEXT = "document deleted"
 DELETED_STATE = "DELETED"
 # Spreadsheet programs run cells starting with these as formulas (CSV/formula injection).
@@ -115,6 +146,7 @@ def detail_row(
         to_date(record.get("created_at")),
         to_date(record.get("updated_at")),
         doc_type,
+        None,
     ]
 
 
@@ -125,8 +157,32 @@ def deleted_row(document: DeletedDocument) -> list:
     row[3] = DELETED_STATE
     if document.last_file:
         row[6] = f"{document.last_file} holds the last details"
-    row[26] = document.type
+    row[COLUMN["type"]] = document.type
     return row
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """Ledger accounts and tax rates by Moneybird id, and the document link builder."""
+
+    ledgers: dict[str, dict]
+    taxes: dict[str, dict]
+    link_for: Callable[[str], str]
+
+    @classmethod
+    def of(
+        cls, *, ledger_accounts: list[dict], tax_rates: list[dict], link_for: Callable[[str], str]
+    ) -> "Lookups":
+        return cls(_by_id(ledger_accounts), _by_id(tax_rates), link_for)
+
+
+def document_rows(doc_type: str, record: dict, lookups: Lookups) -> list[list]:
+    """The rows of one document: one per detail line."""
+    link = lookups.link_for(str(record.get("id")))
+    return [
+        detail_row(record, doc_type, detail, ledgers=lookups.ledgers, taxes=lookups.taxes, link=link)
+        for detail in record.get("details") or []
+    ]
 
 
 def export_rows(
@@ -138,24 +194,113 @@ def export_rows(
     link_for: Callable[[str], str],
 ) -> list[list]:
     """Rows for (type, record) pairs plus one "deleted" row per document Moneybird no longer has."""
-    ledgers, taxes = _by_id(ledger_accounts), _by_id(tax_rates)
-    rows = [
-        detail_row(
-            record, doc_type, detail, ledgers=ledgers, taxes=taxes, link=link_for(str(record.get("id")))
-        )
-        for doc_type, record in records
-        for detail in record.get("details") or []
-    ]
+    lookups = Lookups.of(ledger_accounts=ledger_accounts, tax_rates=tax_rates, link_for=link_for)
+    rows = [row for doc_type, record in records for row in document_rows(doc_type, record, lookups)]
     rows.extend(deleted_row(document) for document in deleted)
     return rows
 
 
+def encode_row(row: list) -> list:
+    """A row as JSON values (kept with the export, so a later correction can reverse it exactly)."""
+    return [
+        value.url
+        if isinstance(value, Link)
+        else value.isoformat()
+        if isinstance(value, date)
+        else str(value)
+        if isinstance(value, Decimal)
+        else value
+        for value in row
+    ]
+
+
+def decode_row(values: list) -> list:
+    """encode_row's inverse (links come back as Link, dates and numbers typed again)."""
+    row = list(values) + [None] * (len(HEADERS) - len(values))
+    for index, value in enumerate(row):
+        if value is None:
+            continue
+        if index == COLUMN["link"]:
+            row[index] = Link("link", value)
+        elif index in DATE_COLUMNS:
+            row[index] = to_date(value)
+        elif index in NUMBER_COLUMNS:
+            row[index] = to_decimal(value)
+    return row
+
+
+def reversal(rows: Iterable[list], *, of_file: str) -> list[list]:
+    """`rows` (as exported in `of_file`) negated, marked as their reversal."""
+    reversed_rows = []
+    for row in rows:
+        negated = [
+            -value if index in NEGATED_COLUMNS and isinstance(value, Decimal) else value
+            for index, value in enumerate(row)
+        ]
+        negated[COLUMN["correction"]] = f"reversal of {of_file}"
+        reversed_rows.append(negated)
+    return reversed_rows
+
+
+def marked(rows: list[list], label: str) -> list[list]:
+    for row in rows:
+        row[COLUMN["correction"]] = label
+    return rows
+
+
+def control_totals(rows: list[list]) -> list[list]:
+    """Totals (rows, excl., VAT, incl. in base currency) per currency, per ledger account and per tax
+    rate, each group adding up to the sheet's rows; rows without amounts (deleted) count nowhere."""
+    groups: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0), Decimal(0), Decimal(0)])
+    keys = {
+        "all rows": lambda row: "",
+        "currency": lambda row: row[COLUMN["currency"]] or "",
+        "ledger account": lambda row: " ".join(
+            str(part) for part in (row[COLUMN["ledger account code"]], row[COLUMN["ledger account"]]) if part
+        ),
+        "tax rate": lambda row: row[COLUMN["tax rate"]] or "",
+    }
+    for row in rows:
+        if row[EXCL] is None:
+            continue
+        for section, key in keys.items():
+            total = groups[(section, key(row))]
+            total[0] += 1
+            total[1] += row[EXCL] or 0
+            total[2] += row[VAT] or 0
+            total[3] += row[INCL] or 0
+    order = list(keys)
+    return [
+        [section, key, *totals]
+        for (section, key), totals in sorted(
+            groups.items(), key=lambda item: (order.index(item[0][0]), item[0][1])
+        )
+    ]
+
+
+TOTALS_HEADERS = ["group", "key", "rows", "total excl. tax (base)", "VAT", "total incl. tax (base)"]
+
+
 def xlsx_bytes(rows: list[list], *, title: str = "Moneybird export") -> bytes:
-    """An xlsx with a bold header row; text that looks like a formula is stored as text."""
+    """An xlsx with a bold header row and a second sheet of control totals; text that looks like a
+    formula is stored as text."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title
-    sheet.append(HEADERS)
+    _fill(sheet, HEADERS, rows)
+    for index, width in enumerate([20, 8, 25, 10, 12, 12, 30, 12, 8, 12], start=1):
+        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
+    totals = workbook.create_sheet("Control totals")
+    _fill(totals, TOTALS_HEADERS, control_totals(rows))
+    for letter, width in zip("ABCDEF", [16, 30, 8, 20, 12, 20], strict=True):
+        totals.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _fill(sheet, headers: list[str], rows: list[list]) -> None:
+    sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row_number, values in enumerate(rows, start=2):
@@ -177,8 +322,3 @@ def xlsx_bytes(rows: list[list], *, title: str = "Moneybird export") -> bytes:
                 cell.value = value
                 if isinstance(value, date):
                     cell.number_format = "yyyy-mm-dd"
-    for index, width in enumerate([20, 8, 25, 10, 12, 12, 30, 12, 8, 12], start=1):
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

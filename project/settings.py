@@ -250,7 +250,9 @@ STATEMENTS_MAX_UPLOAD_BYTES = env_int("STATEMENTS_MAX_UPLOAD_BYTES", 200 * 1024 
 STATEMENTS_EXTERNAL_CLEANING = env_bool("STATEMENTS_EXTERNAL_CLEANING", False)
 
 # --- exports ------------------------------------------------------------------------------------
-MONEYBIRD_API_URL = env_str("MONEYBIRD_API_URL", "https://moneybird.com/api/v2")
+# Empty: the demo's fake Moneybird on 127.0.0.1:MONEYBIRD_DEMO_PORT (production: https://moneybird.com/api/v2).
+MONEYBIRD_API_URL = env_str("MONEYBIRD_API_URL")
+MONEYBIRD_DEMO_PORT = env_int("MONEYBIRD_DEMO_PORT", 8765)
 MONEYBIRD_ADMINISTRATION_ID = env_str("MONEYBIRD_ADMINISTRATION_ID")
 MONEYBIRD_TOKEN = env_str("MONEYBIRD_TOKEN")
 MONEYBIRD_TIMEOUT = env_int("MONEYBIRD_TIMEOUT", 30)
@@ -259,5 +261,10 @@ MONEYBIRD_MAX_RETRIES = env_int("MONEYBIRD_MAX_RETRIES", 4)
 MONEYBIRD_RETRY_DELAY = float(env_str("MONEYBIRD_RETRY_DELAY", "1"))
 MONEYBIRD_MAX_RETRY_WAIT = float(env_str("MONEYBIRD_MAX_RETRY_WAIT", "60"))
 MONEYBIRD_WEB_URL = env_str("MONEYBIRD_WEB_URL", "https://moneybird.com")
+# Moneybird allows 150 requests per 5 minutes; syncs slow down to stay inside it.
+MONEYBIRD_RATE_LIMIT = env_int("MONEYBIRD_RATE_LIMIT", 150)
+MONEYBIRD_RATE_WINDOW = float(env_str("MONEYBIRD_RATE_WINDOW", "300"))
+# Webhook calls are collected this long before one sync of the ids they named.
+EXPORTS_WEBHOOK_DEBOUNCE_SECONDS = env_int("EXPORTS_WEBHOOK_DEBOUNCE_SECONDS", 30)
 EXPORTS_PREFIX = env_str("EXPORTS_PREFIX", "exports/")
 EXPORTS_SYNC_MINUTES = env_int("EXPORTS_SYNC_MINUTES", 60)

@@ -3,7 +3,7 @@ import json
 import pytest
 from botocore.config import Config
 
-from tests.exports.fake_moneybird import FakeMoneybird
+from exports.fake_moneybird import FakeMoneybird
 from tests.exports.faulty_storage import FaultyStorageProxy
 from tests.servers import free_port
 
@@ -25,6 +25,8 @@ def moneybird(settings):
     settings.MONEYBIRD_MAX_RETRIES = 3
     settings.MONEYBIRD_RETRY_DELAY = 0.01
     settings.MONEYBIRD_MAX_RETRY_WAIT = 0.05
+    # Tests that are not about the rate budget should never wait for it.
+    settings.MONEYBIRD_RATE_LIMIT = 100_000
     yield fake
     fake.close()
 

@@ -7,9 +7,9 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from exports import selectors
+from exports.fake_moneybird import detail
 from exports.models import ExportedDocument, ExportFile
 from exports.workbook import HEADERS
-from tests.exports.fake_moneybird import detail
 
 pytestmark = pytest.mark.django_db
 NAME = re.compile(r"^(nolog-)?purchase-export-\d{8} \d{6}(-[\w .()-]+)?\.xlsx$")

@@ -70,10 +70,17 @@ def test_paginated_lists_follow_the_link_header(moneybird, client):
     assert sum(1 for _, path, _ in moneybird.requests if path.endswith("tax_rates.json")) == 2
 
 
-def test_missing_token_or_administration_is_a_config_error(settings):
+def test_missing_token_or_administration_is_a_config_error_naming_the_setting(settings):
+    settings.MONEYBIRD_API_URL = "https://moneybird.example/api/v2"
     settings.MONEYBIRD_TOKEN = ""
-    with pytest.raises(MoneybirdConfigError, match="token"):
+    with pytest.raises(MoneybirdConfigError, match="MONEYBIRD_TOKEN is not set"):
         client_from_settings()
     settings.MONEYBIRD_ADMINISTRATION_ID = ""
-    with pytest.raises(MoneybirdConfigError, match="ADMINISTRATION"):
+    with pytest.raises(MoneybirdConfigError, match="MONEYBIRD_ADMINISTRATION_ID is not set"):
         client_from_settings("token")
+
+
+def test_without_an_api_url_the_demo_moneybird_needs_no_setting(settings):
+    settings.MONEYBIRD_API_URL = settings.MONEYBIRD_TOKEN = settings.MONEYBIRD_ADMINISTRATION_ID = ""
+    client = client_from_settings()
+    assert client.base_url == f"http://127.0.0.1:{settings.MONEYBIRD_DEMO_PORT}/api/v2"

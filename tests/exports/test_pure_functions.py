@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exports.files import storage_key
-from exports.records import document_fields, mutations_between
+from exports.records import document_fields, money_changes, mutations_between
 from exports.services import clean_ext, export_name
 from exports.workbook import HEADERS, DeletedDocument, deleted_row, xlsx_bytes
-from project.api import BadRequest
+from project.errors import InvalidInput as BadRequest
 
 
 @settings(max_examples=200, deadline=None)
@@ -64,20 +64,71 @@ def test_an_accepted_ext_keeps_the_export_one_file_in_the_exports_prefix(ext, no
 
 
 def old_fields(**overrides):
-    return {"status": "open", "invoice_date": date(2026, 11, 1), "type": "receipt", "version": 5, **overrides}
+    return {
+        "status": "open",
+        "invoice_date": date(2026, 11, 1),
+        "type": "receipt",
+        "version": 5,
+        "raw": {},
+        **overrides,
+    }
 
 
 def test_mutations_between_versions():
     assert mutations_between(old_fields(), old_fields()) == []
-    assert mutations_between(old_fields(), old_fields(version=6)) == [("other", "", "")]
+    assert mutations_between(old_fields(), old_fields(version=6)) == [("other", "", "", "")]
     assert mutations_between(
         old_fields(), old_fields(version=6, status="paid", invoice_date=date(2026, 11, 3))
     ) == [
-        ("status", "open", "paid"),
-        ("invoiceDate", "2026-11-01", "2026-11-03"),
+        ("status", "", "open", "paid"),
+        ("invoiceDate", "", "2026-11-01", "2026-11-03"),
     ]
     assert mutations_between(old_fields(), old_fields(version=6, type="purchase_invoice")) == [
-        ("type", "", "purchase_invoice")
+        ("type", "", "", "purchase_invoice")
+    ]
+
+
+def record(total="121.0", excl="100.0", lines=(("d1", "100.0", "led-1", "tax-21"),)):
+    return {
+        "total_price_incl_tax": total,
+        "total_price_excl_tax": excl,
+        "details": [
+            {"id": i, "total_price_excl_tax_with_discount": a, "ledger_account_id": led, "tax_rate_id": tax}
+            for i, a, led, tax in lines
+        ],
+    }
+
+
+def test_money_changes_name_each_changed_field():
+    old = record()
+    assert money_changes(old, record()) == []
+    new = record(
+        total="145.2",
+        excl="120.0",
+        lines=(("d1", "110.0", "led-2", "tax-21"), ("d2", "10.00", "led-1", "tax-9")),
+    )
+    assert money_changes(old, new) == [
+        ("total", "", "121.00", "145.20"),
+        ("tax", "", "21.00", "25.20"),
+        ("detailAmount", "d1", "100.00", "110.00"),
+        ("ledgerAccount", "d1", "led-1", "led-2"),
+        ("detailAmount", "d2", "", "10.00"),
+    ]
+    assert money_changes(new, record(lines=()))[-2:] == [
+        ("detailAmount", "d1", "110.00", ""),
+        ("detailAmount", "d2", "10.00", ""),
+    ]
+    # A rate change keeps the amount: only the tax rate (and the tax) change.
+    assert money_changes(old, record(lines=(("d1", "100.0", "led-1", "tax-9"),))) == [
+        ("taxRate", "d1", "tax-21", "tax-9")
+    ]
+
+
+def test_money_change_of_an_exported_record_replaces_other():
+    old = old_fields(raw=record())
+    assert mutations_between(old, old_fields(version=6, raw=record(total="130.0"))) == [
+        ("total", "", "121.00", "130.00"),
+        ("tax", "", "21.00", "30.00"),
     ]
 
 
@@ -92,7 +143,9 @@ def test_document_fields_keep_money_as_decimal_cents():
             "contact": None,
         },
         "receipt",
+        7,
     )
+    assert fields["version"] == 7  # from the synchronization list, not the record
     assert fields["total_incl_tax"] == Decimal("12.34")  # half to even
     assert fields["contact"] == "" and fields["invoice_date"] == date(2026, 11, 2)
 

@@ -2,9 +2,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from exports import services
+from exports.fake_moneybird import detail
 from exports.models import Document, ExportFile, Mutation, SyncRun
 from exports.moneybird import client_from_settings
+from exports.sync import sync_documents
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +62,7 @@ def test_first_sync_stores_documents_and_publishes_the_summary(moneybird, client
     assert read_summary() == expected
 
 
-def test_sync_without_changes_fetches_nothing_and_writes_nothing(
+def test_sync_without_changes_fetches_nothing_and_only_records_the_sync(
     moneybird, client_api, read_summary, s3_server, s3_storage, settings
 ):
     moneybird.add()
@@ -71,14 +72,43 @@ def test_sync_without_changes_fetches_nothing_and_writes_nothing(
     moneybird.requests.clear()
 
     with CaptureQueriesContext(connection) as queries:
-        assert services.sync_documents(client=client_from_settings()).changed is False
-    writes = [q["sql"] for q in queries if q["sql"].split()[0] in {"INSERT", "UPDATE", "DELETE"}]
+        assert sync_documents(client=client_from_settings()).changed is False
+    tables = {
+        q["sql"].split('"')[1] for q in queries if q["sql"].split()[0] in {"INSERT", "UPDATE", "DELETE"}
+    }
 
-    assert writes == []
+    assert tables == {"exports_syncrun", "exports_pendingsync"}  # no document, mutation or export
     assert moneybird.posts() == []
-    assert SyncRun.objects.count() == 1
+    assert SyncRun.objects.filter(status="done").count() == 2
     assert s3_server.client().head_object(Bucket=s3_storage, Key=key)["LastModified"] == etag
-    assert sync(client_api).status_code == 200
+
+
+def test_sync_date_advances_on_every_successful_sync_and_not_on_a_failed_one(moneybird, client_api):
+    moneybird.add()
+    sync(client_api)
+    first = client_api.get("/api/exports/export").json()["syncDate"]
+
+    assert sync(client_api).status_code == 200  # no changes
+    second = client_api.get("/api/exports/export").json()["syncDate"]
+    moneybird.fail(503, times=10)
+    assert sync(client_api).status_code == 502
+    third = client_api.get("/api/exports/export").json()["syncDate"]
+
+    assert first < second == third
+
+
+def test_stored_version_comes_from_the_synchronization_list(moneybird, client_api):
+    record = moneybird.add()
+    # Older API answers carry no version in the record itself; the list always has it.
+    moneybird.documents["purchase_invoice"][record["id"]].pop("version")
+    moneybird.documents["purchase_invoice"][record["id"]]["version"] = 7
+
+    sync(client_api)
+    assert Document.objects.get().version == 7
+    moneybird.requests.clear()
+
+    sync(client_api)
+    assert moneybird.posts() == []  # not fetched again
 
 
 def test_changes_of_exported_documents_are_mutations(moneybird, client_api):
@@ -141,15 +171,50 @@ def test_new_export_clears_mutations_and_nolog_export_keeps_them(moneybird, clie
     assert Mutation.objects.get().cleared_by.name == item["fileName"]
 
 
-def test_documents_gone_from_moneybird_leave_the_summary(moneybird, client_api):
-    kept, gone = moneybird.add(), moneybird.add()
+def test_documents_deleted_in_moneybird_stay_in_the_summary_as_deleted(moneybird, client_api):
+    kept, gone, exported = moneybird.add(), moneybird.add(), moneybird.add(state="paid")
     sync(client_api)
+    name = export(client_api, [exported["id"]])["X-Export-File"]
     moneybird.remove(gone["id"])
+    moneybird.remove(exported["id"])
 
     summary = sync(client_api).json()
 
-    assert [item["id"] for item in summary] == [kept["id"]]
-    assert Document.objects.get(moneybird_id=gone["id"]).removed_at is not None
+    assert [item["id"] for item in summary] == [kept["id"], gone["id"], exported["id"]]
+    assert entry(summary, kept["id"])["status"] == "open"
+    deleted = entry(summary, exported["id"])
+    assert deleted["status"] == "deleted" and deleted["fileName"] == name
+    assert deleted["mutations"] == [{"fieldName": "deleted", "oldValue": "paid", "newValue": "deleted"}]
+    assert deleted["deletedAt"] == Document.objects.get(moneybird_id=exported["id"]).removed_at.isoformat(
+        timespec="milliseconds"
+    ).replace("+00:00", "Z")
+    never_exported = entry(summary, gone["id"])
+    assert never_exported["status"] == "deleted" and never_exported["mutations"] == []
+    from exports import selectors
+
+    assert [d.moneybird_id for d in selectors.not_exported_documents()] == [kept["id"]]
+    assert [d.moneybird_id for d in selectors.mutated_documents()] == [exported["id"]]
+
+
+def test_a_version_bump_records_the_money_fields_that_changed(moneybird, client_api):
+    record = moneybird.add(details=[detail(1, price="100.0"), detail(2, price="50.0", tax_rate_id="tax-9")])
+    sync(client_api)
+    export(client_api, [record["id"]])
+    lines = [
+        detail(1, price="120.0", ledger_account_id="led-4100"),
+        detail(2, price="50.0", tax_rate_id="tax-21"),
+    ]
+    moneybird.change(record["id"], details=lines, total_price_excl_tax="170.0", total_price_incl_tax="205.7")
+
+    summary = sync(client_api).json()
+
+    assert entry(summary, record["id"])["mutations"] == [
+        {"fieldName": "total", "oldValue": "121.00", "newValue": "205.70"},
+        {"fieldName": "tax", "oldValue": "21.00", "newValue": "35.70"},
+        {"fieldName": "detailAmount", "detail": "det-1", "oldValue": "100.00", "newValue": "120.00"},
+        {"fieldName": "ledgerAccount", "detail": "det-1", "oldValue": "led-4000", "newValue": "led-4100"},
+        {"fieldName": "taxRate", "detail": "det-2", "oldValue": "tax-9", "newValue": "tax-21"},
+    ]
 
 
 def test_partial_failure_leaves_the_previous_state_intact(moneybird, client_api, read_summary):
@@ -186,7 +251,7 @@ def test_failure_while_storing_rolls_back(moneybird, client_api, settings, read_
     }
 
     with pytest.raises(Exception):
-        services.sync_documents(client=client_from_settings())
+        sync_documents(client=client_from_settings())
 
     assert Document.objects.count() == 1
     assert SyncRun.objects.filter(status="done").count() == 1
@@ -211,7 +276,7 @@ def test_429_during_sync_is_retried(moneybird, client_api):
 def test_a_second_concurrent_sync_is_refused(moneybird, client_api):
     import psycopg2
 
-    from exports.services import SYNC_LOCK_KEY
+    from exports.sync import SYNC_LOCK_KEY
 
     moneybird.add()
     db = connection.settings_dict

@@ -17,6 +17,7 @@ def test_sync_is_scheduled_every_exports_sync_minutes(settings):
 
 
 def test_scheduled_sync_is_a_no_op_without_a_token(settings):
+    settings.MONEYBIRD_API_URL = "https://moneybird.example/api/v2"
     settings.MONEYBIRD_TOKEN = ""
     assert tasks.sync_moneybird() == {"skipped": True}
 

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from exports import files, services
-from exports.moneybird import MoneybirdError, client_from_settings
+from exports import sync
+from exports.moneybird import client_from_settings
+from project.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -12,13 +13,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            result = services.sync_documents(client=client_from_settings(), progress=self.progress)
-        except (MoneybirdError, services.SyncConflict, files.StorageUnavailable) as exc:
+            result = sync.sync_documents(client=client_from_settings(), progress=self.progress)
+        except DomainError as exc:
             raise CommandError(str(exc)) from None
         if not result.changed:
             self.stdout.write("No changes in Moneybird; nothing written.")
             return
         self.stdout.write(
-            f"Synced: {result.created} new, {result.updated} updated, {result.removed} removed, "
+            f"Synced: {result.created} new, {result.updated} updated, {result.removed} deleted, "
             f"{result.mutations} mutations; summary published."
         )

@@ -1,19 +1,33 @@
 """A fake Moneybird API v2 on 127.0.0.1: a real HTTP server with the endpoints the exports app uses.
 
-Implements GET/POST documents/{purchase_invoices,receipts}/synchronization.json (POST refuses more
-than 100 ids, as Moneybird does), ledger_accounts.json and tax_rates.json (paginated with a Link
-header), Bearer-token checks (401) and injectable failures (429 with Retry-After, 5xx, slow answers).
+Used by the tests and by the demo (`manage.py demo_moneybird`, started by `make run` when no
+MONEYBIRD_API_URL is configured). Implements GET/POST documents/{purchase_invoices,receipts}/
+synchronization.json (POST refuses more than 100 ids, as Moneybird does), ledger_accounts.json and
+tax_rates.json (paginated with a Link header), webhooks.json (register, list), Bearer-token checks
+(401), Moneybird's rate limit (RateLimit-* headers, 429 over the budget; window and limit are
+arguments so tests need not wait 5 minutes), injectable failures (429 with Retry-After, 5xx, slow
+answers), and, for the demo page, /_demo/ endpoints that add, pay, amend and delete documents
+(delivering webhook calls to the registered URLs as Moneybird does).
 """
 
 import copy
 import json
+import logging
+import math
+import secrets
 import threading
 import time
+import urllib.request
+from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+logger = logging.getLogger(__name__)
+
 PATHS = {"purchase_invoices": "purchase_invoice", "receipts": "receipt"}
+DEMO_ADMINISTRATION_ID = "123456789"
+DEMO_TOKEN = "mb-good-token"  # noqa: S105 (the fake's own token)
 
 
 @dataclass
@@ -56,7 +70,15 @@ def detail(
 
 
 class FakeMoneybird:
-    def __init__(self, *, administration_id: str = "123456789", token: str = "mb-good-token"):  # noqa: S107 (a fake)
+    def __init__(
+        self,
+        *,
+        administration_id: str = DEMO_ADMINISTRATION_ID,
+        token: str = DEMO_TOKEN,
+        port: int = 0,
+        rate_limit: int | None = None,
+        rate_window: float = 300.0,
+    ):
         self.administration_id = administration_id
         self.token = token
         self.documents: dict[str, dict[str, dict]] = {"purchase_invoice": {}, "receipt": {}}
@@ -111,9 +133,15 @@ class FakeMoneybird:
         self.requests: list[tuple[str, str, list | None]] = []
         self.failures: list[Failure] = []
         self.fail_post_containing: str | None = None
+        self.webhooks: list[dict] = []
+        # Rate limit in fixed windows counted from the start, as Moneybird counts per 5 minutes.
+        self.rate_limit, self.rate_window = rate_limit, rate_window
+        self.requests_per_window: Counter[int] = Counter()
+        self.throttled = 0
+        self._started = time.time()
         self._lock = threading.Lock()
         self._next_id = 260703856723232000
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -193,6 +221,138 @@ class FakeMoneybird:
     def remove(self, doc_id: str) -> None:
         self.documents[self.kind_of(doc_id)].pop(doc_id)
 
+    # --- webhooks ---------------------------------------------------------------------------------
+    def register_webhook(self, url: str, events: list[str]) -> dict:
+        with self._lock:
+            self._next_id += 1
+            webhook_id = str(self._next_id)
+        webhook = {
+            "id": webhook_id,
+            "administration_id": self.administration_id,
+            "url": url,
+            "enabled_events": events,
+            "last_http_status": None,
+            "last_http_body": None,
+            "token": secrets.token_urlsafe(18),
+        }
+        self.webhooks.append(webhook)
+        return webhook
+
+    def webhook_payload(self, doc_id: str, action: str, *, webhook: dict | None = None) -> dict:
+        """The body Moneybird POSTs to a webhook URL for `action` on document `doc_id`."""
+        webhook = webhook or self.webhooks[-1]
+        kind = next((kind for kind, docs in self.documents.items() if doc_id in docs), "purchase_invoice")
+        entity = self.documents[kind].get(doc_id)
+        return {
+            "administration_id": self.administration_id,
+            "webhook_id": webhook["id"],
+            "webhook_token": webhook["token"],
+            "entity_type": "Document",
+            "entity_id": doc_id,
+            "state": entity["state"] if entity else "destroyed",
+            "action": action,
+            "entity": copy.deepcopy(entity) if entity else {"id": doc_id},
+        }
+
+    def deliver(self, doc_id: str, action: str) -> None:
+        """POST the webhook call for `action` to every registered URL (in the background, as Moneybird
+        does; a failed delivery is only logged)."""
+        for webhook in self.webhooks:
+            body = json.dumps(self.webhook_payload(doc_id, action, webhook=webhook)).encode()
+            threading.Thread(target=_post, args=(webhook, body), daemon=True).start()
+
+    def window_usage(self) -> dict[int, int]:
+        """Requests counted per rate-limit window (window number → requests)."""
+        return dict(self.requests_per_window)
+
+    def _count(self) -> dict[str, str] | None:
+        """Count a request against the rate limit: its RateLimit-* headers, or None when over budget."""
+        if self.rate_limit is None:
+            return {}
+        with self._lock:
+            window = int((time.time() - self._started) // self.rate_window)
+            self.requests_per_window[window] += 1
+            used = self.requests_per_window[window]
+        reset = math.ceil(self._started + (window + 1) * self.rate_window)
+        headers = {
+            "RateLimit-Limit": str(self.rate_limit),
+            "RateLimit-Remaining": str(max(self.rate_limit - used, 0)),
+            "RateLimit-Reset": str(reset),
+        }
+        if used > self.rate_limit:
+            self.throttled += 1
+            return None
+        return headers
+
+    # --- demo -------------------------------------------------------------------------------------
+    def add_demo_documents(self) -> None:
+        """Two dozen purchase invoices and receipts of several suppliers, states, ledgers, tax rates."""
+        suppliers = ["Acme Supplies BV", "Bakkerij de Gouden Korst", "CloudHost GmbH", "Drukkerij Jansen"]
+        states = ["open", "paid", "late", "pending_payment", "paid", "open"]
+        for number in range(24):
+            month = 8 + number % 4
+            day = 1 + (number * 7) % 27
+            prices = [f"{40 + number * 13.5:.2f}", f"{9.95 + number:.2f}"]
+            details = [
+                detail(1, description="Office supplies", price=prices[0]),
+                detail(
+                    2,
+                    description="Train tickets" if number % 2 else "Lunch meeting",
+                    price=prices[1],
+                    ledger_account_id="led-4100",
+                    tax_rate_id="tax-9" if number % 3 else "tax-0",
+                ),
+            ]
+            excl = sum(float(price) for price in prices)
+            self.add(
+                "receipt" if number % 4 == 3 else "purchase_invoice",
+                state=states[number % len(states)],
+                date=f"2026-{month:02d}-{day:02d}",
+                created_at=f"2026-{month:02d}-{day:02d}T09:{number:02d}:00.000Z",
+                contact={
+                    "id": f"cont-{number % 4}",
+                    "company_name": suppliers[number % 4],
+                    "customer_id": str(40 + number % 4),
+                },
+                currency="USD" if number == 5 else "EUR",
+                details=details,
+                total_price_excl_tax=f"{excl:.2f}",
+                total_price_incl_tax=f"{excl * 1.15:.2f}",
+            )
+        self.add(state="new", reference="DRAFT-1")
+
+    def demo_action(self, doc_id: str | None, action: str) -> dict:
+        """What the demo page's buttons do: add, pay, amend (price +10%) or delete a document."""
+        if action == "add":
+            record = self.add(
+                date=time.strftime("%Y-%m-%d"), created_at=time.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            )
+            self.deliver(record["id"], "document_saved")
+            return record
+        if doc_id is None or not any(doc_id in docs for docs in self.documents.values()):
+            raise KeyError(doc_id)
+        if action == "delete":
+            self.remove(doc_id)
+            self.deliver(doc_id, "document_destroyed")
+            return {"id": doc_id}
+        record = self.documents[self.kind_of(doc_id)][doc_id]
+        if action == "pay":
+            self.change(doc_id, state="paid", paid_at=time.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+        elif action == "amend":
+            first = record["details"][0]
+            price = f"{float(first['price']) * 1.1:.2f}"
+            first.update(
+                price=price,
+                total_price_excl_tax_with_discount=price,
+                total_price_excl_tax_with_discount_base=price,
+            )
+            excl = sum(float(d["total_price_excl_tax_with_discount"]) for d in record["details"])
+            self.change(doc_id, total_price_excl_tax=f"{excl:.2f}", total_price_incl_tax=f"{excl * 1.15:.2f}")
+        else:
+            raise KeyError(action)
+        self.deliver(doc_id, "document_updated")
+        return record
+
     # --- faults -----------------------------------------------------------------------------------
     def fail(
         self,
@@ -229,7 +389,7 @@ class FakeMoneybird:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(raw)))
-                for key, value in (headers or {}).items():
+                for key, value in {**getattr(self, "rate_headers", {}), **(headers or {})}.items():
                     self.send_header(key, value)
                 self.end_headers()
                 self.wfile.write(raw)
@@ -244,6 +404,8 @@ class FakeMoneybird:
                 url = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"null") if length else None
+                if url.path.startswith("/_demo/") and method == "POST":
+                    return self._demo(url.path.split("/")[2:])
                 ids = body.get("ids") if isinstance(body, dict) else None
                 fake.requests.append((method, url.path, ids))
                 prefix = f"/api/v2/{fake.administration_id}/"
@@ -251,6 +413,12 @@ class FakeMoneybird:
                     return self._send(404, {"error": "administration not found"})
                 if self.headers.get("Authorization") != f"Bearer {fake.token}":
                     return self._send(401, {"error": "Token is invalid", "symbolic": {"token": "invalid"}})
+                rate_headers = fake._count()
+                if rate_headers is None:
+                    return self._send(
+                        429, {"error": "Too many requests"}, {"Retry-After": str(int(fake.rate_window))}
+                    )
+                self.rate_headers = rate_headers
                 failure = fake._take_failure(method)
                 if failure is not None:
                     time.sleep(failure.delay)
@@ -262,9 +430,18 @@ class FakeMoneybird:
                     and fake.fail_post_containing in (ids or [])
                 ):
                     return self._send(500, {"error": "internal server error"})
-                self._route(method, url.path[len(prefix) :], parse_qs(url.query), ids)
+                self._route(method, url.path[len(prefix) :], parse_qs(url.query), ids, body)
 
-            def _route(self, method: str, path: str, query: dict, ids) -> None:
+            def _demo(self, parts: list[str]) -> None:
+                """POST /_demo/add or /_demo/<id>/<pay|amend|delete>."""
+                doc_id, action = (None, parts[0]) if len(parts) == 1 else (parts[0], parts[-1])
+                try:
+                    record = fake.demo_action(doc_id, action)
+                except KeyError:
+                    return self._send(404, {"error": f"no document {doc_id} or action {action}"})
+                return self._send(200, {"id": record["id"]})
+
+            def _route(self, method: str, path: str, query: dict, ids, body) -> None:
                 parts = path.split("/")
                 if (
                     len(parts) == 3
@@ -280,6 +457,14 @@ class FakeMoneybird:
                     if len(ids) > 100:
                         return self._send(400, {"error": "Too many ids: at most 100 per request"})
                     return self._send(200, [copy.deepcopy(docs[i]) for i in ids if i in docs])
+                if path == "webhooks.json":
+                    if method == "GET":
+                        return self._send(200, fake.webhooks)
+                    if not isinstance(body, dict) or not isinstance(body.get("url"), str):
+                        return self._send(422, {"error": "url is required"})
+                    return self._send(
+                        201, fake.register_webhook(body["url"], body.get("enabled_events") or [])
+                    )
                 if method == "GET" and path == "ledger_accounts.json":
                     return self._send(200, fake.ledger_accounts)
                 if method == "GET" and path == "tax_rates.json":
@@ -294,3 +479,15 @@ class FakeMoneybird:
                 return self._send(404, {"error": "not found"})
 
         return Handler
+
+
+def _post(webhook: dict, body: bytes) -> None:
+    request = urllib.request.Request(  # noqa: S310 (a URL registered by the app itself)
+        webhook["url"], data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            webhook["last_http_status"] = response.status
+    except OSError as exc:
+        webhook["last_http_status"] = getattr(exc, "code", None)
+        logger.warning("demo webhook delivery to %s failed: %s", webhook["url"], exc)
