@@ -1,16 +1,101 @@
 """Read operations of the sessions app: the state of a day and what the operator may do in it."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from ingestion import selectors as ingestion_selectors
-from ingestion.models import InvoiceFile
+from ingestion.models import FtpPoll, InvoiceFile
 from sessions_app.models import Session, SessionStep
 
 RECENT_STEPS = 20
+PAST_SESSIONS = 30
+
+# What operators read in the session log instead of the stored step kinds and outcomes.
+STEP_LABELS = {
+    SessionStep.Kind.START: gettext_lazy("Session started"),
+    SessionStep.Kind.RUN: gettext_lazy("Run"),
+    SessionStep.Kind.GENERATE: gettext_lazy("CSV generation"),
+    SessionStep.Kind.UPLOAD: gettext_lazy("Upload to the outbound FTP"),
+    SessionStep.Kind.LOG_CHECK: gettext_lazy("Receiver's log check"),
+    SessionStep.Kind.NOTIFY: gettext_lazy("Result email"),
+    SessionStep.Kind.CLOSE: gettext_lazy("Session closed"),
+}
+OUTCOME_LABELS = {
+    SessionStep.Outcome.STARTED: gettext_lazy("started"),
+    SessionStep.Outcome.DONE: gettext_lazy("done"),
+    SessionStep.Outcome.SKIPPED: gettext_lazy("skipped (already done)"),
+    SessionStep.Outcome.FAILED: gettext_lazy("failed"),
+}
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """A session step as operators read it."""
+
+    at: datetime
+    kind: str
+    label: str
+    outcome: str
+    failed: bool
+    message: str
+
+    @classmethod
+    def of(cls, step: SessionStep) -> "LogEntry":
+        return cls(
+            at=timezone.localtime(step.created_at),
+            kind=step.kind,
+            label=str(STEP_LABELS.get(step.kind, step.kind)),
+            outcome=str(OUTCOME_LABELS.get(step.outcome, step.outcome)),
+            failed=step.outcome == SessionStep.Outcome.FAILED,
+            message=step.message,
+        )
+
+    def as_json(self) -> dict:
+        return {
+            "at": self.at.isoformat(),
+            "when": f"{self.at:%Y-%m-%d %H:%M:%S}",
+            "kind": self.kind,
+            "label": self.label,
+            "outcome": self.outcome,
+            "failed": self.failed,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class FtpInfo:
+    """When the inbound FTP server was last checked and when the schedule checks it next."""
+
+    last_poll: FtpPoll | None
+    next_poll_at: datetime | None
+
+    @property
+    def next_is_overdue(self) -> bool:
+        """The schedule's next run is in the past: the task cluster is not running."""
+        return self.next_poll_at is not None and self.next_poll_at < timezone.now()
+
+    def as_json(self) -> dict:
+        poll = self.last_poll
+
+        def when(value):
+            return timezone.localtime(value).isoformat() if value else None
+
+        return {
+            "last_polled_at": when(poll.finished_at if poll else None),
+            "last_succeeded": poll.succeeded if poll else None,
+            "last_summary": poll.summary if poll else "",
+            "next_poll_at": when(self.next_poll_at),
+            "next_is_overdue": self.next_is_overdue,
+        }
+
+
+def ftp_info() -> FtpInfo:
+    return FtpInfo(last_poll=ingestion_selectors.last_poll(), next_poll_at=ingestion_selectors.next_poll_at())
 
 
 @dataclass(frozen=True)
@@ -35,7 +120,9 @@ class DayStatus:
     phase: str
     status_line: str
     buttons: dict[str, Button]
-    steps: list[SessionStep] = field(default_factory=list)
+    steps: list[LogEntry] = field(default_factory=list)
+    ftp: FtpInfo | None = None
+    updated_at: datetime = field(default_factory=timezone.localtime)
 
     @property
     def percent(self) -> int:
@@ -61,15 +148,9 @@ class DayStatus:
             "force_close": self.force_close,
             "buttons": {name: button.as_json() for name, button in self.buttons.items()},
             "session": _session_json(session) if session else None,
-            "steps": [
-                {
-                    "at": timezone.localtime(step.created_at).isoformat(),
-                    "kind": step.kind,
-                    "outcome": step.outcome,
-                    "message": step.message,
-                }
-                for step in self.steps
-            ],
+            "steps": [step.as_json() for step in self.steps],
+            "ftp": self.ftp.as_json() if self.ftp else None,
+            "updated_at": f"{self.updated_at:%H:%M:%S}",
         }
 
 
@@ -88,7 +169,9 @@ def day_status(day: date) -> DayStatus:
         invoice_file = session.invoice_file
         processed = session.shipments.count()
         total = session.total if session.total is not None else _expected_lines(invoice_file)
-        steps = list(session.steps.order_by("-created_at", "-id")[:RECENT_STEPS])[::-1]
+        steps = [LogEntry.of(step) for step in session.steps.order_by("-created_at", "-id")[:RECENT_STEPS]][
+            ::-1
+        ]
     state = _state(session, invoice_file)
     return DayStatus(
         day=day,
@@ -101,6 +184,7 @@ def day_status(day: date) -> DayStatus:
         status_line=_status_line(day, session, invoice_file, processed, total),
         buttons=_buttons(day, state),
         steps=steps,
+        ftp=ftp_info(),
     )
 
 
@@ -120,17 +204,39 @@ def _state(session: Session | None, invoice_file: InvoiceFile | None) -> str:
 def _status_line(
     day: date, session: Session | None, invoice_file: InvoiceFile | None, processed: int, total: int | None
 ) -> str:
+    """The day's state in one sentence: what the page's heading says."""
     values = {"day": day.isoformat(), "processed": processed, "total": total if total is not None else "?"}
     if session is None and invoice_file is None:
         return _("No session for %(day)s - waiting for the day's invoice file") % values
     if session is None:
-        return _("No session for %(day)s yet - %(total)s shipments ready to process") % values
-    if session.is_closed:
         return (
-            _("Session closed for %(day)s - %(processed)s shipments processed out of %(total)s total")
+            ngettext(
+                "No session for %(day)s yet - %(total)s shipment ready to process",
+                "No session for %(day)s yet - %(total)s shipments ready to process",
+                total or 0,
+            )
             % values
         )
-    return _("Session opened for %(day)s - %(processed)s shipments processed out of %(total)s total") % values
+    counter = (
+        ngettext(
+            "%(processed)s shipment processed out of %(total)s total",
+            "%(processed)s shipments processed out of %(total)s total",
+            processed,
+        )
+        % values
+    )
+    values["counter"] = counter
+    values["reason"] = session.failure_reason
+    Status = Session.Status
+    if session.is_closed and session.status == Status.SUCCEEDED:
+        return _("Session closed for %(day)s - completed, %(counter)s") % values
+    if session.is_closed:
+        return _("Session closed for %(day)s - failed (%(reason)s), %(counter)s") % values
+    if session.status == Status.SUCCEEDED:
+        return _("Session completed for %(day)s - waiting to close, %(counter)s") % values
+    if session.status == Status.FAILED:
+        return _("Session failed for %(day)s: %(reason)s - %(counter)s") % values
+    return _("Session opened for %(day)s - %(counter)s") % values
 
 
 def _phase(session: Session | None, invoice_file: InvoiceFile | None) -> str:
@@ -204,3 +310,13 @@ def _session_json(session: Session) -> dict:
         "closed_at": when(session.closed_at),
         "closed_by": session.closed_by.get_username() if session.closed_by else None,
     }
+
+
+def past_sessions(*, before: date, limit: int = PAST_SESSIONS) -> QuerySet[Session]:
+    """The sessions of the days before `before`, newest first, with their file."""
+    return Session.objects.select_related("invoice_file").filter(day__lt=before).order_by("-day")[:limit]
+
+
+def session_csv(*, session_id: int) -> Session | None:
+    """The session whose generated CSV can be downloaded (None when there is none)."""
+    return Session.objects.exclude(csv_path="").filter(pk=session_id).first()

@@ -11,4 +11,6 @@ urlpatterns = [
     path("sessions/check/", views.check, name="check"),
     path("sessions/close/", views.close, name="close"),
     path("sessions/upload/", views.upload, name="upload"),
+    path("sessions/poll-ftp/", views.poll_ftp, name="poll_ftp"),
+    path("sessions/<int:session_id>/csv/", views.download_csv, name="csv"),
 ]

@@ -1,11 +1,15 @@
-"""The operators' page: four POST buttons and a JSON status endpoint polled by the page."""
+"""The operators' page: four POST buttons, "Check FTP now", past sessions with their CSVs, and a
+JSON status endpoint polled by the page."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from ingestion import services as ingestion_services
 from ingestion.services import InvalidFileName
 from project.decorators import group_required
 from project.roles import OPERATORS
@@ -18,8 +22,13 @@ operators_only = group_required(OPERATORS)
 @operators_only
 @require_GET
 def page(request: HttpRequest) -> HttpResponse:
-    status = selectors.day_status(services.today())
-    context = {"status": status, "upload_form": ManualUploadForm(), "close_form": CloseForm()}
+    day = services.today()
+    context = {
+        "status": selectors.day_status(day),
+        "past_sessions": selectors.past_sessions(before=day),
+        "upload_form": ManualUploadForm(),
+        "close_form": CloseForm(),
+    }
     return render(request, "sessions_app/page.html", context)
 
 
@@ -50,6 +59,28 @@ def check(request: HttpRequest) -> HttpResponse:
     status = selectors.day_status(services.today())
     messages.info(request, f"{status.status_line}. {status.phase}")
     return redirect("sessions:page")
+
+
+@operators_only
+@require_POST
+def poll_ftp(request: HttpRequest) -> HttpResponse:
+    ingestion_services.request_poll()
+    messages.info(
+        request,
+        _("The inbound FTP server is being checked now; the page shows the result when the check is done."),
+    )
+    return redirect("sessions:page")
+
+
+@operators_only
+@require_GET
+def download_csv(request: HttpRequest, session_id: int) -> FileResponse:
+    session = selectors.session_csv(session_id=session_id)
+    if session is None or not default_storage.exists(session.csv_path):
+        raise Http404(_("This session has no generated CSV file."))
+    return FileResponse(
+        default_storage.open(session.csv_path, "rb"), as_attachment=True, filename=session.csv_name
+    )
 
 
 @operators_only
@@ -94,33 +125,49 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 def _report_upload(request: HttpRequest, result: services.UploadResult, day) -> None:
     report = result.report
-    values = {"name": report.name, "records": report.records, "day": day.isoformat()}
-    if report.status == "duplicate":
-        messages.error(
-            request,
-            _("%(name)s was already received (same name or same content): nothing imported.") % values,
-        )
-    elif report.status == "rejected":
-        values["reason"] = report.file.reason if report.file else ""
-        messages.error(request, _("%(name)s was rejected: %(reason)s") % values)
-    elif not result.for_today:
-        values["file_day"] = report.file.business_date.isoformat()
+    invoice_file = report.file
+    values = {
+        "name": report.name,
+        "day": day.isoformat(),
+        "reason": invoice_file.reason if invoice_file else "",
+    }
+    if report.status == "duplicate" and invoice_file.duplicate_of_id:
+        values["original"] = invoice_file.duplicate_of.name
         messages.warning(
             request,
-            _("%(name)s was imported, but it is the file of %(file_day)s, not of %(day)s.") % values,
-        )
-    else:
-        values.update(
-            imported=report.imported,
-            invalid=len(report.invalid),
-            not_found=len(report.not_found),
-            past=len(report.past),
-        )
-        messages.success(
-            request,
-            _(
-                "%(name)s imported: %(imported)s lines (%(invalid)s invalid, %(not_found)s invoices not found,"
-                " %(past)s in the past). The session for %(day)s can be started."
-            )
+            _("%(name)s has the same content as %(original)s: recorded as a duplicate, nothing imported.")
             % values,
         )
+    elif report.status == "duplicate":
+        messages.error(request, _("%(name)s was already received: nothing imported.") % values)
+    elif report.status == "rejected":
+        messages.error(request, _("%(name)s was rejected: %(reason)s") % values)
+    elif report.status == "closed_day":
+        messages.error(request, _("%(name)s was not imported: %(reason)s") % values)
+    else:
+        text = _("%(name)s: %(counts)s.") % {"name": report.name, "counts": upload_counts(report)}
+        if result.for_today:
+            text += " " + _("The session for %(day)s can be started.") % values
+        else:
+            values["file_day"] = invoice_file.business_date.isoformat()
+            text += " " + _("It is the file of %(file_day)s, not of %(day)s.") % values
+        messages.add_message(request, messages.SUCCESS if result.for_today else messages.WARNING, text)
+
+
+def upload_counts(report: ingestion_services.IngestReport) -> str:
+    """Each figure of an import once: records, then what became of them."""
+    figures = [
+        (report.records, ngettext("%(count)s record", "%(count)s records", report.records)),
+        (report.imported, ngettext("%(count)s imported", "%(count)s imported", report.imported)),
+        (report.ignored, ngettext("%(count)s ignored", "%(count)s ignored", report.ignored)),
+        (len(report.invalid), ngettext("%(count)s invalid", "%(count)s invalid", len(report.invalid))),
+        (
+            len(report.not_found),
+            ngettext("%(count)s invoice not found", "%(count)s invoices not found", len(report.not_found)),
+        ),
+        (
+            len(report.past),
+            ngettext("%(count)s invoice in the past", "%(count)s invoices in the past", len(report.past)),
+        ),
+    ]
+    return ", ".join(text % {"count": count} for count, text in figures)

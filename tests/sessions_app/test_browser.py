@@ -31,7 +31,7 @@ def test_operator_uploads_starts_watches_the_counter_and_closes(
 
     page.set_input_files("#id_file", str(upload))
     page.click("#upload-button")
-    page.wait_for_selector(f"text={upload.name} imported")
+    page.wait_for_selector(f"text={upload.name}: 7 records, 7 imported")
     assert (
         page.locator("#status-line").inner_text()
         == f"No session for {day} yet - 6 shipments ready to process"
@@ -41,7 +41,10 @@ def test_operator_uploads_starts_watches_the_counter_and_closes(
     page.wait_for_selector(f"text=Session started for {day}")
     status_line = page.locator("#status-line")
     status_line.filter(has_text="6 shipments processed out of 6 total").wait_for(timeout=20000)
-    assert status_line.inner_text() == f"Session opened for {day} - 6 shipments processed out of 6 total"
+    assert (
+        status_line.inner_text()
+        == f"Session completed for {day} - waiting to close, 6 shipments processed out of 6 total"
+    )
     assert page.locator("#progress").get_attribute("value") == "6"
     assert "Completed" in page.locator("#phase").inner_text()
     assert page.locator("#start-button").is_disabled() and page.locator("#upload-button").is_disabled()
@@ -49,7 +52,10 @@ def test_operator_uploads_starts_watches_the_counter_and_closes(
     page.click("#status-button")  # refreshes in place through the JSON endpoint
     page.click("#close-button")
     page.wait_for_selector(f"text=Session closed for {day}.")
-    assert status_line.inner_text() == f"Session closed for {day} - 6 shipments processed out of 6 total"
+    assert (
+        status_line.inner_text()
+        == f"Session closed for {day} - completed, 6 shipments processed out of 6 total"
+    )
     assert page.locator("#close-button").is_disabled()
     page.screenshot(path=str(artifacts_dir / "sessions_page.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})

@@ -90,15 +90,21 @@ def test_actions_need_post_and_a_csrf_token(make_user):
     assert client.post("/sessions/start/").status_code == 403
 
 
-def test_page_has_exactly_the_four_buttons_and_the_status_line(operator_client, eligible_day):
+def test_page_has_the_four_buttons_check_ftp_now_and_the_status_line(operator_client, eligible_day):
     html = operator_client.get("/sessions/").content.decode()
     content = html[html.index("<main>") : html.index("</main>")]
     labels = [
         re.sub(r"\s+", " ", label).strip()
         for label in re.findall(r"<button[^>]*>(.*?)</button>", content, re.S)
     ]
-    assert labels == ["Start session", "Check session status", "Close session", "Manual session upload"]
-    assert content.count("csrfmiddlewaretoken") == 4
+    assert labels == [
+        "Check FTP now",
+        "Start session",
+        "Check session status",
+        "Close session",
+        "Manual session upload",
+    ]
+    assert content.count("csrfmiddlewaretoken") == 5
     assert 'type="file"' in content
     day = timezone.localdate().isoformat()
     assert f"No session for {day} yet - 3 shipments ready to process" in content
@@ -197,7 +203,7 @@ def test_manual_upload_is_possible_until_the_session_starts(
     [message] = messages_of(upload(operator_client, name, invoice_content(numbers(2, start=50))))
 
     if ALLOWED[state][2]:
-        assert message.startswith(f"{name} imported")
+        assert message.startswith(f"{name}: ")
         assert InvoiceFile.objects.get(name=name).source == "manual"
         assert operator_client.get("/sessions/status/").json()["status"] == "eligible"
     else:
@@ -260,7 +266,7 @@ def test_status_json_counts_processed_records_from_the_database(operator_client,
     data = operator_client.get("/sessions/status/").json()
 
     day = timezone.localdate().isoformat()
-    assert data["status_line"] == f"Session opened for {day} - 1 shipments processed out of 3 total"
+    assert data["status_line"] == f"Session opened for {day} - 1 shipment processed out of 3 total"
     assert (data["processed"], data["total"], data["percent"]) == (1, 3, 33)
     assert data["phase"] == "Generating the CSV file."
     assert data["force_close"] is True

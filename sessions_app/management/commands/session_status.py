@@ -3,7 +3,6 @@
 import json
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
 from sessions_app import selectors
 from sessions_app.management.commands._options import add_date_argument, parse_day
@@ -26,5 +25,4 @@ class Command(BaseCommand):
         self.stdout.write(status.status_line)
         self.stdout.write(status.phase)
         for step in status.steps:
-            when = timezone.localtime(step.created_at)
-            self.stdout.write(f"  {when:%Y-%m-%d %H:%M:%S} {step.kind} {step.outcome} {step.message}")
+            self.stdout.write(f"  {step.at:%Y-%m-%d %H:%M:%S} {step.label}: {step.outcome} {step.message}")
