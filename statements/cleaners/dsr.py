@@ -35,8 +35,8 @@ part; each part is one upload, so a part's lines carry their share of the messag
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import Context, Decimal, InvalidOperation
 
 import pycountry
 
@@ -231,6 +231,7 @@ _FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
         "revenue": ("AllocatedNetRevenue",),
     },
 }
+_SU_ORDER = ("block", "summary", "release", "resource", "dsp_id", "usages", "returns", "use", "revenue")
 _KEEP = {"HEAD", "FOOT", "SY", "RE", "AS", "SU", "LI"}  # families read; others are descriptive
 
 
@@ -293,8 +294,9 @@ class _Summary:
     usages: int | None  # the usages that money is for
     error: str = ""
     repeated: bool = False  # several summary records with this id: no allocation from it
+    money16: int = 0  # money in units of 10^-16
     lines_usages: int = 0  # usages of the usage lines pointing at it, so far
-    allocated: Decimal = field(default_factory=Decimal)  # money given to those lines, so far
+    allocated: int = 0  # money given to those lines so far, in units of 10^-16
     used: bool = False  # usage lines point at it
     shared: bool = False  # its money was shared out to usage lines
 
@@ -314,19 +316,6 @@ class _Release:
     artist: str
     used: tuple[str, ...] = ()
     error: str = ""
-
-
-@dataclass(slots=True)
-class _Usage:
-    line: int
-    summary: _Summary
-    units: int
-    resource: _Resource | None
-    release: _Release | None
-    head: _Release | None  # the block's head release (RE01): ICPN and title of sub-release sales
-    use: str
-    revenue: Decimal | None  # from the usage record itself
-    li_revenue: Decimal | None = None
 
 
 class _Reject(ValueError):
@@ -363,7 +352,7 @@ class _Parser:
         self.summary_records = 0
         self.blocks = 0
         self.block: _Block | None = None
-        self.pending: _Usage | None = None
+        self.pending: list | None = None  # the usage line waiting for its LI records
         self.period = ""
         self.dsp = ""
         self.files = 1
@@ -374,6 +363,7 @@ class _Parser:
         self.currencies: dict[str, str] = {}
         self.isrcs: dict[str, str] = {}
         self.texts: dict[str, str] = {}
+        self.uses: dict[str, str] = {}
 
     # --- the main loop -------------------------------------------------------------------------
     def run(self, lines: Iterator[str]) -> Iterator[Row | Problem]:
@@ -481,6 +471,12 @@ class _Parser:
                 names = same[0] if len(same) == 1 else _published(kind)
             if names is not None:
                 layout = (family, _layout(family, names))
+                if family == "SU":
+                    found = layout[1]
+                    at = tuple(found.get(key, -1) for key in _SU_ORDER)
+                    layout = (family, (*at, max(at) + 1))
+                elif family == "LI":
+                    layout = (family, layout[1].get("revenue", -1))
         if len(self.layouts) < CACHE_SIZE:
             self.layouts[kind] = layout
         return layout
@@ -555,6 +551,8 @@ class _Parser:
             usages,
             error,
         )
+        if money is not None:
+            summary.money16 = int(money.scaleb(MAX_DECIMALS))
         self.summaries[key] = summary
         if error:
             return Problem(number, f"summary record {key[:40]!r}: {error}")
@@ -618,37 +616,69 @@ class _Parser:
                 block.head_release = release
         return Problem(number, error) if error else None
 
-    def _usage(self, number: int, cells: list[str], layout: dict[str, int]) -> Problem | None:
-        values = self._cells(cells, layout)
+    def _usage(self, number: int, cells: list[str], index: tuple[int, ...]) -> Problem | None:
+        # The hot path: one call per sales line, so cells are read by position (the record's own
+        # layout), with a trailing "" standing for the columns the record type does not have.
+        (
+            block_at,
+            summary_at,
+            release_at,
+            resource_at,
+            dsp_at,
+            usages_at,
+            returns_at,
+            use_at,
+            revenue_at,
+            width,
+        ) = index
+        if len(cells) < width:
+            cells += [""] * (width - len(cells))
+        cells.append("")
         try:
-            block = self._enter_block(values.get("block", ""))
-            summary = self.summaries.get(values.get("summary", ""))
+            block = self.block
+            if block is None or block.id != cells[block_at]:
+                block = self._enter_block(cells[block_at])
+            summary = self.summaries.get(cells[summary_at])
             if summary is None:
-                raise _Reject(f"usage of an unknown summary record {values.get('summary', '')[:40]!r}")
+                raise _Reject(f"usage of an unknown summary record {cells[summary_at][:40]!r}")
             if summary.error:
                 raise _Reject(f"its summary record (line {summary.line}) is invalid: {summary.error}")
-            units = _integer(values.get("usages", ""), "usages", signed=True)
-            returns = values.get("returns", "")
-            if returns:
-                units -= _integer(returns, "returns")
-            revenue = values.get("revenue", "")
+            raw = cells[usages_at]
+            units = (
+                int(raw)
+                if raw.isdigit() and raw.isascii() and len(raw) < 19
+                else _integer(raw, "usages", signed=True)
+            )
+            if cells[returns_at]:
+                units -= _integer(cells[returns_at], "returns")
+            revenue = cells[revenue_at]
             amount = _decimal(revenue, "NetRevenue") if revenue else None
-            resource, release, head = self._subject(block, values)
+            resource, release, head = self._subject(
+                block, cells[release_at], cells[resource_at], cells[dsp_at]
+            )
         except _Reject as exc:
             return Problem(number, str(exc))
         summary.used = True
         summary.lines_usages += units
-        use = _plain(values.get("use", ""))[:100] or summary.use
-        self.pending = _Usage(number, summary, units, resource, release, head, use, amount)
+        use = cells[use_at]
+        use = (self._use(use) if use else "") or summary.use
+        self.pending = [number, summary, units, resource, release, head, use, amount, None]
         return None
 
+    def _use(self, raw: str) -> str:
+        value = self.uses.get(raw)
+        if value is None:
+            value = _plain(raw.strip())[:100]
+            if len(self.uses) < CACHE_SIZE:
+                self.uses[raw] = value
+        return value
+
     def _subject(
-        self, block: _Block, values: dict[str, str]
+        self, block: _Block, release_ref: str, resource_ref: str, dsp_id: str
     ) -> tuple[_Resource | None, _Release | None, _Release | None]:
         """The resource, release and head release a usage record is about: its TransactedResource
         or TransactedRelease, or the block's own resource where the record names only DSP ids (as
         UGC records do)."""
-        resource_ref, release_ref = values.get("resource", ""), values.get("release", "")
         release = resource = None
         if release_ref:
             release = block.releases.get(release_ref)
@@ -666,7 +696,7 @@ class _Parser:
             if len(release.used) == 1:
                 resource = block.resources.get(release.used[0])
         else:
-            resource = block.resources.get(values.get("dsp_id", "")) or block.resources.get("")
+            resource = block.resources.get(dsp_id) or block.resources.get("")
         head = block.head_release
         if resource is None and release is None and head is None:
             raise _Reject(f"usage in block {block.id[:40]!r}, which describes no release or resource")
@@ -675,31 +705,29 @@ class _Parser:
                 raise _Reject(part.error)
         return resource, release, head
 
-    def _licensor(self, number: int, cells: list[str], layout: dict[str, int]) -> Problem | None:
+    def _licensor(self, number: int, cells: list[str], at: int) -> Problem | None:
         usage = self.pending
         if usage is None:
             return Problem(number, "LI record without a usage record before it")
-        raw = cells[layout["revenue"]].strip() if layout.get("revenue", len(cells)) < len(cells) else ""
+        raw = cells[at].strip() if 0 <= at < len(cells) else ""
         if not raw:
             return None
         try:
             amount = _decimal(raw, "AllocatedNetRevenue")
         except _Reject as exc:
             return Problem(number, str(exc))
-        usage.li_revenue = amount if usage.li_revenue is None else usage.li_revenue + amount
+        usage[8] = amount if usage[8] is None else usage[8] + amount
         return None
 
-    def _finish(self, usage: _Usage) -> Row | Problem:
-        summary = usage.summary
+    def _finish(self, usage: list) -> Row | Problem:
+        line, summary, units, resource, release, head, use, amount, li_amount = usage
         try:
-            if usage.li_revenue is not None:
-                revenue = usage.li_revenue
-            elif usage.revenue is not None:
-                revenue = usage.revenue
+            if li_amount is not None:
+                revenue = _revenue_text(li_amount)
+            elif amount is not None:
+                revenue = _revenue_text(amount)
             else:
-                revenue = self._share(summary, usage.units)
-            revenue_text = _revenue_text(revenue)
-            resource, release, head = usage.resource, usage.release, usage.head
+                revenue = self._share(summary, units)
             artist = (
                 (resource.artist if resource else "")
                 or (release.artist if release else "")
@@ -708,9 +736,9 @@ class _Parser:
             if not artist:
                 raise _Reject("no display artist for the usage's resource or release")
         except _Reject as exc:
-            return Problem(usage.line, str(exc))
+            return Problem(line, str(exc))
         return (
-            usage.line,
+            line,
             self.period,
             self.dsp,
             artist,
@@ -718,16 +746,17 @@ class _Parser:
             (release.icpn if release else "") or (head.icpn if head else ""),
             resource.title if resource else "",
             summary.territory,
-            str(usage.units),
-            revenue_text,
+            str(units),
+            revenue,
             summary.currency,
-            _sale_type(usage.use),
-            usage.use,
+            _sale_type(use),
+            use,
             summary.model,
             (release.title if release else "") or (head.title if head else ""),
         )
 
-    def _share(self, summary: _Summary, units: int) -> Decimal:
+    def _share(self, summary: _Summary, units: int) -> str:
+        """This line's share of its summary's money, as text (see the module docstring)."""
         if summary.repeated:
             raise _Reject("its summary record id is used by several summary records: no revenue to share")
         if summary.money is None:
@@ -735,14 +764,16 @@ class _Parser:
         total = summary.usages
         if not total:
             if summary.money == 0:
-                return Decimal(0)
+                return "0"
             raise _Reject("its summary record carries revenue but no usages to share it by")
-        summary.shared = True
-        running = _EXACT.divide(_EXACT.multiply(summary.money, summary.lines_usages), total)
-        running = running.quantize(QUANTUM, rounding=ROUND_HALF_EVEN, context=_EXACT)
+        # Integer arithmetic in units of 10^-16: exact, and much faster than Decimal.
+        running, rest = divmod(summary.money16 * summary.lines_usages, total)
+        if 2 * rest > total or (2 * rest == total and running & 1):
+            running += 1
         share = running - summary.allocated
         summary.allocated = running
-        return share
+        summary.shared = True
+        return _scaled_text(share)
 
     # --- checks --------------------------------------------------------------------------------
     def _check_foot(self, number: int) -> None:
@@ -939,6 +970,21 @@ def _decimal(raw: str, name: str) -> Decimal:
     if amount.as_tuple().exponent < -MAX_DECIMALS:
         raise _Reject(f"{name} {raw[:40]!r} has more than {MAX_DECIMALS} decimal places")
     return amount
+
+
+def _scaled_text(amount: int) -> str:
+    """An amount in units of 10^-16 as plain decimal text."""
+    sign = "-" if amount < 0 else ""
+    whole, fraction = divmod(abs(amount), _SCALE)
+    if whole >= _REVENUE_WHOLE_LIMIT:
+        raise _Reject("its share of the summary's revenue is out of range")
+    if not fraction:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{fraction:016d}".rstrip("0")
+
+
+_SCALE = 10**MAX_DECIMALS
+_REVENUE_WHOLE_LIMIT = 10**14
 
 
 def _revenue_text(amount: Decimal) -> str:
