@@ -91,12 +91,82 @@ _SU01 = "BlockId SummaryRecordId SalesTransactionId TransactedRelease Transacted
 _SU02 = "BlockId SummaryRecordId SalesTransactionId TransactedRelease TransactedResource IsRoyaltyBearing NumberOfStreams PriceConsumerPaidExcSalesTax PromotionalActivity UseType"
 _SU03 = "BlockId SalesTransactionId SummaryRecordId DspReleaseId Usages NetRevenue ValidityPeriodStart ValidityPeriodEnd"
 _SU03_2 = "BlockId SalesTransactionId SummaryRecordId DspResourceId Usages NetRevenue ValidityPeriodStart ValidityPeriodEnd ContentCategory IsRoyaltyBearing"
+# SU03.03 (Part 8, 2025) puts SummaryRecordId before SalesTransactionId.
+_SU03_3 = "BlockId SummaryRecordId SalesTransactionId DspResourceId Usages NetRevenue"
 _SU04 = "BlockId SummaryRecordId SalesTransactionId TransactedRelease TransactedResource DrmEnforcementType VideoDefinitionType CodingType BitRate OriginalBroadcastChannel OriginalBroadcastDateTime IsRoyaltyBearing SalesUpgrade Usages Returns DurationUsed PriceConsumerPaidExcSalesTax PromotionalActivity OfferStartDate OfferEndDate OfferURL"
 _SU04_2 = f"{_SU04} OriginalBroadcastDateTime UseType"
 _LI01 = "BlockId SummaryRecordId RightsController RightsControllerPartyId RightsControllerWorkId RightSharePercentage RightsType AllocatedNetRevenue AllocatedAmount AllocatedUsages ParentSalesTransactionId LicensorDataRecordId"
 _RU01 = "BlockId SummaryRecordId DspReleaseId Usages ContentCategory"
 _RU02 = "BlockId SummaryRecordId DspReleaseId ReleaseTitle ReleaseURL Usages ContentCategory"
+# Single-record block variants (…SRB profiles): one record per sales line.
+_SR01 = (
+    "SummaryRecordId DspResourceId ISRC ResourceTitle ResourceSubTitle ResourceDisplayArtistName "
+    "ResourceDisplayArtistPartyId Duration ResourceType ProprietaryWorkId ISWC ComposerAuthor "
+    "ComposerAuthorPartyId Arranger ArrangerPartyId MusicPublisher MusicPublisherPartyId "
+    "WorkContributor WorkContributorPartyId DspReleaseId ProprietaryReleaseId ReleaseCatalogNumber "
+    "ICPN ReleaseDisplayArtistName ReleaseDisplayArtistPartyId ReleaseTitle ReleaseSubTitle "
+    "ReleaseType ReleaseLabel PLine ReleaseDataProvider NumberOfTransactedResources "
+    "SalesTransactionId IsRoyaltyBearing SalesUpgrade Downloads Returns PriceConsumerPaidExcSalesTax "
+    "CalculatedPriceConsumerPaidForResourceExcSalesTax PromotionalActivity"
+)
+_SR02 = (
+    "SummaryRecordId DspResourceId ISRC ResourceTitle ResourceSubTitle ResourceDisplayArtistName "
+    "ResourceDisplayArtistPartyId Duration ResourceType ProprietaryWorkId ISWC ComposerAuthor "
+    "ComposerAuthorPartyId Arranger ArrangerPartyId MusicPublisher MusicPublisherPartyId "
+    "WorkContributor WorkContributorPartyId DspReleaseId ProprietaryReleaseId ReleaseCatalogNumber "
+    "ICPN ReleaseDisplayArtistName ReleaseDisplayArtistPartyId ReleaseTitle ReleaseSubTitle "
+    "ReleaseType ReleaseLabel PLine ReleaseDataProvider SalesTransactionId IsRoyaltyBearing "
+    "NumberOfStreams PromotionalActivity"
+)
+_SR03 = (
+    "SummaryRecordId DspResourceId ISRC ResourceTitle ResourceSubTitle ResourceDisplayArtistName "
+    "ResourceDisplayArtistPartyId Duration ResourceType WorkTitle DspWorkId ISWC ComposerAuthor "
+    "ComposerAuthorPartyId Arranger ArrangerPartyId MusicPublisher MusicPublisherPartyId "
+    "WorkContributor WorkContributorPartyId DspReleaseId ProprietaryReleaseId CatalogNumber ICPN "
+    "ReleaseDisplayArtistName ReleaseDisplayArtistPartyId ReleaseTitle ReleaseSubTitle ReleaseLabel "
+    "PLine SalesTransactionId Usages NetRevenue ValidityPeriodStart ValidityPeriodEnd ContentCategory "
+    "RightsController RightsControllerPartyId RightsControllerWorkId RightSharePercentage RightsType "
+    "AllocatedNetRevenue AllocatedAmount AllocatedUsages AllocatedNetUsage"
+)
+_SR04 = (
+    "SummaryRecordId DspResourceId ISAN EIDR ProprietaryResourceId VideoType ResourceTitle "
+    "ResourceSubTitle ResourceOriginalTitle EpisodeNumber SeasonNumber Genre Duration "
+    "ResourceDisplayArtistName ResourceDisplayArtistPartyId ProducerName ProducerPartyId DirectorName "
+    "DirectorPartyId ActorName ActorPartyId ProductionCompanyName ProductionCompanyPartyId "
+    "LanguageLocalizationType HasCaptioning HasAudioDescription OriginalLanguageOfPerformance "
+    "LanguageOfDubbing DateOfProductionOrRelease CountryOfProduction OriginalBroadcastChannel "
+    "OriginalBroadcastDateTime DspReleaseId ProprietaryReleaseId ICPN ReleaseTitle ReleaseSubTitle "
+    "SeriesTitle ReleaseType DataProvider VideoCategory SalesTransactionId DrmEnforcement "
+    "VideoDefinitionType CodingType BitRate IsRoyaltyBearing Downloads Returns "
+    "PriceConsumerPaidExcSalesTax PromotionalActivity"
+)
+_SR05 = (
+    "SummaryRecordId DspResourceId ISAN EIDR ProprietaryResourceId VideoType ResourceTitle "
+    "ResourceSubTitle ResourceOriginalTitle EpisodeNumber SeasonNumber Genre Duration "
+    "ResourceDisplayArtistName ResourceDisplayArtistPartyId ProducerName ProducerPartyId DirectorName "
+    "DirectorPartyId ActorName ActorPartyId ProductionCompanyName ProductionCompanyPartyId "
+    "LanguageLocalizationType HasCaptioning HasAudioDescription OriginalLanguageOfPerformance "
+    "LanguageOfDubbing DateOfProductionOrRelease CountryOfProduction OriginalBroadcastChannel "
+    "OriginalBroadcastDateTime DspReleaseId ProprietaryReleaseId ICPN ReleaseTitle ReleaseSubTitle "
+    "SeriesTitle ReleaseType DataProvider VideoCategory SalesTransactionId VideoDefinitionType "
+    "CodingType BitRate IsRoyaltyBearing NumberOfStreams PromotionalActivity"
+)
+_SR06 = (
+    "SummaryRecordId DspResourceId ISRC ResourceTitle ResourceSubTitle ResourceDisplayArtistName "
+    "ResourceDisplayArtistPartyId WorkTitle DspWorkId ISWC ComposerAuthor ComposerAuthorPartyId "
+    "Usages ValidityPeriodStart ValidityPeriodEnd ContentCategory RightsController "
+    "RightsControllerPartyId RightsControllerWorkId RightSharePercentage RightsType AllocatedAmount "
+    "AllocatedNetUsage"
+)
 PUBLISHED: dict[str, str] = {
+    "SRHE": "SRHE" + _HEAD[4:],
+    "SRFO": "SRFO NumberOfLinesInReport NumberOfSummaryRecords",
+    "SR01": _SR01,
+    "SR02": _SR02,
+    "SR03": _SR03,
+    "SR04": _SR04,
+    "SR05": _SR05,
+    "SR06": _SR06,
     "HEAD": _HEAD,
     "FOOT": _FOOT,
     "SY01": _SY01,
@@ -146,6 +216,7 @@ PUBLISHED: dict[str, str] = {
     "SU03": _SU03,
     "SU03.01": _SU03,
     "SU03.02": _SU03_2,
+    "SU03.03": _SU03_3,
     "SU04": _SU04,
     "SU04.01": _SU04,
     "SU04.02": _SU04_2,
@@ -230,9 +301,23 @@ _FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
         "block": ("BlockId",),
         "revenue": ("AllocatedNetRevenue",),
     },
+    "SR": {
+        "summary": ("SummaryRecordId",),
+        "isrc": ("ISRC", "ResourceISRC"),
+        "title": ("ResourceTitle",),
+        "artist": ("ResourceDisplayArtistName",),
+        "icpn": ("ICPN", "ReleaseICPN"),
+        "release_title": ("ReleaseTitle",),
+        "release_artist": ("ReleaseDisplayArtistName",),
+        "usages": ("Downloads", "NumberOfStreams", "Usages"),
+        "returns": ("Returns",),
+        "use": ("UseType",),
+        "revenue": ("NetRevenue",),
+        "allocated": ("AllocatedNetRevenue",),
+    },
 }
 _SU_ORDER = ("block", "summary", "release", "resource", "dsp_id", "usages", "returns", "use", "revenue")
-_KEEP = {"HEAD", "FOOT", "SY", "RE", "AS", "SU", "LI"}  # families read; others are descriptive
+_KEEP = {"HEAD", "FOOT", "SY", "RE", "AS", "SU", "LI", "SR"}  # families read; others are descriptive
 
 
 def _norm(name: str) -> str:
@@ -246,7 +331,10 @@ _ALIASES = {
 
 
 def _family(kind: str) -> str:
-    return kind if kind in ("HEAD", "FOOT") else kind[:2]
+    return _HEADER_FOOTER.get(kind) or kind[:2]
+
+
+_HEADER_FOOTER = {"HEAD": "HEAD", "SRHE": "HEAD", "FOOT": "FOOT", "SRFO": "FOOT"}
 
 
 def _layout(family: str, names: list[str]) -> dict[str, int]:
@@ -275,11 +363,11 @@ def looks_like_dsr(first_lines: list[str]) -> bool:
     """Whether the first lines are a DSR flat file: a HEAD record first, after any comments."""
     for raw in first_lines:
         line = raw.lstrip("\ufeff").rstrip("\r\n")
-        if line.startswith("#HEAD\t"):
+        if line.startswith(("#HEAD\t", "#SRHE\t")):
             return True
         if not line.strip() or line.startswith("#"):
             continue
-        return line.startswith("HEAD\t")
+        return line.startswith(("HEAD\t", "SRHE\t"))
     return False
 
 
@@ -391,12 +479,12 @@ class _Parser:
             cells = line.split("\t")
             kind = cells[0].strip()
             if not self.head_seen:
-                if kind != "HEAD":
+                if kind not in ("HEAD", "SRHE"):
                     yield Problem(
                         number, f"the file does not start with a DSR HEAD record ({kind[:20]!r})", True
                     )
                     return
-                fatal = self._head(cells)
+                fatal = self._head(kind, cells)
                 if fatal:
                     yield Problem(number, fatal, fatal=True)
                     return
@@ -433,11 +521,13 @@ class _Parser:
                     yield item
                     if item.fatal:
                         return
-            elif kind == "FOOT":
-                self.foot = self._cells(cells, layout[1]) if layout else {}
+            elif family == "SR":
+                yield self._single(number, cells, layout[1])
+            elif family == "FOOT":
+                self.foot = self._cells(cells, layout[1])
                 stats.structural += 1
-                self._check_foot(number)
-            elif kind == "HEAD":
+                self._check_foot(number, single_record=kind == "SRFO")
+            elif family == "HEAD":
                 yield Problem(number, "a second HEAD record", fatal=True)
                 return
             elif kind[:2] in ("SU", "SR", "LI"):
@@ -487,8 +577,8 @@ class _Parser:
         return {key: cells[index].strip() for key, index in layout.items() if index < size}
 
     # --- records -------------------------------------------------------------------------------
-    def _head(self, cells: list[str]) -> str:
-        layout = self._layout_of("HEAD")
+    def _head(self, kind: str, cells: list[str]) -> str:
+        layout = self._layout_of(kind)
         head = self._cells(cells, layout[1]) if layout else {}
         self.head_seen = True
         profile = _plain(head.get("profile", "")) or "unknown profile"
@@ -665,6 +755,37 @@ class _Parser:
         self.pending = [number, summary, units, resource, release, head, use, amount, None]
         return None
 
+    def _single(self, number: int, cells: list[str], layout: dict[str, int]) -> Row | Problem:
+        """A record of a single-record block variant: release, resource and usages in one line."""
+        values = self._cells(cells, layout)
+        try:
+            summary = self.summaries.get(values.get("summary", ""))
+            if summary is None:
+                raise _Reject(f"usage of an unknown summary record {values.get('summary', '')[:40]!r}")
+            if summary.error:
+                raise _Reject(f"its summary record (line {summary.line}) is invalid: {summary.error}")
+            units = _integer(values.get("usages", ""), "usages", signed=True)
+            if values.get("returns"):
+                units -= _integer(values["returns"], "returns")
+            revenue = values.get("allocated") or values.get("revenue")
+            amount = _decimal(revenue, "revenue") if revenue else None
+            resource = _Resource(
+                self._isrc(values.get("isrc", "")),
+                self._text(values.get("title", ""), "title"),
+                self._text(values.get("artist", ""), "display artist"),
+            )
+            release = _Release(
+                _icpn(values.get("icpn", "")),
+                self._text(values.get("release_title", ""), "release title"),
+                self._text(values.get("release_artist", ""), "display artist"),
+            )
+        except _Reject as exc:
+            return Problem(number, str(exc))
+        summary.used = True
+        summary.lines_usages += units
+        use = self._use(values["use"]) if values.get("use") else summary.use
+        return self._finish([number, summary, units, resource, release, None, use, amount, None])
+
     def _use(self, raw: str) -> str:
         value = self.uses.get(raw)
         if value is None:
@@ -776,7 +897,7 @@ class _Parser:
         return _scaled_text(share)
 
     # --- checks --------------------------------------------------------------------------------
-    def _check_foot(self, number: int) -> None:
+    def _check_foot(self, number: int, *, single_record: bool) -> None:
         foot, declared, warnings = self.foot or {}, self.stats.declared, self.stats.warnings
         counted = {"lines": number, "summaries": self.summary_records, "blocks": self.blocks}
         labels = {
@@ -784,17 +905,17 @@ class _Parser:
             "summaries": "summary records",
             "blocks": "blocks in the file",
         }
-        for key, actual in counted.items():
+        # SRFO (single-record block variants) counts only the report's lines and summary records.
+        for key in ("summaries",) if single_record else ("lines", "summaries", "blocks"):
             raw = foot.get(key, "")
             if not raw:
                 warnings.append(f"FOOT does not declare the number of {labels[key]}")
-                continue
-            if not (raw.isdigit() and raw.isascii()):
+            elif not (raw.isdigit() and raw.isascii()):
                 warnings.append(f"FOOT number of {labels[key]} {raw[:40]!r} is not a whole number")
-                continue
-            declared[f"foot_{key}"] = int(raw)
-            if int(raw) != actual:
-                warnings.append(f"FOOT declares {int(raw)} {labels[key]} but the file has {actual}")
+            else:
+                declared[f"foot_{key}"] = int(raw)
+                if int(raw) != counted[key]:
+                    warnings.append(f"FOOT declares {int(raw)} {labels[key]} but the file has {counted[key]}")
         for key, of_file in (("report_lines", "lines"), ("report_blocks", "blocks")):
             raw = foot.get(key, "")
             if raw.isdigit() and raw.isascii():
@@ -947,8 +1068,12 @@ def _currency(raw: str) -> str:
 
 
 def _integer(raw: str, name: str, *, signed: bool = False) -> int:
+    """A whole number; a decimal with a zero fraction (`12.0`, as Usages typed Decimal) is one too."""
     value = raw.strip()
     digits = value[1:] if signed and value[:1] == "-" else value
+    whole, dot, fraction = digits.partition(".")
+    if dot and whole and fraction.strip("0") == "" and fraction.isdigit():
+        digits, value = whole, value[: len(value) - len(fraction) - 1]
     if not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
         raise _Reject(f"{name} {raw[:40]!r} is not a whole number")
     number = int(value)

@@ -22,6 +22,7 @@ TIDAL = "DSR_PADPIDA2026010101X_PADPIDA2014120301U_TidalHiFi_2026-09_WW_1of1_202
 DEEZER = "DSR_PADPIDA2026010101X_PADPIDA2012345678D_Deezer_2026-08_FR_1of1_20260910T101500.tsv"
 VOD = "DSR_PADPIDA2026010101X_PADPIDA2019999999V_VodPlus_2026-07_DE_1of1_20260805T120000.tsv"
 QOBUZ = "DSR_PADPIDA2026010101X_PADPIDA2011111111Q_QobuzStudio_2026-06_US_{}of2_20260702T090000.tsv"
+APPLE_SRB = "DSR_PADPIDA2026010101X_PADPIDA2009999999A_AppleMusicIndividual-iTunesStore_2026-05_JP_1of1_20260603T070000.tsv"
 YOUTUBE = "DSR_TEST_YouTube_AdSupport-music_2015-Q4_IS_1of1_20160121T150926.tsv"
 YOUTUBE2 = "DSR_TEST2_YouTube_AdSupport-music_2015-Q4_IS_1of1_20160121T150926.tsv"
 
@@ -81,11 +82,10 @@ def expected_totals(text: str, fallback: dict[str, str] | None = None) -> dict:
             else:
                 money = (Decimal(record["NetRevenue"]), int(record["Usages"]))
             summaries.setdefault(record["SummaryRecordId"], (currency, money))
-        elif kind.startswith("SU"):
+        elif kind.startswith(("SU", "SR")) and kind not in ("SRHE", "SRFO"):
             lines += 1
-            count = int(record.get("NumberOfStreams") or record.get("Usages")) - int(
-                record.get("Returns") or 0
-            )
+            usages = record.get("NumberOfStreams") or record.get("Usages") or record.get("Downloads")
+            count = int(usages) - int(record.get("Returns") or 0)
             units += count
             currency, _ = summaries[record["SummaryRecordId"]]
             if record.get("NetRevenue"):
@@ -181,6 +181,16 @@ def test_audio_visual_profile():
     assert stats.detail == "DDEX DSR AudioVisualProfile 1.1"
     # A film has no ISRC; the display artist comes from the release record.
     assert rows[0][3:7] == ("Mara Voss", "", "4006381333931", "Harbour Lights")
+
+
+def test_single_record_block_variant():
+    text = read_text(APPLE_SRB)
+    rows, problems, stats = parse_text(text)
+    assert problems == [] and stats.warnings == []
+    assert totals(rows) == expected_totals(text) == {"units": 9, "revenue": {"JPY": Decimal(253)}, "lines": 3}
+    assert stats.detail == "DDEX DSR BasicAudioProfileSRB 1.2"
+    assert [row[9] for row in rows] == ["62.5", "37.5", "153"]
+    assert {row[5] for row in rows} == {"5056789012345"} and rows[0][14] == "Northern Lights"
 
 
 def test_ugc_real_sample_takes_licensor_revenue_per_transaction():
@@ -301,6 +311,7 @@ def test_invalid_values_reject_their_lines_with_the_reason(old, new, expected):
 def test_a_file_that_is_not_dsr_is_refused():
     assert looks_like_dsr(["HEAD\tdsrf/3.0\tBasicAudioProfile"])
     assert looks_like_dsr(["\ufeff# a comment\n", "#HEAD\tMessageVersion\n"])
+    assert looks_like_dsr(["SRHE\tdsrf/3.0\tBasicAudioProfileSRB\n"])
     assert not looks_like_dsr(["period,dsp,artist\n"])
     _, problems, _ = parse_text("SY02\tS1\n")
     assert problems == [Problem(1, "the file does not start with a DSR HEAD record ('SY02')", fatal=True)]
