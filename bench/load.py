@@ -123,7 +123,7 @@ def prepare_in_child(lines: int) -> None:
     operator = User.objects.create_user("load-operator", password="load-operator-pass")
     operator.groups.add(Group.objects.get(name="operators"))
     client = User.objects.create_user("load-client")
-    _, token = issue_api_token(user=client, name="load test")
+    _, token = issue_api_token(user=client, name="load test", scopes=["settlement:write"])
     numbers = [f"6{n:08d}" for n in range(lines)]
     KnownInvoice.objects.bulk_create(
         KnownInvoice(

@@ -62,7 +62,7 @@ def prepare(url: str) -> str:
 
     call_command("migrate", verbosity=0)
     user = User.objects.create_user("bench", is_staff=False)
-    _, token = issue_api_token(user=user, name="bench")
+    _, token = issue_api_token(user=user, name="bench", scopes=["settlement:write"])
     create_structure(
         payload={
             "settleid": "bench",

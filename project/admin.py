@@ -6,11 +6,35 @@ from project.tokens import issue_api_token
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["prefix", "user", "name", "created_at", "last_used_at", "revoked"]
-    list_filter = ["revoked"]
+    list_display = [
+        "prefix",
+        "user",
+        "name",
+        "scopes",
+        "expires_at",
+        "created_at",
+        "last_used_at",
+        "revoked",
+        "legacy",
+    ]
+    list_filter = ["revoked", "legacy", "settlement_access", "statements_access", "exports_access"]
     search_fields = ["user__username", "name", "prefix"]
-    fields = ["user", "name", "revoked", "prefix", "created_at", "last_used_at"]
-    readonly_fields = ["prefix", "created_at", "last_used_at"]
+    fields = [
+        "user",
+        "name",
+        ("settlement_access", "statements_access", "exports_access"),
+        "expires_at",
+        "revoked",
+        "legacy",
+        "prefix",
+        "created_at",
+        "last_used_at",
+    ]
+    readonly_fields = ["legacy", "prefix", "created_at", "last_used_at"]
+
+    @admin.display(description="scopes")
+    def scopes(self, obj: ApiToken) -> str:
+        return ", ".join(obj.scope_labels) or "none"
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "user"] if obj else self.readonly_fields
@@ -19,7 +43,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        token, raw = issue_api_token(user=obj.user, name=obj.name)
+        token, raw = issue_api_token(
+            user=obj.user, name=obj.name, scopes=obj.scope_labels, expires_at=obj.expires_at
+        )
         obj.pk = token.pk
         # The raw token exists only in this message: it is stored hashed.
         messages.warning(request, f"New API token (copy it now, it will not be shown again): {raw}")

@@ -32,7 +32,7 @@ from ninja.utils import check_csrf
 
 from project.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unavailable
 from project.roles import BACK_OFFICE, user_in_group
-from project.tokens import user_for_token
+from project.tokens import SCOPES, user_for_token
 
 logger = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -319,11 +319,12 @@ def json_error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def authenticate(request: HttpRequest) -> tuple[AbstractBaseUser | None, bool]:
-    """(user, via_token) for the request; user is None when neither a token nor a session holds."""
+def authenticate(request: HttpRequest, *, scope: str | None = None) -> tuple[AbstractBaseUser | None, bool]:
+    """(user, via_token) for the request; user is None when neither a token nor a session holds.
+    With `scope`, a token must grant it (write for unsafe methods), else `Forbidden`."""
     raw = bearer_token(request)
     if raw is not None:
-        user = user_for_token(raw)
+        user = user_for_token(raw, scope=scope, write=request.method not in SAFE_METHODS)
         if user is not None:
             return user, True
     if request.user.is_authenticated and request.user.is_active:
@@ -343,10 +344,16 @@ def api_view(
     permission: Callable[[AbstractBaseUser, bool], bool] = can_use_back_office_api,
     error: ErrorResponder = json_error,
 ) -> Callable:
-    """Guard a JSON view: allowed methods, authentication, CSRF for sessions, permission."""
+    """Guard a JSON view: allowed methods, authentication, CSRF for sessions, permission.
+
+    A token must grant the scope named after the view's app (`settlement`, `statements`, `exports`).
+    """
     allowed = {m.upper() for m in methods}
 
     def decorator(view: Callable) -> Callable:
+        app = view.__module__.partition(".")[0]
+        scope = app if app in SCOPES else None
+
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -354,7 +361,10 @@ def api_view(
                 response = error(405, f"Method {request.method} not allowed")
                 response["Allow"] = ", ".join(sorted(allowed))
                 return response
-            user, via_token = authenticate(request)
+            try:
+                user, via_token = authenticate(request, scope=scope)
+            except Forbidden as exc:
+                return error(403, exc.message)
             if user is None:
                 response = error(401, "Authentication required: send 'Authorization: Bearer <token>'")
                 response["WWW-Authenticate"] = "Bearer"

@@ -167,14 +167,14 @@ def make_user(db):
 
 @pytest.fixture
 def api_client(db, make_user):
-    """A Django test client that sends a valid Bearer token: api_client(user=None)."""
+    """A Django test client that sends a valid Bearer token: api_client(user=None, scopes=all)."""
     from django.test import Client
 
-    from project.tokens import issue_api_token
+    from project.tokens import ALL_SCOPES, issue_api_token
 
-    def make(user=None) -> Client:
+    def make(user=None, scopes=ALL_SCOPES) -> Client:
         user = user or make_user("api-user", groups=["back-office"])
-        _, raw = issue_api_token(user=user)
+        _, raw = issue_api_token(user=user, scopes=scopes)
         return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
     return make

@@ -22,7 +22,7 @@ def test_groups_exist_after_migrations():
 
 def test_issue_api_token_prints_only_the_token_and_stores_a_hash(make_user, capsys):
     user = make_user("client")
-    call_command("issue_api_token", "client")
+    call_command("issue_api_token", "client", "--scope", "settlement:read")
     raw = capsys.readouterr().out.strip()
     assert "\n" not in raw and raw.startswith("bo_")
     token = ApiToken.objects.get()
@@ -31,7 +31,7 @@ def test_issue_api_token_prints_only_the_token_and_stores_a_hash(make_user, caps
 
 
 def test_revoked_token_is_refused(make_user):
-    token, raw = issue_api_token(user=make_user("client"))
+    token, raw = issue_api_token(user=make_user("client"), scopes=["settlement:write"])
     token.revoked = True
     token.save()
     assert user_for_token(raw) is None
@@ -50,7 +50,7 @@ def test_api_view_requires_authentication(rf: RequestFactory):
 def test_api_view_accepts_bearer_token_without_csrf(rf, make_user):
     from django.contrib.auth.models import AnonymousUser
 
-    _, raw = issue_api_token(user=make_user("client"))
+    _, raw = issue_api_token(user=make_user("client"), scopes=["settlement:write"])
     request = rf.post("/x", HTTP_AUTHORIZATION=f"Bearer {raw}")
     request.user = AnonymousUser()
     response = whoami(request)
@@ -104,9 +104,14 @@ def test_admin_creates_a_token_and_shows_it_once(client, make_user):
     admin_user.save()
     owner = make_user("machine")
     client.force_login(admin_user)
-    response = client.post("/admin/project/apitoken/add/", {"user": owner.pk, "name": "ci"}, follow=True)
+    response = client.post(
+        "/admin/project/apitoken/add/",
+        {"user": owner.pk, "name": "ci", "statements_access": "read"},
+        follow=True,
+    )
     assert response.status_code == 200
     [message] = [str(m) for m in response.context["messages"] if "copy it now" in str(m)]
     raw = message.rsplit(" ", 1)[-1]
-    assert user_for_token(raw) == owner
-    assert ApiToken.objects.get().name == "ci"
+    assert user_for_token(raw, scope="statements") == owner
+    token = ApiToken.objects.get()
+    assert (token.name, token.scope_labels, token.legacy) == ("ci", ["statements:read"], False)

@@ -94,3 +94,53 @@ def test_url_table_covers_every_app():
     }
     missing = {prefix for prefix in prefixes if not any(path.startswith(prefix) for path in GUARDED)}
     assert not missing, f"no URL found under {missing}"
+
+
+# Which token scope each API path needs; a token of any other scope (or read-only, for writes)
+# must get 403 in that API's own error shape, never an answer.
+API_SCOPES = {
+    "/settlement/": "settlement",
+    "/api/statement_run/": "statements",
+    "/api/files/": "statements",
+    "/api/exports/": "exports",
+}
+TOKEN_GRANTS = [
+    "none",
+    *(f"{scope}:{access}" for scope in API_SCOPES.values() for access in ("read", "write")),
+]
+SCOPED = [
+    (path, scope) for path in GUARDED for prefix, scope in API_SCOPES.items() if path.startswith(prefix)
+]
+
+
+def test_scope_table_covers_every_api():
+    assert {scope for _, scope in SCOPED} == {"settlement", "statements", "exports"}
+
+
+def error_message(response) -> str:
+    error = response.json()["error"]
+    return error["message"] if isinstance(error, dict) else error
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "scope"), SCOPED)
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_token_is_confined_to_its_scope(client, make_user, path, scope, method):
+    """One column per grant: a token without scopes, and read or write on each API."""
+    from project.tokens import issue_api_token
+
+    # Staff so that no group rule stands between the token and the handler.
+    owner = make_user("machine", staff=True)
+    for grant in TOKEN_GRANTS:
+        _, raw = issue_api_token(user=owner, scopes=[] if grant == "none" else [grant])
+        response = getattr(client, method)(path, HTTP_AUTHORIZATION=f"Bearer {raw}")
+        if response.status_code == 405:
+            return  # the method is not served at all, whoever asks
+        granted_scope, _, access = grant.partition(":")
+        allowed = granted_scope == scope and (access == "write" or method == "get")
+        where = f"{grant}: {method.upper()} {path} -> {response.status_code}"
+        if allowed:
+            assert response.status_code not in (401, 403), where
+        else:
+            assert response.status_code == 403, where
+            assert "does not grant" in error_message(response), where
