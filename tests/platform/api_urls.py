@@ -9,7 +9,7 @@ from project.api import build_api
 from project.errors import Conflict, InvalidInput, NotFound, Unavailable
 from project.urls import urlpatterns as project_urlpatterns
 
-api = build_api("example", title="Example API", scope="example", urls_namespace="example")
+api = build_api("example", title="Example API", scope="settlement", urls_namespace="example")
 
 
 class ItemIn(Schema):
@@ -58,7 +58,7 @@ def settle_style_body(status, code, message, problems):
 own_body_api = build_api(
     "example-own-body",
     title="Example API with its own error body",
-    scope="example",
+    scope="settlement",
     urls_namespace="example-own-body",
     error_body=settle_style_body,
     error_schema=SettleStyleError,

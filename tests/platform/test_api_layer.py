@@ -23,7 +23,7 @@ def _forget_test_apis():
 
 @pytest.fixture
 def token_client(make_user) -> Client:
-    _, raw = issue_api_token(user=make_user("machine"))
+    _, raw = issue_api_token(user=make_user("machine"), scopes=["settlement:write"])
     return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 
@@ -73,7 +73,7 @@ def test_token_is_asked_for_the_apis_scope_and_the_methods_kind(token_client, mo
     monkeypatch.setattr(api, "user_for_token", lambda raw, **kw: calls.append(kw) or real(raw, **kw))
     token_client.get("/example/items/one")
     post(token_client, {"name": "two", "quantity": 2})
-    assert calls == [{"scope": "example", "write": False}, {"scope": "example", "write": True}]
+    assert calls == [{"scope": "settlement", "write": False}, {"scope": "settlement", "write": True}]
 
 
 def test_token_out_of_scope_is_403(token_client, monkeypatch):
