@@ -78,7 +78,7 @@ def parse_delimited(
         candidates = [spec for spec in profiles if spec.slug == forced]
         if not candidates:
             known = ", ".join(spec.slug for spec in profiles) or "none"
-            yield Problem(1, f"unknown import profile {forced!r} (profiles: {known})", fatal=True)
+            yield Problem(1, f"unknown format: no import profile {forced!r} (profiles: {known})", fatal=True)
             return
     layout = _find_header(head, candidates)
     if layout is None:
@@ -165,7 +165,7 @@ def _unknown_layout(head: list[str], candidates: list[ProfileSpec]) -> tuple[int
     shown = shown if len(shown) <= _SHOWN else shown[:_SHOWN] + "…"
     tried = ", ".join(spec.slug for spec in candidates) or "none"
     return number, (
-        f"unknown layout: no import profile matches the header row (line {number}: {shown!r}); "
+        f"unknown format: no import profile matches the header row (line {number}: {shown!r}); "
         f"profiles tried: {tried}. Add an import profile for this layout in the admin, then "
         "process the file again."
     )
@@ -273,7 +273,8 @@ def _rows(
     ccur: dict[str, str] = {}
     csale: dict[str, tuple[str, str, int]] = {}
     cvoid: dict[str, bool] = {}
-    isrc_ok, plain_decimal = rules.ISRC_PATTERN.fullmatch, _PLAIN_DECIMAL.fullmatch
+    cisrc: dict[str, str] = {}
+    plain_decimal = _PLAIN_DECIMAL.fullmatch
     declared = _Declared(stats, columns, decimal_comma, defaults.get("currency", ""))
     reader = csv.reader(lines, delimiter=layout.delimiter, strict=False)
     offset = layout.line
@@ -311,9 +312,9 @@ def _rows(
             period = cp.get(fields[ip]) or _remember(cp, check_period, fields[ip])
             dsp = cdsp.get(fields[idsp]) or _remember(cdsp, check_dsp, fields[idsp])
             artist = cart.get(fields[iart]) or _remember(cart, check_artist, fields[iart])
-            isrc = fields[iisrc]
-            if isrc and not isrc_ok(isrc):
-                isrc = rules.isrc(isrc)
+            isrc = cisrc.get(fields[iisrc])
+            if isrc is None:
+                isrc = _remember(cisrc, rules.isrc, fields[iisrc])
             upc = fields[iupc]
             if upc and not (upc.isdigit() and upc.isascii() and 8 <= len(upc) <= 14):
                 upc = rules.upc(upc)

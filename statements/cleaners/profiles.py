@@ -78,12 +78,12 @@ _MONTHS = {
     )
     for name in names
 }
-_ISO_DATE = re.compile(r"(\d{4})[-/.]?(\d{1,2})(?:[-/.]?\d{1,2})?(?:[t ].*)?")
-_NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})(?:[t ,].*)?")
-_MONTH_YEAR = re.compile(r"(\d{1,2})[/.-](\d{4})")
-_NAMED_MONTH = re.compile(r"([a-z]+)\.?[\s,/-]*('?\d{2}|\d{4})|(\d{4})[\s,/-]*([a-z]+)")
+_ISO_DATE = re.compile(r"(\d{4})[-/.]?(\d{1,2})(?:[-/.]?\d{1,2})?(?:[t ].*)?", re.ASCII)
+_NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})(?:[t ,].*)?", re.ASCII)
+_MONTH_YEAR = re.compile(r"(\d{1,2})[/.-](\d{4})", re.ASCII)
+_NAMED_MONTH = re.compile(r"([a-z]+)\.?[\s,/-]*('?\d{2}|\d{4})|(\d{4})[\s,/-]*([a-z]+)", re.ASCII)
 _RANGE = re.compile(r"\s+(?:-|\u2013|\u2014|to|until)\s+")
-_THOUSANDS_COMMA = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
+_THOUSANDS_COMMA = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?", re.ASCII)
 _PHYSICAL_WORDS = frozenset(("physical", "cd", "vinyl", "lp", "cassette"))
 _TOTAL_WORDS = ("total", "totals", "subtotal", "grandtotal")
 # What a "Total …" label may name after the word.
@@ -392,7 +392,7 @@ def to_decimal(raw: str, decimal_comma: bool) -> Decimal:
     return -number if negative else number
 
 
-_POINT_THOUSANDS = re.compile(r"[-+]?\d{1,3}(\.\d{3})+")
+_POINT_THOUSANDS = re.compile(r"[-+]?\d{1,3}(\.\d{3})+", re.ASCII)
 
 
 def units(raw: str, decimal_comma: bool) -> str:

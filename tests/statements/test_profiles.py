@@ -295,7 +295,7 @@ def test_a_forced_profile_that_does_not_fit_fails_naming_only_it():
     _, problems, _ = parse(data, forced="symphonic")
     assert problems[0].fatal and "profiles tried: symphonic." in problems[0].reason
     _, problems, _ = parse(data, forced="nope")
-    assert problems[0].fatal and "unknown import profile 'nope'" in problems[0].reason
+    assert problems[0].fatal and "no import profile 'nope'" in problems[0].reason
 
 
 def test_a_new_profile_reads_a_file_no_built_in_one_knew():
