@@ -1,5 +1,4 @@
-"""DDEX DSR flat files (Digital Sales Report Message Suite, multi-record block variant), read as
-the standard defines them.
+"""DDEX DSR flat files (Digital Sales Report Message Suite), read as the standard defines them.
 
 A DSR file is tab separated, one record per line, the record type in the first cell:
 
@@ -10,6 +9,9 @@ A DSR file is tab separated, one record per line, the record type in the first c
                               SU usage records pointing at a summary, LI licensor records after
                               their SU record
     FOOT                      one footer: counts of lines, summary records and blocks
+
+The single-record block variants (`…SRB` profiles) replace the blocks by one SRxx record per sales
+line carrying release, resource and usages, between SRHE and SRFO.
 
 Lines starting with `#` are comments; a comment whose first cell is `#` + a record type names the
 columns of that record type (`#SU02.02<TAB>BlockId<TAB>SummaryRecordId…`). Columns are read by
@@ -26,6 +28,8 @@ Revenue of a usage line, in this order:
    line i gets round(M * C_i / U) - round(M * C_(i-1) / U) with C_i the usages so far. Each share is
    within 10^-16 of the exact one and, when the lines' usages add up to the summary's, the lines
    add up to the summary's money to the last digit. Streaming: one running total per summary.
+   A summary id used by several summary records (UGC: one per rights controller) gives the
+   sales context only; lines that would need its money are rejected as ambiguous.
 
 The file checks itself: FOOT's counts and each summary's usages against its usage lines; a
 mismatch is a warning in `Stats.warnings`. A file without FOOT is truncated: a fatal problem.
@@ -36,7 +40,7 @@ part; each part is one upload, so a part's lines carry their share of the messag
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 import pycountry
 
@@ -45,19 +49,15 @@ from statements.cleaners.base import Problem, Row, Stats
 MAX_TEXT = 500
 MAX_DSP = 200
 MAX_DECIMALS = 16
-QUANTUM = Decimal(1).scaleb(-MAX_DECIMALS)
 REVENUE_LIMIT = Decimal(10) ** 14  # NUMERIC(30, 16)
 UNITS_LIMIT = 2**63
 MAX_SUMMARIES = 100_000  # summary records kept in memory to resolve usage lines
 MAX_BLOCK_RECORDS = 10_000  # release/resource records kept for the current block
 MAX_WARNINGS = 20  # summary checks listed one by one; the rest are counted
 CACHE_SIZE = 50_000
-# Enough digits for M * C / U with M < 10^14 at 16 places and counts < 2^63.
-_EXACT = Context(prec=80)
 _ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")
 _DATE = re.compile(r"(\d{4})-(\d{2})(?:-\d{2})?")
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_UNESCAPE = re.compile(r"\\(.)")
 _WORLDWIDE = {"WORLDWIDE": "WW", "WW": "WW", "WORLD": "WW"}
 
 # The standard's published column order per record type (RecordType first), used only for a
@@ -288,7 +288,6 @@ _FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "SU": {
         "block": ("BlockId",),
         "summary": ("SummaryRecordId",),
-        "transaction": ("SalesTransactionId",),
         "release": ("TransactedRelease",),
         "resource": ("TransactedResource",),
         "dsp_id": ("DspResourceId", "DspReleaseId"),
@@ -316,6 +315,7 @@ _FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
         "allocated": ("AllocatedNetRevenue",),
     },
 }
+_DECLARED = {"lines": "lines", "summaries": "summary_records", "blocks": "blocks"}  # FOOT → Stats.declared
 _SU_ORDER = ("block", "summary", "release", "resource", "dsp_id", "usages", "returns", "use", "revenue")
 _KEEP = {"HEAD", "FOOT", "SY", "RE", "AS", "SU", "LI", "SR"}  # families read; others are descriptive
 
@@ -428,7 +428,7 @@ def parse_dsr(lines: Iterator[str], stats: Stats) -> Iterator[Row | Problem]:
     try:
         yield from _Parser(stats).run(lines)
     except Exception as exc:  # the parser must never raise: an unforeseen failure fails the file
-        yield Problem(stats.lines or 1, f"unreadable DSR file: {type(exc).__name__}: {exc}", fatal=True)
+        yield Problem(stats.lines + 1, f"unreadable DSR file: {exc}", fatal=True)
 
 
 class _Parser:
@@ -913,13 +913,13 @@ class _Parser:
             elif not (raw.isdigit() and raw.isascii()):
                 warnings.append(f"FOOT number of {labels[key]} {raw[:40]!r} is not a whole number")
             else:
-                declared[f"foot_{key}"] = int(raw)
+                declared[_DECLARED[key]] = int(raw)
                 if int(raw) != counted[key]:
                     warnings.append(f"FOOT declares {int(raw)} {labels[key]} but the file has {counted[key]}")
         for key, of_file in (("report_lines", "lines"), ("report_blocks", "blocks")):
             raw = foot.get(key, "")
             if raw.isdigit() and raw.isascii():
-                declared[f"foot_{key}"] = int(raw)
+                declared[key] = int(raw)
                 if self.files == 1 and int(raw) != counted[of_file]:
                     warnings.append(
                         f"FOOT declares {int(raw)} {labels[of_file].replace('file', 'report')} "
@@ -928,11 +928,12 @@ class _Parser:
 
     def _check_summaries(self) -> None:
         """Each summary's usages against the usage lines pointing at it, and the declared totals."""
-        usages, revenue = 0, {}
+        usages, revenue, counted = 0, {}, 0
         mismatches = []
         for key, summary in self.summaries.items():
             if summary.error or summary.repeated:
                 continue
+            counted += 1
             if summary.usages is not None:
                 usages += summary.usages
             if summary.money is not None and (summary.shared or not summary.used):
@@ -952,11 +953,14 @@ class _Parser:
             self.stats.warnings.append(
                 f"… and {len(mismatches) - MAX_WARNINGS} more summary records like these"
             )
-        self.stats.declared["summary_records"] = self.summary_records
-        self.stats.declared["units"] = str(usages)
-        self.stats.declared["revenue"] = {
-            currency: _revenue_text(amount) for currency, amount in revenue.items()
-        }
+        if counted:
+            # A part of a multi-file message repeats the message's summaries: its own lines hold
+            # only a share of these, so they are named as the message's, not the file's, totals.
+            prefix = "message_" if self.files > 1 else ""
+            self.stats.declared[f"{prefix}units"] = str(usages)
+            self.stats.declared[f"{prefix}revenue"] = {
+                currency: _revenue_text(amount) for currency, amount in revenue.items()
+            }
 
     # --- values --------------------------------------------------------------------------------
     def _territory(self, raw: str) -> str:

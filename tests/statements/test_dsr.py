@@ -122,7 +122,10 @@ def test_basic_audio_by_heading_rows_shares_summary_revenue_exactly():
     assert totals(rows)["revenue"] == {"NOK": Decimal("10.00"), "EUR": Decimal("0.9"), "GBP": Decimal("2.97")}
     assert stats.detail == "DDEX DSR BasicAudioProfile 1.2"
     assert stats.declared["revenue"] == {"NOK": "10", "EUR": "0.9", "GBP": "2.97"}
-    assert stats.declared["units"] == "706" and stats.declared["summary_records"] == 3
+    assert (
+        stats.declared["units"] == "706"
+        and stats.declared["summary_records"] == 3 == stats.declared["blocks"] + 1
+    )
     assert stats.structural + len(rows) == stats.lines == 29
     by_line = {row[0]: dict(zip(CLEAN_COLUMNS, row, strict=True)) for row in rows}
     # 10.00 NOK over three single streams: the 16th-place remainder goes to one line, in file order.
@@ -211,7 +214,7 @@ def test_ugc_real_sample_with_a_wrong_line_count_imports_with_a_warning():
     assert totals(rows) == expected_totals(text)
     assert totals(rows) == {"units": 10210, "revenue": {"USD": Decimal("3.16")}, "lines": 6}
     assert "FOOT declares 35 lines in the file but the file has 34" in stats.warnings
-    assert stats.declared["foot_lines"] == 35
+    assert stats.declared["lines"] == 35
 
 
 def test_multi_file_message_each_part_carries_its_share():
@@ -225,6 +228,9 @@ def test_multi_file_message_each_part_carries_its_share():
     assert [totals(rows) for rows, _, _ in results] == [expected_totals(text) for text in parts]
     assert [totals(rows)["revenue"] for rows, _, _ in results] == [{"USD": Decimal(6)}, {"USD": Decimal(2)}]
     assert sum(Decimal(row[9]) for rows, _, _ in results for row in rows) == Decimal("8.00")
+    # The summaries are the message's: declared as its totals, not as each part's.
+    assert all(stats.declared["message_revenue"] == {"USD": "8"} for _, _, stats in results)
+    assert not any("revenue" in stats.declared for _, _, stats in results)
 
 
 def test_truncated_file_fails_with_that_reason():
