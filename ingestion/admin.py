@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from ingestion.models import Category, ImportProgress, InvoiceFile, InvoiceLine
 from ingestion.services import delete_invoice_file, reprocess_file
@@ -37,10 +37,28 @@ class InvoiceFileAdmin(ReadOnlyAdmin):
         "lines_link",
         "created_at",
     ]
-    list_filter = ["status", "source", "business_date"]
+    list_filter = ["status", "late", "source", "business_date"]
     search_fields = ["name", "sha256"]
     date_hierarchy = "business_date"
     actions = ["reprocess"]
+    # The raw JSON of the invalid lines is shown as a table instead.
+    exclude = ["invalid_lines"]
+    readonly_fields = ["invalid_lines_table"]
+
+    @admin.display(description="invalid lines")
+    def invalid_lines_table(self, obj: InvoiceFile) -> str:
+        if not obj.invalid_lines:
+            return "none"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td></tr>",
+            ((item["line"], item["reason"]) for item in obj.invalid_lines),
+        )
+        return format_html(
+            '<table class="invalid-lines"><thead><tr><th>line</th><th>reason</th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
 
     def get_deleted_objects(self, objs, request):
         """Summarise instead of listing every line (a big file has a million), keeping Django's

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from project.models import ApiToken, OutboundEmail
 from project.tokens import issue_api_token
@@ -53,14 +54,42 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(admin.ModelAdmin):
+    """The outbox is a record of what was sent: read-only, the HTML body shown as a preview."""
+
     list_display = ["created_at", "kind", "subject", "status", "attempts", "sent_at"]
     list_filter = ["status", "kind"]
     search_fields = ["subject"]
-    readonly_fields = [f.name for f in OutboundEmail._meta.fields]
+    fields = [
+        "kind",
+        "subject",
+        "to",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "html_preview",
+        "text_body",
+    ]
+    readonly_fields = fields
     actions = ["retry"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="HTML body")
+    def html_preview(self, obj: OutboundEmail) -> str:
+        if not obj.html_body:
+            return "no HTML part"
+        # srcdoc gets the escaped HTML; the empty sandbox runs no script and loads nothing as this site.
+        return format_html(
+            '<iframe sandbox="" srcdoc="{}" title="HTML preview" referrerpolicy="no-referrer"'
+            ' style="width:100%;min-height:420px;border:1px solid #ccc;background:#fff"></iframe>',
+            obj.html_body,
+        )
 
     @admin.action(description="Retry delivery now")
     def retry(self, request, queryset):

@@ -3,9 +3,14 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from project import api, views
+
+handler403 = "project.views.permission_denied"
+handler404 = "project.views.page_not_found"
 
 admin.site.site_header = "Back office"
 admin.site.site_title = "Back office"
@@ -13,6 +18,7 @@ admin.site.site_title = "Back office"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from project.roles import BACK_OFFICE, OPERATORS, user_in_group
 
@@ -25,3 +26,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:
         return JsonResponse({"status": "database unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """403 page saying who the page is for (the guard's message) with a way back."""
+    message = exception.args[0] if exception.args and isinstance(exception.args[0], str) else ""
+    context = {"message": message or _("Your account may not open this page.")}
+    return render(request, "403.html", context, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 page naming what was not found (a view's Http404 message, else the path) with a way back."""
+    message = exception.args[0] if exception.args and isinstance(exception.args[0], str) else ""
+    return render(request, "404.html", {"message": message, "path": request.path}, status=404)

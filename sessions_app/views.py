@@ -2,7 +2,6 @@
 JSON status endpoint polled by the page."""
 
 from django.contrib import messages
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ingestion import services as ingestion_services
 from ingestion.services import InvalidFileName
+from project import storage
 from project.decorators import group_required
 from project.roles import OPERATORS
 from sessions_app import selectors, services
@@ -76,11 +76,13 @@ def poll_ftp(request: HttpRequest) -> HttpResponse:
 @require_GET
 def download_csv(request: HttpRequest, session_id: int) -> FileResponse:
     session = selectors.session_csv(session_id=session_id)
-    if session is None or not default_storage.exists(session.csv_path):
+    if session is None:
         raise Http404(_("This session has no generated CSV file."))
-    return FileResponse(
-        default_storage.open(session.csv_path, "rb"), as_attachment=True, filename=session.csv_name
-    )
+    try:
+        stream = storage.open_stream(session.csv_path)
+    except storage.Missing:
+        raise Http404(_("The CSV file of this session is no longer in the storage.")) from None
+    return FileResponse(stream, as_attachment=True, filename=session.csv_name)
 
 
 @operators_only

@@ -94,3 +94,16 @@ def test_imports_in_progress_are_listed_with_processed_of_total(staff_client):
     assert response.status_code == 200
     page = response.content.decode()
     assert file_name(40) in page and "10/40 (25%)" in page
+
+
+def test_invalid_lines_are_a_table_of_line_and_reason(staff_client, known_invoices):
+    data = content("600000001|2|Toys|1.005", "600000002|x|Toys|3.00", "600000003|1|x|1.00")
+    invoice_file = ingest_bytes(name=file_name(3), content=data, source="manual").file
+
+    page = staff_client.get(
+        reverse("admin:ingestion_invoicefile_change", args=[invoice_file.pk])
+    ).content.decode()
+
+    assert "<th>line</th><th>reason</th>" in page
+    assert "<tr><td>1</td><td>value &#x27;1.005&#x27; has more than two decimals</td></tr>" in page
+    assert '[{"line"' not in page and "[{&quot;line" not in page
