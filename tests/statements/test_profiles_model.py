@@ -61,3 +61,37 @@ def test_a_broken_profile_is_refused_with_the_reason(change, message):
     }
     with pytest.raises(ValidationError, match=message):
         ImportProfile(**values).full_clean()
+
+
+def test_admin_adds_a_profile_with_json_mappings(client, django_user_model):
+    admin_user = django_user_model.objects.create_superuser("boss", password="pw-boss-123")
+    client.force_login(admin_user)
+    assert client.get("/admin/statements/importprofile/add/").status_code == 200
+    form = {
+        "slug": "label_y",
+        "name": "Label Y",
+        "active": "on",
+        "priority": "0",
+        "delimiter": ";",
+        "decimal_separator": ",",
+        "date_order": "dmy",
+        "columns": '{"artist": ["Artiste"], "units": ["Quantité"], "revenue": ["Montant (EUR)"]}',
+        "required": '["artist", "units", "revenue"]',
+        "defaults": '{"dsp": "Label Y", "territory": "FR"}',
+        "preamble": "{}",
+        "sale_types": "{}",
+        "void_values": "[]",
+        "skip_values": "[]",
+        "documentation": "",
+    }
+    response = client.post("/admin/statements/importprofile/add/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    refused = client.post(
+        "/admin/statements/importprofile/add/", {**form, "slug": "label_z", "required": '["isrc"]'}
+    )
+    assert (
+        refused.status_code == 200 and "required: &#x27;isrc&#x27; has no column" in refused.content.decode()
+    )
+    assert {spec.slug for spec in selectors.import_profiles()} >= {"label_y"}
+    page = client.get("/admin/statements/importprofile/")
+    assert page.status_code == 200 and "generic_csv" in page.content.decode()
