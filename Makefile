@@ -31,6 +31,7 @@ run: system-packages-run install
 	@echo "Serving on http://127.0.0.1:8000/ (admin at /admin/) after one poll of the demo FTP; Ctrl-C stops everything."
 	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(PY) manage.py demo_ftp & \
+	$(PY) manage.py demo_moneybird & \
 	$(PY) manage.py poll_ftp --wait 15; \
 	$(PY) manage.py qcluster & \
 	$(PY) manage.py runserver --noreload 127.0.0.1:8000

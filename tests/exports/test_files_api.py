@@ -93,3 +93,15 @@ def test_summary_is_readable_through_files(moneybird, client_api, s3_storage):
     response = client_api.get("/api/exports/files", {"filename": "incoming-summary-list.json"})
     assert response["Content-Type"] == "application/json"
     assert len(__import__("json").loads(b"".join(response.streaming_content))) == 1
+
+
+def test_without_a_filename_the_files_are_listed(staff_api, client_api):
+    post_file(staff_api, "notes/readme.txt", "hello")
+    post_file(staff_api, "list.json", [1, 2])
+
+    response = client_api.get("/api/exports/files")
+
+    assert response.status_code == 200
+    listed = response.json()["files"]
+    assert [(item["name"], item["size"]) for item in listed] == [("list.json", 6), ("notes/readme.txt", 5)]
+    assert all(item["modified"].startswith("20") for item in listed)

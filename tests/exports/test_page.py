@@ -74,3 +74,22 @@ def test_download_link_serves_the_file_to_the_session(clerk, moneybird, s3_stora
     response = clerk.get("/api/exports/files", {"filename": name})
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
+
+
+def test_a_real_configuration_without_token_names_the_missing_setting(clerk, settings):
+    settings.MONEYBIRD_API_URL = "https://moneybird.example/api/v2"
+    settings.MONEYBIRD_TOKEN = ""
+    page = clerk.get("/exports/").content.decode()
+    assert "MONEYBIRD_TOKEN is not set" in page
+    assert "X-Moneybird-Token" not in page and "send it in" not in page  # never asks for a header
+    synced = csrf_post(clerk, "/exports/sync/", {}).content.decode()
+    assert "Sync not possible: No Moneybird token: MONEYBIRD_TOKEN is not set." in synced
+
+
+def test_the_page_shows_a_running_sync_s_progress(clerk, moneybird):
+    from exports.models import SyncRun
+
+    SyncRun.objects.create(total=10_000, processed=2_300)
+    page = clerk.get("/exports/").content.decode()
+    assert 'fetched <span id="sync-processed">2300</span> of <span id="sync-total">10000</span>' in page
+    assert clerk.get("/exports/progress/").json() == {"running": True, "processed": 2300, "total": 10000}

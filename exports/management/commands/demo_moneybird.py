@@ -4,7 +4,7 @@ used while MONEYBIRD_API_URL is not configured (`make run`)."""
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from exports import webhooks
 from exports.fake_moneybird import FakeMoneybird
@@ -23,7 +23,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, webhook_url: str, **options) -> None:
         if not demo_mode():
-            raise CommandError("MONEYBIRD_API_URL is set: the demo Moneybird only runs without it.")
+            self.stdout.write("MONEYBIRD_API_URL is set: no demo Moneybird.")
+            return
         fake = FakeMoneybird(port=settings.MONEYBIRD_DEMO_PORT)
         fake.add_demo_documents()
         webhooks.register_webhook(client=client_from_settings(), url=webhook_url)
