@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from exports import files, selectors, services, webhooks
 from exports.moneybird import MoneybirdAuthError, MoneybirdClient, MoneybirdConfigError, client_from_settings
 from exports.sync import sync_documents
+from project import storage
 from project.api import BadRequest, api_view, authenticate, bearer_token, json_body, json_error
 from project.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unavailable
 
@@ -51,7 +52,7 @@ def request_client(request: HttpRequest) -> MoneybirdClient:
 STATUSES = [
     (MoneybirdConfigError, 400),
     (MoneybirdAuthError, 401),
-    (files.StorageUnavailable, 503),
+    (storage.Unavailable, 503),
     (Unavailable, 502),
     (InvalidInput, 400),
     (Forbidden, 403),
@@ -132,9 +133,10 @@ def public_files(request: HttpRequest) -> HttpResponse:
         if "filename" not in request.GET:
             return JsonResponse({"files": files.listing()})
         key = files.storage_key(request.GET.get("filename"))
-        content = files.read(key)
-        if content is None:
-            raise NotFound(f"No file named {request.GET.get('filename')!r}", code="file_not_found")
+        try:
+            content = storage.read(key)
+        except storage.Missing:
+            raise NotFound(f"No file named {request.GET.get('filename')!r}", code="file_not_found") from None
         name = posixpath.basename(key)
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return FileResponse(

@@ -1,29 +1,16 @@
-"""The public exports area of the default storage: every name is confined to EXPORTS_PREFIX, and
-every storage failure surfaces as StorageUnavailable (an outage the caller reports, never a 500)."""
+"""The public exports area of the storage: every name is confined to EXPORTS_PREFIX (the files
+themselves are read and written through project.storage)."""
 
 import posixpath
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from boto3.exceptions import Boto3Error
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 
-from project.errors import InvalidInput, Unavailable
+from project import storage
+from project.errors import InvalidInput
 
 SUMMARY_NAME = "incoming-summary-list.json"
 _ALLOWED = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()+@,=-]*")
-# OSError covers FileSystemStorage (disk full, permissions); the rest are S3 (django-storages).
-_STORAGE_ERRORS = (OSError, BotoCoreError, ClientError, Boto3Error)
-
-
-class StorageUnavailable(Unavailable):
-    """The storage could not be reached or refused the operation."""
-
-    default_code = "storage_unavailable"
 
 
 def storage_key(name: object) -> str:
@@ -42,67 +29,10 @@ def storage_key(name: object) -> str:
     return key
 
 
-@contextmanager
-def _reaching(action: str, key: str) -> Iterator[None]:
-    try:
-        yield
-    except _STORAGE_ERRORS as exc:
-        raise StorageUnavailable(f"storage unavailable: could not {action} {key!r} ({exc})") from exc
-
-
-def put(key: str, content: bytes) -> None:
-    """Write `content` at exactly `key`, replacing what is there."""
-    with _reaching("write", key):
-        # A storage that renames on conflict (FileSystemStorage by default) needs room first; S3
-        # overwrites in one PUT, so the old object stays whole until the new one replaces it.
-        if default_storage.get_available_name(key) != key:
-            default_storage.delete(key)
-        saved = default_storage.save(key, ContentFile(content))
-    if saved != key:
-        raise RuntimeError(f"storage wrote {saved!r} instead of {key!r}")
-
-
-def read(key: str) -> bytes | None:
-    with _reaching("read", key):
-        if not default_storage.exists(key):
-            return None
-        with default_storage.open(key, "rb") as handle:
-            return handle.read()
-
-
-def exists(key: str) -> bool:
-    with _reaching("look up", key):
-        return default_storage.exists(key)
-
-
-def delete(key: str) -> None:
-    with _reaching("delete", key):
-        default_storage.delete(key)
-
-
 def summary_key() -> str:
     return posixpath.join(settings.EXPORTS_PREFIX, SUMMARY_NAME)
 
 
 def listing() -> list[dict]:
     """Every file of the public exports area: name (relative to EXPORTS_PREFIX), size, modified."""
-    found = []
-    with _reaching("list", settings.EXPORTS_PREFIX):
-        folders = [""]
-        while folders:
-            folder = folders.pop()
-            try:
-                directories, names = default_storage.listdir(posixpath.join(settings.EXPORTS_PREFIX, folder))
-            except FileNotFoundError:  # a local folder nobody has written to yet
-                continue
-            folders.extend(posixpath.join(folder, name) for name in directories)
-            for name in names:
-                key = posixpath.join(settings.EXPORTS_PREFIX, folder, name)
-                found.append(
-                    {
-                        "name": posixpath.join(folder, name),
-                        "size": default_storage.size(key),
-                        "modified": default_storage.get_modified_time(key),
-                    }
-                )
-    return sorted(found, key=lambda item: item["name"])
+    return storage.listing(settings.EXPORTS_PREFIX)

@@ -15,6 +15,7 @@ from exports import files, workbook
 from exports.models import Document, ExportedDocument, ExportFile, Mutation
 from exports.moneybird import KINDS, MoneybirdClient, document_url
 from exports.selectors import live_export, summary_list
+from project import storage
 from project.errors import InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ _EXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.()-]{0,49}")
 def publish_summary() -> int:
     """Write incoming-summary-list.json to the public storage; returns the number of entries."""
     entries = summary_list()
-    files.put(files.summary_key(), json.dumps(entries, ensure_ascii=False).encode())
+    storage.save(files.summary_key(), json.dumps(entries, ensure_ascii=False).encode())
     return len(entries)
 
 
@@ -201,7 +202,7 @@ def create_export(
                     cleared_at=timezone.now(), cleared_by=export
                 )
             written = export.storage_key  # before the write: a failed write may leave part of a file
-            files.put(export.storage_key, content)
+            storage.save(export.storage_key, content)
             publish_summary()
     except Exception:
         if written:
@@ -214,8 +215,8 @@ def create_export(
 def _discard(key: str) -> None:
     """Best-effort removal of a file whose export was rolled back; the original error is what counts."""
     try:
-        files.delete(key)
-    except files.StorageUnavailable:
+        storage.delete(key)
+    except storage.Unavailable:
         logger.warning("Could not remove %s after a failed export; it is not listed anywhere", key)
 
 
@@ -269,7 +270,7 @@ def delete_export(*, filename: object) -> ExportFile:
         export.deleted, export.deleted_at = True, timezone.now()
         export.save(update_fields=["deleted", "deleted_at"])
         # Deleting first keeps a retry possible: a missing object deletes without error.
-        files.delete(export.storage_key)
+        storage.delete(export.storage_key)
         publish_summary()
     return export
 
@@ -277,14 +278,14 @@ def delete_export(*, filename: object) -> ExportFile:
 def store_public_file(*, filename: object, content: bytes) -> str:
     """Write a file in the public exports area (unsafe: may overwrite official files)."""
     key = files.storage_key(filename)
-    files.put(key, content)
+    storage.save(key, content)
     return key
 
 
 def delete_public_file(*, filename: object) -> str:
     """Delete a file of the public exports area (unsafe: may delete official files)."""
     key = files.storage_key(filename)
-    if not files.exists(key):
+    if not storage.exists(key):
         raise NotFound(f"No file named {filename!r}", code="file_not_found")
-    files.delete(key)
+    storage.delete(key)
     return key

@@ -1,11 +1,12 @@
 """The one module that talks to the file storage: Django's default storage, which is S3
 (django-storages + boto3) in production and local files in the demo and most tests.
 
-One error vocabulary: `Missing` (no object under that key; a `NotFound`) and
-`project.errors.Unavailable` (the storage failed: S3 down or refusing, permissions, disk full).
+One error vocabulary: `Missing` (no object under that key; a `NotFound`) and `Unavailable` (the
+storage failed: S3 down or refusing, permissions, disk full; a `project.errors.Unavailable`).
 Nothing else in the project imports `default_storage` or boto3.
 """
 
+import posixpath
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,16 +18,22 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from project.errors import NotFound, Unavailable
+from project import errors
 
 # What S3 answers for a key that is not there (GetObject, HeadObject).
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 
 
-class Missing(NotFound):
+class Missing(errors.NotFound):
     """No object under that key."""
 
     default_code = "file_missing"
+
+
+class Unavailable(errors.Unavailable):
+    """The storage could not be reached or refused the operation; retry later."""
+
+    default_code = "storage_unavailable"
 
 
 @contextmanager
@@ -35,12 +42,10 @@ def _reaching(action: str, key: str) -> Iterator[None]:
         yield
     except FileNotFoundError:
         raise Missing(f"no file in storage at {key!r}") from None
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code", "") in _MISSING_CODES:
+    except (BotoCoreError, Boto3Error, ClientError, OSError) as exc:
+        # OSError: FileSystemStorage (disk full, permissions); the others: S3 unreachable or refusing.
+        if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code", "") in _MISSING_CODES:
             raise Missing(f"no file in storage at {key!r}") from None
-        raise Unavailable(f"storage refused to {action} {key!r}: {exc}") from exc
-    except (BotoCoreError, Boto3Error, OSError) as exc:
-        # OSError: FileSystemStorage (disk full, permissions); the others: S3 unreachable.
         raise Unavailable(f"storage unavailable: could not {action} {key!r} ({exc})") from exc
 
 
@@ -96,6 +101,30 @@ def delete(key: str) -> None:
     """Remove the object; nothing happens when there is none."""
     with _reaching("delete", key):
         default_storage.delete(key)
+
+
+def listing(prefix: str) -> list[dict]:
+    """Every file under `prefix`, sorted: name (relative to `prefix`), size, modified."""
+    found = []
+    with _reaching("list", prefix):
+        folders = [""]
+        while folders:
+            folder = folders.pop()
+            try:
+                directories, names = default_storage.listdir(posixpath.join(prefix, folder))
+            except FileNotFoundError:  # a local folder nobody has written to yet
+                continue
+            folders.extend(posixpath.join(folder, name) for name in directories)
+            for name in names:
+                key = posixpath.join(prefix, folder, name)
+                found.append(
+                    {
+                        "name": posixpath.join(folder, name),
+                        "size": default_storage.size(key),
+                        "modified": default_storage.get_modified_time(key),
+                    }
+                )
+    return sorted(found, key=lambda item: item["name"])
 
 
 def presigned_put_url(key: str, expires: int) -> str | None:

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from exports import files, services
+from project import storage
 
 
 class Command(BaseCommand):
@@ -9,6 +10,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         try:
             count = services.publish_summary()
-        except files.StorageUnavailable as exc:
+        except storage.Unavailable as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Published {files.summary_key()} with {count} documents.")
