@@ -109,9 +109,9 @@ def run(lines: int, workdir: Path) -> None:
             default_storage.save(sales_file.upload_key, content)
         sales_file = services.mark_uploaded(sales_file)
         started = time.perf_counter()
-        cleaned = pipeline.clean_sales_file(sales_file.pk)
+        cleaned = pipeline.clean(sales_file.pk)
         clean_seconds = time.perf_counter() - started
-        imported = pipeline.import_sales_file(cleaned.pk)
+        imported = pipeline.import_lines(cleaned.pk)
         total_seconds = time.perf_counter() - started
         assert imported.status == "PROCESSED", imported.failure_reason
         assert imported.lines_valid == lines, imported.lines_valid

@@ -104,6 +104,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # The ORM broker and the web server write at the same time; wait instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Take the write lock when a transaction starts: a deferred one that reads, then writes, gets
+    # "database is locked" at once (no waiting) when another writer holds the lock.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -249,6 +252,10 @@ STATEMENTS_PRESIGNED_URL_EXPIRY = env_int("STATEMENTS_PRESIGNED_URL_EXPIRY", 360
 STATEMENTS_MAX_UPLOAD_BYTES = env_int("STATEMENTS_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
 # On: cleaning is left to an external module, which reports back through the signed webhook.
 STATEMENTS_EXTERNAL_CLEANING = env_bool("STATEMENTS_EXTERNAL_CLEANING", False)
+# A task holds its sales file this long past its last progress write (its heartbeat); after that a
+# file stuck mid-pipeline may be processed again. The external module gets its own time to report.
+STATEMENTS_LEASE_SECONDS = env_int("STATEMENTS_LEASE_SECONDS", 600)
+STATEMENTS_EXTERNAL_CLEANING_TIMEOUT = env_int("STATEMENTS_EXTERNAL_CLEANING_TIMEOUT", 24 * 3600)
 
 # --- exports ------------------------------------------------------------------------------------
 # Empty: the demo's fake Moneybird on 127.0.0.1:MONEYBIRD_DEMO_PORT (production: https://moneybird.com/api/v2).

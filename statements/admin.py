@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 
-from statements import services
+from project import storage
+from project.errors import Conflict
+from statements import pipeline
 from statements.models import (
     ExchangeRate,
     ImportProfile,
@@ -86,7 +88,13 @@ class SalesFileAdmin(admin.ModelAdmin):
     readonly_fields = [
         "status",
         "failure_reason",
+        "profile",
         "format",
+        "detail",
+        "warnings",
+        "declared",
+        "totals",
+        "lease_until",
         "size",
         "lines_read",
         "lines_valid",
@@ -108,8 +116,8 @@ class SalesFileAdmin(admin.ModelAdmin):
     def reprocess(self, request, queryset):
         for sales_file in queryset:
             try:
-                services.start_processing(sales_file)
-            except services.Conflict as exc:
+                pipeline.start(sales_file, source="admin")
+            except (Conflict, storage.Unavailable) as exc:
                 self.message_user(request, str(exc), messages.WARNING)
             else:
                 self.message_user(request, f"Sales file {sales_file.pk} queued.")

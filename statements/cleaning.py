@@ -27,25 +27,14 @@ from functools import partial
 from itertools import chain
 from typing import BinaryIO
 
+from statements.cleaners.base import Problem, Reject, Row, Stats
+
 GENERIC_CSV = "generic_csv"
 DDEX_DSR = "ddex_dsr"
 
-# Column order of the normalised CSV (and of the COPY into statements_salesline).
-CLEAN_COLUMNS = (
-    "line_number",
-    "period",
-    "dsp",
-    "artist",
-    "isrc",
-    "upc",
-    "title",
-    "territory",
-    "units",
-    "revenue",
-    "currency",
-)
-Row = tuple  # (line_number, period, dsp, artist, isrc, upc, title, territory, units, revenue, currency)
-
+# The columns this legacy reader cannot tell: (sale_type, use_type, commercial_model, release).
+GENERIC_EXTRA = ("other", "", "", "")
+DSR_EXTRA = ("stream", "", "", "")
 REQUIRED = ("period", "dsp", "artist", "territory", "units", "revenue", "currency")
 OPTIONAL = ("isrc", "upc", "title")
 ALIASES = {
@@ -141,27 +130,6 @@ _PERIOD_FORMATS = (
 )
 _THOUSANDS_COMMA = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?")
 _TERRITORY_ALIASES = {"WORLDWIDE": "WW", "WORLD": "WW"}
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """A rejected line (or, when `fatal`, a reason the whole file cannot be used)."""
-
-    line: int
-    reason: str
-    fatal: bool = False
-
-
-@dataclass
-class Stats:
-    """Counters filled while the results are consumed."""
-
-    lines: int = 0  # physical lines read
-    structural: int = 0  # header and DSR records that are not sales lines
-
-
-class _Reject(ValueError):
-    """A line-level validation failure; its message becomes the rejected line's reason."""
 
 
 def parse(stream: BinaryIO) -> tuple[str | None, Iterator[Row | Problem], Stats]:
@@ -311,14 +279,27 @@ def _parse_generic(
             revenue = fields[irev]
             if not plain_decimal(revenue):
                 revenue = _revenue(revenue, to_decimal)
-        except _Reject as exc:
+        except Reject as exc:
             yield Problem(start, str(exc))
             continue
-        yield (start, period, dsp, artist, isrc, upc, title, territory, units, revenue, currency)
+        yield (
+            start,
+            period,
+            dsp,
+            artist,
+            isrc,
+            upc,
+            title,
+            territory,
+            units,
+            revenue,
+            currency,
+            *GENERIC_EXTRA,
+        )
 
 
 def _remember(cache: dict[str, str], check: Callable[[str], str], raw: str) -> str:
-    """Validate a value not seen yet (raising _Reject) and remember its normalised form."""
+    """Validate a value not seen yet (raising Reject) and remember its normalised form."""
     value = check(raw)
     if len(cache) >= CACHE_SIZE:
         cache.clear()
@@ -357,7 +338,7 @@ def _period(raw: str) -> str:
             match = pattern.fullmatch(value)
             if match and 1 <= int(match.group(month_group)) <= 12:
                 return f"{match.group(year_group)}-{int(match.group(month_group)):02d}"
-    raise _Reject(f"period {raw!r} is not a month (YYYY-MM)")
+    raise Reject(f"period {raw!r} is not a month (YYYY-MM)")
 
 
 def _text(raw: str, name: str, *, required: bool = False) -> str:
@@ -365,25 +346,25 @@ def _text(raw: str, name: str, *, required: bool = False) -> str:
     if "\n" in value or "\r" in value or "\t" in value:
         value = " ".join(value.split())
     if "\x00" in value:
-        raise _Reject(f"{name} contains a NUL character")
+        raise Reject(f"{name} contains a NUL character")
     if required and not value:
-        raise _Reject(f"{name} is empty")
+        raise Reject(f"{name} is empty")
     if len(value) > MAX_TEXT[name]:
-        raise _Reject(f"{name} is longer than {MAX_TEXT[name]} characters")
+        raise Reject(f"{name} is longer than {MAX_TEXT[name]} characters")
     return value
 
 
 def _isrc(raw: str) -> str:
     value = raw.strip().upper().replace("-", "")
     if value and not _ISRC.fullmatch(value):
-        raise _Reject(f"ISRC {raw!r} is not a valid ISRC")
+        raise Reject(f"ISRC {raw!r} is not a valid ISRC")
     return value
 
 
 def _upc(raw: str) -> str:
     value = raw.strip()
     if value and not (value.isascii() and value.isdigit() and 8 <= len(value) <= 14):
-        raise _Reject(f"UPC {raw!r} is not 8 to 14 digits")
+        raise Reject(f"UPC {raw!r} is not 8 to 14 digits")
     return value
 
 
@@ -391,14 +372,14 @@ def _territory(raw: str) -> str:
     value = raw.strip().upper()
     value = _TERRITORY_ALIASES.get(value, value)
     if len(value) != 2 or not (value.isascii() and value.isalpha()):
-        raise _Reject(f"territory {raw!r} is not an ISO 3166 two-letter code")
+        raise Reject(f"territory {raw!r} is not an ISO 3166 two-letter code")
     return value
 
 
 def _currency(raw: str) -> str:
     value = raw.strip().upper()
     if len(value) != 3 or not (value.isascii() and value.isalpha()):
-        raise _Reject(f"currency {raw!r} is not an ISO 4217 code")
+        raise Reject(f"currency {raw!r} is not an ISO 4217 code")
     return value
 
 
@@ -411,12 +392,12 @@ def _units(raw: str, to_decimal: Callable[[str], Decimal]) -> str:
         try:
             number = to_decimal(raw)
         except InvalidOperation:
-            raise _Reject(f"units {raw!r} is not a whole number") from None
+            raise Reject(f"units {raw!r} is not a whole number") from None
         if not number.is_finite() or number != number.to_integral_value():
-            raise _Reject(f"units {raw!r} is not a whole number") from None
+            raise Reject(f"units {raw!r} is not a whole number") from None
         units = int(number)
     if abs(units) >= UNITS_LIMIT:
-        raise _Reject(f"units {raw!r} is out of range")
+        raise Reject(f"units {raw!r} is out of range")
     return str(units)
 
 
@@ -424,11 +405,11 @@ def _revenue(raw: str, to_decimal: Callable[[str], Decimal]) -> str:
     try:
         amount = to_decimal(raw)
     except InvalidOperation:
-        raise _Reject(f"revenue {raw!r} is not a number") from None
+        raise Reject(f"revenue {raw!r} is not a number") from None
     if not amount.is_finite() or abs(amount) >= REVENUE_LIMIT:
-        raise _Reject(f"revenue {raw!r} is out of range")
+        raise Reject(f"revenue {raw!r} is out of range")
     if amount.as_tuple().exponent < -MAX_DECIMALS:
-        raise _Reject(f"revenue {raw!r} has more than {MAX_DECIMALS} decimal places")
+        raise Reject(f"revenue {raw!r} has more than {MAX_DECIMALS} decimal places")
     return str(amount)
 
 
@@ -483,8 +464,9 @@ def _parse_dsr(text: Iterator[str], stats: Stats) -> Iterator[Row | Problem]:
                 current.units,
                 _revenue(str(current.revenue), to_decimal),
                 _currency(current.currency),
+                *DSR_EXTRA,
             )
-        except _Reject as exc:
+        except Reject as exc:
             return Problem(current.line, str(exc))
 
     for number, line in enumerate(text, start=1):
@@ -538,9 +520,9 @@ def _parse_dsr(text: Iterator[str], stats: Stats) -> Iterator[Row | Problem]:
             territory, currency = summaries.get(fields[2], ("", ""))
             try:
                 if fields[1] != block.get("id"):
-                    raise _Reject(f"usage of block {fields[1]!r} outside that block")
+                    raise Reject(f"usage of block {fields[1]!r} outside that block")
                 units = _units(fields[8], to_decimal)
-            except _Reject as exc:
+            except Reject as exc:
                 yield Problem(number, str(exc))
                 continue
             usage = _Usage(number, fields[1], fields[3], fields[7] or territory, currency, units)

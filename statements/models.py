@@ -20,11 +20,6 @@ class SalesFileStatus(models.TextChoices):
     FAILED = "FAILED"
 
 
-class SalesFileFormat(models.TextChoices):
-    GENERIC_CSV = "generic_csv", "Generic CSV/TSV"
-    DDEX_DSR = "ddex_dsr", "DDEX DSR flat file"
-
-
 class StatementRun(models.Model):
     """A statement to produce: its currency, filters and the sales files it reads."""
 
@@ -61,11 +56,24 @@ class SalesFile(models.Model):
         max_length=12, choices=SalesFileStatus.choices, default=SalesFileStatus.INITIALIZED
     )
     failure_reason = models.TextField(blank=True)
-    format = models.CharField(max_length=16, choices=SalesFileFormat.choices, blank=True)
+    # Asked for at creation: the import profile slug (or "ddex_dsr") that skips detection.
+    profile = models.CharField(max_length=64, blank=True)
+    # What the cleaning recognised: "ddex_dsr" or an import profile's slug, and its details.
+    format = models.CharField(max_length=64, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+    # The file's checks against itself that did not hold (e.g. DSR FOOT counts), as text.
+    warnings = models.JSONField(default=list, blank=True)
+    # Totals the file declares about itself (DSR SY/FOOT records, a totals row), as read.
+    declared = models.JSONField(default=dict, blank=True)
     size = models.BigIntegerField(null=True, blank=True)
     lines_read = models.PositiveIntegerField(default=0)
-    lines_valid = models.PositiveIntegerField(default=0)
+    lines_valid = models.PositiveIntegerField(default=0, help_text="Lines imported (or to import).")
     lines_rejected = models.PositiveIntegerField(default=0)
+    # Control totals of the imported lines: {"USD": {"lines": 3, "units": 6190, "revenue": "1.23"}}.
+    totals = models.JSONField(default=dict, blank=True)
+    # A task working on the file renews this lease while it runs (heartbeat); once it lapses in
+    # CLEANING/CLEANED/IMPORTING no live task holds the file and it may be processed again.
+    lease_until = models.DateTimeField(null=True, blank=True)
     progress_processed = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -135,6 +143,11 @@ class SalesLine(models.Model):
     units = models.BigIntegerField()
     revenue = models.DecimalField(max_digits=30, decimal_places=16)
     currency = models.CharField(max_length=3)
+    sale_type = models.CharField(max_length=10, default="other")  # cleaners.base.SALE_TYPES
+    # Free text as the source names it; no length limit the cleaners would have to know about.
+    use_type = models.TextField(blank=True)
+    commercial_model = models.TextField(blank=True)
+    release = models.TextField(blank=True)
 
     class Meta:
         # pipeline.COPY_SQL names this table.

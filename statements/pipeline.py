@@ -1,85 +1,140 @@
-"""The processing pipeline of a sales file: cleaning (storage → normalised CSV + rejected-lines
-report in storage) and import (normalised CSV → SalesLine rows + snapshot), both streamed.
+"""The statements pipeline, top to bottom: what happens to a sales file from the moment a client
+asks to process it until it is PROCESSED or FAILED.
 
-The import uses PostgreSQL's COPY (psycopg2 `copy_expert`) because it loads a million lines an
-order of magnitude faster than INSERTs; other databases get batched `bulk_create`.
+    1. start      upload check (the content is in storage) → UPLOADED; the cleaning task is queued
+    2. clean      storage → normalised CSV + rejected-lines report → CLEANED; the import is queued
+       2b.        or, with STATEMENTS_EXTERNAL_CLEANING, the file waits in CLEANING for the signed
+                  webhook of the external module (`on_webhook`: cleaned / imported / failed)
+    3. import     normalised CSV → SalesLine rows, replaced in one transaction (COPY on PostgreSQL)
+    4. snapshot   totals per DSP, period and currency, control totals per currency → PROCESSED
+    5. failure    any step → FAILED with the reason; what the cleaning found (format, counts,
+                  warnings, rejected-lines report) stays on the file, and it can be processed again
+
+The status transitions themselves are `statements.services` functions; tasks and the management
+command are one-line calls into this module. A task holds its file through a lease it renews with
+every progress write, so a file whose task died can be taken over (`services.is_held`).
 """
 
 import csv
 import io
 import logging
+import re
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
+from django_q.tasks import async_task
 
 from project import storage
 from project.db import side_connection
-from statements import services
-from statements.cleaning import CLEAN_COLUMNS, LineTooLong, parse
+from statements import selectors, services
+from statements.cleaners import parse
+from statements.cleaners.base import CLEAN_COLUMNS
+from statements.cleaning import LineTooLong
 from statements.models import SalesFile, SalesFileStatus, SalesLine
+from statements.webhook import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 50_000
 BULK_BATCH = 5_000
 COPY_CHUNK = 1 << 20
-PROGRESS_SQL = "UPDATE statements_salesfile SET progress_processed = %s WHERE id = %s"
+PROGRESS_SQL = "UPDATE statements_salesfile SET progress_processed = %s, lease_until = %s WHERE id = %s"
 # Unquoted empty fields would be NULLs for COPY; the optional text columns are empty strings.
 COPY_SQL = (
     f"COPY statements_salesline (sales_file_id, {', '.join(CLEAN_COLUMNS)}) "
-    "FROM STDIN WITH (FORMAT csv, HEADER true, FORCE_NOT_NULL (isrc, upc, title))"
+    "FROM STDIN WITH (FORMAT csv, HEADER true, "
+    "FORCE_NOT_NULL (isrc, upc, title, use_type, commercial_model, release))"
 )
+FORMAT_SLUG = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 ProgressCallback = Callable[[SalesFile, int, int | None], None]
+S = SalesFileStatus
 
 
-@dataclass
-class _Cleaned:
-    file_format: str | None
-    lines: int
-    valid: int
-    rejected: int
-    fatal: str = ""
-    first_problem: str = ""
+# --- 1. start: the upload check ------------------------------------------------------------------
 
 
-def process_now(sales_file: SalesFile, *, on_progress: ProgressCallback | None = None) -> SalesFile:
-    """Run the whole pipeline in this process (management command): UPLOADED … PROCESSED/FAILED."""
-    sales_file = services.mark_uploaded(sales_file, source="command")
-    sales_file = clean_sales_file(sales_file.pk, on_progress=on_progress)
-    if sales_file.status == SalesFileStatus.CLEANED:
-        sales_file = import_sales_file(sales_file.pk, on_progress=on_progress)
+def start(sales_file: SalesFile, *, source: str = "api") -> SalesFile:
+    """UPLOADED (FAILED, PROCESSED and abandoned files too), then the cleaning task is queued."""
+    sales_file = services.mark_uploaded(sales_file, source=source)
+    async_task(
+        "statements.tasks.clean_salesfile", sales_file.pk, task_name=f"clean-salesfile-{sales_file.pk}"
+    )
     return sales_file
 
 
-def clean_sales_file(sales_file_id: int, *, on_progress: ProgressCallback | None = None) -> SalesFile:
-    """UPLOADED → CLEANING → CLEANED, or FAILED with the reason."""
-    sales_file = services.mark_cleaning(SalesFile.objects.get(pk=sales_file_id))
+def process_now(sales_file: SalesFile, *, on_progress: ProgressCallback | None = None) -> SalesFile:
+    """The whole pipeline in this process (management command): UPLOADED … PROCESSED/FAILED."""
+    sales_file = services.mark_uploaded(sales_file, source="command")
+    sales_file = clean(sales_file.pk, on_progress=on_progress)
+    if sales_file.status == S.CLEANED:
+        sales_file = import_lines(sales_file.pk, on_progress=on_progress)
+    return sales_file
+
+
+# --- 2. clean ------------------------------------------------------------------------------------
+
+
+def clean_task(sales_file_id: int) -> str:
+    """Queued by `start`: clean, then queue the import (or wait for the external module)."""
     try:
-        outcome = _clean(sales_file, on_progress)
+        if settings.STATEMENTS_EXTERNAL_CLEANING:
+            sales_file = SalesFile.objects.get(pk=sales_file_id)
+            return services.mark_cleaning(sales_file, external=True).status
+        sales_file = clean(sales_file_id)
+    except services.InvalidTransition as exc:
+        # A duplicate task (the file was queued twice): the first one owns the file.
+        logger.info("skipping duplicate cleaning task: %s", exc)
+        return str(exc)
+    if sales_file.status == S.CLEANED:
+        _queue_import(sales_file)
+    return sales_file.status
+
+
+@dataclass
+class Cleaning:
+    """What the cleaning of one file found; it stays on the file whatever the outcome."""
+
+    format: str = ""
+    detail: str = ""
+    lines_read: int = 0
+    lines_valid: int = 0
+    lines_rejected: int = 0
+    warnings: list[str] = field(default_factory=list)
+    declared: dict = field(default_factory=dict)
+    fatal: str = ""
+    first_problem: str = ""
+
+    def findings(self) -> dict:
+        keys = ("format", "detail", "lines_read", "lines_valid", "lines_rejected", "warnings", "declared")
+        return {key: getattr(self, key) for key in keys}
+
+
+def clean(sales_file_id: int, *, on_progress: ProgressCallback | None = None) -> SalesFile:
+    """UPLOADED → CLEANING → CLEANED, or FAILED with the reason and what was found."""
+    sales_file = services.mark_cleaning(SalesFile.objects.get(pk=sales_file_id))
+    outcome = Cleaning()
+    try:
+        _clean(sales_file, outcome, on_progress)
     except (storage.Missing, storage.Unavailable, LineTooLong) as exc:
-        return services.mark_failed(sales_file, reason=f"cleaning failed: {exc}")
+        return services.mark_failed(sales_file, reason=f"cleaning failed: {exc}", findings=outcome.findings())
     except Exception as exc:
         logger.exception("cleaning sales file %s", sales_file.pk)
-        return services.mark_failed(sales_file, reason=f"cleaning failed (internal error): {exc!r}")
+        reason = f"cleaning failed (internal error): {exc!r}"
+        return services.mark_failed(sales_file, reason=reason, findings=outcome.findings())
     if outcome.fatal:
-        return services.mark_failed(sales_file, reason=outcome.fatal)
-    if outcome.valid == 0:
+        return services.mark_failed(sales_file, reason=outcome.fatal, findings=outcome.findings())
+    if outcome.lines_valid == 0:
         detail = f" (first: {outcome.first_problem})" if outcome.first_problem else ""
-        reason = f"no valid sales lines: {outcome.rejected} line(s) rejected{detail}"
-        return services.mark_failed(sales_file, reason=reason)
-    return services.mark_cleaned(
-        sales_file,
-        file_format=outcome.file_format,
-        lines_read=outcome.lines,
-        lines_valid=outcome.valid,
-        lines_rejected=outcome.rejected,
-    )
+        reason = f"no valid sales lines: {outcome.lines_rejected} line(s) rejected{detail}"
+        return services.mark_failed(sales_file, reason=reason, findings=outcome.findings())
+    return services.mark_cleaned(sales_file, findings=outcome.findings())
 
 
-def _clean(sales_file: SalesFile, on_progress: ProgressCallback | None) -> _Cleaned:
+def _clean(sales_file: SalesFile, outcome: Cleaning, on_progress: ProgressCallback | None) -> None:
     with tempfile.TemporaryDirectory(prefix="statements-clean-") as workdir:
         cleaned_path, rejected_path = Path(workdir, "cleaned.csv"), Path(workdir, "rejected.csv")
         # Write-only text files: a read/write one would reset its decoder on every row written.
@@ -87,48 +142,112 @@ def _clean(sales_file: SalesFile, on_progress: ProgressCallback | None) -> _Clea
             cleaned_path.open("w", encoding="utf-8", newline="") as cleaned,
             rejected_path.open("w", encoding="utf-8", newline="") as rejected,
         ):
-            outcome = _clean_into(sales_file, cleaned, rejected, on_progress)
+            _clean_into(sales_file, outcome, cleaned, rejected, on_progress)
+        # The rejected-lines report is kept whatever the outcome: it is what a user acts on.
         with rejected_path.open("rb") as content:
             storage.save(sales_file.rejected_key, content)
         if not outcome.fatal:
             with cleaned_path.open("rb") as content:
                 storage.save(sales_file.cleaned_key, content)
-    _progress(sales_file, outcome.lines, None, on_progress)
-    return outcome
+    _progress(sales_file, outcome.lines_read, None, on_progress)
 
 
-def _clean_into(sales_file: SalesFile, cleaned, rejected, on_progress: ProgressCallback | None) -> _Cleaned:
+def _clean_into(
+    sales_file: SalesFile, outcome: Cleaning, cleaned, rejected, on_progress: ProgressCallback | None
+) -> None:
     write_row = csv.writer(cleaned, lineterminator="\n").writerow
     write_problem = csv.writer(rejected, lineterminator="\n").writerow
     write_row(CLEAN_COLUMNS)
     write_problem(("line", "reason"))
     stream = storage.open_stream(sales_file.upload_key)
     try:
-        file_format, results, stats = parse(stream)
-        outcome = _Cleaned(file_format, 0, 0, 0)
+        file_format, results, stats = parse(
+            stream,
+            profiles=selectors.import_profiles(),
+            profile=sales_file.profile or None,
+            file_name=sales_file.name,
+        )
+        outcome.format = file_format or ""
         next_progress = PROGRESS_EVERY
-        for item in results:
-            if type(item) is tuple:
-                write_row(item)
-                outcome.valid += 1
-            elif item.fatal:
-                outcome.fatal = item.reason
-                break
-            else:
-                write_problem((item.line, item.reason))
-                outcome.rejected += 1
-                outcome.first_problem = outcome.first_problem or f"line {item.line}: {item.reason}"
-            if stats.lines >= next_progress:
-                next_progress = stats.lines + PROGRESS_EVERY
-                _progress(sales_file, stats.lines, None, on_progress)
-        outcome.lines = stats.lines
+        try:
+            for item in results:
+                if type(item) is tuple:
+                    write_row(item)
+                    outcome.lines_valid += 1
+                elif item.fatal:
+                    outcome.fatal = item.reason
+                    write_problem((item.line, item.reason))
+                    break
+                else:
+                    write_problem((item.line, item.reason))
+                    outcome.lines_rejected += 1
+                    outcome.first_problem = outcome.first_problem or f"line {item.line}: {item.reason}"
+                if stats.lines >= next_progress:
+                    next_progress = stats.lines + PROGRESS_EVERY
+                    _progress(sales_file, stats.lines, None, on_progress)
+        finally:
+            # Whatever stopped the reading, what was found so far stays on the file.
+            outcome.lines_read = stats.lines
+            outcome.detail, outcome.warnings, outcome.declared = stats.detail, stats.warnings, stats.declared
     finally:
         stream.close()
-    return outcome
 
 
-def import_sales_file(sales_file_id: int, *, on_progress: ProgressCallback | None = None) -> SalesFile:
-    """CLEANED → IMPORTING → PROCESSED: the file's lines are replaced in one transaction."""
+# --- 2b. the external cleaning module reports through the signed webhook -------------------------
+
+
+def on_webhook(event: WebhookEvent) -> SalesFile:
+    """Apply a verified event: `cleaned` → CLEANED and the import is queued, `imported` →
+    snapshot and PROCESSED, `failed` → FAILED with its reason."""
+    sales_file = services.record_webhook_event(event)
+    if event.event == "failed":
+        return services.mark_failed(sales_file, reason=event.reason, source="webhook")
+    if event.event == "imported":
+        with transaction.atomic():
+            lines = SalesLine.objects.filter(sales_file=sales_file).count()
+            return services.finish_import(sales_file, lines=lines, source="webhook")
+    sales_file = services.mark_cleaned(
+        sales_file, findings=_webhook_findings(event.payload), source="webhook"
+    )
+    _queue_import(sales_file)
+    return sales_file
+
+
+def _webhook_findings(payload: dict) -> dict:
+    findings = {name: _count(payload, name) for name in ("lines_read", "lines_valid", "lines_rejected")}
+    file_format = payload.get("format")
+    findings["format"] = (
+        file_format if isinstance(file_format, str) and FORMAT_SLUG.fullmatch(file_format) else ""
+    )
+    return findings
+
+
+def _count(payload: dict, name: str) -> int:
+    value = payload.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31 else 0
+
+
+# --- 3. import -----------------------------------------------------------------------------------
+
+
+def _queue_import(sales_file: SalesFile) -> None:
+    async_task(
+        "statements.tasks.import_salesfile", sales_file.pk, task_name=f"import-salesfile-{sales_file.pk}"
+    )
+
+
+def import_task(sales_file_id: int) -> str:
+    """Queued once the file is CLEANED."""
+    try:
+        return import_lines(sales_file_id).status
+    except services.InvalidTransition as exc:
+        logger.info("skipping duplicate import task: %s", exc)
+        return str(exc)
+
+
+def import_lines(sales_file_id: int, *, on_progress: ProgressCallback | None = None) -> SalesFile:
+    """CLEANED → IMPORTING → (snapshot) → PROCESSED: the file's lines are replaced in one
+    transaction, so a failed import keeps the previous lines."""
     sales_file = services.mark_importing(SalesFile.objects.get(pk=sales_file_id))
     progress = _ImportProgress(sales_file, on_progress)
     try:
@@ -138,6 +257,7 @@ def import_sales_file(sales_file_id: int, *, on_progress: ProgressCallback | Non
                 count = _copy_lines(sales_file, progress)
             else:
                 count = _bulk_create_lines(sales_file, progress)
+            # --- 4. snapshot, control totals and PROCESSED, in the same transaction.
             return services.finish_import(sales_file, lines=count)
     except Exception as exc:
         if not isinstance(exc, (storage.Missing, storage.Unavailable)):
@@ -209,8 +329,8 @@ class _PrefixedLines:
 
 
 class _ImportProgress:
-    """Progress of an import, written on a second connection: the import itself runs in one
-    transaction, whose writes nobody else sees until it commits."""
+    """Progress of an import (and the task's heartbeat), written on a second connection: the
+    import itself runs in one transaction, whose writes nobody else sees until it commits."""
 
     def __init__(self, sales_file: SalesFile, on_progress: ProgressCallback | None):
         self.sales_file = sales_file
@@ -226,7 +346,7 @@ class _ImportProgress:
         self.next_report = self.done + PROGRESS_EVERY
         if self.side is not None:
             with self.side.cursor() as cursor:
-                cursor.execute(PROGRESS_SQL, [self.done, self.sales_file.pk])
+                cursor.execute(PROGRESS_SQL, [self.done, services.lease_expiry(), self.sales_file.pk])
         if self.on_progress:
             self.on_progress(self.sales_file, self.done, self.sales_file.progress_total)
 

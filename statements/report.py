@@ -3,20 +3,25 @@
 One row per artist x DSP x period x territory x source currency (and rate: when a sales-file
 exception gives part of a group another rate, that part is its own row). The rate used is the most
 specific one: a sales-file exception over a DSP exception over the run rate, a period-specific
-exception over a period-less one; a currency equal to the statement currency converts at 1 unless
-a rate says otherwise. Conversion is rounded half-even to 2 decimals per row and every total is
-the sum of rounded rows, so the report always adds up.
+exception over a period-less one; a line in the statement currency is converted at 1 (identity)
+and needs no rate.
+
+Money adds up: every amount is converted at full precision and summed exactly; each presented
+figure (a row, an artist, a DSP, the grand total) is then rounded once, half-even, to the
+statement currency's minor unit from its own exact sum (`statements.money`). So the grand total
+is the exact sum rounded, not a sum of rounded rows; the exact sums travel with the report.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from django.db.models import Q, Sum
 
-from statements.models import SalesFileStatus, SalesLine, StatementRun
+from statements import selectors
+from statements.models import SalesFile, SalesFileStatus, SalesLine, StatementRun
+from statements.money import EXACT, rounded
 
-CENT = Decimal("0.01")
 ONE = Decimal(1)
 
 
@@ -39,15 +44,28 @@ class ReportRow:
     units: int
     gross_source: Decimal
     rate: Decimal
-    gross: Decimal
+    exact: Decimal  # gross_source x rate, unrounded
+    gross: Decimal  # exact, rounded once
 
 
 @dataclass
-class ArtistTotal:
-    artist: str
+class Total:
+    """A subtotal (an artist's, a DSP's): its exact sum and that sum rounded once."""
+
+    name: str
+    currency: str
     units: int = 0
-    total: Decimal = Decimal("0.00")
+    exact: Decimal = Decimal(0)
     rows: list[ReportRow] = field(default_factory=list)
+
+    def add(self, row: ReportRow) -> None:
+        self.units += row.units
+        self.exact = EXACT.add(self.exact, row.exact)
+        self.rows.append(row)
+
+    @property
+    def total(self) -> Decimal:
+        return rounded(self.exact, self.currency)
 
 
 @dataclass
@@ -55,9 +73,16 @@ class Report:
     run: StatementRun
     currency: str
     rows: list[ReportRow]
-    artists: list[ArtistTotal]
-    grand_total: Decimal
+    artists: list[Total]
+    dsps: list[Total]
+    grand_exact: Decimal
     units: int
+    files: list[dict]  # control totals per file (selectors.control_totals + id, name, format)
+    control: dict  # the same, added up over the run
+
+    @property
+    def grand_total(self) -> Decimal:
+        return rounded(self.grand_exact, self.currency)
 
 
 def build_report(run: StatementRun) -> Report:
@@ -82,27 +107,43 @@ def build_report(run: StatementRun) -> Report:
             continue
         key = (group["artist"], group["dsp"], group["period"], group["territory"], group["currency"], rate)
         merged[key][0] += group["units"]
-        merged[key][1] += group["revenue"]
+        merged[key][1] = EXACT.add(merged[key][1], group["revenue"])
     if pending or missing:
         raise _not_ready(pending, missing)
-    rows = [
-        ReportRow(*key[:5], units, revenue, key[5], (revenue * key[5]).quantize(CENT, ROUND_HALF_EVEN))
-        for key, (units, revenue) in sorted(merged.items())
-    ]
-    artists: dict[str, ArtistTotal] = {}
+    rows = []
+    for key, (units, revenue) in sorted(merged.items()):
+        exact = EXACT.multiply(revenue, key[5])
+        rows.append(ReportRow(*key[:5], units, revenue, key[5], exact, rounded(exact, run.currency)))
+    artists: dict[str, Total] = {}
+    dsps: dict[str, Total] = {}
     for row in rows:
-        total = artists.setdefault(row.artist, ArtistTotal(row.artist))
-        total.units += row.units
-        total.total += row.gross
-        total.rows.append(row)
+        artists.setdefault(row.artist, Total(row.artist, run.currency)).add(row)
+        dsps.setdefault(row.dsp, Total(row.dsp, run.currency)).add(row)
+    grand = Decimal(0)
+    for row in rows:
+        grand = EXACT.add(grand, row.exact)
     return Report(
         run=run,
         currency=run.currency,
         rows=rows,
         artists=list(artists.values()),
-        grand_total=sum((a.total for a in artists.values()), Decimal("0.00")),
-        units=sum(a.units for a in artists.values()),
+        dsps=sorted(dsps.values(), key=lambda total: total.name),
+        grand_exact=grand,
+        units=sum(row.units for row in rows),
+        files=[_file_control(f) for f in files],
+        control=selectors.run_control_totals(files),
     )
+
+
+def _file_control(sales_file: SalesFile) -> dict:
+    return {
+        "id": sales_file.pk,
+        "name": sales_file.name,
+        "format": sales_file.format,
+        "detail": sales_file.detail,
+        "warnings": sales_file.warnings,
+        **selectors.control_totals(sales_file),
+    }
 
 
 def _lines(run: StatementRun, file_ids: list[int]):
@@ -130,6 +171,8 @@ def _rate_resolver(run: StatementRun):
         candidates.sort(key=lambda item: item[0], reverse=True)
 
     def resolve(group: dict) -> Decimal | None:
+        if group["currency"] == run.currency:
+            return ONE
         for _, e in exceptions.get(group["currency"], ()):
             if (
                 (e.sales_file_id is None or e.sales_file_id == group["sales_file_id"])
@@ -137,10 +180,7 @@ def _rate_resolver(run: StatementRun):
                 and (not e.period or e.period == group["period"])
             ):
                 return e.rate
-        rate = rates.get((group["currency"], group["period"]))
-        if rate is None and group["currency"] == run.currency:
-            return ONE
-        return rate
+        return rates.get((group["currency"], group["period"]))
 
     return resolve
 

@@ -1,10 +1,14 @@
 """Read operations of the statements app: runs and sales files as plain data."""
 
+from decimal import Decimal
+
 from django.db.models import QuerySet
 from django.urls import reverse
 
 from statements.cleaners.profiles import ProfileSpec
 from statements.models import ImportProfile, SalesFile, SalesFileStatus, StatementRun
+from statements.money import EXACT, exact_text
+from statements.services import IN_PROGRESS, is_held
 
 
 class RunStatus:
@@ -38,11 +42,12 @@ def sales_file_data(sales_file: SalesFile) -> dict:
         "name": sales_file.name,
         "status": sales_file.status,
         "failure_reason": sales_file.failure_reason,
+        "profile": sales_file.profile or None,
         "format": sales_file.format,
+        "detail": sales_file.detail,
+        "warnings": sales_file.warnings,
         "size": sales_file.size,
-        "lines_read": sales_file.lines_read,
-        "lines_valid": sales_file.lines_valid,
-        "lines_rejected": sales_file.lines_rejected,
+        **control_totals(sales_file),
         "progress": {
             "processed": sales_file.progress_processed,
             "total": total,
@@ -53,8 +58,45 @@ def sales_file_data(sales_file: SalesFile) -> dict:
             if sales_file.lines_rejected
             else None
         ),
+        "lease_until": sales_file.lease_until.isoformat() if sales_file.lease_until else None,
+        # Mid-pipeline with no live task (its lease lapsed): it can be processed again.
+        "stale": sales_file.status in IN_PROGRESS and not is_held(sales_file),
         "created_at": sales_file.created_at.isoformat(),
         "status_changed_at": sales_file.status_changed_at.isoformat(),
+    }
+
+
+def control_totals(sales_file: SalesFile) -> dict:
+    """Lines read / imported / rejected, units and revenue per source currency as imported, and
+    the totals the file declares about itself."""
+    return {
+        "lines_read": sales_file.lines_read,
+        "lines_valid": sales_file.lines_valid,
+        "lines_imported": sales_file.lines_valid if sales_file.status == SalesFileStatus.PROCESSED else 0,
+        "lines_rejected": sales_file.lines_rejected,
+        "totals": sales_file.totals,
+        "declared": sales_file.declared,
+    }
+
+
+def run_control_totals(files: list[SalesFile]) -> dict:
+    """The control totals of a run's files added up (per source currency)."""
+    per_file = [control_totals(f) for f in files]
+    totals: dict[str, dict] = {}
+    for data in per_file:
+        for currency, total in data["totals"].items():
+            into = totals.setdefault(currency, {"lines": 0, "units": 0, "revenue": Decimal(0)})
+            into["lines"] += total["lines"]
+            into["units"] += total["units"]
+            into["revenue"] = EXACT.add(into["revenue"], Decimal(total["revenue"]))
+    return {
+        "lines_read": sum(d["lines_read"] for d in per_file),
+        "lines_imported": sum(d["lines_imported"] for d in per_file),
+        "lines_rejected": sum(d["lines_rejected"] for d in per_file),
+        "totals": {
+            currency: {**total, "revenue": exact_text(total["revenue"])}
+            for currency, total in sorted(totals.items())
+        },
     }
 
 
@@ -73,6 +115,7 @@ def run_data(run: StatementRun) -> dict:
             "period_to": run.period_to or None,
         },
         "files": [sales_file_data(f) for f in files],
+        "control": run_control_totals(files),
         "rates": [{"currency": r.currency, "period": r.period, "rate": str(r.rate)} for r in run.rates.all()],
         "currency_exceptions": [
             {

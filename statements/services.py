@@ -2,29 +2,34 @@
 
 Status machine of a sales file (one function per transition, each recorded as a SalesFileEvent):
 INITIALIZED → UPLOADED → CLEANING → CLEANED → IMPORTING → PROCESSED, or FAILED (with a reason)
-from any step; FAILED and PROCESSED files can be uploaded/processed again.
+from any step; FAILED and PROCESSED files can be uploaded/processed again, and so can a file in
+CLEANING/CLEANED/IMPORTING whose lease lapsed (the task that held it died). The flow that drives
+these transitions is `statements.pipeline`.
 """
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from project import storage
+from project.errors import Conflict, NotFound
 from statements.models import (
     ExchangeRate,
     RateChange,
     RateException,
     SalesFile,
     SalesFileEvent,
-    SalesFileFormat,
     SalesFileSnapshot,
     SalesFileStatus,
     SalesLine,
     StatementRun,
     WebhookEvent,
 )
+from statements.money import exact_text
 from statements.webhook import WebhookEvent as SignedEvent
 
 S = SalesFileStatus
@@ -32,14 +37,13 @@ RESTARTABLE = {S.INITIALIZED, S.UPLOADED, S.FAILED, S.PROCESSED}
 IN_PROGRESS = {S.CLEANING, S.CLEANED, S.IMPORTING}
 # A PROCESSED file's content is what its lines came from, so it is never replaced.
 UPLOADABLE = {S.INITIALIZED, S.UPLOADED, S.FAILED}
-
-
-class Conflict(Exception):
-    """The request is valid but the current state does not allow it (HTTP 409)."""
+FORMAT_LENGTH = 64
 
 
 class InvalidTransition(Conflict):
     """A sales file is not in a status the requested transition starts from."""
+
+    default_code = "invalid_transition"
 
 
 # --- runs ---------------------------------------------------------------------------------------
@@ -84,7 +88,7 @@ def _existing_files(ids: list[int]) -> list[SalesFile]:
     files = list(SalesFile.objects.filter(pk__in=ids))
     missing = sorted(set(ids) - {f.pk for f in files})
     if missing:
-        raise LookupError(f"no sales file with id {', '.join(map(str, missing))}")
+        raise NotFound(f"no sales file with id {', '.join(map(str, missing))}", code="salesfile_not_found")
     return files
 
 
@@ -156,7 +160,8 @@ def _lock_unreported(run: StatementRun) -> StatementRun:
     if run.report_generated_at is not None:
         raise Conflict(
             f"the rates of run {run.pk} are frozen: a report was generated at "
-            f"{timezone.localtime(run.report_generated_at):%Y-%m-%d %H:%M}"
+            f"{timezone.localtime(run.report_generated_at):%Y-%m-%d %H:%M}",
+            code="rates_frozen",
         )
     return run
 
@@ -168,15 +173,17 @@ def _jsonable(items: list[dict]) -> list[dict]:
 # --- sales files: creation and upload ------------------------------------------------------------
 
 
-def create_sales_file(*, name: str, user: AbstractBaseUser | None) -> SalesFile:
-    return SalesFile.objects.create(name=name, created_by=user)
+def create_sales_file(*, name: str, user: AbstractBaseUser | None, profile: str = "") -> SalesFile:
+    """A new sales file; `profile` (an import profile slug or "ddex_dsr") skips format detection."""
+    return SalesFile.objects.create(name=name, created_by=user, profile=profile)
 
 
 def check_uploadable(sales_file: SalesFile) -> None:
     if sales_file.status not in UPLOADABLE:
         raise Conflict(
             f"sales file {sales_file.pk} is {sales_file.status}: its content cannot be replaced now "
-            "(a processed file keeps the content its lines came from; create a new sales file)"
+            "(a processed file keeps the content its lines came from; create a new sales file)",
+            code="salesfile_not_uploadable",
         )
 
 
@@ -192,6 +199,21 @@ def store_content(*, sales_file: SalesFile, content) -> SalesFile:
 # --- sales files: status transitions -------------------------------------------------------------
 
 
+def lease_expiry(*, external: bool = False) -> datetime:
+    """Until when a task (or the external cleaning module) holds a file it just took."""
+    seconds = settings.STATEMENTS_EXTERNAL_CLEANING_TIMEOUT if external else settings.STATEMENTS_LEASE_SECONDS
+    return timezone.now() + timedelta(seconds=seconds)
+
+
+def is_held(sales_file: SalesFile) -> bool:
+    """Whether a live task holds the file: it is mid-pipeline and its lease has not lapsed."""
+    return (
+        sales_file.status in IN_PROGRESS
+        and sales_file.lease_until is not None
+        and sales_file.lease_until > timezone.now()
+    )
+
+
 def _transition(
     sales_file: SalesFile,
     *,
@@ -199,12 +221,25 @@ def _transition(
     to: str,
     source: str,
     reason: str = "",
+    take_over: bool = False,
     **fields,
 ) -> SalesFile:
+    """Move the file to `to` under a row lock; with `take_over`, a mid-pipeline file whose lease
+    lapsed may be moved too (the event says so)."""
     with transaction.atomic():
         current = SalesFile.objects.select_for_update().get(pk=sales_file.pk)
-        if current.status not in allowed_from:
+        stale = take_over and current.status in IN_PROGRESS and not is_held(current)
+        if current.status not in allowed_from and not stale:
+            if take_over and current.status in IN_PROGRESS:
+                raise _busy(current)
             raise InvalidTransition(f"sales file {current.pk} is {current.status}; it cannot become {to}")
+        if stale:
+            held = (
+                f" (lease lapsed at {current.lease_until:%Y-%m-%d %H:%M:%S} UTC)"
+                if current.lease_until
+                else ""
+            )
+            reason = reason or f"taken over: no live task held the file in {current.status}{held}"
         previous = current.status
         current.status = to
         current.status_changed_at = timezone.now()
@@ -217,15 +252,25 @@ def _transition(
     return current
 
 
+def _busy(sales_file: SalesFile) -> InvalidTransition:
+    return InvalidTransition(
+        f"sales file {sales_file.pk} is {sales_file.status}: a task is processing it "
+        f"(its lease runs until {timezone.localtime(sales_file.lease_until):%Y-%m-%d %H:%M:%S})",
+        code="salesfile_busy",
+    )
+
+
 def mark_uploaded(sales_file: SalesFile, *, source: str = "api") -> SalesFile:
-    """The client says the file is in storage: check it is there and reset the counters."""
-    if sales_file.status not in RESTARTABLE:
-        raise InvalidTransition(f"sales file {sales_file.pk} is {sales_file.status}; it is being processed")
+    """The client says the file is in storage: check it is there and reset the counters. A file
+    stuck mid-pipeline with no live task is taken over; one a task holds is a 409."""
+    if is_held(sales_file):
+        raise _busy(sales_file)
     try:
         size = storage.size(sales_file.upload_key)
     except storage.Missing:
         raise Conflict(
-            f"sales file {sales_file.pk} has no content yet: PUT it to the upload-url or POST it to content/"
+            f"sales file {sales_file.pk} has no content yet: PUT it to the upload-url or POST it to content/",
+            code="salesfile_no_content",
         ) from None
     except storage.Unavailable:
         # An outage is not the client's fault: the cleaning step will fail with the reason.
@@ -235,46 +280,68 @@ def mark_uploaded(sales_file: SalesFile, *, source: str = "api") -> SalesFile:
         allowed_from=RESTARTABLE,
         to=S.UPLOADED,
         source=source,
+        take_over=True,
         size=size,
         format="",
+        detail="",
+        warnings=[],
+        declared={},
+        totals={},
         failure_reason="",
         lines_read=0,
         lines_valid=0,
         lines_rejected=0,
         progress_processed=0,
         progress_total=None,
+        lease_until=None,
     )
 
 
-def mark_cleaning(sales_file: SalesFile, *, source: str = "pipeline") -> SalesFile:
-    return _transition(sales_file, allowed_from={S.UPLOADED}, to=S.CLEANING, source=source)
+def mark_cleaning(sales_file: SalesFile, *, source: str = "pipeline", external: bool = False) -> SalesFile:
+    return _transition(
+        sales_file,
+        allowed_from={S.UPLOADED},
+        to=S.CLEANING,
+        source=source,
+        lease_until=lease_expiry(external=external),
+    )
 
 
-def mark_cleaned(
-    sales_file: SalesFile,
-    *,
-    file_format: str,
-    lines_read: int,
-    lines_valid: int,
-    lines_rejected: int,
-    source: str = "pipeline",
-) -> SalesFile:
+def mark_cleaned(sales_file: SalesFile, *, findings: dict, source: str = "pipeline") -> SalesFile:
+    """`findings`: what the cleaning found (see `findings_fields`); the import is queued next."""
     return _transition(
         sales_file,
         allowed_from={S.CLEANING},
         to=S.CLEANED,
         source=source,
-        format=file_format,
-        lines_read=lines_read,
-        lines_valid=lines_valid,
-        lines_rejected=lines_rejected,
         progress_processed=0,
-        progress_total=lines_valid,
+        progress_total=findings.get("lines_valid", 0),
+        lease_until=lease_expiry(),
+        **findings_fields(findings),
     )
 
 
+def findings_fields(findings: dict) -> dict:
+    """The SalesFile fields of a cleaning's findings, bounded to what the columns hold."""
+    fields = {}
+    for name in ("lines_read", "lines_valid", "lines_rejected"):
+        if name in findings:
+            fields[name] = findings[name]
+    if "format" in findings:
+        fields["format"] = (findings["format"] or "")[:FORMAT_LENGTH]
+    if "detail" in findings:
+        fields["detail"] = (findings["detail"] or "")[:300]
+    if "warnings" in findings:
+        fields["warnings"] = [str(w)[:2000] for w in findings["warnings"][:1000]]
+    if "declared" in findings:
+        fields["declared"] = findings["declared"]
+    return fields
+
+
 def mark_importing(sales_file: SalesFile, *, source: str = "pipeline") -> SalesFile:
-    return _transition(sales_file, allowed_from={S.CLEANED}, to=S.IMPORTING, source=source)
+    return _transition(
+        sales_file, allowed_from={S.CLEANED}, to=S.IMPORTING, source=source, lease_until=lease_expiry()
+    )
 
 
 def mark_processed(sales_file: SalesFile, *, lines: int, source: str = "pipeline") -> SalesFile:
@@ -286,10 +353,14 @@ def mark_processed(sales_file: SalesFile, *, lines: int, source: str = "pipeline
         lines_valid=lines,
         progress_processed=lines,
         progress_total=lines,
+        lease_until=None,
     )
 
 
-def mark_failed(sales_file: SalesFile, *, reason: str, source: str = "pipeline") -> SalesFile:
+def mark_failed(
+    sales_file: SalesFile, *, reason: str, source: str = "pipeline", findings: dict | None = None
+) -> SalesFile:
+    """FAILED with the reason; what the cleaning found (format, counts, warnings) is kept."""
     reason = reason[:2000]
     return _transition(
         sales_file,
@@ -298,11 +369,14 @@ def mark_failed(sales_file: SalesFile, *, reason: str, source: str = "pipeline")
         source=source,
         reason=reason,
         failure_reason=reason,
+        lease_until=None,
+        **findings_fields(findings or {}),
     )
 
 
 def finish_import(sales_file: SalesFile, *, lines: int, source: str = "pipeline") -> SalesFile:
-    """Snapshot of the imported lines (per DSP, period, currency) and IMPORTING → PROCESSED."""
+    """Snapshot of the imported lines (per DSP, period, currency), the file's control totals per
+    currency, and IMPORTING → PROCESSED."""
     with transaction.atomic():
         SalesFileSnapshot.objects.filter(sales_file=sales_file).delete()
         groups = (
@@ -312,61 +386,39 @@ def finish_import(sales_file: SalesFile, *, lines: int, source: str = "pipeline"
             .order_by()
         )
         SalesFileSnapshot.objects.bulk_create(SalesFileSnapshot(sales_file=sales_file, **g) for g in groups)
+        per_currency = (
+            SalesFileSnapshot.objects.filter(sales_file=sales_file)
+            .values("currency")
+            .annotate(lines=Sum("lines"), units=Sum("units"), revenue=Sum("revenue"))
+            .order_by("currency")
+        )
+        totals = {
+            g["currency"]: {"lines": g["lines"], "units": g["units"], "revenue": exact_text(g["revenue"])}
+            for g in per_currency
+        }
+        SalesFile.objects.filter(pk=sales_file.pk).update(totals=totals)
         return mark_processed(sales_file, lines=lines, source=source)
 
 
 def record_progress(sales_file_id: int, processed: int) -> None:
-    SalesFile.objects.filter(pk=sales_file_id).update(progress_processed=processed)
-
-
-# --- pipeline hand-offs ---------------------------------------------------------------------------
-
-
-def start_processing(sales_file: SalesFile) -> SalesFile:
-    """UPLOADED, then the cleaning task is queued (it queues the import when it succeeds)."""
-    sales_file = mark_uploaded(sales_file)
-    async_task(
-        "statements.tasks.clean_salesfile", sales_file.pk, task_name=f"clean-salesfile-{sales_file.pk}"
-    )
-    return sales_file
-
-
-def queue_import(sales_file: SalesFile) -> None:
-    async_task(
-        "statements.tasks.import_salesfile", sales_file.pk, task_name=f"import-salesfile-{sales_file.pk}"
+    """Progress of a running task; it is also the task's heartbeat, so it renews the lease."""
+    SalesFile.objects.filter(pk=sales_file_id).update(
+        progress_processed=processed, lease_until=lease_expiry()
     )
 
 
-def apply_webhook_event(event: SignedEvent) -> SalesFile:
-    """A signed report from an external module; each event id is accepted once."""
+def record_webhook_event(event: SignedEvent) -> SalesFile:
+    """Remember a signed event from the external module; each event id is accepted once."""
     sales_file = SalesFile.objects.filter(pk=event.file_id).first()
     if sales_file is None:
-        raise LookupError(f"no sales file with id {event.file_id}")
+        raise NotFound(f"no sales file with id {event.file_id}", code="salesfile_not_found")
     try:
         with transaction.atomic():
             WebhookEvent.objects.create(
                 event_id=event.event_id, sales_file=sales_file, event=event.event, payload=event.payload
             )
     except IntegrityError:
-        raise Conflict(f"event {event.event_id!r} was already received: replay refused") from None
-    if event.event == "failed":
-        return mark_failed(sales_file, reason=event.reason, source="webhook")
-    if event.event == "imported":
-        with transaction.atomic():
-            lines = SalesLine.objects.filter(sales_file=sales_file).count()
-            return finish_import(sales_file, lines=lines, source="webhook")
-    counts = {name: _count(event.payload, name) for name in ("lines_read", "lines_valid", "lines_rejected")}
-    file_format = event.payload.get("format")
-    sales_file = mark_cleaned(
-        sales_file,
-        file_format=file_format if file_format in SalesFileFormat.values else "",
-        source="webhook",
-        **counts,
-    )
-    queue_import(sales_file)
+        raise Conflict(
+            f"event {event.event_id!r} was already received: replay refused", code="webhook_replayed"
+        ) from None
     return sales_file
-
-
-def _count(payload: dict, name: str) -> int:
-    value = payload.get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0

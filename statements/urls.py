@@ -33,4 +33,9 @@ urlpatterns = [
     path("api/statements/openapi.json", openapi.openapi, name="openapi"),
     path("statements/", views.run_list_page, name="run-list"),
     path("statements/<int:run_id>/", views.run_page, name="run-page"),
+    path(
+        "statements/<int:run_id>/files/<int:file_id>/process/",
+        views.run_page_process,
+        name="run-page-process",
+    ),
 ]

@@ -5,17 +5,20 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from project import storage
 from project.api import BadRequest, api_view, json_body, json_error
 from project.decorators import group_required
+from project.errors import Conflict, NotFound
 from project.roles import BACK_OFFICE
-from statements import rates, report_files, selectors, services
+from statements import pipeline, rates, report_files, selectors, services
 from statements.models import SalesFile, StatementRun
 from statements.report import ReportNotReady, build_report
 from statements.webhook import WebhookRejected, parse_event, verify_signature
@@ -67,7 +70,7 @@ def run_create(request: HttpRequest) -> HttpResponse:
             sales_file_ids=_ids(data.get("salesfiles") or data.get("sales_files") or []),
             user=request.user,
         )
-    except LookupError as exc:
+    except NotFound as exc:
         raise BadRequest(str(exc)) from None
     return JsonResponse({"id": run.pk}, status=201)
 
@@ -99,9 +102,9 @@ def _replace_set(request: HttpRequest, run_id: int, parse, replace) -> HttpRespo
         )
     try:
         replace(run=run, items=items, user=request.user)
-    except services.Conflict as exc:
+    except Conflict as exc:
         return json_error(409, str(exc))
-    except LookupError as exc:
+    except NotFound as exc:
         raise BadRequest(str(exc)) from None
     return JsonResponse({"status": "ok", "count": len(items)})
 
@@ -118,7 +121,7 @@ def run_add_salesfile(request: HttpRequest, statement_id: int) -> HttpResponse:
     (file_id,) = _ids([raw])
     try:
         sales_file = services.add_sales_file(run=run, sales_file_id=file_id)
-    except LookupError as exc:
+    except NotFound as exc:
         return json_error(404, str(exc))
     return JsonResponse({"status": "ok", "statement_run": run.pk, "file_id": sales_file.pk})
 
@@ -154,7 +157,10 @@ def salesfile_create(request: HttpRequest) -> HttpResponse:
     name = _storable(str(data.get("name") or "").strip(), "name")
     if not name or len(name) > 255:
         raise BadRequest("name (the original file name, at most 255 characters) is required")
-    sales_file = services.create_sales_file(name=name, user=request.user)
+    profile = data.get("profile") or ""
+    if not isinstance(profile, str) or (profile and not pipeline.FORMAT_SLUG.fullmatch(profile)):
+        raise BadRequest("profile must be an import profile slug (or ddex_dsr)")
+    sales_file = services.create_sales_file(name=name, user=request.user, profile=profile)
     return JsonResponse({"id": sales_file.pk, "status": sales_file.status}, status=201)
 
 
@@ -170,7 +176,7 @@ def salesfile_upload_url(request: HttpRequest, file_id: int) -> HttpResponse:
     sales_file = get_object_or_404(SalesFile, pk=file_id)
     try:
         services.check_uploadable(sales_file)
-    except services.Conflict as exc:
+    except Conflict as exc:
         return json_error(409, str(exc))
     expiry = settings.STATEMENTS_PRESIGNED_URL_EXPIRY
     try:
@@ -210,7 +216,7 @@ def salesfile_content(request: HttpRequest, file_id: int) -> HttpResponse:
         return json_error(413, f"the file is larger than the {limit}-byte limit; use the upload-url")
     try:
         sales_file = services.store_content(sales_file=sales_file, content=upload)
-    except services.Conflict as exc:
+    except Conflict as exc:
         return json_error(409, str(exc))
     except storage.Unavailable as exc:
         return json_error(503, str(exc))
@@ -222,8 +228,8 @@ def salesfile_content(request: HttpRequest, file_id: int) -> HttpResponse:
 def salesfile_process(request: HttpRequest, file_id: int) -> HttpResponse:
     sales_file = get_object_or_404(SalesFile, pk=file_id)
     try:
-        sales_file = services.start_processing(sales_file)
-    except services.Conflict as exc:
+        sales_file = pipeline.start(sales_file)
+    except Conflict as exc:
         return json_error(409, str(exc))
     except storage.Unavailable as exc:
         return json_error(503, str(exc))
@@ -269,12 +275,12 @@ def webhook(request: HttpRequest) -> HttpResponse:
         except (ValueError, RecursionError):
             raise WebhookRejected(400, "the body is not valid JSON") from None
         event = parse_event(payload, now=timezone.now(), max_age=settings.STATEMENTS_WEBHOOK_MAX_AGE)
-        sales_file = services.apply_webhook_event(event)
+        sales_file = pipeline.on_webhook(event)
     except WebhookRejected as exc:
         return json_error(exc.status, str(exc))
-    except LookupError as exc:
+    except NotFound as exc:
         return json_error(404, str(exc))
-    except services.Conflict as exc:
+    except Conflict as exc:
         return json_error(409, str(exc))
     return JsonResponse({"id": sales_file.pk, "status": sales_file.status})
 
@@ -293,6 +299,21 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(StatementRun, pk=run_id)
     data = selectors.run_data(run)
     return render(request, "statements/run_detail.html", {"run": run, "data": data})
+
+
+@require_POST
+@group_required(BACK_OFFICE)
+def run_page_process(request: HttpRequest, run_id: int, file_id: int) -> HttpResponse:
+    """The run page's "Process again" button: a FAILED, PROCESSED or abandoned file."""
+    run = get_object_or_404(StatementRun, pk=run_id)
+    sales_file = get_object_or_404(run.sales_files, pk=file_id)
+    try:
+        pipeline.start(sales_file, source="page")
+    except (Conflict, storage.Unavailable) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Sales file {sales_file.pk} queued for processing.")
+    return redirect("statements:run-page", run_id=run.pk)
 
 
 # --- input helpers -------------------------------------------------------------------------------

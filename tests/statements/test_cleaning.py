@@ -28,6 +28,10 @@ def test_comma_csv_with_aliases_and_quotes():
         "800",
         "2.560000",
         "USD",
+        "other",
+        "",
+        "",
+        "",
     )
     assert rows[5][6] == 'Paper "Moons"' and rows[5][8:10] == ("-10", "-0.032000")
 
@@ -57,7 +61,7 @@ def test_header_is_case_insensitive_and_columns_may_come_in_any_order():
     data = b"CURRENCY;Revenue;Units;Country;Artist;Store;Period\nusd;1,5;3;us;A;S;2026/9\n"
     _, rows, problems = rows_of(data)
     assert problems == []
-    assert rows == [(2, "2026-09", "S", "A", "", "", "", "US", "3", "1.5", "USD")]
+    assert rows == [(2, "2026-09", "S", "A", "", "", "", "US", "3", "1.5", "USD", "other", "", "", "")]
 
 
 def test_invalid_lines_are_rejected_with_line_numbers():
@@ -123,6 +127,10 @@ def test_dsr_usage_lines_carry_block_release_summary_and_summed_revenue():
             "4200",
             "9.870000",
             "GBP",
+            "stream",
+            "",
+            "",
+            "",
         ),
         (
             8,
@@ -136,6 +144,10 @@ def test_dsr_usage_lines_carry_block_release_summary_and_summed_revenue():
             "9000",
             "15.200000",
             "USD",
+            "stream",
+            "",
+            "",
+            "",
         ),
         (
             13,
@@ -149,6 +161,10 @@ def test_dsr_usage_lines_carry_block_release_summary_and_summed_revenue():
             "3000",
             "6.400000",
             "USD",
+            "stream",
+            "",
+            "",
+            "",
         ),
     ]
     # Every line is a sales line, a structural record or a rejected line.

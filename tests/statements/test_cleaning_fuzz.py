@@ -7,7 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from statements.cleaning import CLEAN_COLUMNS, Problem, parse_bytes
+from statements.cleaners.base import CLEAN_COLUMNS, Problem
+from statements.cleaning import parse_bytes
 
 COLUMNS = ("period", "dsp", "artist", "isrc", "upc", "title", "territory", "units", "revenue", "currency")
 PLAUSIBLE = {

@@ -8,6 +8,7 @@ import pytest
 import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from statements.cleaners.base import CLEAN_COLUMNS
 from statements.models import SalesFile, SalesFileEvent, SalesFileSnapshot, SalesLine
 from tests.statements.conftest import fixture_bytes
 
@@ -60,9 +61,7 @@ def test_full_flow_with_presigned_put_to_s3(flow, api, s3_storage, s3_server):
     prefix = f"statements/salesfiles/{file_id}/"
     assert keys == {prefix + "upload", prefix + "cleaned.csv", prefix + "rejected.csv"}
     cleaned = s3_server.client().get_object(Bucket=s3_storage, Key=prefix + "cleaned.csv")["Body"].read()
-    assert cleaned.decode().splitlines()[0] == (
-        "line_number,period,dsp,artist,isrc,upc,title,territory,units,revenue,currency"
-    )
+    assert cleaned.decode().splitlines()[0] == ",".join(CLEAN_COLUMNS)
     assert SalesLine.objects.filter(sales_file_id=file_id).count() == 6
     snapshot = SalesFileSnapshot.objects.get(sales_file_id=file_id, currency="USD")
     assert (snapshot.lines, snapshot.units, snapshot.revenue) == (3, 6190, Decimal("19.808"))
@@ -82,16 +81,17 @@ def test_full_flow_with_presigned_put_to_s3(flow, api, s3_storage, s3_server):
         ("The Quiet Hours", "US", "USD"): "0.800000",
     }
     # Aurora: GBP 3.601234*1.15=4.14141910 → 4.14; USD (17.28+2.56)*0.8=15.872 → 15.87.
-    # Quiet Hours: 8.125 → 8.12 (half-even), 2.9345 → 2.93, -0.032*0.8=-0.0256 → -0.03.
+    # Quiet Hours: 8.125 + 2.9345 - 0.032*0.8 = 11.0339 → 11.03 (rounded once, from the exact sum;
+    # adding the rounded rows 8.12 + 2.93 - 0.03 would give 11.02).
     assert report["artists"] == [
-        {"artist": "Aurora Lane", "units": 7400, "total": "20.01"},
-        {"artist": "The Quiet Hours", "units": 3390, "total": "11.02"},
+        {"artist": "Aurora Lane", "units": 7400, "total": "20.01", "exact": "20.0134191"},
+        {"artist": "The Quiet Hours", "units": 3390, "total": "11.03", "exact": "11.0339"},
     ]
-    assert report["grand_total"] == "31.03"
+    assert (report["grand_total"], report["grand_total_exact"]) == ("31.05", "31.0473191")
 
     csv_response = flow.report(run_id, "csv")
     assert csv_response.status_code == 200 and csv_response["Content-Type"].startswith("text/csv")
-    assert csv_response.content.decode().splitlines()[-1] == "grand_total,,,,,,10790,,,31.03"
+    assert csv_response.content.decode().splitlines()[-1] == "grand_total,,,,,,10790,,,31.05,31.0473191"
     workbook = openpyxl.load_workbook(io.BytesIO(flow.report(run_id, "xlsx").content))
     assert workbook.sheetnames == ["Summary", "Aurora Lane", "The Quiet Hours"]
 

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 
 from statements import pipeline, services
+from statements.cleaners.base import CLEAN_COLUMNS
 from statements.models import SalesFile, SalesFileSnapshot, SalesFileStatus, SalesLine
 from tests.servers import free_port
 from tests.statements.conftest import fixture_bytes
@@ -33,10 +34,10 @@ def test_process_before_upload_is_refused(flow):
 def test_each_step_moves_one_status_forward():
     sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
     assert sales_file.status == S.UPLOADED
-    cleaned = pipeline.clean_sales_file(sales_file.pk)
+    cleaned = pipeline.clean(sales_file.pk)
     assert cleaned.status == S.CLEANED
     assert (cleaned.progress_processed, cleaned.progress_total) == (0, 6)
-    processed = pipeline.import_sales_file(sales_file.pk)
+    processed = pipeline.import_lines(sales_file.pk)
     assert processed.status == S.PROCESSED
     assert list(processed.events.values_list("from_status", "to_status")) == [
         (S.INITIALIZED, S.UPLOADED),
@@ -62,11 +63,12 @@ def test_out_of_order_transition_is_refused(transition, status):
     assert SalesFile.objects.get(pk=sales_file.pk).status == status
 
 
-def test_processed_file_cannot_fail_and_running_file_cannot_restart():
+def test_processed_file_cannot_fail_and_held_file_cannot_restart():
     with pytest.raises(services.InvalidTransition):
         services.mark_failed(SalesFile.objects.create(name="a", status=S.PROCESSED), reason="x")
-    with pytest.raises(services.InvalidTransition):
-        services.mark_uploaded(SalesFile.objects.create(name="b", status=S.CLEANING))
+    held = SalesFile.objects.create(name="b", status=S.CLEANING, lease_until=services.lease_expiry())
+    with pytest.raises(services.InvalidTransition, match="a task is processing it"):
+        services.mark_uploaded(held)
 
 
 def test_unknown_format_fails_with_a_clear_reason(flow):
@@ -123,17 +125,17 @@ def test_rejected_lines_report_lists_line_numbers_and_reasons(flow, api):
 
 def test_missing_cleaned_file_fails_the_import():
     sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
-    pipeline.clean_sales_file(sales_file.pk)
+    pipeline.clean(sales_file.pk)
     default_storage.delete(sales_file.cleaned_key)
-    result = pipeline.import_sales_file(sales_file.pk)
+    result = pipeline.import_lines(sales_file.pk)
     assert result.status == S.FAILED
     assert result.failure_reason.startswith("import failed: no file in storage")
 
 
 def test_reimport_replaces_lines_and_snapshot_without_duplicates():
     sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
-    pipeline.clean_sales_file(sales_file.pk)
-    pipeline.import_sales_file(sales_file.pk)
+    pipeline.clean(sales_file.pk)
+    pipeline.import_lines(sales_file.pk)
     first = sorted(SalesLine.objects.filter(sales_file=sales_file).values_list("line_number", "revenue"))
     call_command("process_salesfile", str(sales_file.pk))
     assert (
@@ -149,21 +151,21 @@ def test_reimport_replaces_lines_and_snapshot_without_duplicates():
 
 def test_failed_import_keeps_the_previous_lines():
     sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
-    pipeline.clean_sales_file(sales_file.pk)
-    pipeline.import_sales_file(sales_file.pk)
+    pipeline.clean(sales_file.pk)
+    pipeline.import_lines(sales_file.pk)
     default_storage.save(sales_file.upload_key, ContentFile(fixture_bytes("spotify_2026-09.csv")))
     services.mark_uploaded(SalesFile.objects.get(pk=sales_file.pk))
-    pipeline.clean_sales_file(sales_file.pk)
+    pipeline.clean(sales_file.pk)
     # A cleaned file that PostgreSQL refuses (units not a number) fails the whole import.
     default_storage.delete(sales_file.cleaned_key)
     default_storage.save(
         sales_file.cleaned_key,
         ContentFile(
-            b"line_number,period,dsp,artist,isrc,upc,title,territory,units,revenue,currency\n"
-            b"2,2026-09,S,A,,,,IT,1,1.0,EUR\n3,2026-09,S,A,,,,IT,lots,1.0,EUR\n"
+            ",".join(CLEAN_COLUMNS).encode() + b"\n2,2026-09,S,A,,,,IT,1,1.0,EUR,other,,,\n"
+            b"3,2026-09,S,A,,,,IT,lots,1.0,EUR,other,,,\n"
         ),
     )
-    result = pipeline.import_sales_file(sales_file.pk)
+    result = pipeline.import_lines(sales_file.pk)
     assert result.status == S.FAILED and "import failed" in result.failure_reason
     assert SalesLine.objects.filter(sales_file=sales_file).count() == 6
 
@@ -205,10 +207,8 @@ def test_progress_is_recorded_while_cleaning_and_importing(monkeypatch):
     monkeypatch.setattr(pipeline, "PROGRESS_EVERY", 2)
     seen = []
     sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
-    pipeline.clean_sales_file(
-        sales_file.pk, on_progress=lambda f, done, total: seen.append(("clean", done, total))
-    )
-    pipeline.import_sales_file(
+    pipeline.clean(sales_file.pk, on_progress=lambda f, done, total: seen.append(("clean", done, total)))
+    pipeline.import_lines(
         sales_file.pk, on_progress=lambda f, done, total: seen.append(("import", done, total))
     )
     assert ("clean", 7, None) in seen
@@ -217,8 +217,8 @@ def test_progress_is_recorded_while_cleaning_and_importing(monkeypatch):
 
 def test_portable_fallback_imports_the_same_lines_as_copy():
     sales_file = uploaded(fixture_bytes("deezer_2026-09_semicolon.csv"))
-    pipeline.clean_sales_file(sales_file.pk)
-    pipeline.import_sales_file(sales_file.pk)
+    pipeline.clean(sales_file.pk)
+    pipeline.import_lines(sales_file.pk)
     copied = list(SalesLine.objects.filter(sales_file=sales_file).order_by("line_number").values())
     SalesLine.objects.filter(sales_file=sales_file).delete()
     progress = pipeline._ImportProgress(sales_file, None)
@@ -229,8 +229,8 @@ def test_portable_fallback_imports_the_same_lines_as_copy():
 
 def test_deleting_a_file_deletes_its_lines_and_snapshot():
     sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
-    pipeline.clean_sales_file(sales_file.pk)
-    pipeline.import_sales_file(sales_file.pk)
+    pipeline.clean(sales_file.pk)
+    pipeline.import_lines(sales_file.pk)
     SalesFile.objects.get(pk=sales_file.pk).delete()
     assert not SalesLine.objects.exists() and not SalesFileSnapshot.objects.exists()
 
@@ -239,7 +239,7 @@ def test_deleting_a_file_deletes_its_lines_and_snapshot():
 def test_import_progress_is_visible_to_other_connections_before_the_import_commits(monkeypatch):
     monkeypatch.setattr(pipeline, "PROGRESS_EVERY", 2)
     sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
-    pipeline.clean_sales_file(sales_file.pk)
+    pipeline.clean(sales_file.pk)
     observed = []
 
     def look(sales_file, done, total):
@@ -251,14 +251,14 @@ def test_import_progress_is_visible_to_other_connections_before_the_import_commi
             observed.append(cursor.fetchone())
         other.close()
 
-    pipeline.import_sales_file(sales_file.pk, on_progress=look)
+    pipeline.import_lines(sales_file.pk, on_progress=look)
     assert observed and observed[0] == ("IMPORTING", 6)
 
 
-def test_stuck_file_can_be_forced_through_the_command(capsys):
+def test_held_file_can_be_forced_through_the_command(capsys):
     sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
-    services.mark_cleaning(sales_file)  # the worker died here
-    with pytest.raises(CommandError, match="being processed"):
+    services.mark_cleaning(sales_file)  # the worker died here, its lease still runs
+    with pytest.raises(CommandError, match="a task is processing it"):
         call_command("process_salesfile", str(sales_file.pk))
     call_command("process_salesfile", str(sales_file.pk), "--force")
     assert SalesFile.objects.get(pk=sales_file.pk).status == S.PROCESSED

@@ -34,7 +34,7 @@ def hand_checked_run(flow) -> int:
     return run_id
 
 
-def test_rows_are_rounded_half_even_and_totals_add_up_from_rounded_rows(flow, hand_checked_run):
+def test_each_figure_is_rounded_half_even_once_from_its_exact_sum(flow, hand_checked_run):
     response = flow.report(hand_checked_run)
     assert response.status_code == 200
     report = response.json()
@@ -50,6 +50,7 @@ def test_rows_are_rounded_half_even_and_totals_add_up_from_rounded_rows(flow, ha
             "gross_source": "4.71",
             "rate": "0.600000",
             "gross": "2.83",
+            "exact": "2.826",
         },
         {
             "artist": "Aurora Lane",
@@ -61,6 +62,7 @@ def test_rows_are_rounded_half_even_and_totals_add_up_from_rounded_rows(flow, ha
             "gross_source": "1.00",
             "rate": "1.150000",
             "gross": "1.15",
+            "exact": "1.15",
         },
         # (4.00 + 0.69) * 0.5 = 2.345: half-even gives 2.34
         {
@@ -73,6 +75,7 @@ def test_rows_are_rounded_half_even_and_totals_add_up_from_rounded_rows(flow, ha
             "gross_source": "4.69",
             "rate": "0.500000",
             "gross": "2.34",
+            "exact": "2.345",
         },
         # statement currency: rate 1; 3.345 → 3.34
         {
@@ -85,14 +88,20 @@ def test_rows_are_rounded_half_even_and_totals_add_up_from_rounded_rows(flow, ha
             "gross_source": "3.345",
             "rate": "1.000000",
             "gross": "3.34",
+            "exact": "3.345",
         },
     ]
+    # 2.826 + 1.15 + 2.345 = 6.321 → 6.32; the rounded rows would add up to the same here.
     assert report["artists"] == [
-        {"artist": "Aurora Lane", "units": 180, "total": "6.32"},
-        {"artist": "Bruno", "units": 30, "total": "3.34"},
+        {"artist": "Aurora Lane", "units": 180, "total": "6.32", "exact": "6.321"},
+        {"artist": "Bruno", "units": 30, "total": "3.34", "exact": "3.345"},
     ]
-    # The unrounded sum would be 9.666 → 9.67; the report adds its own rows.
-    assert report["grand_total"] == "9.66"
+    assert report["dsps"] == [
+        {"dsp": "Deezer", "units": 20, "total": "2.83", "exact": "2.826"},
+        {"dsp": "Spotify", "units": 190, "total": "6.84", "exact": "6.84"},
+    ]
+    # The exact sum 9.666 is rounded once: 9.67 (adding the rounded rows would give 9.66).
+    assert (report["grand_total"], report["grand_total_exact"]) == ("9.67", "9.666")
     assert report["currency"] == "EUR"
 
 
@@ -191,12 +200,27 @@ def test_csv_report_has_rows_subtotals_grand_total_and_no_formulas(flow):
             "gross_source",
             "rate",
             "gross_EUR",
+            "exact_EUR",
         ],
-        ["row", '\'=HYPERLINK("x")', "Spotify", "2026-09", "IT", "EUR", "-2", "-1.005", "1.000000", "-1.00"],
-        ["artist_total", '\'=HYPERLINK("x")', "", "", "", "", "-2", "", "", "-1.00"],
-        ["row", "Zed", "'@Store", "2026-09", "IT", "EUR", "1", "2.50", "1.000000", "2.50"],
-        ["artist_total", "Zed", "", "", "", "", "1", "", "", "2.50"],
-        ["grand_total", "", "", "", "", "", "-1", "", "", "1.50"],
+        [
+            "row",
+            '\'=HYPERLINK("x")',
+            "Spotify",
+            "2026-09",
+            "IT",
+            "EUR",
+            "-2",
+            "-1.005",
+            "1.000000",
+            "-1.00",
+            "-1.005",
+        ],
+        ["artist_total", '\'=HYPERLINK("x")', "", "", "", "", "-2", "", "", "-1.00", "-1.005"],
+        ["row", "Zed", "'@Store", "2026-09", "IT", "EUR", "1", "2.50", "1.000000", "2.50", "2.5"],
+        ["artist_total", "Zed", "", "", "", "", "1", "", "", "2.50", "2.5"],
+        ["dsp_total", "", "'@Store", "", "", "", "1", "", "", "2.50", "2.5"],
+        ["dsp_total", "", "Spotify", "", "", "", "-2", "", "", "-1.00", "-1.005"],
+        ["grand_total", "", "", "", "", "", "-1", "", "", "1.50", "1.495"],
     ]
 
 
@@ -209,17 +233,26 @@ def test_xlsx_report_has_a_summary_and_one_sheet_per_artist_with_text_cells(flow
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == ["Summary", "=1+1", "Zed"]
     summary = [[c.value for c in row] for row in workbook["Summary"].iter_rows()]
-    assert summary[3:] == [
-        ["Artist", "Units", "Total EUR"],
-        ["=1+1", 3, 1.25],
-        ["Zed", 1, 2.5],
-        ["Grand total", 4, 3.75],
+    assert [row[:4] for row in summary[3:12]] == [
+        ["Artist", "Units", "Total EUR", "Exact"],
+        ["=1+1", 3, 1.25, "1.25"],
+        ["Zed", 1, 2.5, "2.5"],
+        [None, None, None, None],
+        ["DSP", "Units", "Total EUR", "Exact"],
+        ["+Store", 1, 2.5, "2.5"],
+        ["Spotify", 3, 1.25, "1.25"],
+        [None, None, None, None],
+        ["Grand total", 4, 3.75, "3.75"],
     ]
     assert workbook["Summary"]["A5"].data_type == "s"
+    assert workbook["Summary"].column_dimensions["D"].hidden
+    assert summary[13][:8] == ["Control totals", None, None, None, None, None, None, None]
+    assert summary[15][2:8] == [3, 2, 0, "EUR", 4, "3.75"]
     zed = [[c.value for c in row] for row in workbook["Zed"].iter_rows()]
-    assert zed[2] == ["+Store", "2026-09", "IT", "EUR", 1, 2.5, 1, 2.5]
+    assert zed[2] == ["+Store", "2026-09", "IT", "EUR", 1, 2.5, 1, 2.5, "2.5"]
     assert workbook["Zed"]["A3"].data_type == "s"
-    assert zed[3] == ["Total", None, None, None, 1, None, None, 2.5]
+    assert workbook["Zed"].column_dimensions["I"].hidden
+    assert zed[3] == ["Total", None, None, None, 1, None, None, 2.5, "2.5"]
 
 
 def test_report_freezes_the_rates_and_every_change_is_in_history(flow, hand_checked_run):

@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from django.test import Client
 
 from statements import services
+from statements.cleaners.base import CLEAN_COLUMNS
 from statements.models import SalesFile, SalesFileSnapshot, SalesFileStatus, SalesLine
 from statements.webhook import sign
 from tests.statements.conftest import fixture_bytes, signed_webhook
@@ -127,10 +128,7 @@ def test_external_cleaning_reports_cleaned_then_the_import_runs(hook, flow, sett
     sales_file = SalesFile.objects.get(pk=file_id)
     default_storage.save(
         sales_file.cleaned_key,
-        ContentFile(
-            b"line_number,period,dsp,artist,isrc,upc,title,territory,units,revenue,currency\n"
-            b"2,2026-09,Spotify,A,,,,IT,3,1.50,EUR\n"
-        ),
+        ContentFile(",".join(CLEAN_COLUMNS).encode() + b"\n2,2026-09,Spotify,A,,,,IT,3,1.50,EUR,stream,,,\n"),
     )
     payload = {
         "file_id": file_id,

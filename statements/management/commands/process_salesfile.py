@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from project.errors import Conflict
 from statements import pipeline, services
 from statements.models import SalesFile, SalesFileStatus
 
@@ -14,7 +15,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force",
             action="store_true",
-            help="also take files stuck in CLEANING/CLEANED/IMPORTING (e.g. after a worker died)",
+            help="also take files a task still holds (lease not lapsed) in CLEANING/CLEANED/IMPORTING; "
+            "files whose lease lapsed are taken over without it",
         )
 
     def handle(self, *args, ids: list[int], force: bool, **options):
@@ -24,13 +26,13 @@ class Command(BaseCommand):
             if sales_file is None:
                 raise CommandError(f"no sales file with id {sales_file_id}")
             try:
-                if force and sales_file.status in services.IN_PROGRESS:
+                if force and services.is_held(sales_file):
                     sales_file = services.mark_failed(
                         sales_file, reason="interrupted; processed again with --force", source="command"
                     )
                 sales_file = pipeline.process_now(sales_file, on_progress=self._progress)
-            except services.Conflict as exc:
-                raise CommandError(f"{exc} (use --force if it is stuck)") from None
+            except Conflict as exc:
+                raise CommandError(f"{exc} (use --force if its task died)") from None
             if sales_file.status == SalesFileStatus.PROCESSED:
                 self.stdout.write(
                     f"sales file {sales_file.pk}: PROCESSED, {sales_file.lines_valid} lines imported, "
