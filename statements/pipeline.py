@@ -33,7 +33,7 @@ from project.db import side_connection
 from statements import selectors, services
 from statements.cleaners import parse
 from statements.cleaners.base import CLEAN_COLUMNS
-from statements.cleaning import LineTooLong
+from statements.cleaners.text import LineTooLong
 from statements.models import SalesFile, SalesFileStatus, SalesLine
 from statements.webhook import WebhookEvent
 

@@ -1,18 +1,44 @@
-"""The sales-file cleaners: one entry point, `parse`, that picks the format family and returns
-normalised rows (`base.CLEAN_COLUMNS`) and problems, lazily, in file order."""
+"""The sales-file cleaners, one module per format family: `dsr` (DDEX DSR flat files) and
+`delimited` (CSV/TSV reports read through import profiles), both over `text` (decoding).
+
+`parse` is the one entry point: it picks the family from the first lines (or the profile the user
+asked for) and returns normalised rows (`base.CLEAN_COLUMNS`) and problems, lazily, in file order.
+"""
 
 from collections.abc import Iterator, Sequence
+from itertools import chain, islice
 from typing import BinaryIO
 
 from statements.cleaners.base import Problem, Row, Stats
+from statements.cleaners.delimited import parse_delimited
+from statements.cleaners.dsr import looks_like_dsr, parse_dsr
+from statements.cleaners.profiles import ProfileSpec
+from statements.cleaners.text import open_text
 
 DDEX_DSR = "ddex_dsr"
+# Lines looked at to recognise a DSR file: its HEAD record comes after at most a few comments.
+DETECT_LINES = 20
 
 
 def parse(
-    stream: BinaryIO, *, profiles: Sequence = (), profile: str | None = None, file_name: str = ""
+    stream: BinaryIO,
+    *,
+    profiles: Sequence[ProfileSpec] = (),
+    profile: str | None = None,
+    file_name: str = "",
 ) -> tuple[str | None, Iterator[Row | Problem], Stats]:
-    """(format, rows and problems, stats filled while they are consumed) of a binary stream."""
-    from statements import cleaning
+    """(format, rows and problems, stats filled while they are consumed) of a binary stream.
 
-    return cleaning.parse(stream)
+    `format` is "ddex_dsr" or the slug of the import profile that matched (None when nothing
+    did: then the first item is a fatal Problem saying why). `profile` skips detection.
+    """
+    stats = Stats()
+    lines = open_text(stream)
+    head = list(islice(lines, DETECT_LINES))
+    lines = chain(head, lines)
+    if profile == DDEX_DSR or (profile is None and looks_like_dsr(head)):
+        return DDEX_DSR, parse_dsr(lines, stats), stats
+    results = parse_delimited(lines, stats, profiles=profiles, forced=profile, file_name=file_name)
+    # The delimited parser picks its profile when it reads the header: read that far to name it.
+    first = next(results, None)
+    return stats.detail or None, chain([first] if first is not None else [], results), stats

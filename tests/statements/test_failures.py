@@ -26,12 +26,16 @@ def test_failed_file_keeps_its_format_counts_and_rejected_lines_report(flow, api
     assert data["format"] == "generic_csv"
     assert (data["lines_read"], data["lines_valid"], data["lines_rejected"]) == (3, 0, 2)
     report = b"".join(api.get(data["rejected_report"]).streaming_content).decode().splitlines()
-    assert report == ["line,reason", "2,period '2026-13' is not a month (YYYY-MM)", "3,dsp is empty"]
+    assert report == ["line,reason", "2,period '2026-13' is not a month or a date", "3,dsp is empty"]
 
 
 def test_truncated_file_keeps_what_was_read_before_the_fatal_problem(flow):
-    content = b"".join(fixture_bytes("youtube_2026-09.dsr.tsv").splitlines(keepends=True)[:-3])
-    data = flow.file(flow.processed_file(content, name="youtube.tsv"))
+    content = b"".join(
+        fixture_bytes(
+            "dsr/DSR_PADPIDA2026010101X_PADPIDA2014120301U_TidalHiFi_2026-09_WW_1of1_20261005T081200.tsv"
+        ).splitlines(keepends=True)[:-3]
+    )
+    data = flow.file(flow.processed_file(content, name="tidal.tsv"))
     assert data["status"] == "FAILED" and "FOOT" in data["failure_reason"]
     assert data["format"] == "ddex_dsr" and data["lines_read"] > 0
 

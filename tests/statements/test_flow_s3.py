@@ -107,7 +107,16 @@ def test_upload_url_on_local_storage_points_to_the_content_endpoint(flow, api):
 
 
 def test_direct_content_upload_to_s3_then_processing(flow, s3_storage, s3_server):
-    file_id = flow.processed_file(fixture_bytes("youtube_2026-09.dsr.tsv"), name="youtube.tsv")
+    file_id = flow.processed_file(
+        fixture_bytes(
+            "dsr/DSR_PADPIDA2026010101X_PADPIDA2014120301U_TidalHiFi_2026-09_WW_1of1_20261005T081200.tsv"
+        ),
+        name="tidal.tsv",
+    )
     data = flow.file(file_id)
     assert data["status"] == "PROCESSED" and data["format"] == "ddex_dsr"
-    assert SalesFile.objects.get(pk=file_id).size == len(fixture_bytes("youtube_2026-09.dsr.tsv"))
+    assert SalesFile.objects.get(pk=file_id).size == len(
+        fixture_bytes(
+            "dsr/DSR_PADPIDA2026010101X_PADPIDA2014120301U_TidalHiFi_2026-09_WW_1of1_20261005T081200.tsv"
+        )
+    )

@@ -24,7 +24,7 @@ def test_run_page_shows_files_statuses_progress_rates_and_downloads(flow, make_u
     listing = client.get("/statements/").content.decode()
     assert "Q3 royalties" in listing
     page = client.get(f"/statements/{run_id}/").content.decode()
-    assert "tidal.csv" in page and "PROCESSED" in page and "9 rejected" in page
+    assert "tidal.csv" in page and "PROCESSED" in page and "6 rejected" in page
     assert "<progress" in page and "NOK" in page and "0.0850000000" in page
     assert f"/api/statement_run/{run_id}/report/?format=xlsx" in page
     report = client.get(f"/api/statement_run/{run_id}/report/?format=csv")

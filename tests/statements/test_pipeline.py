@@ -75,8 +75,8 @@ def test_unknown_format_fails_with_a_clear_reason(flow):
     file_id = flow.processed_file(fixture_bytes("not_a_sales_file.csv"))
     data = flow.file(file_id)
     assert data["status"] == "FAILED"
-    assert data["failure_reason"].startswith("unknown format")
-    assert "missing: period, dsp, artist, territory, units, currency" in data["failure_reason"]
+    assert data["failure_reason"].startswith("unknown layout: no import profile matches the header row")
+    assert "generic_csv" in data["failure_reason"]
 
 
 def test_xlsx_upload_is_named_as_unsupported(flow):
@@ -95,13 +95,17 @@ def test_file_with_only_rejected_lines_fails_naming_the_first_problem(flow):
     data = flow.file(file_id)
     assert data["status"] == "FAILED"
     assert data["failure_reason"] == (
-        "no valid sales lines: 1 line(s) rejected (first: line 2: period '2026-13' is not a month (YYYY-MM))"
+        "no valid sales lines: 1 line(s) rejected (first: line 2: period '2026-13' is not a month or a date)"
     )
 
 
 def test_truncated_dsr_fails_at_cleaning(flow):
-    content = b"".join(fixture_bytes("youtube_2026-09.dsr.tsv").splitlines(keepends=True)[:-3])
-    file_id = flow.processed_file(content, name="youtube.tsv")
+    content = b"".join(
+        fixture_bytes(
+            "dsr/DSR_PADPIDA2026010101X_PADPIDA2014120301U_TidalHiFi_2026-09_WW_1of1_20261005T081200.tsv"
+        ).splitlines(keepends=True)[:-3]
+    )
+    file_id = flow.processed_file(content, name="tidal.tsv")
     data = flow.file(file_id)
     assert data["status"] == "FAILED" and "FOOT" in data["failure_reason"]
     assert not SalesLine.objects.filter(sales_file_id=file_id).exists()
@@ -111,14 +115,15 @@ def test_rejected_lines_report_lists_line_numbers_and_reasons(flow, api):
     file_id = flow.processed_file(fixture_bytes("with_errors.csv"))
     data = flow.file(file_id)
     assert data["status"] == "PROCESSED"
-    assert (data["lines_read"], data["lines_valid"], data["lines_rejected"]) == (12, 2, 9)
+    assert (data["lines_read"], data["lines_valid"], data["lines_rejected"]) == (12, 3, 6)
     response = api.get(data["rejected_report"])
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert lines[0] == "line,reason"
-    assert lines[1] == "3,period '2026-13' is not a month (YYYY-MM)"
-    assert [line.split(",")[0] for line in lines[1:]] == ["3", "4", "5", "6", "7", "8", "9", "10", "11"]
+    assert lines[1] == "3,period '2026-13' is not a month or a date"
+    assert [line.split(",")[0] for line in lines[1:]] == ["3", "4", "5", "8", "9", "10"]
     assert sorted(SalesLine.objects.filter(sales_file_id=file_id).values_list("line_number", flat=True)) == [
         2,
+        7,
         12,
     ]
 
@@ -200,7 +205,7 @@ def test_process_command_reports_a_failed_file(capsys):
     default_storage.save(sales_file.upload_key, ContentFile(b"hello\n"))
     with pytest.raises(CommandError, match="1 file"):
         call_command("process_salesfile", str(sales_file.pk))
-    assert "FAILED: unknown format" in capsys.readouterr().err
+    assert "FAILED: unknown layout" in capsys.readouterr().err
 
 
 def test_progress_is_recorded_while_cleaning_and_importing(monkeypatch):
