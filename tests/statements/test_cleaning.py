@@ -128,7 +128,7 @@ def test_thousands_separators_are_read_per_separator():
 def test_unknown_format_is_a_single_fatal_problem():
     file_format, rows, problems, _ = parse_bytes(b"hello world\nfoo\n")
     assert file_format is None and rows == []
-    assert len(problems) == 1 and problems[0].fatal and problems[0].reason.startswith("unknown layout")
+    assert len(problems) == 1 and problems[0].fatal and problems[0].reason.startswith("unknown format")
 
 
 TIDAL_DSR = "dsr/DSR_PADPIDA2026010101X_PADPIDA2014120301U_TidalHiFi_2026-09_WW_1of1_20261005T081200.tsv"

@@ -75,7 +75,7 @@ def test_unknown_format_fails_with_a_clear_reason(flow):
     file_id = flow.processed_file(fixture_bytes("not_a_sales_file.csv"))
     data = flow.file(file_id)
     assert data["status"] == "FAILED"
-    assert data["failure_reason"].startswith("unknown layout: no import profile matches the header row")
+    assert data["failure_reason"].startswith("unknown format: no import profile matches the header row")
     assert "generic_csv" in data["failure_reason"]
 
 
@@ -205,7 +205,7 @@ def test_process_command_reports_a_failed_file(capsys):
     default_storage.save(sales_file.upload_key, ContentFile(b"hello\n"))
     with pytest.raises(CommandError, match="1 file"):
         call_command("process_salesfile", str(sales_file.pk))
-    assert "FAILED: unknown layout" in capsys.readouterr().err
+    assert "FAILED: unknown format" in capsys.readouterr().err
 
 
 def test_progress_is_recorded_while_cleaning_and_importing(monkeypatch):
