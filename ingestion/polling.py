@@ -18,10 +18,11 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from ingestion import ftp, selectors, services
+from ingestion import selectors, services
 from ingestion.models import InvoiceFile
 from ingestion.parsing import InvalidFileName, parse_file_name
 from ingestion.progress import ProgressCallback
+from project.integrations import ftp
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Min
 
-from ingestion.ftp import FtpEndpoint
 from ingestion.models import Category, FtpPoll, InvoiceFile, InvoiceLine, KnownInvoice
+from project.integrations.ftp import FtpEndpoint
 
 SHIPMENT_COLUMNS = [
     "invoice_number",

@@ -125,11 +125,3 @@ def listing(prefix: str) -> list[dict]:
                     }
                 )
     return sorted(found, key=lambda item: item["name"])
-
-
-def presigned_put_url(key: str, expires: int) -> str | None:
-    """A URL the client PUTs the file body to, or None when the storage is not S3."""
-    if not is_s3():
-        return None
-    with _reaching("sign", key):
-        return default_storage.url(key, expire=expires, http_method="PUT")

@@ -1,4 +1,4 @@
-"""The receiver's log on the remote server, read through PyFilesystem (`ssh://…`, `osfs://…`).
+"""Lines of the receiver's log on the remote server (read by `project.integrations.ssh`).
 
 The receiver appends a line per file it read; SESSIONS_LOG_PATTERN (named groups `filename` and
 `records`) recognises those lines.
@@ -6,9 +6,6 @@ The receiver appends a line per file it read; SESSIONS_LOG_PATTERN (named groups
 
 import re
 from dataclasses import dataclass
-
-import fs
-import fs.errors
 
 
 class LogPatternError(ValueError):
@@ -42,12 +39,3 @@ def find_entry(text: str, *, pattern: re.Pattern, filename: str) -> LogEntry | N
             if match["filename"] == filename and match["records"].isdigit():
                 found = LogEntry(filename=filename, records=int(match["records"]), line=line.strip())
     return found
-
-
-def read_log(fs_url: str, path: str) -> str:
-    """The whole log as text; empty when the file does not exist yet (the receiver creates it)."""
-    with fs.open_fs(fs_url) as remote:
-        try:
-            return remote.readtext(path, encoding="utf-8", errors="replace")
-        except fs.errors.ResourceNotFound:
-            return ""

@@ -14,10 +14,10 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from ingestion import ftp
 from ingestion import selectors as ingestion_selectors
 from ingestion.models import InvoiceFile
 from project import storage
+from project.integrations import ftp, ssh
 from sessions_app import remote_log, services
 from sessions_app.csvfile import csv_file_name, csv_writer, write_header, write_rows
 from sessions_app.models import Session, SessionStep
@@ -189,7 +189,7 @@ class _Run:
         except remote_log.LogPatternError as exc:
             raise RunFailed(Step.LOG_CHECK, str(exc)) from None
         try:
-            text = remote_log.read_log(settings.SESSIONS_LOG_FS_URL, settings.SESSIONS_LOG_PATH)
+            text = ssh.read_text(settings.SESSIONS_LOG_FS_URL, settings.SESSIONS_LOG_PATH)
         except Exception as exc:  # fs, paramiko and socket errors alike: the log host is unreachable now
             self.last_log_error = f"{type(exc).__name__}: {exc}"
             logger.warning(

@@ -17,6 +17,7 @@ from project import storage
 from project.api import BadRequest, api_view, json_body, json_error
 from project.decorators import group_required
 from project.errors import Conflict, NotFound
+from project.integrations import s3
 from project.roles import BACK_OFFICE
 from statements import pipeline, rates, report_files, selectors, services
 from statements.models import SalesFile, StatementRun
@@ -180,7 +181,7 @@ def salesfile_upload_url(request: HttpRequest, file_id: int) -> HttpResponse:
         return json_error(409, str(exc))
     expiry = settings.STATEMENTS_PRESIGNED_URL_EXPIRY
     try:
-        url = storage.presigned_put_url(sales_file.upload_key, expiry)
+        url = s3.presigned_put_url(sales_file.upload_key, expiry)
     except storage.Unavailable as exc:
         return json_error(503, str(exc))
     if url is None:

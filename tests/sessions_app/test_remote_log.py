@@ -1,7 +1,8 @@
 import fs
 import pytest
 
-from sessions_app.remote_log import LogPatternError, compile_pattern, find_entry, read_log
+from project.integrations.ssh import read_text
+from sessions_app.remote_log import LogPatternError, compile_pattern, find_entry
 
 DEFAULT = r"READ (?P<filename>\S+) records=(?P<records>\d+)"
 
@@ -32,8 +33,8 @@ def test_pattern_without_both_groups_is_a_configuration_error(pattern, message):
 
 
 def test_reads_the_log_over_ssh_and_a_missing_log_is_empty(ssh_server):
-    assert read_log(ssh_server.fs_url(), "upload.log") == ""
+    assert read_text(ssh_server.fs_url(), "upload.log") == ""
     (ssh_server.home / "upload.log").write_text("READ a.csv records=2\n")
-    assert read_log(ssh_server.fs_url(), "upload.log") == "READ a.csv records=2\n"
+    assert read_text(ssh_server.fs_url(), "upload.log") == "READ a.csv records=2\n"
     with fs.open_fs(ssh_server.fs_url()) as remote:
         assert remote.exists("upload.log")
