@@ -31,8 +31,8 @@ Revenue of a usage line, in this order:
    A summary id used by several summary records (UGC: one per rights controller) gives the
    sales context only; lines that would need its money are rejected as ambiguous.
 
-The file checks itself: FOOT's counts and each summary's usages against its usage lines; a
-mismatch is a warning in `Stats.warnings`. A file without FOOT is truncated: a fatal problem.
+The file checks itself: FOOT's counts and, for each summary whose money the lines share, its
+usages against theirs; a mismatch is a warning in `Stats.warnings`. A file without FOOT is truncated: a fatal problem.
 A multi-part message (HEAD FileNumber/NumberOfFiles) repeats HEAD, the summaries and FOOT in each
 part; each part is one upload, so a part's lines carry their share of the message's money.
 """
@@ -938,7 +938,11 @@ class _Parser:
                 usages += summary.usages
             if summary.money is not None and (summary.shared or not summary.used):
                 revenue[summary.currency] = revenue.get(summary.currency, Decimal(0)) + summary.money
-            if summary.usages is None or (not summary.used and not summary.usages):
+            # Only a summary whose money the lines share must match them: UGC summaries count the
+            # whole service's usages in their context, of which the file's lines are a part.
+            if summary.usages is None or (summary.used and not summary.shared):
+                continue
+            if not summary.used and not summary.usages:
                 continue
             lines = summary.lines_usages
             # A part of a multi-file message holds only some of the message's usage lines.

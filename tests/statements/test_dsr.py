@@ -6,6 +6,8 @@ by the column order spelled out below from the profile's XSD). See fixtures/stat
 for where each file comes from.
 """
 
+import io
+import itertools
 import tracemalloc
 from collections import defaultdict
 from decimal import Decimal
@@ -16,6 +18,7 @@ import pytest
 
 from statements.cleaners.base import CLEAN_COLUMNS, Problem, Stats
 from statements.cleaners.dsr import looks_like_dsr, parse_dsr
+from statements.cleaners.text import open_text
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "statements" / "dsr"
 TIDAL = "DSR_PADPIDA2026010101X_PADPIDA2014120301U_TidalHiFi_2026-09_WW_1of1_20261005T081200.tsv"
@@ -205,6 +208,32 @@ def test_ugc_real_sample_takes_licensor_revenue_per_transaction():
     assert stats.detail == "DDEX DSR UGCProfile 1.0"
     assert {row[7] for row in rows} == {"IS"} and {row[13] for row in rows} == {"AdvertisementSupportedModel"}
     assert stats.structural + len(rows) == stats.lines == 35
+
+
+def test_ugc_summary_usages_count_the_service_not_the_file():
+    # One summary record per id: the lines carry their own money, so the summary's service-wide
+    # usages are not compared with theirs.
+    kept = [
+        line
+        for line in read_text(YOUTUBE).splitlines(keepends=True)
+        if not line.startswith("SY02.01") or "\tPUB_2\t" in line
+    ]
+    text = "".join(kept)
+    text = text.replace("FOOT\t35\t35\t4\t3\t3", "FOOT\t32\t32\t1\t3\t3")
+    rows, problems, stats = parse_text(text)
+    assert problems == [] and stats.warnings == []
+    assert totals(rows) == expected_totals(text) and len(rows) == 6
+    assert stats.declared["revenue"] == {}
+
+
+def test_read_through_open_text_with_bom_and_crlf():
+    raw = b"\xef\xbb\xbf" + (FIXTURES / TIDAL).read_bytes().replace(b"\n", b"\r\n")
+    lines = open_text(io.BytesIO(raw))
+    first = [next(lines) for _ in range(3)]
+    assert looks_like_dsr(first)
+    stats = Stats()
+    rows = [item for item in parse_dsr(itertools.chain(first, lines), stats) if not isinstance(item, Problem)]
+    assert rows == parse_text(read_text(TIDAL))[0] and stats.warnings == []
 
 
 def test_ugc_real_sample_with_a_wrong_line_count_imports_with_a_warning():

@@ -212,3 +212,14 @@ def test_dsr_reader_never_raises_thoroughly(body, footer):
     if footer:
         lines.append(f"FOOT\t{len(lines) + 1}\t{len(lines) + 1}\t1\t1\t1")
     check([line + "\r\n" for line in lines])
+
+
+@pytest.mark.slow
+@FUZZ_SLOW
+@given(
+    template=st.sampled_from(TEMPLATES),
+    mutations=st.lists(MUTATION, max_size=12),
+    drop=st.none() | st.integers(0, 40),
+)
+def test_dsr_reader_on_mutated_sample_files_thoroughly(template, mutations, drop):
+    check(mutated(template, mutations, drop))
