@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from itertools import chain
+from operator import itemgetter
 
 from statements.cleaners import profiles as rules
 from statements.cleaners.base import Problem, Reject, Row, Stats
@@ -273,99 +274,109 @@ def _rows(
     ccur: dict[str, str] = {}
     csale: dict[str, tuple[str, str, int]] = {}
     cvoid: dict[str, bool] = {}
-    cisrc: dict[str, str] = {}
-    plain_decimal = _PLAIN_DECIMAL.fullmatch
+    isrc_ok, plain_decimal = rules.ISRC_PATTERN.fullmatch, _PLAIN_DECIMAL.fullmatch
     declared = _Declared(stats, columns, decimal_comma, defaults.get("currency", ""))
     reader = csv.reader(lines, delimiter=layout.delimiter, strict=False)
-    offset = layout.line
-    end = offset
+    # One C call takes every cell a row needs (missing columns read the tail).
+    cells = itemgetter(isale, ip, idsp, iart, iisrc, iupc, ititle, iterr, icur, iu, irev, irel, icm)
+    has_void = ivoid < ncols
+    offset = end = layout.line
     while True:
-        start = end + 1
         try:
-            fields = next(reader)
-        except StopIteration:
+            for fields in reader:
+                start = end + 1
+                # line_num counts physical lines, so a quoted field spanning lines is one record.
+                end = stats.lines = reader.line_num + offset
+                if len(fields) != ncols:
+                    count = len(fields)
+                    if count < width:
+                        if not "".join(fields).strip():
+                            stats.structural += 1  # blank line
+                        elif _totals_label(fields):
+                            declared.add(fields)
+                        else:
+                            yield Problem(start, f"expected at least {width} fields, found {count}")
+                        continue
+                    fields = fields[:ncols] if count > ncols else fields + [""] * (ncols - count)
+                fields += tail
+                (
+                    raw_sale,
+                    raw_period,
+                    raw_dsp,
+                    raw_artist,
+                    raw_isrc,
+                    upc,
+                    title,
+                    raw_territory,
+                    raw_currency,
+                    units,
+                    revenue,
+                    release,
+                    model,
+                ) = cells(fields)
+                try:
+                    sale = csale.get(raw_sale) or _remember(csale, check_sale, raw_sale)
+                    if sale[2] == _SKIP:
+                        stats.structural += 1
+                        continue
+                    period = cp.get(raw_period) or _remember(cp, check_period, raw_period)
+                    dsp = cdsp.get(raw_dsp) or _remember(cdsp, check_dsp, raw_dsp)
+                    artist = cart.get(raw_artist) or _remember(cart, check_artist, raw_artist)
+                    isrc = raw_isrc
+                    if isrc and not isrc_ok(isrc):
+                        isrc = rules.isrc(isrc)
+                    if upc and not (upc.isdigit() and upc.isascii() and 8 <= len(upc) <= 14):
+                        upc = rules.upc(upc)
+                    if title and not (title.isprintable() and title.strip() == title and len(title) <= 500):
+                        title = rules.text(title, "title")
+                    territory = cterr.get(raw_territory) or _remember(cterr, check_territory, raw_territory)
+                    currency = ccur.get(raw_currency) or _remember(ccur, check_currency, raw_currency)
+                    if not (units.isdigit() and units.isascii() and len(units) < 19):
+                        units = rules.units(units, decimal_comma)
+                    if not plain_decimal(revenue):
+                        revenue = rules.revenue(revenue, decimal_comma)
+                    if release and not (
+                        release.isprintable() and release.strip() == release and len(release) <= 500
+                    ):
+                        release = rules.text(release, "release")
+                    if model and not (model.isprintable() and model.strip() == model and len(model) <= 200):
+                        model = rules.text(model, "commercial_model")
+                    void = sale[2] == _VOID
+                    if has_void and not void:
+                        raw_void = fields[ivoid]
+                        void = cvoid.get(raw_void)
+                        if void is None:
+                            void = _remember(cvoid, check_void, raw_void)
+                except Reject as exc:
+                    if isinstance(exc, _TotalsRow) or _totals_label(fields[:ncols]):
+                        declared.add(fields[:ncols])
+                    else:
+                        yield Problem(start, str(exc))
+                    continue
+                if void:
+                    units, revenue = rules.negated(units), rules.negated(revenue)
+                yield (
+                    start,
+                    period,
+                    dsp,
+                    artist,
+                    isrc,
+                    upc,
+                    title,
+                    territory,
+                    units,
+                    revenue,
+                    currency,
+                    sale[0],
+                    sale[1],
+                    model,
+                    release,
+                )
             return
         except csv.Error as exc:
+            start = end + 1
             end = stats.lines = reader.line_num + offset
             yield Problem(start, f"unreadable CSV: {exc}")
-            continue
-        # line_num counts physical lines, so a quoted field spanning lines is one record.
-        end = stats.lines = reader.line_num + offset
-        count = len(fields)
-        if count != ncols:
-            if count < width:
-                if not "".join(fields).strip():
-                    stats.structural += 1  # blank line
-                elif _totals_label(fields):
-                    declared.add(fields)
-                else:
-                    yield Problem(start, f"expected at least {width} fields, found {count}")
-                continue
-            fields = fields[:ncols] if count > ncols else fields + [""] * (ncols - count)
-        fields += tail
-        try:
-            raw = fields[isale]
-            sale = csale.get(raw) or _remember(csale, check_sale, raw)
-            if sale[2] == _SKIP:
-                stats.structural += 1
-                continue
-            period = cp.get(fields[ip]) or _remember(cp, check_period, fields[ip])
-            dsp = cdsp.get(fields[idsp]) or _remember(cdsp, check_dsp, fields[idsp])
-            artist = cart.get(fields[iart]) or _remember(cart, check_artist, fields[iart])
-            isrc = cisrc.get(fields[iisrc])
-            if isrc is None:
-                isrc = _remember(cisrc, rules.isrc, fields[iisrc])
-            upc = fields[iupc]
-            if upc and not (upc.isdigit() and upc.isascii() and 8 <= len(upc) <= 14):
-                upc = rules.upc(upc)
-            title = fields[ititle]
-            if title and not (title.isprintable() and title.strip() == title and len(title) <= 500):
-                title = rules.text(title, "title")
-            territory = cterr.get(fields[iterr]) or _remember(cterr, check_territory, fields[iterr])
-            currency = ccur.get(fields[icur]) or _remember(ccur, check_currency, fields[icur])
-            units = fields[iu]
-            if not (units.isdigit() and units.isascii() and len(units) < 19):
-                units = rules.units(units, decimal_comma)
-            revenue = fields[irev]
-            if not plain_decimal(revenue):
-                revenue = rules.revenue(revenue, decimal_comma)
-            release = fields[irel]
-            if release and not (release.isprintable() and release.strip() == release and len(release) <= 500):
-                release = rules.text(release, "release")
-            model = fields[icm]
-            if model and not (model.isprintable() and model.strip() == model and len(model) <= 200):
-                model = rules.text(model, "commercial_model")
-            void = sale[2] == _VOID
-            if not void and ivoid < ncols:
-                raw = fields[ivoid]
-                void = cvoid.get(raw)
-                if void is None:
-                    void = _remember(cvoid, check_void, raw)
-        except Reject as exc:
-            if isinstance(exc, _TotalsRow) or _totals_label(fields[:ncols]):
-                declared.add(fields[:ncols])
-            else:
-                yield Problem(start, str(exc))
-            continue
-        if void:
-            units, revenue = rules.negated(units), rules.negated(revenue)
-        yield (
-            start,
-            period,
-            dsp,
-            artist,
-            isrc,
-            upc,
-            title,
-            territory,
-            units,
-            revenue,
-            currency,
-            sale[0],
-            sale[1],
-            model,
-            release,
-        )
 
 
 def _key_checks(spec: ProfileSpec, defaults: dict[str, str]) -> tuple[Callable[[str], str], ...]:

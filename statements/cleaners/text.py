@@ -14,12 +14,13 @@ from typing import BinaryIO
 
 # A sales line is at most a few hundred characters; a longer "line" is a binary or broken upload,
 # and refusing it keeps the memory of every line-based parser bounded.
-MAX_LINE_CHARS = 4 << 20
+MAX_LINE = 4 << 20  # characters (UTF-16) or bytes (UTF-8, Windows-1252)
 _CHUNK = 1 << 16
+_TOO_LONG = f"a line is longer than {MAX_LINE >> 20} MiB: not a text sales file"
 
 
 class LineTooLong(ValueError):
-    """The stream has a line longer than MAX_LINE_CHARS: it is not a text sales file."""
+    """The stream has a line longer than MAX_LINE: it is not a text sales file."""
 
 
 def open_text(stream: BinaryIO) -> Iterator[str]:
@@ -27,13 +28,17 @@ def open_text(stream: BinaryIO) -> Iterator[str]:
 
     Each line keeps its own line ending (`\\n`, `\\r\\n` or a lone `\\r`), so the csv module can
     still read a quoted field that spans lines and count physical lines. Raises `LineTooLong`
-    while iterating when a line exceeds MAX_LINE_CHARS.
+    while iterating when a line exceeds MAX_LINE.
     """
     head = stream.read(4)
     encoding, errors = _encoding_of(head)
-    raw = io.BufferedReader(_Prefixed(head, stream), _CHUNK)
-    text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
-    return _lines(text, fix_cp1252=encoding == "utf-8-sig")
+    if encoding != "utf-8-sig":
+        raw = io.BufferedReader(_Prefixed(head, stream), _CHUNK)
+        return _utf16_lines(io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=""))
+    # In UTF-8 and Windows-1252 a line break is a \n or \r byte, so the raw reader can bound
+    # the line length and the text is iterated at C speed.
+    raw = io.BufferedReader(_Prefixed(head, stream, guard=True), _CHUNK)
+    return _lines(io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=""))
 
 
 def _encoding_of(head: bytes) -> tuple[str, str]:
@@ -51,18 +56,23 @@ def _encoding_of(head: bytes) -> tuple[str, str]:
     return "utf-8-sig", "surrogateescape"
 
 
-def _lines(text: io.TextIOWrapper, *, fix_cp1252: bool) -> Iterator[str]:
-    readline, limit = text.readline, MAX_LINE_CHARS + 1
+def _lines(text: io.TextIOWrapper) -> Iterator[str]:
     is_nfc, normalize = unicodedata.is_normalized, unicodedata.normalize
-    while line := readline(limit):
-        if len(line) == limit and line[-1] not in "\r\n":
-            raise LineTooLong(f"a line is longer than {MAX_LINE_CHARS} characters: not a text sales file")
+    for line in text:
         if line.isascii():
             yield line
             continue
-        if fix_cp1252:
-            line = _from_cp1252(line)
+        line = _from_cp1252(line)
         yield line if is_nfc("NFC", line) else normalize("NFC", line)
+
+
+def _utf16_lines(text: io.TextIOWrapper) -> Iterator[str]:
+    readline, limit = text.readline, MAX_LINE + 1
+    is_nfc, normalize = unicodedata.is_normalized, unicodedata.normalize
+    while line := readline(limit):
+        if len(line) == limit and line[-1] not in "\r\n":
+            raise LineTooLong(_TOO_LONG)
+        yield line if line.isascii() or is_nfc("NFC", line) else normalize("NFC", line)
 
 
 def _from_cp1252(line: str) -> str:
@@ -76,22 +86,28 @@ def _from_cp1252(line: str) -> str:
 
 
 class _Prefixed(io.RawIOBase):
-    """The bytes already read to sniff the encoding, then the rest of the stream."""
+    """The bytes already read to sniff the encoding, then the rest of the stream; with `guard`,
+    refuses a line longer than MAX_LINE bytes before the text layer has to hold it."""
 
-    def __init__(self, head: bytes, stream: BinaryIO):
+    def __init__(self, head: bytes, stream: BinaryIO, *, guard: bool = False):
         self.head = head
         self.stream = stream
+        self.guard = guard
+        self.since_newline = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
         if self.head:
-            size = min(len(buffer), len(self.head))
-            buffer[:size] = self.head[:size]
-            self.head = self.head[size:]
-            return size
-        chunk = self.stream.read(len(buffer))
+            chunk, self.head = self.head[: len(buffer)], self.head[len(buffer) :]
+        else:
+            chunk = self.stream.read(len(buffer))
         size = len(chunk)
         buffer[:size] = chunk
+        if self.guard:
+            last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+            self.since_newline = self.since_newline + size if last < 0 else size - last - 1
+            if self.since_newline > MAX_LINE:
+                raise LineTooLong(_TOO_LONG)
         return size

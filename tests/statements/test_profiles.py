@@ -407,3 +407,13 @@ def test_period_comes_from_the_file_name_when_the_report_has_none():
 def test_period_formats(raw, period):
     data = f"period,dsp,artist,territory,units,revenue,currency\n{raw},S,A,IT,1,1,EUR\n".encode()
     assert parse(data)[0][0][1] == period
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_line_over_4_mib_is_refused_before_it_is_held(encoding):
+    from statements.cleaners.text import MAX_LINE, LineTooLong
+
+    fits = ("a" * (MAX_LINE - 1) + "\n").encode(encoding)
+    assert sum(1 for _ in open_text(io.BytesIO(fits))) == 1
+    with pytest.raises(LineTooLong, match="longer than 4 MiB"):
+        list(open_text(io.BytesIO(("a" * (MAX_LINE + 1)).encode(encoding))))
