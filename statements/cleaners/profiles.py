@@ -12,6 +12,7 @@ normalised text or raise `Reject` with the reason a user reads in the rejected-l
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -306,24 +307,69 @@ def period_in_file_name(name: str) -> str:
 
 def territory(raw: str) -> str:
     """ISO 3166-1 alpha-2 from alpha-2, alpha-3, a numeric code or an English name (pycountry);
-    "Worldwide"/"WW" is `WW`."""
+    "Worldwide"/"WW" is `WW`. Names match without accents, case or punctuation, "St." as
+    "Saint", and by their first words when only one country starts so ("Russia" → Russian
+    Federation, "Palestine" → Palestine, State of)."""
     value = raw.strip()
     upper = value.upper()
-    if upper in (WORLDWIDE, "WORLDWIDE", "WORLD"):
+    if upper in _WORLDWIDE:
         return WORLDWIDE
-    country = None
-    if len(upper) == 2 and upper.isalpha():
-        country = pycountry.countries.get(alpha_2=upper)
-    elif len(upper) == 3 and upper.isalpha():
-        country = pycountry.countries.get(alpha_3=upper)
-    elif value:
-        try:
-            country = pycountry.countries.lookup(value)
-        except LookupError:
-            country = None
-    if country is None:
+    code = _RESERVED.get(upper)
+    if code is None and len(upper) in (2, 3) and upper.isascii() and upper.isalpha():
+        country = pycountry.countries.get(**{f"alpha_{len(upper)}": upper})
+        code = country.alpha_2 if country else None
+    elif code is None and upper.isdigit():
+        country = pycountry.countries.get(numeric=upper.zfill(3))
+        code = country.alpha_2 if country else None
+    elif code is None and value:
+        code = _country_by_name(value)
+    if code is None:
         raise Reject(f"territory {raw!r} is not an ISO 3166 country code or name")
-    return country.alpha_2
+    return code
+
+
+_WORLDWIDE = frozenset((WORLDWIDE, "WORLDWIDE", "WORLD", "GLOBAL"))
+# Codes outside ISO 3166-1's assigned ones that reports use: UK is exceptionally reserved by ISO
+# for the United Kingdom; XK/XKX is the user-assigned code DSPs and the EU use for Kosovo.
+_RESERVED = {"UK": "GB", "XK": "XK", "XKX": "XK"}
+
+
+def _fold(name: str) -> str:
+    letters = unicodedata.normalize("NFKD", name.casefold())
+    letters = "".join(c for c in letters if not unicodedata.combining(c))
+    letters = re.sub(r"\bst\.?(?=\s)", "saint", letters)
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", letters).split())
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for country in pycountry.countries:
+        for attribute in ("name", "official_name", "common_name"):
+            if name := getattr(country, attribute, None):
+                names.setdefault(_fold(name), country.alpha_2)
+    return names
+
+
+def _country_by_name(value: str) -> str | None:
+    folded = _fold(value)
+    if not folded:
+        return None
+    names = _country_names()
+    if folded in names:
+        return names[folded]
+    # "Russia" is the Russian Federation: a name's words may go on, or its word take an ending.
+    starting = {
+        code
+        for name, code in names.items()
+        if name.startswith(folded) and (name[len(folded) : len(folded) + 1] == " " or _ending(name, folded))
+    }
+    return starting.pop() if len(starting) == 1 else None
+
+
+def _ending(name: str, folded: str) -> bool:
+    word = name.split(" ", 1)[0]
+    return " " not in folded and len(folded) >= 5 and word.startswith(folded) and len(word) - len(folded) <= 2
 
 
 def currency(raw: str) -> str:

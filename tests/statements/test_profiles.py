@@ -417,3 +417,36 @@ def test_a_line_over_4_mib_is_refused_before_it_is_held(encoding):
     assert sum(1 for _ in open_text(io.BytesIO(fits))) == 1
     with pytest.raises(LineTooLong, match="longer than 4 MiB"):
         list(open_text(io.BytesIO(("a" * (MAX_LINE + 1)).encode(encoding))))
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("FR", "FR"),
+        ("fra", "FR"),
+        ("250", "FR"),
+        ("United States", "US"),
+        ("Korea, Republic of", "KR"),
+        ("Cote d'Ivoire", "CI"),
+        ("Curacao", "CW"),
+        ("St. Lucia", "LC"),
+        ("Russia", "RU"),
+        ("Palestine", "PS"),
+        ("Worldwide", "WW"),
+        ("UK", "GB"),
+        ("XKX", "XK"),
+    ],
+)
+def test_territories_by_code_or_english_name(raw, code):
+    from statements.cleaners.profiles import territory
+
+    assert territory(raw) == code
+
+
+@pytest.mark.parametrize("raw", ["Korea", "Virgin Islands", "Bavaria", "XX", "Atlantis", ""])
+def test_ambiguous_or_unknown_territories_are_refused(raw):
+    from statements.cleaners.base import Reject
+    from statements.cleaners.profiles import territory
+
+    with pytest.raises(Reject, match="is not an ISO 3166 country code or name"):
+        territory(raw)
