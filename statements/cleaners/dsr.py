@@ -53,6 +53,7 @@ REVENUE_LIMIT = Decimal(10) ** 14  # NUMERIC(30, 16)
 UNITS_LIMIT = 2**63
 MAX_SUMMARIES = 100_000  # summary records kept in memory to resolve usage lines
 MAX_BLOCK_RECORDS = 10_000  # release/resource records kept for the current block
+MAX_HEADINGS = 1_000  # heading rows remembered (a file has one per record type)
 MAX_WARNINGS = 20  # summary checks listed one by one; the rest are counted
 CACHE_SIZE = 50_000
 _ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")
@@ -334,6 +335,7 @@ def _family(kind: str) -> str:
     return _HEADER_FOOTER.get(kind) or kind[:2]
 
 
+_SECOND_HEAD = "a second HEAD record: upload each file of a multi-file DSR message on its own"
 _HEADER_FOOTER = {"HEAD": "HEAD", "SRHE": "HEAD", "FOOT": "FOOT", "SRFO": "FOOT"}
 
 
@@ -463,6 +465,9 @@ class _Parser:
             if number == 1:
                 line = line.lstrip("\ufeff")
             if self.foot is not None:
+                if line.startswith(("HEAD\t", "SRHE\t")):
+                    yield Problem(number, _SECOND_HEAD, fatal=True)
+                    return
                 if line.strip():
                     yield Problem(number, "line after the FOOT record")
                 else:
@@ -471,7 +476,7 @@ class _Parser:
             if not line or line[0] == "#":
                 # Comments, heading rows and empty records (Part 1: counted in FOOT, ignored).
                 stats.structural += 1
-                if line.startswith("#") and "\t" in line:
+                if line.startswith("#") and "\t" in line and len(self.headings) < MAX_HEADINGS:
                     cells = line.split("\t")
                     self.headings[cells[0][1:].strip()] = cells
                     self.layouts.clear()
@@ -528,7 +533,7 @@ class _Parser:
                 stats.structural += 1
                 self._check_foot(number, single_record=kind == "SRFO")
             elif family == "HEAD":
-                yield Problem(number, "a second HEAD record", fatal=True)
+                yield Problem(number, _SECOND_HEAD, fatal=True)
                 return
             elif kind[:2] in ("SU", "SR", "LI"):
                 yield Problem(number, f"{kind[:20]} records are not supported: their sales were not imported")

@@ -262,6 +262,16 @@ def test_multi_file_message_each_part_carries_its_share():
     assert not any("revenue" in stats.declared for _, _, stats in results)
 
 
+def test_parts_of_a_message_concatenated_into_one_upload_are_refused():
+    text = read_text(QOBUZ.format(1)) + read_text(QOBUZ.format(2))
+    _, problems, _ = parse_text(text)
+    assert problems == [
+        Problem(
+            11, "a second HEAD record: upload each file of a multi-file DSR message on its own", fatal=True
+        )
+    ]
+
+
 def test_truncated_file_fails_with_that_reason():
     lines = read_text(TIDAL).splitlines(keepends=True)
     _, problems, stats = parse_text("".join(lines[:-5]))
