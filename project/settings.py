@@ -228,6 +228,10 @@ LOGGING = {
 }
 
 # --- ingestion ----------------------------------------------------------------------------------
+# /healthz: a schedule overdue by more than this means no task cluster runs; a task waiting longer is stuck.
+HEALTHZ_CLUSTER_MAX_LATE = env_int("HEALTHZ_CLUSTER_MAX_LATE", 600)
+HEALTHZ_QUEUE_MAX_AGE = env_int("HEALTHZ_QUEUE_MAX_AGE", 600)
+
 INGESTION_FTP_URL = env_str("INGESTION_FTP_URL", "ftp://demo:demo@127.0.0.1:2121/inbound")
 INGESTION_FTP_TIMEOUT = env_int("INGESTION_FTP_TIMEOUT", 30)
 INGESTION_SUMMARY_RECIPIENTS = env_list("INGESTION_SUMMARY_RECIPIENTS", "warehouse@localhost")

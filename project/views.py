@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from project import health
 from project.roles import BACK_OFFICE, OPERATORS, user_in_group
 
 
@@ -17,15 +18,17 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability, for the load balancer."""
-    from django.db import connection
-
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception:
-        return JsonResponse({"status": "database unavailable"}, status=503)
-    return JsonResponse({"status": "ok"})
+    """No auth, no data: 200 when every dependency works, else 503 naming the failed checks."""
+    checks = health.run_checks()
+    failed = sorted(name for name, check in checks.items() if not check.ok)
+    body = {
+        "status": "fail" if failed else "ok",
+        "failed": failed,
+        "checks": {name: check.as_json() for name, check in checks.items()},
+    }
+    response = JsonResponse(body, status=503 if failed else 200)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -75,5 +75,5 @@ def test_browser_logs_in_on_live_server(page, make_user, artifacts_dir):
     page.fill("#id_password", "pw-alice-123")
     page.click("button[type=submit]")
     page.wait_for_url("**/")
-    assert page.locator("text=Shipping sessions").is_visible()
+    assert page.locator("main >> text=Shipping sessions").is_visible()
     page.screenshot(path=str(artifacts_dir / "home.png"))

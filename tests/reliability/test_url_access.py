@@ -14,6 +14,7 @@ PUBLIC = {
     "/accounts/login/",
     "/accounts/logout/",
     "/healthz",
+    "/favicon.ico",  # a redirect to the static icon
     # API documentation, fetched by schema tools before they authenticate; it holds no data.
     "/settlement/openapi.json",
     "/api/statements/openapi.json",
