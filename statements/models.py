@@ -1,11 +1,13 @@
 """Models of the statements app: runs, sales files and their lines, rates, snapshots, webhook nonces."""
 
+import json
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from statements.cleaners.profiles import ProfileSpec
+from statements.cleaners.profiles import BUILTIN_FIXTURE, ProfileSpec
 
 PERIOD_LENGTH = 7  # "YYYY-MM"
 
@@ -281,6 +283,17 @@ class WebhookEvent(models.Model):
         return self.event_id
 
 
+class ImportProfileManager(models.Manager):
+    def load_builtin(self) -> int:
+        """Create the built-in profiles, or restore them as shipped (edits to them are replaced);
+        returns how many there are. Migration 0003 does the same at install."""
+        records = json.loads(BUILTIN_FIXTURE.read_text(encoding="utf-8"))
+        for record in records:
+            fields = dict(record["fields"])
+            self.update_or_create(slug=fields.pop("slug"), defaults={**fields, "builtin": True})
+        return len(records)
+
+
 class ImportProfile(models.Model):
     """How to read one CSV/TSV report layout (a DSP's or a distributor's export).
 
@@ -371,6 +384,8 @@ class ImportProfile(models.Model):
     documentation = models.TextField(blank=True, help_text="Where this layout is described.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ImportProfileManager()
 
     class Meta:
         ordering = ["-priority", "slug"]

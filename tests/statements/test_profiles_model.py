@@ -1,6 +1,8 @@
 """Import profiles in the database: the built-in ones exist after `migrate`, an admin-added one is
 validated and becomes a ProfileSpec the cleaning tries."""
 
+import io
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -95,3 +97,17 @@ def test_admin_adds_a_profile_with_json_mappings(client, django_user_model):
     assert {spec.slug for spec in selectors.import_profiles()} >= {"label_y"}
     page = client.get("/admin/statements/importprofile/")
     assert page.status_code == 200 and "generic_csv" in page.content.decode()
+
+
+def test_load_import_profiles_restores_the_builtin_ones_and_keeps_added_ones():
+    from django.core.management import call_command
+
+    ImportProfile.objects.filter(slug="symphonic").update(columns={"units": ["x"]}, required=["units"])
+    ImportProfile.objects.filter(slug="deezer").delete()
+    ImportProfile.objects.create(
+        slug="mine", name="Mine", columns={"units": ["u"]}, required=["units"], defaults={}
+    )
+    call_command("load_import_profiles", stdout=io.StringIO())
+    specs = {spec.slug: spec for spec in selectors.import_profiles()}
+    assert specs["symphonic"] == next(s for s in builtin_profiles() if s.slug == "symphonic")
+    assert "deezer" in specs and "mine" in specs
