@@ -21,6 +21,9 @@ from statements.cleaners.dsr import looks_like_dsr, parse_dsr
 from statements.cleaners.text import open_text
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "statements" / "dsr"
+SPOTIFY = (
+    "DSR_PADPIDA2026010101X_PADPIDA2011050901S_SpotifyPremium-SpotifyFree_2026-08_WW_1of1_20260912T040000.tsv"
+)
 TIDAL = "DSR_PADPIDA2026010101X_PADPIDA2014120301U_TidalHiFi_2026-09_WW_1of1_20261005T081200.tsv"
 DEEZER = "DSR_PADPIDA2026010101X_PADPIDA2012345678D_Deezer_2026-08_FR_1of1_20260910T101500.tsv"
 VOD = "DSR_PADPIDA2026010101X_PADPIDA2019999999V_VodPlus_2026-07_DE_1of1_20260805T120000.tsv"
@@ -83,7 +86,8 @@ def expected_totals(text: str, fallback: dict[str, str] | None = None) -> dict:
             if record.get("AllocatedNetRevenue") and record.get("AllocatedUsages"):
                 money = (Decimal(record["AllocatedNetRevenue"]), int(record["AllocatedUsages"]))
             else:
-                money = (Decimal(record["NetRevenue"]), int(record["Usages"]))
+                usages = record.get("Usages") or record.get("TotalUsages")
+                money = (Decimal(record["NetRevenue"]), int(usages))
             summaries.setdefault(record["SummaryRecordId"], (currency, money))
         elif kind.startswith(("SU", "SR")) and kind not in ("SRHE", "SRFO"):
             lines += 1
@@ -164,6 +168,21 @@ def test_basic_audio_by_heading_rows_shares_summary_revenue_exactly():
         "1.98",
     )
     assert by_line[27]["upc"] == "0602445566778"
+
+
+def test_basic_audio_1_3_with_the_current_cell_names():
+    # Part 8 (1.4) names the cells ResourceISRC, ReleaseICPN, TotalUsages, CurrencyOfReporting …
+    text = read_text(SPOTIFY)
+    rows, problems, stats = parse_text(text)
+    assert problems == [] and stats.warnings == []
+    assert totals(rows) == expected_totals(text)
+    assert totals(rows) == {
+        "units": 1600,
+        "revenue": {"USD": Decimal("3.70"), "EUR": Decimal("0.6")},
+        "lines": 5,
+    }
+    assert stats.detail == "DDEX DSR BasicAudioProfile 1.3"
+    assert rows[0][3:7] == ("Aurora Lane", "GBAYE2600001", "5056789012345", "Northern Lights")
 
 
 def test_basic_audio_without_heading_rows_reads_the_published_order_and_crlf():
