@@ -443,6 +443,7 @@ class _Parser:
         self.blocks = 0
         self.block: _Block | None = None
         self.pending: list | None = None  # the usage line waiting for its LI records
+        self.rejected = 0  # the usage line just rejected, whose LI records follow
         self.period = ""
         self.dsp = ""
         self.files = 1
@@ -500,9 +501,12 @@ class _Parser:
             if family != "LI" and self.pending is not None:
                 yield self._finish(self.pending)
                 self.pending = None
+            if family != "LI":
+                self.rejected = 0
             if family == "SU":
                 item = self._usage(number, cells, layout[1])
                 if item is not None:
+                    self.rejected = number
                     yield item
             elif family == "LI":
                 item = self._licensor(number, cells, layout[1])
@@ -834,6 +838,8 @@ class _Parser:
     def _licensor(self, number: int, cells: list[str], at: int) -> Problem | None:
         usage = self.pending
         if usage is None:
+            if self.rejected:
+                return Problem(number, f"revenue of the rejected usage line {self.rejected}")
             return Problem(number, "LI record without a usage record before it")
         raw = cells[at].strip() if 0 <= at < len(cells) else ""
         if not raw:

@@ -372,6 +372,18 @@ def test_invalid_values_reject_their_lines_with_the_reason(old, new, expected):
     assert stats.structural + len(rows) + len(problems) == stats.lines
 
 
+def test_licensor_records_of_a_rejected_usage_say_so():
+    text = read_text(YOUTUBE).replace(
+        "SU03.01\t2\tU1\t1\tA726198037646795\t2045", "SU03.01\t2\tU1\t1\tA726198037646795\tmany"
+    )
+    rows, problems, _ = parse_text(text)
+    assert problems == [
+        Problem(22, "usages 'many' is not a whole number"),
+        Problem(23, "revenue of the rejected usage line 22"),
+    ]
+    assert len(rows) == 5
+
+
 def test_a_file_that_is_not_dsr_is_refused():
     assert looks_like_dsr(["HEAD\tdsrf/3.0\tBasicAudioProfile"])
     assert looks_like_dsr(["\ufeff# a comment\n", "#HEAD\tMessageVersion\n"])
