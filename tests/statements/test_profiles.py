@@ -67,6 +67,10 @@ LAYOUTS = {
         "apple_music_2025-05.tsv",
         Layout("utf-8", "\t", 5, "Quantity", "Net Royalty Total", "=AUD"),
     ),
+    "apple_music_streams": (
+        "apple_music_streams_2025-10.txt",
+        Layout("utf-8", "\t", 4, "Quantity", "Net Royalty Total", "=EUR"),
+    ),
     "itunes": (
         "itunes_2025-06.txt",
         Layout(
@@ -179,12 +183,12 @@ def by_hand(name: str, layout: Layout) -> dict[str, tuple[int, Decimal]]:
     return {currency: (units, revenue) for currency, (units, revenue) in sums.items()}
 
 
-@pytest.mark.parametrize("slug", sorted(LAYOUTS))
-def test_each_layout_is_detected_and_adds_up_to_its_cells(slug):
-    name, layout = LAYOUTS[slug]
+@pytest.mark.parametrize("sample", sorted(LAYOUTS))
+def test_each_layout_is_detected_and_adds_up_to_its_cells(sample):
+    name, layout = LAYOUTS[sample]
     rows, problems, stats = parse((PROFILES / name).read_bytes(), file_name=name)
     assert problems == []
-    assert stats.detail == slug
+    assert stats.detail == sample.removesuffix("_streams")
     assert totals_of(rows) == by_hand(name, layout)
     # Every physical line is a sales line or structural (header, preamble, blank, totals, payout).
     assert len(rows) + stats.structural == stats.lines
@@ -195,11 +199,22 @@ def test_each_layout_is_detected_and_adds_up_to_its_cells(slug):
         assert len(record["period"]) == 7 and record["dsp"] and record["artist"]
 
 
-@pytest.mark.parametrize("slug", sorted(LAYOUTS))
-def test_a_forced_profile_reads_the_same_rows(slug):
-    name, _ = LAYOUTS[slug]
+@pytest.mark.parametrize("sample", sorted(LAYOUTS))
+def test_a_forced_profile_reads_the_same_rows(sample):
+    name, _ = LAYOUTS[sample]
     data = (PROFILES / name).read_bytes()
-    assert parse(data, forced=slug)[0] == parse(data)[0]
+    assert parse(data, forced=sample.removesuffix("_streams"))[0] == parse(data)[0]
+
+
+def test_apple_music_streams_keep_the_membership_type_as_commercial_model():
+    rows, _, stats = parse((PROFILES / "apple_music_streams_2025-10.txt").read_bytes())
+    assert stats.structural == 5
+    assert [(r[1], r[4], r[7], r[9], r[13]) for r in rows] == [
+        ("2025-10", "GBXYZ2500001", "DE", "0.103000", "Individual Monthly"),
+        ("2025-10", "GBXYZ2500001", "DE", "0.012360", "Individual Monthly"),
+        ("2025-10", "GBXYZ2500004", "FR", "0.421400", "Family Monthly"),
+        ("2025-10", "GBXYZ2500004", "AT", "0.002250", "Student Monthly"),
+    ]
 
 
 def test_the_issues_distributor_csv_imports_with_voids_and_three_letter_territories():
