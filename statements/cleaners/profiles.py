@@ -82,7 +82,10 @@ _MONTHS = {
 _ISO_DATE = re.compile(r"(\d{4})[-/.]?(\d{1,2})(?:[-/.]?\d{1,2})?(?:[t ].*)?", re.ASCII)
 _NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})(?:[t ,].*)?", re.ASCII)
 _MONTH_YEAR = re.compile(r"(\d{1,2})[/.-](\d{4})", re.ASCII)
-_NAMED_MONTH = re.compile(r"([a-z]+)\.?[\s,/-]*('?\d{2}|\d{4})|(\d{4})[\s,/-]*([a-z]+)", re.ASCII)
+# "June 2025", "JUN-25", "Jan-Feb-18" (a range: its first month), "2025 June".
+_NAMED_MONTH = re.compile(r"([a-z]+)\.?(?:-[a-z]+)?[\s,/-]*('?\d{2}|\d{4})|(\d{4})[\s,/-]*([a-z]+)", re.ASCII)
+# "Q1 2025", "Q1-25", "Q125" (Symphonic), "2025-Q1", "2025 Q1": the quarter's first month.
+_QUARTER = re.compile(r"q([1-4])[\s/-]*('?\d{2}|\d{4})|(\d{4})[\s/-]*q([1-4])", re.ASCII)
 _RANGE = re.compile(r"\s+(?:-|\u2013|\u2014|to|until)\s+")
 _THOUSANDS_COMMA = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?", re.ASCII)
 _PHYSICAL_WORDS = frozenset(("physical", "cd", "vinyl", "lp", "cassette"))
@@ -270,7 +273,8 @@ def currency_in_header(name: str) -> str | None:
 
 def period(raw: str, date_order: str = "mdy") -> str:
     """`YYYY-MM` of a month, a date, or a range's start: `2025-06`, `202506`, `2025-06-30`,
-    `06/30/2025` (or day first), `06/2025`, `June 2025`, `JUN-25`, `06/01/2025 - 06/30/2025`."""
+    `06/30/2025` (or day first), `06/2025`, `June 2025`, `JUN-25`, `06/01/2025 - 06/30/2025`,
+    `JAN-FEB-18`, a quarter (`Q2 2025`, `Q225`: its first month)."""
     value = raw.strip().lower()
     start = _RANGE.split(value, maxsplit=1)[0] if len(value) > 10 else value
     result = _period(start, date_order)
@@ -289,6 +293,13 @@ def _period(value: str, date_order: str) -> str | None:
         year = year if len(year) == 4 else f"20{year}"
     elif match := _MONTH_YEAR.fullmatch(value):
         month, year = match.groups()
+    elif match := _QUARTER.fullmatch(value):
+        quarter, year = (
+            (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+        )
+        month = 3 * int(quarter) - 2
+        year = year.lstrip("'")
+        year = year if len(year) == 4 else f"20{year}"
     elif match := _NAMED_MONTH.fullmatch(value):
         name, year = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
         month = _MONTHS.get(name)

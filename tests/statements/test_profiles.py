@@ -417,6 +417,10 @@ def test_period_comes_from_the_file_name_when_the_report_has_none():
         ("Sep 2025", "2025-09"),
         ("6/3/25 10:12am", "2025-06"),
         ("2025-06-01T00:00:00Z", "2025-06"),
+        ("JAN-FEB-18", "2018-01"),
+        ("Q225", "2025-04"),
+        ("Q4 2025", "2025-10"),
+        ("2025-Q3", "2025-07"),
     ],
 )
 def test_period_formats(raw, period):
