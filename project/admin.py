@@ -1,3 +1,5 @@
+from auditlog.admin import LogEntryAdmin
+from auditlog.models import LogEntry
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
@@ -98,3 +100,42 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         queryset.filter(status=OutboundEmail.Status.FAILED).update(status=OutboundEmail.Status.PENDING)
         sent = sum(deliver_email(pk) for pk in queryset.values_list("pk", flat=True))
         self.message_user(request, f"{sent} email(s) sent.")
+
+
+class AppFilter(admin.SimpleListFilter):
+    title = "app"
+    parameter_name = "app"
+
+    def lookups(self, request, model_admin):
+        labels = LogEntry.objects.values_list("content_type__app_label", flat=True).distinct()
+        return [(label, label) for label in sorted(set(labels))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(content_type__app_label=self.value()) if self.value() else queryset
+
+
+class AuditEntryAdmin(LogEntryAdmin):
+    """The audit trail, read-only: no add, change or delete, whoever asks."""
+
+    list_display = ["created", "resource_url", "event", "action", "msg_short", "user_url", "via"]
+    list_filter = [
+        AppFilter,
+        ("actor", admin.RelatedOnlyFieldListFilter),
+        ("timestamp", admin.DateFieldListFilter),
+        "action",
+    ]
+
+    @admin.display(description="event")
+    def event(self, obj: LogEntry) -> str:
+        return (obj.additional_data or {}).get("event", "")
+
+    @admin.display(description="via")
+    def via(self, obj: LogEntry) -> str:
+        return (obj.additional_data or {}).get("via", "")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+admin.site.unregister(LogEntry)
+admin.site.register(LogEntry, AuditEntryAdmin)

@@ -6,3 +6,6 @@ class ProjectConfig(AppConfig):
 
     name = "project"
     verbose_name = "Platform"
+
+    def ready(self) -> None:
+        from project import audit  # noqa: F401 (connects the audit trail's signal receiver)

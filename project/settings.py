@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     # Only for its bundled Swagger UI assets and template: the API docs are served offline.
     "ninja",
     "axes",
+    "auditlog",
     "project",
     "ingestion",
     "sessions_app",
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a locked-out login into its lockout page.
@@ -130,6 +132,34 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "project.auth.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Audit trail (project/audit.py): the low-volume models whose every change is recorded. Never the
+# bulk tables (invoice lines, sales lines, aggregates): their write speed must not drop.
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {"model": "auth.User", "exclude_fields": ["password", "last_login"]},
+    {"model": "project.ApiToken", "exclude_fields": ["digest", "last_used_at"]},
+    {"model": "ingestion.InvoiceFile", "exclude_fields": ["invalid_lines"]},
+    "ingestion.ClosedDay",
+    {"model": "sessions_app.Session", "exclude_fields": ["heartbeat_at", "run_token", "task_id"]},
+    "statements.StatementRun",
+    {
+        "model": "statements.SalesFile",
+        "exclude_fields": [
+            "lease_until",
+            "progress_processed",
+            "progress_total",
+            "detail",
+            "warnings",
+            "totals",
+        ],
+    },
+    "statements.ExchangeRate",
+    "statements.RateException",
+    "statements.ImportProfile",
+    {"model": "settlement.Structure", "exclude_fields": ["sample_record"]},
+    "exports.ExportFile",
+)
+AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_DISABLE_ON_RAW_SAVE = True  # fixtures (the demo data) are not actions
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

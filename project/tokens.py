@@ -13,6 +13,7 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
+from project import audit
 from project.errors import Forbidden, InvalidInput
 from project.models import Access, ApiToken
 
@@ -78,4 +79,5 @@ def user_for_token(raw: str, *, scope: str | None = None, write: bool = False) -
     if scope is not None and not token.allows(scope, write=write):
         needed = f"{scope}:{'write' if write else 'read'}"
         raise Forbidden(f"This API token does not grant {needed}", code="token_scope")
+    audit.set_actor(token.user, via=f"token {token.prefix}")
     return token.user
