@@ -30,6 +30,8 @@ CACHE_SIZE = 50_000  # distinct values remembered per column
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,14}(?:\.[0-9]{1,16})?")
 _NUMERIC_CELL = re.compile(r"[-+(]?[$€£]?\s*[0-9][0-9.,' ]*\)?-?")
 _SHOWN = 200  # characters of a header quoted in a message
+# Money is never read from another column: its currency would be the wrong one.
+_NO_FALLBACK = frozenset(("revenue", "currency", "void"))
 # Row kinds from the sale-type column.
 _SALE, _VOID, _SKIP = 0, 1, 2
 
@@ -45,6 +47,8 @@ class _Layout:
     line: int  # physical line of the header (1-based)
     names: list[str]
     columns: dict[str, int]
+    # field → further columns read when the row's cell of the first one is empty
+    fallbacks: dict[str, tuple[int, ...]]
 
 
 def parse_delimited(
@@ -132,27 +136,34 @@ def _find_header(head: list[str], candidates: list[ProfileSpec]) -> _Layout | No
             for spec in candidates:
                 if spec.delimiter and spec.delimiter != delimiter:
                     continue
-                columns = _match(spec, lookup)
-                if columns is None:
+                matched = _match(spec, lookup)
+                if matched is None:
                     continue
+                columns, fallbacks = matched
                 score = (spec.priority, len(columns))
                 if best_score is None or score > best_score:
-                    best, best_score = _Layout(spec, delimiter, number, names, columns), score
+                    best = _Layout(spec, delimiter, number, names, columns, fallbacks)
+                    best_score = score
         if best is not None:
             return best
     return None
 
 
-def _match(spec: ProfileSpec, lookup: dict[str, int]) -> dict[str, int] | None:
+def _match(
+    spec: ProfileSpec, lookup: dict[str, int]
+) -> tuple[dict[str, int], dict[str, tuple[int, ...]]] | None:
+    """(field → column, field → fallback columns) when the header has every required field."""
     columns: dict[str, int] = {}
+    fallbacks: dict[str, tuple[int, ...]] = {}
     for name, headers in spec.columns.items():
-        for header in headers:
-            if (index := lookup.get(header)) is not None:
-                columns[name] = index
-                break
+        found = list(dict.fromkeys(lookup[h] for h in headers if h in lookup))
+        if found:
+            columns[name] = found[0]
+            if len(found) > 1 and name not in _NO_FALLBACK:
+                fallbacks[name] = tuple(found[1:])
     if any(name not in columns for name in spec.required):
         return None
-    return columns
+    return columns, fallbacks
 
 
 def _unknown_layout(head: list[str], candidates: list[ProfileSpec]) -> tuple[int, str]:
@@ -280,6 +291,9 @@ def _rows(
     # One C call takes every cell a row needs (missing columns read the tail).
     cells = itemgetter(isale, ip, idsp, iart, iisrc, iupc, ititle, iterr, icur, iu, irev, irel, icm)
     has_void = ivoid < ncols
+    # A release-level row leaves the track columns empty (FUGA's Asset Quantity, Symphonic's Track
+    # Artists): the next column the profile names for that field is read instead.
+    fill = [(columns[name], others) for name, others in layout.fallbacks.items()]
     offset = end = layout.line
     while True:
         try:
@@ -299,6 +313,9 @@ def _rows(
                         continue
                     fields = fields[:ncols] if count > ncols else fields + [""] * (ncols - count)
                 fields += tail
+                for primary, others in fill:
+                    if not fields[primary].strip():
+                        fields[primary] = next((fields[i] for i in others if fields[i].strip()), "")
                 (
                     raw_sale,
                     raw_period,

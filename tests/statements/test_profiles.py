@@ -58,6 +58,7 @@ class Layout:
     revenue: str
     currency: str  # a column name, or "=XXX" for a currency the file states elsewhere
     decimal_comma: bool = False
+    units_fallback: str = ""  # the units column read when the first one is empty
     skip: dict = field(default_factory=dict)  # column → values of rows that are not sales
     void: dict = field(default_factory=dict)  # column → values of reversal rows (negated)
 
@@ -126,7 +127,18 @@ LAYOUTS = {
     "distrokid": ("distrokid_2025-06.tsv", Layout("utf-8", "\t", 0, "Quantity", "Earnings (USD)", "=USD")),
     "tunecore": ("tunecore_2025-06.csv", Layout("utf-8", ",", 0, "# Units Sold", "Total Earned", "Currency")),
     "cd_baby": ("cd_baby_2025-06.csv", Layout("utf-8", ",", 0, "Quantity", "Net Payable", "=USD")),
-    "fuga": ("fuga_2025-06.csv", Layout("utf-8", ",", 0, "Asset Quantity", "Reported Royalty", "Currency")),
+    "fuga": (
+        "fuga_2025-06.csv",
+        Layout(
+            "utf-8",
+            ",",
+            0,
+            "Asset Quantity",
+            "Reported Royalty",
+            "Currency",
+            units_fallback="Product Quantity",
+        ),
+    ),
     "believe": (
         "believe_2025-06.csv",
         Layout("utf-8", ";", 0, "Quantity", "Net Revenue", "Client Payment Currency", decimal_comma=True),
@@ -169,7 +181,7 @@ def by_hand(name: str, layout: Layout) -> dict[str, tuple[int, Decimal]]:
         row = dict(zip(header, cells, strict=False))
         if any(row.get(column) in values for column, values in layout.skip.items()):
             continue
-        units, revenue = row[layout.units], row[layout.revenue]
+        units, revenue = row[layout.units] or row.get(layout.units_fallback, ""), row[layout.revenue]
         units = units.replace(".", "") if layout.decimal_comma else units.replace(",", "")
         revenue = (
             revenue.replace(".", "").replace(",", ".") if layout.decimal_comma else revenue.replace(",", "")
@@ -227,9 +239,13 @@ def test_the_issues_distributor_csv_imports_with_voids_and_three_letter_territor
         ("2025-06", "Deezer", "FR", "7", "0.0231"),
         # A Void row written with positive figures is a reversal all the same.
         ("2025-06", "iTunes", "CA", "-1", "-0.69"),
+        # A release-level row: no track artist and no activity period, so the release artists
+        # and the reporting period are read instead.
+        ("2025-06", "Bandcamp", "WW", "1", "7.00"),
     ]
+    assert rows[-1][3] == "The Quiet Hours"
     # The report's own Total row is not a sale; its figures are the declared totals.
-    assert stats.declared == {"totals_rows": 1, "units": "483", "revenue": {"USD": "2.3419"}}
+    assert stats.declared == {"totals_rows": 1, "units": "484", "revenue": {"USD": "9.3419"}}
 
 
 def test_apple_preamble_gives_period_currency_and_dsp_and_nfc_joins_one_artist():
@@ -270,7 +286,10 @@ def test_sale_types_map_to_ours_and_keep_the_source_type():
         ("stream", "Stream", "Subscription"),
         ("stream", "Stream", "Ad-Supported"),
         ("download", "Download", "Purchase"),
+        ("download", "Download", "Purchase"),
     ]
+    # The album sale has no asset: its artist and quantity come from the product columns.
+    assert (rows[-1][3], rows[-1][8], rows[-1][9]) == ("Mira Vale", "1", "6.993")
 
 
 def test_totals_and_balance_rows_are_structural():
