@@ -1,11 +1,14 @@
 """Benchmark of the statements pipeline against PostgreSQL's own COPY, on a scratch database.
 
-It writes a generic CSV sales file of --lines lines, measures a raw `COPY` of that file into a typed
-table (median of 3), then runs the real cleaning + import of the same file (storage: local files)
-and prints both rates and their ratio (target >= 0.10), the time of the report for a run over the
-file, and the peak memory of the process. The scratch database is created and dropped here.
+For each kind of sales file (--kinds: `generic` — today's generic CSV, `dsr` — a DDEX DSR Basic
+Audio 1.2 flat file with heading rows, `profiled` — a Symphonic distributor statement read through
+its import profile: 3-letter territories, `JUN-25` periods, `Royalty ($US)`), it writes a file of
+--lines sales lines, runs the real cleaning + import (storage: local files) and prints the rate and
+its ratio to a raw `COPY` of the generic file into a typed table (median of 3; target >= 0.20, goal
+>= 0.30). Then the report over the generic file's run, and the peak memory of the process. The
+scratch database is created and dropped here.
 
-    .venv/bin/python bench/statements.py [--lines 1000000]
+    .venv/bin/python bench/statements.py [--lines 1000000] [--kinds generic,dsr,profiled]
 """
 
 import argparse
@@ -52,6 +55,88 @@ def write_sales_file(path: Path, lines: int) -> None:
             )
 
 
+SYMPHONIC_HEADER = (
+    "Reporting Period,Label,Release Artists,UPC Code,ISRC Code,Track Artists,"
+    "Digital Service Provider,Activity Period,Territory,Sale or Void,Count,Royalty ($US)\n"
+)
+ALPHA3 = {
+    "IT": "ITA",
+    "US": "USA",
+    "GB": "GBR",
+    "DE": "DEU",
+    "FR": "FRA",
+    "SE": "SWE",
+    "JP": "JPN",
+    "BR": "BRA",
+}
+DSR_HEADINGS = (
+    "#SY02.02\tSummaryRecordId\tDistributionChannel\tDistributionChannelDPID\tCommercialModel\tUseType\t"
+    "Territory\tServiceDescription\tUsages\tUsers\tCurrencyOfReporting\tNetRevenue\n"
+    "#RE01\tBlockId\tReleaseReference\tDspReleaseId\tProprietaryReleaseId\tCatalogNumber\tICPN\t"
+    "DisplayArtistName\tDisplayArtistPartyId\tTitle\tSubTitle\tReleaseType\tLabel\tPLine\tDataProvider\n"
+    "#AS01.01\tBlockId\tResourceReference\tDspResourceId\tISRC\tTitle\tSubTitle\tDisplayArtistName\t"
+    "DisplayArtistPartyId\tDuration\tResourceType\tIsMasterRecording\n"
+    "#SU02\tBlockId\tSummaryRecordId\tSalesTransactionId\tTransactedRelease\tTransactedResource\t"
+    "IsRoyaltyBearing\tNumberOfStreams\tPriceConsumerPaidExcSalesTax\tPromotionalActivity\n"
+)
+DSR_BLOCK = 100  # usage lines per release block
+
+
+def write_profiled_file(path: Path, lines: int) -> None:
+    """A Symphonic statement: the distributor layout of the issue, with Void rows."""
+    territories = list(ALPHA3.values())
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write(SYMPHONIC_HEADER)
+        for n in range(lines):
+            artist = ARTISTS[n % 300]
+            sale = "Void" if n % 50 == 0 else "Sale"
+            out.write(
+                f"JUN-25,Lanterna Records,{artist},50567890{n % 10000:05d},GBAYE25{n % 100000:05d},{artist},"
+                f"{DSPS[n % 6]},June 2025,{territories[n % 8]},{sale},{(n * 7) % 5000},"
+                f"{(n * 13) % 100000 / 10000:.4f}\n"
+            )
+
+
+def write_dsr_file(path: Path, lines: int) -> None:
+    """A DDEX DSR Basic Audio 1.2 file: HEAD, heading rows, one summary per territory, blocks of
+    one release, one resource and DSR_BLOCK usage lines, FOOT with the true counts."""
+    territories = list(TERRITORIES.items())
+    blocks = -(-lines // DSR_BLOCK)
+    usages = [0] * len(territories)
+    for n in range(lines):
+        usages[n % len(territories)] += n % 500 + 1
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write(
+            "HEAD\tdsrf/3.0\tBasicAudioProfile\t1.2\tMSG-BENCH\t2026-10-05T08:12:00Z\t1\t1\t2026-09-01\t"
+            "2026-09-30\tPADPIDA2014120301U\tSpotify\tSpotifyPremium\tPADPIDA2026010101X\tLanterna Records\t\n"
+        )
+        out.write(DSR_HEADINGS)
+        for index, (territory, currency) in enumerate(territories):
+            out.write(
+                f"SY02.02\tS{index}\tSpotify\t\tSubscriptionModel\tOnDemandStream\t{territory}\tSpotifyPremium\t"
+                f"{usages[index]}\t{usages[index] // 3}\t{currency}\t{usages[index] * 37 / 10000:.4f}\n"
+            )
+        written = 0
+        for block in range(blocks):
+            artist = ARTISTS[block % 300]
+            out.write(
+                f"RE01\tB{block}\tREL{block}\tSP-REL-{block}\t\t\t50567890{block % 10000:05d}\t{artist}\t\t"
+                f"Album {block}\t\tAlbum\tLanterna Records\t\t\n"
+                f"AS01.01\tB{block}\tR1\tSP-RES-{block}\tGBAYE26{block % 100000:05d}\tTrack {block}\t\t{artist}"
+                "\t\tPT3M00S\tSoundRecording\ttrue\n"
+            )
+            for _ in range(min(DSR_BLOCK, lines - written)):
+                n = written
+                out.write(f"SU02\tB{block}\tS{n % len(territories)}\tT{n}\t\tR1\ttrue\t{n % 500 + 1}\t\t\n")
+                written += 1
+        total = 1 + 4 + len(territories) + 2 * blocks + lines + 1
+        out.write(f"FOOT\t{total}\t{total}\t{len(territories)}\t{blocks}\t{blocks}\n")
+
+
+WRITERS = {"generic": write_sales_file, "dsr": write_dsr_file, "profiled": write_profiled_file}
+NAMES = {"generic": "bench.csv", "dsr": "DSR_bench_1of1.tsv", "profiled": "symphonic.csv"}
+
+
 def raw_copy_seconds(path: Path) -> float:
     from django.db import connection
 
@@ -71,15 +156,43 @@ def raw_copy_seconds(path: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--kinds", default="generic,dsr,profiled")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="statements-bench-"))
     with scratch_database(SCRATCH_DB) as url:
         os.environ["DATABASE_URL"] = url
-        run(args.lines, workdir)
+        run(args.lines, args.kinds.split(","), workdir)
 
 
-def run(lines: int, workdir: Path) -> None:
+def pipeline_seconds(kind: str, source: Path, lines: int, copy_rate: float):
+    """Clean + import one file through the real pipeline; prints the figures, returns the file."""
+    from django.core.files.storage import default_storage
+
+    from statements import pipeline, services
+
+    sales_file = services.create_sales_file(name=NAMES[kind], user=None)
+    with source.open("rb") as content:
+        default_storage.save(sales_file.upload_key, content)
+    sales_file = services.mark_uploaded(sales_file)
+    started = time.perf_counter()
+    cleaned = pipeline.clean(sales_file.pk)
+    clean_seconds = time.perf_counter() - started
+    assert cleaned.status == "CLEANED", cleaned.failure_reason
+    imported = pipeline.import_lines(cleaned.pk)
+    total_seconds = time.perf_counter() - started
+    assert imported.status == "PROCESSED", imported.failure_reason
+    assert imported.lines_valid == lines, (imported.lines_valid, imported.lines_rejected)
+    rate = lines / total_seconds
+    print(
+        f"{kind} ({imported.format}): cleaning + import {total_seconds:.2f}s (cleaning {clean_seconds:.2f}s, "
+        f"import {total_seconds - clean_seconds:.2f}s) = {rate:,.0f} rows/s; "
+        f"ratio to raw COPY {rate / copy_rate:.3f} (target >= 0.20, goal >= 0.30)"
+    )
+    return imported
+
+
+def run(lines: int, kinds: list[str], workdir: Path) -> None:
     os.environ["VAR_DIR"] = str(workdir / "var")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     os.environ.pop("AWS_STORAGE_BUCKET_NAME", None)
@@ -87,40 +200,34 @@ def run(lines: int, workdir: Path) -> None:
         import django
 
         django.setup()
-        from django.core.files.storage import default_storage
         from django.core.management import call_command
 
-        from statements import pipeline, services
+        from statements import services
         from statements.report import build_report
 
         call_command("migrate", verbosity=0)
-        source = workdir / "sales.csv"
-        started = time.perf_counter()
-        write_sales_file(source, lines)
-        size_mb = source.stat().st_size / 1e6
-        print(f"generated {lines:,} lines ({size_mb:.1f} MB) in {time.perf_counter() - started:.1f}s")
-
-        copy_seconds = raw_copy_seconds(source)
+        generic = workdir / "sales.csv"
+        write_sales_file(generic, lines)
+        copy_seconds = raw_copy_seconds(generic)
         copy_rate = lines / copy_seconds
-        print(f"raw COPY into a typed table: {copy_seconds:.2f}s (median of 3) = {copy_rate:,.0f} rows/s")
-
-        sales_file = services.create_sales_file(name="bench.csv", user=None)
-        with source.open("rb") as content:
-            default_storage.save(sales_file.upload_key, content)
-        sales_file = services.mark_uploaded(sales_file)
-        started = time.perf_counter()
-        cleaned = pipeline.clean(sales_file.pk)
-        clean_seconds = time.perf_counter() - started
-        imported = pipeline.import_lines(cleaned.pk)
-        total_seconds = time.perf_counter() - started
-        assert imported.status == "PROCESSED", imported.failure_reason
-        assert imported.lines_valid == lines, imported.lines_valid
-        rate = lines / total_seconds
         print(
-            f"cleaning + import: {total_seconds:.2f}s (cleaning {clean_seconds:.2f}s, import "
-            f"{total_seconds - clean_seconds:.2f}s) = {rate:,.0f} rows/s"
+            f"raw COPY of {lines:,} generic lines into a typed table: {copy_seconds:.2f}s (median of 3) = {copy_rate:,.0f} rows/s"
         )
-        print(f"ratio to raw COPY: {rate / copy_rate:.3f} (target >= 0.10)")
+        files = {}
+        for kind in kinds:
+            source = generic if kind == "generic" else workdir / NAMES[kind]
+            if source != generic:
+                started = time.perf_counter()
+                WRITERS[kind](source, lines)
+                print(
+                    f"generated {kind}: {source.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - started:.1f}s"
+                )
+            files[kind] = pipeline_seconds(kind, source, lines, copy_rate)
+            if source != generic:
+                source.unlink()
+        if "generic" not in files:
+            return
+        imported = files["generic"]
 
         run = services.create_run(
             name="bench",
