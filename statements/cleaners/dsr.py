@@ -195,6 +195,11 @@ PUBLISHED: dict[str, str] = {
     "RE01.01": _RE01,
     "RE01.02": _RE01,
     "RE02": _RE02,
+    # The records for the Mechanical Licensing Collective (RE04, AS05, AS06) keep the cells read
+    # here where RE01 and AS01 have them, and append the rest.
+    "RE04": _RE01,
+    "AS05": _AS01,
+    "AS06": _AS01,
     "RE03": _RE03,
     "RE03.01": _RE03,
     "RE03.02": _RE03,
