@@ -488,3 +488,11 @@ def test_ambiguous_or_unknown_territories_are_refused(raw):
 
     with pytest.raises(Reject, match="is not an ISO 3166 country code or name"):
         territory(raw)
+
+
+def test_a_recognised_layout_missing_a_needed_value_says_which_and_how_to_fix_it():
+    data = b"STATEMENT PERIOD,STORE,TRACK ARTIST,TRACK,QUANTITY,NET SHARE ACCOUNT CURRENCY\nJune 2025,Spotify,A,T,3,0.01\n"
+    rows, problems, stats = parse(data)
+    assert rows == [] and stats.detail == "the_orchard"
+    assert problems[0].fatal and problems[0].line == 1
+    assert "import profile 'the_orchard': the report gives no currency" in problems[0].reason
