@@ -192,6 +192,8 @@ if AWS_STORAGE_BUCKET_NAME:
             "file_overwrite": True,
             "default_acl": None,
             "querystring_auth": True,
+            # Presigned uploads must never fall back to the deprecated SigV2 (project/integrations/s3.py).
+            "signature_version": "s3v4",
         },
     }
 else:

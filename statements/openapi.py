@@ -228,7 +228,8 @@ def openapi_document(server_url: str) -> dict[str, Any]:
         f"{file_path}upload-url/": {
             "parameters": [_id("file_id")],
             "post": _operation(
-                "Where to upload the content: a presigned S3 PUT URL, or this API's content URL",
+                "Where to upload the content: a presigned S3 POST (form `fields`, then the file as "
+                "`field`; S3 refuses bodies over `max_bytes`), or this API's content URL",
                 {
                     "200": _json(
                         {
@@ -239,6 +240,8 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                                 "url": {"type": "string"},
                                 "method": {"type": "string", "enum": ["PUT", "POST"]},
                                 "field": {"type": "string"},
+                                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                                "max_bytes": {"type": "integer"},
                                 "expires_in": {"type": "integer", "nullable": True},
                                 "detail": {"type": "string"},
                             },

@@ -116,6 +116,12 @@ class Cleaning:
 def clean(sales_file_id: int, *, on_progress: ProgressCallback | None = None) -> SalesFile:
     """UPLOADED → CLEANING → CLEANED, or FAILED with the reason and what was found."""
     sales_file = services.mark_cleaning(SalesFile.objects.get(pk=sales_file_id))
+    limit = settings.STATEMENTS_MAX_UPLOAD_BYTES
+    if sales_file.size is not None and sales_file.size > limit:
+        # The presigned POST's policy bounds uploads on S3 itself; this catches stores that do not
+        # enforce it and objects written there by other means.
+        reason = f"the uploaded file is {sales_file.size} bytes, over the {limit}-byte limit (STATEMENTS_MAX_UPLOAD_BYTES)"
+        return services.mark_failed(sales_file, reason=reason)
     outcome = Cleaning()
     try:
         _clean(sales_file, outcome, on_progress)

@@ -179,12 +179,12 @@ def salesfile_upload_url(request: HttpRequest, file_id: int) -> HttpResponse:
         services.check_uploadable(sales_file)
     except Conflict as exc:
         return json_error(409, str(exc))
-    expiry = settings.STATEMENTS_PRESIGNED_URL_EXPIRY
+    expiry, limit = settings.STATEMENTS_PRESIGNED_URL_EXPIRY, settings.STATEMENTS_MAX_UPLOAD_BYTES
     try:
-        url = s3.presigned_put_url(sales_file.upload_key, expiry)
+        post = s3.presigned_post(sales_file.upload_key, expires=expiry, max_bytes=limit)
     except storage.Unavailable as exc:
         return json_error(503, str(exc))
-    if url is None:
+    if post is None:
         content_url = request.build_absolute_uri(
             reverse("statements:salesfile-content", args=[sales_file.pk])
         )
@@ -199,7 +199,19 @@ def salesfile_upload_url(request: HttpRequest, file_id: int) -> HttpResponse:
                 "upload the file as multipart/form-data field 'file' to this URL.",
             }
         )
-    return JsonResponse({"id": sales_file.pk, "url": url, "method": "PUT", "expires_in": expiry})
+    return JsonResponse(
+        {
+            "id": sales_file.pk,
+            "url": post["url"],
+            "method": "POST",
+            "fields": post["fields"],
+            "field": "file",
+            "expires_in": expiry,
+            "max_bytes": limit,
+            "detail": "POST multipart/form-data: every entry of 'fields', then the file as field 'file' "
+            f"(at most {limit} bytes).",
+        }
+    )
 
 
 @api_view(["POST"])

@@ -43,6 +43,7 @@ class S3Server:
                 "file_overwrite": True,
                 "default_acl": None,
                 "querystring_auth": True,
+                "signature_version": "s3v4",
             },
         }
 

@@ -15,7 +15,7 @@ from tests.statements.conftest import fixture_bytes
 pytestmark = pytest.mark.django_db
 
 
-def test_full_flow_with_presigned_put_to_s3(flow, api, s3_storage, s3_server):
+def test_full_flow_with_presigned_post_to_s3(flow, api, s3_storage, s3_server):
     run_id = flow.create_run(name="Q3 2026", currency="EUR", periods=["2026-09"])
 
     rates_csv = b"currency,period,rate\nGBP,2026-09,1.150000\nUSD,2026-09,0.900000\n"
@@ -33,10 +33,15 @@ def test_full_flow_with_presigned_put_to_s3(flow, api, s3_storage, s3_server):
     response = api.post(f"/api/files/salesfiles/{file_id}/upload-url/")
     assert response.status_code == 200
     presigned = response.json()
-    assert presigned["method"] == "PUT" and presigned["expires_in"] == 3600
+    assert presigned["method"] == "POST" and presigned["expires_in"] == 3600
     assert presigned["url"].startswith(s3_server.endpoint_url)
-    put = requests.put(presigned["url"], data=fixture_bytes("spotify_2026-09.csv"), timeout=10)
-    assert put.status_code == 200
+    upload = requests.post(
+        presigned["url"],
+        data=presigned["fields"],
+        files={presigned["field"]: fixture_bytes("spotify_2026-09.csv")},
+        timeout=10,
+    )
+    assert upload.status_code == 204
 
     # Before processing, the report is refused and says why.
     response = flow.report(run_id)
