@@ -270,8 +270,9 @@ def _rows(
     decimal_comma = (
         spec.decimal_separator == "," if spec.decimal_separator else layout.delimiter in (";", "\t", "|")
     )
-    # Fields without a column read their default from cells appended after the row's own.
-    tail = [defaults.get(name, "") for name in rules.FIELDS]
+    # Fields without a column read their default from cells appended after the row's own. A
+    # default sale type is ours, not the source's: the source's type (use type) stays empty.
+    tail = [defaults.get(name, "") if name != "sale_type" else "" for name in rules.FIELDS]
     index = {name: columns.get(name, ncols + position) for position, name in enumerate(rules.FIELDS)}
     ip, idsp, iart, ititle, iisrc, iupc, iterr, iu, irev, icur, isale, ivoid, irel, icm = (
         index[name] for name in rules.FIELDS
@@ -436,6 +437,9 @@ def _key_checks(spec: ProfileSpec, defaults: dict[str, str]) -> tuple[Callable[[
 
 
 def _kind_checks(spec: ProfileSpec, has_void_column: bool):
+    """Validators of the sale-type cell (our type, the source's type, sale/void/skip) and of the
+    void cell."""
+
     def sale(raw: str) -> tuple[str, str, int]:
         if rules.is_total_label(raw) or rules.is_balance_label(raw):
             raise _TotalsRow(f"{raw!r} labels a totals row")

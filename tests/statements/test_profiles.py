@@ -221,6 +221,8 @@ def test_a_forced_profile_reads_the_same_rows(sample):
 def test_apple_music_streams_keep_the_membership_type_as_commercial_model():
     rows, _, stats = parse((PROFILES / "apple_music_streams_2025-10.txt").read_bytes())
     assert stats.structural == 5
+    # The report names no sale type: ours is the profile's default, the source's stays empty.
+    assert {(r[11], r[12]) for r in rows} == {("stream", "")}
     assert [(r[1], r[4], r[7], r[9], r[13]) for r in rows] == [
         ("2025-10", "GBXYZ2500001", "DE", "0.103000", "Individual Monthly"),
         ("2025-10", "GBXYZ2500001", "DE", "0.012360", "Individual Monthly"),
