@@ -167,8 +167,10 @@ class ProfileSpec:
         for name, headers in columns.items():
             _check(name in FIELDS, f"columns: unknown field {name!r} (fields: {', '.join(FIELDS)})")
             _check(
-                isinstance(headers, list) and headers and all(isinstance(h, str) and h for h in headers),
-                f"columns: {name!r} needs a list of header names",
+                isinstance(headers, list)
+                and headers
+                and all(isinstance(h, str) and normal_name(h) for h in headers),
+                f"columns: {name!r} needs a list of header names (with letters or digits)",
             )
         required = tuple(values.get("required") or ())
         for name in required:
@@ -216,14 +218,6 @@ class ProfileSpec:
             skip_values=frozenset(normal_name(v) for v in values.get("skip_values") or ()),
             priority=int(values.get("priority") or 0),
         )
-
-    def missing_sources(self, columns: dict, found: dict) -> list[str]:
-        """Needed fields with neither a column in this header nor a value found elsewhere."""
-        return [
-            name
-            for name in NEEDED
-            if name not in columns and not found.get(name) and not self.defaults.get(name)
-        ]
 
 
 def _check(condition: bool, message: str) -> None:
