@@ -124,6 +124,10 @@ LAYOUTS = {
             void={"Sale or Void": ("Void",)},
         ),
     ),
+    "symphonic_full": (
+        "symphonic_full_2025-q2.csv",
+        Layout("utf-8", ",", 0, "Count", "Royalty ($US)", "=USD", void={"Sale or Void": ("Void",)}),
+    ),
     "distrokid": ("distrokid_2025-06.tsv", Layout("utf-8", "\t", 0, "Quantity", "Earnings (USD)", "=USD")),
     "tunecore": ("tunecore_2025-06.csv", Layout("utf-8", ",", 0, "# Units Sold", "Total Earned", "Currency")),
     "cd_baby": ("cd_baby_2025-06.csv", Layout("utf-8", ",", 0, "Quantity", "Net Payable", "=USD")),
@@ -200,7 +204,7 @@ def test_each_layout_is_detected_and_adds_up_to_its_cells(sample):
     name, layout = LAYOUTS[sample]
     rows, problems, stats = parse((PROFILES / name).read_bytes(), file_name=name)
     assert problems == []
-    assert stats.detail == sample.removesuffix("_streams")
+    assert stats.detail == sample.removesuffix("_streams").removesuffix("_full")
     assert totals_of(rows) == by_hand(name, layout)
     # Every physical line is a sales line or structural (header, preamble, blank, totals, payout).
     assert len(rows) + stats.structural == stats.lines
@@ -215,7 +219,7 @@ def test_each_layout_is_detected_and_adds_up_to_its_cells(sample):
 def test_a_forced_profile_reads_the_same_rows(sample):
     name, _ = LAYOUTS[sample]
     data = (PROFILES / name).read_bytes()
-    assert parse(data, forced=sample.removesuffix("_streams"))[0] == parse(data)[0]
+    assert parse(data, forced=sample.removesuffix("_streams").removesuffix("_full"))[0] == parse(data)[0]
 
 
 def test_apple_music_streams_keep_the_membership_type_as_commercial_model():
@@ -498,3 +502,36 @@ def test_a_recognised_layout_missing_a_needed_value_says_which_and_how_to_fix_it
     assert rows == [] and stats.detail == "the_orchard"
     assert problems[0].fatal and problems[0].line == 1
     assert "import profile 'the_orchard': the report gives no currency" in problems[0].reason
+
+
+def test_symphonic_full_statement_maps_delivery_and_reads_release_level_rows():
+    rows, problems, _ = parse((PROFILES / "symphonic_full_2025-q2.csv").read_bytes())
+    assert problems == []
+    assert [(r[1], r[2], r[3], r[6], r[7], r[8], r[11], r[12], r[14]) for r in rows] == [
+        (
+            "2025-04",
+            "Spotify",
+            "Mira Vale",
+            "Border Town",
+            "US",
+            "2048",
+            "stream",
+            "Streaming",
+            "Border Songs",
+        ),
+        (
+            "2025-05",
+            "YouTube",
+            "Mira Vale feat. Kont\u00e9",
+            "Border Town",
+            "BR",
+            "15310",
+            "stream",
+            "Streaming",
+            "Border Songs",
+        ),
+        ("2025-06", "iTunes", "Mira Vale", "", "GB", "3", "download", "Download", "Border Songs"),
+        ("2025-06", "iTunes", "Mira Vale", "", "GB", "-1", "download", "Download", "Border Songs"),
+        # No territory reported: worldwide.
+        ("2025-06", "Amazon", "Mira Vale", "Border Town", "WW", "12", "stream", "Streaming", "Border Songs"),
+    ]
