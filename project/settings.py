@@ -308,6 +308,12 @@ STATEMENTS_EXTERNAL_CLEANING = env_bool("STATEMENTS_EXTERNAL_CLEANING", False)
 STATEMENTS_LEASE_SECONDS = env_int("STATEMENTS_LEASE_SECONDS", 600)
 STATEMENTS_EXTERNAL_CLEANING_TIMEOUT = env_int("STATEMENTS_EXTERNAL_CLEANING_TIMEOUT", 24 * 3600)
 
+# --- settlement ---------------------------------------------------------------------------------
+# Replies stored for an Idempotency-Key are replayed to retries for this long, then forgotten.
+SETTLEMENT_IDEMPOTENCY_HOURS = env_int("SETTLEMENT_IDEMPOTENCY_HOURS", 24)
+# Appended update deltas are folded into the stored aggregates by a worker every this many batches.
+SETTLEMENT_FOLD_EVERY = env_int("SETTLEMENT_FOLD_EVERY", 100)
+
 # --- exports ------------------------------------------------------------------------------------
 # Empty: the demo's fake Moneybird on 127.0.0.1:MONEYBIRD_DEMO_PORT (production: https://moneybird.com/api/v2).
 MONEYBIRD_API_URL = env_str("MONEYBIRD_API_URL")

@@ -1,33 +1,15 @@
 """The JSON documents of the Settle API, shaped like the spec's samples."""
 
-from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from settlement.models import AggregationType, HistoryEntry, Structure
-from settlement.records import format_decimal
+from settlement.models import HistoryEntry, Structure
 
 Aggregates = dict[str, dict[str, str]]
 
 
 def unix(moment: datetime) -> int:
     return int(moment.timestamp())
-
-
-def group_by_key(aggregation_type: str, rows: Iterable[tuple[str, str, int, Decimal]]) -> Aggregates:
-    """{key: {field: value}} of (key, field, count, total) rows. Values are strings: the count
-    (mcCounter) or the exact sum (1CDR)."""
-    grouped: Aggregates = {}
-    counting = aggregation_type == AggregationType.MC_COUNTER
-    for key, name, count, total in rows:
-        value = str(count) if counting else format_decimal(total)
-        fields = grouped.get(key)
-        if fields is None:
-            grouped[key] = {name: value}
-        else:
-            fields[name] = value
-    return grouped
 
 
 def structure_document(
@@ -43,6 +25,8 @@ def structure_document(
         "settleid": structure.settleid,
         "settlementType": structure.settlement_type,
     }
+    if structure.dedup_field:
+        document["dedupField"] = structure.dedup_field
     if aggregates:
         document["aggregates"] = aggregates
     return document

@@ -40,3 +40,12 @@ class DuplicateStructure(SettleError):
 
 class FunctionalError(SettleError):
     status = 422
+
+
+class NothingToSettle(SettleError):
+    status = 409
+
+    def __init__(self, settleid: str):
+        super().__init__(
+            f"Settlement structure {settleid!r} has nothing to settle: no aggregates since the last settle"
+        )

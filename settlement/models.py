@@ -3,14 +3,22 @@
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
-# Totals are stored exactly: inputs that need more digits are refused, never rounded.
-TOTAL_MAX_DIGITS = 40
+# Values are stored exactly: inputs that need more digits are refused, never rounded. A value has at
+# most 28 integer digits and a round at most 2**63 records, so a sum stays below 10**48: 60 digits
+# with 12 decimal places can never overflow.
+VALUE_INTEGER_DIGITS = 28
+TOTAL_MAX_DIGITS = 60
 TOTAL_DECIMAL_PLACES = 12
+HASH_LENGTH = 64
 
 
 class AggregationType(models.TextChoices):
     MC_COUNTER = "mcCounter", "mcCounter (records carrying each field)"
     ONE_CDR = "1CDR", "1CDR (decimal sum of each field)"
+    MIN = "min", "min (smallest value of each field)"
+    MAX = "max", "max (largest value of each field)"
+    LATEST = "latest", "latest (value of the last record carrying each field)"
+    UNIQUE_COUNT = "uniqueCount", "uniqueCount (distinct values of each field)"
 
 
 class SettlementType(models.TextChoices):
@@ -39,6 +47,14 @@ class Structure(models.Model):
     created_by = models.CharField(max_length=150)
     # The spec's samples start it at the creation time; each settle moves it.
     last_settlement_at = models.DateTimeField()
+    dedup_field = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Record field whose repeated values are skipped until the next settle.",
+    )
+    # Updates only append their delta to the history; the aggregates hold the state up to this
+    # position of the chain and later deltas are folded in on read, settle, clear and in the background.
+    folded_seq = models.BigIntegerField(default=0)
 
     class Meta:
         db_table = "settlement_structure"
@@ -75,6 +91,8 @@ class Aggregate(models.Model):
     field = models.CharField(max_length=200)
     count = models.BigIntegerField(default=0)
     total = models.DecimalField(max_digits=TOTAL_MAX_DIGITS, decimal_places=TOTAL_DECIMAL_PLACES, default=0)
+    # latest: the value (text); uniqueCount: the sorted distinct values.
+    value = models.JSONField(null=True, blank=True)
 
     class Meta:
         db_table = "settlement_aggregate"
@@ -111,6 +129,25 @@ class AggregateKey(models.Model):
         return f"{self.structure_id}:{self.key}"
 
 
+class ChainHead(models.Model):
+    """The newest link of a structure's hash chain over its history entries and settlements.
+
+    Writers lock this row while they append, so the chain has one order and entries become visible
+    in that order."""
+
+    structure = models.OneToOneField(
+        Structure, on_delete=models.CASCADE, primary_key=True, related_name="chain"
+    )
+    seq = models.BigIntegerField(default=0)
+    head = models.CharField(max_length=HASH_LENGTH, blank=True)
+
+    class Meta:
+        db_table = "settlement_chain"
+
+    def __str__(self) -> str:
+        return f"{self.structure_id}@{self.seq}"
+
+
 class HistoryEntry(models.Model):
     """One successful operation. Updates keep only their delta; the full state after each entry is
     folded on read, so an update costs O(batch), not O(all keys)."""
@@ -124,7 +161,12 @@ class HistoryEntry(models.Model):
     # Create, settle and clear leave empty aggregates behind; an update adds `delta` to them.
     resets = models.BooleanField(default=False)
     delta = models.JSONField(null=True, blank=True, help_text="{key: {field: value added}} of an update.")
+    # Records per key of an update, kept when the structure settles 1CDR (its "records").
+    key_records = models.JSONField(null=True, blank=True)
     records = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=HASH_LENGTH)
 
     class Meta:
         db_table = "settlement_history"
@@ -132,6 +174,7 @@ class HistoryEntry(models.Model):
         verbose_name_plural = "history entries"
         indexes = [models.Index(fields=["structure", "-id"], name="settlement_history_newest")]
         constraints = [
+            models.UniqueConstraint(fields=["structure", "seq"], name="settlement_history_seq_unique"),
             models.CheckConstraint(
                 condition=models.Q(operation__in=Operation.values), name="settlement_history_operation_valid"
             ),
@@ -156,12 +199,15 @@ class Settlement(models.Model):
     settlement_type = models.CharField(max_length=16, choices=SettlementType.choices)
     aggregates = models.JSONField()
     keys = models.PositiveIntegerField(default=0)
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=HASH_LENGTH)
 
     class Meta:
         db_table = "settlement_settlement"
         ordering = ["-id"]
         indexes = [models.Index(fields=["structure", "-id"], name="settlement_settled_newest")]
         constraints = [
+            models.UniqueConstraint(fields=["structure", "seq"], name="settlement_settlement_seq_unique"),
             models.CheckConstraint(
                 condition=models.Q(settlement_type__in=SettlementType.values),
                 name="settlement_settlement_type_valid",
@@ -170,3 +216,44 @@ class Settlement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.structure_id} settled #{self.pk}"
+
+
+class SeenValue(models.Model):
+    """A value of the structure's dedupField already counted since the last settle or clear."""
+
+    structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="+", db_index=False)
+    value = models.TextField()
+
+    class Meta:
+        db_table = "settlement_seen_value"
+        constraints = [
+            models.UniqueConstraint(fields=["structure", "value"], name="settlement_seen_value_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.structure_id}:{self.value}"
+
+
+class IdempotencyKey(models.Model):
+    """The stored reply of a request sent with an Idempotency-Key, replayed to its retries."""
+
+    username = models.CharField(max_length=150)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(
+        max_length=HASH_LENGTH, help_text="SHA-256 of method, path, query and body."
+    )
+    status = models.PositiveSmallIntegerField(
+        null=True, help_text="Empty while the request is being applied."
+    )
+    body = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "settlement_idempotency_key"
+        constraints = [
+            models.UniqueConstraint(fields=["username", "key"], name="settlement_idempotency_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username}:{self.key}"

@@ -6,29 +6,30 @@ client can act on, and a batch with any problem is refused as a whole.
 
 import re
 from dataclasses import dataclass, field
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from settlement.aggregation import EXACT, combine, format_decimal
 from settlement.models import (
     TOTAL_DECIMAL_PLACES,
-    TOTAL_MAX_DIGITS,
+    VALUE_INTEGER_DIGITS,
     AggregationType,
     SettlementType,
 )
 
-# Python's default context keeps 28 digits; totals are wider, and sums must never round.
-EXACT = Context(prec=2 * TOTAL_MAX_DIGITS, traps=[InvalidOperation])
-INTEGER_DIGITS = TOTAL_MAX_DIGITS - TOTAL_DECIMAL_PLACES
+INTEGER_DIGITS = VALUE_INTEGER_DIGITS
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 NAME_MAX_LENGTH = 200
 # These paths belong to the API itself, so a structure cannot be called so.
-RESERVED_SETTLE_IDS = {"create", "openapi.json"}
+RESERVED_SETTLE_IDS = {"create", "openapi.json", "healthcheck"}
 MAX_PROBLEMS = 10
 ORDINAL_SUFFIXES = {1: "st", 2: "nd", 3: "rd"}
 # PostgreSQL text cannot hold NUL, UTF-8 cannot hold lone surrogates, and a btree entry must stay
 # well under 2,704 bytes with the field name beside the key.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 KEY_MAX_BYTES = 1000
+# A number key or value is written out in plain notation; beyond this exponent it could not fit.
+NUMBER_MAX_EXPONENT = KEY_MAX_BYTES
 
 
 @dataclass(frozen=True)
@@ -39,21 +40,25 @@ class StructureSpec:
     aggregation_type: str
     settlement_type: str
     record: dict
+    dedup_field: str = ""
 
 
 @dataclass(slots=True)
 class KeyTally:
+    """One key's share of a batch: its records and, per field, the batch's value in working form
+    (count, exact Decimal, text or set of texts; see settlement.aggregation)."""
+
     records: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
-    totals: dict[str, Decimal] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Batch:
-    """A batch folded per primary-key value: what the upsert adds to the stored aggregates."""
+    """A batch folded per primary-key value: the delta it adds to the aggregates."""
 
     records: int = 0
     keys: dict[str, KeyTally] = field(default_factory=dict)
+    duplicates: int = 0
 
 
 def clean_text(value: str) -> bool:
@@ -70,13 +75,6 @@ def clean_json(value: Any) -> bool:
     if isinstance(value, dict):
         return all(clean_text(key) and clean_json(item) for key, item in value.items())
     return True
-
-
-def format_decimal(value: Decimal) -> str:
-    """A total as the API shows it: plain notation, no exponent, no padding zeros."""
-    if value.is_zero():
-        return "0"
-    return format(value.normalize(EXACT), "f")
 
 
 def parse_number(value: Any) -> Decimal | None:
@@ -180,6 +178,12 @@ def parse_structure(payload: Any) -> tuple[StructureSpec | None, list[str]]:
         missing = [name for name in [primary_key, *names] if name and name not in record]
         if missing:
             problems.append(f"'record' lacks {', '.join(repr(name) for name in missing)}")
+    dedup_field = payload.get("dedupField") or ""
+    if not isinstance(dedup_field, str) or len(dedup_field) > NAME_MAX_LENGTH or not clean_text(dedup_field):
+        problems.append(f"'dedupField' must be a record field name of at most {NAME_MAX_LENGTH} characters")
+        dedup_field = ""
+    elif dedup_field and isinstance(record, dict) and dedup_field not in record:
+        problems.append(f"'record' lacks the dedupField {dedup_field!r}")
     if settlement_type == SettlementType.ONE_CDR:
         # A consolidated record holds the key and "records" next to the totals.
         clashes = [name for name in names if name in (primary_key, "records")]
@@ -187,19 +191,35 @@ def parse_structure(payload: Any) -> tuple[StructureSpec | None, list[str]]:
             problems.append(f"a 1CDR settlement cannot aggregate {', '.join(repr(n) for n in clashes)}")
     if problems:
         return None, problems
-    spec = StructureSpec(settleid, names, primary_key, aggregation_type, settlement_type, record)
+    spec = StructureSpec(settleid, names, primary_key, aggregation_type, settlement_type, record, dedup_field)
     return spec, []
 
 
-def _key_text(value: Any) -> str | None:
+def canonical_number(number: Decimal) -> str | None:
+    """The one spelling of a JSON number used as a key or a text value: plain notation, no exponent,
+    no trailing zeros, every significant digit kept (5, 5.0 and 5e0 are "5"; 1.5E+3 is "1500";
+    1e-7 is "0.0000001"); None when it is not finite or would need more than NUMBER_MAX_EXPONENT digits."""
+    if not number.is_finite() or abs(number.adjusted()) > NUMBER_MAX_EXPONENT:
+        return None
+    return format_decimal(number)
+
+
+def canonical_text(value: Any) -> str | None:
+    """A key or text value as stored: strings as sent, JSON numbers in their canonical spelling; None
+    for anything else (null, booleans, objects, arrays) and for text PostgreSQL cannot index."""
     if isinstance(value, str):  # the usual case, tested first: this runs once per record
         text = value
-    elif isinstance(value, int | Decimal) and not isinstance(value, bool):
+    elif isinstance(value, int) and not isinstance(value, bool):
         text = str(value)
+    elif isinstance(value, Decimal):
+        text = canonical_number(value)
+        if text is None:
+            return None
     else:
         return None
-    # isspace() is strip()'s notion of whitespace, without building a stripped copy.
-    if not text or text.isspace() or UNSTORABLE.search(text):
+    # isspace() is strip()'s notion of whitespace, without building a stripped copy; ASCII text can
+    # only hold the NUL of the unstorable characters.
+    if not text or text.isspace() or ("\x00" in text if text.isascii() else UNSTORABLE.search(text)):
         return None
     # A character takes at most 4 bytes in UTF-8: short keys need no encoding to be measured.
     if len(text) * 4 > KEY_MAX_BYTES and len(text.encode()) > KEY_MAX_BYTES:
@@ -207,36 +227,71 @@ def _key_text(value: Any) -> str | None:
     return text
 
 
-def _add_number(totals: dict[str, Decimal], name: str, value: Any) -> str:
-    """Add `value` to totals[name]; the problem with it otherwise."""
-    number = parse_number(value)
-    if number is None:
-        return f"is not a number: {str(value)[:40]!r}"
-    if not storable(number):
-        return f"needs more than {INTEGER_DIGITS} integer digits or {TOTAL_DECIMAL_PLACES} decimal places"
-    totals[name] = EXACT.add(totals.get(name, Decimal(0)), number)
-    return ""
+def parse_value(kind: str, value: Any) -> tuple[Any, str]:
+    """A record's field value in working form for aggregation `kind`, or the problem with it."""
+    if kind == AggregationType.MC_COUNTER:
+        return 1, ""
+    if kind in (AggregationType.ONE_CDR, AggregationType.MIN, AggregationType.MAX):
+        number = parse_number(value)
+        if number is None:
+            return None, f"is not a number: {str(value)[:40]!r}"
+        if not storable(number):
+            return (
+                None,
+                f"needs more than {INTEGER_DIGITS} integer digits or {TOTAL_DECIMAL_PLACES} decimal places",
+            )
+        return number, ""
+    text = canonical_text(value)
+    if text is None:
+        return None, f"must be a string or a number of at most {KEY_MAX_BYTES} bytes"
+    return ({text} if kind == AggregationType.UNIQUE_COUNT else text), ""
 
 
-def parse_batch(
-    payload: Any, *, primary_key: str, aggregates: list[str], aggregation_type: str, max_records: int
-) -> tuple[Batch, list[str]]:
-    """An `update` body ({"record": [...]} or {"record": {...}}) folded per key, or its problems."""
-    batch = Batch()
+def records_of(payload: Any, max_records: int) -> tuple[list, list[str]]:
+    """The records of an `update` body ({"record": [...]} or {"record": {...}}), or its problem."""
     if not isinstance(payload, dict) or "record" not in payload:
-        return batch, ['The body must be a JSON object {"record": [...]}']
+        return [], ['The body must be a JSON object {"record": [...]}']
     records = payload["record"]
     if isinstance(records, dict):
         records = [records]
     if not isinstance(records, list) or not records:
-        return batch, ["'record' must be a record (a JSON object) or a non-empty list of records"]
+        return [], ["'record' must be a record (a JSON object) or a non-empty list of records"]
     if len(records) > max_records:
-        return batch, [f"A batch holds at most {max_records} records (got {len(records)}); split it"]
-    summing = aggregation_type == AggregationType.ONE_CDR
+        return [], [f"A batch holds at most {max_records} records (got {len(records)}); split it"]
+    return records, []
+
+
+def dedup_values(records: list, dedup_field: str) -> tuple[list[str | None], list[str]]:
+    """Each record's canonical dedupField value, or the problems (every record must carry one)."""
+    values: list[str | None] = []
+    problems: list[str] = []
+    for index, record in enumerate(records):
+        value = canonical_text(record.get(dedup_field)) if isinstance(record, dict) else None
+        if value is None and len(problems) < MAX_PROBLEMS:
+            problems.append(
+                f"{ordinal(index)} lacks the dedupField {dedup_field!r} (a non-empty string or number)"
+            )
+        values.append(value)
+    return values, problems
+
+
+def parse_batch(
+    records: list,
+    *,
+    primary_key: str,
+    aggregates: list[str],
+    aggregation_type: str,
+    skip: frozenset[int] = frozenset(),
+) -> tuple[Batch, list[str]]:
+    """Records folded per key (those at the indexes in `skip` left out as duplicates), or the problems."""
+    batch = Batch(records=len(records) - len(skip), duplicates=len(skip))
+    counting = aggregation_type == AggregationType.MC_COUNTER
     problems: list[str] = []
     tallies = batch.keys
     # Once a problem is found nothing will be applied, so the tallies may stay half-updated.
     for index, record in enumerate(records):
+        if skip and index in skip:
+            continue
         if problems and len(problems) >= MAX_PROBLEMS:
             break
         if not isinstance(record, dict):
@@ -246,7 +301,7 @@ def parse_batch(
         # A text already tallied was already checked: whether a key is valid depends on its text alone.
         tally = tallies.get(value) if isinstance(value, str) else None
         if tally is None:
-            key = _key_text(value)
+            key = canonical_text(value)
             if key is None:
                 problems.append(
                     f"{ordinal(index)} lacks the primary key {primary_key!r} (a non-empty string or"
@@ -255,17 +310,20 @@ def parse_batch(
                 continue
             tally = tallies.get(key)
             if tally is None:
-                tally = tallies[key] = KeyTally(0, {}, {})
+                tally = tallies[key] = KeyTally(0, {})
         tally.records += 1
-        counts = tally.counts
+        values = tally.values
         for name in aggregates:
             value = record.get(name)
             if value is None:
                 continue
-            counts[name] = counts.get(name, 0) + 1
-            if summing:
-                problem = _add_number(tally.totals, name, value)
-                if problem:
-                    problems.append(f"{ordinal(index)} field {name!r} {problem}")
-    batch.records = len(records)
+            if counting:  # the hot path, inline
+                values[name] = values.get(name, 0) + 1
+                continue
+            parsed, problem = parse_value(aggregation_type, value)
+            if problem:
+                problems.append(f"{ordinal(index)} field {name!r} {problem}")
+                continue
+            current = values.get(name)
+            values[name] = parsed if current is None else combine(aggregation_type, current, parsed)
     return batch, problems[:MAX_PROBLEMS]

@@ -1,67 +1,85 @@
-"""Write operations of the settlement app: create, update (aggregate a batch), settle, clear.
+"""Write operations of the settlement app: create, update (append a batch's delta), fold, settle,
+clear, and the idempotent replay of retried requests.
 
-Concurrency: `update` holds the structure row FOR SHARE while it upserts, `settle` and `clear` hold
-it FOR UPDATE. Updates therefore run in parallel with each other but never overlap a settle, so every
-record lands in exactly one settlement. Each batch is one transaction and one set-based upsert whose
-rows are sorted, so concurrent batches lock rows in the same order and cannot deadlock.
+Concurrency: `update` holds the structure row FOR SHARE, `settle`, `clear` and the fold hold it FOR
+UPDATE, so updates run in parallel with each other but never overlap a settle: every record lands in
+exactly one settlement. An update only appends its delta to the history (one row), so it costs in
+proportion to its batch and never waits for another update's rows; the aggregates are brought up to
+date ("folded") under the exclusive lock. Every history entry and settlement is a link of the
+structure's hash chain (settlement.chain): appending locks the chain row, which orders the links and
+makes them visible in that order.
 """
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import DataError, IntegrityError, connection, transaction
-from django.db.models import F
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from settlement.documents import Aggregates, group_by_key
-from settlement.errors import DuplicateStructure, FunctionalError, InvalidInput, UnknownStructure
+from settlement import chain
+from settlement.aggregation import (
+    State,
+    combine,
+    empty_value,
+    from_row,
+    merge_delta,
+    presented,
+    to_json,
+    to_row,
+)
+from settlement.errors import DuplicateStructure, FunctionalError, InvalidInput, NothingToSettle
 from settlement.models import (
     Aggregate,
     AggregateKey,
     AggregationType,
+    ChainHead,
     HistoryEntry,
+    IdempotencyKey,
     Operation,
+    SeenValue,
     Settlement,
     SettlementType,
     Structure,
 )
-from settlement.records import (
-    EXACT,
-    Batch,
-    clean_text,
-    parse_batch,
-    parse_structure,
-    storable,
-)
+from settlement.records import Batch, dedup_values, parse_batch, parse_structure, records_of
+from settlement.selectors import current_state, locked_structure, pending_entries
 
+logger = logging.getLogger(__name__)
 MAX_BATCH_RECORDS = 100_000
 
-UPSERT_AGGREGATES = """
-INSERT INTO settlement_aggregate (structure_id, key, field, count, total)
-SELECT %s, u.key, u.field, u.count, u.total
-FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::numeric[]) WITH ORDINALITY AS u(key, field, count, total, n)
-ORDER BY u.n
-ON CONFLICT (structure_id, key, field) DO UPDATE
-SET count = settlement_aggregate.count + EXCLUDED.count, total = settlement_aggregate.total + EXCLUDED.total
-RETURNING key, field, count, total
+INSERT_HISTORY = """
+INSERT INTO settlement_history
+    (structure_id, operation, "user", at, last_settlement_at, resets, delta, key_records, records,
+     duplicates, seq, hash)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+RETURNING id
 """
-# mcCounter only counts: no totals to send, add or read back (a tenth of the upsert's time).
-UPSERT_COUNTS = """
-INSERT INTO settlement_aggregate (structure_id, key, field, count, total)
-SELECT %s, u.key, u.field, u.count, 0
-FROM unnest(%s::text[], %s::text[], %s::bigint[]) WITH ORDINALITY AS u(key, field, count, n)
-ORDER BY u.n
-ON CONFLICT (structure_id, key, field) DO UPDATE SET count = settlement_aggregate.count + EXCLUDED.count
-RETURNING key, field, count, NULL
+# The same append as one round trip: PostgreSQL advances the chain (the row lock orders appends)
+# and hashes the link itself, with the function settlement.chain.link computes in Python.
+APPEND_HISTORY = """
+WITH link AS (
+    UPDATE settlement_chain
+    SET seq = seq + 1, head = encode(sha256(convert_to(head || %(canonical)s, 'UTF8')), 'hex')
+    WHERE structure_id = %(structure)s
+    RETURNING seq, head
+)
+INSERT INTO settlement_history
+    (structure_id, operation, "user", at, last_settlement_at, resets, delta, key_records, records,
+     duplicates, seq, hash)
+SELECT %(structure)s, %(operation)s, %(user)s, %(at)s, %(last_settlement_at)s, %(resets)s, %(delta)s,
+    %(key_records)s, %(records)s, %(duplicates)s, link.seq, link.head
+FROM link
+RETURNING id, seq, hash
 """
-UPSERT_KEYS = """
-INSERT INTO settlement_aggregate_key (structure_id, key, records)
-SELECT %s, u.key, u.records
-FROM unnest(%s::text[], %s::bigint[]) WITH ORDINALITY AS u(key, records, n)
-ORDER BY u.n
-ON CONFLICT (structure_id, key) DO UPDATE SET records = settlement_aggregate_key.records + EXCLUDED.records
+INSERT_SEEN = """
+INSERT INTO settlement_seen_value (structure_id, value)
+SELECT %s, v FROM unnest(%s::text[]) AS v ORDER BY v
+ON CONFLICT (structure_id, value) DO NOTHING
+RETURNING value
 """
 
 
@@ -69,33 +87,95 @@ ON CONFLICT (structure_id, key) DO UPDATE SET records = settlement_aggregate_key
 class UpdateResult:
     structure: Structure
     entry: HistoryEntry
-    touched: Aggregates
+    aggregates: dict[str, dict[str, str]]
+    duplicates: int
 
 
-def _lock(settleid: str, *, exclusive: bool) -> Structure:
-    """The structure row, locked until the end of the transaction (shared for updates)."""
-    if not clean_text(settleid):
-        raise UnknownStructure(settleid)
-    if exclusive:
-        structure = Structure.objects.select_for_update().filter(settleid=settleid).first()
-    elif connection.vendor == "postgresql":
-        rows = list(
-            Structure.objects.raw(
-                "SELECT * FROM settlement_structure WHERE settleid = %s FOR SHARE", [settleid]
-            )
-        )
-        structure = rows[0] if rows else None
-    else:
-        # SQLite has no row locks: a no-op write takes the database write lock, so batches queue.
-        Structure.objects.filter(settleid=settleid).update(settleid=F("settleid"))
-        structure = Structure.objects.filter(settleid=settleid).first()
-    if structure is None:
-        raise UnknownStructure(settleid)
-    return structure
+@dataclass
+class Reply:
+    """A reply as stored for an Idempotency-Key: status, JSON body and the headers worth replaying."""
+
+    status: int
+    body: str
+    headers: dict[str, str]
+
+
+def _next_link(structure: Structure) -> ChainHead:
+    """The chain row, locked until the end of the transaction: appends happen one at a time."""
+    return ChainHead.objects.select_for_update().get(structure_id=structure.pk)
+
+
+def _advance(head: ChainHead, canonical: str) -> None:
+    head.seq += 1
+    head.head = chain.link(head.head, canonical)
+    ChainHead.objects.filter(pk=head.pk).update(seq=head.seq, head=head.head)
+
+
+def _append_history(
+    structure: Structure,
+    operation: str,
+    user: str,
+    at: datetime,
+    *,
+    resets: bool,
+    delta_json: str = "null",
+    key_records_json: str = "null",
+    records: int = 0,
+    duplicates: int = 0,
+) -> HistoryEntry:
+    """Append a history entry as the next link of the chain; the delta comes serialised (canonical)."""
+    canonical = chain.history_canonical(
+        settleid=structure.settleid,
+        operation=operation,
+        user=user,
+        at=at,
+        last_settlement_at=structure.last_settlement_at,
+        resets=resets,
+        records=records,
+        duplicates=duplicates,
+        delta_json=delta_json,
+        key_records_json=key_records_json,
+    )
+    entry = HistoryEntry(
+        structure=structure,
+        operation=operation,
+        user=user,
+        at=at,
+        last_settlement_at=structure.last_settlement_at,
+        resets=resets,
+        records=records,
+        duplicates=duplicates,
+    )
+    # Raw SQL so that the delta goes in as the text just hashed, not serialised a second time.
+    values = {
+        "structure": structure.pk,
+        "canonical": canonical,
+        "operation": operation,
+        "user": user,
+        "at": at,
+        "last_settlement_at": structure.last_settlement_at,
+        "resets": resets,
+        "delta": None if delta_json == "null" else delta_json,
+        "key_records": None if key_records_json == "null" else key_records_json,
+        "records": records,
+        "duplicates": duplicates,
+    }
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(APPEND_HISTORY, values)
+            entry.pk, entry.seq, entry.hash = cursor.fetchone()
+            return entry
+        head = _next_link(structure)
+        _advance(head, canonical)
+        entry.seq, entry.hash = head.seq, head.head
+        columns = list(values)[2:]
+        cursor.execute(INSERT_HISTORY, [structure.pk, *(values[c] for c in columns), head.seq, head.head])
+        entry.pk = cursor.fetchone()[0]
+    return entry
 
 
 def create_structure(*, payload: Any, user: str) -> tuple[Structure, HistoryEntry]:
-    """Create a structure from a `create` body; its history starts with a Create entry."""
+    """Create a structure from a `create` body; its history (and chain) starts with a Create entry."""
     spec, problems = parse_structure(payload)
     if spec is None:
         raise InvalidInput("; ".join(problems))
@@ -109,166 +189,203 @@ def create_structure(*, payload: Any, user: str) -> tuple[Structure, HistoryEntr
                 aggregation_type=spec.aggregation_type,
                 settlement_type=spec.settlement_type,
                 sample_record=spec.record,
+                dedup_field=spec.dedup_field,
                 created_at=now,
                 created_by=user,
                 last_settlement_at=now,
             )
-            entry = _record(structure, Operation.CREATE, user, now, resets=True)
+            ChainHead.objects.create(structure=structure)
+            entry = _append_history(structure, Operation.CREATE, user, now, resets=True)
+            structure.folded_seq = entry.seq
+            structure.save(update_fields=["folded_seq"])
     except IntegrityError:
         raise DuplicateStructure(spec.settleid) from None
     return structure, entry
 
 
-def _record(
-    structure: Structure,
-    operation: str,
-    user: str,
-    at: datetime,
-    *,
-    resets: bool,
-    delta: Aggregates | None = None,
-    records: int = 0,
-) -> HistoryEntry:
-    """Append a history entry; the state after it is folded from the entries on read."""
-    return HistoryEntry.objects.create(
-        structure=structure,
-        operation=operation,
-        user=user,
-        at=at,
-        last_settlement_at=structure.last_settlement_at,
-        resets=resets,
-        delta=delta,
-        records=records,
-    )
-
-
-def update_structure(*, settleid: str, payload: Any, user: str) -> UpdateResult:
-    """Aggregate a batch of records atomically; returns the new values of the keys it touched."""
-    try:
-        with transaction.atomic():
-            # Parsing needs the structure's definition; holding the shared lock meanwhile only
-            # delays a settle, never another update.
-            structure = _lock(settleid, exclusive=False)
-            batch, problems = parse_batch(
-                payload,
-                primary_key=structure.primary_key,
-                aggregates=structure.aggregation_metrics,
-                aggregation_type=structure.aggregation_type,
-                max_records=MAX_BATCH_RECORDS,
-            )
-            if problems:
-                raise InvalidInput("Nothing was applied: " + "; ".join(problems))
-            touched, delta = _apply(structure, batch)
-            entry = _record(
-                structure,
-                Operation.UPDATE,
-                user,
-                timezone.now(),
-                resets=False,
-                delta=delta,
-                records=batch.records,
-            )
-    except (DataError, InvalidOperation):  # InvalidOperation: SQLite's float-backed NUMERIC
-        raise FunctionalError(
-            "Nothing was applied: a total would exceed the stored precision"
-            " (28 integer digits, 12 decimal places)"
-        ) from None
-    return UpdateResult(structure, entry, touched)
-
-
 def pg_array(values) -> str:
     """A PostgreSQL array literal. One literal per column parses far faster than psycopg2's
-    ARRAY[...] constructor with one constant per element (measured: about a third of the upsert).
-    Keys never hold NUL (refused by the parser), so NUL can separate them while escaping once."""
+    ARRAY[...] constructor with one constant per element. Values never hold NUL (refused by the
+    parser), so NUL can separate them while escaping once."""
     joined = "\x00".join(map(str, values)).replace("\\", "\\\\").replace('"', '\\"')
     return '{"' + joined.replace("\x00", '","') + '"}'
 
 
-def _rows(batch: Batch, ordered_keys: list[str]) -> list[tuple[str, str, int, Decimal]]:
-    """(key, field, count, total) in (key, field) order, so that concurrent batches lock rows in one
-    order."""
-    zero = Decimal(0)
-    tallies = batch.keys
-    return [
-        (key, name, tally.counts[name], tally.totals.get(name, zero))
-        for key, tally in ((key, tallies[key]) for key in ordered_keys)
-        for name in (sorted(tally.counts) if len(tally.counts) > 1 else tally.counts)
-    ]
-
-
-def _apply(structure: Structure, batch: Batch) -> tuple[Aggregates, Aggregates]:
-    """Upsert the batch; (new values of the touched aggregates, what the batch added to them)."""
-    # Sorting the distinct keys (strings) is cheaper than sorting the row tuples.
-    ordered_keys = sorted(batch.keys)
-    rows = _rows(batch, ordered_keys)
-    track_records = structure.settlement_type == SettlementType.ONE_CDR
-    keys = [(key, batch.keys[key].records) for key in ordered_keys] if track_records else []
+def _duplicates(structure: Structure, records: list) -> frozenset[int]:
+    """Indexes of the records whose dedupField value was already seen since the last settle or clear
+    (or earlier in this batch); the others' values are recorded as seen."""
+    values, problems = dedup_values(records, structure.dedup_field)
+    if problems:
+        raise InvalidInput("Nothing was applied: " + "; ".join(problems))
+    first: dict[str, int] = {}
+    for index, value in enumerate(values):
+        first.setdefault(value, index)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            if track_records:
-                cursor.execute(UPSERT_KEYS, [structure.pk, *(pg_array(c) for c in zip(*keys, strict=True))])
-            returned = []
-            if rows:
-                if structure.aggregation_type == AggregationType.MC_COUNTER:
-                    # Counting needs no totals: neither sent nor added.
-                    columns = [pg_array(c) for c in list(zip(*rows, strict=True))[:3]]
-                    cursor.execute(UPSERT_COUNTS, [structure.pk, *columns])
-                else:
-                    columns = [pg_array(c) for c in zip(*rows, strict=True)]
-                    cursor.execute(UPSERT_AGGREGATES, [structure.pk, *columns])
-                returned = cursor.fetchall()
-    else:
-        returned = _apply_portably(structure, rows, keys)
-    return group_by_key(structure.aggregation_type, returned), group_by_key(structure.aggregation_type, rows)
+            cursor.execute(INSERT_SEEN, [structure.pk, pg_array(sorted(first))])
+            new = {row[0] for row in cursor.fetchall()}
+    else:  # SQLite serialises writers, so read-then-insert cannot race
+        known = set(
+            SeenValue.objects.filter(structure=structure, value__in=list(first)).values_list(
+                "value", flat=True
+            )
+        )
+        new = set(first) - known
+        SeenValue.objects.bulk_create([SeenValue(structure=structure, value=v) for v in sorted(new)])
+    return frozenset(i for i, value in enumerate(values) if value not in new or first[value] != i)
 
 
-def _apply_portably(structure: Structure, rows: list, keys: list) -> list[tuple[str, str, int, Decimal]]:
-    """The same upsert for databases without ON CONFLICT arithmetic on NUMERIC (SQLite): read, add
-    exactly in Python, write; the caller's lock keeps it race-free."""
-    existing = {
-        (a.key, a.field): a
-        for a in Aggregate.objects.filter(structure=structure, key__in={r[0] for r in rows})
+def _delta(kind: str, batch: Batch) -> dict[str, dict[str, Any]]:
+    if kind == AggregationType.MC_COUNTER:  # the hot path: counts as strings
+        return {
+            key: {name: str(n) for name, n in tally.values.items()}
+            for key, tally in batch.keys.items()
+            if tally.values
+        }
+    return {
+        key: {name: to_json(kind, value) for name, value in tally.values.items()}
+        for key, tally in batch.keys.items()
+        if tally.values
     }
-    created, changed, result = [], [], []
-    for key, name, count, total in rows:
-        aggregate = existing.get((key, name))
-        if aggregate is None:
-            aggregate = Aggregate(structure=structure, key=key, field=name, count=0, total=Decimal(0))
-            created.append(aggregate)
-        else:
-            changed.append(aggregate)
-        aggregate.count += count
-        aggregate.total = EXACT.add(aggregate.total, total)
-        if not storable(aggregate.total):
-            raise DataError("numeric field overflow")
-        result.append((key, name, aggregate.count, aggregate.total))
-    Aggregate.objects.bulk_create(created, batch_size=500)
-    Aggregate.objects.bulk_update(changed, ["count", "total"], batch_size=500)
-    known = {
-        k.key: k for k in AggregateKey.objects.filter(structure=structure, key__in=[key for key, _ in keys])
-    }
-    for key, records in keys:
-        if key in known:
-            known[key].records += records
-    AggregateKey.objects.bulk_update(list(known.values()), ["records"], batch_size=500)
-    AggregateKey.objects.bulk_create(
-        [AggregateKey(structure=structure, key=key, records=n) for key, n in keys if key not in known],
-        batch_size=500,
+
+
+def update_structure(*, settleid: str, payload: Any, user: str, full: bool = True) -> UpdateResult:
+    """Apply a batch of records atomically by appending its delta to the history. The result holds
+    every key's aggregates (`full`) or only what this batch contributed to the keys it touched."""
+    records, problems = records_of(payload, MAX_BATCH_RECORDS)
+    if problems:
+        raise InvalidInput("Nothing was applied: " + "; ".join(problems))
+    with transaction.atomic():
+        # Parsing needs the structure's definition; holding the shared lock meanwhile only delays a
+        # settle, never another update.
+        structure = locked_structure(settleid=settleid, exclusive=False)
+        skip = _duplicates(structure, records) if structure.dedup_field else frozenset()
+        kind = structure.aggregation_type
+        batch, problems = parse_batch(
+            records,
+            primary_key=structure.primary_key,
+            aggregates=structure.aggregation_metrics,
+            aggregation_type=kind,
+            skip=skip,
+        )
+        if problems:
+            raise InvalidInput("Nothing was applied: " + "; ".join(problems))
+        key_records_json = "null"
+        if structure.settlement_type == SettlementType.ONE_CDR:
+            key_records_json = chain.dumps({key: tally.records for key, tally in batch.keys.items()})
+        delta = _delta(kind, batch)
+        entry = _append_history(
+            structure,
+            Operation.UPDATE,
+            user,
+            timezone.now(),
+            resets=False,
+            delta_json=chain.dumps(delta),
+            key_records_json=key_records_json,
+            records=batch.records,
+            duplicates=batch.duplicates,
+        )
+        if full:
+            aggregates = presented(kind, current_state(structure)[0])
+        elif kind == AggregationType.UNIQUE_COUNT:
+            values = {key: tally.values for key, tally in batch.keys.items() if tally.values}
+            aggregates = presented(kind, values)
+        else:  # the delta already holds each value as presented
+            aggregates = delta
+    _fold_soon(structure, entry.seq)
+    return UpdateResult(structure, entry, aggregates, batch.duplicates)
+
+
+def _fold_soon(structure: Structure, seq: int) -> None:
+    """Every SETTLEMENT_FOLD_EVERY appended deltas, have a django-q2 worker fold them in, so reads
+    and settles stay cheap; a settle or clear folds anyway."""
+    every = settings.SETTLEMENT_FOLD_EVERY
+    pending = seq - structure.folded_seq
+    if every and pending and pending % every == 0:
+        from django_q.tasks import async_task
+
+        async_task(
+            "settlement.tasks.fold_structure", structure.pk, task_name=f"settlement-fold-{structure.pk}"
+        )
+
+
+def _store(structure: Structure, state: State, records: dict[str, int]) -> None:
+    """Write a folded state over the structure's aggregate rows (replacing them)."""
+    kind = structure.aggregation_type
+    Aggregate.objects.bulk_create(
+        [
+            Aggregate(
+                structure=structure,
+                key=key,
+                field=name,
+                **dict(zip(("count", "total", "value"), to_row(kind, value), strict=True)),
+            )
+            for key, fields in sorted(state.items())
+            for name, value in sorted(fields.items())
+        ],
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["structure", "key", "field"],
+        update_fields=["count", "total", "value"],
     )
-    return result
+    AggregateKey.objects.bulk_create(
+        [AggregateKey(structure=structure, key=key, records=n) for key, n in sorted(records.items())],
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["structure", "key"],
+        update_fields=["records"],
+    )
 
 
-def _settlement_output(structure: Structure) -> tuple[Any, int]:
+def fold_structure(*, structure_id: int) -> int:
+    """Fold the appended deltas into the stored aggregates; returns how many entries were folded."""
+    with transaction.atomic():
+        structure = Structure.objects.select_for_update().filter(pk=structure_id).first()
+        if structure is None:
+            return 0
+        entries = list(pending_entries(structure))
+        if not entries:
+            return 0
+        kind = structure.aggregation_type
+        pending: State = {}
+        pending_records: dict[str, int] = {}
+        for _, delta, key_records in entries:
+            merge_delta(kind, pending, delta or {})
+            for key, n in (key_records or {}).items():
+                pending_records[key] = pending_records.get(key, 0) + n
+        rows = Aggregate.objects.filter(structure=structure, key__in=list(pending))
+        for key, name, count, total, value in rows.values_list("key", "field", "count", "total", "value"):
+            fields = pending[key]
+            if name in fields:
+                fields[name] = combine(kind, from_row(kind, count, total, value), fields[name])
+        known = AggregateKey.objects.filter(structure=structure, key__in=list(pending_records))
+        for key, records in known.values_list("key", "records"):
+            pending_records[key] += records
+        _store(structure, pending, pending_records)
+        structure.folded_seq = entries[-1][0]
+        structure.save(update_fields=["folded_seq"])
+    return len(entries)
+
+
+def fold_all() -> int:
+    """Fold every structure with appended deltas (the background schedule)."""
+    folded = 0
+    for structure_id in Structure.objects.values_list("pk", flat=True):
+        folded += fold_structure(structure_id=structure_id)
+    return folded
+
+
+def _settlement_output(structure: Structure, state: State, records: dict[str, int]) -> tuple[Any, int]:
     """What `settle` returns: the aggregates (none) or one consolidated record per key (1CDR)."""
-    rows = Aggregate.objects.filter(structure=structure).values_list("key", "field", "count", "total")
-    aggregates = group_by_key(structure.aggregation_type, rows)
+    kind = structure.aggregation_type
+    aggregates = presented(kind, state)
     if structure.settlement_type != SettlementType.ONE_CDR:
         return aggregates, len(aggregates)
-    records = dict(AggregateKey.objects.filter(structure=structure).values_list("key", "records"))
+    empty = empty_value(kind)
     consolidated = [
         {
             structure.primary_key: key,
-            **{name: aggregates.get(key, {}).get(name, "0") for name in structure.aggregation_metrics},
+            **{name: aggregates.get(key, {}).get(name, empty) for name in structure.aggregation_metrics},
             "records": records.get(key, 0),
         }
         for key in sorted(records.keys() | aggregates.keys())
@@ -276,17 +393,37 @@ def _settlement_output(structure: Structure) -> tuple[Any, int]:
     return consolidated, len(consolidated)
 
 
-def _reset(structure: Structure) -> None:
+def _reset(structure: Structure, entry: HistoryEntry) -> None:
+    """Start a new round after `entry` (settle or clear): no aggregates, nothing pending, no seen values."""
     Aggregate.objects.filter(structure=structure).delete()
     AggregateKey.objects.filter(structure=structure).delete()
+    SeenValue.objects.filter(structure=structure).delete()
+    structure.folded_seq = entry.seq
+    structure.save(update_fields=["folded_seq", "last_settlement_at"])
 
 
 @transaction.atomic
-def settle_structure(*, settleid: str, user: str) -> Settlement:
-    """Settle: freeze the current aggregates as a settled entry, then start a new round."""
-    structure = _lock(settleid, exclusive=True)
+def settle_structure(*, settleid: str, user: str) -> tuple[Settlement, str]:
+    """Settle: freeze the current aggregates as a settled entry, then start a new round. Returns the
+    settlement and the chain's head after it (to be published)."""
+    structure = locked_structure(settleid=settleid, exclusive=True)
+    state, records = current_state(structure)
+    if not state and not records:
+        raise NothingToSettle(settleid)
     now = timezone.now()
-    output, keys = _settlement_output(structure)
+    output, keys = _settlement_output(structure, state, records)
+    head = _next_link(structure)
+    _advance(
+        head,
+        chain.settlement_canonical(
+            settleid=structure.settleid,
+            settled_at=now,
+            settled_by=user,
+            settlement_type=structure.settlement_type,
+            aggregates=output,
+            keys=keys,
+        ),
+    )
     settlement = Settlement.objects.create(
         structure=structure,
         settled_at=now,
@@ -294,18 +431,60 @@ def settle_structure(*, settleid: str, user: str) -> Settlement:
         settlement_type=structure.settlement_type,
         aggregates=output,
         keys=keys,
+        seq=head.seq,
+        hash=head.head,
     )
-    _reset(structure)
     structure.last_settlement_at = now
-    structure.save(update_fields=["last_settlement_at"])
-    _record(structure, Operation.SETTLE, user, now, resets=True)
-    return settlement
+    entry = _append_history(structure, Operation.SETTLE, user, now, resets=True)
+    _reset(structure, entry)
+    # Logged heads are one of the published copies that make rewriting the chain detectable.
+    logger.info("settlement %s settled (#%s): chain head %s", structure.settleid, settlement.pk, entry.hash)
+    return settlement, entry.hash
 
 
 @transaction.atomic
 def clear_structure(*, settleid: str, user: str) -> tuple[Structure, HistoryEntry]:
     """Drop the current aggregates without settling them."""
-    structure = _lock(settleid, exclusive=True)
-    _reset(structure)
-    entry = _record(structure, Operation.CLEAR, user, timezone.now(), resets=True)
+    structure = locked_structure(settleid=settleid, exclusive=True)
+    entry = _append_history(structure, Operation.CLEAR, user, timezone.now(), resets=True)
+    _reset(structure, entry)
     return structure, entry
+
+
+def run_idempotently(
+    *, username: str, key: str, fingerprint: str, apply: Callable[[], Reply]
+) -> tuple[Reply, bool]:
+    """Apply a request once per (user, Idempotency-Key): (reply, replayed). The key is claimed in the
+    same transaction as the operation, so a concurrent retry waits for the first attempt and then
+    replays its reply; a failed attempt (an error reply) stores nothing and may be retried."""
+    now = timezone.now()
+    with transaction.atomic():
+        expired = now - timedelta(hours=settings.SETTLEMENT_IDEMPOTENCY_HOURS)
+        IdempotencyKey.objects.filter(username=username, key=key, created_at__lt=expired).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO settlement_idempotency_key (username, key, fingerprint, status, body, headers,"
+                " created_at) VALUES (%s, %s, %s, NULL, '', '{}', %s)"
+                " ON CONFLICT (username, key) DO NOTHING RETURNING id",
+                [username, key, fingerprint, now],
+            )
+            claimed = cursor.fetchone()
+        if claimed is None:
+            stored = IdempotencyKey.objects.get(username=username, key=key)
+            if stored.fingerprint != fingerprint:
+                raise FunctionalError(
+                    f"Idempotency-Key {key!r} was already used with a different request; use a new key"
+                )
+            return Reply(stored.status, stored.body, stored.headers), True
+        reply = apply()
+        IdempotencyKey.objects.filter(pk=claimed[0]).update(
+            status=reply.status, body=reply.body, headers=reply.headers
+        )
+    return reply, False
+
+
+def expire_idempotency_keys() -> int:
+    """Forget stored replies older than SETTLEMENT_IDEMPOTENCY_HOURS; returns how many."""
+    cutoff = timezone.now() - timedelta(hours=settings.SETTLEMENT_IDEMPOTENCY_HOURS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

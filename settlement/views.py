@@ -1,6 +1,7 @@
 """The Settle JSON API: thin views over services and selectors, in the spec's envelopes."""
 
 import gc
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -10,8 +11,8 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, JsonResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from project.api import api_view, openapi_view
@@ -19,9 +20,13 @@ from settlement import selectors, services
 from settlement.documents import structure_document
 from settlement.errors import InvalidInput, SettleError, code_for_status
 from settlement.openapi import openapi_document
+from settlement.records import clean_text
 
 logger = logging.getLogger(__name__)
 TRUE_VALUES = {"1", "true", "yes"}
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+# Headers of a reply that belong to its stored copy (replayed with it).
+STORED_HEADERS = ("Settlement-Hash",)
 
 
 def settle_error(status: int, message: str) -> JsonResponse:
@@ -99,10 +104,45 @@ def _user(request: HttpRequest) -> str:
     return request.user.get_username()
 
 
+def _flag(request: HttpRequest, name: str) -> bool:
+    return request.GET.get(name, "").lower() in TRUE_VALUES
+
+
+def idempotent(request: HttpRequest, respond: Callable[[], HttpResponse]) -> HttpResponse:
+    """Answer with `respond()`, once per Idempotency-Key: a retry with the same key and the same
+    request replays the stored reply (`Idempotent-Replayed: true`) without applying anything."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return respond()
+    if not key.strip() or len(key) > IDEMPOTENCY_KEY_MAX_LENGTH or not clean_text(key):
+        raise InvalidInput(f"'Idempotency-Key' must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} characters")
+    # The trailing slash is optional on every path, so it does not make another request.
+    target = f"{request.method} {request.path.rstrip('/')}?{request.META.get('QUERY_STRING', '')}\n"
+    fingerprint = hashlib.sha256(target.encode() + request.body).hexdigest()
+
+    def apply() -> services.Reply:
+        response = respond()
+        headers = {name: response[name] for name in STORED_HEADERS if name in response}
+        return services.Reply(response.status_code, response.content.decode(), headers)
+
+    reply, replayed = services.run_idempotently(
+        username=_user(request), key=key, fingerprint=fingerprint, apply=apply
+    )
+    response = HttpResponse(reply.body, status=reply.status, content_type="application/json")
+    for name, value in reply.headers.items():
+        response[name] = value
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
 @settle_api("POST")
-def create(request: HttpRequest) -> JsonResponse:
-    structure, entry = services.create_structure(payload=json_payload(request), user=_user(request))
-    return output(structure_document(structure, entry=entry, aggregates={}))
+def create(request: HttpRequest) -> HttpResponse:
+    def respond() -> JsonResponse:
+        structure, entry = services.create_structure(payload=json_payload(request), user=_user(request))
+        return output(structure_document(structure, entry=entry, aggregates={}))
+
+    return idempotent(request, respond)
 
 
 @settle_api("GET")
@@ -124,29 +164,65 @@ def settled(request: HttpRequest, settle_id: str) -> JsonResponse:
     return output(selectors.settled_entries(settleid=settle_id))
 
 
-@settle_api("POST")
-def update(request: HttpRequest, settle_id: str) -> JsonResponse:
-    """Aggregates a batch. The answer holds only the keys the batch touched, so it does not grow
-    with the structure; `?full=1` returns every key, as the spec's sample does."""
-    with collector_paused():
-        payload = json_payload(request)
-        result = services.update_structure(settleid=settle_id, payload=payload, user=_user(request))
-        aggregates = result.touched
-        if request.GET.get("full", "").lower() in TRUE_VALUES:
-            aggregates = selectors.current_aggregates(result.structure)
-        return output(structure_document(result.structure, entry=result.entry, aggregates=aggregates))
+@settle_api("GET")
+def verify(request: HttpRequest, settle_id: str) -> JsonResponse:
+    return output(selectors.verify_chain(settleid=settle_id))
 
 
 @settle_api("POST")
-def settle(request: HttpRequest, settle_id: str) -> JsonResponse:
-    settlement = services.settle_structure(settleid=settle_id, user=_user(request))
-    return output(settlement.aggregates)
+def update(request: HttpRequest, settle_id: str) -> HttpResponse:
+    """Aggregates a batch and answers the whole structure with every key's aggregates, as the spec
+    does; `?touched=1` answers only the keys the batch touched, with what the batch contributed to
+    them, so the reply does not grow with the structure."""
+    touched = _flag(request, "touched")
+
+    def respond() -> JsonResponse:
+        with collector_paused():
+            payload = json_payload(request)
+            result = services.update_structure(
+                settleid=settle_id, payload=payload, user=_user(request), full=not touched
+            )
+            document = structure_document(result.structure, entry=result.entry, aggregates=result.aggregates)
+            if result.structure.dedup_field:
+                document["duplicates"] = result.duplicates
+            return output(document)
+
+    return idempotent(request, respond)
 
 
 @settle_api("POST")
-def clear(request: HttpRequest, settle_id: str) -> JsonResponse:
-    structure, entry = services.clear_structure(settleid=settle_id, user=_user(request))
-    return output(structure_document(structure, entry=entry, aggregates={}))
+def settle(request: HttpRequest, settle_id: str) -> HttpResponse:
+    def respond() -> JsonResponse:
+        settlement, head = services.settle_structure(settleid=settle_id, user=_user(request))
+        response = output(settlement.aggregates)
+        response["Settlement-Hash"] = head
+        return response
+
+    return idempotent(request, respond)
+
+
+@settle_api("POST")
+def clear(request: HttpRequest, settle_id: str) -> HttpResponse:
+    def respond() -> JsonResponse:
+        structure, entry = services.clear_structure(settleid=settle_id, user=_user(request))
+        return output(structure_document(structure, entry=entry, aggregates={}))
+
+    return idempotent(request, respond)
+
+
+def healthcheck(request: HttpRequest) -> JsonResponse:
+    """Public and data-free: 200 while the database answers, SETTLE-00 / 503 otherwise."""
+    if request.method not in ("GET", "HEAD"):
+        response = settle_error(405, f"Method {request.method} not allowed")
+        response["Allow"] = "GET, HEAD"
+        return response
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except (OperationalError, InterfaceError):
+        logger.exception("settlement healthcheck: database unavailable")
+        return settle_error(503, "The settlement service is unavailable (database); retry later")
+    return JsonResponse({"status": "ok"})
 
 
 openapi = openapi_view(openapi_document, error=settle_error)

@@ -6,7 +6,8 @@ import pytest
 from django.db import connection, connections
 from django.test import Client
 
-from settlement.models import Aggregate, HistoryEntry
+from settlement import services
+from settlement.models import Aggregate, HistoryEntry, Structure
 from tests.settlement.conftest import SAMPLES, cdr_body, post, structure_body
 
 
@@ -124,15 +125,17 @@ def test_duplicate_create_is_settle_02_409(testing):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps NUMERIC as 15-digit REAL")
-def test_a_total_beyond_the_stored_precision_is_settle_02_422_and_applies_nothing(api):
+def test_totals_beyond_28_digits_stay_exact_and_wider_values_are_refused(api):
     post(api, "/settlement/create/", cdr_body())
     big = "9" * 28
-    assert (
-        post(api, "/settlement/cdr/update", {"record": {"operator": "TIM", "amount": big}}).status_code == 200
-    )
-    records = [{"operator": "VOD", "amount": "1"}, {"operator": "TIM", "amount": big}]
-    assert_error(post(api, "/settlement/cdr/update", {"record": records}), 422, "SETTLE-02", "precision")
-    assert api.get("/settlement/cdr").json()["output"]["aggregates"] == {"TIM": {"amount": big}}
+    for _ in range(3):
+        response = post(api, "/settlement/cdr/update", {"record": {"operator": "TIM", "amount": big}})
+        assert response.status_code == 200
+    services.fold_structure(structure_id=Structure.objects.get(settleid="cdr").pk)
+    post(api, "/settlement/cdr/update", {"record": {"operator": "TIM", "amount": big}})
+    assert api.get("/settlement/cdr").json()["output"]["aggregates"] == {"TIM": {"amount": str(4 * int(big))}}
+    too_wide = {"record": {"operator": "TIM", "amount": "1" + "0" * 28}}
+    assert_error(post(api, "/settlement/cdr/update", too_wide), 400, "SETTLE-01", "28 integer digits")
 
 
 def test_wrong_method_is_settle_02_405(testing):

@@ -8,7 +8,7 @@ from settlement import selectors, services
 from tests.settlement.conftest import SAMPLES, structure_body
 
 
-def test_openapi_document_describes_the_seven_endpoints(db):
+def test_openapi_document_describes_every_endpoint(db):
     response = Client().get("/settlement/openapi.json")
     assert response.status_code == 200
     document = response.json()
@@ -21,9 +21,13 @@ def test_openapi_document_describes_the_seven_endpoints(db):
         "/settlement/{settleId}/update",
         "/settlement/{settleId}/settle",
         "/settlement/{settleId}/clear",
+        "/settlement/{settleId}/verify",
+        "/settlement/healthcheck",
     }
-    full = document["paths"]["/settlement/{settleId}/update"]["parameters"][1]
-    assert full["name"] == "full"
+    touched = document["paths"]["/settlement/{settleId}/update"]["parameters"][1]
+    assert touched["name"] == "touched"
+    examples = document["paths"]["/settlement/create/"]["post"]["requestBody"]["content"]["application/json"]
+    assert set(examples["examples"]) == {"mcCounter", "1CDR", "min", "max", "latest", "uniqueCount"}
     assert document["components"]["schemas"]["Error"]["properties"]["error"]["required"] == [
         "code",
         "message",

@@ -138,16 +138,19 @@ def test_aggregates_in_the_spec_string_form_are_accepted(api):
     assert aggregates["2344240e1f7-d287-46a9-8b92-f1232342431"] == {"corr": "2", "op": "2"}
 
 
-def test_update_answers_only_the_touched_keys_unless_full_is_asked(api, created):
+def test_update_answers_every_key_by_default_and_the_batch_alone_with_touched(api, created):
     post(api, "/settlement/testing/update", SAMPLES["update"])
     one = {"record": {"app": "4240e1f7-d287-46a9-8b92-f112510bd9f7", "op": "CREATE"}}
-    touched = post(api, "/settlement/testing/update", one).json()["output"]["aggregates"]
-    assert touched == {"4240e1f7-d287-46a9-8b92-f112510bd9f7": {"op": "2"}}
-    full = post(api, "/settlement/testing/update?full=1", one).json()["output"]["aggregates"]
+    full = post(api, "/settlement/testing/update", one).json()["output"]["aggregates"]
     assert full == {
         "2344240e1f7-d287-46a9-8b92-f1232342431": {"op": "2"},
-        "4240e1f7-d287-46a9-8b92-f112510bd9f7": {"op": "3"},
+        "4240e1f7-d287-46a9-8b92-f112510bd9f7": {"op": "2"},
     }
+    touched = post(api, "/settlement/testing/update?touched=1", one).json()["output"]["aggregates"]
+    assert touched == {"4240e1f7-d287-46a9-8b92-f112510bd9f7": {"op": "1"}}
+    assert api.get("/settlement/testing").json()["output"]["aggregates"][
+        "4240e1f7-d287-46a9-8b92-f112510bd9f7"
+    ] == {"op": "3"}
 
 
 def test_mccounter_counts_only_records_carrying_the_field(api):

@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, settle_id: str, user: str, as_json: bool, **options):
         try:
-            settlement = settle_structure(settleid=settle_id, user=user)
+            settlement, head = settle_structure(settleid=settle_id, user=user)
         except SettleError as exc:
             raise CommandError(exc.message) from exc
         if as_json:
@@ -26,5 +26,5 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 f"{settle_id}: settled {settlement.keys} keys at {settlement.settled_at.isoformat()}"
-                f" (settlement #{settlement.pk})"
+                f" (settlement #{settlement.pk}); chain head {head}"
             )
