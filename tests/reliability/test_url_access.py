@@ -22,6 +22,7 @@ PUBLIC = {
     "/api/docs/",  # the APIs' interactive docs (project.api), offline; they hold no data either
     "/api/docs/sample/",
     "/settlement",  # the catch-all answering SETTLE-02 404 for unknown paths; it serves no data
+    "/settlement/healthcheck/",  # whether the database answers, for load balancers; no data
 }
 LOGIN_ONLY = {"/"}  # the landing page only lists what the user may open
 SKIP_PREFIXES = ("/admin/", "/static/", "/media/")
