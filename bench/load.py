@@ -94,7 +94,9 @@ def post_batches(base: str, token: str, client: int, batches: int, keys: int, re
         ]
         started = time.perf_counter()
         try:
-            response = http.post(f"{base}/settlement/load/update?touched=1", json={"record": records}, timeout=120)
+            response = http.post(
+                f"{base}/settlement/load/update?touched=1", json={"record": records}, timeout=120
+            )
             error = (
                 None
                 if response.status_code == 200
