@@ -1,6 +1,6 @@
 from django.urls import path
 
-from statements import openapi, views
+from statements import openapi, pages, views
 
 app_name = "statements"
 
@@ -31,11 +31,36 @@ urlpatterns = [
     path("api/files/salesfiles/<int:file_id>/rejected/", views.salesfile_rejected, name="salesfile-rejected"),
     path("api/statements/webhook/", views.webhook, name="webhook"),
     path("api/statements/openapi.json", openapi.openapi, name="openapi"),
-    path("statements/", views.run_list_page, name="run-list"),
-    path("statements/<int:run_id>/", views.run_page, name="run-page"),
+    path("statements/", pages.run_list_page, name="run-list"),
+    path("statements/<int:run_id>/", pages.run_page, name="run-page"),
+    path("statements/<int:run_id>/upload/", pages.run_page_upload, name="run-page-upload"),
     path(
         "statements/<int:run_id>/files/<int:file_id>/process/",
-        views.run_page_process,
+        pages.run_page_process,
         name="run-page-process",
+    ),
+    *(
+        path(
+            f"statements/<int:run_id>/{kind}/", pages.run_page_rates, {"kind": kind}, name=f"run-page-{kind}"
+        )
+        for kind in pages.RATE_SETS
+    ),
+    *(
+        path(
+            f"statements/<int:run_id>/{kind}/upload/",
+            pages.run_page_rates_upload,
+            {"kind": kind},
+            name=f"run-page-{kind}-upload",
+        )
+        for kind in pages.RATE_SETS
+    ),
+    *(
+        path(
+            f"statements/<int:run_id>/report.{kind}",
+            pages.run_page_download,
+            {"kind": kind},
+            name=f"run-page-{kind}",
+        )
+        for kind in pages.DOWNLOADS
     ),
 ]

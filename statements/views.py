@@ -1,24 +1,21 @@
-"""HTTP layer of the statements app: the JSON API of the spec, the webhook and the staff pages."""
+"""HTTP layer of the statements app: the JSON API of the spec and the webhook (the staff pages are
+in statements/pages.py)."""
 
 import json
 from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from project import storage
 from project.api import BadRequest, api_view, json_body, json_error
-from project.decorators import group_required
 from project.errors import Conflict, NotFound
 from project.integrations import s3
-from project.roles import BACK_OFFICE
 from statements import pipeline, rates, report_files, selectors, services
 from statements.models import SalesFile, StatementRun
 from statements.report import ReportNotReady, build_report
@@ -296,37 +293,6 @@ def webhook(request: HttpRequest) -> HttpResponse:
     except Conflict as exc:
         return json_error(409, str(exc))
     return JsonResponse({"id": sales_file.pk, "status": sales_file.status})
-
-
-# --- staff pages ---------------------------------------------------------------------------------
-
-
-@group_required(BACK_OFFICE)
-def run_list_page(request: HttpRequest) -> HttpResponse:
-    rows = [(run, selectors.run_status(list(run.sales_files.all()))) for run in selectors.runs()[:200]]
-    return render(request, "statements/run_list.html", {"rows": rows})
-
-
-@group_required(BACK_OFFICE)
-def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = get_object_or_404(StatementRun, pk=run_id)
-    data = selectors.run_data(run)
-    return render(request, "statements/run_detail.html", {"run": run, "data": data})
-
-
-@require_POST
-@group_required(BACK_OFFICE)
-def run_page_process(request: HttpRequest, run_id: int, file_id: int) -> HttpResponse:
-    """The run page's "Process again" button: a FAILED, PROCESSED or abandoned file."""
-    run = get_object_or_404(StatementRun, pk=run_id)
-    sales_file = get_object_or_404(run.sales_files, pk=file_id)
-    try:
-        pipeline.start(sales_file, source="page")
-    except (Conflict, storage.Unavailable) as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Sales file {sales_file.pk} queued for processing.")
-    return redirect("statements:run-page", run_id=run.pk)
 
 
 # --- input helpers -------------------------------------------------------------------------------
