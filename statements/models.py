@@ -389,6 +389,14 @@ class ImportProfile(models.Model):
 
     class Meta:
         ordering = ["-priority", "slug"]
+        constraints = [
+            # "ddex_dsr" names the DSR reader where a sales file asks for a profile.
+            models.CheckConstraint(
+                condition=~Q(slug="ddex_dsr"),
+                name="import_profile_slug_not_ddex_dsr",
+                violation_error_message="The slug “ddex_dsr” is reserved for DDEX DSR files.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"

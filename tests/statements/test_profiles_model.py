@@ -111,3 +111,8 @@ def test_load_import_profiles_restores_the_builtin_ones_and_keeps_added_ones():
     specs = {spec.slug: spec for spec in selectors.import_profiles()}
     assert specs["symphonic"] == next(s for s in builtin_profiles() if s.slug == "symphonic")
     assert "deezer" in specs and "mine" in specs
+
+
+def test_the_dsr_name_cannot_be_a_profile_slug():
+    with pytest.raises(ValidationError, match="reserved for DDEX DSR files"):
+        ImportProfile(slug="ddex_dsr", name="x", columns={"units": ["u"]}, required=["units"]).full_clean()
