@@ -357,6 +357,15 @@ def api_view(
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                return guarded(request, *args, **kwargs)
+            except (OperationalError, InterfaceError):
+                # The token check and the view both need the database; while it is down (restart,
+                # failover) the client gets a 503 to retry on, never a 500.
+                logger.exception("%s: database unavailable", view.__module__)
+                return error(503, "The service is unavailable (database); retry later")
+
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method not in allowed:
                 response = error(405, f"Method {request.method} not allowed")
                 response["Allow"] = ", ".join(sorted(allowed))

@@ -101,6 +101,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # A kept connection is checked before each request reuses it, so after a database restart
+        # the first request gets a fresh connection instead of an error.
+        conn_health_checks=True,
     )
 }
 if env_str("DATABASE_TEST_NAME"):
