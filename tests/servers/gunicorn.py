@@ -23,7 +23,7 @@ class Gunicorn:
         command = [sys.executable, "-m", "gunicorn", "project.wsgi", "-w", str(workers)]
         command += ["-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "--timeout", "120"]
         # The workers' tracebacks (e.g. while a test has the database down) go to a file, not the test log.
-        self.log = Path(env["VAR_DIR"], f"gunicorn-{self.port}.log").open("wb")
+        self.log = Path(env["VAR_DIR"], f"gunicorn-{self.port}.log").open("wb")  # noqa: SIM115 (closed in close())
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
