@@ -9,72 +9,34 @@
 """
 
 import logging
-import re
 import tempfile
 import time
 from collections.abc import Iterator
 from datetime import date
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from django.db import connection
 
-from ingestion.models import Category, InvoiceFile, InvoiceLine, InvoiceLineCategory, KnownInvoice
+from ingestion.lookup import LoadResult, lookup_exceptions
+from ingestion.models import Category, InvoiceFile, InvoiceLine, InvoiceLineCategory
 from ingestion.parsing import RecordParser, RowTuple, count_records
 from ingestion.progress import ProgressRecorder
-
-if TYPE_CHECKING:
-    from ingestion.loader import LoadResult
+from project import db
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 5000
 SPOOL_IN_MEMORY_BYTES = 16 * 1024 * 1024
-CANDIDATE_NUMBER = re.compile(r"6[^|\n]{8}")
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 Status = InvoiceLine.LookupStatus
-
-
-class _ChunkReader:
-    """A read-only file object over an iterator of text chunks, as `copy_expert` expects."""
-
-    def __init__(self, chunks: Iterator[str]):
-        self._chunks = chunks
-
-    def read(self, size: int = -1) -> bytes:
-        # COPY accepts chunks of any length; an empty one would mean end of data, so skip those.
-        for chunk in self._chunks:
-            if chunk:
-                return chunk.encode()
-        return b""
-
-
-def _copy_text(value: str) -> str:
-    return value.translate(_COPY_ESCAPES)
-
-
-def lookup_exceptions(cursor, text: str, today: date, *, escape: bool) -> dict[str, str]:
-    """ONE set-based query: invoice number → past / not_found for the file's candidates."""
-    # A superset of the valid rows' numbers: such a number is the line's first 9 characters after
-    # leading whitespace, starts with 6 and holds no | or newline, and no earlier match of this
-    # pattern can overlap it (matches never cross a | or a newline). Extra candidates cost nothing.
-    candidates = set(CANDIDATE_NUMBER.findall(text))
-    numbers = "".join(f"{_copy_text(n)}\n" for n in candidates) if escape else "\n".join(candidates) + "\n"
-    cursor.execute("CREATE TEMPORARY TABLE ingestion_numbers (invoice_number varchar(9)) ON COMMIT DROP")
-    cursor.copy_expert("COPY ingestion_numbers FROM STDIN", _ChunkReader(iter([numbers])))
-    known = connection.ops.quote_name(KnownInvoice._meta.db_table)
-    # The relation may hold several rows for one number (a customer view): the latest date decides,
-    # so a number with any current row is found. (An anti-join: a GROUP BY cost 3x this query.)
-    cursor.execute(
-        f"SELECT n.invoice_number, k.invoice_number IS NULL FROM ingestion_numbers n"  # noqa: S608 (quoted name)
-        f" LEFT JOIN {known} k ON k.invoice_number = n.invoice_number"
-        f" WHERE (k.invoice_number IS NULL OR k.invoice_date < %s) AND NOT EXISTS"
-        f" (SELECT 1 FROM {known} c WHERE c.invoice_number = n.invoice_number AND c.invoice_date >= %s)",
-        [today, today],
-    )
-    exceptions = {
-        number: Status.NOT_FOUND if missing else Status.PAST for number, missing in cursor.fetchall()
-    }
-    cursor.execute("DROP TABLE ingestion_numbers")
-    return exceptions
+LINE_COLUMNS = [
+    "id",
+    "file_id",
+    "line_number",
+    "invoice_number",
+    "quantity",
+    "description",
+    "value",
+    "lookup_status",
+]
 
 
 def _lock(cursor, model) -> str:
@@ -136,7 +98,7 @@ def _link_chunks(
     escape: bool,
     categories: _CategoryIds,
     lines_spool: BinaryIO,
-    result: "LoadResult",
+    result: LoadResult,
     progress: ProgressRecorder,
 ) -> Iterator[str]:
     """Yield COPY text of the category links and spool the lines' COPY text, batch by batch
@@ -153,7 +115,7 @@ def _link_chunks(
         else:
             (not_found if status == Status.NOT_FOUND else past).append(number)
         if escape:
-            number, description = _copy_text(number), _copy_text(description)
+            number, description = db.copy_text(number), db.copy_text(description)
         lines.append(
             f"{next_id}\t{file_id}\t{line_number}\t{number}\t{quantity}\t{description}\t{value}\t{status}\n"
         )
@@ -182,11 +144,10 @@ def copy_rows(
     parser: RecordParser,
     text: str,
     today: date,
-    result: "LoadResult",
     progress: ProgressRecorder,
-) -> None:
+) -> LoadResult:
     """Write the file's valid rows and their category links with two COPY statements."""
-    quote = connection.ops.quote_name
+    result = LoadResult()
     started = time.perf_counter()
     with connection.cursor() as cursor, tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY_BYTES) as lines_spool:
         # Most files hold no tab, backslash or CR, and then no field needs escaping for COPY.
@@ -206,16 +167,10 @@ def copy_rows(
             result=result,
             progress=progress,
         )
-        cursor.copy_expert(
-            f"COPY {quote(InvoiceLineCategory._meta.db_table)} (line_id, category_id) FROM STDIN",
-            _ChunkReader(links),
-        )
+        db.copy_from(InvoiceLineCategory._meta.db_table, ["line_id", "category_id"], links)
         logger.debug("parse + COPY of the links done after %.2fs", time.perf_counter() - started)
         insert_new_categories(cursor, categories)
         lines_spool.seek(0)
-        cursor.copy_expert(
-            f"COPY {quote(InvoiceLine._meta.db_table)}"
-            " (id, file_id, line_number, invoice_number, quantity, description, value, lookup_status) FROM STDIN",
-            lines_spool,
-        )
+        db.copy_from(InvoiceLine._meta.db_table, LINE_COLUMNS, lines_spool)
         logger.debug("COPY of %d lines done after %.2fs", result.written, time.perf_counter() - started)
+    return result

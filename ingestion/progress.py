@@ -1,8 +1,8 @@
 """Progress of a running import (records processed / total), visible outside its transaction.
 
 An import is one transaction whose writes nobody sees until it commits, so on PostgreSQL the
-progress row is written through a second connection (`project.db.side_connection`). SQLite has
-one writer at a time, so there the row goes through the import's own connection.
+progress row is written by `project.db.ProgressWriter` (a second connection; on SQLite, which has
+one writer at a time, the import's own connection).
 """
 
 import logging
@@ -13,7 +13,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from ingestion.models import ImportProgress
-from project.db import side_connection
+from project.db import ProgressWriter
 
 logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, int, int], None]  # (file name, processed records, total records)
@@ -30,13 +30,13 @@ class ProgressRecorder:
         self.every = max(1, settings.INGESTION_PROGRESS_EVERY)
         self.next_at = self.every  # the record count that triggers the next write
         self.processed = 0
-        self._connection = None
+        self._writer: ProgressWriter | None = None
 
     def start(self) -> None:
-        self._connection = side_connection() or connection
+        self._writer = ProgressWriter()
         now = timezone.now()
         # A row left by a crashed attempt of the same file is taken over.
-        self._execute(
+        self._writer.execute(
             f"INSERT INTO {self._table()} (name, processed, total, started_at, updated_at)"  # noqa: S608 (quoted name)
             " VALUES (%s, 0, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET processed = 0,"
             " total = excluded.total, started_at = excluded.started_at, updated_at = excluded.updated_at",
@@ -49,9 +49,9 @@ class ProgressRecorder:
             return
         self.processed = processed
         self.next_at = (processed // self.every + 1) * self.every
-        if self._connection is None:  # not started: nothing to record
+        if self._writer is None:  # not started: nothing to record
             return
-        self._execute(
+        self._writer.execute(
             f"UPDATE {self._table()} SET processed = %s, updated_at = %s WHERE name = %s",  # noqa: S608
             [processed, timezone.now(), self.name],
         )
@@ -65,20 +65,15 @@ class ProgressRecorder:
 
     def close(self) -> None:
         """Remove the row (the file itself now tells the outcome) and the second connection."""
-        if self._connection is None:
+        if self._writer is None:
             return
         try:
-            self._execute(f"DELETE FROM {self._table()} WHERE name = %s", [self.name])  # noqa: S608
+            self._writer.execute(f"DELETE FROM {self._table()} WHERE name = %s", [self.name])  # noqa: S608
         except DatabaseError as exc:  # progress is advisory: never hide the import's own outcome
             logger.warning("progress row of %s not removed: %s", self.name, exc)
         finally:
-            if self._connection is not connection:
-                self._connection.close()
-            self._connection = None
+            self._writer.close()
+            self._writer = None
 
     def _table(self) -> str:
         return connection.ops.quote_name(ImportProgress._meta.db_table)
-
-    def _execute(self, sql: str, params: list) -> None:
-        with self._connection.cursor() as cursor:
-            cursor.execute(sql, params)

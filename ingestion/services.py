@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ingestion import loader, selectors
+from ingestion.lookup import LoadResult, refresh_lookup, stored_lookup
 from ingestion.models import ClosedDay, FtpPoll, InvoiceFile, InvoiceLine, InvoiceLineCategory, NoFileAlert
 from ingestion.parsing import InvalidFileName, RecordParser, count_records, decode, parse_file_name
 from ingestion.progress import ProgressCallback, ProgressRecorder
@@ -232,7 +233,7 @@ def _import(invoice_file: InvoiceFile, text: str, progress: ProgressRecorder) ->
 
 
 def _record_lookup(
-    invoice_file: InvoiceFile, lookup: loader.LoadResult, *, categories: list[str], today: date
+    invoice_file: InvoiceFile, lookup: LoadResult, *, categories: list[str], today: date
 ) -> IngestReport:
     """Store the lookup counts on the file, queue the summary email and build the report."""
     invoice_file.found_count = lookup.found
@@ -275,8 +276,8 @@ def reprocess_file(*, invoice_file: InvoiceFile) -> IngestReport:
             f"{invoice_file.name} was rejected ({invoice_file.reason}); it has no lines to check"
         )
     today = timezone.localdate()
-    loader.refresh_lookup(invoice_file=invoice_file, today=today)
-    lookup = loader.stored_lookup(invoice_file)
+    refresh_lookup(invoice_file=invoice_file, today=today)
+    lookup = stored_lookup(invoice_file)
     return _record_lookup(
         invoice_file, lookup, categories=selectors.file_category_keys(invoice_file), today=today
     )

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from ingestion import selectors as ingestion_selectors
 from ingestion import services as ingestion_services
+from project import db
 from project.mail import queue_email
 from sessions_app.models import ProcessedShipment, Session, SessionStep
 
@@ -239,21 +240,15 @@ def record_batch(*, session: Session, token: uuid.UUID, first_position: int, row
 
 def _insert_shipments(records: list[tuple]) -> None:
     """COPY on PostgreSQL (several times faster than INSERT for large days), bulk_create elsewhere."""
+    fields = ["session_id", "position", "invoice_number", "quantity", "value"]
     if connection.vendor != "postgresql":
-        fields = ["session_id", "position", "invoice_number", "quantity", "value"]
         ProcessedShipment.objects.bulk_create(
             ProcessedShipment(**dict(zip(fields, r, strict=True))) for r in records
         )
         return
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(records)
-    buffer.seek(0)
-    table = connection.ops.quote_name(ProcessedShipment._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(
-            f"COPY {table} (session_id, position, invoice_number, quantity, value) FROM STDIN WITH (FORMAT csv)",
-            buffer,
-        )
+    db.copy_from(ProcessedShipment._meta.db_table, fields, [buffer.getvalue()], options="FORMAT csv")
 
 
 def complete_generation(*, session: Session, token: uuid.UUID, csv_path: str) -> None:

@@ -28,8 +28,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django_q.tasks import async_task
 
-from project import storage
-from project.db import side_connection
+from project import db, storage
 from statements import selectors, services
 from statements.cleaners import parse
 from statements.cleaners.base import CLEAN_COLUMNS
@@ -44,10 +43,8 @@ BULK_BATCH = 5_000
 COPY_CHUNK = 1 << 20
 PROGRESS_SQL = "UPDATE statements_salesfile SET progress_processed = %s, lease_until = %s WHERE id = %s"
 # Unquoted empty fields would be NULLs for COPY; the optional text columns are empty strings.
-COPY_SQL = (
-    f"COPY statements_salesline (sales_file_id, {', '.join(CLEAN_COLUMNS)}) "
-    "FROM STDIN WITH (FORMAT csv, HEADER true, "
-    "FORCE_NOT_NULL (isrc, upc, title, use_type, commercial_model, release))"
+COPY_OPTIONS = (
+    "FORMAT csv, HEADER true, FORCE_NOT_NULL (isrc, upc, title, use_type, commercial_model, release)"
 )
 FORMAT_SLUG = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 ProgressCallback = Callable[[SalesFile, int, int | None], None]
@@ -277,9 +274,13 @@ def _copy_lines(sales_file: SalesFile, progress: "_ImportProgress") -> int:
     stream = storage.open_stream(sales_file.cleaned_key)
     try:
         source = _PrefixedLines(stream, f"{sales_file.pk},".encode(), progress.advance)
-        with connection.cursor() as cursor:
-            cursor.copy_expert(COPY_SQL, source, size=COPY_CHUNK)
-            return cursor.rowcount
+        return db.copy_from(
+            "statements_salesline",
+            ["sales_file_id", *CLEAN_COLUMNS],
+            source,
+            options=COPY_OPTIONS,
+            size=COPY_CHUNK,
+        )
     finally:
         stream.close()
 
@@ -343,22 +344,19 @@ class _ImportProgress:
         self.on_progress = on_progress
         self.done = 0
         self.next_report = PROGRESS_EVERY
-        self.side = side_connection()
+        self.writer = db.ProgressWriter()
 
     def advance(self, lines: int) -> None:
         self.done += lines
         if self.done < self.next_report:
             return
         self.next_report = self.done + PROGRESS_EVERY
-        if self.side is not None:
-            with self.side.cursor() as cursor:
-                cursor.execute(PROGRESS_SQL, [self.done, services.lease_expiry(), self.sales_file.pk])
+        self.writer.execute(PROGRESS_SQL, [self.done, services.lease_expiry(), self.sales_file.pk])
         if self.on_progress:
             self.on_progress(self.sales_file, self.done, self.sales_file.progress_total)
 
     def close(self) -> None:
-        if self.side is not None:
-            self.side.close()
+        self.writer.close()
 
 
 def _progress(

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingestion import parsing
+from ingestion.lookup import CANDIDATE_NUMBER
 from ingestion.parsing import count_records, decode, parse_records
-from ingestion.pg_copy import CANDIDATE_NUMBER
 
 FIELD = st.text(alphabet=st.sampled_from("60123456789.,| -aB\t\r\x00\x1c\x85\u2028é€"), max_size=14)
 CLEAN = st.builds(
