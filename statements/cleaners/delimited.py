@@ -368,6 +368,8 @@ def _rows(
                 except Reject as exc:
                     if isinstance(exc, _TotalsRow) or _totals_label(fields[:ncols]):
                         declared.add(fields[:ncols])
+                    elif fields[:ncols] == layout.names:
+                        stats.structural += 1  # the header again: reports concatenated into one file
                     else:
                         yield Problem(start, str(exc))
                     continue

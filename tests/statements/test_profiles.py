@@ -535,3 +535,10 @@ def test_symphonic_full_statement_maps_delivery_and_reads_release_level_rows():
         # No territory reported: worldwide.
         ("2025-06", "Amazon", "Mira Vale", "Border Town", "WW", "12", "stream", "Streaming", "Border Songs"),
     ]
+
+
+def test_a_repeated_header_of_concatenated_reports_is_structural():
+    data = (PROFILES / "tunecore_2025-06.csv").read_bytes()
+    header, body = data.split(b"\n", 1)
+    rows, problems, stats = parse(data + header + b"\n" + body)
+    assert problems == [] and len(rows) == 6 and stats.structural == 2
