@@ -1,0 +1,88 @@
+"""The statement-run flow in headless Chromium as a back-office user: create a run, upload two
+files at once (direct upload: local storage), see statuses and control totals, process a failed
+file again, enter rates, preview with charts, download."""
+
+from pathlib import Path
+
+import pytest
+
+from statements.models import ImportProfile
+from tests.statements.conftest import fixture_bytes
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_back_office_user_walks_the_statement_run_flow(page, make_user, tmp_path):
+    make_user("bea", groups=["back-office"])
+    # A transactional test before this one may have flushed the profiles the migration made.
+    ImportProfile.objects.load_builtin()
+    # No layout is known (say an admin switched the profiles off): the files fail until they are back.
+    ImportProfile.objects.update(active=False)
+
+    page.goto("/statements/")
+    page.fill("#id_username", "bea")
+    page.fill("#id_password", "pw-bea-123")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/statements/")
+    page.fill("#id_name", "Q3 2026 royalties")
+    page.fill("#id_currency", "EUR")
+    page.fill("#id_periods", "2026-09")
+    page.click("text=Create the run")
+    page.wait_for_url("**/statements/*/")
+    assert page.locator("#run-status").inner_text() == "NO_FILES"
+    assert page.locator("#downloads button[disabled]").count() == 2
+
+    page.set_input_files(
+        "#id_upload-files",
+        [
+            {"name": "spotify.csv", "mimeType": "text/csv", "buffer": fixture_bytes("spotify_2026-09.csv")},
+            {
+                "name": "apple.tsv",
+                "mimeType": "text/plain",
+                "buffer": fixture_bytes("applemusic_2026-10.tsv"),
+            },
+        ],
+    )
+    with page.expect_navigation():  # the page reloads once both files are uploaded and queued
+        page.click("text=Upload and process")
+    rows = page.locator("tr[data-file]")
+    assert rows.count() == 2
+    spotify, apple = rows.filter(has_text="spotify.csv"), rows.filter(has_text="apple.tsv")
+    assert apple.locator("[data-file-status]").inner_text() == "FAILED"
+    assert "unknown" in apple.locator(".failure").inner_text().lower()
+    assert page.locator("#run-status").inner_text() == "FAILED"
+
+    ImportProfile.objects.update(active=True)
+    for row in (spotify, apple):
+        with page.expect_navigation():
+            row.locator("text=Process again").click()
+        assert row.locator("[data-file-status]").inner_text() == "PROCESSED"
+    assert "7 read, 6 imported, 0 rejected" in spotify.inner_text()
+    assert "USD: 4 lines, 7090 units, 26.108" in page.locator("#control-totals").inner_text()
+
+    not_ready = page.locator("#not-ready").inner_text()
+    assert "GBP 2026-09" in not_ready and "USD 2026-09" in not_ready
+    page.fill("#id_rates-0-currency", "GBP")
+    page.fill("#id_rates-0-period", "2026-09")
+    page.fill("#id_rates-0-rate", "1.15")
+    page.fill("#id_rates-1-currency", "USD")
+    page.fill("#id_rates-1-period", "2026-09")
+    page.fill("#id_rates-1-rate", "0.9")
+    page.click("text=Save rates")
+    page.wait_for_load_state()
+    assert "Saved: 2 row(s)." in page.locator(".messages").inner_text()
+    assert page.locator("#run-status").inner_text() == "PROCESSED"
+    # GBP 3.601234 x 1.15 + USD 19.808 x 0.9 + EUR 11.0595 = 33.0281191, rounded once.
+    assert page.locator("#grand-total").inner_text() == "33.03 EUR"
+    assert page.locator("#chart-dsp rect").count() == 1
+    assert page.locator("#chart-month rect").count() == 1
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=DOCS / "statements-run.png", full_page=True)
+
+    with page.expect_download() as download_info:
+        page.click("text=Download CSV")
+    path = tmp_path / "statement.csv"
+    download_info.value.save_as(path)
+    assert path.read_text().splitlines()[-1].startswith("grand_total,")
