@@ -86,3 +86,39 @@ def test_back_office_user_walks_the_statement_run_flow(page, make_user, tmp_path
     path = tmp_path / "statement.csv"
     download_info.value.save_as(path)
     assert path.read_text().splitlines()[-1].startswith("grand_total,")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_files_go_from_the_browser_straight_to_s3(page, make_user, flow, s3_storage, s3_server):
+    ImportProfile.objects.load_builtin()
+    run_id = flow.create_run(name="Q3 on S3")
+    make_user("bea", groups=["back-office"])
+    page.goto(f"/statements/{run_id}/")
+    page.fill("#id_username", "bea")
+    page.fill("#id_password", "pw-bea-123")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/statements/{run_id}/")
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+
+    page.set_input_files(
+        "#id_upload-files",
+        [
+            {"name": "spotify.csv", "mimeType": "text/csv", "buffer": fixture_bytes("spotify_2026-09.csv")},
+            {
+                "name": "deezer.csv",
+                "mimeType": "text/csv",
+                "buffer": fixture_bytes("deezer_2026-09_semicolon.csv"),
+            },
+        ],
+    )
+    with page.expect_navigation():
+        page.click("text=Upload and process")
+    statuses = page.locator("[data-file-status]").all_inner_texts()
+    assert statuses == ["PROCESSED", "PROCESSED"]
+    # The bodies went to the bucket by presigned POST; our server never saw them.
+    assert sum(url.startswith(s3_server.endpoint_url) for url in posts) == 2
+    assert not any(url.endswith("/content/") for url in posts)
+    keys = {o["Key"] for o in s3_server.client().list_objects_v2(Bucket=s3_storage)["Contents"]}
+    assert sum(key.endswith("/upload") for key in keys) == 2
