@@ -42,6 +42,8 @@ def run(documents: int, export_size: int, url: str, media: str) -> None:
         MONEYBIRD_API_URL=fake.base_url,
         MONEYBIRD_ADMINISTRATION_ID=fake.administration_id,
         MONEYBIRD_TOKEN=fake.token,
+        # The fake does not limit; the budget is measured by tests/exports/test_rate_budget.py.
+        MONEYBIRD_RATE_LIMIT="1000000",
     )
     import django
 

@@ -98,14 +98,20 @@ def _selected_documents(ids: list[str]) -> list[Document]:
         raise InvalidInput(
             f"Unknown document ids (sync first?): {', '.join(unknown[:20])}",
             code="unknown_documents",
-            problems=[{"id": moneybird_id, "msg": "unknown document"} for moneybird_id in unknown],
+            problems=[
+                {"loc": ["body", "ids", ids.index(moneybird_id)], "msg": f"{moneybird_id}: unknown document"}
+                for moneybird_id in unknown
+            ],
         )
     drafts = [moneybird_id for moneybird_id in ids if known[moneybird_id].status == Document.DRAFT_STATE]
     if drafts:
         raise InvalidInput(
             f"Draft documents cannot be exported: {', '.join(drafts[:20])}",
             code="draft_documents",
-            problems=[{"id": moneybird_id, "msg": "draft (state new)"} for moneybird_id in drafts],
+            problems=[
+                {"loc": ["body", "ids", ids.index(moneybird_id)], "msg": f"{moneybird_id}: draft (state new)"}
+                for moneybird_id in drafts
+            ],
         )
     return [known[moneybird_id] for moneybird_id in ids]
 

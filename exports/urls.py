@@ -1,6 +1,7 @@
 from django.urls import path
 
-from exports import api, openapi, views
+from exports import views
+from exports.api import api
 
 app_name = "exports"
 
@@ -11,9 +12,5 @@ urlpatterns = [
     path("exports/delete/", views.delete_export, name="delete"),
     path("exports/progress/", views.progress, name="progress"),
     path("exports/demo/", views.demo, name="demo"),
-    path("api/exports/sync", api.sync, name="api-sync"),
-    path("api/exports/export", api.export, name="api-export"),
-    path("api/exports/files", api.public_files, name="api-files"),
-    path("api/exports/webhook/", api.webhook, name="api-webhook"),
-    path("api/exports/openapi.json", openapi.openapi, name="api-openapi"),
+    path("api/exports/", api.urls),
 ]

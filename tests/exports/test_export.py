@@ -179,7 +179,8 @@ def test_bad_ids_are_400_and_nothing_is_written(moneybird, client_api, s3_keys, 
     response = export(client_api, ids)
 
     assert response.status_code == 400
-    assert "ids" in response.json()["error"]
+    error = response.json()["error"]
+    assert "ids" in error["message"] and set(error) == {"code", "message", "problems"}
     assert ExportFile.objects.count() == 0
     assert s3_keys() == keys_before
     assert moneybird.requests == []
@@ -202,7 +203,7 @@ def test_ext_that_could_change_the_storage_key_is_400(moneybird, client_api, s3_
 
     response = export(client_api, [record["id"]], ext=ext)
 
-    assert response.status_code == 400 and "ext" in response.json()["error"]
+    assert response.status_code == 400 and "ext" in response.json()["error"]["message"]
     assert ExportFile.objects.count() == 0 and s3_keys() == keys_before
 
 

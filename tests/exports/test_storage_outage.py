@@ -52,7 +52,7 @@ def exported(moneybird, client_api, s3_storage):
 
 def assert_storage_error(response) -> None:
     assert response.status_code == 503
-    assert response.json()["error"].startswith("storage unavailable: ")
+    assert response.json()["error"]["message"].startswith("storage unavailable: ")
 
 
 def test_sync_during_an_outage_is_503_and_changes_nothing(exported, client_api, storage, bucket):

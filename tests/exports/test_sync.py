@@ -229,7 +229,7 @@ def test_partial_failure_leaves_the_previous_state_intact(moneybird, client_api,
     response = sync(client_api)
 
     assert response.status_code == 502
-    assert "unavailable" in response.json()["error"]
+    assert "unavailable" in response.json()["error"]["message"]
     assert Document.objects.count() == 3
     assert set(Document.objects.values_list("status", flat=True)) == {"open"}
     assert read_summary() == before
@@ -262,7 +262,8 @@ def test_failure_while_storing_rolls_back(moneybird, client_api, settings, read_
 def test_moneybird_401_is_surfaced_to_the_caller(moneybird, client_api):
     response = sync(client_api, HTTP_X_MONEYBIRD_TOKEN="wrong")
     assert response.status_code == 401
-    assert "Moneybird refused the token" in response.json()["error"]
+    assert "Moneybird refused the token" in response.json()["error"]["message"]
+    assert response.json()["error"]["code"] == "moneybird_token_refused"
     assert Document.objects.count() == 0 and ExportFile.objects.count() == 0
 
 
@@ -288,7 +289,8 @@ def test_a_second_concurrent_sync_is_refused(moneybird, client_api):
             cursor.execute("SELECT pg_advisory_lock(%s)", [SYNC_LOCK_KEY])
         response = sync(client_api)
         assert response.status_code == 409
-        assert "Another Moneybird sync is running" in response.json()["error"]
+        assert "Another Moneybird sync is running" in response.json()["error"]["message"]
+        assert response.json()["error"]["code"] == "sync_running"
     finally:
         other.close()
     assert sync(client_api).status_code == 200

@@ -35,4 +35,4 @@ def test_no_token_anywhere_is_a_clear_400(moneybird, session_client, settings):
     settings.MONEYBIRD_TOKEN = ""
     response = session_client.get("/api/exports/sync")
     assert response.status_code == 400
-    assert "Moneybird token" in response.json()["error"]
+    assert "Moneybird token" in response.json()["error"]["message"]
