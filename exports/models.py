@@ -184,10 +184,14 @@ class SyncRun(models.Model):
 class Webhook(models.Model):
     """A webhook registered at Moneybird; calls to /api/exports/webhook/ must carry its token."""
 
-    moneybird_id = models.CharField(max_length=32, unique=True)
+    # None while the registration is under way: Moneybird checks the URL before it answers with the
+    # webhook's id and token.
+    moneybird_id = models.CharField(max_length=32, unique=True, null=True, blank=True)
     url = models.URLField(max_length=500)
     events = models.JSONField(default=list)
-    token = models.CharField(max_length=255, help_text="Sent by Moneybird in every call (webhook_token).")
+    token = models.CharField(
+        max_length=255, blank=True, help_text="Sent by Moneybird in every call (webhook_token)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -26,44 +26,50 @@ EVENTS = ["document_saved", "document_updated", "document_destroyed"]
 # Actions about purchase invoices and receipts (Moneybird calls both "documents").
 DOCUMENT_ACTIONS = ("document_", "purchase_invoice_", "receipt_")
 PENDING_SCHEDULE = "exports-webhook-sync"
+REGISTRATION_WINDOW = timedelta(minutes=5)
 
 
 def register_webhook(*, client: MoneybirdClient, url: str, events: list[str] | None = None) -> Webhook:
     """Register `url` at Moneybird and keep the token its calls will carry (replacing an earlier
-    registration of the same URL here)."""
-    answer = client.register_webhook(url, events or EVENTS)
+    registration of the same URL here). While Moneybird checks the URL, calls are answered 200."""
+    pending = Webhook.objects.create(url=url, events=events or EVENTS)
+    try:
+        answer = client.register_webhook(url, events or EVENTS)
+    except Exception:
+        pending.delete()
+        raise
     with transaction.atomic():
-        Webhook.objects.filter(url=url).delete()
-        return Webhook.objects.create(
-            moneybird_id=str(answer["id"]),
-            url=url,
-            events=answer.get("enabled_events") or events or EVENTS,
-            token=str(answer["token"]),
-        )
+        Webhook.objects.filter(url=url).exclude(pk=pending.pk).delete()
+        pending.moneybird_id, pending.token = str(answer["id"]), str(answer["token"])
+        pending.events = answer.get("enabled_events") or pending.events
+        pending.save()
+    return pending
 
 
-def receive(payload: object) -> list[str]:
+def _registering() -> bool:
+    return Webhook.objects.filter(
+        moneybird_id__isnull=True, created_at__gte=timezone.now() - REGISTRATION_WINDOW
+    ).exists()
+
+
+def receive(payload: dict) -> list[str]:
     """Handle one webhook call; returns the document ids queued for a sync.
 
-    A call without webhook_id (Moneybird's check when a URL is registered) or for a webhook we do not
-    know is answered but does nothing; a known webhook with the wrong token is Forbidden."""
-    if not isinstance(payload, dict):
-        raise InvalidInput("A webhook call is a JSON object", code="invalid_webhook")
+    Only a call carrying the token of a registered webhook is acted on; anything else is Forbidden,
+    except while a registration is under way (Moneybird's check of the URL, before we know the
+    webhook's id and token), when it is answered and ignored."""
     webhook_id, token = payload.get("webhook_id"), payload.get("webhook_token")
-    if not isinstance(webhook_id, str | int) or isinstance(webhook_id, bool):
-        return []
-    webhook = Webhook.objects.filter(moneybird_id=str(webhook_id)).first()
-    if webhook is None:
-        logger.warning("Moneybird webhook call for unknown webhook %s ignored", webhook_id)
-        return []
-    if not isinstance(token, str) or not hmac.compare_digest(token.encode(), webhook.token.encode()):
+    webhook = Webhook.objects.filter(moneybird_id=str(webhook_id)).first() if webhook_id is not None else None
+    if webhook is None or not hmac.compare_digest(str(token or "").encode(), webhook.token.encode()):
+        if webhook is None and _registering():
+            return []
         raise Forbidden(
-            "The webhook token does not match the registered webhook", code="webhook_token_invalid"
+            "Not a call of a registered Moneybird webhook (webhook_token)", code="webhook_token_invalid"
         )
     action, entity_id = payload.get("action"), payload.get("entity_id")
     if not isinstance(action, str) or not action.startswith(DOCUMENT_ACTIONS):
         return []
-    if not isinstance(entity_id, str | int) or isinstance(entity_id, bool) or not str(entity_id).isdigit():
+    if entity_id is None or not str(entity_id).isdigit():
         raise InvalidInput("entity_id must be a Moneybird id", code="invalid_webhook")
     queue_sync([str(entity_id)])
     return [str(entity_id)]

@@ -101,23 +101,26 @@ def test_a_wrong_token_is_refused_and_queues_nothing(registered, moneybird):
 
 
 @pytest.mark.parametrize(
-    "payload",
+    ("payload", "status"),
     [
-        {},  # Moneybird's check of the URL when registering
-        {
-            "webhook_id": "999",
-            "webhook_token": "x",
-            "action": "document_updated",
-            "entity_id": "1",
-        },  # not ours
-        "not an object",
+        ({}, 403),  # no webhook token at all
+        ({"webhook_id": "999", "webhook_token": "x", "action": "document_updated", "entity_id": "1"}, 403),
+        ("not an object", 403),
     ],
-    ids=["ping", "unknown-webhook", "not-an-object"],
+    ids=["empty", "unknown-webhook", "not-an-object"],
 )
-def test_calls_that_are_not_ours_do_nothing(registered, payload):
+def test_calls_that_are_not_ours_are_refused(registered, payload, status):
     response = call(payload)
-    assert response.status_code in (200, 400)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == "webhook_token_invalid"
     assert not PendingSync.objects.exists()
+
+
+def test_while_registering_moneybird_s_check_of_the_url_is_answered(moneybird):
+    Webhook.objects.create(url="https://backoffice.example/api/exports/webhook/")  # registration under way
+    response = call({"webhook_id": "123", "webhook_token": "new", "action": "test_webhook"})
+    assert response.status_code == 200 and response.json() == {"queued": []}
+    assert call({}).status_code == 200
 
 
 def test_other_events_are_answered_and_ignored(registered, moneybird):

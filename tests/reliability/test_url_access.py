@@ -110,8 +110,13 @@ TOKEN_GRANTS = [
     "none",
     *(f"{scope}:{access}" for scope in API_SCOPES.values() for access in ("read", "write")),
 ]
+# Moneybird's webhook calls carry their own token in the body; our API tokens play no part there.
+TOKEN_IN_BODY = {"/api/exports/webhook/"}
 SCOPED = [
-    (path, scope) for path in GUARDED for prefix, scope in API_SCOPES.items() if path.startswith(prefix)
+    (path, scope)
+    for path in GUARDED
+    for prefix, scope in API_SCOPES.items()
+    if path.startswith(prefix) and path not in TOKEN_IN_BODY
 ]
 
 
