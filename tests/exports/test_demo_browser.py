@@ -20,7 +20,7 @@ def demo_moneybird(settings, s3_storage):
     fake.close()
 
 
-def test_demo_sync_export_change_and_delete_from_the_page(page, make_user, demo_moneybird):
+def test_demo_sync_export_change_and_delete_from_the_page(page, make_user, demo_moneybird, artifacts_dir):
     make_user("clerk", groups=["back-office"])
     page.goto("/accounts/login/?next=/exports/")
     page.fill("input[name=username]", "clerk")
@@ -55,3 +55,4 @@ def test_demo_sync_export_change_and_delete_from_the_page(page, make_user, demo_
     page.wait_for_selector(f"#deleted >> text={first}")
     assert "deleted" in page.locator("#mutated").inner_text()
     assert Document.objects.get(moneybird_id=first).removed_at is not None
+    page.screenshot(path=str(artifacts_dir / "exports-demo.png"), full_page=True)
