@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
+from project.errors import Conflict
 from statements import selectors
 from statements.models import SalesFile, SalesFileStatus, SalesLine, StatementRun
 from statements.money import EXACT, rounded
@@ -25,13 +26,26 @@ from statements.money import EXACT, rounded
 ONE = Decimal(1)
 
 
-class ReportNotReady(Exception):
-    """Files not processed yet, or rates missing; the message names what is missing."""
+class ReportNotReady(Conflict):
+    """Files not processed yet, or rates missing; the message and the problems name what is missing
+    (`loc` ["files", id] or ["rates", currency, period]); `files` and `missing_rates` for pages."""
 
-    def __init__(self, message: str, *, files: list[dict], missing_rates: list[dict]):
-        super().__init__(message)
-        self.files = files
-        self.missing_rates = missing_rates
+    default_code = "report_not_ready"
+
+    def __init__(self, message: str, *, files: list[dict] = (), missing_rates: list[dict] = ()):
+        problems = [
+            {"loc": ["files", f["id"]], "msg": f"#{f['id']} {f['name']!r} is {f['status']}"} for f in files
+        ]
+        problems += [
+            {
+                "loc": ["rates", r["currency"], r["period"]],
+                "msg": f"no exchange rate for {r['currency']} {r['period']}",
+            }
+            for r in missing_rates
+        ]
+        super().__init__(message, problems=problems)
+        self.files = list(files)
+        self.missing_rates = list(missing_rates)
 
 
 @dataclass(frozen=True)
@@ -89,7 +103,7 @@ def build_report(run: StatementRun) -> Report:
     """The report of `run`; ReportNotReady unless every file is PROCESSED and every rate known."""
     files = list(run.sales_files.order_by("pk"))
     if not files:
-        raise ReportNotReady("Report not available: the run has no sales files.", files=[], missing_rates=[])
+        raise ReportNotReady("Report not available: the run has no sales files.")
     pending = [f for f in files if f.status != SalesFileStatus.PROCESSED]
     groups = (
         _lines(run, [f.pk for f in files])

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from project.errors import NotFound
 from statements.cleaners.profiles import ProfileSpec
 from statements.models import ImportProfile, SalesFile, SalesFileStatus, StatementRun
 from statements.money import EXACT, exact_text
@@ -31,6 +32,20 @@ def run_status(files: list[SalesFile]) -> str:
     return RunStatus.PROCESSING
 
 
+def get_run(run_id: int) -> StatementRun:
+    run = StatementRun.objects.filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(f"no statement run with id {run_id}", code="run_not_found")
+    return run
+
+
+def get_sales_file(file_id: int) -> SalesFile:
+    sales_file = SalesFile.objects.filter(pk=file_id).first()
+    if sales_file is None:
+        raise NotFound(f"no sales file with id {file_id}", code="salesfile_not_found")
+    return sales_file
+
+
 def runs() -> QuerySet[StatementRun]:
     return StatementRun.objects.prefetch_related("sales_files")
 
@@ -54,7 +69,7 @@ def sales_file_data(sales_file: SalesFile) -> dict:
             "percent": round(100 * sales_file.progress_processed / total, 1) if total else None,
         },
         "rejected_report": (
-            reverse("statements:salesfile-rejected", args=[sales_file.pk])
+            reverse("statements:api:salesfile_rejected", args=[sales_file.pk])
             if sales_file.lines_rejected
             else None
         ),

@@ -29,7 +29,7 @@ def test_session_user_in_back_office_needs_csrf(make_user):
     client = Client(enforce_csrf_checks=True)
     client.force_login(make_user("clerk", groups=["back-office"]))
     response = client.post("/api/statement_run/", {"name": "x"}, content_type="application/json")
-    assert response.status_code == 403 and response.json()["error"] == "CSRF check failed"
+    assert response.status_code == 403 and response.json()["error"]["code"] == "csrf_failed"
     assert Client().get("/api/statement_run/1/").status_code == 401
 
 
@@ -49,19 +49,20 @@ def test_create_run_with_filters(api):
 
 
 @pytest.mark.parametrize(
-    ("body", "message"),
+    ("body", "status", "message"),
     [
-        ({}, "name is required"),
-        ({"name": "x", "currency": "EURO"}, "not an ISO 4217 code"),
-        ({"name": "x", "periods": ["2026-9"]}, "'2026-9' is not YYYY-MM"),
-        ({"name": "x", "periods": {"from": "2026-09", "to": "2026-01"}}, "ends before it starts"),
-        ({"name": "x", "artists": "A"}, "artists must be a list"),
-        ({"name": "x", "salesfiles": [424242]}, "no sales file with id 424242"),
+        ({}, 400, "'loc': ['body', 'payload', 'name'], 'msg': 'Field required'"),
+        ({"name": " "}, 400, "name is required"),
+        ({"name": "x", "currency": "EURO"}, 400, "not an ISO 4217 code"),
+        ({"name": "x", "periods": ["2026-9"]}, 400, "'2026-9' is not YYYY-MM"),
+        ({"name": "x", "periods": {"from": "2026-09", "to": "2026-01"}}, 400, "ends before it starts"),
+        ({"name": "x", "artists": "A"}, 400, "'loc': ['body', 'payload', 'artists']"),
+        ({"name": "x", "salesfiles": [424242]}, 404, "no sales file with id 424242"),
     ],
 )
-def test_create_run_rejects_bad_input(api, body, message):
+def test_create_run_rejects_bad_input(api, body, status, message):
     response = api.post("/api/statement_run/", body, content_type="application/json")
-    assert response.status_code == 400 and message in response.json()["error"]
+    assert response.status_code == status and message in str(response.json()["error"])
 
 
 def test_create_run_rejects_non_json(api):
@@ -117,23 +118,28 @@ def test_invalid_rate_set_changes_nothing(flow):
         ],
     )
     assert response.status_code == 400
-    assert response.json()["problems"] == [
+    assert response.json()["error"]["code"] == "rate_set_invalid"
+    assert [p["msg"] for p in response.json()["error"]["problems"]] == [
         "item 1: rate '-1' must be a positive number",
         "item 2: period '2026-9' is not YYYY-MM",
         "item 3: rate '0.00600000001' has more than 10 decimal places",
         "item 5: duplicate rate for CHF 2026-09 (also item 4)",
     ]
+    assert response.json()["error"]["problems"][0]["loc"] == ["item 1"]
     assert list(StatementRun.objects.get(pk=run_id).rates.values_list("currency", flat=True)) == ["USD"]
 
 
 def test_exceptions_need_a_dsp_or_an_existing_sales_file(flow):
     run_id = flow.create_run()
     response = flow.rates(run_id, [{"currency": "USD", "rate": "1"}], kind="currencies_exception")
-    assert response.status_code == 400 and 'needs "dsp" or "salesfile"' in response.json()["problems"][0]
+    assert (
+        response.status_code == 400
+        and 'needs "dsp" or "salesfile"' in response.json()["error"]["problems"][0]["msg"]
+    )
     response = flow.rates(
         run_id, [{"currency": "USD", "rate": "1", "salesfile": 777}], kind="currencies_exception"
     )
-    assert response.status_code == 400 and "no sales file with id 777" in response.json()["error"]
+    assert response.status_code == 404 and "no sales file with id 777" in response.json()["error"]["message"]
 
 
 def test_exceptions_as_csv(flow, api):
@@ -155,7 +161,7 @@ def test_content_upload_over_the_limit_is_refused(flow, settings):
     settings.STATEMENTS_MAX_UPLOAD_BYTES = 10
     file_id = flow.create_file()
     response = flow.upload(file_id, b"x" * 100)
-    assert response.status_code == 413 and "10-byte limit" in response.json()["error"]
+    assert response.status_code == 413 and "10-byte limit" in response.json()["error"]["message"]
 
 
 def test_content_upload_needs_a_file(flow, api):
@@ -188,21 +194,21 @@ def test_processed_file_content_cannot_be_replaced(flow, api):
     )
     assert flow.file(file_id)["status"] == "PROCESSED"
     response = flow.upload(file_id, b"other content")
-    assert response.status_code == 409 and "create a new sales file" in response.json()["error"]
+    assert response.status_code == 409 and "create a new sales file" in response.json()["error"]["message"]
     assert api.post(f"/api/files/salesfiles/{file_id}/upload-url/").status_code == 409
     assert flow.process(file_id).status_code == 202  # re-processing the same content is allowed
     assert flow.file(file_id)["status"] == "PROCESSED"
 
 
 @pytest.mark.parametrize(
-    ("url", "model"),
+    ("url", "code"),
     [
-        ("/api/statement_run/999/", "StatementRun"),
-        ("/api/statement_run/999/report/", "StatementRun"),
-        ("/api/files/salesfiles/999/", "SalesFile"),
+        ("/api/statement_run/999/", "run_not_found"),
+        ("/api/statement_run/999/report/", "run_not_found"),
+        ("/api/files/salesfiles/999/", "salesfile_not_found"),
     ],
 )
-def test_unknown_ids_are_json_404s(api, url, model):
+def test_unknown_ids_are_json_404s(api, url, code):
     response = api.get(url)
     assert response.status_code == 404
-    assert response.json()["error"] == f"No {model} matches the given query."
+    assert response.json()["error"]["code"] == code

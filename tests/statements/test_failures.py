@@ -74,7 +74,7 @@ def test_file_stuck_mid_pipeline_with_no_live_task_is_processed_again(flow, stat
 def test_file_a_task_holds_is_a_409_naming_the_lease(flow):
     sales_file = _stuck(S.IMPORTING, timezone.now() + timedelta(minutes=5))
     response = flow.process(sales_file.pk)
-    assert response.status_code == 409 and "a task is processing it" in response.json()["error"]
+    assert response.status_code == 409 and "a task is processing it" in response.json()["error"]["message"]
     assert SalesFile.objects.get(pk=sales_file.pk).status == S.IMPORTING
 
 

@@ -46,7 +46,10 @@ def test_full_flow_with_presigned_post_to_s3(flow, api, s3_storage, s3_server):
     # Before processing, the report is refused and says why.
     response = flow.report(run_id)
     assert response.status_code == 409
-    assert f"#{file_id}" in response.json()["error"] and "INITIALIZED" in response.json()["error"]
+    assert (
+        f"#{file_id}" in response.json()["error"]["message"]
+        and "INITIALIZED" in response.json()["error"]["message"]
+    )
 
     response = flow.process(file_id)
     assert response.status_code == 202

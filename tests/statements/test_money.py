@@ -94,8 +94,8 @@ def test_a_line_in_the_run_currency_needs_no_rate_and_others_block_the_report(fl
     body = "period,dsp,artist,territory,units,revenue,currency\n2026-09,S,A,IT,1,1.005,EUR\n2026-09,S,A,US,1,2,USD\n"
     flow.processed_file(body.encode(), run_id)
     response = flow.report(run_id)
-    assert response.status_code == 409 and response.json()["missing_rates"] == [
-        {"currency": "USD", "period": "2026-09"}
+    assert response.status_code == 409 and response.json()["error"]["problems"] == [
+        {"loc": ["rates", "USD", "2026-09"], "msg": "no exchange rate for USD 2026-09"}
     ]
     flow.rates(run_id, [{"currency": "USD", "period": "2026-09", "rate": "0.5"}])
     assert flow.report(run_id).json()["grand_total"] == "2.00"  # 1.005 + 1 = 2.005 → 2.00 (half-even)

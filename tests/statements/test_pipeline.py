@@ -27,7 +27,7 @@ def test_process_before_upload_is_refused(flow):
     file_id = flow.create_file()
     response = flow.process(file_id)
     assert response.status_code == 409
-    assert "no content" in response.json()["error"]
+    assert "no content" in response.json()["error"]["message"]
     assert flow.file(file_id)["status"] == "INITIALIZED"
 
 

@@ -139,10 +139,11 @@ def test_missing_rates_block_the_report_naming_currency_and_period(flow):
     response = flow.report(run_id)
     assert response.status_code == 409
     body = response.json()
-    assert body["error"] == "Report not available: no exchange rate for GBP 2026-09, USD 2026-10."
-    assert body["missing_rates"] == [
-        {"currency": "GBP", "period": "2026-09"},
-        {"currency": "USD", "period": "2026-10"},
+    assert body["error"]["message"] == "Report not available: no exchange rate for GBP 2026-09, USD 2026-10."
+    assert body["error"]["code"] == "report_not_ready"
+    assert body["error"]["problems"] == [
+        {"loc": ["rates", "GBP", "2026-09"], "msg": "no exchange rate for GBP 2026-09"},
+        {"loc": ["rates", "USD", "2026-10"], "msg": "no exchange rate for USD 2026-10"},
     ]
     flow.rates(
         run_id,
@@ -160,13 +161,15 @@ def test_report_needs_every_file_processed(flow):
     failed = flow.processed_file(b"garbage\n", run_id, name="bad.csv")
     response = flow.report(run_id)
     assert response.status_code == 409
-    assert f"#{failed} 'bad.csv' is FAILED" in response.json()["error"]
-    assert response.json()["files_not_processed"] == [{"id": failed, "name": "bad.csv", "status": "FAILED"}]
+    assert f"#{failed} 'bad.csv' is FAILED" in response.json()["error"]["message"]
+    assert response.json()["error"]["problems"] == [
+        {"loc": ["files", failed], "msg": f"#{failed} 'bad.csv' is FAILED"}
+    ]
 
 
 def test_run_without_files_has_no_report(flow):
     response = flow.report(flow.create_run())
-    assert response.status_code == 409 and "no sales files" in response.json()["error"]
+    assert response.status_code == 409 and "no sales files" in response.json()["error"]["message"]
 
 
 def test_filters_limit_artists_dsps_and_period_range(flow):
@@ -260,7 +263,7 @@ def test_report_freezes_the_rates_and_every_change_is_in_history(flow, hand_chec
     assert flow.rates(hand_checked_run, RATES).status_code == 200
     assert flow.report(hand_checked_run).status_code == 200
     response = flow.rates(hand_checked_run, RATES[:1])
-    assert response.status_code == 409 and "frozen" in response.json()["error"]
+    assert response.status_code == 409 and "frozen" in response.json()["error"]["message"]
     response = flow.rates(hand_checked_run, [], kind="currencies_exception")
     assert response.status_code == 409
     run = StatementRun.objects.get(pk=hand_checked_run)
@@ -272,7 +275,7 @@ def test_report_freezes_the_rates_and_every_change_is_in_history(flow, hand_chec
 
 def test_unknown_report_format_is_a_400(flow, hand_checked_run):
     response = flow.report(hand_checked_run, "pdf")
-    assert response.status_code == 400 and "csv, xlsx, json" in response.json()["error"]
+    assert response.status_code == 400 and "'json', 'csv' or 'xlsx'" in response.json()["error"]["message"]
 
 
 def test_tiny_negative_amount_rounds_to_plain_zero(flow):

@@ -34,7 +34,7 @@ def test_unsigned_call_is_rejected(hook):
     response, _ = signed_webhook(
         hook, {"file_id": sales_file.pk, "event": "failed", "reason": "x"}, signature=""
     )
-    assert response.status_code == 401 and response.json()["error"] == "missing X-Signature header"
+    assert response.status_code == 401 and response.json()["error"]["message"] == "missing X-Signature header"
     assert SalesFile.objects.get(pk=sales_file.pk).status == S.CLEANING
 
 
@@ -43,7 +43,7 @@ def test_wrongly_signed_call_is_rejected(hook):
     response, _ = signed_webhook(
         hook, {"file_id": sales_file.pk, "event": "failed", "reason": "x"}, secret="another-secret"
     )
-    assert response.status_code == 401 and response.json()["error"] == "invalid signature"
+    assert response.status_code == 401 and response.json()["error"]["message"] == "invalid signature"
 
 
 def test_tampered_body_is_rejected(hook):
@@ -75,7 +75,7 @@ def test_replayed_call_is_rejected(hook):
         content_type="application/json",
         HTTP_X_SIGNATURE=sign(body, "test-webhook-secret"),
     )
-    assert replay.status_code == 409 and "replay refused" in replay.json()["error"]
+    assert replay.status_code == 409 and "replay refused" in replay.json()["error"]["message"]
 
 
 def test_stale_timestamp_is_rejected(hook):
@@ -84,7 +84,7 @@ def test_stale_timestamp_is_rejected(hook):
     response, _ = signed_webhook(
         hook, {"file_id": sales_file.pk, "event": "failed", "reason": "x", "timestamp": old}
     )
-    assert response.status_code == 401 and "replay refused" in response.json()["error"]
+    assert response.status_code == 401 and "replay refused" in response.json()["error"]["message"]
     assert SalesFile.objects.get(pk=sales_file.pk).status == S.CLEANING
 
 
@@ -108,7 +108,7 @@ def test_failed_event_records_the_reason(hook):
 def test_event_that_does_not_fit_the_status_is_a_conflict(hook):
     sales_file = file_in(S.UPLOADED)
     response, _ = signed_webhook(hook, {"file_id": sales_file.pk, "event": "imported"})
-    assert response.status_code == 409 and "UPLOADED" in response.json()["error"]
+    assert response.status_code == 409 and "UPLOADED" in response.json()["error"]["message"]
 
 
 def test_unknown_file_is_a_404(hook):
@@ -118,7 +118,7 @@ def test_unknown_file_is_a_404(hook):
 
 def test_malformed_event_is_a_400(hook):
     response, _ = signed_webhook(hook, {"file_id": 1, "event": "exploded"})
-    assert response.status_code == 400 and "cleaned, imported, failed" in response.json()["error"]
+    assert response.status_code == 400 and "cleaned, imported, failed" in response.json()["error"]["message"]
 
 
 def test_external_cleaning_reports_cleaned_then_the_import_runs(hook, flow, settings):

@@ -1,0 +1,637 @@
+"""The statements JSON API (django-ninja): the spec's statement-run and sales-file endpoints and the
+signed webhook. Schemas are declared once here; the OpenAPI document is generated from them at
+/api/statements/openapi.json. Services raise `project.errors`; `project.api` maps them to
+`{"error": {"code", "message", "problems"}}`. Error codes of this API: `run_not_found`,
+`salesfile_not_found`, `salesfile_no_content`, `salesfile_not_uploadable`, `salesfile_busy`,
+`invalid_transition`, `rates_frozen`, `rate_set_invalid`, `report_not_ready`, `file_too_large`,
+`rejected_report_missing`, `webhook_rejected`, `webhook_replayed`, `webhook_not_configured`, and
+the shared ones (`invalid_input`, `unauthenticated`, `forbidden`, `unavailable`…).
+"""
+
+import json
+from typing import Literal
+
+from django.conf import settings
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from ninja import Field, File, Query, Schema, Status
+from ninja.files import UploadedFile
+from pydantic import field_validator, model_validator
+
+from project import storage
+from project.api import build_api
+from project.errors import InvalidInput
+from project.integrations import s3
+from statements import pipeline, rates, report_files, selectors, services
+from statements.report import build_report
+from statements.webhook import WebhookRejected, parse_event, verify_signature
+
+api = build_api(
+    "statements",
+    title="Statements API",
+    scope="statements",
+    urls_namespace="statements:api",
+    openapi_url="/statements/openapi.json",
+    description="Statement runs, exchange rates, sales files and their processing pipeline, reports.",
+)
+MAX_RATE_UPLOAD = 5 * 1024 * 1024
+REPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+# --- schemas -------------------------------------------------------------------------------------
+
+
+def _storable(value: str) -> str:
+    if not rates.storable(value):
+        raise ValueError("holds characters that cannot be stored (NUL or a lone surrogate)")
+    return value
+
+
+def _period(value: str) -> str:
+    if value and not rates.valid_period(value):
+        raise ValueError(f"period {value!r} is not YYYY-MM")
+    return value
+
+
+class PeriodRange(Schema):
+    from_: str = Field("", alias="from")
+    to: str = ""
+
+
+class RunIn(Schema):
+    name: str = Field(min_length=1, max_length=200, description="Required; at most 200 characters.")
+    currency: str | None = Field(None, description="ISO 4217 statement currency; default EUR.")
+    statement_currency: str | None = Field(None, description="Alias of currency.")
+    artists: list[str] = Field(default_factory=list, description="Empty means every artist.")
+    dsps: list[str] = Field(default_factory=list, description="Empty means every DSP.")
+    periods: list[str] | PeriodRange = Field(
+        default_factory=list, description='YYYY-MM list, or {"from", "to"}; empty means any.'
+    )
+    period_from: str = ""
+    period_to: str = ""
+    salesfiles: list[int] = Field(default_factory=list, description="Sales file ids (alias: sales_files).")
+    sales_files: list[int] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = _storable(value.strip())
+        if not value:
+            raise ValueError("name is required")
+        return value
+
+    @field_validator("artists", "dsps")
+    @classmethod
+    def _names(cls, values: list[str]) -> list[str]:
+        if not all(v.strip() for v in values):
+            raise ValueError("must be a list of non-empty strings")
+        return [_storable(v.strip()) for v in values]
+
+    @model_validator(mode="after")
+    def _periods(self) -> "RunIn":
+        currency = (self.currency or self.statement_currency or "EUR").strip().upper()
+        if not rates.valid_currency(currency):
+            raise ValueError(f"currency {currency!r} is not an ISO 4217 code")
+        self.currency = currency
+        if isinstance(self.periods, PeriodRange):
+            self.period_from, self.period_to, self.periods = self.periods.from_, self.periods.to, []
+        for period in [*self.periods, self.period_from, self.period_to]:
+            _period(period)
+        if self.period_from and self.period_to and self.period_from > self.period_to:
+            raise ValueError("the period range ends before it starts")
+        return self
+
+
+class Created(Schema):
+    id: int
+
+
+class SalesFileIn(Schema):
+    name: str = Field(min_length=1, max_length=255, description="The original file name, for display only.")
+    profile: str = Field(
+        "",
+        pattern=f"^({pipeline.FORMAT_SLUG.pattern})?$",
+        description='An import profile slug, or "ddex_dsr".',
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = _storable(value.strip())
+        if not value:
+            raise ValueError("name is required")
+        return value
+
+
+class SalesFileCreated(Schema):
+    id: int
+    status: str
+
+
+class Progress(Schema):
+    processed: int
+    total: int | None
+    percent: float | None
+
+
+class CurrencyTotal(Schema):
+    lines: int
+    units: int
+    revenue: str = Field(description="Exact decimal, in the source currency.")
+
+
+class SalesFileOut(Schema):
+    id: int
+    name: str
+    status: str
+    failure_reason: str
+    profile: str | None
+    format: str
+    detail: str
+    warnings: list[str]
+    size: int | None
+    lines_read: int
+    lines_valid: int
+    lines_imported: int
+    lines_rejected: int
+    totals: dict[str, CurrencyTotal]
+    declared: dict
+    progress: Progress
+    rejected_report: str | None
+    lease_until: str | None
+    stale: bool
+    created_at: str
+    status_changed_at: str
+
+
+class Filters(Schema):
+    artists: list[str]
+    dsps: list[str]
+    periods: list[str]
+    period_from: str | None
+    period_to: str | None
+
+
+class RateOut(Schema):
+    currency: str
+    period: str
+    rate: str
+
+
+class ExceptionOut(Schema):
+    currency: str
+    rate: str
+    dsp: str | None
+    salesfile: int | None
+    period: str | None
+
+
+class Control(Schema):
+    lines_read: int
+    lines_imported: int
+    lines_rejected: int
+    totals: dict[str, CurrencyTotal]
+
+
+class RunOut(Schema):
+    id: int
+    name: str
+    currency: str
+    status: str
+    filters: Filters
+    files: list[SalesFileOut]
+    control: Control
+    rates: list[RateOut]
+    currency_exceptions: list[ExceptionOut]
+    report_generated_at: str | None
+    created_at: str
+
+
+class SetReplaced(Schema):
+    status: str
+    count: int
+
+
+class FileAdded(Schema):
+    status: str
+    statement_run: int
+    file_id: int
+
+
+class ReportRowOut(Schema):
+    artist: str
+    dsp: str
+    period: str
+    territory: str
+    source_currency: str
+    units: int
+    gross_source: str
+    rate: str
+    gross: str = Field(description="Rounded once, half-even, to the currency's minor unit.")
+    exact: str = Field(description="The unrounded figure.")
+
+
+class ArtistTotalOut(Schema):
+    artist: str
+    units: int
+    total: str
+    exact: str
+
+
+class DspTotalOut(Schema):
+    dsp: str
+    units: int
+    total: str
+    exact: str
+
+
+class FileControl(Schema):
+    id: int
+    name: str
+    format: str
+    detail: str
+    warnings: list[str]
+    lines_read: int
+    lines_valid: int
+    lines_imported: int
+    lines_rejected: int
+    totals: dict[str, CurrencyTotal]
+    declared: dict
+
+
+class ReportOut(Schema):
+    currency: str
+    rows: list[ReportRowOut]
+    artists: list[ArtistTotalOut]
+    dsps: list[DspTotalOut]
+    grand_total: str
+    grand_total_exact: str
+    units: int
+    files: list[FileControl]
+    control: Control
+
+
+class UploadUrl(Schema):
+    id: int
+    url: str
+    method: Literal["POST", "PUT"]
+    field: str
+    fields: dict[str, str] | None = None
+    max_bytes: int | None = None
+    expires_in: int | None
+    detail: str
+
+
+class Stored(Schema):
+    id: int
+    status: str
+    size: int | None
+
+
+class ReportQuery(Schema):
+    format: Literal["json", "csv", "xlsx"] = "json"
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+
+RATE_BODY = {
+    "requestBody": {
+        "description": "A JSON list (or an object holding it under rates/currencies/exceptions/items), "
+        "CSV text with a header row (`,` or `;`), or a CSV file as multipart/form-data.",
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "text/csv": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+            },
+        },
+    }
+}
+
+
+# --- statement runs ------------------------------------------------------------------------------
+
+
+@api.post("/statement_run/", response={201: Created, **api.errors(404)}, tags=["statement runs"])
+def run_create(request: HttpRequest, payload: RunIn):
+    """Create a statement run. 404 `salesfile_not_found` for an unknown sales file id."""
+    run = services.create_run(
+        name=payload.name,
+        currency=payload.currency,
+        artists=payload.artists,
+        dsps=payload.dsps,
+        periods=payload.periods,
+        period_from=payload.period_from,
+        period_to=payload.period_to,
+        sales_file_ids=payload.salesfiles or payload.sales_files,
+        user=request.user,
+    )
+    return Status(201, {"id": run.pk})
+
+
+@api.get("/statement_run/{run_id}/", response={200: RunOut, **api.errors(404)}, tags=["statement runs"])
+def run_detail(request: HttpRequest, run_id: int):
+    """A run with its filters, files (status, progress, control totals), rates and exceptions."""
+    return selectors.run_data(selectors.get_run(run_id))
+
+
+@api.post(
+    "/statement_run/{run_id}/currencies/",
+    response={200: SetReplaced, **api.errors(404, 409)},
+    openapi_extra=RATE_BODY,
+    tags=["statement runs"],
+)
+def run_currencies(request: HttpRequest, run_id: int):
+    """Replace the run's exchange rates (currency, period, rate). 400 `rate_set_invalid` lists
+    every problem and changes nothing; 409 `rates_frozen` once a report was generated."""
+    return _replace_set(request, run_id, rates.parse_rates, services.replace_rates)
+
+
+@api.post(
+    "/statement_run/{run_id}/currencies_exception/",
+    response={200: SetReplaced, **api.errors(404, 409)},
+    openapi_extra=RATE_BODY,
+    tags=["statement runs"],
+)
+def run_currency_exceptions(request: HttpRequest, run_id: int):
+    """Replace the run's rate exceptions (currency, rate, dsp and/or salesfile, optional period)."""
+    return _replace_set(request, run_id, rates.parse_exceptions, services.replace_exceptions)
+
+
+def _replace_set(request: HttpRequest, run_id: int, parse, replace) -> dict:
+    run = selectors.get_run(run_id)
+    items, problems = parse(_rate_payload(request))
+    if problems:
+        raise InvalidInput(
+            "the rate set has errors; nothing was changed",
+            code="rate_set_invalid",
+            problems=[{"loc": [problem.partition(":")[0]], "msg": problem} for problem in problems],
+        )
+    replace(run=run, items=items, user=request.user)
+    return {"status": "ok", "count": len(items)}
+
+
+@api.post(
+    "/statement_run/{statement_id}/add-salesfile/",
+    response={200: FileAdded, **api.errors(404)},
+    openapi_extra={
+        "requestBody": {
+            "description": "file_id as JSON, as a form field, or as the query parameter `file_id`.",
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "properties": {"file_id": {"type": "integer"}}}
+                }
+            },
+        }
+    },
+    tags=["statement runs"],
+)
+def run_add_salesfile(request: HttpRequest, statement_id: int):
+    """Relate a sales file to the run (idempotent)."""
+    run = selectors.get_run(statement_id)
+    # The spec passes file_id "as a parameter": a JSON body, a form field or the query string.
+    data = _json_object(request) if request.content_type == "application/json" else request.POST
+    raw = data.get("file_id") if data.get("file_id") not in (None, "") else request.GET.get("file_id")
+    try:
+        file_id = int(raw)
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            "file_id (a sales file id) is required",
+            problems=[{"loc": ["file_id"], "msg": "an integer is required"}],
+        ) from None
+    sales_file = services.add_sales_file(run=run, sales_file_id=file_id)
+    return {"status": "ok", "statement_run": run.pk, "file_id": sales_file.pk}
+
+
+@api.get(
+    "/statement_run/{run_id}/report/",
+    response={200: ReportOut, **api.errors(404, 409)},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The report: JSON, or a CSV / XLSX attachment (format=csv|xlsx)",
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    REPORT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+                },
+            }
+        }
+    },
+    url_name="run_report",
+    tags=["statement runs"],
+)
+def run_report(request: HttpRequest, run_id: int, query: Query[ReportQuery]):
+    """The statement report. 409 `report_not_ready` until every file is PROCESSED and every
+    (currency, period) other than the run's own has a rate; `problems` name what is missing."""
+    run = selectors.get_run(run_id)
+    report = build_report(run)
+    services.record_report_generated(run=run)
+    if query.format == "json":
+        return report_files.as_json(report)
+    content = report_files.as_csv(report) if query.format == "csv" else report_files.as_xlsx(report)
+    response = HttpResponse(content, content_type=REPORT_TYPES[query.format])
+    response["Content-Disposition"] = f'attachment; filename="statement-{run.pk}.{query.format}"'
+    return response
+
+
+# --- sales files ---------------------------------------------------------------------------------
+
+
+@api.post("/files/salesfiles/", response={201: SalesFileCreated}, tags=["sales files"])
+def salesfile_create(request: HttpRequest, payload: SalesFileIn):
+    """Create a sales file (INITIALIZED); `profile` skips format detection."""
+    sales_file = services.create_sales_file(name=payload.name, user=request.user, profile=payload.profile)
+    return Status(201, {"id": sales_file.pk, "status": sales_file.status})
+
+
+@api.get(
+    "/files/salesfiles/{file_id}/", response={200: SalesFileOut, **api.errors(404)}, tags=["sales files"]
+)
+def salesfile_detail(request: HttpRequest, file_id: int):
+    """Status, progress, detected format, warnings and control totals of a sales file."""
+    return selectors.sales_file_data(selectors.get_sales_file(file_id))
+
+
+@api.post(
+    "/files/salesfiles/{file_id}/upload-url/",
+    response={200: UploadUrl, **api.errors(404, 409)},
+    tags=["sales files"],
+)
+def salesfile_upload_url(request: HttpRequest, file_id: int):
+    """Where to upload the content: a presigned S3 POST (form `fields`, then the file as `field`;
+    S3 refuses bodies over `max_bytes`), or on local storage this API's content/ URL."""
+    sales_file = selectors.get_sales_file(file_id)
+    services.check_uploadable(sales_file)
+    expiry, limit = settings.STATEMENTS_PRESIGNED_URL_EXPIRY, settings.STATEMENTS_MAX_UPLOAD_BYTES
+    post = s3.presigned_post(sales_file.upload_key, expires=expiry, max_bytes=limit)
+    if post is None:
+        content_url = request.build_absolute_uri(
+            reverse("statements:api:salesfile_content", args=[sales_file.pk])
+        )
+        return {
+            "id": sales_file.pk,
+            "url": content_url,
+            "method": "POST",
+            "field": "file",
+            "expires_in": None,
+            "detail": "The storage is local files, so there is no presigned S3 URL: "
+            "upload the file as multipart/form-data field 'file' to this URL.",
+        }
+    return {
+        "id": sales_file.pk,
+        "url": post["url"],
+        "method": "POST",
+        "fields": post["fields"],
+        "field": "file",
+        "expires_in": expiry,
+        "max_bytes": limit,
+        "detail": "POST multipart/form-data: every entry of 'fields', then the file as field 'file' "
+        f"(at most {limit} bytes).",
+    }
+
+
+@api.post(
+    "/files/salesfiles/{file_id}/content/",
+    response={200: Stored, **api.errors(404, 409, 413)},
+    url_name="salesfile_content",
+    tags=["sales files"],
+)
+def salesfile_content(request: HttpRequest, file_id: int, file: File[UploadedFile]):
+    """Upload the file body (multipart field `file`). 413 `file_too_large` over the limit."""
+    sales_file = selectors.get_sales_file(file_id)
+    limit = settings.STATEMENTS_MAX_UPLOAD_BYTES
+    if file.size > limit:
+        message = f"the file is larger than the {limit}-byte limit; use the upload-url"
+        return api.error(request, 413, message, code="file_too_large")
+    sales_file = services.store_content(sales_file=sales_file, content=file)
+    return {"id": sales_file.pk, "status": sales_file.status, "size": sales_file.size}
+
+
+@api.post(
+    "/files/salesfiles/{file_id}/process/",
+    response={202: SalesFileCreated, **api.errors(404, 409)},
+    tags=["sales files"],
+)
+def salesfile_process(request: HttpRequest, file_id: int):
+    """Start (or restart) processing: a new, FAILED, PROCESSED or abandoned file. 409
+    `salesfile_no_content` before an upload, `salesfile_busy` while a task holds the file."""
+    sales_file = pipeline.start(selectors.get_sales_file(file_id))
+    return Status(202, {"id": sales_file.pk, "status": sales_file.status})
+
+
+@api.get(
+    "/files/salesfiles/{file_id}/rejected/",
+    response={200: None, **api.errors(404)},
+    openapi_extra={
+        "responses": {
+            200: {"description": "CSV: line, reason", "content": {"text/csv": {"schema": {"type": "string"}}}}
+        }
+    },
+    url_name="salesfile_rejected",
+    tags=["sales files"],
+)
+def salesfile_rejected(request: HttpRequest, file_id: int):
+    """The rejected-lines report (CSV: line, reason) the cleaning wrote."""
+    sales_file = selectors.get_sales_file(file_id)
+    if not storage.exists(sales_file.rejected_key):
+        return api.error(
+            request,
+            404,
+            f"sales file {sales_file.pk} has no rejected-lines report yet",
+            code="rejected_report_missing",
+        )
+    return FileResponse(
+        storage.open_stream(sales_file.rejected_key),
+        as_attachment=True,
+        filename=f"salesfile-{sales_file.pk}-rejected.csv",
+        content_type="text/csv",
+    )
+
+
+# --- webhook -------------------------------------------------------------------------------------
+
+
+@api.post(
+    "/statements/webhook/",
+    auth=None,
+    response={200: SalesFileCreated, **api.errors(401, 404, 409)},
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+        "parameters": [
+            {"name": "X-Signature", "in": "header", "required": True, "schema": {"type": "string"}}
+        ],
+    },
+    tags=["webhook"],
+)
+def webhook(request: HttpRequest):
+    """Signed reports from an external cleaning/import module (scheme in statements/webhook.py):
+    401 `webhook_rejected` for a missing, wrong or stale signature, 409 `webhook_replayed`."""
+    secret = settings.STATEMENTS_WEBHOOK_SECRET
+    if not secret:
+        message = "the webhook is not configured (STATEMENTS_WEBHOOK_SECRET is empty)"
+        return api.error(request, 503, message, code="webhook_not_configured")
+    try:
+        verify_signature(request.body, request.headers.get("X-Signature", ""), secret)
+        event = parse_event(
+            _json(request.body), now=timezone.now(), max_age=settings.STATEMENTS_WEBHOOK_MAX_AGE
+        )
+    except WebhookRejected as exc:
+        return api.error(request, exc.status, str(exc), code="webhook_rejected")
+    sales_file = pipeline.on_webhook(event)
+    return {"id": sales_file.pk, "status": sales_file.status}
+
+
+# --- input helpers -------------------------------------------------------------------------------
+
+
+def _json(raw: bytes) -> object:
+    try:
+        return json.loads(raw or b"null")
+    except (ValueError, RecursionError) as exc:
+        raise WebhookRejected(400, f"the body is not valid JSON: {type(exc).__name__}") from None
+
+
+def _json_object(request: HttpRequest) -> dict:
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInput(f"Body is not valid JSON: {type(exc).__name__}: {str(exc)[:200]}") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return data
+
+
+def _rate_payload(request: HttpRequest) -> list | str:
+    """A JSON list (or an object holding one) or CSV text, from a JSON body, a file or a text body."""
+    if request.content_type == "multipart/form-data":
+        upload = next(iter(request.FILES.values()), None)
+        if upload is None:
+            raise InvalidInput("attach the CSV file (currency,period,rate)")
+        if upload.size > MAX_RATE_UPLOAD:
+            raise InvalidInput("the rate file is too large")
+        return _text(upload.read())
+    if request.content_type == "application/json" or request.body.lstrip()[:1] in (b"[", b"{"):
+        try:
+            data = json.loads(request.body or b"null")
+        except (ValueError, RecursionError) as exc:
+            raise InvalidInput(f"Body is not valid JSON: {type(exc).__name__}: {str(exc)[:200]}") from None
+        if isinstance(data, dict):
+            data = next((data[k] for k in ("rates", "currencies", "exceptions", "items") if k in data), None)
+        if not isinstance(data, list):
+            raise InvalidInput("send a JSON list of rates, or a CSV file")
+        return data
+    return _text(request.body)
+
+
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("the CSV is not UTF-8 text") from None
