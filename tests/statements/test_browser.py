@@ -25,4 +25,4 @@ def test_back_office_user_sees_the_run_and_downloads_the_csv(page, make_user, fl
         page.click("text=Download CSV")
     path = tmp_path / "statement.csv"
     download_info.value.save_as(path)
-    assert path.read_text().splitlines()[-1] == "grand_total,,,,,,3645,,,1204.74"
+    assert path.read_text().splitlines()[-1] == "grand_total,,,,,,3645,,,1204.74,1204.74285"

@@ -104,7 +104,7 @@ def test_run_page_processes_a_failed_file_again(flow, make_user):
     assert response.status_code == 302 and response["Location"] == f"/statements/{run_id}/"
     assert SalesFile.objects.get(pk=file_id).status == S.PROCESSED
     page = client.get(f"/statements/{run_id}/").content.decode()
-    assert "queued for processing" in page and "USD: 6190 units, 19.808" in page
+    assert "queued for processing" in page and "USD: 3 lines, 6190 units, 19.808" in page
 
 
 def test_requested_profile_is_kept_on_the_file(api):
