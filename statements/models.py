@@ -406,3 +406,7 @@ class ImportProfile(models.Model):
             ProfileSpec.from_model(self)
         except ValueError as exc:
             raise ValidationError(str(exc)) from exc
+
+
+# Royalty accounting (issue 17) lives in its own module; importing it registers its models.
+from statements import models_royalties  # noqa: E402, F401

@@ -1,0 +1,249 @@
+"""Royalty accounting models: payees, contracts with their rates and splits, the append-only payee
+ledger, the finalised statement runs and which sales line each finalised run paid (issue 17).
+
+Money on the ledger is exact (NUMERIC without rounding); figures are rounded only when presented.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from statements.models import PERIOD_LENGTH, SalesFile, StatementRun
+
+SALE_TYPES = ("stream", "download", "physical", "other")
+AMOUNT = {"max_digits": 40, "decimal_places": 24}  # products of 16-place revenue, rates and shares
+RATE = {"max_digits": 12, "decimal_places": 10}
+
+
+class Payee(models.Model):
+    """Someone a share of royalties is paid to."""
+
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    currency = models.CharField(max_length=3, default="EUR", help_text="Statement currency.")
+    minimum_payout = models.DecimalField(
+        max_digits=18, decimal_places=4, default=0, help_text="Balances below this are carried forward."
+    )
+    active = models.BooleanField(default=True)
+    email_statements = models.BooleanField(default=False, help_text="Email each statement (opt-in).")
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="payee_currency_iso"),
+            models.CheckConstraint(condition=Q(minimum_payout__gte=0), name="payee_minimum_payout_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contract(models.Model):
+    """What a set of recordings earns and for whom: scope, rates by sale type, splits.
+
+    Scope: tracks by ISRC, releases by UPC, artist names; a line takes the contracts of its most
+    specific match (ISRC over UPC over artist) valid in its period. Basis: net receipts (the
+    converted revenue the DSP reported).
+    """
+
+    class Basis(models.TextChoices):
+        NET_RECEIPTS = "net_receipts", "net receipts"
+
+    name = models.CharField(max_length=200, unique=True)
+    artists = models.JSONField(default=list, blank=True, help_text='Artist names, e.g. ["Ana"].')
+    upcs = models.JSONField(default=list, blank=True, help_text="Release UPCs/EANs.")
+    isrcs = models.JSONField(default=list, blank=True, help_text="Track ISRCs.")
+    valid_from = models.CharField(max_length=PERIOD_LENGTH, blank=True, help_text="First period, YYYY-MM.")
+    valid_to = models.CharField(max_length=PERIOD_LENGTH, blank=True, help_text="Last period, YYYY-MM.")
+    basis = models.CharField(max_length=20, choices=Basis.choices, default=Basis.NET_RECEIPTS)
+    rate_stream = models.DecimalField(**RATE, help_text="Fraction of net receipts, e.g. 0.20.")
+    rate_download = models.DecimalField(**RATE)
+    rate_physical = models.DecimalField(**RATE)
+    rate_other = models.DecimalField(**RATE)
+    reserve_rate = models.DecimalField(
+        **RATE, default=0, help_text="Fraction of download and physical earnings withheld as a reserve."
+    )
+    reserve_periods = models.PositiveSmallIntegerField(
+        default=0, help_text="A reserve is released this many finalised runs after it was held."
+    )
+    cross_collateral_group = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Contracts of a payee in the same group share one balance: advances of one are "
+        "recouped from the earnings of all.",
+    )
+    payees = models.ManyToManyField(Payee, through="ContractSplit", related_name="contracts")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__gte": 0, f"{field}__lte": 1}), name=f"contract_{field}_fraction"
+                )
+                for field in ("rate_stream", "rate_download", "rate_physical", "rate_other", "reserve_rate")
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from="") | Q(valid_to="") | Q(valid_from__lte=models.F("valid_to")),
+                name="contract_valid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def pool(self) -> str:
+        """The balance this contract's entries belong to for each payee."""
+        return (
+            f"group:{self.cross_collateral_group}" if self.cross_collateral_group else f"contract:{self.pk}"
+        )
+
+
+class ContractRate(models.Model):
+    """A rate replacing the contract's rate for one DSP and/or territory (optionally one sale type)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="rate_overrides")
+    sale_type = models.CharField(max_length=10, blank=True, help_text="Empty: every sale type.")
+    dsp = models.CharField(max_length=200, blank=True)
+    territory = models.CharField(max_length=2, blank=True)
+    rate = models.DecimalField(**RATE)
+
+    class Meta:
+        ordering = ["contract", "dsp", "territory", "sale_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "sale_type", "dsp", "territory"], name="contract_rate_unique_scope"
+            ),
+            models.CheckConstraint(condition=~Q(dsp="") | ~Q(territory=""), name="contract_rate_has_scope"),
+            models.CheckConstraint(condition=Q(rate__gte=0, rate__lte=1), name="contract_rate_fraction"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract}: {self.rate} ({self.dsp or '*'}/{self.territory or '*'}/{self.sale_type or '*'})"
+
+
+class ContractSplit(models.Model):
+    """A payee's share (percent) of a contract's royalties; a contract's shares add up to 100."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="splits")
+    payee = models.ForeignKey(Payee, on_delete=models.PROTECT, related_name="splits")
+    share = models.DecimalField(max_digits=9, decimal_places=6, help_text="Percent, e.g. 60.")
+
+    class Meta:
+        ordering = ["contract", "payee"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "payee"], name="split_unique_payee"),
+            models.CheckConstraint(condition=Q(share__gt=0, share__lte=100), name="split_share_percent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payee}: {self.share} % of {self.contract}"
+
+
+class RoyaltyRun(models.Model):
+    """A statement run once finalised: its ledger entries are posted and it can no longer change.
+
+    `document` keeps the statements exactly as finalised, so they read the same later whatever
+    the ledger or contracts became.
+    """
+
+    run = models.OneToOneField(StatementRun, on_delete=models.PROTECT, related_name="royalty")
+    sequence = models.PositiveIntegerField(unique=True, help_text="Order of finalisation: 1, 2, …")
+    finalized_at = models.DateTimeField(auto_now_add=True)
+    finalized_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    document = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["sequence"]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence}: {self.run}"
+
+
+class RoyaltyLedgerEntry(models.Model):
+    """One movement on a payee's balance for one contract; never updated or deleted.
+
+    The balance is the sum of `amount` over every kind but `recoupment`: an advance or cost debits
+    the balance when it is posted, so a recoupment entry is a memo of the earnings that repaid it
+    (its amount is the part recouped) and is not counted twice.
+    """
+
+    class Kind(models.TextChoices):
+        ADVANCE = "advance"
+        COST = "cost", "recoupable cost"
+        EARNINGS = "earnings"
+        RECOUPMENT = "recoupment"
+        RESERVE_HELD = "reserve_held", "reserve held"
+        RESERVE_RELEASED = "reserve_released", "reserve released"
+        PAYMENT = "payment"
+        ADJUSTMENT = "adjustment"
+
+    payee = models.ForeignKey(Payee, on_delete=models.PROTECT, related_name="ledger")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="ledger")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    amount = models.DecimalField(**AMOUNT)
+    currency = models.CharField(max_length=3, help_text="A balance is kept per currency.")
+    date = models.DateField()
+    royalty_run = models.ForeignKey(
+        RoyaltyRun, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    releases = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="released_by",
+        help_text="The reserve this entry releases (once).",
+    )
+    memo = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date", "pk"]
+        verbose_name_plural = "royalty ledger entries"
+        indexes = [models.Index(fields=["payee", "contract"], name="ledger_payee_contract")]
+        constraints = [
+            models.CheckConstraint(
+                # Earnings may be negative (returns and voids outweighing sales in a period).
+                condition=Q(kind__in=["advance", "cost", "reserve_held", "payment"], amount__lte=0)
+                | Q(kind__in=["recoupment", "reserve_released"], amount__gte=0)
+                | Q(kind__in=["earnings", "adjustment"]),
+                name="ledger_amount_sign",
+            ),
+            models.CheckConstraint(
+                condition=Q(releases__isnull=True) | Q(kind="reserve_released"), name="ledger_release_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.payee} {self.kind} {self.amount}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("Ledger entries are append-only: post an adjustment instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Ledger entries are append-only: post an adjustment instead.")
+
+
+class RoyaltyAllocation(models.Model):
+    """A sales line paid under a contract by a finalised run; at most once per contract."""
+
+    royalty_run = models.ForeignKey(RoyaltyRun, on_delete=models.PROTECT, related_name="allocations")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="+")
+    # PROTECT: a file whose lines were paid stays, so what was paid can always be shown.
+    sales_file = models.ForeignKey(SalesFile, on_delete=models.PROTECT, related_name="+")
+    line_number = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "sales_file", "line_number"], name="allocation_once_per_contract"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sales_file_id}:{self.line_number} under {self.contract_id}"

@@ -1,0 +1,394 @@
+"""A run's royalty statements, computed from its sales lines, the contracts and the ledger.
+
+The heavy part is one SQL statement: the run's lines (filtered as the report filters them) are
+converted at the rate the report would use, matched to contracts (ISRC over UPC over artist, in the
+contract's validity), stripped of lines a finalised run already paid under that contract, and summed
+per contract x sale type x DSP x territory x month x track. PostgreSQL NUMERIC keeps the sums exact.
+Python then applies rates and splits to those groups (exact, `statements.money.EXACT`), and the
+ledger's balances give recoupment, reserves and what is payable.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Max, Q, Sum
+
+from project.errors import InvalidInput
+from statements.models import SalesFileStatus, StatementRun
+from statements.models_royalties import Contract, Payee, RoyaltyLedgerEntry, RoyaltyRun
+from statements.money import EXACT
+from statements.report import _lines, _not_ready, _rate_resolver
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+RESERVED_SALE_TYPES = ("download", "physical")
+K = RoyaltyLedgerEntry.Kind
+DEBITS = (K.ADVANCE, K.COST)
+
+
+@dataclass(frozen=True)
+class EarningRow:
+    """A payee's earnings from one group of lines: base (converted revenue) x rate x share."""
+
+    contract_id: int
+    sale_type: str
+    dsp: str
+    territory: str
+    period: str
+    isrc: str
+    title: str
+    lines: int
+    units: int
+    base: Decimal
+    rate: Decimal
+    share: Decimal  # percent
+    exact: Decimal
+
+
+@dataclass
+class Pool:
+    """One balance of a payee: a contract, or the contracts of a cross-collateralisation group."""
+
+    key: str
+    lead_contract_id: int  # pool-level entries (recoupment, payment) are posted on it
+    opening: Decimal = ZERO
+    outstanding: Decimal = ZERO  # advances and costs not yet recouped, before this run
+    earnings: Decimal = ZERO
+    reserve_held: Decimal = ZERO
+    reserve_released: Decimal = ZERO
+    recouped: Decimal = ZERO
+    payable: Decimal = ZERO
+
+    @property
+    def closing(self) -> Decimal:
+        net = EXACT.subtract(EXACT.add(self.earnings, self.reserve_released), self.reserve_held)
+        return EXACT.add(self.opening, net)
+
+
+@dataclass
+class PayeeStatement:
+    payee: Payee
+    rows: list[EarningRow] = field(default_factory=list)
+    pools: dict[str, Pool] = field(default_factory=dict)
+    earnings_by_contract: dict[int, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    held_by_contract: dict[int, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    releases: list[tuple[int, int, Decimal]] = field(default_factory=list)  # (entry, contract, amount)
+
+    def total(self, name: str) -> Decimal:
+        amount = ZERO
+        for pool in self.pools.values():
+            amount = EXACT.add(amount, getattr(pool, name))
+        return amount
+
+    @property
+    def carried_forward(self) -> Decimal:
+        return EXACT.subtract(self.total("closing"), self.total("payable"))
+
+
+@dataclass
+class RunStatements:
+    run: StatementRun
+    sequence: int
+    statements: list[PayeeStatement]
+    suspense: list[dict]  # unmatched lines grouped, with their converted revenue
+    already_allocated: int  # lines a finalised run already paid under every contract they match
+    problems: list[str]  # what stops finalisation (splits not adding to 100 %, a contract without splits)
+    fx: list[tuple]  # the conversion rates used, for the allocation statement at finalisation
+    file_ids: list[int]
+
+
+def compute(run: StatementRun) -> RunStatements:
+    """Statements of `run` as they would be posted now; ReportNotReady when the run is not PROCESSED."""
+    files = list(run.sales_files.order_by("pk"))
+    file_ids = [f.pk for f in files]
+    fx = _conversion_rates(run, files)
+    groups, suspense, already = _matched_groups(run, file_ids, fx)
+    contracts = {
+        c.pk: c
+        for c in Contract.objects.filter(pk__in={g[0] for g in groups}).prefetch_related(
+            "rate_overrides", "splits__payee"
+        )
+    }
+    problems = _split_problems(contracts.values())
+    sequence = _sequence(run)
+    by_payee: dict[int, PayeeStatement] = {}
+    for contract_id, sale_type, dsp, territory, period, isrc, title, lines, units, base in groups:
+        contract = contracts[contract_id]
+        rate = contract_rate(contract, sale_type=sale_type, dsp=dsp, territory=territory)
+        royalty = EXACT.multiply(base, rate)
+        for split in contract.splits.all():
+            _check_currency(split.payee, run)
+            exact = EXACT.divide(EXACT.multiply(royalty, split.share), HUNDRED)
+            statement = by_payee.setdefault(split.payee_id, PayeeStatement(split.payee))
+            statement.rows.append(
+                EarningRow(
+                    contract_id,
+                    sale_type,
+                    dsp,
+                    territory,
+                    period,
+                    isrc,
+                    title,
+                    lines,
+                    units,
+                    base,
+                    rate,
+                    split.share,
+                    exact,
+                )
+            )
+            statement.earnings_by_contract[contract_id] = EXACT.add(
+                statement.earnings_by_contract[contract_id], exact
+            )
+            if sale_type in RESERVED_SALE_TYPES and contract.reserve_rate:
+                held = EXACT.multiply(exact, contract.reserve_rate)
+                statement.held_by_contract[contract_id] = EXACT.add(
+                    statement.held_by_contract[contract_id], held
+                )
+    _apply_ledger(run, by_payee, sequence)
+    statements = sorted(by_payee.values(), key=lambda s: (s.payee.name, s.payee.pk))
+    return RunStatements(run, sequence, statements, suspense, already, problems, fx, file_ids)
+
+
+def contract_rate(contract: Contract, *, sale_type: str, dsp: str, territory: str) -> Decimal:
+    """The contract's rate for a line: the most specific override (DSP and territory, DSP,
+    territory; one naming the sale type before one for every sale type), else the sale type's rate."""
+    best = None
+    for override in contract.rate_overrides.all():
+        if (
+            (override.dsp and override.dsp.lower() != dsp.lower())
+            or (override.territory and override.territory != territory)
+            or (override.sale_type and override.sale_type != sale_type)
+        ):
+            continue
+        rank = (bool(override.dsp), bool(override.territory), bool(override.sale_type))
+        if best is None or rank > best[0]:
+            best = (rank, override.rate)
+    if best is not None:
+        return best[1]
+    return getattr(contract, f"rate_{sale_type}", contract.rate_other)
+
+
+def _sequence(run: StatementRun) -> int:
+    return (RoyaltyRun.objects.aggregate(last=Max("sequence"))["last"] or 0) + 1
+
+
+def _check_currency(payee: Payee, run: StatementRun) -> None:
+    # A balance in one currency cannot absorb earnings in another without a conversion nobody agreed.
+    if payee.currency != run.currency:
+        raise InvalidInput(
+            f"Payee {payee.name!r} is paid in {payee.currency} but run #{run.pk} is in {run.currency}: "
+            "compute their statements with a run in their currency."
+        )
+
+
+def _conversion_rates(run: StatementRun, files) -> list[tuple]:
+    """(file, DSP, period, currency, rate) for every group of the run's lines, resolved exactly as
+    the report resolves them; ReportNotReady when a file is not PROCESSED or a rate is missing."""
+    if not files:
+        raise _not_ready([], set())
+    pending = [f for f in files if f.status != SalesFileStatus.PROCESSED]
+    resolve = _rate_resolver(run)
+    keys = _lines(run, [f.pk for f in files]).values("sales_file_id", "dsp", "period", "currency").distinct()
+    rates, missing = [], set()
+    for key in keys.order_by():
+        rate = resolve(key)
+        if rate is None:
+            missing.add((key["currency"], key["period"]))
+        else:
+            rates.append((key["sales_file_id"], key["dsp"], key["period"], key["currency"], rate))
+    if pending or missing:
+        raise _not_ready(pending, missing)
+    return rates
+
+
+# The lines CTE is the report's filtered queryset; the scope CTE unfolds each contract's lists.
+MATCH_SQL = """
+WITH fx (sales_file_id, dsp, period, currency, rate) AS (VALUES {fx}),
+lines AS (
+  SELECT l.*, l.revenue * fx.rate AS converted
+  FROM ({lines}) l JOIN fx USING (sales_file_id, dsp, period, currency)
+),
+scope AS (
+  SELECT c.id AS contract_id, s.level, s.value, c.valid_from, c.valid_to
+  FROM statements_contract c
+  CROSS JOIN LATERAL (
+    SELECT 1, v FROM jsonb_array_elements_text(c.isrcs) v
+    UNION ALL SELECT 2, v FROM jsonb_array_elements_text(c.upcs) v
+    UNION ALL SELECT 3, v FROM jsonb_array_elements_text(c.artists) v
+  ) s (level, value)
+),
+candidates AS (
+  SELECT l.sales_file_id, l.line_number, s.contract_id, s.level
+  FROM lines l JOIN scope s ON s.level = 1 AND s.value = l.isrc
+  WHERE (s.valid_from = '' OR l.period >= s.valid_from) AND (s.valid_to = '' OR l.period <= s.valid_to)
+  UNION ALL
+  SELECT l.sales_file_id, l.line_number, s.contract_id, s.level
+  FROM lines l JOIN scope s ON s.level = 2 AND s.value = l.upc
+  WHERE (s.valid_from = '' OR l.period >= s.valid_from) AND (s.valid_to = '' OR l.period <= s.valid_to)
+  UNION ALL
+  SELECT l.sales_file_id, l.line_number, s.contract_id, s.level
+  FROM lines l JOIN scope s ON s.level = 3 AND s.value = l.artist
+  WHERE (s.valid_from = '' OR l.period >= s.valid_from) AND (s.valid_to = '' OR l.period <= s.valid_to)
+),
+chosen AS (
+  SELECT sales_file_id, line_number, contract_id FROM (
+    SELECT c.*, min(level) OVER (PARTITION BY sales_file_id, line_number) AS best FROM candidates c
+  ) ranked WHERE level = best
+),
+paid AS (
+  SELECT c.* FROM chosen c
+  WHERE NOT EXISTS (
+    SELECT 1 FROM statements_royaltyallocation a
+    WHERE a.contract_id = c.contract_id AND a.sales_file_id = c.sales_file_id
+      AND a.line_number = c.line_number
+  )
+)
+"""
+
+GROUPS_SQL = """
+SELECT p.contract_id, l.sale_type, l.dsp, l.territory, l.period, l.isrc, max(l.title),
+       count(*), sum(l.units)::bigint, sum(l.converted)
+FROM paid p JOIN lines l USING (sales_file_id, line_number)
+GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+"""
+
+SUSPENSE_SQL = """
+SELECT l.artist, l.isrc, l.upc, max(l.title), l.dsp, l.period, count(*), sum(l.units)::bigint, sum(l.converted)
+FROM lines l
+WHERE NOT EXISTS (
+  SELECT 1 FROM candidates c WHERE c.sales_file_id = l.sales_file_id AND c.line_number = l.line_number
+)
+GROUP BY 1, 2, 3, 5, 6 ORDER BY 1, 2, 3, 5, 6
+"""
+
+ALREADY_SQL = """
+SELECT count(*) FROM (SELECT DISTINCT sales_file_id, line_number FROM chosen) c
+WHERE NOT EXISTS (
+  SELECT 1 FROM paid p WHERE p.sales_file_id = c.sales_file_id AND p.line_number = c.line_number
+)
+"""
+
+ALLOCATE_SQL = """
+INSERT INTO statements_royaltyallocation (royalty_run_id, contract_id, sales_file_id, line_number)
+SELECT %s, contract_id, sales_file_id, line_number FROM paid
+"""
+
+
+def matched_sql(run: StatementRun, file_ids: list[int], fx: list[tuple], tail: str) -> tuple[str, list]:
+    """MATCH_SQL followed by `tail`, with its parameters (tail's own parameters come last)."""
+    lines = _lines(run, file_ids).values(
+        "sales_file_id",
+        "line_number",
+        "period",
+        "dsp",
+        "territory",
+        "isrc",
+        "upc",
+        "artist",
+        "title",
+        "sale_type",
+        "currency",
+        "units",
+        "revenue",
+    )
+    lines_sql, lines_params = lines.query.sql_with_params()
+    values = ", ".join(["(%s::bigint, %s::text, %s::text, %s::text, %s::numeric)"] * len(fx))
+    params = [value for row in fx for value in row]
+    return MATCH_SQL.format(fx=values, lines=lines_sql) + tail, [*params, *lines_params]
+
+
+def _matched_groups(run, file_ids, fx):
+    with connection.cursor() as cursor:
+        sql, params = matched_sql(run, file_ids, fx, GROUPS_SQL)
+        cursor.execute(sql, params)
+        groups = cursor.fetchall()
+        sql, params = matched_sql(run, file_ids, fx, SUSPENSE_SQL)
+        cursor.execute(sql, params)
+        suspense = [
+            dict(
+                zip(
+                    ("artist", "isrc", "upc", "title", "dsp", "period", "lines", "units", "revenue"),
+                    row,
+                    strict=True,
+                )
+            )
+            for row in cursor.fetchall()
+        ]
+        sql, params = matched_sql(run, file_ids, fx, ALREADY_SQL)
+        cursor.execute(sql, params)
+        already = cursor.fetchone()[0]
+    return groups, suspense, already
+
+
+def _split_problems(contracts) -> list[str]:
+    problems = []
+    for contract in sorted(contracts, key=lambda c: c.name):
+        total = sum((split.share for split in contract.splits.all()), ZERO)
+        if total != HUNDRED:
+            problems.append(f"Contract {contract.name!r}: splits add up to {total} %, not 100 %.")
+    return problems
+
+
+def _apply_ledger(run: StatementRun, by_payee: dict[int, PayeeStatement], sequence: int) -> None:
+    """Opening balances, outstanding advances, reserves due for release; then recoupment and payable."""
+    entries = RoyaltyLedgerEntry.objects.filter(currency=run.currency)
+    balances = entries.values("payee_id", "contract_id").annotate(
+        balance=Sum("amount", filter=~Q(kind=K.RECOUPMENT), default=ZERO),
+        debited=Sum("amount", filter=Q(kind__in=DEBITS), default=ZERO),
+        recouped=Sum("amount", filter=Q(kind=K.RECOUPMENT), default=ZERO),
+    )
+    balances = [b for b in balances if b["balance"] or b["debited"] or b["recouped"]]
+    # Payees without earnings this run still get a statement when they carry a balance.
+    missing = {b["payee_id"] for b in balances} - by_payee.keys()
+    for payee in Payee.objects.filter(pk__in=missing):
+        by_payee[payee.pk] = PayeeStatement(payee)
+    contracts = Contract.objects.in_bulk(
+        {b["contract_id"] for b in balances} | {c for s in by_payee.values() for c in s.earnings_by_contract}
+    )
+    for b in balances:
+        pool = _pool(by_payee[b["payee_id"]], contracts[b["contract_id"]])
+        pool.opening = EXACT.add(pool.opening, b["balance"])
+        pool.outstanding = EXACT.subtract(EXACT.subtract(pool.outstanding, b["debited"]), b["recouped"])
+    releasable = entries.filter(kind=K.RESERVE_HELD, released_by__isnull=True, payee_id__in=by_payee.keys())
+    for held in releasable.select_related("royalty_run", "contract"):
+        if held.royalty_run.sequence + held.contract.reserve_periods <= sequence:
+            statement = by_payee[held.payee_id]
+            statement.releases.append((held.pk, held.contract_id, -held.amount))
+            pool = _pool(statement, held.contract)
+            pool.reserve_released = EXACT.subtract(pool.reserve_released, held.amount)
+    for statement in by_payee.values():
+        for contract_id, amount in statement.earnings_by_contract.items():
+            pool = _pool(statement, contracts[contract_id])
+            pool.earnings = EXACT.add(pool.earnings, amount)
+        for contract_id, amount in list(statement.held_by_contract.items()):
+            # Returns can outweigh a period's downloads; a reserve is never negative.
+            amount = statement.held_by_contract[contract_id] = max(ZERO, amount)
+            pool = _pool(statement, contracts[contract_id])
+            pool.reserve_held = EXACT.add(pool.reserve_held, amount)
+        _recoup_and_pay(statement)
+
+
+def _pool(statement: PayeeStatement, contract: Contract) -> Pool:
+    key = contract.pool()
+    pool = statement.pools.get(key)
+    if pool is None:
+        pool = statement.pools[key] = Pool(key, contract.pk)
+    pool.lead_contract_id = min(pool.lead_contract_id, contract.pk)
+    return pool
+
+
+def _recoup_and_pay(statement: PayeeStatement) -> None:
+    for pool in statement.pools.values():
+        net = EXACT.subtract(EXACT.add(pool.earnings, pool.reserve_released), pool.reserve_held)
+        pool.recouped = max(ZERO, min(net, pool.outstanding))
+    positive = [pool for pool in statement.pools.values() if pool.closing > 0]
+    total = ZERO
+    for pool in positive:
+        total = EXACT.add(total, pool.closing)
+    # Below the payee's minimum nothing is paid: every balance is carried to the next run.
+    if total > 0 and total >= statement.payee.minimum_payout:
+        for pool in positive:
+            pool.payable = pool.closing
