@@ -205,7 +205,8 @@ class RecordParser:
             refs = self._register(pieces)
         if len(refs) == 1:
             return (refs[0],) if refs[0] else ()
-        return tuple(dict.fromkeys(ref for ref in refs if ref))  # duplicates in a row count once
+        unique = tuple(dict.fromkeys(refs))  # duplicates in a row count once
+        return tuple(ref for ref in unique if ref) if 0 in unique else unique
 
     def _register(self, pieces: list[str]) -> list[int]:
         """Refs of pieces not seen before; all are checked before any is registered, so an invalid

@@ -66,17 +66,18 @@ class _CategoryIds:
         cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [self._table])
         self._next_id = cursor.fetchone()[0]
         self._parser = parser
-        self.by_ref = [0]  # refs are 1-based
+        # Ref → the COPY text of a link after its line id ("\t<category id>\n"); refs are 1-based.
+        self.link_text = [""]
         self.new: list[Category] = []
 
     def catch_up(self) -> None:
         """Give an id to every category the parser registered since the last call."""
-        for key in self._parser.keys[len(self.by_ref) - 1 :]:
+        for key in self._parser.keys[len(self.link_text) - 1 :]:
             category_id = self._existing.get(key)
             if category_id is None:
                 category_id, self._next_id = self._next_id, self._next_id + 1
                 self.new.append(Category(id=category_id, key=key, name=self._parser.categories[key]))
-            self.by_ref.append(category_id)
+            self.link_text.append(f"\t{category_id}\n")
 
 
 def insert_new_categories(cursor, categories: _CategoryIds) -> None:
@@ -106,7 +107,8 @@ def _link_chunks(
     lines: list[str] = []
     links: list[str] = []
     status_of, found, past, not_found = exceptions.get, Status.FOUND, result.past, result.not_found
-    by_ref = categories.by_ref
+    link_text = categories.link_text.__getitem__
+    file_part = f"\t{file_id}\t"
     flush_at = min(BATCH_SIZE, progress.next_at)
     for line_number, number, quantity, description, value, refs in rows:
         status = status_of(number, found)
@@ -116,14 +118,17 @@ def _link_chunks(
             (not_found if status == Status.NOT_FOUND else past).append(number)
         if escape:
             number, description = db.copy_text(number), db.copy_text(description)
+        line_id = str(next_id)
         lines.append(
-            f"{next_id}\t{file_id}\t{line_number}\t{number}\t{quantity}\t{description}\t{value}\t{status}\n"
+            f"{line_id}{file_part}{line_number}\t{number}\t{quantity}\t{description}\t{value}\t{status}\n"
         )
         if refs:
-            if max(refs) >= len(by_ref):  # the row brings a category not seen before
+            # One C-level join per row: "" + id + "\t<category>\n" + id + "\t<category>\n" …
+            try:
+                links.append(line_id.join(("", *map(link_text, refs))))
+            except IndexError:  # the row brings a category not seen before
                 categories.catch_up()
-            for ref in refs:
-                links.append(f"{next_id}\t{by_ref[ref]}\n")
+                links.append(line_id.join(("", *map(link_text, refs))))
         next_id += 1
         if line_number >= flush_at:
             lines_spool.write("".join(lines).encode())
