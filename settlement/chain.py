@@ -22,6 +22,11 @@ def moment(value: datetime) -> str:
     return value.isoformat(timespec="microseconds")
 
 
+# Stands for the lastSettlement value of an update whose row lock is taken by the database itself
+# (see services.APPEND_UPDATE); JSON text never holds a raw NUL, so it cannot occur otherwise.
+LAST_SETTLEMENT_PLACEHOLDER = "\x00"
+
+
 def link(previous: str, canonical: str) -> str:
     return hashlib.sha256((previous + canonical).encode()).hexdigest()
 
@@ -32,7 +37,7 @@ def history_canonical(
     operation: str,
     user: str,
     at: datetime,
-    last_settlement_at: datetime,
+    last_settlement_at: datetime | None,
     resets: bool,
     records: int,
     duplicates: int,
@@ -40,14 +45,17 @@ def history_canonical(
     key_records_json: str,
 ) -> str:
     """The canonical JSON of a history entry; the delta and key records come already serialised
-    (by `dumps`), so an update of 1,000 records serialises its delta once, for storing and hashing."""
+    (by `dumps`), so an update of 1,000 records serialises its delta once, for storing and hashing.
+    Without `last_settlement_at` the text holds LAST_SETTLEMENT_PLACEHOLDER in its place."""
     parts = {
         "at": dumps(moment(at)),
         "delta": delta_json,
         "duplicates": dumps(duplicates),
         "keyRecords": key_records_json,
         "kind": '"history"',
-        "lastSettlement": dumps(moment(last_settlement_at)),
+        "lastSettlement": (
+            LAST_SETTLEMENT_PLACEHOLDER if last_settlement_at is None else dumps(moment(last_settlement_at))
+        ),
         "operation": dumps(operation),
         "records": dumps(records),
         "resets": dumps(resets),

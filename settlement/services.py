@@ -46,7 +46,7 @@ from settlement.models import (
     Structure,
 )
 from settlement.records import Batch, dedup_values, parse_batch, parse_structure, records_of
-from settlement.selectors import current_state, locked_structure, pending_entries
+from settlement.selectors import current_state, get_structure, locked_structure, pending_entries
 
 logger = logging.getLogger(__name__)
 MAX_BATCH_RECORDS = 100_000
@@ -75,6 +75,42 @@ SELECT %(structure)s, %(operation)s, %(user)s, %(at)s, %(last_settlement_at)s, %
 FROM link
 RETURNING id, seq, hash
 """
+# An update of a structure without dedupField in one statement, hence one round trip (and, outside a
+# transaction, no separate COMMIT): it takes the structure's shared lock, reads lastSettlement under
+# it, advances and hashes the chain, and inserts the entry.
+APPEND_UPDATE = """
+WITH structure AS (
+    SELECT id, last_settlement_at, folded_seq FROM settlement_structure
+    WHERE id = %(structure)s AND settleid = %(settleid)s
+    FOR SHARE
+), link AS (
+    UPDATE settlement_chain AS chain
+    SET seq = chain.seq + 1,
+        head = encode(sha256(convert_to(
+            chain.head || %(before)s
+            -- lastSettlement as settlement.chain.moment writes it
+            || '"' || to_char(structure.last_settlement_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') || '"'
+            || %(after)s,
+            'UTF8'
+        )), 'hex')
+    FROM structure
+    WHERE chain.structure_id = structure.id
+    RETURNING chain.seq, chain.head, structure.last_settlement_at, structure.folded_seq
+), entry AS (
+    INSERT INTO settlement_history
+        (structure_id, operation, "user", at, last_settlement_at, resets, delta, key_records, records,
+         duplicates, seq, hash)
+    SELECT %(structure)s, 'Update', %(user)s, %(at)s, link.last_settlement_at, false, %(delta)s,
+        %(key_records)s, %(records)s, 0, link.seq, link.head
+    FROM link
+    RETURNING id, seq, hash, last_settlement_at
+)
+SELECT entry.id, entry.seq, entry.hash, entry.last_settlement_at, link.folded_seq FROM entry, link
+"""
+# Definitions never change once created (no operation edits them) and structures are never deleted
+# (their history protects them), so each process keeps the ones it has used.
+_DEFINITIONS: dict[str, Structure] = {}
+DEFINITIONS_KEPT = 1000
 INSERT_SEEN = """
 INSERT INTO settlement_seen_value (structure_id, value)
 SELECT %s, v FROM unnest(%s::text[]) AS v ORDER BY v
@@ -249,31 +285,119 @@ def _delta(kind: str, batch: Batch) -> dict[str, dict[str, Any]]:
     }
 
 
+def _definition(settleid: str) -> Structure:
+    """The structure's definition, read once per process; its other fields are not kept current."""
+    structure = _DEFINITIONS.get(settleid)
+    if structure is None:
+        structure = get_structure(settleid=settleid)
+        if len(_DEFINITIONS) >= DEFINITIONS_KEPT:
+            _DEFINITIONS.clear()
+        _DEFINITIONS[settleid] = structure
+    return structure
+
+
+def _tally(structure: Structure, records: list, skip: frozenset[int]) -> tuple[Batch, dict, str]:
+    """(batch, delta, key records as JSON) of valid records; InvalidInput naming the bad ones."""
+    kind = structure.aggregation_type
+    batch, problems = parse_batch(
+        records,
+        primary_key=structure.primary_key,
+        aggregates=structure.aggregation_metrics,
+        aggregation_type=kind,
+        skip=skip,
+    )
+    if problems:
+        raise InvalidInput("Nothing was applied: " + "; ".join(problems))
+    key_records_json = "null"
+    if structure.settlement_type == SettlementType.ONE_CDR:
+        key_records_json = chain.dumps({key: tally.records for key, tally in batch.keys.items()})
+    return batch, _delta(kind, batch), key_records_json
+
+
+def _touched(kind: str, batch: Batch, delta: dict) -> dict[str, dict[str, str]]:
+    """What the batch contributed to each key it touched, as presented."""
+    if kind == AggregationType.UNIQUE_COUNT:
+        return presented(kind, {key: tally.values for key, tally in batch.keys.items() if tally.values})
+    return delta  # the delta already holds each value as presented
+
+
+def _append_update(
+    structure: Structure, *, user: str, batch: Batch, delta: dict, key_records_json: str
+) -> tuple[HistoryEntry, int] | None:
+    """Append an update in one statement (APPEND_UPDATE): (entry, folded_seq), or None when the
+    structure is not (or no longer) the one cached under its settleid."""
+    at = timezone.now()
+    delta_json = chain.dumps(delta)
+    canonical = chain.history_canonical(
+        settleid=structure.settleid,
+        operation=Operation.UPDATE,
+        user=user,
+        at=at,
+        last_settlement_at=None,
+        resets=False,
+        records=batch.records,
+        duplicates=0,
+        delta_json=delta_json,
+        key_records_json=key_records_json,
+    )
+    before, after = canonical.split(chain.LAST_SETTLEMENT_PLACEHOLDER)
+    values = {
+        "structure": structure.pk,
+        "settleid": structure.settleid,
+        "before": before,
+        "after": after,
+        "user": user,
+        "at": at,
+        "delta": delta_json,
+        "key_records": None if key_records_json == "null" else key_records_json,
+        "records": batch.records,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(APPEND_UPDATE, values)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, seq, digest, last_settlement_at, folded_seq = row
+    entry = HistoryEntry(
+        pk=pk,
+        structure=structure,
+        operation=Operation.UPDATE,
+        user=user,
+        at=at,
+        last_settlement_at=last_settlement_at,
+        resets=False,
+        records=batch.records,
+        seq=seq,
+        hash=digest,
+    )
+    return entry, folded_seq
+
+
 def update_structure(*, settleid: str, payload: Any, user: str, full: bool = True) -> UpdateResult:
     """Apply a batch of records atomically by appending its delta to the history. The result holds
     every key's aggregates (`full`) or only what this batch contributed to the keys it touched."""
     records, problems = records_of(payload, MAX_BATCH_RECORDS)
     if problems:
         raise InvalidInput("Nothing was applied: " + "; ".join(problems))
+    structure = _definition(settleid)
+    if not full and not structure.dedup_field and connection.vendor == "postgresql":
+        # The fast path: parse first (the definition cannot change), then one statement.
+        batch, delta, key_records_json = _tally(structure, records, frozenset())
+        appended = _append_update(
+            structure, user=user, batch=batch, delta=delta, key_records_json=key_records_json
+        )
+        if appended is None:  # another structure under this settleid since it was cached
+            _DEFINITIONS.pop(settleid, None)
+            return update_structure(settleid=settleid, payload=payload, user=user, full=full)
+        entry, folded_seq = appended
+        _fold_soon(structure, entry.seq, folded_seq)
+        return UpdateResult(structure, entry, _touched(structure.aggregation_type, batch, delta), 0)
     with transaction.atomic():
         # Parsing needs the structure's definition; holding the shared lock meanwhile only delays a
         # settle, never another update.
         structure = locked_structure(settleid=settleid, exclusive=False)
         skip = _duplicates(structure, records) if structure.dedup_field else frozenset()
-        kind = structure.aggregation_type
-        batch, problems = parse_batch(
-            records,
-            primary_key=structure.primary_key,
-            aggregates=structure.aggregation_metrics,
-            aggregation_type=kind,
-            skip=skip,
-        )
-        if problems:
-            raise InvalidInput("Nothing was applied: " + "; ".join(problems))
-        key_records_json = "null"
-        if structure.settlement_type == SettlementType.ONE_CDR:
-            key_records_json = chain.dumps({key: tally.records for key, tally in batch.keys.items()})
-        delta = _delta(kind, batch)
+        batch, delta, key_records_json = _tally(structure, records, skip)
         entry = _append_history(
             structure,
             Operation.UPDATE,
@@ -286,21 +410,18 @@ def update_structure(*, settleid: str, payload: Any, user: str, full: bool = Tru
             duplicates=batch.duplicates,
         )
         if full:
-            aggregates = presented(kind, current_state(structure)[0])
-        elif kind == AggregationType.UNIQUE_COUNT:
-            values = {key: tally.values for key, tally in batch.keys.items() if tally.values}
-            aggregates = presented(kind, values)
-        else:  # the delta already holds each value as presented
-            aggregates = delta
-    _fold_soon(structure, entry.seq)
+            aggregates = presented(structure.aggregation_type, current_state(structure)[0])
+        else:
+            aggregates = _touched(structure.aggregation_type, batch, delta)
+    _fold_soon(structure, entry.seq, structure.folded_seq)
     return UpdateResult(structure, entry, aggregates, batch.duplicates)
 
 
-def _fold_soon(structure: Structure, seq: int) -> None:
+def _fold_soon(structure: Structure, seq: int, folded_seq: int) -> None:
     """Every SETTLEMENT_FOLD_EVERY appended deltas, have a django-q2 worker fold them in, so reads
     and settles stay cheap; a settle or clear folds anyway."""
     every = settings.SETTLEMENT_FOLD_EVERY
-    pending = seq - structure.folded_seq
+    pending = seq - folded_seq
     if every and pending and pending % every == 0:
         from django_q.tasks import async_task
 

@@ -43,6 +43,15 @@ def test_an_untouched_chain_verifies_and_settle_publishes_its_head(busy):
     assert report["head"] == HistoryEntry.objects.order_by("-seq").first().hash
 
 
+def test_updates_hashed_by_postgresql_verify_in_python(busy):
+    api, _ = busy
+    for n in range(3):
+        response = post(api, "/settlement/testing/update?touched=1", {"record": {"app": f"k{n}", "op": "X"}})
+        assert response.status_code == 200
+    report = verify(api)
+    assert (report["valid"], report["entries"]) == (True, 8)
+
+
 def test_an_edited_history_row_is_named(busy):
     api, _ = busy
     target = HistoryEntry.objects.get(operation="Update", records=3)

@@ -79,7 +79,7 @@ def test_concurrent_http_updates_with_different_users_count_exactly(api_client, 
     def poster(client):
         def run():
             for _ in range(10):
-                response = post(client, "/settlement/http/update", {"record": [record] * 50})
+                response = post(client, "/settlement/http/update?touched=1", {"record": [record] * 50})
                 assert response.status_code == 200, response.content
 
         return run
@@ -108,7 +108,10 @@ def test_settle_concurrent_with_updates_counts_each_record_exactly_once():
                         {"operator": f"op{(worker + batch + i) % keys}", "minutes": "1", "amount": "0.01"}
                         for i in range(size)
                     ]
-                    services.update_structure(settleid="race", payload={"record": records}, user="t")
+                    # The short reply: the one-statement append, racing the settles' exclusive lock.
+                    services.update_structure(
+                        settleid="race", payload={"record": records}, user="t", full=False
+                    )
             finally:
                 with lock:
                     remaining["workers"] -= 1
@@ -158,3 +161,6 @@ def test_settle_concurrent_with_updates_counts_each_record_exactly_once():
         "the settles should have interleaved with updates"
     )
     assert "aggregates" not in selectors.structure_state(settleid="race")
+    report = selectors.verify_chain(settleid="race")
+    assert report["valid"] is True
+    assert report["entries"] == 1 + workers * batches + 2 * len(settlements)
