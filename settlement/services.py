@@ -125,6 +125,8 @@ class UpdateResult:
     entry: HistoryEntry
     aggregates: dict[str, dict[str, str]]
     duplicates: int
+    # The aggregates already serialised (compact, sorted) when they are the delta just stored.
+    aggregates_json: str | None = None
 
 
 @dataclass
@@ -322,12 +324,11 @@ def _touched(kind: str, batch: Batch, delta: dict) -> dict[str, dict[str, str]]:
 
 
 def _append_update(
-    structure: Structure, *, user: str, batch: Batch, delta: dict, key_records_json: str
+    structure: Structure, *, user: str, batch: Batch, delta_json: str, key_records_json: str
 ) -> tuple[HistoryEntry, int] | None:
     """Append an update in one statement (APPEND_UPDATE): (entry, folded_seq), or None when the
     structure is not (or no longer) the one cached under its settleid."""
     at = timezone.now()
-    delta_json = chain.dumps(delta)
     canonical = chain.history_canonical(
         settleid=structure.settleid,
         operation=Operation.UPDATE,
@@ -383,15 +384,18 @@ def update_structure(*, settleid: str, payload: Any, user: str, full: bool = Tru
     if not full and not structure.dedup_field and connection.vendor == "postgresql":
         # The fast path: parse first (the definition cannot change), then one statement.
         batch, delta, key_records_json = _tally(structure, records, frozenset())
+        delta_json = chain.dumps(delta)
         appended = _append_update(
-            structure, user=user, batch=batch, delta=delta, key_records_json=key_records_json
+            structure, user=user, batch=batch, delta_json=delta_json, key_records_json=key_records_json
         )
         if appended is None:  # another structure under this settleid since it was cached
             _DEFINITIONS.pop(settleid, None)
             return update_structure(settleid=settleid, payload=payload, user=user, full=full)
         entry, folded_seq = appended
         _fold_soon(structure, entry.seq, folded_seq)
-        return UpdateResult(structure, entry, _touched(structure.aggregation_type, batch, delta), 0)
+        kind = structure.aggregation_type
+        reused = delta_json if kind != AggregationType.UNIQUE_COUNT else None
+        return UpdateResult(structure, entry, _touched(kind, batch, delta), 0, reused)
     with transaction.atomic():
         # Parsing needs the structure's definition; holding the shared lock meanwhile only delays a
         # settle, never another update.

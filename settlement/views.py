@@ -184,12 +184,24 @@ def update(request: HttpRequest, settle_id: str) -> HttpResponse:
             result = services.update_structure(
                 settleid=settle_id, payload=payload, user=_user(request), full=not touched
             )
+            if result.aggregates_json and result.aggregates:
+                return _output_around(result)
             document = structure_document(result.structure, entry=result.entry, aggregates=result.aggregates)
             if result.structure.dedup_field:
                 document["duplicates"] = result.duplicates
             return output(document)
 
     return idempotent(request, respond)
+
+
+def _output_around(result: services.UpdateResult) -> HttpResponse:
+    """output() of the update's document with its aggregates spliced in as the JSON text already
+    written for the history, instead of serialising 1,000 keys a second time. "aggregates" sorts
+    before every other key of the document, so the bytes are those output() would write."""
+    document = structure_document(result.structure, entry=result.entry, aggregates={})
+    rest = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    body = '{"output":{"aggregates":' + result.aggregates_json + "," + rest[1:] + "}"
+    return HttpResponse(body, content_type="application/json")
 
 
 @settle_api("POST")

@@ -148,8 +148,9 @@ def test_update_answers_every_key_by_default_and_the_batch_alone_with_touched(ap
         "2344240e1f7-d287-46a9-8b92-f1232342431": {"op": "2"},
         "4240e1f7-d287-46a9-8b92-f112510bd9f7": {"op": "2"},
     }
-    touched = post(api, "/settlement/testing/update?touched=1", one).json()["output"]["aggregates"]
-    assert touched == {"4240e1f7-d287-46a9-8b92-f112510bd9f7": {"op": "1"}}
+    response = post(api, "/settlement/testing/update?touched=1", one)
+    assert response.json()["output"]["aggregates"] == {"4240e1f7-d287-46a9-8b92-f112510bd9f7": {"op": "1"}}
+    assert response.content == compact(response.json())
     assert api.get("/settlement/testing").json()["output"]["aggregates"][
         "4240e1f7-d287-46a9-8b92-f112510bd9f7"
     ] == {"op": "3"}
