@@ -119,5 +119,6 @@ def _from_db(model_field, value):
 
 
 def inbound_host() -> str:
-    """Host of the inbound FTP server, for messages (never the credentials)."""
-    return FtpEndpoint.from_url(settings.INGESTION_FTP_URL).host
+    """Host and port of the inbound FTP server, for messages (never the credentials)."""
+    endpoint = FtpEndpoint.from_url(settings.INGESTION_FTP_URL)
+    return f"{endpoint.host}:{endpoint.port}"

@@ -223,7 +223,7 @@ def begin_generation(
             session,
             Step.GENERATE,
             Outcome.STARTED,
-            f"{total} lines to generate; {len(not_found)} invoices not found, {len(past)} in the past",
+            f"{total} lines to generate; invoices not found: {len(not_found)}, in the past: {len(past)}",
         )
 
 

@@ -37,17 +37,29 @@ def test_not_root_stops_at_once_with_the_one_command(tmp_path):
         ID_U="1000",
     )
     assert result.returncode == 1
-    assert "sudo sh -c 'apt-get update && apt-get install -y openssh-server chromium'" in result.stderr
+    assert (
+        "sudo sh -c 'apt-get update && apt-get install -y --reinstall openssh-server chromium'"
+        in result.stderr
+    )
 
 
-def test_root_installs_the_missing_packages_with_apt(tmp_path):
-    calls = tmp_path / "calls"
+def test_root_installs_the_missing_packages_with_apt_and_checks_again(tmp_path):
+    calls, chromium = tmp_path / "calls", tmp_path / "chromium"
     fake_apt = tmp_path / "apt-get"
-    fake_apt.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
+    # The fake apt "installs" Chromium where the check looks for it.
+    fake_apt.write_text(
+        f'#!/bin/sh\necho "$@" >> {calls}\n[ "$1" = install ] && install -m 755 /dev/null {chromium}\nexit 0\n'
+    )
     fake_apt.chmod(0o755)
-    result = run("test", tmp_path, CHROMIUM_BIN=str(tmp_path / "chromium"), ID_U="0", APT_GET=str(fake_apt))
+    result = run("test", tmp_path, CHROMIUM_BIN=str(chromium), ID_U="0", APT_GET=str(fake_apt))
     assert result.returncode == 0, result.stderr
-    assert calls.read_text().splitlines() == ["update -qq", "install -y -qq chromium"]
+    assert calls.read_text().splitlines() == ["update -qq", "install -y -qq --reinstall chromium"]
+
+
+def test_root_stops_when_apt_did_not_provide_the_program(tmp_path):
+    result = run("test", tmp_path, CHROMIUM_BIN=str(tmp_path / "chromium"), ID_U="0", APT_GET="true")
+    assert result.returncode == 1
+    assert "Still missing after apt-get install: chromium" in result.stderr
 
 
 def test_the_demo_needs_neither_sshd_nor_chromium(tmp_path):

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import ThreadedFTPServer
 
 from tests.servers import free_port
@@ -23,7 +24,9 @@ class FtpServer:
         handler = type("Handler", (FTPHandler,), {"authorizer": authorizer, "banner": "test ftp"})
         handler.passive_ports = None
         self.port = free_port()
-        self.server = ThreadedFTPServer(("127.0.0.1", self.port), handler)
+        # An IOLoop of its own: by default every server shares IOLoop.instance(), so two servers in one
+        # test (inbound and outbound) had two threads polling one loop, and closing one closed both.
+        self.server = ThreadedFTPServer(("127.0.0.1", self.port), handler, ioloop=IOLoop())
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"timeout": 0.2}, daemon=True)
         self.thread.start()
 
