@@ -25,6 +25,7 @@ from project.errors import InvalidInput
 from project.integrations import s3
 from statements import pipeline, rates, report_files, selectors, services
 from statements.report import build_report
+from statements.royalties.api import router as royalty_router
 from statements.webhook import WebhookRejected, parse_event, verify_signature
 
 api = build_api(
@@ -35,6 +36,7 @@ api = build_api(
     openapi_url="/statements/openapi.json",
     description="Statement runs, exchange rates, sales files and their processing pipeline, reports.",
 )
+api.add_router("/", royalty_router)  # royalty statements and finalisation: statements/royalties/api.py
 MAX_RATE_UPLOAD = 5 * 1024 * 1024
 REPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",

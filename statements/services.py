@@ -79,6 +79,8 @@ def create_run(
 
 def add_sales_file(*, run: StatementRun, sales_file_id: int) -> SalesFile:
     """Relate a sales file to a run (idempotent)."""
+    if hasattr(run, "royalty"):  # finalised (statements.royalties): its statements are posted
+        raise Conflict(f"Statement run #{run.pk} is finalised: no more sales files.", code="run_finalized")
     (sales_file,) = _existing_files([sales_file_id])
     run.sales_files.add(sales_file)
     return sales_file

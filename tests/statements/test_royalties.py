@@ -168,3 +168,37 @@ def test_the_ledger_is_append_only(flow):
         RoyaltyLedgerEntry.objects.filter(pk=entry.pk).update(amount=0)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         RoyaltyLedgerEntry.objects.filter(pk=entry.pk).delete()
+
+
+def test_api_serves_statements_and_finalises_once(flow, api):
+    ana, bo = payee("Ana"), payee("Bo")
+    contract(shares=[(ana, "60"), (bo, "40")])
+    run = processed_run(flow)
+    response = api.get(f"/api/statement_run/{run.pk}/statements/")
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["run"]["finalized"] is False
+    ana_data = next(s for s in data["statements"] if s["payee"]["name"] == "Ana")
+    expected = ANA_ROYALTY * D("0.6")
+    assert D(ana_data["summary"]["earnings"]["exact"]) == expected
+    assert ana_data["summary"]["earnings"]["amount"] == str(expected.quantize(D("0.01")))
+    assert [g["artist"] for g in data["unallocated"]] == ["Nobody Signed"]
+    assert api.post(f"/api/statement_run/{run.pk}/finalize/").status_code == 200
+    again = api.post(f"/api/statement_run/{run.pk}/finalize/")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "run_finalized"
+    assert api.get(f"/api/statement_run/{run.pk}/statements/").json()["run"]["finalized"] is True
+    xlsx = api.get(f"/api/statement_run/{run.pk}/statements/{ana.pk}.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert api.get(f"/api/statement_run/{run.pk}/statements/999999.pdf").status_code == 404
+
+
+def test_a_finalised_run_takes_no_more_files_or_rates(flow, api):
+    contract(shares=[(payee("Ana"), "100")])
+    run = processed_run(flow)
+    services.finalize_run(run=run)
+    other = flow.create_file("more.csv")
+    response = api.post(
+        f"/api/statement_run/{run.pk}/add-salesfile/", {"file_id": other}, content_type="application/json"
+    )
+    assert response.status_code == 409 and response.json()["error"]["code"] == "run_finalized"
+    assert flow.rates(run.pk, [{"currency": "USD", "period": "2026-08", "rate": "2"}]).status_code == 409

@@ -1,0 +1,121 @@
+"""Payee statement documents: PDF (a Django template rendered by WeasyPrint, with inline SVG
+charts), xlsx (openpyxl, the line detail) and a zip of every payee's documents."""
+
+import io
+import zipfile
+from decimal import Decimal
+
+from django.template.loader import render_to_string
+from django.utils.text import slugify
+from openpyxl import Workbook
+
+from statements.royalties.presentation import SUMMARY
+
+CHART_WIDTH = 260  # px of the longest bar
+SUMMARY_LABELS = {
+    "opening": "Opening balance",
+    "earnings": "Earnings",
+    "reserve_held": "Reserves held",
+    "reserve_released": "Reserves released",
+    "recouped": "Recouped (memo)",
+    "closing": "Closing balance",
+    "payable": "Payable",
+    "carried_forward": "Carried forward",
+}
+
+
+def pdf(run: dict, statement: dict) -> bytes:
+    from weasyprint import HTML  # imported late: it loads Pango, which only documents need
+
+    html = render_to_string("statements/royalty_statement.html", _context(run, statement))
+    return HTML(string=html).write_pdf()
+
+
+def xlsx(run: dict, statement: dict) -> bytes:
+    book = Workbook(write_only=True)
+    summary = book.create_sheet("Summary")
+    summary.append(["Run", run["name"], "Currency", statement["currency"]])
+    summary.append(["Payee", statement["payee"]["name"]])
+    summary.append(["Figure", "Amount", "Exact"])
+    for name, label in SUMMARY_LABELS.items():
+        item = statement["summary"][name]
+        summary.append([label, Decimal(item["amount"]), item["exact"]])
+    lines = book.create_sheet("Lines")
+    columns = [
+        "contract_id",
+        "sale_type",
+        "dsp",
+        "territory",
+        "period",
+        "isrc",
+        "title",
+        "lines",
+        "units",
+        "base",
+        "rate",
+        "share",
+    ]
+    lines.append([*columns, "earnings", "earnings_exact"])
+    for row in statement["lines"]:
+        values = [row[c] for c in columns]
+        # Amounts as numbers for spreadsheet sums; the exact text beside the rounded figure.
+        values[9:12] = [Decimal(row["base"]), Decimal(row["rate"]), Decimal(row["share"])]
+        lines.append([*values, Decimal(row["earnings"]["amount"]), row["earnings"]["exact"]])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def archive(data: dict) -> bytes:
+    """A zip of every payee's PDF and xlsx, plus the statements as JSON."""
+    import json
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("statements.json", json.dumps(data, indent=1))
+        for statement in data["statements"]:
+            stem = document_name(data["run"], statement)
+            zf.writestr(f"{stem}.pdf", pdf(data["run"], statement))
+            zf.writestr(f"{stem}.xlsx", xlsx(data["run"], statement))
+    return out.getvalue()
+
+
+def document_name(run: dict, statement: dict) -> str:
+    payee = statement["payee"]
+    return f"statement-{run['id']}-{payee['id']}-{slugify(payee['name']) or 'payee'}"
+
+
+def _context(run: dict, statement: dict) -> dict:
+    return {
+        "run": run,
+        "statement": statement,
+        "summary": [
+            (SUMMARY_LABELS[name], statement["summary"][name]) for name in (*SUMMARY, "carried_forward")
+        ],
+        "charts": [
+            ("Earnings by DSP", _bars(statement["by_dsp"])),
+            ("Earnings by month", _bars(statement["by_month"])),
+        ],
+        "tables": [
+            ("DSP", statement["by_dsp"]),
+            ("month", statement["by_month"]),
+            ("territory", statement["by_territory"]),
+            ("track", statement["by_track"]),
+        ],
+    }
+
+
+def _bars(items: list[dict]) -> dict:
+    """Bar lengths for an inline SVG: proportional to the exact figures, negatives drawn as zero."""
+    values = [max(Decimal(item["earnings"]["exact"]), Decimal(0)) for item in items]
+    top = max(values, default=Decimal(0)) or Decimal(1)
+    bars = [
+        {
+            "name": item["name"],
+            "amount": item["earnings"]["amount"],
+            "y": 22 * i,
+            "width": int(value / top * CHART_WIDTH),
+        }
+        for i, (item, value) in enumerate(zip(items, values, strict=True))
+    ]
+    return {"bars": bars, "height": 22 * len(bars) + 4}
