@@ -158,7 +158,10 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "statements.ExchangeRate",
     "statements.RateException",
     "statements.ImportProfile",
-    {"model": "settlement.Structure", "exclude_fields": ["sample_record", "folded_seq", "last_settlement_at"]},
+    {
+        "model": "settlement.Structure",
+        "exclude_fields": ["sample_record", "folded_seq", "last_settlement_at"],
+    },
     "exports.ExportFile",
 )
 AUDITLOG_STORE_JSON_CHANGES = True
