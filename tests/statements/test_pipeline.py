@@ -1,5 +1,8 @@
 """Every status transition and failure of the sales file pipeline, and re-processing."""
 
+import csv
+import io
+
 import pytest
 from botocore.config import Config
 from django.core.files.base import ContentFile
@@ -288,3 +291,25 @@ def test_any_step_can_fail_with_a_reason(status):
     assert list(failed.events.values_list("from_status", "to_status", "reason")) == [
         (status, S.FAILED, "DSP sent the wrong month")
     ]
+
+
+def test_cleaned_csv_is_what_csv_writer_writes_whatever_the_fields_hold():
+    from project import storage
+    from statements.cleaners import parse
+    from statements.cleaners.profiles import builtin_profiles
+
+    content = (
+        "period,dsp,artist,title,territory,units,revenue,currency\n"
+        '2026-09,Spotify,"Lane, Aurora","Paper ""Moons""",IT,1,0.5,EUR\n'
+        '2026-09,Spotify,A,"two\nlines",IT,2,0.25,EUR\n'
+        "2026-09,Spotify,Konté,Café,IT,3,1,EUR\n"
+        "2026-09,Spotify,B,,IT,4,-0.001,EUR\n"
+    ).encode()
+    sales_file = uploaded(content)
+    assert pipeline.clean(sales_file.pk).status == S.CLEANED
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CLEAN_COLUMNS)
+    _, results, _ = parse(io.BytesIO(content), profiles=builtin_profiles())
+    writer.writerows(item for item in results if type(item) is tuple)
+    assert storage.read(sales_file.cleaned_key).decode() == out.getvalue()
