@@ -59,3 +59,32 @@ def test_xlsx_has_the_line_detail_and_the_zip_every_payee(api, finalised):
             *(f"statement-{run.pk}-{p.pk}-{p.name.lower()}.{k}" for p in (ana, bo) for k in ("pdf", "xlsx")),
         ]
     )
+
+
+def test_run_page_finalises_and_then_lists_the_statements(flow, make_user):
+    from django.test import Client
+
+    ana = payee("Ana")
+    contract(shares=[(ana, "100")])
+    run = processed_run(flow)
+    staff = Client()
+    staff.force_login(make_user("bea", groups=["back-office"]))
+    page = staff.get(f"/statements/{run.pk}/").content.decode()
+    assert 'id="finalize"' in page
+    response = staff.post(f"/statements/{run.pk}/finalize/", follow=True)
+    page = response.content.decode()
+    assert "Finalised as #1" in page and f"/statements/{ana.pk}.pdf" in page
+    assert str(ANA_ROYALTY.quantize(D("0.01"))) in page
+    assert "matched no contract" in page
+
+
+def test_finalize_command(flow):
+    from django.core.management import CommandError, call_command
+
+    contract(shares=[(payee("Ana"), "100")])
+    run = processed_run(flow)
+    out = io.StringIO()
+    call_command("finalize_statement_run", run.pk, stdout=out)
+    assert out.getvalue().startswith(f"run {run.pk} finalised as #1: 1 statements, 1 payable, 1 unallocated")
+    with pytest.raises(CommandError, match="already finalised"):
+        call_command("finalize_statement_run", run.pk)

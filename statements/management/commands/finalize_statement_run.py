@@ -1,0 +1,26 @@
+"""Finalise a statement run: post its royalty statements to the payee ledger and lock it."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from project.errors import DomainError
+from statements import selectors
+from statements.royalties import services
+
+
+class Command(BaseCommand):
+    help = "Post a PROCESSED statement run's royalty statements to the ledger (one transaction) and lock the run."
+
+    def add_arguments(self, parser):
+        parser.add_argument("run_id", type=int)
+
+    def handle(self, *args, run_id: int, **options):
+        try:
+            royalty = services.finalize_run(run=selectors.get_run(run_id))
+        except DomainError as exc:
+            raise CommandError(str(exc)) from None
+        statements = royalty.document["statements"]
+        payable = sum(1 for s in statements if s["summary"]["payable"]["exact"] != "0")
+        self.stdout.write(
+            f"run {run_id} finalised as #{royalty.sequence}: {len(statements)} statements, {payable} payable, "
+            f"{len(royalty.document['unallocated'])} unallocated groups"
+        )

@@ -1,0 +1,14 @@
+"""`{% royalty_card run %}`: the royalty statements card of the run page (statements.royalties)."""
+
+from django import template
+
+from statements.models import StatementRun
+from statements.models_royalties import RoyaltyRun
+
+register = template.Library()
+
+
+@register.inclusion_tag("statements/royalty_card.html", takes_context=True)
+def royalty_card(context, run: StatementRun) -> dict:
+    finalized = RoyaltyRun.objects.filter(run=run).first()
+    return {"run": run, "finalized": finalized, "csrf_token": context.get("csrf_token")}
