@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from project import storage
@@ -212,7 +213,10 @@ def _replace(request: HttpRequest, run: StatementRun, replace, items: list[dict]
     except (Conflict, NotFound) as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Saved: %(count)s row(s).") % {"count": len(items)})
+        count = len(items)
+        messages.success(
+            request, ngettext("Saved: %(count)s row.", "Saved: %(count)s rows.", count) % {"count": count}
+        )
     return redirect("statements:run-page", run_id=run.pk)
 
 

@@ -72,7 +72,7 @@ def test_back_office_user_walks_the_statement_run_flow(page, make_user, tmp_path
     page.fill("#id_rates-1-rate", "0.9")
     page.click("text=Save rates")
     page.wait_for_load_state()
-    assert "Saved: 2 row(s)." in page.locator(".messages").inner_text()
+    assert "Saved: 2 rows." in page.locator(".messages").inner_text()
     assert page.locator("#run-status").inner_text() == "PROCESSED"
     # GBP 3.601234 x 1.15 + USD 19.808 x 0.9 + EUR 11.0595 = 33.0281191, rounded once.
     assert page.locator("#grand-total").inner_text() == "33.03 EUR"
@@ -80,6 +80,11 @@ def test_back_office_user_walks_the_statement_run_flow(page, make_user, tmp_path
     assert page.locator("#chart-month rect").count() == 1
     DOCS.mkdir(exist_ok=True)
     page.screenshot(path=DOCS / "statements-run.png", full_page=True)
+    # On a phone the wide tables scroll inside their card; the page itself does not.
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=DOCS / "statements-run-phone.png", full_page=True)
+    page.set_viewport_size({"width": 1100, "height": 800})
 
     with page.expect_download() as download_info:
         page.click("text=Download CSV")
