@@ -16,9 +16,11 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from project import storage
-from project.errors import Conflict, NotFound
+from project.errors import Conflict, InvalidInput, NotFound
+from statements.cleaners import DDEX_DSR
 from statements.models import (
     ExchangeRate,
+    ImportProfile,
     RateChange,
     RateException,
     SalesFile,
@@ -176,7 +178,21 @@ def _jsonable(items: list[dict]) -> list[dict]:
 
 
 def create_sales_file(*, name: str, user: AbstractBaseUser | None, profile: str = "") -> SalesFile:
-    """A new sales file; `profile` (an import profile slug or "ddex_dsr") skips format detection."""
+    """A new sales file; `profile` (an active import profile's slug or "ddex_dsr") skips format
+    detection."""
+    if (
+        profile
+        and profile != DDEX_DSR
+        and not ImportProfile.objects.filter(slug=profile, active=True).exists()
+    ):
+        known = ", ".join(
+            [DDEX_DSR, *ImportProfile.objects.filter(active=True).values_list("slug", flat=True)]
+        )
+        raise InvalidInput(
+            f"no active import profile {profile!r} (known: {known})",
+            code="unknown_profile",
+            problems=[{"loc": ["body", "payload", "profile"], "msg": f"unknown profile {profile!r}"}],
+        )
     return SalesFile.objects.create(name=name, created_by=user, profile=profile)
 
 

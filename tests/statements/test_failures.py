@@ -117,3 +117,15 @@ def test_requested_profile_is_kept_on_the_file(api):
         "/api/files/salesfiles/", {"name": "a.csv", "profile": "../x"}, content_type="application/json"
     )
     assert bad.status_code == 400
+
+
+def test_requested_profile_must_be_an_active_import_profile(api):
+    response = api.post(
+        "/api/files/salesfiles/", {"name": "a.csv", "profile": "napster"}, content_type="application/json"
+    )
+    assert response.status_code == 400 and response.json()["error"]["code"] == "unknown_profile"
+    assert "symphonic" in response.json()["error"]["message"]
+    response = api.post(
+        "/api/files/salesfiles/", {"name": "a.csv", "profile": "symphonic"}, content_type="application/json"
+    )
+    assert response.status_code == 201
