@@ -3,7 +3,7 @@
 
 One error vocabulary: `Missing` (no object under that key; a `NotFound`) and `Unavailable` (the
 storage failed: S3 down or refusing, permissions, disk full; a `project.errors.Unavailable`).
-Nothing else in the project imports `default_storage` or boto3.
+Only `project.integrations.s3` (upload signing) touches `default_storage` besides this module.
 """
 
 import posixpath
