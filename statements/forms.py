@@ -171,7 +171,9 @@ class RateRowForm(forms.Form):
 class ExceptionRowForm(RateRowForm):
     """One row of the exceptions table: a rate for a DSP and/or a sales file (optionally a month)."""
 
-    dsp = forms.CharField(label="DSP", required=False, max_length=200)
+    dsp = forms.CharField(
+        label="DSP", required=False, max_length=200, widget=forms.TextInput(attrs={"list": "known-dsps"})
+    )
     salesfile = forms.TypedChoiceField(
         label=gettext_lazy("Sales file"), required=False, coerce=int, empty_value=None
     )

@@ -87,6 +87,7 @@ def _run_page(request: HttpRequest, run: StatementRun, status: int = 200, **boun
         "preview": report,
         "not_ready": not_ready,
         "frozen": run.report_generated_at is not None,
+        "known_dsps": selectors.known_dsps(),
     }
     return render(request, "statements/run_detail.html", context, status=status)
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from project.errors import NotFound
 from statements.cleaners.profiles import ProfileSpec
-from statements.models import ImportProfile, SalesFile, SalesFileStatus, StatementRun
+from statements.models import ImportProfile, SalesFile, SalesFileSnapshot, SalesFileStatus, StatementRun
 from statements.money import EXACT, exact_text
 from statements.services import IN_PROGRESS, is_held
 
@@ -150,3 +150,8 @@ def run_data(run: StatementRun) -> dict:
 def import_profiles() -> list[ProfileSpec]:
     """The active import profiles, as the cleaning reads them (highest priority first)."""
     return [ProfileSpec.from_model(profile) for profile in ImportProfile.objects.filter(active=True)]
+
+
+def known_dsps() -> list[str]:
+    """The DSP names of imported sales (from the per-file snapshots, a small table)."""
+    return list(SalesFileSnapshot.objects.order_by("dsp").values_list("dsp", flat=True).distinct())

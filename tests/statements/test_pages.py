@@ -36,6 +36,7 @@ def test_run_page_shows_files_statuses_progress_rates_and_downloads(flow, staff)
     assert "<progress" in page and "NOK" in page and "0.0850000000" in page
     assert 'id="rejected-' in page  # the first rejected lines, with their reasons
     assert f"/statements/{run_id}/report.xlsx" in page and 'id="chart-dsp"' in page
+    assert '<datalist id="known-dsps"><option value="Tidal">' in page  # DSP names for the exceptions
     report = staff.get(f"/statements/{run_id}/report.csv")
     assert report.status_code == 200 and report["Content-Type"].startswith("text/csv")
     assert StatementRun.objects.get(pk=run_id).report_generated_at is not None
