@@ -20,6 +20,7 @@ import time
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 PATHS = {"purchase_invoices": "purchase_invoice", "receipts": "receipt"}
 DEMO_ADMINISTRATION_ID = "123456789"
 DEMO_TOKEN = "mb-good-token"  # noqa: S105 (the fake's own token)
+CENT = Decimal("0.01")
 
 
 @dataclass
@@ -292,7 +294,7 @@ class FakeMoneybird:
         for number in range(24):
             month = 8 + number % 4
             day = 1 + (number * 7) % 27
-            prices = [f"{40 + number * 13.5:.2f}", f"{9.95 + number:.2f}"]
+            prices = [str(Decimal("40.00") + number * Decimal("13.50")), str(Decimal("9.95") + number)]
             details = [
                 detail(1, description="Office supplies", price=prices[0]),
                 detail(
@@ -303,7 +305,6 @@ class FakeMoneybird:
                     tax_rate_id="tax-9" if number % 3 else "tax-0",
                 ),
             ]
-            excl = sum(float(price) for price in prices)
             self.add(
                 "receipt" if number % 4 == 3 else "purchase_invoice",
                 state=states[number % len(states)],
@@ -316,10 +317,28 @@ class FakeMoneybird:
                 },
                 currency="USD" if number == 5 else "EUR",
                 details=details,
-                total_price_excl_tax=f"{excl:.2f}",
-                total_price_incl_tax=f"{excl * 1.15:.2f}",
+                **self.totals(details),
             )
         self.add(state="new", reference="DRAFT-1")
+
+    def totals(self, details: list[dict]) -> dict[str, str]:
+        """The document totals Moneybird derives from its detail lines and their tax rates."""
+        rates = {rate["id"]: Decimal(rate["percentage"]) for rate in self.tax_rates}
+        excl = sum((Decimal(d["total_price_excl_tax_with_discount"]) for d in details), Decimal(0))
+        tax = sum(
+            (
+                Decimal(d["total_price_excl_tax_with_discount"]) * rates[d["tax_rate_id"]] / 100
+                for d in details
+            ),
+            Decimal(0),
+        )
+        incl = (excl + tax).quantize(CENT, rounding=ROUND_HALF_EVEN)
+        return {
+            "total_price_excl_tax": str(excl),
+            "total_price_excl_tax_base": str(excl),
+            "total_price_incl_tax": str(incl),
+            "total_price_incl_tax_base": str(incl),
+        }
 
     def demo_action(self, doc_id: str | None, action: str) -> dict:
         """What the demo page's buttons do: add, pay, amend (price +10%) or delete a document."""
@@ -340,14 +359,13 @@ class FakeMoneybird:
             self.change(doc_id, state="paid", paid_at=time.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
         elif action == "amend":
             first = record["details"][0]
-            price = f"{float(first['price']) * 1.1:.2f}"
+            price = str((Decimal(first["price"]) * Decimal("1.1")).quantize(CENT))
             first.update(
                 price=price,
                 total_price_excl_tax_with_discount=price,
                 total_price_excl_tax_with_discount_base=price,
             )
-            excl = sum(float(d["total_price_excl_tax_with_discount"]) for d in record["details"])
-            self.change(doc_id, total_price_excl_tax=f"{excl:.2f}", total_price_incl_tax=f"{excl * 1.15:.2f}")
+            self.change(doc_id, **self.totals(record["details"]))
         else:
             raise KeyError(action)
         self.deliver(doc_id, "document_updated")
