@@ -166,6 +166,17 @@ def test_unparseable_body_is_400_with_the_parsers_reason(token_client):
     assert "Expecting value" in error(response)["message"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b"{", b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000, b"1" * 5000],
+    ids=["truncated", "not-utf8", "deep-nesting", "huge-integer"],
+)
+def test_any_unparseable_body_is_a_400(token_client, body):
+    response = token_client.post("/example/items", body, content_type="application/json")
+    assert response.status_code == 400
+    assert error(response)["code"] == "invalid_input"
+
+
 def test_unsupported_method_is_405_in_the_error_body(token_client):
     response = token_client.delete("/example/items/one")
     assert response.status_code == 405
