@@ -217,7 +217,12 @@ def delete_export(request: HttpRequest, filename: str | None = None, payload: Op
     "/files",
     response={200: FileList, **api.errors(404)},
     openapi_extra={
-        "responses": {"200": {"description": "The file (with ?filename=), else the list of files"}}
+        "responses": {
+            200: {
+                "description": "The file (with ?filename=), else the list of files",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
     },
 )
 def read_file(request: HttpRequest, filename: ListOrName = None):
