@@ -13,7 +13,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from project.models import OutboundEmail
 
@@ -27,12 +27,15 @@ def queue_email(*, template: str, context: dict, to: Sequence[str]) -> OutboundE
     if not recipients:
         logger.warning("email %s not queued: no recipients configured", template)
         return None
-    subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
-    text_body = render_to_string(f"emails/{template}.txt", context)
-    try:
-        html_body = render_to_string(f"emails/{template}.html", context)
-    except TemplateDoesNotExist:
-        html_body = ""
+    # Recipients are mailing lists, not users: the site's language, never the browser's of the
+    # request (e.g. a manual upload) that happened to queue the mail.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"emails/{template}.subject.txt", context).split())
+        text_body = render_to_string(f"emails/{template}.txt", context)
+        try:
+            html_body = render_to_string(f"emails/{template}.html", context)
+        except TemplateDoesNotExist:
+            html_body = ""
     email = OutboundEmail.objects.create(
         kind=template, subject=subject[:300], to=recipients, text_body=text_body, html_body=html_body
     )

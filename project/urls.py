@@ -5,19 +5,22 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy
 from django.views.generic import RedirectView
+from django.views.i18n import set_language
 
 from project import api, views
 
 handler403 = "project.views.permission_denied"
 handler404 = "project.views.page_not_found"
 
-admin.site.site_header = "Back office"
-admin.site.site_title = "Back office"
+admin.site.site_header = gettext_lazy("Back office")
+admin.site.site_title = gettext_lazy("Back office")
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
