@@ -247,10 +247,14 @@ class Api(NinjaAPI):
         reference = {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
         for operations in schema["paths"].values():
             for operation in operations.values():
-                responses = operation["responses"]
+                # ninja keys statuses by int, `openapi_extra` by string: one key each, or the JSON
+                # would carry "200" twice (Swagger UI refuses such a document).
+                responses: dict[str, dict] = {}
+                for status, response in operation["responses"].items():
+                    responses.setdefault(str(status), {}).update(response)
                 for status, description in common.items():
-                    if status not in responses and str(status) not in responses:
-                        responses[status] = {"description": description, **reference}
+                    responses.setdefault(str(status), {"description": description, **reference})
+                operation["responses"] = responses
         return schema
 
 

@@ -23,7 +23,11 @@ class ItemOut(Schema):
     owner: str
 
 
-@api.get("/items/{name}", response={200: ItemOut, **api.errors(404)})
+@api.get(
+    "/items/{name}",
+    response={200: ItemOut, **api.errors(404)},
+    openapi_extra={"responses": {"200": {"description": "The item"}}},
+)
 def item(request, name: str):
     if name != "one":
         raise NotFound(f"No item {name!r}", code="item_not_found")
