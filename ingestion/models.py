@@ -2,17 +2,19 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Category(models.Model):
     """A product category; `key` is the normalised spelling, `name` the first spelling seen."""
 
-    key = models.CharField(max_length=100, unique=True)
-    name = models.CharField(max_length=100)
+    key = models.CharField(max_length=100, unique=True, verbose_name=_("key"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
 
     class Meta:
+        verbose_name = _("category")
         ordering = ["key"]
-        verbose_name_plural = "categories"
+        verbose_name_plural = _("categories")
 
     def __str__(self) -> str:
         return self.name
@@ -27,49 +29,73 @@ class InvoiceFile(models.Model):
     """
 
     class Source(models.TextChoices):
-        FTP = "ftp", "FTP"
-        MANUAL = "manual", "Manual upload"
+        FTP = "ftp", _("FTP")
+        MANUAL = "manual", _("Manual upload")
 
     class Status(models.TextChoices):
-        IMPORTED = "imported"
-        REJECTED = "rejected"
-        DUPLICATE = "duplicate"
-        CLOSED_DAY = "closed_day", "day already closed"
+        IMPORTED = "imported", _("Imported")
+        REJECTED = "rejected", _("Rejected")
+        DUPLICATE = "duplicate", _("Duplicate")
+        CLOSED_DAY = "closed_day", _("day already closed")
 
-    name = models.CharField(max_length=255, unique=True)
-    sha256 = models.CharField(max_length=64)
+    name = models.CharField(max_length=255, unique=True, verbose_name=_("name"))
+    sha256 = models.CharField(max_length=64, verbose_name=_("sha256"))
     duplicate_of = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="duplicates",
-        help_text="The earlier file with the same bytes.",
+        help_text=_("The earlier file with the same bytes."),
+        verbose_name=_("duplicate of"),
     )
     late = models.BooleanField(
-        default=False, help_text="Received after its own day (e.g. after Friday's last poll)."
+        default=False,
+        help_text=_("Received after its own day (e.g. after Friday's last poll)."),
+        verbose_name=_("late"),
     )
-    source = models.CharField(max_length=10, choices=Source.choices)
-    status = models.CharField(max_length=10, choices=Status.choices)
-    business_date = models.DateField(help_text="The date in the file name's timestamp.")
-    size = models.PositiveBigIntegerField(default=0)
-    currency = models.CharField(max_length=3, default="EUR", help_text="Currency of the line values.")
-    declared_records = models.PositiveIntegerField(help_text="N + 1, from the file name.")
-    records = models.PositiveIntegerField(help_text="Records actually in the file.")
-    imported_count = models.PositiveIntegerField(default=0)
-    ignored_count = models.PositiveIntegerField(default=0)
-    invalid_count = models.PositiveIntegerField(default=0)
-    found_count = models.PositiveIntegerField(default=0)
-    not_found_count = models.PositiveIntegerField(default=0)
-    past_count = models.PositiveIntegerField(default=0)
-    invalid_lines = models.JSONField(default=list, blank=True, help_text='[{"line": n, "reason": text}]')
-    reason = models.TextField(blank=True, help_text="Why the file was rejected.")
-    archive_path = models.CharField(max_length=500, help_text="Key of the archived copy in the storage.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    imported_at = models.DateTimeField(null=True, blank=True)
-    checked_at = models.DateTimeField(null=True, blank=True, help_text="Last known-invoice lookup.")
+    source = models.CharField(max_length=10, choices=Source.choices, verbose_name=_("source"))
+    status = models.CharField(max_length=10, choices=Status.choices, verbose_name=_("status"))
+    business_date = models.DateField(
+        help_text=_("The date in the file name's timestamp."), verbose_name=_("business date")
+    )
+    size = models.PositiveBigIntegerField(default=0, verbose_name=_("size"))
+    currency = models.CharField(
+        max_length=3, default="EUR", help_text=_("Currency of the line values."), verbose_name=_("currency")
+    )
+    declared_records = models.PositiveIntegerField(
+        help_text=_("N + 1, from the file name."), verbose_name=_("declared records")
+    )
+    records = models.PositiveIntegerField(
+        help_text=_("Records actually in the file."), verbose_name=_("records")
+    )
+    imported_count = models.PositiveIntegerField(default=0, verbose_name=_("imported count"))
+    ignored_count = models.PositiveIntegerField(default=0, verbose_name=_("ignored count"))
+    invalid_count = models.PositiveIntegerField(default=0, verbose_name=_("invalid count"))
+    found_count = models.PositiveIntegerField(default=0, verbose_name=_("found count"))
+    not_found_count = models.PositiveIntegerField(default=0, verbose_name=_("not found count"))
+    past_count = models.PositiveIntegerField(default=0, verbose_name=_("past count"))
+    invalid_lines = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_('[{"line": n, "reason": text}]'),
+        verbose_name=_("invalid lines"),
+    )
+    reason = models.TextField(blank=True, help_text=_("Why the file was rejected."), verbose_name=_("reason"))
+    archive_path = models.CharField(
+        max_length=500,
+        help_text=_("Key of the archived copy in the storage."),
+        verbose_name=_("archive path"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    imported_at = models.DateTimeField(null=True, blank=True, verbose_name=_("imported at"))
+    checked_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Last known-invoice lookup."), verbose_name=_("checked at")
+    )
 
     class Meta:
+        verbose_name = _("invoice file")
+        verbose_name_plural = _("invoice files")
         ordering = ["-business_date", "-created_at"]
         indexes = [models.Index(fields=["business_date", "status"])]
         constraints = [
@@ -96,25 +122,38 @@ class InvoiceLine(models.Model):
     """An imported record of a file; `description` is kept exactly as received."""
 
     class LookupStatus(models.TextChoices):
-        FOUND = "found"
-        PAST = "past"
-        NOT_FOUND = "not_found", "not found"
+        FOUND = "found", _("Found")
+        PAST = "past", _("Past")
+        NOT_FOUND = "not_found", _("not found")
 
     # The (file, line_number) unique index also serves lookups by file, so the FK needs no own index.
     file = models.ForeignKey(
-        InvoiceFile, on_delete=models.CASCADE, related_name="lines", db_index=False, db_constraint=False
+        InvoiceFile,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("file"),
     )
-    line_number = models.PositiveIntegerField()
-    invoice_number = models.CharField(max_length=9)
-    quantity = models.IntegerField()
-    description = models.TextField(blank=True)
-    value = models.DecimalField(max_digits=14, decimal_places=2)
-    lookup_status = models.CharField(max_length=10, choices=LookupStatus.choices)
+    line_number = models.PositiveIntegerField(verbose_name=_("line number"))
+    invoice_number = models.CharField(max_length=9, verbose_name=_("invoice number"))
+    quantity = models.IntegerField(verbose_name=_("quantity"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    value = models.DecimalField(max_digits=14, decimal_places=2, verbose_name=_("value"))
+    lookup_status = models.CharField(
+        max_length=10, choices=LookupStatus.choices, verbose_name=_("lookup status")
+    )
     categories = models.ManyToManyField(
-        Category, through="InvoiceLineCategory", related_name="lines", blank=True
+        Category,
+        through="InvoiceLineCategory",
+        related_name="lines",
+        blank=True,
+        verbose_name=_("categories"),
     )
 
     class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
         ordering = ["file", "line_number"]
         constraints = [
             models.UniqueConstraint(fields=["file", "line_number"], name="ingestion_line_unique_per_file"),
@@ -133,8 +172,16 @@ class InvoiceLineCategory(models.Model):
     """
 
     pk = models.CompositePrimaryKey("line", "category")
-    line = models.ForeignKey(InvoiceLine, on_delete=models.CASCADE, db_index=False, db_constraint=False)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, db_index=False, db_constraint=False)
+    line = models.ForeignKey(
+        InvoiceLine, on_delete=models.CASCADE, db_index=False, db_constraint=False, verbose_name=_("line")
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, db_index=False, db_constraint=False, verbose_name=_("category")
+    )
+
+    class Meta:
+        verbose_name = _("invoice line category")
+        verbose_name_plural = _("invoice line categories")
 
     def __str__(self) -> str:
         return f"{self.line_id} → {self.category_id}"
@@ -143,8 +190,12 @@ class InvoiceLineCategory(models.Model):
 class NoFileAlert(models.Model):
     """Records that the "no file today" alert went out, so it is sent once per day."""
 
-    day = models.DateField(unique=True)
-    sent_at = models.DateTimeField(auto_now_add=True)
+    day = models.DateField(unique=True, verbose_name=_("day"))
+    sent_at = models.DateTimeField(auto_now_add=True, verbose_name=_("sent at"))
+
+    class Meta:
+        verbose_name = _("no file alert")
+        verbose_name_plural = _("no file alerts")
 
     def __str__(self) -> str:
         return f"no-file alert {self.day}"
@@ -156,8 +207,12 @@ class ClosedDay(models.Model):
     Written by the sessions app when it closes a session; kept here so ingestion never imports it.
     """
 
-    day = models.DateField(unique=True)
-    closed_at = models.DateTimeField(auto_now_add=True)
+    day = models.DateField(unique=True, verbose_name=_("day"))
+    closed_at = models.DateTimeField(auto_now_add=True, verbose_name=_("closed at"))
+
+    class Meta:
+        verbose_name = _("closed day")
+        verbose_name_plural = _("closed days")
 
     def __str__(self) -> str:
         return f"closed {self.day}"
@@ -166,12 +221,16 @@ class ClosedDay(models.Model):
 class FtpPoll(models.Model):
     """One check of the inbound FTP server (scheduled, at start-up or asked for by an operator)."""
 
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField()
-    succeeded = models.BooleanField(help_text="The server was reached and listed.")
-    summary = models.TextField(blank=True)
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    finished_at = models.DateTimeField(verbose_name=_("finished at"))
+    succeeded = models.BooleanField(
+        help_text=_("The server was reached and listed."), verbose_name=_("succeeded")
+    )
+    summary = models.TextField(blank=True, verbose_name=_("summary"))
 
     class Meta:
+        verbose_name = _("ftp poll")
+        verbose_name_plural = _("ftp polls")
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["succeeded", "-started_at"])]
 
@@ -179,27 +238,31 @@ class FtpPoll(models.Model):
         return f"FTP poll {self.started_at:%Y-%m-%d %H:%M:%S}"
 
 
-def _optional_text(max_length: int) -> models.CharField:
+def _optional_text(max_length: int, verbose_name: str) -> models.CharField:
     # The customer's view returns NULL for missing data, so these columns are nullable on purpose.
-    return models.CharField(max_length=max_length, null=True, blank=True)
+    return models.CharField(max_length=max_length, null=True, blank=True, verbose_name=verbose_name)
 
 
 class KnownInvoice(models.Model):
     """Read-only invoices of the customer's ERP (a view in production, a plain table in demo/tests)."""
 
-    invoice_number = models.CharField(max_length=9, primary_key=True)
-    invoice_date = models.DateField()
-    customer_code = _optional_text(50)
-    customer_name = _optional_text(200)
-    address = _optional_text(300)
-    postcode = _optional_text(20)
-    city = _optional_text(100)
-    province = _optional_text(50)
-    country = _optional_text(50)
-    weight_kg = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
-    parcels = models.IntegerField(null=True, blank=True)
+    invoice_number = models.CharField(max_length=9, primary_key=True, verbose_name=_("invoice number"))
+    invoice_date = models.DateField(verbose_name=_("invoice date"))
+    customer_code = _optional_text(50, _("customer code"))
+    customer_name = _optional_text(200, _("customer name"))
+    address = _optional_text(300, _("address"))
+    postcode = _optional_text(20, _("postcode"))
+    city = _optional_text(100, _("city"))
+    province = _optional_text(50, _("province"))
+    country = _optional_text(50, _("country"))
+    weight_kg = models.DecimalField(
+        max_digits=12, decimal_places=3, null=True, blank=True, verbose_name=_("weight kg")
+    )
+    parcels = models.IntegerField(null=True, blank=True, verbose_name=_("parcels"))
 
     class Meta:
+        verbose_name = _("known invoice")
+        verbose_name_plural = _("known invoices")
         managed = False
         db_table = settings.KNOWN_INVOICES_RELATION
         ordering = ["invoice_number"]
@@ -212,15 +275,18 @@ class ImportProgress(models.Model):
     """A file being imported right now: written outside the import's transaction (see
     `ingestion.progress`), so it is visible while the import runs; removed when the import ends."""
 
-    name = models.CharField(max_length=255, unique=True)
-    processed = models.PositiveIntegerField(default=0, help_text="Records parsed so far.")
-    total = models.PositiveIntegerField(help_text="Records in the file.")
-    started_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
+    name = models.CharField(max_length=255, unique=True, verbose_name=_("name"))
+    processed = models.PositiveIntegerField(
+        default=0, help_text=_("Records parsed so far."), verbose_name=_("processed")
+    )
+    total = models.PositiveIntegerField(help_text=_("Records in the file."), verbose_name=_("total"))
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    updated_at = models.DateTimeField(verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("import progress")
         ordering = ["started_at"]
-        verbose_name_plural = "imports in progress"
+        verbose_name_plural = _("imports in progress")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(processed__lte=models.F("total")), name="ingestion_progress_within_total"
