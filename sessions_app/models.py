@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Session(models.Model):
@@ -14,49 +15,86 @@ class Session(models.Model):
     """
 
     class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
 
-    day = models.DateField(help_text="Calendar day in TIME_ZONE.")
+    day = models.DateField(help_text=_("Calendar day in TIME_ZONE."), verbose_name=_("day"))
     invoice_file = models.ForeignKey(
         "ingestion.InvoiceFile",
         on_delete=models.PROTECT,  # the session's CSV and emails refer to it: keep it while the session exists
         related_name="shipping_sessions",
+        verbose_name=_("invoice file"),
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status")
+    )
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
     )
-    started_at = models.DateTimeField(default=timezone.now)
-    task_id = models.CharField(max_length=64, blank=True, help_text="django-q2 task of the latest run.")
-    run_token = models.UUIDField(null=True, blank=True, help_text="Lease of the worker running it now.")
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    total = models.PositiveIntegerField(null=True, blank=True, help_text="CSV lines to generate.")
+    started_at = models.DateTimeField(default=timezone.now, verbose_name=_("started at"))
+    task_id = models.CharField(
+        max_length=64, blank=True, help_text=_("django-q2 task of the latest run."), verbose_name=_("task id")
+    )
+    run_token = models.UUIDField(
+        null=True, blank=True, help_text=_("Lease of the worker running it now."), verbose_name=_("run token")
+    )
+    heartbeat_at = models.DateTimeField(null=True, blank=True, verbose_name=_("heartbeat at"))
+    total = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("CSV lines to generate."), verbose_name=_("total")
+    )
     not_found = models.JSONField(
-        default=list, blank=True, help_text="Invoices not in the database at run time."
+        default=list,
+        blank=True,
+        help_text=_("Invoices not in the database at run time."),
+        verbose_name=_("not found"),
     )
-    past = models.JSONField(default=list, blank=True, help_text="Invoices dated in the past at run time.")
-    csv_name = models.CharField(max_length=255, blank=True)
-    csv_path = models.CharField(max_length=500, blank=True, help_text="Storage key of the generated CSV.")
-    generated_at = models.DateTimeField(null=True, blank=True)
-    uploaded_at = models.DateTimeField(null=True, blank=True)
+    past = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Invoices dated in the past at run time."),
+        verbose_name=_("past"),
+    )
+    csv_name = models.CharField(max_length=255, blank=True, verbose_name=_("csv name"))
+    csv_path = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text=_("Storage key of the generated CSV."),
+        verbose_name=_("csv path"),
+    )
+    generated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("generated at"))
+    uploaded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("uploaded at"))
     records_read = models.PositiveIntegerField(
-        null=True, blank=True, help_text="As reported by the remote log."
+        null=True, blank=True, help_text=_("As reported by the remote log."), verbose_name=_("records read")
     )
     confirmed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the remote log entry was found."
+        null=True,
+        blank=True,
+        help_text=_("When the remote log entry was found."),
+        verbose_name=_("confirmed at"),
     )
-    finished_at = models.DateTimeField(null=True, blank=True)
-    failure_reason = models.TextField(blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    failure_reason = models.TextField(blank=True, verbose_name=_("failure reason"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
     )
-    force_closed = models.BooleanField(default=False)
+    force_closed = models.BooleanField(default=False, verbose_name=_("force closed"))
 
     class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
         ordering = ["-day"]
         constraints = [
             models.UniqueConstraint(fields=["day"], name="sessions_one_session_per_day"),
@@ -89,15 +127,19 @@ class Session(models.Model):
 class ProcessedShipment(models.Model):
     """One CSV line generated by a session; counting these rows is the session's progress."""
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="shipments")
-    position = models.PositiveIntegerField(
-        help_text="Data line number in the CSV (1 = first after the header)."
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="shipments", verbose_name=_("session")
     )
-    invoice_number = models.CharField(max_length=9)
-    quantity = models.IntegerField()
-    value = models.DecimalField(max_digits=14, decimal_places=2)
+    position = models.PositiveIntegerField(
+        help_text=_("Data line number in the CSV (1 = first after the header)."), verbose_name=_("position")
+    )
+    invoice_number = models.CharField(max_length=9, verbose_name=_("invoice number"))
+    quantity = models.IntegerField(verbose_name=_("quantity"))
+    value = models.DecimalField(max_digits=14, decimal_places=2, verbose_name=_("value"))
 
     class Meta:
+        verbose_name = _("processed shipment")
+        verbose_name_plural = _("processed shipments")
         ordering = ["session", "position"]
         constraints = [
             models.UniqueConstraint(fields=["session", "position"], name="sessions_shipment_unique_position"),
@@ -111,27 +153,31 @@ class SessionStep(models.Model):
     """Timestamped log of what happened to a session (start, each run step, close)."""
 
     class Kind(models.TextChoices):
-        START = "start"
-        RUN = "run"
-        GENERATE = "generate"
-        UPLOAD = "upload"
-        LOG_CHECK = "log_check", "log check"
-        NOTIFY = "notify"
-        CLOSE = "close"
+        START = "start", _("Start")
+        RUN = "run", _("Run")
+        GENERATE = "generate", _("Generate")
+        UPLOAD = "upload", _("Upload")
+        LOG_CHECK = "log_check", _("log check")
+        NOTIFY = "notify", _("Notify")
+        CLOSE = "close", _("Close")
 
     class Outcome(models.TextChoices):
-        STARTED = "started"
-        DONE = "done"
-        SKIPPED = "skipped"
-        FAILED = "failed"
+        STARTED = "started", _("Started")
+        DONE = "done", _("Done")
+        SKIPPED = "skipped", _("Skipped")
+        FAILED = "failed", _("Failed")
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="steps")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    message = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="steps", verbose_name=_("session")
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, verbose_name=_("outcome"))
+    message = models.TextField(blank=True, verbose_name=_("message"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("session step")
+        verbose_name_plural = _("session steps")
         ordering = ["session", "created_at", "id"]
 
     def __str__(self) -> str:
