@@ -2,14 +2,15 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Access(models.TextChoices):
     """What a token may do in one API; write implies read."""
 
-    NONE = "", "no access"
-    READ = "read", "read"
-    WRITE = "write", "read and write"
+    NONE = "", _("no access")
+    READ = "read", _("read")
+    WRITE = "write", _("read and write")
 
 
 class ApiToken(models.Model):
@@ -21,28 +22,55 @@ class ApiToken(models.Model):
 
     SCOPES = ("settlement", "statements", "exports")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100, blank=True)
-    prefix = models.CharField(max_length=12, help_text="First characters of the token, to recognise it.")
-    digest = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked = models.BooleanField(default=False)
-    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(max_length=100, blank=True, verbose_name=_("name"))
+    prefix = models.CharField(
+        max_length=12,
+        help_text=_("First characters of the token, to recognise it."),
+        verbose_name=_("prefix"),
+    )
+    digest = models.CharField(max_length=64, unique=True, editable=False, verbose_name=_("digest"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
+    revoked = models.BooleanField(default=False, verbose_name=_("revoked"))
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Empty: never expires."), verbose_name=_("expires at")
+    )
     settlement_access = models.CharField(
-        max_length=5, choices=Access.choices, default=Access.NONE, blank=True
+        max_length=5,
+        choices=Access.choices,
+        default=Access.NONE,
+        blank=True,
+        verbose_name=_("settlement access"),
     )
     statements_access = models.CharField(
-        max_length=5, choices=Access.choices, default=Access.NONE, blank=True
+        max_length=5,
+        choices=Access.choices,
+        default=Access.NONE,
+        blank=True,
+        verbose_name=_("statements access"),
     )
-    exports_access = models.CharField(max_length=5, choices=Access.choices, default=Access.NONE, blank=True)
+    exports_access = models.CharField(
+        max_length=5,
+        choices=Access.choices,
+        default=Access.NONE,
+        blank=True,
+        verbose_name=_("exports access"),
+    )
     legacy = models.BooleanField(
         default=False,
         editable=False,
-        help_text="Issued before scopes existed and migrated to full access; replace it with a scoped token.",
+        help_text=_(
+            "Issued before scopes existed and migrated to full access; replace it with a scoped token."
+        ),
+        verbose_name=_("legacy"),
     )
 
     class Meta:
+        verbose_name = _("api token")
+        verbose_name_plural = _("api tokens")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
@@ -76,22 +104,28 @@ class OutboundEmail(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        SENT = "sent"
-        FAILED = "failed"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
 
-    kind = models.CharField(max_length=60, help_text="Template name, e.g. ingestion/summary.")
-    subject = models.CharField(max_length=300)
-    to = models.JSONField(default=list)
-    text_body = models.TextField()
-    html_body = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(
+        max_length=60, help_text=_("Template name, e.g. ingestion/summary."), verbose_name=_("kind")
+    )
+    subject = models.CharField(max_length=300, verbose_name=_("subject"))
+    to = models.JSONField(default=list, verbose_name=_("to"))
+    text_body = models.TextField(verbose_name=_("text body"))
+    html_body = models.TextField(blank=True, verbose_name=_("html body"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
+        verbose_name = _("outbound email")
+        verbose_name_plural = _("outbound emails")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "created_at"])]
 
