@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from statements.cleaners.profiles import BUILTIN_FIXTURE, ProfileSpec
 
@@ -13,34 +14,49 @@ PERIOD_LENGTH = 7  # "YYYY-MM"
 
 
 class SalesFileStatus(models.TextChoices):
-    INITIALIZED = "INITIALIZED"
-    UPLOADED = "UPLOADED"
-    CLEANING = "CLEANING"
-    CLEANED = "CLEANED"
-    IMPORTING = "IMPORTING"
-    PROCESSED = "PROCESSED"
-    FAILED = "FAILED"
+    INITIALIZED = "INITIALIZED", _("Initialized")
+    UPLOADED = "UPLOADED", _("Uploaded")
+    CLEANING = "CLEANING", _("Cleaning")
+    CLEANED = "CLEANED", _("Cleaned")
+    IMPORTING = "IMPORTING", _("Importing")
+    PROCESSED = "PROCESSED", _("Processed")
+    FAILED = "FAILED", _("Failed")
 
 
 class StatementRun(models.Model):
     """A statement to produce: its currency, filters and the sales files it reads."""
 
-    name = models.CharField(max_length=200)
-    currency = models.CharField(max_length=3, default="EUR")
-    artists = models.JSONField(default=list, blank=True, help_text="Empty means every artist.")
-    dsps = models.JSONField(default=list, blank=True, help_text="Empty means every DSP.")
-    periods = models.JSONField(default=list, blank=True, help_text="YYYY-MM list; empty means any.")
-    period_from = models.CharField(max_length=PERIOD_LENGTH, blank=True)
-    period_to = models.CharField(max_length=PERIOD_LENGTH, blank=True)
-    sales_files = models.ManyToManyField("SalesFile", related_name="runs", blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    currency = models.CharField(max_length=3, default="EUR", verbose_name=_("currency"))
+    artists = models.JSONField(
+        default=list, blank=True, help_text=_("Empty means every artist."), verbose_name=_("artists")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    dsps = models.JSONField(
+        default=list, blank=True, help_text=_("Empty means every DSP."), verbose_name=_("dsps")
+    )
+    periods = models.JSONField(
+        default=list, blank=True, help_text=_("YYYY-MM list; empty means any."), verbose_name=_("periods")
+    )
+    period_from = models.CharField(max_length=PERIOD_LENGTH, blank=True, verbose_name=_("period from"))
+    period_to = models.CharField(max_length=PERIOD_LENGTH, blank=True, verbose_name=_("period to"))
+    sales_files = models.ManyToManyField(
+        "SalesFile", related_name="runs", blank=True, verbose_name=_("sales files")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     # Set by the first report; from then on the rate sets are frozen so the report stays true.
-    report_generated_at = models.DateTimeField(null=True, blank=True)
+    report_generated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("report generated at"))
 
     class Meta:
+        verbose_name = _("statement run")
+        verbose_name_plural = _("statement runs")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="run_currency_iso"),
@@ -53,38 +69,52 @@ class StatementRun(models.Model):
 class SalesFile(models.Model):
     """One DSP sales file: its upload in storage, pipeline status and counters."""
 
-    name = models.CharField(max_length=255, help_text="Original file name, for display only.")
-    status = models.CharField(
-        max_length=12, choices=SalesFileStatus.choices, default=SalesFileStatus.INITIALIZED
+    name = models.CharField(
+        max_length=255, help_text=_("Original file name, for display only."), verbose_name=_("name")
     )
-    failure_reason = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=12,
+        choices=SalesFileStatus.choices,
+        default=SalesFileStatus.INITIALIZED,
+        verbose_name=_("status"),
+    )
+    failure_reason = models.TextField(blank=True, verbose_name=_("failure reason"))
     # Asked for at creation: the import profile slug (or "ddex_dsr") that skips detection.
-    profile = models.CharField(max_length=64, blank=True)
+    profile = models.CharField(max_length=64, blank=True, verbose_name=_("profile"))
     # What the cleaning recognised: "ddex_dsr" or an import profile's slug, and its details.
-    format = models.CharField(max_length=64, blank=True)
-    detail = models.CharField(max_length=300, blank=True)
+    format = models.CharField(max_length=64, blank=True, verbose_name=_("format"))
+    detail = models.CharField(max_length=300, blank=True, verbose_name=_("detail"))
     # The file's checks against itself that did not hold (e.g. DSR FOOT counts), as text.
-    warnings = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True, verbose_name=_("warnings"))
     # Totals the file declares about itself (DSR SY/FOOT records, a totals row), as read.
-    declared = models.JSONField(default=dict, blank=True)
-    size = models.BigIntegerField(null=True, blank=True)
-    lines_read = models.PositiveIntegerField(default=0)
-    lines_valid = models.PositiveIntegerField(default=0, help_text="Lines imported (or to import).")
-    lines_rejected = models.PositiveIntegerField(default=0)
+    declared = models.JSONField(default=dict, blank=True, verbose_name=_("declared"))
+    size = models.BigIntegerField(null=True, blank=True, verbose_name=_("size"))
+    lines_read = models.PositiveIntegerField(default=0, verbose_name=_("lines read"))
+    lines_valid = models.PositiveIntegerField(
+        default=0, help_text=_("Lines imported (or to import)."), verbose_name=_("lines valid")
+    )
+    lines_rejected = models.PositiveIntegerField(default=0, verbose_name=_("lines rejected"))
     # Control totals of the imported lines: {"USD": {"lines": 3, "units": 6190, "revenue": "1.23"}}.
-    totals = models.JSONField(default=dict, blank=True)
+    totals = models.JSONField(default=dict, blank=True, verbose_name=_("totals"))
     # A task working on the file renews this lease while it runs (heartbeat); once it lapses in
     # CLEANING/CLEANED/IMPORTING no live task holds the file and it may be processed again.
-    lease_until = models.DateTimeField(null=True, blank=True)
-    progress_processed = models.PositiveIntegerField(default=0)
-    progress_total = models.PositiveIntegerField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True, verbose_name=_("lease until"))
+    progress_processed = models.PositiveIntegerField(default=0, verbose_name=_("progress processed"))
+    progress_total = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("progress total"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    status_changed_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    status_changed_at = models.DateTimeField(auto_now_add=True, verbose_name=_("status changed at"))
 
     class Meta:
+        verbose_name = _("sales file")
+        verbose_name_plural = _("sales files")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -107,14 +137,20 @@ class SalesFile(models.Model):
 class SalesFileEvent(models.Model):
     """Every status change of a sales file, with where it came from."""
 
-    sales_file = models.ForeignKey(SalesFile, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=12, choices=SalesFileStatus.choices)
-    to_status = models.CharField(max_length=12, choices=SalesFileStatus.choices)
-    reason = models.TextField(blank=True)
-    source = models.CharField(max_length=20, default="pipeline")
-    at = models.DateTimeField(auto_now_add=True)
+    sales_file = models.ForeignKey(
+        SalesFile, on_delete=models.CASCADE, related_name="events", verbose_name=_("sales file")
+    )
+    from_status = models.CharField(
+        max_length=12, choices=SalesFileStatus.choices, verbose_name=_("from status")
+    )
+    to_status = models.CharField(max_length=12, choices=SalesFileStatus.choices, verbose_name=_("to status"))
+    reason = models.TextField(blank=True, verbose_name=_("reason"))
+    source = models.CharField(max_length=20, default="pipeline", verbose_name=_("source"))
+    at = models.DateTimeField(auto_now_add=True, verbose_name=_("at"))
 
     class Meta:
+        verbose_name = _("sales file event")
+        verbose_name_plural = _("sales file events")
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
@@ -132,26 +168,35 @@ class SalesLine(models.Model):
     # only written by the import, for its own file, inside the transaction that holds it; Django
     # still cascades deletes.
     sales_file = models.ForeignKey(
-        SalesFile, on_delete=models.CASCADE, related_name="lines", db_constraint=False, db_index=False
+        SalesFile,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        db_constraint=False,
+        db_index=False,
+        verbose_name=_("sales file"),
     )
-    line_number = models.PositiveIntegerField()
-    period = models.CharField(max_length=PERIOD_LENGTH)
-    dsp = models.CharField(max_length=200)
-    artist = models.CharField(max_length=500)
-    isrc = models.CharField(max_length=12, blank=True)
-    upc = models.CharField(max_length=14, blank=True)
-    title = models.CharField(max_length=500, blank=True)
-    territory = models.CharField(max_length=2)
-    units = models.BigIntegerField()
-    revenue = models.DecimalField(max_digits=30, decimal_places=16)
-    currency = models.CharField(max_length=3)
-    sale_type = models.CharField(max_length=10, default="other")  # cleaners.base.SALE_TYPES
+    line_number = models.PositiveIntegerField(verbose_name=_("line number"))
+    period = models.CharField(max_length=PERIOD_LENGTH, verbose_name=_("period"))
+    dsp = models.CharField(max_length=200, verbose_name=_("dsp"))
+    artist = models.CharField(max_length=500, verbose_name=_("artist"))
+    isrc = models.CharField(max_length=12, blank=True, verbose_name=_("isrc"))
+    upc = models.CharField(max_length=14, blank=True, verbose_name=_("upc"))
+    title = models.CharField(max_length=500, blank=True, verbose_name=_("title"))
+    territory = models.CharField(max_length=2, verbose_name=_("territory"))
+    units = models.BigIntegerField(verbose_name=_("units"))
+    revenue = models.DecimalField(max_digits=30, decimal_places=16, verbose_name=_("revenue"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    sale_type = models.CharField(
+        max_length=10, default="other", verbose_name=_("sale type")
+    )  # cleaners.base.SALE_TYPES
     # Free text as the source names it; no length limit the cleaners would have to know about.
-    use_type = models.TextField(blank=True)
-    commercial_model = models.TextField(blank=True)
-    release = models.TextField(blank=True)
+    use_type = models.TextField(blank=True, verbose_name=_("use type"))
+    commercial_model = models.TextField(blank=True, verbose_name=_("commercial model"))
+    release = models.TextField(blank=True, verbose_name=_("release"))
 
     class Meta:
+        verbose_name = _("sales line")
+        verbose_name_plural = _("sales lines")
         # pipeline.COPY_SQL names this table.
         db_table = "statements_salesline"
 
@@ -162,16 +207,20 @@ class SalesLine(models.Model):
 class SalesFileSnapshot(models.Model):
     """Totals of one imported file per DSP, period and currency."""
 
-    sales_file = models.ForeignKey(SalesFile, on_delete=models.CASCADE, related_name="snapshots")
-    dsp = models.CharField(max_length=200)
-    period = models.CharField(max_length=PERIOD_LENGTH)
-    currency = models.CharField(max_length=3)
-    lines = models.PositiveIntegerField()
-    units = models.BigIntegerField()
-    revenue = models.DecimalField(max_digits=30, decimal_places=16)
-    created_at = models.DateTimeField(auto_now_add=True)
+    sales_file = models.ForeignKey(
+        SalesFile, on_delete=models.CASCADE, related_name="snapshots", verbose_name=_("sales file")
+    )
+    dsp = models.CharField(max_length=200, verbose_name=_("dsp"))
+    period = models.CharField(max_length=PERIOD_LENGTH, verbose_name=_("period"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    lines = models.PositiveIntegerField(verbose_name=_("lines"))
+    units = models.BigIntegerField(verbose_name=_("units"))
+    revenue = models.DecimalField(max_digits=30, decimal_places=16, verbose_name=_("revenue"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("sales file snapshot")
+        verbose_name_plural = _("sales file snapshots")
         ordering = ["sales_file", "dsp", "period", "currency"]
         constraints = [
             models.UniqueConstraint(
@@ -186,12 +235,16 @@ class SalesFileSnapshot(models.Model):
 class ExchangeRate(models.Model):
     """Rate from `currency` to the run's currency for one period."""
 
-    run = models.ForeignKey(StatementRun, on_delete=models.CASCADE, related_name="rates")
-    currency = models.CharField(max_length=3)
-    period = models.CharField(max_length=PERIOD_LENGTH)
-    rate = models.DecimalField(max_digits=24, decimal_places=10)
+    run = models.ForeignKey(
+        StatementRun, on_delete=models.CASCADE, related_name="rates", verbose_name=_("run")
+    )
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    period = models.CharField(max_length=PERIOD_LENGTH, verbose_name=_("period"))
+    rate = models.DecimalField(max_digits=24, decimal_places=10, verbose_name=_("rate"))
 
     class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
         ordering = ["currency", "period"]
         constraints = [
             models.UniqueConstraint(fields=["run", "currency", "period"], name="rate_unique_per_period"),
@@ -205,17 +258,26 @@ class ExchangeRate(models.Model):
 class RateException(models.Model):
     """A rate overriding the run rate for one DSP and/or one sales file (optionally one period)."""
 
-    run = models.ForeignKey(StatementRun, on_delete=models.CASCADE, related_name="rate_exceptions")
-    currency = models.CharField(max_length=3)
-    rate = models.DecimalField(max_digits=24, decimal_places=10)
-    dsp = models.CharField(max_length=200, blank=True)
+    run = models.ForeignKey(
+        StatementRun, on_delete=models.CASCADE, related_name="rate_exceptions", verbose_name=_("run")
+    )
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    rate = models.DecimalField(max_digits=24, decimal_places=10, verbose_name=_("rate"))
+    dsp = models.CharField(max_length=200, blank=True, verbose_name=_("dsp"))
     # PROTECT: deleting a file must not silently change the rates of a run that names it.
     sales_file = models.ForeignKey(
-        SalesFile, null=True, blank=True, on_delete=models.PROTECT, related_name="rate_exceptions"
+        SalesFile,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rate_exceptions",
+        verbose_name=_("sales file"),
     )
-    period = models.CharField(max_length=PERIOD_LENGTH, blank=True)
+    period = models.CharField(max_length=PERIOD_LENGTH, blank=True, verbose_name=_("period"))
 
     class Meta:
+        verbose_name = _("rate exception")
+        verbose_name_plural = _("rate exceptions")
         ordering = ["currency", "dsp", "sales_file", "period"]
         constraints = [
             models.CheckConstraint(
@@ -248,19 +310,28 @@ class RateChange(models.Model):
     """History: every rate or exception set that replaced the previous one, as sent."""
 
     class Kind(models.TextChoices):
-        RATES = "rates"
-        EXCEPTIONS = "exceptions"
+        RATES = "rates", _("Rates")
+        EXCEPTIONS = "exceptions", _("Exceptions")
 
-    run = models.ForeignKey(StatementRun, on_delete=models.CASCADE, related_name="rate_changes")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    items = models.JSONField()
-    previous = models.JSONField()
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    run = models.ForeignKey(
+        StatementRun, on_delete=models.CASCADE, related_name="rate_changes", verbose_name=_("run")
     )
-    changed_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
+    items = models.JSONField(verbose_name=_("items"))
+    previous = models.JSONField(verbose_name=_("previous"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(auto_now_add=True, verbose_name=_("changed at"))
 
     class Meta:
+        verbose_name = _("rate change")
+        verbose_name_plural = _("rate changes")
         ordering = ["-changed_at", "-pk"]
 
     def __str__(self) -> str:
@@ -270,13 +341,17 @@ class RateChange(models.Model):
 class WebhookEvent(models.Model):
     """A webhook call already accepted; its event id can never be accepted again."""
 
-    event_id = models.CharField(max_length=200, unique=True)
-    sales_file = models.ForeignKey(SalesFile, null=True, on_delete=models.SET_NULL, related_name="+")
-    event = models.CharField(max_length=20)
-    payload = models.JSONField()
-    received_at = models.DateTimeField(auto_now_add=True)
+    event_id = models.CharField(max_length=200, unique=True, verbose_name=_("event id"))
+    sales_file = models.ForeignKey(
+        SalesFile, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("sales file")
+    )
+    event = models.CharField(max_length=20, verbose_name=_("event"))
+    payload = models.JSONField(verbose_name=_("payload"))
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
 
     class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
         ordering = ["-received_at"]
 
     def __str__(self) -> str:
@@ -304,90 +379,132 @@ class ImportProfile(models.Model):
     """
 
     class Delimiter(models.TextChoices):
-        DETECT = "", "detect (comma, semicolon, tab or pipe)"
-        COMMA = ",", "comma"
-        SEMICOLON = ";", "semicolon"
-        TAB = "\t", "tab"
-        PIPE = "|", "pipe"
+        DETECT = "", _("detect (comma, semicolon, tab or pipe)")
+        COMMA = ",", _("comma")
+        SEMICOLON = ";", _("semicolon")
+        TAB = "\t", _("tab")
+        PIPE = "|", _("pipe")
 
     class DecimalSeparator(models.TextChoices):
-        DETECT = "", "detect (comma with semicolon, tab or pipe delimiters)"
-        POINT = ".", "point: 1,234.56"
-        COMMA = ",", "comma: 1.234,56"
+        DETECT = "", _("detect (comma with semicolon, tab or pipe delimiters)")
+        POINT = ".", _("point: 1,234.56")
+        COMMA = ",", _("comma: 1.234,56")
 
     class DateOrder(models.TextChoices):
-        MDY = "mdy", "month first: 06/30/2025"
-        DMY = "dmy", "day first: 30/06/2025"
+        MDY = "mdy", _("month first: 06/30/2025")
+        DMY = "dmy", _("day first: 30/06/2025")
 
     slug = models.SlugField(
-        max_length=50, unique=True, help_text="Stable name; a sales file may name it to skip detection."
+        max_length=50,
+        unique=True,
+        help_text=_("Stable name; a sales file may name it to skip detection."),
+        verbose_name=_("slug"),
     )
-    name = models.CharField(max_length=200)
-    active = models.BooleanField(default=True, help_text="Inactive profiles are never tried.")
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    active = models.BooleanField(
+        default=True, help_text=_("Inactive profiles are never tried."), verbose_name=_("active")
+    )
     builtin = models.BooleanField(
-        default=False, editable=False, help_text="Shipped with the app (a migration may update it)."
+        default=False,
+        editable=False,
+        help_text=_("Shipped with the app (a migration may update it)."),
+        verbose_name=_("builtin"),
     )
     priority = models.SmallIntegerField(
         default=0,
-        help_text="When several profiles match a header, the highest priority wins, then the one "
-        "recognising the most columns. The generic CSV profile has -100.",
+        help_text=_(
+            "When several profiles match a header, the highest priority wins, then the one "
+            "recognising the most columns. The generic CSV profile has -100."
+        ),
+        verbose_name=_("priority"),
     )
-    delimiter = models.CharField(max_length=1, choices=Delimiter.choices, blank=True, default="")
+    delimiter = models.CharField(
+        max_length=1, choices=Delimiter.choices, blank=True, default="", verbose_name=_("delimiter")
+    )
     decimal_separator = models.CharField(
-        max_length=1, choices=DecimalSeparator.choices, blank=True, default=""
+        max_length=1,
+        choices=DecimalSeparator.choices,
+        blank=True,
+        default="",
+        verbose_name=_("decimal separator"),
     )
-    date_order = models.CharField(max_length=3, choices=DateOrder.choices, default=DateOrder.MDY)
+    date_order = models.CharField(
+        max_length=3, choices=DateOrder.choices, default=DateOrder.MDY, verbose_name=_("date order")
+    )
     columns = models.JSONField(
         default=dict,
-        help_text="Our field → the header names that feed it, in order of preference, e.g. "
-        '{"artist": ["Track Artists", "Artist"], "revenue": ["Royalty ($US)"]}. Case, spaces and '
-        'punctuation do not matter; a currency in a header ("Royalty ($US)", "Earnings (USD)") '
-        "may be left out and becomes the file's currency. Fields: period, dsp, artist, title, isrc, "
-        "upc, territory, units, revenue, currency, sale_type, void, release, commercial_model.",
+        help_text=_(
+            "Our field → the header names that feed it, in order of preference, e.g. "
+            '{"artist": ["Track Artists", "Artist"], "revenue": ["Royalty ($US)"]}. Case, spaces and '
+            'punctuation do not matter; a currency in a header ("Royalty ($US)", "Earnings (USD)") '
+            "may be left out and becomes the file's currency. Fields: period, dsp, artist, title, isrc, "
+            "upc, territory, units, revenue, currency, sale_type, void, release, commercial_model."
+        ),
+        verbose_name=_("columns"),
     )
     required = models.JSONField(
         default=list,
-        help_text="The fields whose column must be in the header for this layout to be recognised, "
-        'e.g. ["artist", "units", "revenue"]: the header\'s signature.',
+        help_text=_(
+            "The fields whose column must be in the header for this layout to be recognised, "
+            'e.g. ["artist", "units", "revenue"]: the header\'s signature.'
+        ),
+        verbose_name=_("required"),
     )
     defaults = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Values for fields the report has no column for (or leaves empty), e.g. "
-        '{"dsp": "Spotify", "currency": "EUR", "territory": "WW", "sale_type": "stream"}. The '
-        "period may also come from the preamble or the file name (2025-06, 202506).",
+        help_text=_(
+            "Values for fields the report has no column for (or leaves empty), e.g. "
+            '{"dsp": "Spotify", "currency": "EUR", "territory": "WW", "sale_type": "stream"}. The '
+            "period may also come from the preamble or the file name (2025-06, 202506)."
+        ),
+        verbose_name=_("defaults"),
     )
     preamble = models.JSONField(
         default=dict,
         blank=True,
-        help_text='Lines above the header read as "key<TAB>value" (or "key,value", "key: value"): '
-        'key → our field, e.g. {"Start Date": "period", "Currency": "currency", "Report Type": "dsp"}.',
+        help_text=_(
+            'Lines above the header read as "key<TAB>value" (or "key,value", "key: value"): '
+            'key → our field, e.g. {"Start Date": "period", "Currency": "currency", "Report Type": "dsp"}.'
+        ),
+        verbose_name=_("preamble"),
     )
     sale_types = models.JSONField(
         default=dict,
         blank=True,
-        help_text="The source's sale/use type → ours (stream, download, physical, other), e.g. "
-        '{"Streaming": "stream", "Album": "download"}. Unlisted types containing "stream" or '
-        '"download" map by that word; the source\'s own value is kept as the use type.',
+        help_text=_(
+            "The source's sale/use type → ours (stream, download, physical, other), e.g. "
+            '{"Streaming": "stream", "Album": "download"}. Unlisted types containing "stream" or '
+            '"download" map by that word; the source\'s own value is kept as the use type.'
+        ),
+        verbose_name=_("sale types"),
     )
     void_values = models.JSONField(
         default=list,
         blank=True,
-        help_text="Values of the void column (or, without one, of the sale type) that mark a "
-        'reversal, e.g. ["Void", "Return"]: units and revenue become negative.',
+        help_text=_(
+            "Values of the void column (or, without one, of the sale type) that mark a "
+            'reversal, e.g. ["Void", "Return"]: units and revenue become negative.'
+        ),
+        verbose_name=_("void values"),
     )
     skip_values = models.JSONField(
         default=list,
         blank=True,
-        help_text='Sale types of rows that are not sales and are skipped as structural, e.g. ["payout"].',
+        help_text=_('Sale types of rows that are not sales and are skipped as structural, e.g. ["payout"].'),
+        verbose_name=_("skip values"),
     )
-    documentation = models.TextField(blank=True, help_text="Where this layout is described.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    documentation = models.TextField(
+        blank=True, help_text=_("Where this layout is described."), verbose_name=_("documentation")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = ImportProfileManager()
 
     class Meta:
+        verbose_name = _("import profile")
+        verbose_name_plural = _("import profiles")
         ordering = ["-priority", "slug"]
         constraints = [
             # "ddex_dsr" names the DSR reader where a sales file asks for a profile.

@@ -7,6 +7,7 @@ Money on the ledger is exact (NUMERIC without rounding); figures are rounded onl
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from statements.models import PERIOD_LENGTH, SalesFile, StatementRun
 
@@ -18,16 +19,26 @@ RATE = {"max_digits": 12, "decimal_places": 10}
 class Payee(models.Model):
     """Someone a share of royalties is paid to."""
 
-    name = models.CharField(max_length=200)
-    email = models.EmailField(blank=True)
-    currency = models.CharField(max_length=3, default="EUR", help_text="Statement currency.")
-    minimum_payout = models.DecimalField(
-        max_digits=18, decimal_places=4, default=0, help_text="Balances below this are carried forward."
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    email = models.EmailField(blank=True, verbose_name=_("email"))
+    currency = models.CharField(
+        max_length=3, default="EUR", help_text=_("Statement currency."), verbose_name=_("currency")
     )
-    active = models.BooleanField(default=True)
-    email_statements = models.BooleanField(default=False, help_text="Email each statement (opt-in).")
+    minimum_payout = models.DecimalField(
+        max_digits=18,
+        decimal_places=4,
+        default=0,
+        help_text=_("Balances below this are carried forward."),
+        verbose_name=_("minimum payout"),
+    )
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    email_statements = models.BooleanField(
+        default=False, help_text=_("Email each statement (opt-in)."), verbose_name=_("email statements")
+    )
 
     class Meta:
+        verbose_name = _("payee")
+        verbose_name_plural = _("payees")
         ordering = ["name", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="payee_currency_iso"),
@@ -47,34 +58,61 @@ class Contract(models.Model):
     """
 
     class Basis(models.TextChoices):
-        NET_RECEIPTS = "net_receipts", "net receipts"
+        NET_RECEIPTS = "net_receipts", _("net receipts")
 
-    name = models.CharField(max_length=200, unique=True)
-    artists = models.JSONField(default=list, blank=True, help_text='Artist names, e.g. ["Ana"].')
-    upcs = models.JSONField(default=list, blank=True, help_text="Release UPCs/EANs.")
-    isrcs = models.JSONField(default=list, blank=True, help_text="Track ISRCs.")
-    valid_from = models.CharField(max_length=PERIOD_LENGTH, blank=True, help_text="First period, YYYY-MM.")
-    valid_to = models.CharField(max_length=PERIOD_LENGTH, blank=True, help_text="Last period, YYYY-MM.")
-    basis = models.CharField(max_length=20, choices=Basis.choices, default=Basis.NET_RECEIPTS)
-    rate_stream = models.DecimalField(**RATE, help_text="Fraction of net receipts, e.g. 0.20.")
-    rate_download = models.DecimalField(**RATE)
-    rate_physical = models.DecimalField(**RATE)
-    rate_other = models.DecimalField(**RATE)
+    name = models.CharField(max_length=200, unique=True, verbose_name=_("name"))
+    artists = models.JSONField(
+        default=list, blank=True, help_text=_('Artist names, e.g. ["Ana"].'), verbose_name=_("artists")
+    )
+    upcs = models.JSONField(
+        default=list, blank=True, help_text=_("Release UPCs/EANs."), verbose_name=_("upcs")
+    )
+    isrcs = models.JSONField(default=list, blank=True, help_text=_("Track ISRCs."), verbose_name=_("isrcs"))
+    valid_from = models.CharField(
+        max_length=PERIOD_LENGTH,
+        blank=True,
+        help_text=_("First period, YYYY-MM."),
+        verbose_name=_("valid from"),
+    )
+    valid_to = models.CharField(
+        max_length=PERIOD_LENGTH, blank=True, help_text=_("Last period, YYYY-MM."), verbose_name=_("valid to")
+    )
+    basis = models.CharField(
+        max_length=20, choices=Basis.choices, default=Basis.NET_RECEIPTS, verbose_name=_("basis")
+    )
+    rate_stream = models.DecimalField(
+        **RATE, help_text=_("Fraction of net receipts, e.g. 0.20."), verbose_name=_("rate stream")
+    )
+    rate_download = models.DecimalField(**RATE, verbose_name=_("rate download"))
+    rate_physical = models.DecimalField(**RATE, verbose_name=_("rate physical"))
+    rate_other = models.DecimalField(**RATE, verbose_name=_("rate other"))
     reserve_rate = models.DecimalField(
-        **RATE, default=0, help_text="Fraction of download and physical earnings withheld as a reserve."
+        **RATE,
+        default=0,
+        help_text=_("Fraction of download and physical earnings withheld as a reserve."),
+        verbose_name=_("reserve rate"),
     )
     reserve_periods = models.PositiveSmallIntegerField(
-        default=0, help_text="A reserve is released this many finalised runs after it was held."
+        default=0,
+        help_text=_("A reserve is released this many finalised runs after it was held."),
+        verbose_name=_("reserve periods"),
     )
     cross_collateral_group = models.CharField(
         max_length=100,
         blank=True,
-        help_text="Contracts of a payee in the same group share one balance: advances of one are "
-        "recouped from the earnings of all.",
+        help_text=_(
+            "Contracts of a payee in the same group share one balance: advances of one are "
+            "recouped from the earnings of all."
+        ),
+        verbose_name=_("cross collateral group"),
     )
-    payees = models.ManyToManyField(Payee, through="ContractSplit", related_name="contracts")
+    payees = models.ManyToManyField(
+        Payee, through="ContractSplit", related_name="contracts", verbose_name=_("payees")
+    )
 
     class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
         ordering = ["name"]
         constraints = [
             *(
@@ -102,13 +140,19 @@ class Contract(models.Model):
 class ContractRate(models.Model):
     """A rate replacing the contract's rate for one DSP and/or territory (optionally one sale type)."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="rate_overrides")
-    sale_type = models.CharField(max_length=10, blank=True, help_text="Empty: every sale type.")
-    dsp = models.CharField(max_length=200, blank=True)
-    territory = models.CharField(max_length=2, blank=True)
-    rate = models.DecimalField(**RATE)
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="rate_overrides", verbose_name=_("contract")
+    )
+    sale_type = models.CharField(
+        max_length=10, blank=True, help_text=_("Empty: every sale type."), verbose_name=_("sale type")
+    )
+    dsp = models.CharField(max_length=200, blank=True, verbose_name=_("dsp"))
+    territory = models.CharField(max_length=2, blank=True, verbose_name=_("territory"))
+    rate = models.DecimalField(**RATE, verbose_name=_("rate"))
 
     class Meta:
+        verbose_name = _("contract rate")
+        verbose_name_plural = _("contract rates")
         ordering = ["contract", "dsp", "territory", "sale_type"]
         constraints = [
             models.UniqueConstraint(
@@ -125,11 +169,17 @@ class ContractRate(models.Model):
 class ContractSplit(models.Model):
     """A payee's share (percent) of a contract's royalties; a contract's shares add up to 100."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="splits")
-    payee = models.ForeignKey(Payee, on_delete=models.PROTECT, related_name="splits")
-    share = models.DecimalField(max_digits=9, decimal_places=6, help_text="Percent, e.g. 60.")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="splits", verbose_name=_("contract")
+    )
+    payee = models.ForeignKey(Payee, on_delete=models.PROTECT, related_name="splits", verbose_name=_("payee"))
+    share = models.DecimalField(
+        max_digits=9, decimal_places=6, help_text=_("Percent, e.g. 60."), verbose_name=_("share")
+    )
 
     class Meta:
+        verbose_name = _("contract split")
+        verbose_name_plural = _("contract splits")
         ordering = ["contract", "payee"]
         constraints = [
             models.UniqueConstraint(fields=["contract", "payee"], name="split_unique_payee"),
@@ -147,15 +197,26 @@ class RoyaltyRun(models.Model):
     the ledger or contracts became.
     """
 
-    run = models.OneToOneField(StatementRun, on_delete=models.PROTECT, related_name="royalty")
-    sequence = models.PositiveIntegerField(unique=True, help_text="Order of finalisation: 1, 2, …")
-    finalized_at = models.DateTimeField(auto_now_add=True)
-    finalized_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    run = models.OneToOneField(
+        StatementRun, on_delete=models.PROTECT, related_name="royalty", verbose_name=_("run")
     )
-    document = models.JSONField(default=dict)
+    sequence = models.PositiveIntegerField(
+        unique=True, help_text=_("Order of finalisation: 1, 2, …"), verbose_name=_("sequence")
+    )
+    finalized_at = models.DateTimeField(auto_now_add=True, verbose_name=_("finalized at"))
+    finalized_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("finalized by"),
+    )
+    document = models.JSONField(default=dict, verbose_name=_("document"))
 
     class Meta:
+        verbose_name = _("royalty run")
+        verbose_name_plural = _("royalty runs")
         ordering = ["sequence"]
 
     def __str__(self) -> str:
@@ -171,23 +232,32 @@ class RoyaltyLedgerEntry(models.Model):
     """
 
     class Kind(models.TextChoices):
-        ADVANCE = "advance"
-        COST = "cost", "recoupable cost"
-        EARNINGS = "earnings"
-        RECOUPMENT = "recoupment"
-        RESERVE_HELD = "reserve_held", "reserve held"
-        RESERVE_RELEASED = "reserve_released", "reserve released"
-        PAYMENT = "payment"
-        ADJUSTMENT = "adjustment"
+        ADVANCE = "advance", _("Advance")
+        COST = "cost", _("recoupable cost")
+        EARNINGS = "earnings", _("Earnings")
+        RECOUPMENT = "recoupment", _("Recoupment")
+        RESERVE_HELD = "reserve_held", _("reserve held")
+        RESERVE_RELEASED = "reserve_released", _("reserve released")
+        PAYMENT = "payment", _("Payment")
+        ADJUSTMENT = "adjustment", _("Adjustment")
 
-    payee = models.ForeignKey(Payee, on_delete=models.PROTECT, related_name="ledger")
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="ledger")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    amount = models.DecimalField(**AMOUNT)
-    currency = models.CharField(max_length=3, help_text="A balance is kept per currency.")
-    date = models.DateField()
+    payee = models.ForeignKey(Payee, on_delete=models.PROTECT, related_name="ledger", verbose_name=_("payee"))
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="ledger", verbose_name=_("contract")
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
+    amount = models.DecimalField(**AMOUNT, verbose_name=_("amount"))
+    currency = models.CharField(
+        max_length=3, help_text=_("A balance is kept per currency."), verbose_name=_("currency")
+    )
+    date = models.DateField(verbose_name=_("date"))
     royalty_run = models.ForeignKey(
-        RoyaltyRun, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+        RoyaltyRun,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        verbose_name=_("royalty run"),
     )
     releases = models.OneToOneField(
         "self",
@@ -195,14 +265,16 @@ class RoyaltyLedgerEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="released_by",
-        help_text="The reserve this entry releases (once).",
+        help_text=_("The reserve this entry releases (once)."),
+        verbose_name=_("releases"),
     )
-    memo = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    memo = models.CharField(max_length=300, blank=True, verbose_name=_("memo"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("royalty ledger entry")
         ordering = ["date", "pk"]
-        verbose_name_plural = "royalty ledger entries"
+        verbose_name_plural = _("royalty ledger entries")
         indexes = [models.Index(fields=["payee", "contract"], name="ledger_payee_contract")]
         constraints = [
             models.CheckConstraint(
@@ -232,13 +304,21 @@ class RoyaltyLedgerEntry(models.Model):
 class RoyaltyAllocation(models.Model):
     """A sales line paid under a contract by a finalised run; at most once per contract."""
 
-    royalty_run = models.ForeignKey(RoyaltyRun, on_delete=models.PROTECT, related_name="allocations")
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="+")
+    royalty_run = models.ForeignKey(
+        RoyaltyRun, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("royalty run")
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="+", verbose_name=_("contract")
+    )
     # PROTECT: a file whose lines were paid stays, so what was paid can always be shown.
-    sales_file = models.ForeignKey(SalesFile, on_delete=models.PROTECT, related_name="+")
-    line_number = models.PositiveIntegerField()
+    sales_file = models.ForeignKey(
+        SalesFile, on_delete=models.PROTECT, related_name="+", verbose_name=_("sales file")
+    )
+    line_number = models.PositiveIntegerField(verbose_name=_("line number"))
 
     class Meta:
+        verbose_name = _("royalty allocation")
+        verbose_name_plural = _("royalty allocations")
         constraints = [
             models.UniqueConstraint(
                 fields=["contract", "sales_file", "line_number"], name="allocation_once_per_contract"
