@@ -2,6 +2,7 @@
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 # Values are stored exactly: inputs that need more digits are refused, never rounded. A value has at
 # most 28 integer digits and a round at most 2**63 records, so a sum stays below 10**48: 60 digits
@@ -13,50 +14,60 @@ HASH_LENGTH = 64
 
 
 class AggregationType(models.TextChoices):
-    MC_COUNTER = "mcCounter", "mcCounter (records carrying each field)"
-    ONE_CDR = "1CDR", "1CDR (decimal sum of each field)"
-    MIN = "min", "min (smallest value of each field)"
-    MAX = "max", "max (largest value of each field)"
-    LATEST = "latest", "latest (value of the last record carrying each field)"
-    UNIQUE_COUNT = "uniqueCount", "uniqueCount (distinct values of each field)"
+    MC_COUNTER = "mcCounter", _("mcCounter (records carrying each field)")
+    ONE_CDR = "1CDR", _("1CDR (decimal sum of each field)")
+    MIN = "min", _("min (smallest value of each field)")
+    MAX = "max", _("max (largest value of each field)")
+    LATEST = "latest", _("latest (value of the last record carrying each field)")
+    UNIQUE_COUNT = "uniqueCount", _("uniqueCount (distinct values of each field)")
 
 
 class SettlementType(models.TextChoices):
-    NONE = "none", "none (the aggregates as they are)"
-    ONE_CDR = "1CDR", "1CDR (one consolidated record per key)"
+    NONE = "none", _("none (the aggregates as they are)")
+    ONE_CDR = "1CDR", _("1CDR (one consolidated record per key)")
 
 
 class Operation(models.TextChoices):
-    CREATE = "Create"
-    UPDATE = "Update"
-    SETTLE = "Settle"
-    CLEAR = "Clear"
+    CREATE = "Create", _("Create")
+    UPDATE = "Update", _("Update")
+    SETTLE = "Settle", _("Settle")
+    CLEAR = "Clear", _("Clear")
 
 
 class Structure(models.Model):
     """A settlement structure: which field keys the records and which fields are aggregated how."""
 
-    settleid = models.CharField(max_length=200, unique=True)
-    aggregation_metrics = models.JSONField(help_text="Names of the aggregated fields, in the client's order.")
-    primary_key = models.CharField(max_length=200)
-    aggregation_type = models.CharField(max_length=16, choices=AggregationType.choices)
-    settlement_type = models.CharField(max_length=16, choices=SettlementType.choices)
+    settleid = models.CharField(max_length=200, unique=True, verbose_name=_("settleid"))
+    aggregation_metrics = models.JSONField(
+        help_text=_("Names of the aggregated fields, in the client's order."),
+        verbose_name=_("aggregation metrics"),
+    )
+    primary_key = models.CharField(max_length=200, verbose_name=_("primary key"))
+    aggregation_type = models.CharField(
+        max_length=16, choices=AggregationType.choices, verbose_name=_("aggregation type")
+    )
+    settlement_type = models.CharField(
+        max_length=16, choices=SettlementType.choices, verbose_name=_("settlement type")
+    )
     # JSON numbers arrive as Decimal (never float); the encoder keeps them as exact strings.
-    sample_record = models.JSONField(encoder=DjangoJSONEncoder)
-    created_at = models.DateTimeField()
-    created_by = models.CharField(max_length=150)
+    sample_record = models.JSONField(encoder=DjangoJSONEncoder, verbose_name=_("sample record"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    created_by = models.CharField(max_length=150, verbose_name=_("created by"))
     # The spec's samples start it at the creation time; each settle moves it.
-    last_settlement_at = models.DateTimeField()
+    last_settlement_at = models.DateTimeField(verbose_name=_("last settlement at"))
     dedup_field = models.CharField(
         max_length=200,
         blank=True,
-        help_text="Record field whose repeated values are skipped until the next settle.",
+        help_text=_("Record field whose repeated values are skipped until the next settle."),
+        verbose_name=_("dedup field"),
     )
     # Updates only append their delta to the history; the aggregates hold the state up to this
     # position of the chain and later deltas are folded in on read, settle, clear and in the background.
-    folded_seq = models.BigIntegerField(default=0)
+    folded_seq = models.BigIntegerField(default=0, verbose_name=_("folded seq"))
 
     class Meta:
+        verbose_name = _("structure")
+        verbose_name_plural = _("structures")
         db_table = "settlement_structure"
         ordering = ["settleid"]
         constraints = [
@@ -85,16 +96,24 @@ class Aggregate(models.Model):
 
     # The unique constraint leads with the structure, so a separate FK index would only slow upserts.
     structure = models.ForeignKey(
-        Structure, on_delete=models.CASCADE, related_name="aggregates", db_index=False
+        Structure,
+        on_delete=models.CASCADE,
+        related_name="aggregates",
+        db_index=False,
+        verbose_name=_("structure"),
     )
-    key = models.TextField()
-    field = models.CharField(max_length=200)
-    count = models.BigIntegerField(default=0)
-    total = models.DecimalField(max_digits=TOTAL_MAX_DIGITS, decimal_places=TOTAL_DECIMAL_PLACES, default=0)
+    key = models.TextField(verbose_name=_("key"))
+    field = models.CharField(max_length=200, verbose_name=_("field"))
+    count = models.BigIntegerField(default=0, verbose_name=_("count"))
+    total = models.DecimalField(
+        max_digits=TOTAL_MAX_DIGITS, decimal_places=TOTAL_DECIMAL_PLACES, default=0, verbose_name=_("total")
+    )
     # latest: the value (text); uniqueCount: the sorted distinct values.
-    value = models.JSONField(null=True, blank=True)
+    value = models.JSONField(null=True, blank=True, verbose_name=_("value"))
 
     class Meta:
+        verbose_name = _("aggregate")
+        verbose_name_plural = _("aggregates")
         db_table = "settlement_aggregate"
         ordering = ["structure", "key", "field"]
         constraints = [
@@ -110,12 +129,18 @@ class AggregateKey(models.Model):
     """Records seen per primary-key value since the last settle or clear (1CDR settlements report it)."""
 
     structure = models.ForeignKey(
-        Structure, on_delete=models.CASCADE, related_name="aggregate_keys", db_index=False
+        Structure,
+        on_delete=models.CASCADE,
+        related_name="aggregate_keys",
+        db_index=False,
+        verbose_name=_("structure"),
     )
-    key = models.TextField()
-    records = models.BigIntegerField(default=0)
+    key = models.TextField(verbose_name=_("key"))
+    records = models.BigIntegerField(default=0, verbose_name=_("records"))
 
     class Meta:
+        verbose_name = _("aggregate key")
+        verbose_name_plural = _("aggregate keys")
         db_table = "settlement_aggregate_key"
         ordering = ["structure", "key"]
         constraints = [
@@ -136,12 +161,18 @@ class ChainHead(models.Model):
     in that order."""
 
     structure = models.OneToOneField(
-        Structure, on_delete=models.CASCADE, primary_key=True, related_name="chain"
+        Structure,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="chain",
+        verbose_name=_("structure"),
     )
-    seq = models.BigIntegerField(default=0)
-    head = models.CharField(max_length=HASH_LENGTH, blank=True)
+    seq = models.BigIntegerField(default=0, verbose_name=_("seq"))
+    head = models.CharField(max_length=HASH_LENGTH, blank=True, verbose_name=_("head"))
 
     class Meta:
+        verbose_name = _("chain head")
+        verbose_name_plural = _("chain heads")
         db_table = "settlement_chain"
 
     def __str__(self) -> str:
@@ -153,25 +184,37 @@ class HistoryEntry(models.Model):
     folded on read, so an update costs O(batch), not O(all keys)."""
 
     # History and settlements are the audit trail: a structure that has them cannot be deleted.
-    structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="history", db_index=False)
-    operation = models.CharField(max_length=16, choices=Operation.choices)
-    user = models.CharField(max_length=150)
-    at = models.DateTimeField()
-    last_settlement_at = models.DateTimeField()
+    structure = models.ForeignKey(
+        Structure,
+        on_delete=models.PROTECT,
+        related_name="history",
+        db_index=False,
+        verbose_name=_("structure"),
+    )
+    operation = models.CharField(max_length=16, choices=Operation.choices, verbose_name=_("operation"))
+    user = models.CharField(max_length=150, verbose_name=_("user"))
+    at = models.DateTimeField(verbose_name=_("at"))
+    last_settlement_at = models.DateTimeField(verbose_name=_("last settlement at"))
     # Create, settle and clear leave empty aggregates behind; an update adds `delta` to them.
-    resets = models.BooleanField(default=False)
-    delta = models.JSONField(null=True, blank=True, help_text="{key: {field: value added}} of an update.")
+    resets = models.BooleanField(default=False, verbose_name=_("resets"))
+    delta = models.JSONField(
+        null=True,
+        blank=True,
+        help_text=_("{key: {field: value added}} of an update."),
+        verbose_name=_("delta"),
+    )
     # Records per key of an update, kept when the structure settles 1CDR (its "records").
-    key_records = models.JSONField(null=True, blank=True)
-    records = models.PositiveIntegerField(default=0)
-    duplicates = models.PositiveIntegerField(default=0)
-    seq = models.BigIntegerField()
-    hash = models.CharField(max_length=HASH_LENGTH)
+    key_records = models.JSONField(null=True, blank=True, verbose_name=_("key records"))
+    records = models.PositiveIntegerField(default=0, verbose_name=_("records"))
+    duplicates = models.PositiveIntegerField(default=0, verbose_name=_("duplicates"))
+    seq = models.BigIntegerField(verbose_name=_("seq"))
+    hash = models.CharField(max_length=HASH_LENGTH, verbose_name=_("hash"))
 
     class Meta:
+        verbose_name = _("history entry")
         db_table = "settlement_history"
         ordering = ["-id"]
-        verbose_name_plural = "history entries"
+        verbose_name_plural = _("history entries")
         indexes = [models.Index(fields=["structure", "-id"], name="settlement_history_newest")]
         constraints = [
             models.UniqueConstraint(fields=["structure", "seq"], name="settlement_history_seq_unique"),
@@ -192,17 +235,25 @@ class Settlement(models.Model):
     """A settled entry: what `settle` returned, frozen."""
 
     structure = models.ForeignKey(
-        Structure, on_delete=models.PROTECT, related_name="settlements", db_index=False
+        Structure,
+        on_delete=models.PROTECT,
+        related_name="settlements",
+        db_index=False,
+        verbose_name=_("structure"),
     )
-    settled_at = models.DateTimeField()
-    settled_by = models.CharField(max_length=150)
-    settlement_type = models.CharField(max_length=16, choices=SettlementType.choices)
-    aggregates = models.JSONField()
-    keys = models.PositiveIntegerField(default=0)
-    seq = models.BigIntegerField()
-    hash = models.CharField(max_length=HASH_LENGTH)
+    settled_at = models.DateTimeField(verbose_name=_("settled at"))
+    settled_by = models.CharField(max_length=150, verbose_name=_("settled by"))
+    settlement_type = models.CharField(
+        max_length=16, choices=SettlementType.choices, verbose_name=_("settlement type")
+    )
+    aggregates = models.JSONField(verbose_name=_("aggregates"))
+    keys = models.PositiveIntegerField(default=0, verbose_name=_("keys"))
+    seq = models.BigIntegerField(verbose_name=_("seq"))
+    hash = models.CharField(max_length=HASH_LENGTH, verbose_name=_("hash"))
 
     class Meta:
+        verbose_name = _("settlement")
+        verbose_name_plural = _("settlements")
         db_table = "settlement_settlement"
         ordering = ["-id"]
         indexes = [models.Index(fields=["structure", "-id"], name="settlement_settled_newest")]
@@ -221,10 +272,14 @@ class Settlement(models.Model):
 class SeenValue(models.Model):
     """A value of the structure's dedupField already counted since the last settle or clear."""
 
-    structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="+", db_index=False)
-    value = models.TextField()
+    structure = models.ForeignKey(
+        Structure, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("structure")
+    )
+    value = models.TextField(verbose_name=_("value"))
 
     class Meta:
+        verbose_name = _("seen value")
+        verbose_name_plural = _("seen values")
         db_table = "settlement_seen_value"
         constraints = [
             models.UniqueConstraint(fields=["structure", "value"], name="settlement_seen_value_unique")
@@ -237,19 +292,23 @@ class SeenValue(models.Model):
 class IdempotencyKey(models.Model):
     """The stored reply of a request sent with an Idempotency-Key, replayed to its retries."""
 
-    username = models.CharField(max_length=150)
-    key = models.CharField(max_length=255)
+    username = models.CharField(max_length=150, verbose_name=_("username"))
+    key = models.CharField(max_length=255, verbose_name=_("key"))
     fingerprint = models.CharField(
-        max_length=HASH_LENGTH, help_text="SHA-256 of method, path, query and body."
+        max_length=HASH_LENGTH,
+        help_text=_("SHA-256 of method, path, query and body."),
+        verbose_name=_("fingerprint"),
     )
     status = models.PositiveSmallIntegerField(
-        null=True, help_text="Empty while the request is being applied."
+        null=True, help_text=_("Empty while the request is being applied."), verbose_name=_("status")
     )
-    body = models.TextField(blank=True)
-    headers = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(db_index=True)
+    body = models.TextField(blank=True, verbose_name=_("body"))
+    headers = models.JSONField(default=dict, blank=True, verbose_name=_("headers"))
+    created_at = models.DateTimeField(db_index=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
         db_table = "settlement_idempotency_key"
         constraints = [
             models.UniqueConstraint(fields=["username", "key"], name="settlement_idempotency_key_unique")
