@@ -1,6 +1,7 @@
 """Admin of the exports app: documents, export files and mutations are history, so read-only."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from exports.models import Document, ExportedDocument, ExportFile, Mutation, PendingSync, SyncRun, Webhook
 
@@ -108,7 +109,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "partial"]
 
-    @admin.display(description="progress")
+    @admin.display(description=_("progress"))
     def progress(self, run: SyncRun) -> str:
         """Fetched n of total (moves while the sync runs; reload to follow it)."""
         return f"fetched {run.processed} of {run.total}"

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from ingestion.models import Category, ImportProgress, InvoiceFile, InvoiceLine
 from ingestion.services import delete_invoice_file, reprocess_file
@@ -45,7 +46,7 @@ class InvoiceFileAdmin(ReadOnlyAdmin):
     exclude = ["invalid_lines"]
     readonly_fields = ["invalid_lines_table"]
 
-    @admin.display(description="invalid lines")
+    @admin.display(description=_("invalid lines"))
     def invalid_lines_table(self, obj: InvoiceFile) -> str:
         if not obj.invalid_lines:
             return "none"
@@ -84,12 +85,12 @@ class InvoiceFileAdmin(ReadOnlyAdmin):
         for invoice_file in queryset:
             delete_invoice_file(invoice_file=invoice_file)
 
-    @admin.display(description="lines")
+    @admin.display(description=_("lines"))
     def lines_link(self, obj: InvoiceFile) -> str:
         url = reverse("admin:ingestion_invoiceline_changelist") + f"?file__id__exact={obj.pk}"
         return format_html('<a href="{}">{} lines</a>', url, obj.imported_count)
 
-    @admin.action(description="Re-run the known-invoice lookup and the summary email")
+    @admin.action(description=_("Re-run the known-invoice lookup and the summary email"))
     def reprocess(self, request, queryset) -> None:
         for invoice_file in queryset:
             try:
@@ -97,7 +98,9 @@ class InvoiceFileAdmin(ReadOnlyAdmin):
             except ValueError as exc:
                 self.message_user(request, str(exc), messages.WARNING)
             else:
-                self.message_user(request, f"{invoice_file.name}: lookup re-run, summary email queued")
+                self.message_user(
+                    request, _("%(file)s: lookup re-run, summary email queued") % {"file": invoice_file.name}
+                )
 
 
 @admin.register(InvoiceLine)
@@ -130,7 +133,7 @@ class CategoryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(line_count=Count("lines"))
 
-    @admin.display(description="lines", ordering="line_count")
+    @admin.display(description=_("lines"), ordering="line_count")
     def line_count(self, obj: Category) -> int:
         return obj.line_count
 
@@ -146,7 +149,7 @@ class ImportProgressAdmin(ReadOnlyAdmin):
     list_display = ["name", "progress", "processed", "total", "started_at", "updated_at"]
     search_fields = ["name"]
 
-    @admin.display(description="progress")
+    @admin.display(description=_("progress"))
     def progress(self, obj: ImportProgress) -> str:
         percent = 100 * obj.processed // obj.total if obj.total else 100
         return f"{obj.processed}/{obj.total} ({percent}%)"

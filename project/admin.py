@@ -2,6 +2,8 @@ from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin, messages
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from project.models import ApiToken, OutboundEmail
 from project.tokens import issue_api_token
@@ -35,7 +37,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["legacy", "prefix", "created_at", "last_used_at"]
 
-    @admin.display(description="scopes")
+    @admin.display(description=_("scopes"))
     def scopes(self, obj: ApiToken) -> str:
         return ", ".join(obj.scope_labels) or "none"
 
@@ -51,7 +53,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
         )
         obj.pk = token.pk
         # The raw token exists only in this message: it is stored hashed.
-        messages.warning(request, f"New API token (copy it now, it will not be shown again): {raw}")
+        messages.warning(
+            request, _("New API token (copy it now, it will not be shown again): %(token)s") % {"token": raw}
+        )
 
 
 @admin.register(OutboundEmail)
@@ -82,7 +86,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="HTML body")
+    @admin.display(description=_("HTML body"))
     def html_preview(self, obj: OutboundEmail) -> str:
         if not obj.html_body:
             return "no HTML part"
@@ -93,17 +97,19 @@ class OutboundEmailAdmin(admin.ModelAdmin):
             obj.html_body,
         )
 
-    @admin.action(description="Retry delivery now")
+    @admin.action(description=_("Retry delivery now"))
     def retry(self, request, queryset):
         from project.mail import deliver_email
 
         queryset.filter(status=OutboundEmail.Status.FAILED).update(status=OutboundEmail.Status.PENDING)
         sent = sum(deliver_email(pk) for pk in queryset.values_list("pk", flat=True))
-        self.message_user(request, f"{sent} email(s) sent.")
+        self.message_user(
+            request, ngettext("%(count)d email sent.", "%(count)d emails sent.", sent) % {"count": sent}
+        )
 
 
 class AppFilter(admin.SimpleListFilter):
-    title = "app"
+    title = _("app")
     parameter_name = "app"
 
     def lookups(self, request, model_admin):
@@ -125,11 +131,11 @@ class AuditEntryAdmin(LogEntryAdmin):
         "action",
     ]
 
-    @admin.display(description="event")
+    @admin.display(description=_("event"))
     def event(self, obj: LogEntry) -> str:
         return (obj.additional_data or {}).get("event", "")
 
-    @admin.display(description="via")
+    @admin.display(description=_("via"))
     def via(self, obj: LogEntry) -> str:
         return (obj.additional_data or {}).get("via", "")
 

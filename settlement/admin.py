@@ -6,6 +6,7 @@ Everything here is written by the API or its commands; the admin only looks.
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from settlement.models import Aggregate, AggregateKey, HistoryEntry, Settlement, Structure
 
@@ -43,11 +44,11 @@ class StructureAdmin(ReadOnlyAdmin):
     search_fields = ["settleid", "primary_key", "created_by"]
     date_hierarchy = "created_at"
 
-    @admin.display(description="aggregates")
+    @admin.display(description=_("aggregates"))
     def metrics(self, obj: Structure) -> str:
         return ", ".join(obj.aggregation_metrics)
 
-    @admin.display(description="details")
+    @admin.display(description=_("details"))
     def links(self, obj: Structure) -> str:
         return format_html(
             "{} · {} · {}",

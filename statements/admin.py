@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from project import storage
 from project.errors import Conflict
@@ -108,11 +109,11 @@ class SalesFileAdmin(admin.ModelAdmin):
     inlines = [SalesFileSnapshotInline, SalesFileEventInline]
     actions = ["reprocess"]
 
-    @admin.display(description="progress")
+    @admin.display(description=_("progress"))
     def progress(self, obj: SalesFile) -> str:
         return f"{obj.progress_processed}/{obj.progress_total if obj.progress_total is not None else '?'}"
 
-    @admin.action(description="Process the selected files again")
+    @admin.action(description=_("Process the selected files again"))
     def reprocess(self, request, queryset):
         for sales_file in queryset:
             try:
@@ -120,7 +121,7 @@ class SalesFileAdmin(admin.ModelAdmin):
             except (Conflict, storage.Unavailable) as exc:
                 self.message_user(request, str(exc), messages.WARNING)
             else:
-                self.message_user(request, f"Sales file {sales_file.pk} queued.")
+                self.message_user(request, _("Sales file %(id)s queued.") % {"id": sales_file.pk})
 
 
 @admin.register(ExchangeRate)
@@ -175,6 +176,6 @@ class ImportProfileAdmin(admin.ModelAdmin):
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
 
-    @admin.display(description="delimiter")
+    @admin.display(description=_("delimiter"))
     def delimiter_shown(self, obj: ImportProfile) -> str:
         return obj.get_delimiter_display()
