@@ -41,9 +41,10 @@ def test_document_is_public_valid_openapi_3_1_and_lists_every_operation(client):
     document = response.json()
     assert document["openapi"].startswith("3.1")
     validate_spec(document)
-    assert set(document["paths"]) == API_PATHS
+    assert set(document["paths"]) >= API_PATHS  # the spec's operations (and royalty statements')
+    for path in document["paths"]:  # every documented path is served
+        assert get_resolver().resolve(re.sub(r"\{\w+\}", "1", path).replace("1.1", "1.pdf")), path
     assert client.post("/api/statements/openapi.json").status_code == 405
-    assert get_resolver().resolve("/api/statements/openapi.json")
 
 
 def test_every_operation_documents_its_errors_in_the_one_error_body():
