@@ -12,7 +12,7 @@ from project.mail import queue_email
 from statements import services as statement_services
 from statements.models import StatementRun
 from statements.models_royalties import Contract, ContractSplit, Payee, RoyaltyLedgerEntry, RoyaltyRun
-from statements.royalties.calculation import ALLOCATE_SQL, RunStatements, compute, matched_sql
+from statements.royalties.calculation import RunStatements, allocate, compute
 from statements.royalties.presentation import run_statements_data
 
 K = RoyaltyLedgerEntry.Kind
@@ -74,9 +74,8 @@ def finalize_run(*, run: StatementRun, user: AbstractBaseUser | None = None) -> 
             )
         royalty = RoyaltyRun.objects.create(run=run, sequence=result.sequence, finalized_by=_user(user))
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                sql, params = matched_sql(run, result.file_ids, result.fx, ALLOCATE_SQL)
-                cursor.execute(sql, [*params, royalty.pk])
+            with transaction.atomic():
+                allocate(royalty.pk)
         except IntegrityError:
             raise Conflict(
                 "Another run finalised at the same time paid some of these lines; compute again.",
