@@ -6,11 +6,13 @@ payee PDF/xlsx, a zip of all) and finalisation. Error codes: `payee_statement_no
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
+from project.api import Error
 from project.errors import NotFound
 from statements import selectors as statement_selectors
 from statements.royalties import documents, selectors, services
 
 router = Router(tags=["royalty statements"])
+REFUSALS = {404: Error, 409: Error}  # unknown run or payee; run not reportable, or finalised
 TYPES = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -22,7 +24,7 @@ FILE_RESPONSE = {
 }
 
 
-@router.get("/statement_run/{run_id}/statements/", response={200: dict})
+@router.get("/statement_run/{run_id}/statements/", response={200: dict, **REFUSALS})
 def run_statements(request: HttpRequest, run_id: int):
     """Each payee's statement (summary, balances per contract or cross-collateralisation group,
     breakdowns by DSP, month, territory and track, line detail), the unallocated (suspense) lines
@@ -31,7 +33,11 @@ def run_statements(request: HttpRequest, run_id: int):
     return selectors.run_statements(statement_selectors.get_run(run_id))
 
 
-@router.get("/statement_run/{run_id}/statements.zip", openapi_extra={"responses": {200: FILE_RESPONSE}})
+@router.get(
+    "/statement_run/{run_id}/statements.zip",
+    response={200: None, **REFUSALS},
+    openapi_extra={"responses": {200: FILE_RESPONSE}},
+)
 def run_statements_zip(request: HttpRequest, run_id: int):
     """Every payee's PDF and xlsx, and the statements as JSON, in one zip."""
     data = selectors.run_statements(statement_selectors.get_run(run_id))
@@ -39,7 +45,9 @@ def run_statements_zip(request: HttpRequest, run_id: int):
 
 
 @router.get(
-    "/statement_run/{run_id}/statements/{payee_id}.{kind}", openapi_extra={"responses": {200: FILE_RESPONSE}}
+    "/statement_run/{run_id}/statements/{payee_id}.{kind}",
+    response={200: None, **REFUSALS},
+    openapi_extra={"responses": {200: FILE_RESPONSE}},
 )
 def payee_statement_document(request: HttpRequest, run_id: int, payee_id: int, kind: str):
     """One payee's statement as PDF (`.pdf`) or spreadsheet with the line detail (`.xlsx`)."""
@@ -53,7 +61,7 @@ def payee_statement_document(request: HttpRequest, run_id: int, payee_id: int, k
     )
 
 
-@router.post("/statement_run/{run_id}/finalize/", response={200: dict})
+@router.post("/statement_run/{run_id}/finalize/", response={200: dict, **REFUSALS})
 def finalize(request: HttpRequest, run_id: int):
     """Post the run's statements to the payee ledger in one transaction and lock the run. 409
     `run_finalized` if it already is, `splits_invalid` (problems list the contracts) or
