@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "ninja",
     "axes",
     "auditlog",
+    "import_export",
     "project",
     "ingestion",
     "sessions_app",

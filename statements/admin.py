@@ -179,3 +179,7 @@ class ImportProfileAdmin(admin.ModelAdmin):
     @admin.display(description=_("delimiter"))
     def delimiter_shown(self, obj: ImportProfile) -> str:
         return obj.get_delimiter_display()
+
+
+# Royalty accounting: payees, contracts, ledger (statements/admin_royalties.py).
+from statements import admin_royalties  # noqa: E402, F401

@@ -11,6 +11,7 @@ ledger's balances give recoupment, reserves and what is payable.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Max, Q, Sum
@@ -28,8 +29,7 @@ K = RoyaltyLedgerEntry.Kind
 DEBITS = (K.ADVANCE, K.COST)
 
 
-@dataclass(frozen=True)
-class EarningRow:
+class EarningRow(NamedTuple):  # a tuple: built 100,000s of times per run
     """A payee's earnings from one group of lines: base (converted revenue) x rate x share."""
 
     contract_id: int
