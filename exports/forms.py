@@ -1,18 +1,29 @@
 """Forms of the exports page: the document filters and the export/delete actions."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from exports.models import DocumentType
 from exports.selectors import DocumentFilters
 
 
 class DocumentFilterForm(forms.Form):
-    created_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    created_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    invoice_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    invoice_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    type = forms.ChoiceField(required=False, choices=[("", "all types"), *DocumentType.choices])
-    status = forms.CharField(required=False, max_length=30)
+    created_from = forms.DateField(
+        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    invoice_from = forms.DateField(
+        label=_("Invoice date from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    invoice_to = forms.DateField(
+        label=_("Invoice date to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    type = forms.ChoiceField(
+        label=_("Type"), required=False, choices=[("", _("all types")), *DocumentType.choices]
+    )
+    status = forms.CharField(label=_("Status"), required=False, max_length=30)
 
     def filters(self) -> DocumentFilters:
         """The valid filters (an invalid form filters nothing)."""
@@ -24,10 +35,10 @@ class DocumentFilterForm(forms.Form):
 class ExportForm(forms.Form):
     """ext and noLog of a new export; the selected `ids` checkboxes are read as a list."""
 
-    ext = forms.CharField(required=False, max_length=50)
-    no_log = forms.BooleanField(required=False, label="Do not log (test export)")
+    ext = forms.CharField(label=_("Extension"), required=False, max_length=50)
+    no_log = forms.BooleanField(required=False, label=_("Do not log (test export)"))
     corrections = forms.BooleanField(
-        required=False, label="As corrections (earlier exported rows reversed, then the current rows)"
+        required=False, label=_("As corrections (earlier exported rows reversed, then the current rows)")
     )
 
 
