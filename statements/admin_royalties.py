@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 
@@ -109,7 +110,7 @@ class SplitFormSet(BaseInlineFormSet):
         forms = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
         total = sum((f.cleaned_data["share"] for f in forms), Decimal(0))
         if forms and total != HUNDRED:
-            raise ValidationError(f"The splits add up to {total} %, not 100 %.")
+            raise ValidationError(_("The splits add up to %(total)s %%, not 100 %%.") % {"total": total})
 
 
 class ContractSplitInline(admin.TabularInline):
