@@ -12,26 +12,33 @@ def test_openapi_document_describes_every_endpoint(db):
     response = Client().get("/settlement/openapi.json")
     assert response.status_code == 200
     document = response.json()
-    assert document["openapi"].startswith("3.")
+    assert document["openapi"].startswith("3.1")
     assert set(document["paths"]) == {
+        "/settlement/healthcheck",
         "/settlement/create/",
         "/settlement/{settleId}",
         "/settlement/{settleId}/history",
         "/settlement/{settleId}/settled",
+        "/settlement/{settleId}/verify",
         "/settlement/{settleId}/update",
         "/settlement/{settleId}/settle",
         "/settlement/{settleId}/clear",
-        "/settlement/{settleId}/verify",
-        "/settlement/healthcheck",
     }
-    touched = document["paths"]["/settlement/{settleId}/update"]["parameters"][1]
-    assert touched["name"] == "touched"
-    examples = document["paths"]["/settlement/create/"]["post"]["requestBody"]["content"]["application/json"]
-    assert set(examples["examples"]) == {"mcCounter", "1CDR", "min", "max", "latest", "uniqueCount"}
-    assert document["components"]["schemas"]["Error"]["properties"]["error"]["required"] == [
-        "code",
-        "message",
+    update = document["paths"]["/settlement/{settleId}/update"]["post"]
+    assert {p["name"] for p in update["parameters"]} == {"settleId", "touched", "Idempotency-Key"}
+    body = document["paths"]["/settlement/create/"]["post"]["requestBody"]["content"]["application/json"]
+    assert set(body["examples"]) == {"mcCounter", "1CDR", "min", "max", "latest", "uniqueCount"}
+    assert body["schema"]["properties"]["aggregationType"]["enum"] == [
+        "mcCounter",
+        "1CDR",
+        "min",
+        "max",
+        "latest",
+        "uniqueCount",
     ]
+    error = document["components"]["schemas"]["SettleError"]
+    assert error["properties"]["error"]["$ref"] == "#/components/schemas/SettleErrorDetail"
+    assert document["paths"]["/settlement/healthcheck"]["get"].get("security") in ([], None)
 
 
 @pytest.fixture
