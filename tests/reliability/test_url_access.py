@@ -22,7 +22,9 @@ PUBLIC = {
     "/api/docs/",  # the APIs' interactive docs (project.api), offline; they hold no data either
     "/api/docs/sample/",
     "/settlement",  # the catch-all answering SETTLE-02 404 for unknown paths; it serves no data
-    "/settlement/healthcheck/",  # whether the database answers, for load balancers; no data
+    # Whether the database answers, for load balancers; no data.
+    "/settlement/healthcheck",
+    "/settlement/healthcheck/",
 }
 LOGIN_ONLY = {"/"}  # the landing page only lists what the user may open
 SKIP_PREFIXES = ("/admin/", "/static/", "/media/")
