@@ -5,6 +5,8 @@ Moneybird."""
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_q.tasks import async_task
 
@@ -61,16 +63,16 @@ def _back(request: HttpRequest) -> HttpResponse:
 def sync_now(request: HttpRequest) -> HttpResponse:
     problem = configuration_problem()
     if problem:
-        messages.error(request, f"Sync not possible: {problem}")
+        messages.error(request, _("Sync not possible: %(problem)s") % {"problem": problem})
         return _back(request)
     try:
         async_task("exports.tasks.sync_moneybird", task_name="exports sync (page)")
     except DomainError as exc:
         # Only when django-q2 runs tasks in this process (Q_CLUSTER sync, the tests): the worker
         # re-raises. A queued sync reports its outcome in its SyncRun, shown on this page.
-        messages.error(request, f"Sync failed: {exc}")
+        messages.error(request, _("Sync failed: %(error)s") % {"error": exc})
     else:
-        messages.info(request, "Sync started; its progress and result show above.")
+        messages.info(request, _("Sync started; its progress and result show above."))
     return _back(request)
 
 
@@ -79,7 +81,10 @@ def sync_now(request: HttpRequest) -> HttpResponse:
 def export(request: HttpRequest) -> HttpResponse:
     form = ExportForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Invalid export request: " + "; ".join(form.errors.get("ext", [])))
+        messages.error(
+            request,
+            _("Invalid export request: %(errors)s") % {"errors": "; ".join(form.errors.get("ext", []))},
+        )
         return _back(request)
     try:
         created = services.create_export(
@@ -91,9 +96,17 @@ def export(request: HttpRequest) -> HttpResponse:
             user=request.user,
         )
     except DomainError as exc:
-        messages.error(request, f"Export failed: {exc}")
+        messages.error(request, _("Export failed: %(error)s") % {"error": exc})
     else:
-        messages.success(request, f"Created {created.name} with {created.document_count} documents.")
+        messages.success(
+            request,
+            ngettext(
+                "Created %(name)s with %(count)s document.",
+                "Created %(name)s with %(count)s documents.",
+                created.document_count,
+            )
+            % {"name": created.name, "count": created.document_count},
+        )
     return _back(request)
 
 
@@ -102,14 +115,16 @@ def export(request: HttpRequest) -> HttpResponse:
 def delete_export(request: HttpRequest) -> HttpResponse:
     form = DeleteExportForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Delete failed: filename is required")
+        messages.error(request, _("Delete failed: filename is required"))
         return _back(request)
     try:
         deleted = services.delete_export(filename=form.cleaned_data["filename"])
     except DomainError as exc:
-        messages.error(request, f"Delete failed: {exc}")
+        messages.error(request, _("Delete failed: %(error)s") % {"error": exc})
     else:
-        messages.success(request, f"Deleted {deleted.name}; its documents can be exported again.")
+        messages.success(
+            request, _("Deleted %(name)s; its documents can be exported again.") % {"name": deleted.name}
+        )
     return _back(request)
 
 
@@ -119,7 +134,7 @@ def demo(request: HttpRequest) -> HttpResponse:
     """Change the demo Moneybird as a bookkeeper would in Moneybird (demo only)."""
     form = DemoForm(request.POST)
     if not demo_mode() or not form.is_valid():
-        messages.error(request, "Demo actions exist only in the demo (no MONEYBIRD_API_URL).")
+        messages.error(request, _("Demo actions exist only in the demo (no MONEYBIRD_API_URL)."))
         return _back(request)
     try:
         document_id = demo_change(form.cleaned_data["action"], form.cleaned_data["document"])
@@ -128,7 +143,9 @@ def demo(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"Demo Moneybird: {form.cleaned_data['action']} {document_id}. Moneybird's webhook queues a "
-            "sync of it; or press Sync now.",
+            _(
+                "Demo Moneybird: %(action)s %(document)s. Moneybird's webhook queues a sync of it; or press Sync now."
+            )
+            % {"action": form.cleaned_data["action"], "document": document_id},
         )
     return _back(request)
