@@ -12,7 +12,8 @@ from statements import selectors as statement_selectors
 from statements.royalties import documents, selectors, services
 
 router = Router(tags=["royalty statements"])
-REFUSALS = {404: Error, 409: Error}  # unknown run or payee; run not reportable, or finalised
+# A payee paid in another currency (400); unknown run or payee (404); run not reportable, or finalised (409).
+REFUSALS = {400: Error, 404: Error, 409: Error}
 TYPES = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
