@@ -202,3 +202,36 @@ def test_a_finalised_run_takes_no_more_files_or_rates(flow, api):
     )
     assert response.status_code == 409 and response.json()["error"]["code"] == "run_finalized"
     assert flow.rates(run.pk, [{"currency": "USD", "period": "2026-08", "rate": "2"}]).status_code == 409
+
+
+def test_cross_collateralised_contracts_recoup_each_others_advances_others_do_not(flow):
+    ana = payee("Ana")
+    first = contract(shares=[(ana, "100")], cross_collateral_group="Ana catalogue")
+    second = contract(
+        "Nobody deal",
+        shares=[(ana, "100")],
+        isrcs=[],
+        artists=["Nobody Signed"],
+        cross_collateral_group="Ana catalogue",
+    )
+    services.post_entry(payee=ana, contract=second, kind="advance", amount=D("100"), currency="EUR")
+    statement = by_payee(compute(processed_run(flow)))["Ana"]
+    earnings = ANA_ROYALTY + D("0.50") * D("0.20")
+    assert statement.total("recouped") == earnings  # the first contract's earnings repay the second's advance
+    assert statement.total("payable") == 0 and statement.total("closing") == earnings - 100
+    Contract.objects.filter(pk__in=[first.pk, second.pk]).update(cross_collateral_group="")
+    statement = by_payee(compute(processed_run(flow)))["Ana"]
+    assert statement.total("recouped") == D("0.50") * D("0.20")
+    assert statement.total("payable") == ANA_ROYALTY  # not held back by the other contract's advance
+
+
+def test_statements_are_emailed_through_the_outbox_to_payees_who_opted_in(flow):
+    from project.models import OutboundEmail
+
+    ana = payee("Ana", email="ana@example.com", email_statements=True)
+    bo = payee("Bo", email="bo@example.com")
+    contract(shares=[(ana, "60"), (bo, "40")])
+    services.finalize_run(run=processed_run(flow))
+    (email,) = OutboundEmail.objects.all()
+    assert email.to == ["ana@example.com"] and "Royalty statement" in email.subject
+    assert str((ANA_ROYALTY * D("0.6")).quantize(D("0.01"))) in email.text_body
