@@ -283,6 +283,10 @@ class RoyaltyLedgerEntry(models.Model):
                 | Q(kind__in=["recoupment", "reserve_released"], amount__gte=0)
                 | Q(kind__in=["earnings", "adjustment"]),
                 name="ledger_amount_sign",
+                violation_error_message=_(
+                    "Advances, costs, reserves held and payments debit the balance: enter them as "
+                    "negative amounts (e.g. -1000.00 for an advance of 1,000.00)."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(releases__isnull=True) | Q(kind="reserve_released"), name="ledger_release_kind"
