@@ -283,6 +283,14 @@ def mark_uploaded(sales_file: SalesFile, *, source: str = "api") -> SalesFile:
     stuck mid-pipeline with no live task is taken over; one a task holds is a 409."""
     if is_held(sales_file):
         raise _busy(sales_file)
+    # A finalised run's statements were paid from these lines (statements.royalties).
+    paid_by = sales_file.runs.filter(royalty__isnull=False).values_list("pk", flat=True).first()
+    if paid_by is not None:
+        raise Conflict(
+            f"sales file {sales_file.pk} is in finalised statement run #{paid_by}: its lines were paid "
+            "and are not replaced; correct them with a new file in a new run",
+            code="salesfile_paid",
+        )
     try:
         size = storage.size(sales_file.upload_key)
     except storage.Missing:

@@ -235,3 +235,11 @@ def test_statements_are_emailed_through_the_outbox_to_payees_who_opted_in(flow):
     (email,) = OutboundEmail.objects.all()
     assert email.to == ["ana@example.com"] and "Royalty statement" in email.subject
     assert str((ANA_ROYALTY * D("0.6")).quantize(D("0.01"))) in email.text_body
+
+
+def test_a_file_paid_by_a_finalised_run_is_not_processed_again(flow):
+    contract(shares=[(payee("Ana"), "100")])
+    run = processed_run(flow)
+    services.finalize_run(run=run)
+    response = flow.process(run.sales_files.get().pk)
+    assert response.status_code == 409 and response.json()["error"]["code"] == "salesfile_paid"
