@@ -24,7 +24,7 @@ def test_back_office_user_walks_the_statement_run_flow(page, make_user, tmp_path
     page.goto("/statements/")
     page.fill("#id_username", "bea")
     page.fill("#id_password", "pw-bea-123")
-    page.click("button[type=submit]")
+    page.press("#id_password", "Enter")  # the language switcher has submit buttons too
     page.wait_for_url("**/statements/")
     page.fill("#id_name", "Q3 2026 royalties")
     page.fill("#id_currency", "EUR")
@@ -102,7 +102,7 @@ def test_files_go_from_the_browser_straight_to_s3(page, make_user, flow, s3_stor
     page.goto(f"/statements/{run_id}/")
     page.fill("#id_username", "bea")
     page.fill("#id_password", "pw-bea-123")
-    page.click("button[type=submit]")
+    page.press("#id_password", "Enter")  # the language switcher has submit buttons too
     page.wait_for_url(f"**/statements/{run_id}/")
     posts = []
     page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
