@@ -15,6 +15,7 @@ from ingestion.models import ClosedDay, FtpPoll, InvoiceFile, InvoiceLine, Invoi
 from ingestion.parsing import InvalidFileName, RecordParser, count_records, decode, parse_file_name
 from ingestion.progress import ProgressCallback, ProgressRecorder
 from project import storage
+from project.audit import record_action
 from project.mail import queue_email
 
 __all__ = [
@@ -277,6 +278,7 @@ def reprocess_file(*, invoice_file: InvoiceFile) -> IngestReport:
         )
     today = timezone.localdate()
     refresh_lookup(invoice_file=invoice_file, today=today)
+    record_action("ingestion.file_reprocessed", target=invoice_file)
     lookup = stored_lookup(invoice_file)
     return _record_lookup(
         invoice_file, lookup, categories=selectors.file_category_keys(invoice_file), today=today

@@ -156,8 +156,6 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
             "totals",
         ],
     },
-    "statements.ExchangeRate",
-    "statements.RateException",
     "statements.ImportProfile",
     {
         "model": "settlement.Structure",

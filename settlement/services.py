@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from project.audit import record_action
 from settlement import chain
 from settlement.aggregation import (
     State,
@@ -562,6 +563,7 @@ def settle_structure(*, settleid: str, user: str) -> tuple[Settlement, str]:
     structure.last_settlement_at = now
     entry = _append_history(structure, Operation.SETTLE, user, now, resets=True)
     _reset(structure, entry)
+    record_action("settlement.settle", target=structure, changes={"settlement": settlement.pk, "keys": keys})
     # Logged heads are one of the published copies that make rewriting the chain detectable.
     logger.info("settlement %s settled (#%s): chain head %s", structure.settleid, settlement.pk, entry.hash)
     return settlement, entry.hash
@@ -573,6 +575,7 @@ def clear_structure(*, settleid: str, user: str) -> tuple[Structure, HistoryEntr
     structure = locked_structure(settleid=settleid, exclusive=True)
     entry = _append_history(structure, Operation.CLEAR, user, timezone.now(), resets=True)
     _reset(structure, entry)
+    record_action("settlement.clear", target=structure)
     return structure, entry
 
 

@@ -16,6 +16,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from project import storage
+from project.audit import record_action
 from project.errors import Conflict, InvalidInput, NotFound
 from statements.cleaners import DDEX_DSR
 from statements.models import (
@@ -120,6 +121,9 @@ def replace_rates(*, run: StatementRun, items: list[dict], user: AbstractBaseUse
         RateChange.objects.create(
             run=run, kind=RateChange.Kind.RATES, items=_jsonable(items), previous=previous, changed_by=user
         )
+        record_action(
+            "statements.rates_replaced", target=run, changes={"rates": [len(previous), len(items)]}, user=user
+        )
 
 
 def replace_exceptions(*, run: StatementRun, items: list[dict], user: AbstractBaseUser | None) -> None:
@@ -156,6 +160,12 @@ def replace_exceptions(*, run: StatementRun, items: list[dict], user: AbstractBa
             items=_jsonable(items),
             previous=previous,
             changed_by=user,
+        )
+        record_action(
+            "statements.exceptions_replaced",
+            target=run,
+            changes={"exceptions": [len(previous), len(items)]},
+            user=user,
         )
 
 

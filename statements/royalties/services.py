@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from project.audit import record_action
 from project.errors import Conflict, InvalidInput
 from project.mail import queue_email
 from statements import services as statement_services
@@ -87,6 +88,9 @@ def finalize_run(*, run: StatementRun, user: AbstractBaseUser | None = None) -> 
         # The report's rate sets freeze with it, so the converted revenue stays what was paid.
         statement_services.record_report_generated(run=run)
         _email_statements(royalty)
+        record_action(
+            "statements.run_finalised", target=run, changes={"royalty_run": royalty.pk}, user=_user(user)
+        )
     return royalty
 
 
