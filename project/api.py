@@ -9,7 +9,6 @@ refusal of the framework itself (validation, authentication, method, database ou
 API's one error body.
 """
 
-import json
 import logging
 from collections.abc import Callable, Iterable
 from functools import wraps
@@ -17,11 +16,9 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.urls import URLPattern, URLResolver, reverse
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -32,7 +29,7 @@ from ninja.utils import check_csrf
 
 from project.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unavailable
 from project.roles import BACK_OFFICE, user_in_group
-from project.tokens import SCOPES, user_for_token
+from project.tokens import user_for_token
 
 logger = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -309,116 +306,3 @@ def docs(request: HttpRequest, name: str) -> HttpResponse:
     if api is None:
         raise Http404(f"No API named {name!r}")
     return ninja_docs_view(request, api)
-
-
-# The decorators of the hand-written views, until the apps have moved onto ninja (issue 12).
-ErrorResponder = Callable[[int, str], HttpResponse]
-
-
-class BadRequest(ValueError):
-    """Input the client can fix; becomes a 400 with its message."""
-
-
-def json_error(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
-
-
-def authenticate(request: HttpRequest, *, scope: str | None = None) -> tuple[AbstractBaseUser | None, bool]:
-    """(user, via_token) for the request; user is None when neither a token nor a session holds.
-    With `scope`, a token must grant it (write for unsafe methods), else `Forbidden`."""
-    raw = bearer_token(request)
-    if raw is not None:
-        user = user_for_token(raw, scope=scope, write=request.method not in SAFE_METHODS)
-        if user is not None:
-            return user, True
-    if request.user.is_authenticated and request.user.is_active:
-        return request.user, False
-    return None, False
-
-
-def can_use_back_office_api(user: AbstractBaseUser, via_token: bool) -> bool:
-    """Tokens are issued deliberately by an admin, so a token is itself the grant; a browser
-    session needs the back-office group (operators may log in too)."""
-    return via_token or user_in_group(user, BACK_OFFICE)
-
-
-def api_view(
-    methods: Iterable[str],
-    *,
-    permission: Callable[[AbstractBaseUser, bool], bool] = can_use_back_office_api,
-    error: ErrorResponder = json_error,
-) -> Callable:
-    """Guard a JSON view: allowed methods, authentication, CSRF for sessions, permission.
-
-    A token must grant the scope named after the view's app (`settlement`, `statements`, `exports`).
-    """
-    allowed = {m.upper() for m in methods}
-
-    def decorator(view: Callable) -> Callable:
-        app = view.__module__.partition(".")[0]
-        scope = app if app in SCOPES else None
-
-        @csrf_exempt
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            try:
-                return guarded(request, *args, **kwargs)
-            except (OperationalError, InterfaceError):
-                # The token check and the view both need the database; while it is down (restart,
-                # failover) the client gets a 503 to retry on, never a 500.
-                logger.exception("%s: database unavailable", view.__module__)
-                return error(503, "The service is unavailable (database); retry later")
-
-        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.method not in allowed:
-                response = error(405, f"Method {request.method} not allowed")
-                response["Allow"] = ", ".join(sorted(allowed))
-                return response
-            try:
-                user, via_token = authenticate(request, scope=scope)
-            except Forbidden as exc:
-                return error(403, exc.message)
-            if user is None:
-                response = error(401, "Authentication required: send 'Authorization: Bearer <token>'")
-                response["WWW-Authenticate"] = "Bearer"
-                return response
-            if not via_token and request.method not in SAFE_METHODS:
-                rejected = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
-                if rejected is not None:
-                    return error(403, "CSRF check failed")
-            if not permission(user, via_token):
-                return error(403, "You do not have permission to use this API")
-            request.user = user
-            try:
-                return view(request, *args, **kwargs)
-            except BadRequest as exc:
-                return error(400, str(exc))
-
-        return wrapper
-
-    return decorator
-
-
-def json_body(request: HttpRequest) -> Any:
-    """The request body parsed as JSON; BadRequest with the parser's reason otherwise."""
-    try:
-        return json.loads(request.body or b"null")
-    except (ValueError, RecursionError) as exc:
-        # ValueError covers decoding errors and Python's limit on integer digits; RecursionError
-        # comes from absurdly deep nesting.
-        raise BadRequest(f"Body is not valid JSON: {type(exc).__name__}: {str(exc)[:200]}") from None
-
-
-def openapi_view(build_document: Callable[[str], dict], *, error: ErrorResponder = json_error) -> Callable:
-    """A public view serving an OpenAPI document (it holds no data), built for the site root the
-    request came to; other methods than GET/HEAD get the API's own 405."""
-
-    def view(request: HttpRequest) -> HttpResponse:
-        if request.method not in ("GET", "HEAD"):
-            response = error(405, f"Method {request.method} not allowed")
-            response["Allow"] = "GET, HEAD"
-            return response
-        document = build_document(request.build_absolute_uri("/"))
-        return JsonResponse(document, json_dumps_params={"indent": 1})
-
-    return view

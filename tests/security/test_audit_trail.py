@@ -54,13 +54,13 @@ def test_a_token_issued_and_revoked_in_the_admin_is_recorded_with_its_admin(clie
 def test_record_action_attributes_a_token_request_to_the_tokens_owner(client, make_user, rf):
     from django.http import JsonResponse
 
-    from project.api import api_view
+    from project.api import ApiAuth
 
     owner = make_user("machine")
     target = make_user("subject")
 
-    @api_view(["POST"])
     def act(request):
+        assert ApiAuth("settlement")(request) == owner  # as the API layer authenticates a call
         record_action("platform.test_action", target=target, changes={"what": "poked"})
         return JsonResponse({})
 
