@@ -19,6 +19,9 @@ from settlement.models import (
 
 INTEGER_DIGITS = VALUE_INTEGER_DIGITS
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# The usual amount, "-12.50": a number that fits the stored precision as written (checked by this
+# match alone; anything else takes the general path).
+PLAIN_AMOUNT = re.compile(r"-?\d{1,28}(?:\.\d{1,12})?")
 NAME_MAX_LENGTH = 200
 # These paths belong to the API itself, so a structure cannot be called so.
 RESERVED_SETTLE_IDS = {"create", "openapi.json", "healthcheck"}
@@ -286,6 +289,8 @@ def parse_batch(
     """Records folded per key (those at the indexes in `skip` left out as duplicates), or the problems."""
     batch = Batch(records=len(records) - len(skip), duplicates=len(skip))
     counting = aggregation_type == AggregationType.MC_COUNTER
+    summing = aggregation_type == AggregationType.ONE_CDR
+    plain_amount = PLAIN_AMOUNT.fullmatch
     problems: list[str] = []
     tallies = batch.keys
     # Once a problem is found nothing will be applied, so the tallies may stay half-updated.
@@ -317,8 +322,12 @@ def parse_batch(
             value = record.get(name)
             if value is None:
                 continue
-            if counting:  # the hot path, inline
+            if counting:  # the hot paths, inline
                 values[name] = values.get(name, 0) + 1
+                continue
+            if summing and type(value) is str and plain_amount(value):
+                current = values.get(name)
+                values[name] = Decimal(value) if current is None else EXACT.add(current, Decimal(value))
                 continue
             parsed, problem = parse_value(aggregation_type, value)
             if problem:
