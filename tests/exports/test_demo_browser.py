@@ -34,7 +34,7 @@ def test_demo_sync_export_change_and_delete_from_the_page(page, make_user, demo_
     first = page.locator("#pending tbody input").first.get_attribute("value")
     page.check(f"#pending input[value='{first}']")
     page.click("#export-selected")
-    page.wait_for_selector("text=with 1 documents")
+    page.wait_for_selector("text=with 1 document.")
 
     page.select_option("#demo-document", first)
     page.click("#demo-amend")
@@ -44,7 +44,7 @@ def test_demo_sync_export_change_and_delete_from_the_page(page, make_user, demo_
     page.check(f"#mutated input[value='{first}']")
     page.check("#id_corrections")
     page.click("#export-selected")
-    page.wait_for_selector("text=with 1 documents")
+    page.wait_for_selector("text=with 1 document.")
     assert ExportFile.objects.count() == 2
     assert "No changes." in page.locator("#mutated").inner_text()
 

@@ -18,7 +18,7 @@ def test_back_office_syncs_exports_and_deletes_in_the_browser(page, make_user, m
     page.check(f"#pending input[value='{first['id']}']")
     page.fill("#id_ext", "browser")
     page.click("#export-selected")
-    page.wait_for_selector("text=with 1 documents")
+    page.wait_for_selector("text=with 1 document.")
 
     export_file = ExportFile.objects.get()
     assert export_file.name.endswith("-browser.xlsx")
