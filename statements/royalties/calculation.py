@@ -1,6 +1,6 @@
 """A run's royalty statements, computed from its sales lines, the contracts and the ledger.
 
-The heavy part is one SQL statement: the run's lines (filtered as the report filters them) are
+The heavy part is set-based SQL: the run's lines (filtered as the report filters them) are
 converted at the rate the report would use, matched to contracts (ISRC over UPC over artist, in the
 contract's validity), stripped of lines a finalised run already paid under that contract, and summed
 per contract x sale type x DSP x territory x month x track. PostgreSQL NUMERIC keeps the sums exact.
@@ -359,13 +359,15 @@ def _apply_ledger(run: StatementRun, by_payee: dict[int, PayeeStatement], sequen
     )
     balances = [b for b in balances if b["balance"] or b["debited"] or b["recouped"]]
     # Payees without earnings this run still get a statement when they carry a balance.
-    missing = {b["payee_id"] for b in balances} - by_payee.keys()
+    missing = {b["payee_id"] for b in balances if b["balance"]} - by_payee.keys()
     for payee in Payee.objects.filter(pk__in=missing):
         by_payee[payee.pk] = PayeeStatement(payee)
     contracts = Contract.objects.in_bulk(
         {b["contract_id"] for b in balances} | {c for s in by_payee.values() for c in s.earnings_by_contract}
     )
     for b in balances:
+        if b["payee_id"] not in by_payee:
+            continue
         pool = _pool(by_payee[b["payee_id"]], contracts[b["contract_id"]])
         pool.opening = EXACT.add(pool.opening, b["balance"])
         pool.outstanding = EXACT.subtract(EXACT.subtract(pool.outstanding, b["debited"]), b["recouped"])

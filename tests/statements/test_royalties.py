@@ -243,3 +243,13 @@ def test_a_file_paid_by_a_finalised_run_is_not_processed_again(flow):
     services.finalize_run(run=run)
     response = flow.process(run.sales_files.get().pk)
     assert response.status_code == 409 and response.json()["error"]["code"] == "salesfile_paid"
+
+
+def test_a_carried_balance_gets_a_statement_in_a_run_without_earnings(flow):
+    ana = payee("Ana", minimum_payout=D("50"))
+    contract(shares=[(ana, "100")])
+    services.finalize_run(run=processed_run(flow))
+    unsigned = HEADER + "2026-10,Spotify,Nobody Signed,,,Other,NL,10,0.50,EUR,stream\n"
+    statement = by_payee(compute(processed_run(flow, unsigned)))["Ana"]
+    assert statement.total("opening") == ANA_ROYALTY == statement.carried_forward
+    assert statement.rows == []
