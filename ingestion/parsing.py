@@ -11,6 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.utils.translation import gettext as _
+
 FILE_NAME_PATTERN = "Letture<YYYYMMDDHHMMSSmmm>_<N>.txt"
 _FILE_NAME = re.compile(r"Letture(?P<stamp>[0-9]{17})_(?P<n>[0-9]{1,9})\.txt")
 _is_value = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)").fullmatch
@@ -45,12 +47,18 @@ def parse_file_name(name: str) -> FileName:
     """Split a `Letture…` name into its timestamp and declared record count (N + 1)."""
     match = _FILE_NAME.fullmatch(name)
     if match is None:
-        raise InvalidFileName(f"{name!r} is not a valid invoice file name; expected {FILE_NAME_PATTERN}")
+        raise InvalidFileName(
+            _("%(name)s is not a valid invoice file name; expected %(pattern)s")
+            % {"name": repr(name), "pattern": FILE_NAME_PATTERN}
+        )
     stamp = match["stamp"]
     try:
         timestamp = datetime.strptime(stamp[:14], "%Y%m%d%H%M%S").replace(microsecond=int(stamp[14:]) * 1000)
     except ValueError:
-        raise InvalidFileName(f"{name!r} has an impossible timestamp; expected {FILE_NAME_PATTERN}") from None
+        raise InvalidFileName(
+            _("%(name)s has an impossible timestamp; expected %(pattern)s")
+            % {"name": repr(name), "pattern": FILE_NAME_PATTERN}
+        ) from None
     # The customer's system counts newlines and writes no final one, so N is one short.
     return FileName(name=name, timestamp=timestamp, declared_records=int(match["n"]) + 1)
 

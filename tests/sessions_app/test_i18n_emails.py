@@ -1,5 +1,5 @@
 """Emails go to mailing lists, not users: they are written in the site's language (LANGUAGE_CODE),
-whatever language the request that queued them was in."""
+whatever language the request that queued them was in. Messages on pages follow the browser."""
 
 import pytest
 from django.utils import translation
@@ -10,6 +10,8 @@ from project.models import OutboundEmail
 from sessions_app import run, services
 from sessions_app.models import Session
 from tests.ingestion.conftest import content, file_name
+from tests.sessions_app.conftest import invoice_content, invoice_file_name, numbers
+from tests.sessions_app.test_page import messages_of, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +77,15 @@ def test_session_failure_alert_in_the_site_language(settings, eligible_day):
     assert alert.subject.startswith(f"AVVISO: sessione di spedizione {session.day:%Y-%m-%d} non riuscita: ")
     assert "NON è stata completata" in alert.text_body
     assert "Log della sessione:" in alert.text_body and "Avvio" in alert.text_body
+
+
+def test_operator_messages_follow_the_browsers_language(operator_client, known_invoices):
+    known_invoices(found=numbers(2))
+    operator_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "it-IT,it;q=0.9"
+
+    [wrong] = messages_of(upload(operator_client, "fatture.txt", b"600000001|1|x|1.00"))
+    assert wrong == (
+        "'fatture.txt' non è un nome valido per un file fatture; atteso Letture<YYYYMMDDHHMMSSmmm>_<N>.txt"
+    )
+    [imported] = messages_of(upload(operator_client, invoice_file_name(2), invoice_content(numbers(2))))
+    assert imported.startswith(f"{invoice_file_name(2)}: 2 record, 2 importati")
