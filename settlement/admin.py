@@ -34,6 +34,7 @@ class StructureAdmin(ReadOnlyAdmin):
         "aggregation_type",
         "settlement_type",
         "primary_key",
+        "dedup_field",
         "metrics",
         "last_settlement_at",
         "created_by",
@@ -78,7 +79,7 @@ class AggregateKeyAdmin(ReadOnlyAdmin):
 
 @admin.register(HistoryEntry)
 class HistoryEntryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "structure", "operation", "user", "at", "records", "last_settlement_at"]
+    list_display = ["id", "structure", "seq", "operation", "user", "at", "records", "duplicates", "hash"]
     list_filter = ["operation", "structure"]
     search_fields = ["user", "structure__settleid"]
     date_hierarchy = "at"
@@ -88,7 +89,7 @@ class HistoryEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Settlement)
 class SettlementAdmin(ReadOnlyAdmin):
-    list_display = ["id", "structure", "settled_at", "settled_by", "settlement_type", "keys"]
+    list_display = ["id", "structure", "seq", "settled_at", "settled_by", "settlement_type", "keys", "hash"]
     list_filter = ["settlement_type", "structure"]
     search_fields = ["settled_by", "structure__settleid"]
     date_hierarchy = "settled_at"
