@@ -23,7 +23,13 @@ def italian_admin(client, make_user):
 def test_admin_index_and_changelist_in_italian(italian_admin):
     ingest_bytes(name=file_name(1), content=content("600000001|2|Toys|12.50"), source="manual")
     index = italian_admin.get(reverse("admin:index")).content.decode()
-    for label in ("File fatture", "Sessioni", "Elaborazioni dei rendiconti", "Email in uscita"):
+    for label in (
+        "Acquisizione fatture",
+        "File fatture",
+        "Sessioni",
+        "Elaborazioni dei rendiconti",
+        "Piattaforma",
+    ):
         assert label in index
 
     changelist = italian_admin.get(reverse("admin:ingestion_invoicefile_changelist")).content.decode()
