@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import Query
 
 from project.api import build_api
 from settlement import schemas, selectors, services
@@ -28,6 +29,7 @@ from settlement.errors import InvalidInput, SettleError, code_for_status
 from settlement.records import clean_text
 
 logger = logging.getLogger(__name__)
+BIGINT_MAX = 2**63 - 1  # a larger `limit` overflows PostgreSQL's LIMIT (found by Schemathesis)
 TRUE_VALUES = {"1", "true", "yes"}
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 # Headers of a reply that belong to its stored copy (replayed with it).
@@ -238,7 +240,9 @@ def detail(request: HttpRequest, settleId: str) -> HttpResponse:
 
 
 @route("get", "/{settleId}/history", response={200: schemas.HistoryOut, **api.errors(400, 404)})
-def history(request: HttpRequest, settleId: str, limit: int | None = None) -> HttpResponse:
+def history(
+    request: HttpRequest, settleId: str, limit: int | None = Query(None, le=BIGINT_MAX)
+) -> HttpResponse:
     """Every operation with the full state after it, newest first; `limit` keeps the newest N."""
     if limit is not None and limit < 1:
         raise InvalidInput("'limit' must be a positive integer")

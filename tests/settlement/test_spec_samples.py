@@ -194,6 +194,8 @@ def test_history_limit_keeps_the_newest_entries_with_their_full_state(api, creat
     for limit in (1, 2, 3, 4, 5, 9):
         assert api.get(f"/settlement/testing/history?limit={limit}").json()["output"] == full[:limit]
     assert api.get("/settlement/testing/history?limit=0").status_code == 400
+    too_big = api.get(f"/settlement/testing/history?limit={2**64}")  # beyond PostgreSQL's bigint
+    assert too_big.status_code == 400 and too_big.json()["error"]["code"] == "SETTLE-01"
 
 
 def compact(document) -> bytes:
