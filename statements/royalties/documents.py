@@ -5,29 +5,35 @@ import io
 import zipfile
 from decimal import Decimal
 
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
 from statements.royalties.presentation import SUMMARY
 
 CHART_WIDTH = 260  # px of the longest bar
 SUMMARY_LABELS = {
-    "opening": "Opening balance",
-    "earnings": "Earnings",
-    "reserve_held": "Reserves held",
-    "reserve_released": "Reserves released",
-    "recouped": "Recouped (memo)",
-    "closing": "Closing balance",
-    "payable": "Payable",
-    "carried_forward": "Carried forward",
+    "opening": _("Opening balance"),
+    "earnings": _("Earnings"),
+    "reserve_held": _("Reserves held"),
+    "reserve_released": _("Reserves released"),
+    "recouped": _("Recouped (memo)"),
+    "closing": _("Closing balance"),
+    "payable": _("Payable"),
+    "carried_forward": _("Carried forward"),
 }
 
 
 def pdf(run: dict, statement: dict) -> bytes:
     from weasyprint import HTML  # imported late: it loads Pango, which only documents need
 
-    html = render_to_string("statements/royalty_statement.html", _context(run, statement))
+    # A document for the payee, like the email it goes with: in the site's language, not the
+    # language of whoever downloads it.
+    with translation.override(settings.LANGUAGE_CODE):
+        html = render_to_string("statements/royalty_statement.html", _context(run, statement))
     return HTML(string=html).write_pdf()
 
 
@@ -37,7 +43,9 @@ def xlsx(run: dict, statement: dict) -> bytes:
     summary.append(["Run", run["name"], "Currency", statement["currency"]])
     summary.append(["Payee", statement["payee"]["name"]])
     summary.append(["Figure", "Amount", "Exact"])
-    for name, label in SUMMARY_LABELS.items():
+    with translation.override(settings.LANGUAGE_CODE):
+        labels = {name: str(label) for name, label in SUMMARY_LABELS.items()}
+    for name, label in labels.items():
         item = statement["summary"][name]
         summary.append([label, Decimal(item["amount"]), item["exact"]])
     lines = book.create_sheet("Lines")
@@ -90,17 +98,17 @@ def _context(run: dict, statement: dict) -> dict:
         "run": run,
         "statement": statement,
         "summary": [
-            (SUMMARY_LABELS[name], statement["summary"][name]) for name in (*SUMMARY, "carried_forward")
+            (name, SUMMARY_LABELS[name], statement["summary"][name]) for name in (*SUMMARY, "carried_forward")
         ],
         "charts": [
-            ("Earnings by DSP", _bars(statement["by_dsp"])),
-            ("Earnings by month", _bars(statement["by_month"])),
+            (_("Earnings by DSP"), _bars(statement["by_dsp"])),
+            (_("Earnings by month"), _bars(statement["by_month"])),
         ],
         "tables": [
-            ("DSP", statement["by_dsp"]),
-            ("month", statement["by_month"]),
-            ("territory", statement["by_territory"]),
-            ("track", statement["by_track"]),
+            (_("Earnings by DSP"), _("DSP"), statement["by_dsp"]),
+            (_("Earnings by month"), _("Month"), statement["by_month"]),
+            (_("Earnings by territory"), _("Territory"), statement["by_territory"]),
+            (_("Earnings by track"), _("Track"), statement["by_track"]),
         ],
     }
 
