@@ -20,18 +20,19 @@ import io
 import logging
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django_q.tasks import async_task
 
 from project import db, storage
 from statements import selectors, services
 from statements.cleaners import parse
 from statements.cleaners.base import CLEAN_COLUMNS
+from statements.cleaners.profiles import ProfileSpec
 from statements.cleaners.text import LineTooLong
 from statements.models import SalesFile, SalesFileStatus, SalesLine
 from statements.webhook import WebhookEvent
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 PROGRESS_EVERY = 50_000
 BULK_BATCH = 5_000
 COPY_CHUNK = 1 << 20
+CLEAN_CHUNK = 2_000  # cleaned rows per chunk written (and fed to COPY)
 PROGRESS_SQL = "UPDATE statements_salesfile SET progress_processed = %s, lease_until = %s WHERE id = %s"
 # Unquoted empty fields would be NULLs for COPY; the optional text columns are empty strings.
 COPY_OPTIONS = (
@@ -67,10 +69,7 @@ def start(sales_file: SalesFile, *, source: str = "api") -> SalesFile:
 def process_now(sales_file: SalesFile, *, on_progress: ProgressCallback | None = None) -> SalesFile:
     """The whole pipeline in this process (management command): UPLOADED … PROCESSED/FAILED."""
     sales_file = services.mark_uploaded(sales_file, source="command")
-    sales_file = clean(sales_file.pk, on_progress=on_progress)
-    if sales_file.status == S.CLEANED:
-        sales_file = import_lines(sales_file.pk, on_progress=on_progress)
-    return sales_file
+    return clean_and_import(sales_file.pk, on_progress=on_progress)
 
 
 # --- 2. clean ------------------------------------------------------------------------------------
@@ -82,7 +81,7 @@ def clean_task(sales_file_id: int) -> str:
         if settings.STATEMENTS_EXTERNAL_CLEANING:
             sales_file = SalesFile.objects.get(pk=sales_file_id)
             return services.mark_cleaning(sales_file, external=True).status
-        sales_file = clean(sales_file_id)
+        sales_file = clean_and_import(sales_file_id)
     except services.InvalidTransition as exc:
         # A duplicate task (the file was queued twice): the first one owns the file.
         logger.info("skipping duplicate cleaning task: %s", exc)
@@ -114,11 +113,7 @@ class Cleaning:
 def clean(sales_file_id: int, *, on_progress: ProgressCallback | None = None) -> SalesFile:
     """UPLOADED → CLEANING → CLEANED, or FAILED with the reason and what was found."""
     sales_file = services.mark_cleaning(SalesFile.objects.get(pk=sales_file_id))
-    limit = settings.STATEMENTS_MAX_UPLOAD_BYTES
-    if sales_file.size is not None and sales_file.size > limit:
-        # The presigned POST's policy bounds uploads on S3 itself; this catches stores that do not
-        # enforce it and objects written there by other means.
-        reason = f"the uploaded file is {sales_file.size} bytes, over the {limit}-byte limit (STATEMENTS_MAX_UPLOAD_BYTES)"
+    if reason := _too_large(sales_file):
         return services.mark_failed(sales_file, reason=reason)
     outcome = Cleaning()
     try:
@@ -129,16 +124,86 @@ def clean(sales_file_id: int, *, on_progress: ProgressCallback | None = None) ->
         logger.exception("cleaning sales file %s", sales_file.pk)
         reason = f"cleaning failed (internal error): {exc!r}"
         return services.mark_failed(sales_file, reason=reason, findings=outcome.findings())
-    if outcome.fatal:
-        return services.mark_failed(sales_file, reason=outcome.fatal, findings=outcome.findings())
-    if outcome.lines_valid == 0:
-        detail = f" (first: {outcome.first_problem})" if outcome.first_problem else ""
-        reason = f"no valid sales lines: {outcome.lines_rejected} line(s) rejected{detail}"
+    if reason := _unusable(outcome):
         return services.mark_failed(sales_file, reason=reason, findings=outcome.findings())
     return services.mark_cleaned(sales_file, findings=outcome.findings())
 
 
-def _clean(sales_file: SalesFile, outcome: Cleaning, on_progress: ProgressCallback | None) -> None:
+def clean_and_import(sales_file_id: int, *, on_progress: ProgressCallback | None = None) -> SalesFile:
+    """UPLOADED → CLEANING → CLEANED → IMPORTING → PROCESSED (or FAILED) with cleaning and import
+    overlapped on PostgreSQL: the COPY is fed from the cleaner's rows while they are produced, in
+    the import's transaction, so the database loads while Python cleans. The cleaned CSV and the
+    rejected-lines report are written to storage as with `clean`; CLEANED, IMPORTING and
+    PROCESSED are recorded in that transaction once every line is read, so the lines replace the
+    previous ones all or nothing. Progress (lines read) goes through a second connection."""
+    if connection.vendor != "postgresql":
+        sales_file = clean(sales_file_id, on_progress=on_progress)
+        if sales_file.status != S.CLEANED:
+            return sales_file
+        return import_lines(sales_file.pk, on_progress=on_progress)
+    sales_file = services.mark_cleaning(SalesFile.objects.get(pk=sales_file_id))
+    if reason := _too_large(sales_file):
+        return services.mark_failed(sales_file, reason=reason)
+    outcome = Cleaning()
+    progress = _ImportProgress(sales_file, on_progress)
+    try:
+        with transaction.atomic():
+            SalesLine.objects.filter(sales_file=sales_file).delete()
+            count = _clean(sales_file, outcome, on_progress, copy=progress)
+            if reason := _unusable(outcome):
+                raise _Unusable(reason)
+            sales_file = services.mark_cleaned(sales_file, findings=outcome.findings())
+            sales_file = services.mark_importing(sales_file)
+            # --- 4. snapshot, control totals and PROCESSED, in the same transaction.
+            return services.finish_import(sales_file, lines=count)
+    except _Unusable as exc:
+        return services.mark_failed(sales_file, reason=str(exc), findings=outcome.findings())
+    except (storage.Missing, storage.Unavailable, LineTooLong) as exc:
+        return services.mark_failed(sales_file, reason=f"cleaning failed: {exc}", findings=outcome.findings())
+    except (_CopyFailed, DatabaseError) as exc:
+        logger.exception("importing sales file %s", sales_file.pk)
+        return services.mark_failed(sales_file, reason=f"import failed: {exc}", findings=outcome.findings())
+    except Exception as exc:
+        logger.exception("cleaning sales file %s", sales_file.pk)
+        reason = f"cleaning failed (internal error): {exc!r}"
+        return services.mark_failed(sales_file, reason=reason, findings=outcome.findings())
+    finally:
+        progress.close()
+
+
+class _Unusable(Exception):
+    """The cleaning found nothing to import: the transaction is rolled back."""
+
+
+def _too_large(sales_file: SalesFile) -> str:
+    limit = settings.STATEMENTS_MAX_UPLOAD_BYTES
+    if sales_file.size is None or sales_file.size <= limit:
+        return ""
+    # The presigned POST's policy bounds uploads on S3 itself; this catches stores that do not
+    # enforce it and objects written there by other means.
+    return f"the uploaded file is {sales_file.size} bytes, over the {limit}-byte limit (STATEMENTS_MAX_UPLOAD_BYTES)"
+
+
+def _unusable(outcome: "Cleaning") -> str:
+    """Why a finished cleaning gives nothing to import, or ""."""
+    if outcome.fatal:
+        return outcome.fatal
+    if outcome.lines_valid == 0:
+        detail = f" (first: {outcome.first_problem})" if outcome.first_problem else ""
+        return f"no valid sales lines: {outcome.lines_rejected} line(s) rejected{detail}"
+    return ""
+
+
+def _clean(
+    sales_file: SalesFile,
+    outcome: Cleaning,
+    on_progress: ProgressCallback | None,
+    copy: "_ImportProgress | None" = None,
+) -> int:
+    """Clean into the normalised CSV and the rejected-lines report, both saved to storage. With
+    `copy`, the cleaned lines are also fed to a COPY into statements_salesline as they are
+    produced (in the caller's transaction); returns the number of rows it loaded."""
+    copied = 0
     with tempfile.TemporaryDirectory(prefix="statements-clean-") as workdir:
         cleaned_path, rejected_path = Path(workdir, "cleaned.csv"), Path(workdir, "rejected.csv")
         # Write-only text files: a read/write one would reset its decoder on every row written.
@@ -146,35 +211,65 @@ def _clean(sales_file: SalesFile, outcome: Cleaning, on_progress: ProgressCallba
             cleaned_path.open("w", encoding="utf-8", newline="") as cleaned,
             rejected_path.open("w", encoding="utf-8", newline="") as rejected,
         ):
-            _clean_into(sales_file, outcome, cleaned, rejected, on_progress)
+            # Read before a COPY starts: the connection runs nothing else while it is in progress.
+            profiles = selectors.import_profiles()
+            if copy is None:
+                report = _cleaning_progress(sales_file, on_progress)
+                for chunk in _clean_into(sales_file, profiles, outcome, rejected, report):
+                    cleaned.write(chunk)
+            else:
+                chunks = _clean_into(sales_file, profiles, outcome, rejected, copy.report)
+                copied = _copy_chunks(sales_file, _tee(chunks, cleaned.write))
         # The rejected-lines report is kept whatever the outcome: it is what a user acts on.
         with rejected_path.open("rb") as content:
             storage.save(sales_file.rejected_key, content)
         if not outcome.fatal:
             with cleaned_path.open("rb") as content:
                 storage.save(sales_file.cleaned_key, content)
-    _progress(sales_file, outcome.lines_read, None, on_progress)
+    if copy is None:
+        _progress(sales_file, outcome.lines_read, None, on_progress)
+    return copied
+
+
+def _cleaning_progress(sales_file: SalesFile, on_progress: ProgressCallback | None) -> Callable[[int], None]:
+    return lambda lines: _progress(sales_file, lines, None, on_progress)
+
+
+def _tee(chunks: Iterator[str], write: Callable[[str], object]) -> Iterator[str]:
+    """The cleaned CSV's chunks, written to the file for the record as they pass to the COPY."""
+    for chunk in chunks:
+        write(chunk)
+        yield chunk
 
 
 def _clean_into(
-    sales_file: SalesFile, outcome: Cleaning, cleaned, rejected, on_progress: ProgressCallback | None
-) -> None:
-    quoted_row = csv.writer(cleaned, lineterminator="\n").writerow
-    write, join = cleaned.write, ",".join
+    sales_file: SalesFile,
+    profiles: list[ProfileSpec],
+    outcome: Cleaning,
+    rejected,
+    report: Callable[[int], None],
+) -> Iterator[str]:
+    """The normalised CSV (header first) in chunks of about CLEAN_CHUNK rows; rejected lines go
+    to `rejected`, `report(lines read)` is called every PROGRESS_EVERY lines."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(CLEAN_COLUMNS)
+    yield buffer.getvalue()
     write_problem = csv.writer(rejected, lineterminator="\n").writerow
-    quoted_row(CLEAN_COLUMNS)
     write_problem(("line", "reason"))
+    join = ",".join
     stream = storage.open_stream(sales_file.upload_key)
     try:
         file_format, results, stats = parse(
             stream,
-            profiles=selectors.import_profiles(),
+            profiles=profiles,
             profile=sales_file.profile or None,
             file_name=sales_file.name,
         )
         outcome.format = file_format or ""
         next_progress = PROGRESS_EVERY
         valid = 0
+        lines: list[str] = []
+        add = lines.append
         try:
             for item in results:
                 if type(item) is tuple:
@@ -192,9 +287,12 @@ def _clean_into(
                         and "\n" not in line
                         and "\r" not in line
                     ):
-                        write(f"{item[0]},{line}\n")
+                        add(f"{item[0]},{line}\n")
                     else:
-                        quoted_row(item)
+                        add(_quoted(item))
+                    if len(lines) == CLEAN_CHUNK:
+                        yield "".join(lines)
+                        lines.clear()
                 elif item.fatal:
                     outcome.fatal = item.reason
                     write_problem((item.line, item.reason))
@@ -205,7 +303,9 @@ def _clean_into(
                     outcome.first_problem = outcome.first_problem or f"line {item.line}: {item.reason}"
                 if stats.lines >= next_progress:
                     next_progress = stats.lines + PROGRESS_EVERY
-                    _progress(sales_file, stats.lines, None, on_progress)
+                    report(stats.lines)
+            if lines:
+                yield "".join(lines)
         finally:
             # Whatever stopped the reading, what was found so far stays on the file.
             outcome.lines_valid = valid
@@ -213,6 +313,12 @@ def _clean_into(
             outcome.detail, outcome.warnings, outcome.declared = stats.detail, stats.warnings, stats.declared
     finally:
         stream.close()
+
+
+def _quoted(row: tuple) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(row)
+    return buffer.getvalue()
 
 
 # --- 2b. the external cleaning module reports through the signed webhook -------------------------
@@ -304,6 +410,46 @@ def _copy_lines(sales_file: SalesFile, progress: "_ImportProgress") -> int:
         stream.close()
 
 
+def _copy_chunks(sales_file: SalesFile, chunks: Iterator[str]) -> int:
+    """COPY of the cleaned CSV's chunks (header first), each line prefixed with the file's id.
+    An error of the cleaning is raised as itself; a failed COPY raises `_CopyFailed`."""
+    prefix = f"{sales_file.pk},"
+    newline = "\n" + prefix
+    feed = _Feed(prefix + chunk[:-1].replace("\n", newline) + "\n" for chunk in chunks)
+    try:
+        return db.copy_from(
+            "statements_salesline",
+            ["sales_file_id", *CLEAN_COLUMNS],
+            feed,
+            options=COPY_OPTIONS,
+            size=COPY_CHUNK,
+        )
+    except Exception as exc:
+        # psycopg2 reports an exception of the reading side as a cancelled COPY.
+        if feed.error is not None:
+            raise feed.error from None
+        raise _CopyFailed(str(exc)) from exc
+
+
+class _Feed:
+    """The chunks fed to a COPY, remembering the exception that stopped producing them."""
+
+    def __init__(self, chunks: Iterator[str]):
+        self.chunks = chunks
+        self.error: Exception | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            yield from self.chunks
+        except Exception as exc:
+            self.error = exc
+            raise
+
+
+class _CopyFailed(Exception):
+    """PostgreSQL refused the COPY of the cleaned lines."""
+
+
 def _bulk_create_lines(sales_file: SalesFile, progress: "_ImportProgress") -> int:
     stream = storage.open_stream(sales_file.cleaned_key)
     try:
@@ -370,9 +516,13 @@ class _ImportProgress:
         if self.done < self.next_report:
             return
         self.next_report = self.done + PROGRESS_EVERY
-        self.writer.execute(PROGRESS_SQL, [self.done, services.lease_expiry(), self.sales_file.pk])
+        self.report(self.done)
+
+    def report(self, done: int) -> None:
+        """`done` lines processed (read, while cleaning; imported, while importing)."""
+        self.writer.execute(PROGRESS_SQL, [done, services.lease_expiry(), self.sales_file.pk])
         if self.on_progress:
-            self.on_progress(self.sales_file, self.done, self.sales_file.progress_total)
+            self.on_progress(self.sales_file, done, self.sales_file.progress_total)
 
     def close(self) -> None:
         self.writer.close()
