@@ -51,6 +51,55 @@ def test_each_step_moves_one_status_forward():
     ]
 
 
+def test_overlapped_cleaning_and_import_gives_what_the_two_steps_give():
+    from project import storage
+
+    content = fixture_bytes("spotify_2026-09.csv")
+    stepwise = uploaded(content)
+    pipeline.clean(stepwise.pk)
+    pipeline.import_lines(stepwise.pk)
+    overlapped = uploaded(content)
+    processed = pipeline.clean_and_import(overlapped.pk)
+    assert processed.status == S.PROCESSED
+    assert list(processed.events.values_list("from_status", "to_status")) == [
+        (S.INITIALIZED, S.UPLOADED),
+        (S.UPLOADED, S.CLEANING),
+        (S.CLEANING, S.CLEANED),
+        (S.CLEANED, S.IMPORTING),
+        (S.IMPORTING, S.PROCESSED),
+    ]
+    columns = list(CLEAN_COLUMNS)
+    lines = [
+        list(SalesLine.objects.filter(sales_file=f).order_by("line_number").values_list(*columns))
+        for f in (stepwise, processed)
+    ]
+    assert lines[0] == lines[1] and len(lines[1]) == 6
+    for key in ("cleaned_key", "rejected_key"):
+        texts = []
+        for sales_file in (stepwise, processed):
+            with storage.open_stream(getattr(sales_file, key)) as stream:
+                texts.append(stream.read())
+        assert texts[0] == texts[1]
+    assert processed.totals == SalesFile.objects.get(pk=stepwise.pk).totals
+
+
+def test_overlapped_import_of_a_file_with_no_valid_line_keeps_the_previous_lines():
+    sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
+    assert pipeline.clean_and_import(sales_file.pk).status == S.PROCESSED
+    default_storage.delete(sales_file.upload_key)
+    default_storage.save(
+        sales_file.upload_key,
+        ContentFile(
+            b"period,dsp,artist,territory,units,revenue,currency\nnot-a-month,Spotify,A,IT,1,1.0,EUR\n"
+        ),
+    )
+    failed = pipeline.clean_and_import(services.mark_uploaded(sales_file).pk)
+    assert failed.status == S.FAILED
+    assert failed.failure_reason.startswith("no valid sales lines: 1 line(s) rejected")
+    assert SalesLine.objects.filter(sales_file=sales_file).count() == 6
+    assert failed.lines_rejected == 1
+
+
 @pytest.mark.parametrize(
     ("transition", "status"),
     [
