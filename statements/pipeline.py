@@ -10,6 +10,11 @@ asks to process it until it is PROCESSED or FAILED.
     5. failure    any step → FAILED with the reason; what the cleaning found (format, counts,
                   warnings, rejected-lines report) stays on the file, and it can be processed again
 
+The task and the command run 2–4 overlapped (`clean_and_import`): the COPY of step 3 is fed from
+the cleaner's rows while they are produced, in the import's transaction, so PostgreSQL loads while
+Python cleans; CLEANED, IMPORTING and PROCESSED are recorded in that transaction at its end. `clean`
+and `import_lines` stay separate steps for the external cleaning module's webhook.
+
 The status transitions themselves are `statements.services` functions; tasks and the management
 command are one-line calls into this module. A task holds its file through a lease it renews with
 every progress write, so a file whose task died can be taken over (`services.is_held`).
