@@ -10,7 +10,7 @@ asks to process it until it is PROCESSED or FAILED.
     5. failure    any step → FAILED with the reason; what the cleaning found (format, counts,
                   warnings, rejected-lines report) stays on the file, and it can be processed again
 
-The task and the command run 2–4 overlapped (`clean_and_import`): the COPY of step 3 is fed from
+The task and the command run steps 2 to 4 overlapped (`clean_and_import`): the COPY of step 3 is fed from
 the cleaner's rows while they are produced, in the import's transaction, so PostgreSQL loads while
 Python cleans; CLEANED, IMPORTING and PROCESSED are recorded in that transaction at its end. `clean`
 and `import_lines` stay separate steps for the external cleaning module's webhook.
