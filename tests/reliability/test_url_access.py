@@ -15,6 +15,8 @@ PUBLIC = {
     "/accounts/logout/",
     "/healthz",
     "/favicon.ico",  # a redirect to the static icon
+    # Django's language switch: it only stores the chosen language and redirects; the login page needs it.
+    "/i18n/setlang/",
     # API documentation, fetched by schema tools before they authenticate; it holds no data.
     "/settlement/openapi.json",
     "/api/statements/openapi.json",
