@@ -59,7 +59,10 @@ def receive(payload: dict) -> list[str]:
     except while a registration is under way (Moneybird's check of the URL, before we know the
     webhook's id and token), when it is answered and ignored."""
     webhook_id, token = payload.get("webhook_id"), payload.get("webhook_token")
-    webhook = Webhook.objects.filter(moneybird_id=str(webhook_id)).first() if webhook_id is not None else None
+    # Moneybird's ids are digits; anything else (e.g. a NUL, which PostgreSQL cannot compare) is
+    # no registered webhook's.
+    known_id = webhook_id is not None and str(webhook_id).isdigit() and str(webhook_id).isascii()
+    webhook = Webhook.objects.filter(moneybird_id=str(webhook_id)).first() if known_id else None
     if webhook is None or not hmac.compare_digest(str(token or "").encode(), webhook.token.encode()):
         if webhook is None and _registering():
             return []

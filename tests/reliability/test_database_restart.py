@@ -128,7 +128,9 @@ def test_restart_mid_sales_file_import_is_all_or_nothing_and_the_retry_completes
     )
 
     processing = start_manage(app_env, "process_salesfile", str(file_id))
-    wait_for_line(processing.stdout, "importing")  # the COPY into sales lines is under way
+    # On PostgreSQL the COPY into sales lines is fed while the file is cleaned, so the first
+    # progress line ("cleaning 50000 lines") means the import transaction is under way.
+    wait_for_line(processing.stdout, "lines")
     cluster.restart_after(1.0)
     processing.communicate(timeout=120)
 
