@@ -47,6 +47,14 @@ REPORT_TYPES = {
 # --- schemas -------------------------------------------------------------------------------------
 
 
+def _required_name(value: str) -> str:
+    """A run's or a sales file's name: trimmed, storable, not empty."""
+    value = _storable(value.strip())
+    if not value:
+        raise ValueError("name is required")
+    return value
+
+
 def _storable(value: str) -> str:
     if not rates.storable(value):
         raise ValueError("holds characters that cannot be stored (NUL or a lone surrogate)")
@@ -78,13 +86,7 @@ class RunIn(Schema):
     salesfiles: list[int] = Field(default_factory=list, description="Sales file ids (alias: sales_files).")
     sales_files: list[int] = Field(default_factory=list)
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        value = _storable(value.strip())
-        if not value:
-            raise ValueError("name is required")
-        return value
+    _name = field_validator("name")(_required_name)
 
     @field_validator("artists", "dsps")
     @classmethod
@@ -120,13 +122,7 @@ class SalesFileIn(Schema):
         description='An import profile slug, or "ddex_dsr".',
     )
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        value = _storable(value.strip())
-        if not value:
-            raise ValueError("name is required")
-        return value
+    _name = field_validator("name")(_required_name)
 
 
 class SalesFileCreated(Schema):
