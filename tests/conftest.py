@@ -15,6 +15,7 @@ from tests.servers.s3 import S3Server
 from tests.servers.smtp import SmtpServer
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 @pytest.fixture(autouse=True)
@@ -149,6 +150,13 @@ def page(browser, live_server) -> Iterator:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def docs_screenshots(artifacts_dir) -> Path:
+    """Where a test puts a screenshot the README shows: docs/ with UPDATE_DOCS_SCREENSHOTS=1, else
+    tests/artifacts/ (so a test run never rewrites the committed pictures)."""
+    return DOCS if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1" else artifacts_dir
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ check the FTP, start, watch, read the log and past sessions, fit a phone; the er
 Screenshots go to tests/artifacts/, or to docs/ (the README's pictures) with UPDATE_DOCS_SCREENSHOTS=1.
 """
 
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -16,13 +15,7 @@ from project import storage
 from sessions_app.models import Session
 from tests.sessions_app.conftest import invoice_content, invoice_file_name, numbers
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 PHONE = {"width": 375, "height": 812}
-
-
-@pytest.fixture
-def shots(artifacts_dir) -> Path:
-    return DOCS if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1" else artifacts_dir
 
 
 def log_in(page, username: str, next_path: str) -> None:
@@ -78,7 +71,7 @@ def yesterdays_session(import_day_file):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_operator_checks_the_ftp_runs_the_day_and_the_page_fits_a_phone(
-    page, make_user, known_invoices, receiver, inbound_ftp, yesterdays_session, settings, shots
+    page, make_user, known_invoices, receiver, inbound_ftp, yesterdays_session, settings, docs_screenshots
 ):
     settings.SESSIONS_LOG_TIMEOUT = 20
     make_user("olga", groups=["operators"])
@@ -130,12 +123,12 @@ def test_operator_checks_the_ftp_runs_the_day_and_the_page_fits_a_phone(
     with page.expect_download() as download:
         past.locator("a", has_text="shipments_yesterday.csv").click()
     assert Path(download.value.path()).read_bytes().startswith(b"invoice_number;quantity")
-    page.screenshot(path=str(shots / "sessions.png"), full_page=True)
+    page.screenshot(path=str(docs_screenshots / "sessions.png"), full_page=True)
 
     page.set_viewport_size(PHONE)
     page.reload()
     assert overflowing(page) == []
-    page.screenshot(path=str(shots / "sessions-phone.png"), full_page=True)
+    page.screenshot(path=str(docs_screenshots / "sessions-phone.png"), full_page=True)
 
     page.click("#close-button")
     page.wait_for_selector(f"text=Session closed for {day}.")
@@ -145,7 +138,7 @@ def test_operator_checks_the_ftp_runs_the_day_and_the_page_fits_a_phone(
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_error_pages_say_what_is_missing_and_lead_back(page, make_user, shots):
+def test_error_pages_say_what_is_missing_and_lead_back(page, make_user, docs_screenshots):
     make_user("olga", groups=["operators"])
     log_in(page, "olga", "/exports/")
 
@@ -153,7 +146,7 @@ def test_error_pages_say_what_is_missing_and_lead_back(page, make_user, shots):
     assert page.locator("#error-message").inner_text() == "This page is for back-office staff."
     nav = page.locator("header nav")
     assert nav.inner_text().split() == ["Shipping", "sessions"]
-    page.screenshot(path=str(shots / "403.png"), full_page=True)
+    page.screenshot(path=str(docs_screenshots / "403.png"), full_page=True)
     page.set_viewport_size(PHONE)
     assert overflowing(page) == []
 
@@ -161,7 +154,7 @@ def test_error_pages_say_what_is_missing_and_lead_back(page, make_user, shots):
     assert page.locator("#error-message").inner_text() == "There is no page at /sessions/nothing-here/."
     assert overflowing(page) == []
     page.set_viewport_size({"width": 1100, "height": 800})
-    page.screenshot(path=str(shots / "404.png"), full_page=True)
+    page.screenshot(path=str(docs_screenshots / "404.png"), full_page=True)
     page.click("text=Back to the start page")
     page.wait_for_url("**/")
     assert page.locator("main >> text=Shipping sessions").is_visible()

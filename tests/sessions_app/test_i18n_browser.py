@@ -4,16 +4,13 @@ switch changes the language, and the Italian operators' page fits a 375 px scree
 Screenshots go to tests/artifacts/, or to docs/ (the README's pictures) with UPDATE_DOCS_SCREENSHOTS=1.
 """
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from tests.sessions_app.test_browser_walk import overflowing
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 PHONE = {"width": 375, "height": 812}
 
 
@@ -43,7 +40,7 @@ def language_of(page) -> str:
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_operators_page_in_italian_then_english_with_the_header_switch_and_on_a_phone(
-    italian_page, make_user, eligible_day, artifacts_dir
+    italian_page, make_user, eligible_day, artifacts_dir, docs_screenshots
 ):
     page = italian_page
     make_user("olga", groups=["operators"])
@@ -58,8 +55,7 @@ def test_operators_page_in_italian_then_english_with_the_header_switch_and_on_a_
     assert page.get_by_role("button", name="Controlla FTP ora").is_visible()
     assert page.get_by_role("link", name="Sessioni di spedizione").is_visible()
     assert page.locator("#past h2").inner_text() == "Sessioni precedenti"
-    shots = DOCS if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1" else artifacts_dir
-    page.screenshot(path=str(shots / "sessions-it.png"), full_page=True)
+    page.screenshot(path=str(docs_screenshots / "sessions-it.png"), full_page=True)
 
     page.click("header form.language button[value=en]")
     page.wait_for_url("**/sessions/")

@@ -2,19 +2,15 @@
 files at once (direct upload: local storage), see statuses and control totals, process a failed
 file again, enter rates, preview with charts, download."""
 
-from pathlib import Path
-
 import pytest
 
 from statements.models import ImportProfile
 from tests.statements.conftest import fixture_bytes
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_back_office_user_walks_the_statement_run_flow(page, make_user, tmp_path):
+def test_back_office_user_walks_the_statement_run_flow(page, make_user, tmp_path, docs_screenshots):
     make_user("bea", groups=["back-office"])
     # A transactional test before this one may have flushed the profiles the migration made.
     ImportProfile.objects.load_builtin()
@@ -78,12 +74,11 @@ def test_back_office_user_walks_the_statement_run_flow(page, make_user, tmp_path
     assert page.locator("#grand-total").inner_text() == "33.03 EUR"
     assert page.locator("#chart-dsp rect").count() == 1
     assert page.locator("#chart-month rect").count() == 1
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=DOCS / "statements-run.png", full_page=True)
+    page.screenshot(path=docs_screenshots / "statements-run.png", full_page=True)
     # On a phone the wide tables scroll inside their card; the page itself does not.
     page.set_viewport_size({"width": 375, "height": 800})
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    page.screenshot(path=DOCS / "statements-run-phone.png", full_page=True)
+    page.screenshot(path=docs_screenshots / "statements-run-phone.png", full_page=True)
     page.set_viewport_size({"width": 1100, "height": 800})
 
     with page.expect_download() as download_info:
