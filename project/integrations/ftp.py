@@ -7,7 +7,9 @@ the system CAs, or against `?cafile=/path/ca.pem` for a private CA or a self-sig
 
 import ftplib
 import os
+import socket
 import ssl
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +44,20 @@ class FtpEndpoint:
             tls=parts.scheme == "ftps",
             cafile=parse_qs(parts.query).get("cafile", [""])[0],
         )
+
+
+def wait_until_reachable(url: str, *, seconds: float) -> bool:
+    """Whether the URL's server accepts a TCP connection within `seconds` (tried every 0.2 s)."""
+    endpoint = FtpEndpoint.from_url(url)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection((endpoint.host, endpoint.port), timeout=1).close()
+            return True
+        except OSError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.2)
 
 
 @contextmanager

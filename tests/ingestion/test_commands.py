@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from io import StringIO
 
 import pytest
@@ -11,9 +12,11 @@ from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from ingestion.models import InvoiceFile, KnownInvoice
+from ingestion.models import FtpPoll, InvoiceFile, KnownInvoice, NoFileAlert
 from project.models import OutboundEmail
 from tests.ingestion.conftest import content, file_name
+from tests.servers import free_port
+from tests.servers.ftp import FtpServer
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +129,29 @@ def test_poll_ftp_runs_one_tick_and_prints_progress(inbound_ftp):
     assert "polling the inbound FTP server" in output
     assert f"{file_name(3)}: imported" in output
     assert f"{file_name(3)}: 3/3 records processed" in output
+
+
+def test_poll_ftp_wait_lets_a_starting_server_come_up_instead_of_recording_an_outage(tmp_path, settings):
+    """`make run` starts the demo FTP server and `poll_ftp --wait` side by side: late in the day, a
+    first tick before the server listens would record a failed poll and send the no-file alert."""
+    port = free_port()
+    settings.INGESTION_FTP_URL = f"ftp://{FtpServer.user}:{FtpServer.password}@127.0.0.1:{port}/incoming"
+    settings.INGESTION_NO_FILE_ALERT_AFTER = "00:00"
+    (tmp_path / "ftp" / "incoming").mkdir(parents=True)
+    (tmp_path / "ftp" / "incoming" / file_name(3)).write_bytes(GOOD)
+    servers: list[FtpServer] = []
+    starter = threading.Timer(1.0, lambda: servers.append(FtpServer(tmp_path / "ftp", "incoming", port=port)))
+    starter.start()
+    try:
+        output = run("poll_ftp", "--wait", "15")
+    finally:
+        starter.join()
+        for server in servers:
+            server.close()
+
+    assert f"{file_name(3)}: imported" in output
+    assert list(FtpPoll.objects.values_list("succeeded", flat=True)) == [True]
+    assert not NoFileAlert.objects.exists()
 
 
 def test_reprocess_file_reruns_the_lookup_and_the_email(tmp_path):

@@ -15,7 +15,7 @@ class FtpServer:
     user = "tester"
     password = "secret-pw"
 
-    def __init__(self, root: Path, directory: str = ""):
+    def __init__(self, root: Path, directory: str = "", port: int | None = None):
         self.root = root
         self.directory = directory.strip("/")
         (root / self.directory).mkdir(parents=True, exist_ok=True)
@@ -23,7 +23,7 @@ class FtpServer:
         authorizer.add_user(self.user, self.password, str(root), perm="elradfmwMT")
         handler = type("Handler", (FTPHandler,), {"authorizer": authorizer, "banner": "test ftp"})
         handler.passive_ports = None
-        self.port = free_port()
+        self.port = port or free_port()
         # An IOLoop of its own: by default every server shares IOLoop.instance(), so two servers in one
         # test (inbound and outbound) had two threads polling one loop, and closing one closed both.
         self.server = ThreadedFTPServer(("127.0.0.1", self.port), handler, ioloop=IOLoop())

@@ -1,8 +1,10 @@
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from ingestion.polling import poll_inbound
+from project.integrations import ftp
 
 
 class Command(BaseCommand):
@@ -19,6 +21,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, wait: float, **options):
         deadline = time.monotonic() + wait
+        if wait:
+            # A server still starting is not an outage: wait for it before the tick that would
+            # record a failed poll (and, late in the day, send the no-file alert).
+            ftp.wait_until_reachable(settings.INGESTION_FTP_URL, seconds=wait)
         self.stdout.write("polling the inbound FTP server…")
         result = poll_inbound(on_progress=self._progress)
         while result.error and time.monotonic() < deadline:
