@@ -38,7 +38,7 @@ part; each part is one upload, so a part's lines carry their share of the messag
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -394,6 +394,7 @@ class _Summary:
     allocated: int = 0  # money given to those lines so far, in units of 10^-16
     used: bool = False  # usage lines point at it
     shared: bool = False  # its money was shared out to usage lines
+    kind: tuple[str, str] = ("", "other")  # (use type, our sale type) of lines that name none
 
 
 @dataclass(slots=True)
@@ -417,10 +418,15 @@ class _Reject(ValueError):
     pass
 
 
+# What a usage line's resource and releases give its row: (display artist, ISRC, ICPN, resource
+# title, release title).
+_Subject = tuple[str, str, str, str, str]
+
+
 class _Block:
     """The releases and resources of the current block (a bounded, per-block memory)."""
 
-    __slots__ = ("head_release", "id", "releases", "resources", "size")
+    __slots__ = ("head_release", "id", "releases", "resources", "size", "subjects")
 
     def __init__(self, block_id: str):
         self.id = block_id
@@ -428,6 +434,9 @@ class _Block:
         self.resources: dict[str, _Resource] = {}
         self.head_release: _Release | None = None
         self.size = 0
+        # (TransactedRelease, TransactedResource, DSP id) of a usage → what it describes (see
+        # `_Parser._subject`); emptied when a record adds to the block.
+        self.subjects: dict[tuple[str, str, str], _Subject] = {}
 
 
 def parse_dsr(lines: Iterator[str], stats: Stats) -> Iterator[Row | Problem]:
@@ -448,6 +457,7 @@ class _Parser:
         self.blocks = 0
         self.block: _Block | None = None
         self.pending: list | None = None  # the usage line waiting for its LI records
+        self.usage_layouts: dict[str, tuple[int, ...]] = {}  # usage record type → `_usage` index
         self.rejected = 0  # the usage line just rejected, whose LI records follow
         self.period = ""
         self.dsp = ""
@@ -459,99 +469,118 @@ class _Parser:
         self.currencies: dict[str, str] = {}
         self.isrcs: dict[str, str] = {}
         self.texts: dict[str, str] = {}
-        self.uses: dict[str, str] = {}
+        self.uses: dict[str, tuple[str, str]] = {}
 
     # --- the main loop -------------------------------------------------------------------------
     def run(self, lines: Iterator[str]) -> Iterator[Row | Problem]:
         stats = self.stats
+        usage_layouts = self.usage_layouts
         number = 0
         for number, raw in enumerate(lines, start=1):
             stats.lines = number
             line = raw.rstrip("\r\n")
-            if number == 1:
-                line = line.lstrip("\ufeff")
-            if self.foot is not None:
-                if line.startswith(("HEAD\t", "SRHE\t")):
-                    yield Problem(number, _SECOND_HEAD, fatal=True)
-                    return
-                if line.strip():
-                    yield Problem(number, "line after the FOOT record")
-                else:
-                    stats.structural += 1
-                continue
-            if not line or line[0] == "#":
-                # Comments, heading rows and empty records (Part 1: counted in FOOT, ignored).
-                stats.structural += 1
-                if line.startswith("#") and "\t" in line and len(self.headings) < MAX_HEADINGS:
-                    cells = line.split("\t")
-                    self.headings[cells[0][1:].strip()] = cells
-                    self.layouts.clear()
-                continue
             cells = line.split("\t")
-            kind = cells[0].strip()
-            if not self.head_seen:
-                if kind not in ("HEAD", "SRHE"):
-                    yield Problem(
-                        number, f"the file does not start with a DSR HEAD record ({kind[:20]!r})", True
-                    )
-                    return
-                fatal = self._head(kind, cells)
-                if fatal:
-                    yield Problem(number, fatal, fatal=True)
-                    return
-                stats.structural += 1
-                continue
-            layout = self._layout_of(kind)
-            family = layout[0] if layout else ""
-            if family != "LI" and self.pending is not None:
+            # Usage records are nearly every line of a file: once their record type's layout is
+            # known, they skip the checks and the dispatch below.
+            index = usage_layouts.get(cells[0])
+            if index is None:
+                if number == 1:
+                    line = line.lstrip("\ufeff")
+                    cells = line.split("\t")
+                if self.foot is not None:
+                    if line.startswith(("HEAD\t", "SRHE\t")):
+                        yield Problem(number, _SECOND_HEAD, fatal=True)
+                        return
+                    if line.strip():
+                        yield Problem(number, "line after the FOOT record")
+                    else:
+                        stats.structural += 1
+                    continue
+                if not line or line[0] == "#":
+                    # Comments, heading rows and empty records (Part 1: counted in FOOT, ignored).
+                    stats.structural += 1
+                    if line.startswith("#") and "\t" in line and len(self.headings) < MAX_HEADINGS:
+                        self.headings[cells[0][1:].strip()] = cells
+                        self.layouts.clear()
+                        usage_layouts.clear()
+                    continue
+                kind = cells[0].strip()
+                if not self.head_seen:
+                    if kind not in ("HEAD", "SRHE"):
+                        yield Problem(
+                            number, f"the file does not start with a DSR HEAD record ({kind[:20]!r})", True
+                        )
+                        return
+                    fatal = self._head(kind, cells)
+                    if fatal:
+                        yield Problem(number, fatal, fatal=True)
+                        return
+                    stats.structural += 1
+                    continue
+                layout = self._layout_of(kind)
+                family = layout[0] if layout else ""
+                if family == "SU":
+                    index = layout[1]
+                    if kind == cells[0]:
+                        usage_layouts[kind] = index
+                else:
+                    if family != "LI":
+                        if self.pending is not None:
+                            yield self._finish(self.pending)
+                            self.pending = None
+                        self.rejected = 0
+                    if family == "LI":
+                        item = self._licensor(number, cells, layout[1])
+                        if item is None:
+                            stats.structural += 1
+                        else:
+                            yield item
+                    elif family == "SY":
+                        item = self._summary(number, cells, layout[1])
+                        if item is None:
+                            stats.structural += 1
+                        else:
+                            yield item
+                            if item.fatal:
+                                return
+                    elif family in ("RE", "AS"):
+                        item = self._describe(number, family, cells, layout[1])
+                        if item is None:
+                            stats.structural += 1
+                        else:
+                            yield item
+                            if item.fatal:
+                                return
+                    elif family == "SR":
+                        yield self._single(number, cells, layout[1])
+                    elif family == "FOOT":
+                        self.foot = self._cells(cells, layout[1])
+                        usage_layouts.clear()  # what follows FOOT is no usage
+                        stats.structural += 1
+                        self._check_foot(number, single_record=kind == "SRFO")
+                    elif family == "HEAD":
+                        yield Problem(number, _SECOND_HEAD, fatal=True)
+                        return
+                    elif kind[:2] in ("SU", "SR", "LI"):
+                        yield Problem(
+                            number, f"{kind[:20]} records are not supported: their sales were not imported"
+                        )
+                    else:
+                        # Records that only describe (MW, RU, CU, RE02 …) and unknown records, which
+                        # Part 1 of the standard says a recipient ignores.
+                        if kind[:2] in ("RE", "AS", "MW", "RU", "CU", "ML", "RC", "ST"):
+                            self._enter_block(cells[1] if len(cells) > 1 else "")
+                        stats.structural += 1
+                    continue
+            # A usage record: its row waits for the LI records that may follow it.
+            if self.pending is not None:
                 yield self._finish(self.pending)
                 self.pending = None
-            if family != "LI":
-                self.rejected = 0
-            if family == "SU":
-                item = self._usage(number, cells, layout[1])
-                if item is not None:
-                    self.rejected = number
-                    yield item
-            elif family == "LI":
-                item = self._licensor(number, cells, layout[1])
-                if item is None:
-                    stats.structural += 1
-                else:
-                    yield item
-            elif family == "SY":
-                item = self._summary(number, cells, layout[1])
-                if item is None:
-                    stats.structural += 1
-                else:
-                    yield item
-                    if item.fatal:
-                        return
-            elif family in ("RE", "AS"):
-                item = self._describe(number, family, cells, layout[1])
-                if item is None:
-                    stats.structural += 1
-                else:
-                    yield item
-                    if item.fatal:
-                        return
-            elif family == "SR":
-                yield self._single(number, cells, layout[1])
-            elif family == "FOOT":
-                self.foot = self._cells(cells, layout[1])
-                stats.structural += 1
-                self._check_foot(number, single_record=kind == "SRFO")
-            elif family == "HEAD":
-                yield Problem(number, _SECOND_HEAD, fatal=True)
-                return
-            elif kind[:2] in ("SU", "SR", "LI"):
-                yield Problem(number, f"{kind[:20]} records are not supported: their sales were not imported")
-            else:
-                # Records that only describe (MW, RU, CU, RE02 …) and unknown records, which Part 1
-                # of the standard says a recipient ignores.
-                if kind[:2] in ("RE", "AS", "MW", "RU", "CU", "ML", "RC", "ST"):
-                    self._enter_block(cells[1] if len(cells) > 1 else "")
-                stats.structural += 1
+            self.rejected = 0
+            problem = self._usage(number, cells, index)
+            if problem is not None:
+                self.rejected = number
+                yield problem
         if self.pending is not None:
             yield self._finish(self.pending)
             self.pending = None
@@ -628,8 +657,8 @@ class _Parser:
         key = values.get("id", "")
         error = ""
         try:
-            territory = self._territory(values.get("territory", ""))
-            currency = self._currency(values.get("currency", ""))
+            territory = _valid(self.territories, _territory, values.get("territory", ""))
+            currency = _valid(self.currencies, _currency, values.get("currency", ""))
             money, usages = self._money(values)
         except _Reject as exc:
             error = str(exc)
@@ -657,6 +686,7 @@ class _Parser:
         )
         if money is not None:
             summary.money16 = int(money.scaleb(MAX_DECIMALS))
+        summary.kind = (summary.use, _sale_type(summary.use))
         self.summaries[key] = summary
         if error:
             return Problem(number, f"summary record {key[:40]!r}: {error}")
@@ -684,6 +714,7 @@ class _Parser:
         values = self._cells(cells, layout)
         block = self._enter_block(values.get("block", ""))
         block.size += 1
+        block.subjects.clear()
         if block.size > MAX_BLOCK_RECORDS:
             return Problem(number, f"block {block.id[:40]!r} has more than {MAX_BLOCK_RECORDS} records", True)
         ref = values.get("ref", "")
@@ -691,9 +722,9 @@ class _Parser:
         if family == "AS":
             try:
                 resource = _Resource(
-                    self._isrc(values.get("isrc", "")),
-                    self._text(values.get("title", ""), "title"),
-                    self._text(values.get("artist", ""), "display artist"),
+                    _valid(self.isrcs, _isrc, values.get("isrc", "")),
+                    _valid(self.texts, _cell_text, values.get("title", ""), "title"),
+                    _valid(self.texts, _cell_text, values.get("artist", ""), "display artist"),
                 )
             except _Reject as exc:
                 error = str(exc)
@@ -708,8 +739,8 @@ class _Parser:
             try:
                 release = _Release(
                     _icpn(values.get("icpn", "")),
-                    self._text(values.get("title", ""), "release title"),
-                    self._text(values.get("artist", ""), "display artist"),
+                    _valid(self.texts, _cell_text, values.get("title", ""), "release title"),
+                    _valid(self.texts, _cell_text, values.get("artist", ""), "display artist"),
                     used,
                 )
             except _Reject as exc:
@@ -757,16 +788,15 @@ class _Parser:
                 units -= _integer(cells[returns_at], "returns")
             revenue = cells[revenue_at]
             amount = _decimal(revenue, "NetRevenue") if revenue else None
-            resource, release, head = self._subject(
-                block, cells[release_at], cells[resource_at], cells[dsp_at]
-            )
+            refs = (cells[release_at], cells[resource_at], cells[dsp_at])
+            subject = block.subjects.get(refs) or self._subject(block, refs)
         except _Reject as exc:
             return Problem(number, str(exc))
         summary.used = True
         summary.lines_usages += units
         use = cells[use_at]
-        use = (self._use(use) if use else "") or summary.use
-        self.pending = [number, summary, units, resource, release, head, use, amount, None]
+        kind = (self.uses.get(use) or self._use(use, summary)) if use else summary.kind
+        self.pending = [number, summary, units, amount, None, subject, kind]
         return None
 
     def _single(self, number: int, cells: list[str], layout: dict[str, int]) -> Row | Problem:
@@ -784,36 +814,37 @@ class _Parser:
             revenue = values.get("allocated") or values.get("revenue")
             amount = _decimal(revenue, "revenue") if revenue else None
             resource = _Resource(
-                self._isrc(values.get("isrc", "")),
-                self._text(values.get("title", ""), "title"),
-                self._text(values.get("artist", ""), "display artist"),
+                _valid(self.isrcs, _isrc, values.get("isrc", "")),
+                _valid(self.texts, _cell_text, values.get("title", ""), "title"),
+                _valid(self.texts, _cell_text, values.get("artist", ""), "display artist"),
             )
             release = _Release(
                 _icpn(values.get("icpn", "")),
-                self._text(values.get("release_title", ""), "release title"),
-                self._text(values.get("release_artist", ""), "display artist"),
+                _valid(self.texts, _cell_text, values.get("release_title", ""), "release title"),
+                _valid(self.texts, _cell_text, values.get("release_artist", ""), "display artist"),
             )
         except _Reject as exc:
             return Problem(number, str(exc))
         summary.used = True
         summary.lines_usages += units
-        use = self._use(values["use"]) if values.get("use") else summary.use
-        return self._finish([number, summary, units, resource, release, None, use, amount, None])
+        kind = self._use(values["use"], summary) if values.get("use") else summary.kind
+        return self._finish([number, summary, units, amount, None, _describes(resource, release, None), kind])
 
-    def _use(self, raw: str) -> str:
-        value = self.uses.get(raw)
-        if value is None:
-            value = _plain(raw.strip())[:100]
-            if len(self.uses) < CACHE_SIZE:
-                self.uses[raw] = value
-        return value
+    def _use(self, raw: str, summary: _Summary) -> tuple[str, str]:
+        """(use type, our sale type) of a usage's UseType cell; the summary's when it is blank."""
+        value = _plain(raw.strip())[:100]
+        if not value:
+            return summary.kind
+        kind = (value, _sale_type(value))
+        if len(self.uses) < CACHE_SIZE:
+            self.uses[raw] = kind
+        return kind
 
-    def _subject(
-        self, block: _Block, release_ref: str, resource_ref: str, dsp_id: str
-    ) -> tuple[_Resource | None, _Release | None, _Release | None]:
-        """The resource, release and head release a usage record is about: its TransactedResource
-        or TransactedRelease, or the block's own resource where the record names only DSP ids (as
-        UGC records do)."""
+    def _subject(self, block: _Block, refs: tuple[str, str, str]) -> _Subject:
+        """What a usage record is about: its TransactedResource or TransactedRelease, or the
+        block's own resource where the record names only DSP ids (as UGC records do), and the
+        block's head release. Remembered for the block's next usage lines."""
+        release_ref, resource_ref, dsp_id = refs
         release = resource = None
         if release_ref:
             release = block.releases.get(release_ref)
@@ -838,7 +869,10 @@ class _Parser:
         for part in (resource, release, head):
             if part is not None and part.error:
                 raise _Reject(part.error)
-        return resource, release, head
+        subject = _describes(resource, release, head)
+        if len(block.subjects) < CACHE_SIZE:
+            block.subjects[refs] = subject
+        return subject
 
     def _licensor(self, number: int, cells: list[str], at: int) -> Problem | None:
         usage = self.pending
@@ -853,11 +887,12 @@ class _Parser:
             amount = _decimal(raw, "AllocatedNetRevenue")
         except _Reject as exc:
             return Problem(number, str(exc))
-        usage[8] = amount if usage[8] is None else usage[8] + amount
+        usage[4] = amount if usage[4] is None else usage[4] + amount
         return None
 
     def _finish(self, usage: list) -> Row | Problem:
-        line, summary, units, resource, release, head, use, amount, li_amount = usage
+        line, summary, units, amount, li_amount, subject, (use, sale) = usage
+        artist, isrc, icpn, title, release = subject
         try:
             if li_amount is not None:
                 revenue = _revenue_text(li_amount)
@@ -865,11 +900,6 @@ class _Parser:
                 revenue = _revenue_text(amount)
             else:
                 revenue = self._share(summary, units)
-            artist = (
-                (resource.artist if resource else "")
-                or (release.artist if release else "")
-                or (head.artist if head else "")
-            )
             if not artist:
                 raise _Reject("no display artist for the usage's resource or release")
         except _Reject as exc:
@@ -879,20 +909,21 @@ class _Parser:
             self.period,
             self.dsp,
             artist,
-            resource.isrc if resource else "",
-            (release.icpn if release else "") or (head.icpn if head else ""),
-            resource.title if resource else "",
+            isrc,
+            icpn,
+            title,
             summary.territory,
             str(units),
             revenue,
             summary.currency,
-            _sale_type(use),
+            sale,
             use,
             summary.model,
-            (release.title if release else "") or (head.title if head else ""),
+            release,
         )
 
-    def _share(self, summary: _Summary, units: int) -> str:
+    @staticmethod
+    def _share(summary: _Summary, units: int) -> str:
         """This line's share of its summary's money, as text (see the module docstring)."""
         if summary.repeated:
             raise _Reject("its summary record id is used by several summary records: no revenue to share")
@@ -982,39 +1013,17 @@ class _Parser:
                 currency: _revenue_text(amount) for currency, amount in revenue.items()
             }
 
-    # --- values --------------------------------------------------------------------------------
-    def _territory(self, raw: str) -> str:
-        value = self.territories.get(raw)
-        if value is None:
-            value = _territory(raw)
-            if len(self.territories) < CACHE_SIZE:
-                self.territories[raw] = value
-        return value
 
-    def _currency(self, raw: str) -> str:
-        value = self.currencies.get(raw)
-        if value is None:
-            value = _currency(raw)
-            if len(self.currencies) < CACHE_SIZE:
-                self.currencies[raw] = value
-        return value
-
-    def _isrc(self, raw: str) -> str:
-        value = self.isrcs.get(raw)
-        if value is None:
-            value = _isrc(raw)
-            if len(self.isrcs) < CACHE_SIZE:
-                self.isrcs[raw] = value
-        return value
-
-    def _text(self, raw: str, name: str) -> str:
-        value = self.texts.get(raw)
-        if value is None:
-            value = _text(_value(raw), name, MAX_TEXT)
-            if len(self.texts) >= CACHE_SIZE:
-                self.texts.clear()
-            self.texts[raw] = value
-        return value
+def _valid(cache: dict[str, str], check: Callable[..., str], raw: str, *args: str) -> str:
+    """`check(raw, *args)` (raising _Reject), remembered per distinct raw value: a file repeats a
+    few territories, currencies, artists and titles over thousands of records."""
+    value = cache.get(raw)
+    if value is None:
+        value = check(raw, *args)
+        if len(cache) >= CACHE_SIZE:
+            cache.clear()
+        cache[raw] = value
+    return value
 
 
 def _split(raw: str) -> list[str]:
@@ -1046,6 +1055,10 @@ def _value(raw: str) -> str:
 
 def _plain(raw: str) -> str:
     return raw if raw.isprintable() else " ".join("".join(c if c.isprintable() else " " for c in raw).split())
+
+
+def _cell_text(raw: str, name: str) -> str:
+    return _text(_value(raw), name, MAX_TEXT)
 
 
 def _text(raw: str, name: str, limit: int) -> str:
@@ -1121,19 +1134,32 @@ def _decimal(raw: str, name: str) -> Decimal:
     return amount
 
 
+def _describes(resource: _Resource | None, release: _Release | None, head: _Release | None) -> _Subject:
+    """A usage's row values from its resource, else its release, else the block's head release."""
+    return (
+        (resource.artist if resource else "")
+        or (release.artist if release else "")
+        or (head.artist if head else ""),
+        resource.isrc if resource else "",
+        (release.icpn if release else "") or (head.icpn if head else ""),
+        resource.title if resource else "",
+        (release.title if release else "") or (head.title if head else ""),
+    )
+
+
 def _scaled_text(amount: int) -> str:
-    """An amount in units of 10^-16 as plain decimal text."""
-    sign = "-" if amount < 0 else ""
-    whole, fraction = divmod(abs(amount), _SCALE)
-    if whole >= _REVENUE_WHOLE_LIMIT:
+    """An amount in units of 10^-16 as plain decimal text (by string slicing: twice as fast as
+    divmod and formatting, and this runs once per sales line)."""
+    if amount < 0:
+        return "-" + _scaled_text(-amount)
+    digits = str(amount)
+    if len(digits) > _SCALED_DIGITS:
         raise _Reject("its share of the summary's revenue is out of range")
-    if not fraction:
-        return f"{sign}{whole}"
-    return f"{sign}{whole}.{fraction:016d}".rstrip("0")
+    whole, fraction = digits[:-MAX_DECIMALS] or "0", digits[-MAX_DECIMALS:].zfill(MAX_DECIMALS).rstrip("0")
+    return f"{whole}.{fraction}" if fraction else whole
 
 
-_SCALE = 10**MAX_DECIMALS
-_REVENUE_WHOLE_LIMIT = 10**14
+_SCALED_DIGITS = 14 + MAX_DECIMALS  # NUMERIC(30, 16)
 
 
 def _revenue_text(amount: Decimal) -> str:
