@@ -280,7 +280,7 @@ def update(request: HttpRequest, settleId: str, touched: bool = False) -> HttpRe
             result = services.update_structure(
                 settleid=settleId, payload=payload, user=_user(request), full=not touched
             )
-            if result.aggregates_json and result.aggregates:
+            if result.aggregates_json is not None:
                 return _output_around(result)
             document = structure_document(result.structure, entry=result.entry, aggregates=result.aggregates)
             if result.structure.dedup_field:

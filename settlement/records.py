@@ -5,8 +5,11 @@ client can act on, and a batch with any problem is refused as a whole.
 """
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from settlement.aggregation import EXACT, combine, format_decimal
@@ -22,6 +25,9 @@ NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 # The usual amount, "-12.50": a number that fits the stored precision as written (checked by this
 # match alone; anything else takes the general path).
 PLAIN_AMOUNT = re.compile(r"-?\d{1,28}(?:\.\d{1,12})?")
+# Plain amounts joined by newlines: a batch's amounts checked in one match (when the text holds no other
+# newline than the joins).
+PLAIN_AMOUNT_LINES = re.compile(rf"(?:{PLAIN_AMOUNT.pattern}\n)*{PLAIN_AMOUNT.pattern}")
 NAME_MAX_LENGTH = 200
 # These paths belong to the API itself, so a structure cannot be called so.
 RESERVED_SETTLE_IDS = {"create", "openapi.json", "healthcheck"}
@@ -336,3 +342,73 @@ def parse_batch(
             current = values.get(name)
             values[name] = parsed if current is None else combine(aggregation_type, current, parsed)
     return batch, problems[:MAX_PROBLEMS]
+
+
+def _storable_keys(keys: set[str]) -> bool:
+    """True when every text is a primary key as it stands, the checks of canonical_text() over a set
+    at once; False also when a key is merely long enough to need measuring in bytes."""
+    return (
+        "" not in keys
+        and not any(map(str.isspace, keys))
+        and not UNSTORABLE.search("".join(keys))
+        and max(map(len, keys)) * 4 <= KEY_MAX_BYTES
+    )
+
+
+def _plain_total(total: Decimal) -> str:
+    """format_decimal() of a sum of plain amounts: its at most 46 digits are far within EXACT's
+    precision, so normalising it would only strip the zeros this strips."""
+    if total.is_zero():
+        return "0"
+    text = format(total, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _json_object(items: list[tuple[str, str]]) -> str:
+    """{key: value-JSON} written as chain.dumps() would (sorted keys, no spaces, ASCII escapes)."""
+    return "{" + ",".join([encode_basestring_ascii(key) + ":" + text for key, text in sorted(items)]) + "}"
+
+
+def plain_delta(
+    records: list, *, primary_key: str, aggregates: list[str], aggregation_type: str, key_records: bool
+) -> tuple[str, str] | None:
+    """(delta JSON, key records JSON or "null") of the usual mcCounter or 1CDR batch, written directly
+    in chain.dumps()'s form by bulk operations instead of record by record: every record an object,
+    every primary key a storable string and, for 1CDR, every amount carried a plain amount string.
+    None for any other batch, which parse_batch() then tallies (and names its problems)."""
+    counting = aggregation_type == AggregationType.MC_COUNTER
+    if not (counting or aggregation_type == AggregationType.ONE_CDR) or set(map(type, records)) != {dict}:
+        return None
+    get = dict.get
+    keys = list(map(get, records, repeat(primary_key)))
+    if set(map(type, keys)) != {str} or not _storable_keys(set(keys)):
+        return None
+    fields: dict[str, list[str]] = {}
+    for name in sorted(aggregates):
+        values = list(map(get, records, repeat(name)))
+        carriers = keys
+        if None in values:  # a record without the field does not count
+            carriers = [key for key, value in zip(keys, values, strict=True) if value is not None]
+            values = [value for value in values if value is not None]
+        if not values:
+            continue
+        if counting:
+            column = {key: str(n) for key, n in Counter(carriers).items()}
+        else:
+            if set(map(type, values)) != {str}:
+                return None
+            lines = "\n".join(values)
+            if lines.count("\n") != len(values) - 1 or not PLAIN_AMOUNT_LINES.fullmatch(lines):
+                return None
+            totals: dict[str, Decimal] = {}
+            for key, amount in zip(carriers, map(Decimal, values), strict=True):
+                total = totals.get(key)
+                totals[key] = amount if total is None else EXACT.add(total, amount)
+            column = {key: _plain_total(total) for key, total in totals.items()}
+        label = encode_basestring_ascii(name) + ':"'
+        for key, text in column.items():
+            fields.setdefault(key, []).append(label + text + '"')
+    delta = _json_object([(key, "{" + ",".join(texts) + "}") for key, texts in fields.items()])
+    if not key_records:
+        return delta, "null"
+    return delta, _json_object([(key, str(n)) for key, n in Counter(keys).items()])

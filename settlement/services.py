@@ -46,7 +46,7 @@ from settlement.models import (
     SettlementType,
     Structure,
 )
-from settlement.records import Batch, dedup_values, parse_batch, parse_structure, records_of
+from settlement.records import Batch, dedup_values, parse_batch, parse_structure, plain_delta, records_of
 from settlement.selectors import current_state, get_structure, locked_structure, pending_entries
 
 logger = logging.getLogger(__name__)
@@ -124,9 +124,10 @@ RETURNING value
 class UpdateResult:
     structure: Structure
     entry: HistoryEntry
+    # What the batch added to each key it touched, or every key's aggregates: as the reply shows them,
+    # unless aggregates_json holds them already serialised (compact, sorted), as the delta just stored.
     aggregates: dict[str, dict[str, str]]
     duplicates: int
-    # The aggregates already serialised (compact, sorted) when they are the delta just stored.
     aggregates_json: str | None = None
 
 
@@ -275,7 +276,7 @@ def _duplicates(structure: Structure, records: list) -> frozenset[int]:
 
 
 def _delta(kind: str, batch: Batch) -> dict[str, dict[str, Any]]:
-    if kind == AggregationType.MC_COUNTER:  # the hot path: counts as strings
+    if kind == AggregationType.MC_COUNTER:  # counts as strings, without the general to_json()
         return {
             key: {name: str(n) for name, n in tally.values.items()}
             for key, tally in batch.keys.items()
@@ -325,7 +326,7 @@ def _touched(kind: str, batch: Batch, delta: dict) -> dict[str, dict[str, str]]:
 
 
 def _append_update(
-    structure: Structure, *, user: str, batch: Batch, delta_json: str, key_records_json: str
+    structure: Structure, *, user: str, records: int, delta_json: str, key_records_json: str
 ) -> tuple[HistoryEntry, int] | None:
     """Append an update in one statement (APPEND_UPDATE): (entry, folded_seq), or None when the
     structure is not (or no longer) the one cached under its settleid."""
@@ -337,7 +338,7 @@ def _append_update(
         at=at,
         last_settlement_at=None,
         resets=False,
-        records=batch.records,
+        records=records,
         duplicates=0,
         delta_json=delta_json,
         key_records_json=key_records_json,
@@ -352,7 +353,7 @@ def _append_update(
         "at": at,
         "delta": delta_json,
         "key_records": None if key_records_json == "null" else key_records_json,
-        "records": batch.records,
+        "records": records,
     }
     with connection.cursor() as cursor:
         cursor.execute(APPEND_UPDATE, values)
@@ -368,7 +369,7 @@ def _append_update(
         at=at,
         last_settlement_at=last_settlement_at,
         resets=False,
-        records=batch.records,
+        records=records,
         seq=seq,
         hash=digest,
     )
@@ -384,19 +385,37 @@ def update_structure(*, settleid: str, payload: Any, user: str, full: bool = Tru
     structure = _definition(settleid)
     if not full and not structure.dedup_field and connection.vendor == "postgresql":
         # The fast path: parse first (the definition cannot change), then one statement.
-        batch, delta, key_records_json = _tally(structure, records, frozenset())
-        delta_json = chain.dumps(delta)
+        kind = structure.aggregation_type
+        aggregates: dict[str, dict[str, str]] = {}
+        plain = plain_delta(
+            records,
+            primary_key=structure.primary_key,
+            aggregates=structure.aggregation_metrics,
+            aggregation_type=kind,
+            key_records=structure.settlement_type == SettlementType.ONE_CDR,
+        )
+        if plain is None:
+            batch, delta, key_records_json = _tally(structure, records, frozenset())
+            delta_json = chain.dumps(delta)
+            if kind == AggregationType.UNIQUE_COUNT:
+                aggregates = _touched(kind, batch, delta)
+        else:
+            delta_json, key_records_json = plain
         appended = _append_update(
-            structure, user=user, batch=batch, delta_json=delta_json, key_records_json=key_records_json
+            structure,
+            user=user,
+            records=len(records),
+            delta_json=delta_json,
+            key_records_json=key_records_json,
         )
         if appended is None:  # another structure under this settleid since it was cached
             _DEFINITIONS.pop(settleid, None)
             return update_structure(settleid=settleid, payload=payload, user=user, full=full)
         entry, folded_seq = appended
         _fold_soon(structure, entry.seq, folded_seq)
-        kind = structure.aggregation_type
-        reused = delta_json if kind != AggregationType.UNIQUE_COUNT else None
-        return UpdateResult(structure, entry, _touched(kind, batch, delta), 0, reused)
+        # Every other type's delta holds each value as presented: the reply reuses its text.
+        reused = kind != AggregationType.UNIQUE_COUNT and delta_json != "{}"
+        return UpdateResult(structure, entry, aggregates, 0, delta_json if reused else None)
     with transaction.atomic():
         # Parsing needs the structure's definition; holding the shared lock meanwhile only delays a
         # settle, never another update.
