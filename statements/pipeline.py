@@ -53,7 +53,7 @@ PROGRESS_SQL = "UPDATE statements_salesfile SET progress_processed = %s, lease_u
 COPY_OPTIONS = (
     "FORMAT csv, HEADER true, FORCE_NOT_NULL (isrc, upc, title, use_type, commercial_model, release)"
 )
-SEPARATORS = len(CLEAN_COLUMNS) - 2  # commas between the columns after line_number
+SEPARATORS = len(CLEAN_COLUMNS) - 1  # commas in a line of the normalised CSV
 FORMAT_SLUG = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 ProgressCallback = Callable[[SalesFile, int, int | None], None]
 S = SalesFileStatus
@@ -261,7 +261,6 @@ def _clean_into(
     yield buffer.getvalue()
     write_problem = csv.writer(rejected, lineterminator="\n").writerow
     write_problem(("line", "reason"))
-    join = ",".join
     stream = storage.open_stream(sales_file.upload_key)
     try:
         file_format, results, stats = parse(
@@ -273,31 +272,17 @@ def _clean_into(
         outcome.format = file_format or ""
         next_progress = PROGRESS_EVERY
         valid = 0
-        lines: list[str] = []
-        add = lines.append
+        rows: list[tuple] = []
+        add = rows.append
         try:
             for item in results:
                 if type(item) is tuple:
-                    valid += 1
-                    # Most rows need no quoting, and joined directly they cost half of what
-                    # csv.writer does; a field with a comma, a quote or a line break (or a value
-                    # that is not text) goes through csv.writer. Same bytes either way.
-                    try:
-                        line = join(item[1:])
-                    except TypeError:
-                        line = '"'
-                    if (
-                        line.count(",") == SEPARATORS
-                        and '"' not in line
-                        and "\n" not in line
-                        and "\r" not in line
-                    ):
-                        add(f"{item[0]},{line}\n")
-                    else:
-                        add(_quoted(item))
-                    if len(lines) == CLEAN_CHUNK:
-                        yield "".join(lines)
-                        lines.clear()
+                    add(item)
+                    if len(rows) < CLEAN_CHUNK:
+                        continue
+                    yield _csv_text(rows)
+                    valid += len(rows)
+                    rows.clear()
                 elif item.fatal:
                     outcome.fatal = item.reason
                     write_problem((item.line, item.reason))
@@ -309,18 +294,45 @@ def _clean_into(
                 if stats.lines >= next_progress:
                     next_progress = stats.lines + PROGRESS_EVERY
                     report(stats.lines)
-            if lines:
-                yield "".join(lines)
+            if rows:
+                yield _csv_text(rows)
         finally:
             # Whatever stopped the reading, what was found so far stays on the file.
-            outcome.lines_valid = valid
+            outcome.lines_valid = valid + len(rows)
             outcome.lines_read = stats.lines
             outcome.detail, outcome.warnings, outcome.declared = stats.detail, stats.warnings, stats.declared
     finally:
         stream.close()
 
 
-def _quoted(row: tuple) -> str:
+def _csv_text(rows: list[tuple]) -> str:
+    """Rows as lines of the normalised CSV. Most rows need no quoting, and joined directly they
+    cost half of what csv.writer does: the chunk is checked at once (one comma between fields,
+    no quote, no line break in one), and only a chunk that fails the check (or has a value that is
+    not text) is written row by row. Same bytes either way."""
+    join = ",".join
+    try:
+        text = "".join([f"{row[0]},{join(row[1:])}\n" for row in rows])
+    except TypeError:
+        text = ""
+    if (
+        text.count(",") == SEPARATORS * len(rows)
+        and text.count("\n") == len(rows)
+        and '"' not in text
+        and "\r" not in text
+    ):
+        return text
+    return "".join(map(_csv_line, rows))
+
+
+def _csv_line(row: tuple) -> str:
+    """One row as a line of the normalised CSV, quoted by csv.writer where a field needs it."""
+    try:
+        line = ",".join(row[1:])
+    except TypeError:
+        line = '"'
+    if line.count(",") == SEPARATORS - 1 and '"' not in line and "\n" not in line and "\r" not in line:
+        return f"{row[0]},{line}\n"
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(row)
     return buffer.getvalue()
