@@ -8,8 +8,10 @@ scope of the API and whether the request writes.
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cache
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
@@ -60,24 +62,46 @@ def issue_api_token(
     return token, raw
 
 
+@cache
+def _lookup_sql() -> str:
+    """The token lookup of every API request as one statement, written once: the equivalent queryset
+    (a join through select_related) took about 0.4 ms of CPU per request to build and compile, a
+    tenth of a 1,000-record Settle update. Expiry and the last_used_at throttle are decided in SQL, so
+    no timestamp has to be read back; the user comes as a model instance (raw() converts its columns)."""
+    user_table = get_user_model()._meta.db_table
+    access = "".join(f", t.{scope}_access AS token_{scope}_access" for scope in SCOPES)
+    return (
+        f"SELECT u.*, t.id AS token_id, t.prefix AS token_prefix{access},"  # noqa: S608 (no user input)
+        " (t.last_used_at IS NULL OR t.last_used_at < %s) AS token_stale"
+        f" FROM {ApiToken._meta.db_table} t JOIN {user_table} u ON u.id = t.user_id"
+        " WHERE t.digest = %s AND NOT t.revoked AND u.is_active AND (t.expires_at IS NULL OR t.expires_at > %s)"
+    )
+
+
+TOKEN_COLUMNS = ["id", "prefix", *(f"{scope}_access" for scope in SCOPES), "stale"]
+# Busy API clients write last_used_at at most once a minute, not on every request.
+LAST_USED_EVERY = timedelta(seconds=60)
+
+
 def user_for_token(raw: str, *, scope: str | None = None, write: bool = False) -> AbstractBaseUser | None:
     """The active user owning `raw`; None for an unknown, revoked or expired token.
 
     With `scope`, the token must grant it (write access when `write`), else `Forbidden`.
     """
     now = timezone.now()
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(digest=_digest(raw), revoked=False, user__is_active=True)
-        .first()
-    )
-    if token is None or (token.expires_at is not None and token.expires_at <= now):
+    lookup = get_user_model()._default_manager.raw(_lookup_sql(), [now - LAST_USED_EVERY, _digest(raw), now])
+    found = list(lookup)
+    if not found:
         return None
-    # Throttled so that busy API clients do not write on every request.
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+    user = found[0]
+    # The token's columns came as attributes of the user: move them to the token.
+    columns = {name: vars(user).pop(f"token_{name}") for name in TOKEN_COLUMNS}
+    stale = columns.pop("stale")
+    token = ApiToken(pk=columns.pop("id"), user=user, **columns)
+    if stale:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     if scope is not None and not token.allows(scope, write=write):
         needed = f"{scope}:{'write' if write else 'read'}"
         raise Forbidden(f"This API token does not grant {needed}", code="token_scope")
-    audit.set_actor(token.user, via=f"token {token.prefix}")
-    return token.user
+    audit.set_actor(user, via=f"token {token.prefix}")
+    return user

@@ -67,6 +67,21 @@ def test_use_records_last_used_at(make_user):
     assert token.last_used_at is not None
 
 
+def test_last_used_at_is_written_at_most_once_a_minute(make_user):
+    token, raw = issue_api_token(user=make_user("client"), scopes=["settlement:read"])
+    recent = timezone.now() - timedelta(seconds=30)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=recent)
+    user = user_for_token(raw, scope="settlement")
+    token.refresh_from_db()
+    assert token.last_used_at == recent
+    # The token's columns read with the user are not left on it.
+    assert not [name for name in vars(user) if name.startswith("token_")]
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=recent - timedelta(seconds=31))
+    user_for_token(raw, scope="settlement")
+    token.refresh_from_db()
+    assert token.last_used_at > recent
+
+
 def test_command_takes_scopes_and_expiry(make_user, capsys):
     make_user("client")
     call_command(
