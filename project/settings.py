@@ -315,6 +315,8 @@ STATEMENTS_EXTERNAL_CLEANING = env_bool("STATEMENTS_EXTERNAL_CLEANING", False)
 # file stuck mid-pipeline may be processed again. The external module gets its own time to report.
 STATEMENTS_LEASE_SECONDS = env_int("STATEMENTS_LEASE_SECONDS", 600)
 STATEMENTS_EXTERNAL_CLEANING_TIMEOUT = env_int("STATEMENTS_EXTERNAL_CLEANING_TIMEOUT", 24 * 3600)
+# A run with more payees than this gets its statements zip from a background task, not the request.
+ROYALTY_ZIP_INLINE_PAYEES = env_int("ROYALTY_ZIP_INLINE_PAYEES", 20)
 
 # --- settlement ---------------------------------------------------------------------------------
 # Replies stored for an Idempotency-Key are replayed to retries for this long, then forgotten.

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 
@@ -15,6 +16,7 @@ from statements.models_royalties import (
     ContractRate,
     ContractSplit,
     Payee,
+    RoyaltyArchive,
     RoyaltyLedgerEntry,
     RoyaltyRun,
 )
@@ -177,4 +179,23 @@ class RoyaltyRunAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RoyaltyArchive)
+class RoyaltyArchiveAdmin(admin.ModelAdmin):
+    """The statements zips built in the background: progress, and why one failed."""
+
+    list_display = ["run", "status", "progress", "requested_at", "finished_at"]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in RoyaltyArchive._meta.fields]
+
+    @admin.display(description=gettext_lazy("progress"))
+    def progress(self, obj: RoyaltyArchive) -> str:
+        return f"{obj.processed}/{obj.total}"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -331,3 +331,46 @@ class RoyaltyAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sales_file_id}:{self.line_number} under {self.contract_id}"
+
+
+class RoyaltyArchive(models.Model):
+    """The zip of every payee's statement documents, built by a background task into the storage
+    (one PDF takes about 0.4 s: a thousand payees take minutes, too long for a request).
+
+    `fingerprint` is the SHA-256 of the statements the zip was asked for: a draft's statements
+    change with its contracts and ledger, so a zip is only ever served for the data it holds.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        BUILDING = "building", _("building")
+        READY = "ready", _("ready")
+        FAILED = "failed", _("failed")
+
+    run = models.ForeignKey(
+        StatementRun, on_delete=models.CASCADE, related_name="royalty_archives", verbose_name=_("run")
+    )
+    fingerprint = models.CharField(max_length=64, verbose_name=_("fingerprint"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status")
+    )
+    processed = models.PositiveIntegerField(default=0, verbose_name=_("processed"))
+    total = models.PositiveIntegerField(default=0, verbose_name=_("total"))
+    storage_key = models.CharField(max_length=300, blank=True, verbose_name=_("storage key"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    requested_at = models.DateTimeField(auto_now_add=True, verbose_name=_("requested at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+
+    class Meta:
+        verbose_name = _("statements zip")
+        verbose_name_plural = _("statements zips")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "fingerprint"], name="royalty_archive_once_per_data"),
+            models.CheckConstraint(
+                condition=Q(processed__lte=models.F("total")), name="royalty_archive_progress"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"statements zip of run #{self.run_id} ({self.status})"

@@ -11,3 +11,9 @@ def clean_salesfile(sales_file_id: int) -> str:
 
 def import_salesfile(sales_file_id: int) -> str:
     return pipeline.import_task(sales_file_id)
+
+
+def build_royalty_archive(archive_id: int) -> str:
+    from statements.royalties import services
+
+    return services.build_archive(archive_id=archive_id).status

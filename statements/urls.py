@@ -2,7 +2,7 @@ from django.urls import path
 
 from statements import pages
 from statements.api import api
-from statements.royalties.pages import run_page_finalize
+from statements.royalties.pages import run_page_archive, run_page_finalize
 
 app_name = "statements"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("statements/<int:run_id>/", pages.run_page, name="run-page"),
     path("statements/<int:run_id>/upload/", pages.run_page_upload, name="run-page-upload"),
     path("statements/<int:run_id>/finalize/", run_page_finalize, name="run-page-finalize"),
+    path("statements/<int:run_id>/statements-zip/", run_page_archive, name="run-page-archive"),
     path(
         "statements/<int:run_id>/files/<int:file_id>/process/",
         pages.run_page_process,

@@ -1,14 +1,17 @@
 """Royalty statement endpoints, a router of the statements API: statements of a run (JSON, per
 payee PDF/xlsx, a zip of all) and finalisation. Error codes: `payee_statement_not_found`,
-`run_finalized`, `splits_invalid`, `lines_allocated`, and the statements API's `run_not_found`,
-`report_not_ready`."""
+`run_finalized`, `splits_invalid`, `lines_allocated`, `archive_not_found`, `archive_failed`,
+`statements_changed`, and the statements API's `run_not_found`, `report_not_ready`."""
 
-from django.http import HttpRequest, HttpResponse
-from ninja import Router
+from django.conf import settings
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from ninja import Router, Schema
 
+from project import storage
 from project.api import Error
-from project.errors import NotFound
+from project.errors import Conflict, NotFound
 from statements import selectors as statement_selectors
+from statements.models_royalties import RoyaltyArchive
 from statements.royalties import documents, selectors, services
 
 router = Router(tags=["royalty statements"])
@@ -34,15 +37,57 @@ def run_statements(request: HttpRequest, run_id: int):
     return selectors.run_statements(statement_selectors.get_run(run_id))
 
 
+class ArchiveStatus(Schema):
+    """A statements zip being built: poll `url` (with `Retry-After`) until it answers the zip."""
+
+    archive: int
+    status: str
+    processed: int
+    total: int
+    url: str
+
+
 @router.get(
     "/statement_run/{run_id}/statements.zip",
-    response={200: None, **REFUSALS},
+    response={200: None, 202: ArchiveStatus, **REFUSALS},
     openapi_extra={"responses": {200: FILE_RESPONSE}},
 )
-def run_statements_zip(request: HttpRequest, run_id: int):
-    """Every payee's PDF and xlsx, and the statements as JSON, in one zip."""
-    data = selectors.run_statements(statement_selectors.get_run(run_id))
-    return _attachment(documents.archive(data), f"statements-{run_id}.zip")
+def run_statements_zip(request: HttpRequest, run_id: int, archive: int | None = None):
+    """Every payee's PDF and xlsx, and the statements as JSON, in one zip. Up to
+    ROYALTY_ZIP_INLINE_PAYEES payees it is built in the request; beyond, a background task builds
+    it into the storage and this answers 202 with its progress and the `url` (`?archive=<id>`) that
+    serves the zip once built (202 while building, 409 `archive_failed` if building failed)."""
+    run = statement_selectors.get_run(run_id)
+    if archive is not None:
+        return _archive_reply(selectors.archive(run, archive))
+    data = selectors.run_statements(run)
+    if len(data["statements"]) <= settings.ROYALTY_ZIP_INLINE_PAYEES:
+        return _attachment(documents.archive(data), f"statements-{run_id}.zip")
+    return _archive_reply(services.request_archive(run=run, data=data))
+
+
+def _archive_reply(archive: RoyaltyArchive) -> HttpResponse:
+    if archive.status == RoyaltyArchive.Status.READY:
+        return FileResponse(
+            storage.open_stream(archive.storage_key),
+            as_attachment=True,
+            filename=f"statements-{archive.run_id}.zip",
+            content_type=TYPES["zip"],
+        )
+    if archive.status == RoyaltyArchive.Status.FAILED:
+        raise Conflict(
+            f"Building the statements zip failed: {archive.error} Ask for it again without ?archive=.",
+            code="archive_failed",
+        )
+    url = f"/api/statement_run/{archive.run_id}/statements.zip?archive={archive.pk}"
+    body = {
+        "archive": archive.pk,
+        "status": archive.status,
+        "processed": archive.processed,
+        "total": archive.total,
+        "url": url,
+    }
+    return JsonResponse(body, status=202, headers={"Location": url, "Retry-After": "5"})
 
 
 @router.get(

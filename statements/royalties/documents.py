@@ -2,8 +2,11 @@
 charts), xlsx (openpyxl, the line detail) and a zip of every payee's documents."""
 
 import io
+import json
 import zipfile
+from collections.abc import Callable
 from decimal import Decimal
+from typing import BinaryIO
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -76,16 +79,22 @@ def xlsx(run: dict, statement: dict) -> bytes:
 
 def archive(data: dict) -> bytes:
     """A zip of every payee's PDF and xlsx, plus the statements as JSON."""
-    import json
-
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+    write_archive(data, out)
+    return out.getvalue()
+
+
+def write_archive(data: dict, sink: BinaryIO, on_progress: Callable[[int, int], None] | None = None) -> None:
+    """Write the zip of `archive` to `sink`, calling `on_progress(payees done, payees)` after each."""
+    statements = data["statements"]
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("statements.json", json.dumps(data, indent=1))
-        for statement in data["statements"]:
+        for done, statement in enumerate(statements, 1):
             stem = document_name(data["run"], statement)
             zf.writestr(f"{stem}.pdf", pdf(data["run"], statement))
             zf.writestr(f"{stem}.xlsx", xlsx(data["run"], statement))
-    return out.getvalue()
+            if on_progress is not None:
+                on_progress(done, len(statements))
 
 
 def document_name(run: dict, statement: dict) -> str:

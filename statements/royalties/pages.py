@@ -1,8 +1,11 @@
-"""The run page's royalty action: finalise (the card itself is `{% royalty_card run %}`)."""
+"""The run page's royalty actions: finalise, and the zip of every statement (the card itself is
+`{% royalty_card run %}`)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -10,7 +13,7 @@ from project.decorators import group_required
 from project.errors import DomainError
 from project.roles import BACK_OFFICE
 from statements.models import StatementRun
-from statements.royalties import services
+from statements.royalties import documents, selectors, services
 
 
 @require_POST
@@ -24,3 +27,25 @@ def run_page_finalize(request: HttpRequest, run_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Statements finalised as #%(seq)s.") % {"seq": royalty.sequence})
     return redirect("statements:run-page", run_id=run.pk)
+
+
+@require_POST
+@group_required(BACK_OFFICE)
+def run_page_archive(request: HttpRequest, run_id: int) -> HttpResponse:
+    """A few payees: the zip at once. More: built in the background, its progress on the page."""
+    run = get_object_or_404(StatementRun, pk=run_id)
+    try:
+        data = selectors.run_statements(run)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return redirect("statements:run-page", run_id=run.pk)
+    if len(data["statements"]) <= settings.ROYALTY_ZIP_INLINE_PAYEES:
+        response = HttpResponse(documents.archive(data), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="statements-{run.pk}.zip"'
+        return response
+    archive = services.request_archive(run=run, data=data)
+    messages.success(
+        request,
+        _("The zip of %(n)s statements is being built; this page shows its progress.") % {"n": archive.total},
+    )
+    return redirect(f"{reverse('statements:run-page', kwargs={'run_id': run.pk})}#royalties")

@@ -2,7 +2,7 @@
 
 from project.errors import NotFound
 from statements.models import StatementRun
-from statements.models_royalties import RoyaltyRun
+from statements.models_royalties import RoyaltyArchive, RoyaltyRun
 from statements.royalties.calculation import compute
 from statements.royalties.presentation import run_statements_data
 
@@ -26,3 +26,14 @@ def payee_statement(data: dict, payee_id: int) -> dict:
 
 def is_finalized(run: StatementRun) -> bool:
     return RoyaltyRun.objects.filter(run=run).exists()
+
+
+def archive(run: StatementRun, archive_id: int) -> RoyaltyArchive:
+    found = RoyaltyArchive.objects.filter(run=run, pk=archive_id).first()
+    if found is None:
+        raise NotFound(f"run #{run.pk} has no statements zip {archive_id}", code="archive_not_found")
+    return found
+
+
+def latest_archive(run: StatementRun) -> RoyaltyArchive | None:
+    return RoyaltyArchive.objects.filter(run=run).first()

@@ -1,22 +1,41 @@
-"""Writes of royalty accounting: splits, advances and other manual ledger entries, finalisation."""
+"""Writes of royalty accounting: splits, advances and other manual ledger entries, finalisation,
+and the zip of a run's statement documents (built in the background)."""
 
-from collections.abc import Sequence
+import hashlib
+import json
+import logging
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from project import storage
 from project.audit import record_action
 from project.errors import Conflict, InvalidInput
 from project.mail import queue_email
 from statements import services as statement_services
 from statements.models import StatementRun
-from statements.models_royalties import Contract, ContractSplit, Payee, RoyaltyLedgerEntry, RoyaltyRun
+from statements.models_royalties import (
+    Contract,
+    ContractSplit,
+    Payee,
+    RoyaltyArchive,
+    RoyaltyLedgerEntry,
+    RoyaltyRun,
+)
+from statements.royalties import documents, selectors
 from statements.royalties.calculation import RunStatements, allocate, compute
 from statements.royalties.presentation import run_statements_data
 
+logger = logging.getLogger(__name__)
 K = RoyaltyLedgerEntry.Kind
+A = RoyaltyArchive.Status
+# Longer than any zip takes to build (1,000 payees: about 7 minutes).
+ARCHIVE_ABANDONED_AFTER = timedelta(hours=1)
 MANUAL_KINDS = {K.ADVANCE, K.COST, K.ADJUSTMENT}
 HUNDRED = Decimal(100)
 
@@ -142,3 +161,96 @@ def _email_statements(royalty: RoyaltyRun) -> None:
 
 def _user(user: AbstractBaseUser | None):
     return user if user is not None and user.is_authenticated else None
+
+
+# --- the zip of every payee's documents ------------------------------------------------------------
+
+
+def statements_fingerprint(data: dict) -> str:
+    """SHA-256 of the statements as canonical JSON: equal for equal statements."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def request_archive(*, run: StatementRun, data: dict, queue: bool = True) -> RoyaltyArchive:
+    """The zip of these statements of `run`: the one already built or being built, else a new one
+    whose building is queued (a failed one is queued again); `queue=False` when the caller builds it."""
+    fingerprint = statements_fingerprint(data)
+    with transaction.atomic():
+        archive, created = RoyaltyArchive.objects.select_for_update().get_or_create(
+            run=run, fingerprint=fingerprint, defaults={"total": len(data["statements"])}
+        )
+        # A zip still queued or building long after it was asked for lost its worker: queue it again.
+        abandoned = archive.status in (A.QUEUED, A.BUILDING) and archive.requested_at < (
+            timezone.now() - ARCHIVE_ABANDONED_AFTER
+        )
+        if not created and archive.status != A.FAILED and not abandoned:
+            return archive
+        if not created:
+            archive.status, archive.processed, archive.error, archive.finished_at = A.QUEUED, 0, "", None
+            archive.requested_at = timezone.now()
+            archive.save(update_fields=["status", "processed", "error", "finished_at", "requested_at"])
+        if queue:
+            transaction.on_commit(lambda: _queue_archive(archive.pk))
+    return archive
+
+
+def _queue_archive(archive_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task(
+        "statements.tasks.build_royalty_archive", archive_id, task_name=f"royalty-archive-{archive_id}"
+    )
+
+
+def build_archive(
+    *, archive_id: int, on_progress: Callable[[int, int], None] | None = None
+) -> RoyaltyArchive:
+    """Render every payee's documents into the zip and store it; progress is saved per payee. The
+    run's older zips are removed once this one is ready. FAILED (and the error raised again, for
+    the task's record) when rendering or the storage fails, or when the statements changed."""
+    archive = RoyaltyArchive.objects.select_related("run").get(pk=archive_id)
+    if archive.status == A.READY:
+        return archive
+    RoyaltyArchive.objects.filter(pk=archive.pk).update(status=A.BUILDING, processed=0)
+
+    def progress(done: int, total: int) -> None:
+        RoyaltyArchive.objects.filter(pk=archive.pk).update(processed=done, total=total)
+        if on_progress is not None:
+            on_progress(done, total)
+
+    try:
+        data = selectors.run_statements(archive.run)
+        if statements_fingerprint(data) != archive.fingerprint:
+            raise Conflict(
+                "The statements changed after this zip was requested; request it again.",
+                code="statements_changed",
+            )
+        key = f"royalty-archives/run-{archive.run_id}/{archive.fingerprint[:16]}.zip"
+        # Spooled to disk past 32 MB: a thousand payees' PDFs are too much to hold in memory.
+        with tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024) as sink:
+            documents.write_archive(data, sink, progress)
+            sink.seek(0)
+            storage.save(key, sink)
+    except Exception as exc:
+        RoyaltyArchive.objects.filter(pk=archive.pk).update(
+            status=A.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    RoyaltyArchive.objects.filter(pk=archive.pk).update(
+        status=A.READY, storage_key=key, processed=len(data["statements"]), finished_at=timezone.now()
+    )
+    _remove_older_archives(archive)
+    archive.refresh_from_db()
+    return archive
+
+
+def _remove_older_archives(archive: RoyaltyArchive) -> None:
+    for older in RoyaltyArchive.objects.filter(run=archive.run_id, pk__lt=archive.pk):
+        try:
+            if older.storage_key:
+                storage.delete(older.storage_key)
+        except storage.Unavailable:  # the file stays behind; the row goes with the next zip
+            logger.warning("could not delete %s; it is left in the storage", older.storage_key)
+            continue
+        older.delete()

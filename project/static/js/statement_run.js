@@ -118,3 +118,9 @@
     window.setTimeout(poll, 3000);
   }
 })();
+
+// While the statements zip is being built, the page follows its progress.
+(function () {
+  const status = document.getElementById("archive-status");
+  if (status && status.dataset.building) window.setTimeout(() => window.location.reload(), 5000);
+})();
