@@ -179,6 +179,22 @@ class ChainHead(models.Model):
         return f"{self.structure_id}@{self.seq}"
 
 
+class JSONTextField(models.JSONField):
+    """A JSONField kept in PostgreSQL as `json` (the text as written) rather than `jsonb`: a history
+    delta is written once per update and only ever read back whole, and converting 1,000 keys to
+    jsonb cost PostgreSQL about 0.3 ms per update. Other databases keep their JSONField column."""
+
+    def db_type(self, connection):
+        return "json" if connection.vendor == "postgresql" else super().db_type(connection)
+
+    def from_db_value(self, value, expression, connection):
+        # psycopg2 parses `json` itself (Django only leaves jsonb to the field). What is kept here
+        # holds strings and integer counts, never a fraction that json.loads would make a float.
+        if not isinstance(value, str):
+            return value
+        return super().from_db_value(value, expression, connection)
+
+
 class HistoryEntry(models.Model):
     """One successful operation. Updates keep only their delta; the full state after each entry is
     folded on read, so an update costs O(batch), not O(all keys)."""
@@ -197,14 +213,14 @@ class HistoryEntry(models.Model):
     last_settlement_at = models.DateTimeField(verbose_name=_("last settlement at"))
     # Create, settle and clear leave empty aggregates behind; an update adds `delta` to them.
     resets = models.BooleanField(default=False, verbose_name=_("resets"))
-    delta = models.JSONField(
+    delta = JSONTextField(
         null=True,
         blank=True,
         help_text=_("{key: {field: value added}} of an update."),
         verbose_name=_("delta"),
     )
     # Records per key of an update, kept when the structure settles 1CDR (its "records").
-    key_records = models.JSONField(null=True, blank=True, verbose_name=_("key records"))
+    key_records = JSONTextField(null=True, blank=True, verbose_name=_("key records"))
     records = models.PositiveIntegerField(default=0, verbose_name=_("records"))
     duplicates = models.PositiveIntegerField(default=0, verbose_name=_("duplicates"))
     seq = models.BigIntegerField(verbose_name=_("seq"))

@@ -71,7 +71,7 @@ def test_an_edited_delta_or_settlement_is_named(busy):
     assert (first["kind"], first["id"]) == ("settlement", Settlement.objects.get().pk)
     target = HistoryEntry.objects.filter(operation="Update").order_by("seq").first()
     sql(
-        "UPDATE settlement_history SET delta = jsonb_set(delta, '{4240e1f7-d287-46a9-8b92-f112510bd9f7,op}', '\"7\"') WHERE id = %s",
+        "UPDATE settlement_history SET delta = jsonb_set(delta::jsonb, '{4240e1f7-d287-46a9-8b92-f112510bd9f7,op}', '\"7\"')::json WHERE id = %s",
         [target.pk],
     )
     assert verify(api)["firstInvalid"]["id"] == target.pk

@@ -5,9 +5,10 @@ the general parser."""
 import json
 
 import pytest
+from django.db import connection
 
 from settlement import chain, services
-from settlement.models import AggregationType, SettlementType, Structure
+from settlement.models import AggregationType, HistoryEntry, SettlementType, Structure
 from settlement.records import plain_delta
 from tests.settlement.conftest import post, structure_body
 
@@ -105,3 +106,19 @@ def test_a_fallback_batch_is_still_applied_and_answered(api, db):
     assert update([{"app": "5", "op": "0.25"}, {"app": "6"}])["aggregates"] == {"5": {"op": "0.25"}}
     assert "aggregates" not in update([{"app": "6"}])
     assert api.get("/settlement/mixed").json()["output"]["aggregates"] == {"5": {"op": "3.75"}}
+
+
+def test_deltas_are_stored_as_the_text_hashed(api, db):
+    assert post(api, "/settlement/create/", structure_body(settleid="stored")).status_code == 200
+    records = [{"app": "b", "op": "X"}, {"app": "ä", "op": "Y"}, {"app": "b"}]
+    assert post(api, "/settlement/stored/update?touched=1", {"record": records}).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT delta::text, pg_typeof(delta)::text FROM settlement_history WHERE operation = 'Update'"
+        )
+        text, column_type = cursor.fetchone()
+    # `json` keeps the text as written (jsonb would respace and reorder it).
+    assert column_type == "json"
+    assert text == '{"b":{"op":"1"},"\\u00e4":{"op":"1"}}'
+    entry = HistoryEntry.objects.get(operation="Update")
+    assert entry.delta == {"b": {"op": "1"}, "ä": {"op": "1"}}
