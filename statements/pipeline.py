@@ -38,7 +38,6 @@ from statements import selectors, services
 from statements.cleaners import parse
 from statements.cleaners.base import CLEAN_COLUMNS
 from statements.cleaners.profiles import ProfileSpec
-from statements.cleaners.text import LineTooLong
 from statements.models import SalesFile, SalesFileStatus, SalesLine
 from statements.webhook import WebhookEvent
 
@@ -123,7 +122,7 @@ def clean(sales_file_id: int, *, on_progress: ProgressCallback | None = None) ->
     outcome = Cleaning()
     try:
         _clean(sales_file, outcome, on_progress)
-    except (storage.Missing, storage.Unavailable, LineTooLong) as exc:
+    except (storage.Missing, storage.Unavailable) as exc:
         return services.mark_failed(sales_file, reason=f"cleaning failed: {exc}", findings=outcome.findings())
     except Exception as exc:
         logger.exception("cleaning sales file %s", sales_file.pk)
@@ -163,7 +162,7 @@ def clean_and_import(sales_file_id: int, *, on_progress: ProgressCallback | None
             return services.finish_import(sales_file, lines=count)
     except _Unusable as exc:
         return services.mark_failed(sales_file, reason=str(exc), findings=outcome.findings())
-    except (storage.Missing, storage.Unavailable, LineTooLong) as exc:
+    except (storage.Missing, storage.Unavailable) as exc:
         return services.mark_failed(sales_file, reason=f"cleaning failed: {exc}", findings=outcome.findings())
     except (_CopyFailed, DatabaseError) as exc:
         logger.exception("importing sales file %s", sales_file.pk)

@@ -13,7 +13,7 @@ from statements.cleaners.base import Problem, Row, Stats
 from statements.cleaners.delimited import parse_delimited
 from statements.cleaners.dsr import looks_like_dsr, parse_dsr
 from statements.cleaners.profiles import ProfileSpec
-from statements.cleaners.text import open_text
+from statements.cleaners.text import LineTooLong, failing, open_text
 
 DDEX_DSR = "ddex_dsr"
 # Lines looked at to recognise a DSR file: its HEAD record comes after at most a few comments.
@@ -34,7 +34,13 @@ def parse(
     """
     stats = Stats()
     lines = open_text(stream)
-    head = list(islice(lines, DETECT_LINES))
+    head: list[str] = []
+    try:
+        for line in islice(lines, DETECT_LINES):
+            head.append(line)
+    except LineTooLong as exc:
+        # The format is told by the lines before it; the parser then fails the file at that line.
+        lines = failing(exc)
     lines = chain(head, lines)
     if profile == DDEX_DSR or (profile is None and looks_like_dsr(head)):
         return DDEX_DSR, parse_dsr(lines, stats), stats

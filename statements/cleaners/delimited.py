@@ -23,6 +23,7 @@ from operator import itemgetter
 from statements.cleaners import profiles as rules
 from statements.cleaners.base import Problem, Reject, Row, Stats
 from statements.cleaners.profiles import DELIMITERS, ProfileSpec, header_keys, normal_name
+from statements.cleaners.text import LineTooLong, failing
 
 MAX_PREAMBLE = 50  # lines searched for the header row
 CACHE_SIZE = 50_000  # distinct values remembered per column
@@ -62,14 +63,27 @@ def parse_delimited(
     """Rows and problems of a delimited report in file order; `stats.detail` is the profile slug.
 
     `forced` is a profile slug that skips detection. An unknown layout is one fatal Problem naming
-    the header row seen and the profiles tried.
+    the header row seen and the profiles tried; so is a line over the length `open_text` allows.
     """
-    lines = iter(lines)
+    try:
+        yield from _parse(iter(lines), stats, profiles, forced, file_name)
+    except LineTooLong as exc:
+        yield Problem(stats.lines + 1, str(exc), fatal=True)
+
+
+def _parse(
+    lines: Iterator[str], stats: Stats, profiles: Sequence[ProfileSpec], forced: str | None, file_name: str
+) -> Iterator[Row | Problem]:
     head: list[str] = []
-    for line in lines:
-        head.append(line)
-        if len(head) == MAX_PREAMBLE:
-            break
+    try:
+        for line in lines:
+            head.append(line)
+            if len(head) == MAX_PREAMBLE:
+                break
+    except LineTooLong as exc:
+        if not head:
+            raise
+        lines = failing(exc)  # the layout is told by the lines before it
     stats.lines = len(head)
     if not head:
         yield Problem(1, "the file is empty", fatal=True)
@@ -112,7 +126,11 @@ def parse_delimited(
 
 
 def _cells(line: str, delimiter: str) -> list[str]:
-    return next(csv.reader([line], delimiter=delimiter), [])
+    """The cells of one line read as a header or preamble line ([] if the csv module cannot)."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:  # e.g. a field over its limit: no header
+        return []
 
 
 def _find_header(head: list[str], candidates: list[ProfileSpec]) -> _Layout | None:

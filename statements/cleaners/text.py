@@ -41,6 +41,13 @@ def open_text(stream: BinaryIO) -> Iterator[str]:
     return _lines(io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=""))
 
 
+def failing(error: LineTooLong) -> Iterator[str]:
+    """The rest of a file whose reading failed: it raises that error when read, so a parser that
+    read ahead (to detect the format) still reads the lines before it first."""
+    raise error
+    yield  # a generator: the error is raised when the parser reads this far
+
+
 def _encoding_of(head: bytes) -> tuple[str, str]:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not head.startswith(
         codecs.BOM_UTF32_LE
@@ -107,6 +114,11 @@ class _Prefixed(io.RawIOBase):
         buffer[:size] = chunk
         if self.guard:
             last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+            if last >= 0:
+                # The line the previous reads left open ends in this one, at its first break.
+                breaks = [at for at in (chunk.find(b"\n"), chunk.find(b"\r")) if at >= 0]
+                if self.since_newline + min(breaks) > MAX_LINE:
+                    raise LineTooLong(_TOO_LONG)
             self.since_newline = self.since_newline + size if last < 0 else size - last - 1
             if self.since_newline > MAX_LINE:
                 raise LineTooLong(_TOO_LONG)

@@ -140,6 +140,35 @@ def test_dsr_files_are_recognised_by_their_head_record():
     assert stats.detail == "DDEX DSR BasicAudioProfile 1.2"
 
 
+TOO_LONG = b"a" * ((4 << 20) + 1) + b"\n"  # one byte over the 4 MiB a line may have
+
+
+@pytest.mark.parametrize("line", [1, 4, 30])  # read to detect the format, the header, the rows
+@pytest.mark.parametrize("content", ["csv", "dsr"])
+def test_a_line_over_4_mib_fails_the_file_at_that_line(content, line):
+    if content == "csv":
+        lines = [HEADER] + [b"2026-09,Spotify,A,,,T,IT,1,0.5,EUR\n"] * 40
+    else:
+        lines = fixture_bytes(TIDAL_DSR).splitlines(keepends=True)
+        line = min(line, len(lines) - 1)
+    data = b"".join([*lines[: line - 1], TOO_LONG, *lines[line - 1 :]])
+    file_format, rows, problems, stats = parse_bytes(data)
+    assert problems[-1].fatal and problems[-1].line == line
+    assert problems[-1].reason.endswith("a line is longer than 4 MiB: not a text sales file")
+    assert all(row[0] < line for row in rows) and stats.lines == line - 1
+    if line > 1:  # the lines before it tell the format
+        assert file_format == (GENERIC_CSV if content == "csv" else DDEX_DSR)
+
+
+def test_a_line_over_the_csv_modules_field_limit_is_no_header():
+    file_format, rows, problems, _ = parse_bytes(
+        b"x" * 200_000 + b"\n" + HEADER + b"2026-09,S,A,,,T,IT,1,0.5,EUR\n"
+    )
+    assert file_format == GENERIC_CSV and problems == [] and [row[0] for row in rows] == [3]
+    file_format, rows, problems, _ = parse_bytes(b"x" * 200_000 + b"\n")
+    assert file_format is None and problems[0].fatal and problems[0].reason.startswith("unknown format")
+
+
 def test_a_requested_profile_skips_detection():
     file_format, rows, _, _ = parse_bytes(fixture_bytes("spotify_2026-09.csv"), profile="generic_csv")
     assert file_format == "generic_csv" and len(rows) == 6

@@ -40,6 +40,15 @@ def test_truncated_file_keeps_what_was_read_before_the_fatal_problem(flow):
     assert data["format"] == "ddex_dsr" and data["lines_read"] > 0
 
 
+def test_file_with_a_line_over_4_mib_fails_at_that_line_with_its_format(flow):
+    content = fixture_bytes("spotify_2026-09.csv") + b"x" * ((4 << 20) + 1) + b"\n"
+    long_line = content.count(b"\n")
+    data = flow.file(flow.processed_file(content))
+    assert data["status"] == "FAILED"
+    assert data["failure_reason"] == "a line is longer than 4 MiB: not a text sales file"
+    assert data["format"] == "generic_csv" and data["lines_read"] == long_line - 1
+
+
 def test_failed_file_is_processed_again_through_the_api(flow):
     file_id = flow.processed_file(ONLY_BAD_LINES)
     assert flow.upload(file_id, fixture_bytes("spotify_2026-09.csv")).status_code == 200

@@ -461,6 +461,9 @@ def test_a_line_over_4_mib_is_refused_before_it_is_held(encoding):
     assert sum(1 for _ in open_text(io.BytesIO(fits))) == 1
     with pytest.raises(LineTooLong, match="longer than 4 MiB"):
         list(open_text(io.BytesIO(("a" * (MAX_LINE + 1)).encode(encoding))))
+    # Also when its line break comes in the same read as its last bytes.
+    with pytest.raises(LineTooLong, match="longer than 4 MiB"):
+        list(open_text(io.BytesIO(("a" * (MAX_LINE + 1) + "\nb\n").encode(encoding))))
 
 
 @pytest.mark.parametrize(
