@@ -357,16 +357,14 @@ def _storable_keys(keys: set[str]) -> bool:
 
 def _plain_total(total: Decimal) -> str:
     """format_decimal() of a sum of plain amounts: its at most 46 digits are far within EXACT's
-    precision, so normalising it would only strip the zeros this strips."""
+    precision, so normalising it would only strip the zeros this strips. str() writes such a sum in
+    plain notation (and faster than format()) unless it is below 10**-6."""
     if total.is_zero():
         return "0"
-    text = format(total, "f")
+    text = str(total)
+    if "E" in text:
+        text = format(total, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _json_object(items: list[tuple[str, str]]) -> str:
-    """{key: value-JSON} written as chain.dumps() would (sorted keys, no spaces, ASCII escapes)."""
-    return "{" + ",".join([encode_basestring_ascii(key) + ":" + text for key, text in sorted(items)]) + "}"
 
 
 def plain_delta(
@@ -383,7 +381,7 @@ def plain_delta(
     keys = list(map(get, records, repeat(primary_key)))
     if set(map(type, keys)) != {str} or not _storable_keys(set(keys)):
         return None
-    fields: dict[str, list[str]] = {}
+    fields: dict[str, str] = {}  # key: its fields as JSON, in name order, without the braces
     for name in sorted(aggregates):
         values = list(map(get, records, repeat(name)))
         carriers = keys
@@ -392,8 +390,9 @@ def plain_delta(
             values = [value for value in values if value is not None]
         if not values:
             continue
+        label = encode_basestring_ascii(name) + ':"'
         if counting:
-            column = {key: str(n) for key, n in Counter(carriers).items()}
+            column = {key: f'{label}{n}"' for key, n in Counter(carriers).items()}
         else:
             if set(map(type, values)) != {str}:
                 return None
@@ -404,11 +403,16 @@ def plain_delta(
             for key, amount in zip(carriers, map(Decimal, values), strict=True):
                 total = totals.get(key)
                 totals[key] = amount if total is None else EXACT.add(total, amount)
-            column = {key: _plain_total(total) for key, total in totals.items()}
-        label = encode_basestring_ascii(name) + ':"'
-        for key, text in column.items():
-            fields.setdefault(key, []).append(label + text + '"')
-    delta = _json_object([(key, "{" + ",".join(texts) + "}") for key, texts in fields.items()])
+            column = {key: label + _plain_total(total) + '"' for key, total in totals.items()}
+        if fields:
+            for key, text in column.items():
+                fields[key] = fields[key] + "," + text if key in fields else text
+        else:
+            fields = column
+    # JSON as chain.dumps() writes it: sorted keys, no spaces, ASCII escapes.
+    encode = encode_basestring_ascii
+    delta = "{" + ",".join([f"{encode(key)}:{{{fields[key]}}}" for key in sorted(fields)]) + "}"
     if not key_records:
         return delta, "null"
-    return delta, _json_object([(key, str(n)) for key, n in Counter(keys).items()])
+    counts = Counter(keys)
+    return delta, "{" + ",".join([f"{encode(key)}:{counts[key]}" for key in sorted(counts)]) + "}"

@@ -61,8 +61,9 @@ def test_the_same_text_as_the_general_parser(kind):
 
 def test_sums_that_cancel_out_and_trailing_zeros():
     records = [{"app": "k", "v": "1.10"}, {"app": "k", "v": "-1.1"}, {"app": "z", "v": "2.500"}]
+    records += [{"app": "s", "v": "0.0000001"}, {"app": "s", "v": "0.000000000000"}, {"app": "t", "v": "100"}]
     delta, _ = plain(AggregationType.ONE_CDR, records, ["v"])
-    assert delta == '{"k":{"v":"0"},"z":{"v":"2.5"}}'
+    assert delta == '{"k":{"v":"0"},"s":{"v":"0.0000001"},"t":{"v":"100"},"z":{"v":"2.5"}}'
     assert json.loads(delta) == json.loads(general(AggregationType.ONE_CDR, records, ["v"])[0])
 
 
