@@ -44,7 +44,6 @@ def parse(
     lines = chain(head, lines)
     if profile == DDEX_DSR or (profile is None and looks_like_dsr(head)):
         return DDEX_DSR, parse_dsr(lines, stats), stats
+    # The delimited parser picks its profile (names it in stats.detail) when it is called.
     results = parse_delimited(lines, stats, profiles=profiles, forced=profile, file_name=file_name)
-    # The delimited parser picks its profile when it reads the header: read that far to name it.
-    first = next(results, None)
-    return stats.detail or None, chain([first] if first is not None else [], results), stats
+    return stats.detail or None, results, stats

@@ -62,18 +62,12 @@ def parse_delimited(
 ) -> Iterator[Row | Problem]:
     """Rows and problems of a delimited report in file order; `stats.detail` is the profile slug.
 
-    `forced` is a profile slug that skips detection. An unknown layout is one fatal Problem naming
-    the header row seen and the profiles tried; so is a line over the length `open_text` allows.
+    The layout is detected when this is called (it reads up to MAX_PREAMBLE lines), the rows when
+    the result is iterated. `forced` is a profile slug that skips detection. An unknown layout is
+    one fatal Problem naming the header row seen and the profiles tried; so is a line over the
+    length `open_text` allows, at that line.
     """
-    try:
-        yield from _parse(iter(lines), stats, profiles, forced, file_name)
-    except LineTooLong as exc:
-        yield Problem(stats.lines + 1, str(exc), fatal=True)
-
-
-def _parse(
-    lines: Iterator[str], stats: Stats, profiles: Sequence[ProfileSpec], forced: str | None, file_name: str
-) -> Iterator[Row | Problem]:
+    lines = iter(lines)
     head: list[str] = []
     try:
         for line in lines:
@@ -82,33 +76,29 @@ def _parse(
                 break
     except LineTooLong as exc:
         if not head:
-            raise
+            return iter([Problem(1, str(exc), fatal=True)])
         lines = failing(exc)  # the layout is told by the lines before it
     stats.lines = len(head)
     if not head:
-        yield Problem(1, "the file is empty", fatal=True)
-        return
+        return iter([Problem(1, "the file is empty", fatal=True)])
     if head[0].startswith("PK\x03\x04") or "\x00" in head[0]:
         reason = "unknown format: binary content (a zip/xlsx export?); upload the sales data as CSV"
-        yield Problem(1, reason, fatal=True)
-        return
+        return iter([Problem(1, reason, fatal=True)])
     candidates = sorted(profiles, key=lambda spec: -spec.priority)
     if forced is not None:
         candidates = [spec for spec in profiles if spec.slug == forced]
         if not candidates:
             known = ", ".join(spec.slug for spec in profiles) or "none"
-            yield Problem(1, f"unknown format: no import profile {forced!r} (profiles: {known})", fatal=True)
-            return
+            reason = f"unknown format: no import profile {forced!r} (profiles: {known})"
+            return iter([Problem(1, reason, fatal=True)])
     layout = _find_header(head, candidates)
     if layout is None:
-        yield Problem(*_unknown_layout(head, candidates), fatal=True)
-        return
+        return iter([Problem(*_unknown_layout(head, candidates), fatal=True)])
     spec = layout.spec
     stats.detail = spec.slug
     found, problem = _preamble(head[: layout.line - 1], layout)
     if problem is not None:
-        yield problem
-        return
+        return iter([problem])
     stats.structural += layout.line
     defaults = _defaults(layout, found, file_name)
     missing = [name for name in rules.NEEDED if name not in layout.columns and not defaults.get(name)]
@@ -117,9 +107,8 @@ def _parse(
             f"import profile {spec.slug!r}: the report gives no {', '.join(missing)} (no column in the "
             f"header on line {layout.line}, no preamble line and no default)"
         )
-        yield Problem(layout.line, reason, fatal=True)
-        return
-    yield from _rows(chain(head[layout.line :], lines), stats, layout, defaults)
+        return iter([Problem(layout.line, reason, fatal=True)])
+    return _rows(chain(head[layout.line :], lines), stats, layout, defaults)
 
 
 # --- header, preamble and defaults --------------------------------------------------------------
@@ -411,7 +400,8 @@ def _rows(
 
 def _records(lines: Iterator[str], delimiter: str, stats: Stats) -> Iterator[list[str] | Problem]:
     """The cells of each record after the header, with `stats.lines` set to the physical line it
-    ends on, or a Problem for a record the csv module cannot read. A line without a quote (nor a
+    ends on, or a Problem for a record the csv module cannot read (and a fatal one for a line over
+    the length `open_text` allows). A line without a quote (nor a
     stray line break or a field over the csv module's limit) is one record, whose cells are the
     csv module's split at the delimiter, five times faster; the csv module reads the others,
     where a quoted field may span lines."""
@@ -429,21 +419,24 @@ def _records(lines: Iterator[str], delimiter: str, stats: Stats) -> Iterator[lis
     reader = csv.reader(feed(), delimiter=delimiter, strict=False)
     limit = csv.field_size_limit()
     number = stats.lines
-    for line in lines:
-        text = line.rstrip("\r\n")
-        if '"' in text or "\r" in text or "\n" in text or len(text) > limit:
-            pushed.append(line)
-            read = reader.line_num
-            try:
-                fields = next(reader)
-            except csv.Error as exc:
-                fields = Problem(number + 1, f"unreadable CSV: {exc}")
-            number += reader.line_num - read
-        else:
-            fields = text.split(delimiter) if text else []
-            number += 1
-        stats.lines = number
-        yield fields
+    try:
+        for line in lines:
+            text = line.rstrip("\r\n")
+            if '"' in text or "\r" in text or "\n" in text or len(text) > limit:
+                pushed.append(line)
+                read = reader.line_num
+                try:
+                    fields = next(reader)
+                except csv.Error as exc:
+                    fields = Problem(number + 1, f"unreadable CSV: {exc}")
+                number += reader.line_num - read
+            else:
+                fields = text.split(delimiter) if text else []
+                number += 1
+            stats.lines = number
+            yield fields
+    except LineTooLong as exc:
+        yield Problem(number + 1, str(exc), fatal=True)
 
 
 def _key_checks(spec: ProfileSpec, defaults: dict[str, str]) -> tuple[Callable[[str], str], ...]:
