@@ -41,6 +41,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 import pycountry
 
@@ -469,6 +470,7 @@ class _Parser:
         self.currencies: dict[str, str] = {}
         self.isrcs: dict[str, str] = {}
         self.texts: dict[str, str] = {}
+        self.shares: dict[int, str] = {}  # a share in units of 10^-16 → its text
         self.uses: dict[str, tuple[str, str]] = {}
 
     # --- the main loop -------------------------------------------------------------------------
@@ -922,8 +924,7 @@ class _Parser:
             release,
         )
 
-    @staticmethod
-    def _share(summary: _Summary, units: int) -> str:
+    def _share(self, summary: _Summary, units: int) -> str:
         """This line's share of its summary's money, as text (see the module docstring)."""
         if summary.repeated:
             raise _Reject("its summary record id is used by several summary records: no revenue to share")
@@ -941,7 +942,11 @@ class _Parser:
         share = running - summary.allocated
         summary.allocated = running
         summary.shared = True
-        return _scaled_text(share)
+        # Lines with the same usages in one summary get one of two shares (the cumulative rounding
+        # gives the floor or the ceiling of money * usages / summary usages): their text is
+        # remembered, a dict lookup instead of formatting a 16-decimal number on every line.
+        text = self.shares.get(share)
+        return text if text is not None else _valid(self.shares, _scaled_text, share)
 
     # --- checks --------------------------------------------------------------------------------
     def _check_foot(self, number: int, *, single_record: bool) -> None:
@@ -1014,7 +1019,10 @@ class _Parser:
             }
 
 
-def _valid(cache: dict[str, str], check: Callable[..., str], raw: str, *args: str) -> str:
+_Raw = TypeVar("_Raw", str, int)  # a cell's text, or a share in units of 10^-16
+
+
+def _valid(cache: dict[_Raw, str], check: Callable[..., str], raw: _Raw, *args: str) -> str:
     """`check(raw, *args)` (raising _Reject), remembered per distinct raw value: a file repeats a
     few territories, currencies, artists and titles over thousands of records."""
     value = cache.get(raw)
