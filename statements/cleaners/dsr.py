@@ -1181,22 +1181,14 @@ def _revenue_text(amount: Decimal) -> str:
     return "0" if text in ("", "-0") else text
 
 
-_SALE_TYPES: dict[str, str] = {}
-
-
 def _sale_type(use: str) -> str:
-    """Our sale type for the standard's UseType (Part 2's allowed values)."""
-    kind = _SALE_TYPES.get(use)
-    if kind is None:
-        lowered = use.lower()
-        if any(word in lowered for word in ("stream", "webcast", "conditionaldownload", "tethereddownload")):
-            kind = "stream"
-        elif "download" in lowered or lowered in ("purchase", "ondemand"):
-            kind = "download"
-        elif "physical" in lowered:
-            kind = "physical"
-        else:
-            kind = "other"
-        if len(_SALE_TYPES) < 1000:
-            _SALE_TYPES[use] = kind
-    return kind
+    """Our sale type for the standard's UseType (Part 2's allowed values); callers remember it per
+    distinct use type."""
+    lowered = use.lower()
+    if any(word in lowered for word in ("stream", "webcast", "conditionaldownload", "tethereddownload")):
+        return "stream"
+    if "download" in lowered or lowered in ("purchase", "ondemand"):
+        return "download"
+    if "physical" in lowered:
+        return "physical"
+    return "other"
