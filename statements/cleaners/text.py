@@ -10,12 +10,14 @@ import codecs
 import io
 import unicodedata
 from collections.abc import Iterator
+from itertools import chain, islice
 from typing import BinaryIO
 
 # A sales line is at most a few hundred characters; a longer "line" is a binary or broken upload,
 # and refusing it keeps the memory of every line-based parser bounded.
 MAX_LINE = 4 << 20  # characters (UTF-16) or bytes (UTF-8, Windows-1252)
 _CHUNK = 1 << 16
+_BATCH = 1000  # lines handed to the parser at once
 _TOO_LONG = f"a line is longer than {MAX_LINE >> 20} MiB: not a text sales file"
 
 
@@ -38,7 +40,7 @@ def open_text(stream: BinaryIO) -> Iterator[str]:
     # In UTF-8 and Windows-1252 a line break is a \n or \r byte, so the raw reader can bound
     # the line length and the text is iterated at C speed.
     raw = io.BufferedReader(_Prefixed(head, stream, guard=True), _CHUNK)
-    return _lines(io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=""))
+    return chain.from_iterable(_batches(io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")))
 
 
 def failing(error: LineTooLong) -> Iterator[str]:
@@ -63,14 +65,36 @@ def _encoding_of(head: bytes) -> tuple[str, str]:
     return "utf-8-sig", "surrogateescape"
 
 
-def _lines(text: io.TextIOWrapper) -> Iterator[str]:
-    is_nfc, normalize = unicodedata.is_normalized, unicodedata.normalize
-    for line in text:
-        if line.isascii():
-            yield line
-            continue
-        line = _from_cp1252(line)
-        yield line if is_nfc("NFC", line) else normalize("NFC", line)
+def _batches(text: io.TextIOWrapper) -> Iterator[list[str]]:
+    """The lines in batches of _BATCH. A batch of ASCII lines (most files) is passed on as it is,
+    so the lines reach the parser without a Python step each. A line over MAX_LINE raises
+    LineTooLong after the lines before it."""
+    lines = iter(text)
+    while True:
+        batch: list[str] = []
+        try:
+            # list.extend keeps the items it took before an error: the lines before a long one.
+            batch.extend(islice(lines, _BATCH))
+        except LineTooLong:
+            yield _decoded(batch)
+            raise
+        if not batch:
+            return
+        yield _decoded(batch)
+
+
+def _decoded(batch: list[str]) -> list[str]:
+    """The batch with each non-ASCII line read as Windows-1252 where it was not UTF-8, in NFC."""
+    return (
+        batch
+        if all(map(str.isascii, batch))
+        else [line if line.isascii() else _normal(line) for line in batch]
+    )
+
+
+def _normal(line: str) -> str:
+    line = _from_cp1252(line)
+    return line if unicodedata.is_normalized("NFC", line) else unicodedata.normalize("NFC", line)
 
 
 def _utf16_lines(text: io.TextIOWrapper) -> Iterator[str]:
