@@ -5,7 +5,8 @@ lines), picks the import profile whose columns the header names (or the one the 
 reads the preamble's `key<TAB>value` lines, and turns every following line into a `Row` or a
 `Problem` with its physical line number. Totals and carried-balance rows inside a report and rows
 a profile marks as no sale (Bandcamp payouts) are structural lines, never sales; the report's own
-totals go to `stats.declared`.
+totals go to `stats.declared`. A summary table after the sales (a short row naming header columns,
+then its rows: Apple's table by country) is structural too, and named in a warning.
 
 Speed: a report repeats a handful of periods, DSPs, artists, territories and sale types on a
 million lines, so each distinct raw value of those columns is validated once and its normalised
@@ -301,6 +302,10 @@ def _rows(
     # A release-level row leaves the track columns empty (FUGA's Asset Quantity, Symphonic's Track
     # Artists): the next column the profile names for that field is read instead.
     fill = [(columns[name], others) for name, others in layout.fallbacks.items()]
+    # A short row naming columns of the header starts a summary table after the sales (Apple's
+    # financial reports end with one by country: Country Of Sale, Partner Share Currency, …).
+    header_names = {normal_name(name) for name in layout.names}
+    in_summary = False
     end = stats.lines = layout.line
     for fields in _records(lines, layout.delimiter, stats):
         start = end + 1
@@ -311,10 +316,17 @@ def _rows(
         if len(fields) != ncols:
             count = len(fields)
             if count < width:
-                if not "".join(fields).strip():
-                    stats.structural += 1  # blank line
+                if not "".join(fields).strip() or in_summary:
+                    stats.structural += 1  # a blank line, or a row of the summary table
                 elif _totals_label(fields):
                     declared.add(fields)
+                elif _summary_header(fields, header_names):
+                    in_summary = True
+                    stats.structural += 1
+                    stats.warnings.append(
+                        f"line {start}: a summary table follows the sales ({', '.join(filter(None, fields))});"
+                        " its rows are totals, not read as sales"
+                    )
                 else:
                     yield Problem(start, f"expected at least {width} fields, found {count}")
                 continue
@@ -497,6 +509,13 @@ def _kind_checks(spec: ProfileSpec, has_void_column: bool):
         return normal_name(raw) in spec.void_values
 
     return sale, void
+
+
+def _summary_header(cells: list[str], header_names: set[str]) -> bool:
+    """Whether a short row is the header of a summary table: two or more cells, each a column name
+    of the report's own header."""
+    named = [normal_name(cell) for cell in cells if cell.strip()]
+    return len(named) >= 2 and all(name in header_names for name in named)
 
 
 # --- totals rows ---------------------------------------------------------------------------------

@@ -545,3 +545,26 @@ def test_a_repeated_header_of_concatenated_reports_is_structural():
     header, body = data.split(b"\n", 1)
     rows, problems, stats = parse(data + header + b"\n" + body)
     assert problems == [] and len(rows) == 6 and stats.structural == 2
+
+
+def test_a_summary_table_after_the_sales_is_structural_and_named_in_a_warning():
+    """Apple's financial reports may end with a table by country after a blank line (a layout
+    described by a public parser of App Store financial reports: `Country Of Sale / Partner Share
+    Currency / Quantity / Extended Partner Share`, then one row per country)."""
+    data = (PROFILES / "itunes_2025-06.txt").read_bytes()
+    plain_rows, plain_problems, _ = parse(data)
+    summary = (
+        b"\r\nCountry Of Sale\tPartner Share Currency\tQuantity\tExtended Partner Share\r\n"
+        b"GB\tGBP\t2\t7.00\r\nDE\tEUR\t1\t0.70\r\n"
+    )
+    rows, problems, stats = parse(data.rstrip(b"\r\n") + b"\r\n" + summary)
+    assert rows == plain_rows and problems == plain_problems
+    assert totals_of(rows) == totals_of(plain_rows)
+    assert stats.structural + len(rows) + len(problems) == stats.lines
+    assert len(stats.warnings) == 1 and "summary table follows the sales" in stats.warnings[0]
+
+
+def test_a_short_row_that_is_not_a_summary_header_is_still_rejected():
+    data = b"period,dsp,artist,territory,units,revenue,currency\n2025-06,S,A,IT,3,1.5,EUR\nIT,EUR\n"
+    rows, problems, stats = parse(data)
+    assert len(rows) == 1 and [p.line for p in problems] == [3] and stats.warnings == []
