@@ -531,22 +531,14 @@ class _Parser:
                             yield self._finish(self.pending)
                             self.pending = None
                         self.rejected = 0
-                    if family == "LI":
-                        item = self._licensor(number, cells, layout[1])
-                        if item is None:
-                            stats.structural += 1
+                    if family in ("LI", "SY", "RE", "AS"):
+                        # A record that describes (or, LI, pays) sales: a Problem, or None when read.
+                        if family == "LI":
+                            item = self._licensor(number, cells, layout[1])
+                        elif family == "SY":
+                            item = self._summary(number, cells, layout[1])
                         else:
-                            yield item
-                    elif family == "SY":
-                        item = self._summary(number, cells, layout[1])
-                        if item is None:
-                            stats.structural += 1
-                        else:
-                            yield item
-                            if item.fatal:
-                                return
-                    elif family in ("RE", "AS"):
-                        item = self._describe(number, family, cells, layout[1])
+                            item = self._describe(number, family, cells, layout[1])
                         if item is None:
                             stats.structural += 1
                         else:
