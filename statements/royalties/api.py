@@ -3,7 +3,6 @@ payee PDF/xlsx, a zip of all) and finalisation. Error codes: `payee_statement_no
 `run_finalized`, `splits_invalid`, `lines_allocated`, `archive_not_found`, `archive_failed`,
 `statements_changed`, and the statements API's `run_not_found`, `report_not_ready`."""
 
-from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from ninja import Router, Schema
 
@@ -60,10 +59,10 @@ def run_statements_zip(request: HttpRequest, run_id: int, archive: int | None = 
     run = statement_selectors.get_run(run_id)
     if archive is not None:
         return _archive_reply(selectors.archive(run, archive))
-    data = selectors.run_statements(run)
-    if len(data["statements"]) <= settings.ROYALTY_ZIP_INLINE_PAYEES:
-        return _attachment(documents.archive(data), f"statements-{run_id}.zip")
-    return _archive_reply(services.request_archive(run=run, data=data))
+    built = services.statements_zip(run=run, data=selectors.run_statements(run))
+    if isinstance(built, bytes):
+        return _attachment(built, f"statements-{run_id}.zip")
+    return _archive_reply(built)
 
 
 def _archive_reply(archive: RoyaltyArchive) -> HttpResponse:

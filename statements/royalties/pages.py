@@ -1,7 +1,6 @@
 """The run page's royalty actions: finalise, and the zip of every statement (the card itself is
 `{% royalty_card run %}`)."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -13,7 +12,7 @@ from project.decorators import group_required
 from project.errors import DomainError
 from project.roles import BACK_OFFICE
 from statements.models import StatementRun
-from statements.royalties import documents, selectors, services
+from statements.royalties import selectors, services
 
 
 @require_POST
@@ -39,11 +38,11 @@ def run_page_archive(request: HttpRequest, run_id: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("statements:run-page", run_id=run.pk)
-    if len(data["statements"]) <= settings.ROYALTY_ZIP_INLINE_PAYEES:
-        response = HttpResponse(documents.archive(data), content_type="application/zip")
+    archive = services.statements_zip(run=run, data=data)
+    if isinstance(archive, bytes):
+        response = HttpResponse(archive, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="statements-{run.pk}.zip"'
         return response
-    archive = services.request_archive(run=run, data=data)
     messages.success(
         request,
         _("The zip of %(n)s statements is being built; this page shows its progress.") % {"n": archive.total},

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -172,6 +173,14 @@ def statements_fingerprint(data: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def statements_zip(*, run: StatementRun, data: dict) -> bytes | RoyaltyArchive:
+    """The zip of these statements of `run` itself, up to ROYALTY_ZIP_INLINE_PAYEES statements;
+    beyond, the RoyaltyArchive that holds it or is building it (`request_archive`)."""
+    if len(data["statements"]) <= settings.ROYALTY_ZIP_INLINE_PAYEES:
+        return documents.archive(data)
+    return request_archive(run=run, data=data)
+
+
 def request_archive(*, run: StatementRun, data: dict, queue: bool = True) -> RoyaltyArchive:
     """The zip of these statements of `run`: the one already built or being built, else a new one
     whose building is queued (a failed one is queued again); `queue=False` when the caller builds it."""
@@ -215,7 +224,7 @@ def build_archive(
     RoyaltyArchive.objects.filter(pk=archive.pk).update(status=A.BUILDING, processed=0)
 
     def progress(done: int, total: int) -> None:
-        RoyaltyArchive.objects.filter(pk=archive.pk).update(processed=done, total=total)
+        RoyaltyArchive.objects.filter(pk=archive.pk).update(processed=done)
         if on_progress is not None:
             on_progress(done, total)
 
@@ -238,7 +247,7 @@ def build_archive(
         )
         raise
     RoyaltyArchive.objects.filter(pk=archive.pk).update(
-        status=A.READY, storage_key=key, processed=len(data["statements"]), finished_at=timezone.now()
+        status=A.READY, storage_key=key, finished_at=timezone.now()
     )
     _remove_older_archives(archive)
     archive.refresh_from_db()
