@@ -6,7 +6,9 @@ authenticated by `Authorization: Bearer <token>` (no CSRF: browsers never send t
 own) or by the Django session (CSRF enforced on unsafe methods, as for forms, and the back-office
 group required). Services raise `project.errors` domain errors; `ApiErrors` turns them, and every
 refusal of the framework itself (validation, authentication, method, database outage), into the
-API's one error body.
+API's one error body: "unauthenticated" when no credentials came, "invalid_token" for a bearer
+token that is unknown, revoked or expired, and a JSON "not_found" for any unknown path under an
+API's mount point (`api_not_found`, called by the project's 404 handler).
 """
 
 import logging
@@ -18,7 +20,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
-from django.urls import URLPattern, URLResolver, reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, reverse
 from django.views.decorators.http import require_safe
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -40,6 +42,10 @@ def bearer_token(request: HttpRequest) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+class InvalidToken(AuthenticationError):
+    """A bearer token was sent, but it is unknown, revoked or expired (and no session holds)."""
+
+
 class ApiAuth(HttpBearer):
     """Bearer token valid for `scope` (reads on GET/HEAD/OPTIONS, writes otherwise), or a logged-in
     session of the back-office group with a CSRF token on unsafe methods. Documented as bearer."""
@@ -58,6 +64,10 @@ class ApiAuth(HttpBearer):
         user = None if raw is None else self.authenticate(request, raw)
         if user is None:
             user = self._session_user(request, write=write)
+        if user is None and raw is not None:
+            # A client that sent a token must learn that the token is the problem, not that it
+            # forgot one (the exports API lets a session send Moneybird's token the same way).
+            raise InvalidToken()
         if user is not None:
             request.user = user  # views read request.user, whichever way the caller signed in
         return user
@@ -162,7 +172,10 @@ class Api(NinjaAPI):
         body = self.error_body(status, code or STATUS_CODE.get(status, "error"), message, problems or [])
         response = self.create_response(request, body, status=status)
         if status == 401:
-            response["WWW-Authenticate"] = "Bearer"
+            # RFC 6750 section 3: the challenge names a refused token's error.
+            response["WWW-Authenticate"] = (
+                'Bearer error="invalid_token"' if code == "invalid_token" else "Bearer"
+            )
         return response
 
     def errors(self, *statuses: int) -> dict[int, type[Schema]]:
@@ -179,6 +192,8 @@ class Api(NinjaAPI):
         return self.error(request, 400, f"Invalid request ({where})", problems=problems)
 
     def _http_error(self, request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc, InvalidToken):
+            return self.error(request, 401, "Invalid or expired token", code="invalid_token")
         if isinstance(exc, AuthenticationError):
             return self.error(request, 401, "Authentication required: send 'Authorization: Bearer <token>'")
         message = exc.message
@@ -255,6 +270,12 @@ class Api(NinjaAPI):
         return schema
 
 
+class SiteSwagger(Swagger):
+    """ninja's Swagger UI page inside the site's layout (header, navigation, language)."""
+
+    template = "api/docs.html"
+
+
 # name → API, for the docs pages; filled by build_api as the apps' urls.py import their APIs.
 APIS: dict[str, Api] = {}
 
@@ -280,7 +301,7 @@ def build_api(
         openapi_url=openapi_url,
         docs_url=None,  # served by docs() below, under /api/docs/
         # No validator badge: Swagger UI would fetch it from validator.swagger.io.
-        docs=Swagger(settings={"validatorUrl": None}),
+        docs=SiteSwagger(settings={"validatorUrl": None}),
         auth=ApiAuth(scope),
         error_body=error_body,
         error_schema=error_schema,
@@ -288,6 +309,22 @@ def build_api(
     )
     APIS[name] = api
     return api
+
+
+def api_not_found(request: HttpRequest, message: str) -> HttpResponse | None:
+    """The 404 of a path under an API's mount point (e.g. /api/…, /settlement/…) in that API's error
+    body, the most specific mount winning; None for a path outside every API (a page's 404)."""
+    mounts = []
+    for api in APIS.values():
+        try:
+            mounts.append((api.get_root_path({}), api))
+        except NoReverseMatch:  # registered, but not mounted in this URL map
+            continue
+    matching = [(root, api) for root, api in mounts if request.path.startswith(root)]
+    if not matching:
+        return None
+    _, api = max(matching, key=lambda mount: len(mount[0]))
+    return api.error(request, 404, message or f"No API endpoint at {request.path}")
 
 
 @require_safe

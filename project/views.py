@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from project import health
+from project.api import api_not_found
 from project.roles import BACK_OFFICE, OPERATORS, user_in_group
 
 
@@ -39,6 +40,10 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """404 page naming what was not found (a view's Http404 message, else the path) with a way back."""
+    """404 page naming what was not found (a view's Http404 message, else the path) with a way back;
+    under an API's path, that API's JSON error instead (API clients read no HTML)."""
     message = exception.args[0] if exception.args and isinstance(exception.args[0], str) else ""
+    api_response = api_not_found(request, message)
+    if api_response is not None:
+        return api_response
     return render(request, "404.html", {"message": message, "path": request.path}, status=404)

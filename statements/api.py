@@ -5,7 +5,7 @@ signed webhook. Schemas are declared once here; the OpenAPI document is generate
 `salesfile_not_found`, `salesfile_no_content`, `salesfile_not_uploadable`, `salesfile_busy`, `salesfile_paid`,
 `invalid_transition`, `rates_frozen`, `rate_set_invalid`, `report_not_ready`, `file_too_large`,
 `rejected_report_missing`, `webhook_rejected`, `webhook_replayed`, `webhook_not_configured`, and
-the shared ones (`invalid_input`, `unauthenticated`, `forbidden`, `unavailable`…).
+the shared ones (`invalid_input`, `unauthenticated`, `invalid_token`, `not_found`, `forbidden`, `unavailable`…).
 """
 
 import json

@@ -60,9 +60,42 @@ def test_no_credentials_is_401_with_bearer_challenge(client):
     assert error(response)["code"] == "unauthenticated"
 
 
-def test_unknown_token_is_401(client):
+def test_no_credentials_says_authentication_is_required(client):
+    assert error(client.get("/example/items/one"))["message"].startswith("Authentication required")
+
+
+def test_unknown_token_is_401_invalid_token(client):
     response = client.get("/example/items/one", headers={"Authorization": "Bearer bo_nope"})
     assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    assert error(response) == {"code": "invalid_token", "message": "Invalid or expired token", "problems": []}
+
+
+def test_expired_token_is_401_invalid_token(client, make_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    _, raw = issue_api_token(
+        user=make_user("machine"),
+        scopes=["settlement:write"],
+        expires_at=timezone.now() - timedelta(minutes=1),
+    )
+    response = client.get("/example/items/one", headers={"Authorization": f"Bearer {raw}"})
+    assert response.status_code == 401
+    assert error(response)["code"] == "invalid_token"
+
+
+def test_a_session_still_holds_beside_a_token_that_is_not_ours(session_client):
+    """The exports API lets a browser session send Moneybird's token as a bearer token."""
+    response = session_client.get("/example/items/one", headers={"Authorization": "Bearer moneybird-token"})
+    assert response.json()["owner"] == "clerk"
+
+
+def test_invalid_token_in_an_api_with_its_own_error_body(client):
+    response = client.post("/example-own-body/items", headers={"Authorization": "Bearer bo_nope"})
+    assert response.status_code == 401
+    assert response.json() == {"error": {"code": "X-02", "message": "Invalid or expired token"}}
 
 
 def test_token_reads_and_writes_without_csrf(token_client):
@@ -202,6 +235,51 @@ def test_an_api_can_bring_its_own_error_body(token_client):
     assert Client().post("/example-own-body/items").json()["error"]["code"] == "X-02"  # 401
 
 
+# Unknown paths
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/nothing",
+        "/api/nothing/",
+        "/api/statement_run/1/nothing",
+        "/api/exports/nothing",
+        "/example/nothing",
+    ],
+)
+def test_unknown_path_under_an_api_is_a_json_404_in_its_error_body(client, path):
+    for method in (client.get, client.post, client.delete):
+        response = method(path)
+        assert response.status_code == 404
+        assert error(response) == {
+            "code": "not_found",
+            "message": f"No API endpoint at {path}",
+            "problems": [],
+        }
+
+
+def test_unknown_path_under_an_api_with_its_own_body(client):
+    response = client.get("/example-own-body/nothing")
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": {"code": "X-02", "message": "No API endpoint at /example-own-body/nothing"}
+    }
+
+
+@pytest.mark.parametrize("path", ["/settlement/a/b/c", "/settlement/a/nothing", "/settlement"])
+def test_unknown_settlement_path_is_a_json_404_in_the_settle_error_body(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "SETTLE-02"
+
+
+def test_unknown_page_outside_the_apis_stays_an_html_404(client):
+    response = client.get("/nothing/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
 # Documents and docs
 
 
@@ -249,3 +327,11 @@ def test_docs_page_uses_only_local_assets(client):
 
 def test_docs_of_an_unknown_api_is_404(client):
     assert client.get("/api/docs/nothing/").status_code == 404
+
+
+def test_docs_page_is_inside_the_sites_layout(client, make_user):
+    client.force_login(make_user("clerk", groups=["back-office"]))
+    html = client.get("/api/docs/example/").content.decode()
+    assert '<header class="top">' in html and 'href="/exports/"' in html  # the site's navigation
+    assert 'href="/api/docs/"' in html
+    assert 'data-api-csrf="true"' in html and 'id="swagger-ui"' in html
