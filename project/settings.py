@@ -1,7 +1,8 @@
 """Settings for the back-office monolith, read from environment variables only.
 
 Every variable is documented in README.md ("Configuration"). Defaults run the demo on this
-machine: SQLite, local files, a loopback demo FTP server and mails written to var/mail/.
+machine: the embedded PostgreSQL server (var/pg/), local files, a loopback demo FTP server and
+mails written to var/mail/.
 """
 
 import os
@@ -9,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+
+from project import embedded_db
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -98,9 +101,18 @@ TEMPLATES = [
     },
 ]
 
+# PostgreSQL only. Unset, DATABASE_URL is the embedded server of the demo (var/pg/, a Unix socket;
+# `make run` starts it, project/embedded_db.py); the tests start a throwaway one of their own.
+DATABASE_URL = env_str("DATABASE_URL") or embedded_db.database_url(VAR_DIR / "pg")
+if not DATABASE_URL.startswith(("postgres://", "postgresql://", "pgsql://")):
+    # One line, no traceback: the fix is in the environment, not in the code.
+    raise SystemExit(
+        f"DATABASE_URL must be a PostgreSQL URL (postgres://user@host:port/name), not "
+        f"{DATABASE_URL.split(':')[0]}:…; leave it unset for the embedded server in var/pg/"
+    )
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        DATABASE_URL,
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
         # A kept connection is checked before each request reuses it, so after a database restart
         # the first request gets a fresh connection instead of an error.
@@ -110,13 +122,6 @@ DATABASES = {
 if env_str("DATABASE_TEST_NAME"):
     # Lets several test runs share one PostgreSQL server without clobbering each other.
     DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    # The ORM broker and the web server write at the same time; wait instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-    # Take the write lock when a transaction starts: a deferred one that reads, then writes, gets
-    # "database is locked" at once (no waiting) when another writer holds the lock.
-    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -272,7 +277,11 @@ LOGGING = {
 HEALTHZ_CLUSTER_MAX_LATE = env_int("HEALTHZ_CLUSTER_MAX_LATE", 600)
 HEALTHZ_QUEUE_MAX_AGE = env_int("HEALTHZ_QUEUE_MAX_AGE", 600)
 
-INGESTION_FTP_URL = env_str("INGESTION_FTP_URL", "ftp://demo:demo@127.0.0.1:2121/inbound")
+# The demo's ports (`make run PORT=… DEMO_FTP_PORT=… MONEYBIRD_DEMO_PORT=…`): its web server, where
+# the fake Moneybird sends its webhooks, and the demo FTP server that the default FTP URLs point at.
+DEMO_PORT = env_int("PORT", 8000)
+DEMO_FTP_PORT = env_int("DEMO_FTP_PORT", 2121)
+INGESTION_FTP_URL = env_str("INGESTION_FTP_URL", f"ftp://demo:demo@127.0.0.1:{DEMO_FTP_PORT}/inbound")
 INGESTION_FTP_TIMEOUT = env_int("INGESTION_FTP_TIMEOUT", 30)
 INGESTION_SUMMARY_RECIPIENTS = env_list("INGESTION_SUMMARY_RECIPIENTS", "warehouse@localhost")
 INGESTION_ALERT_RECIPIENTS = env_list("INGESTION_ALERT_RECIPIENTS", "warehouse@localhost")
@@ -283,7 +292,7 @@ INGESTION_PROGRESS_EVERY = env_int("INGESTION_PROGRESS_EVERY", 50_000)
 KNOWN_INVOICES_RELATION = env_str("KNOWN_INVOICES_RELATION", "known_invoices")
 
 # --- sessions_app -------------------------------------------------------------------------------
-SESSIONS_FTP_URL = env_str("SESSIONS_FTP_URL", "ftp://demo:demo@127.0.0.1:2121/outbound")
+SESSIONS_FTP_URL = env_str("SESSIONS_FTP_URL", f"ftp://demo:demo@127.0.0.1:{DEMO_FTP_PORT}/outbound")
 SESSIONS_FTP_TIMEOUT = env_int("SESSIONS_FTP_TIMEOUT", 30)
 SESSIONS_CSV_PREFIX = env_str("SESSIONS_CSV_PREFIX", "shipments")
 SESSIONS_CSV_SEPARATOR = env_str("SESSIONS_CSV_SEPARATOR", ";")

@@ -5,6 +5,8 @@ PostgreSQL is the local server (DATABASE_URL); pytest-django creates its own tes
 
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,6 +42,16 @@ def _tasks_run_inline():
     previous, Conf.SYNC = Conf.SYNC, True
     yield
     Conf.SYNC = previous
+
+
+@pytest.fixture
+def open_tmp_path() -> Iterator[Path]:
+    """A temporary folder directly under the system's temp folder, for what another user must reach:
+    as root the embedded PostgreSQL runs as its own user, and pytest keeps /tmp/pytest-of-root
+    private (it resets the mode at every start, also under another run's feet)."""
+    folder = Path(tempfile.mkdtemp(prefix="test-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

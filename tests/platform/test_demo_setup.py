@@ -1,12 +1,15 @@
-"""The README's `make run` path on embedded defaults: SQLite, local files, mails to files."""
+"""The README's `make run` path on embedded defaults: the embedded PostgreSQL server in var/pg/,
+local files, mails to files."""
 
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from project import embedded_db
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,23 +24,26 @@ def run_manage(*args: str, env: dict) -> str:
 
 
 @pytest.fixture
-def demo_env(tmp_path) -> dict:
+def demo_env(open_tmp_path) -> Iterator[dict]:
+    """As `make run` with nothing configured: no DATABASE_URL, so the embedded server in VAR_DIR/pg."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "AWS_", "EMAIL_"))}
-    env["VAR_DIR"] = str(tmp_path / "var")
-    return env
+    env["VAR_DIR"] = str(open_tmp_path / "var")
+    embedded_db.start(open_tmp_path / "var" / "pg", options=embedded_db.THROWAWAY_OPTIONS)
+    yield env
+    embedded_db.reset(open_tmp_path / "var" / "pg")
 
 
-def test_demo_setup_runs_on_sqlite(demo_env, tmp_path):
+def test_demo_setup_runs_on_the_embedded_server(demo_env, open_tmp_path):
     run_manage("migrate", "--noinput", env=demo_env)
     output = run_manage("demo_setup", env=demo_env)
     assert "demo user: admin" in output and "demo user: operator" in output
-    assert (tmp_path / "var" / "db.sqlite3").exists()
+    assert (open_tmp_path / "var" / "pg" / "PG_VERSION").exists()
     run_manage("setup_schedules", env=demo_env)
     assert "schedules up to date" in run_manage("setup_schedules", env=demo_env)
     run_manage("check", env=demo_env)
 
 
-def test_demo_day_runs_end_to_end_on_the_demo_ftp_server(demo_env, tmp_path):
+def test_demo_day_runs_end_to_end_on_the_demo_ftp_server(demo_env, open_tmp_path):
     """Demo FTP → poll_ftp imports today's sample → run_session uploads and is confirmed by the log."""
     port = free_port()
     demo_env.update(
@@ -61,7 +67,7 @@ def test_demo_day_runs_end_to_end_on_the_demo_ftp_server(demo_env, tmp_path):
         output = run_manage("run_session", env=demo_env)
         assert "processed out of" in output
         run_manage("deliver_outbox", env=demo_env)  # the cluster does this in `make run`
-        assert list((tmp_path / "var" / "mail").iterdir()), "the demo writes its emails to var/mail/"
+        assert list((open_tmp_path / "var" / "mail").iterdir()), "the demo writes its emails to var/mail/"
     finally:
         ftp.terminate()
         ftp.wait(timeout=10)

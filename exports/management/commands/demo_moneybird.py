@@ -16,16 +16,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
+            "--port",
+            type=int,
+            default=settings.MONEYBIRD_DEMO_PORT,
+            help="port on 127.0.0.1 (default: %(default)s, from MONEYBIRD_DEMO_PORT, where the app looks)",
+        )
+        parser.add_argument(
             "--webhook-url",
-            default="http://127.0.0.1:8000/api/exports/webhook/",
-            help="registered as webhook, so the demo page's changes reach the app as Moneybird's would",
+            default=f"http://127.0.0.1:{settings.DEMO_PORT}/api/exports/webhook/",
+            help="registered as webhook, so the demo page's changes reach the app as Moneybird's would "
+            "(default: %(default)s, from PORT)",
         )
 
-    def handle(self, *args, webhook_url: str, **options) -> None:
+    def handle(self, *args, port: int, webhook_url: str, **options) -> None:
         if not demo_mode():
             self.stdout.write("MONEYBIRD_API_URL is set: no demo Moneybird.")
             return
-        fake = FakeMoneybird(port=settings.MONEYBIRD_DEMO_PORT)
+        # This process registers the webhook through the client, which must reach this server.
+        settings.MONEYBIRD_DEMO_PORT = port
+        fake = FakeMoneybird(port=port)
         fake.add_demo_documents()
         webhooks.register_webhook(client=client_from_settings(), url=webhook_url)
         self.stdout.write(

@@ -11,10 +11,15 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Serve var/ftp on 127.0.0.1:2121 (user demo, password demo) until interrupted."
+    help = "Serve var/ftp on 127.0.0.1 (user demo, password demo) until interrupted."
 
     def add_arguments(self, parser):
-        parser.add_argument("--port", type=int, default=2121)
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=settings.DEMO_FTP_PORT,
+            help="port on 127.0.0.1 (default: %(default)s, from DEMO_FTP_PORT, which the FTP URLs use)",
+        )
 
     def handle(self, *args, port: int, **options):
         from pyftpdlib.authorizers import DummyAuthorizer
