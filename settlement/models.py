@@ -182,10 +182,10 @@ class ChainHead(models.Model):
 class JSONTextField(models.JSONField):
     """A JSONField kept in PostgreSQL as `json` (the text as written) rather than `jsonb`: a history
     delta is written once per update and only ever read back whole, and converting 1,000 keys to
-    jsonb cost PostgreSQL about 0.3 ms per update. Other databases keep their JSONField column."""
+    jsonb cost PostgreSQL about 0.3 ms per update."""
 
     def db_type(self, connection):
-        return "json" if connection.vendor == "postgresql" else super().db_type(connection)
+        return "json"
 
     def from_db_value(self, value, expression, connection):
         # psycopg2 parses `json` itself (Django only leaves jsonb to the field). What is kept here

@@ -5,8 +5,7 @@ import heapq
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
 
 from settlement import chain
 from settlement.aggregation import State, from_row, merge_delta, merge_records, presented
@@ -38,17 +37,13 @@ def locked_structure(*, settleid: str, exclusive: bool) -> Structure:
         raise UnknownStructure(settleid)
     if exclusive:
         structure = Structure.objects.select_for_update().filter(settleid=settleid).first()
-    elif connection.vendor == "postgresql":
+    else:
         rows = list(
             Structure.objects.raw(
                 "SELECT * FROM settlement_structure WHERE settleid = %s FOR SHARE", [settleid]
             )
         )
         structure = rows[0] if rows else None
-    else:
-        # SQLite has no row locks: a no-op write takes the database write lock, so batches queue.
-        Structure.objects.filter(settleid=settleid).update(settleid=F("settleid"))
-        structure = Structure.objects.filter(settleid=settleid).first()
     if structure is None:
         raise UnknownStructure(settleid)
     return structure

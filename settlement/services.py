@@ -52,14 +52,7 @@ from settlement.selectors import current_state, get_structure, locked_structure,
 logger = logging.getLogger(__name__)
 MAX_BATCH_RECORDS = 100_000
 
-INSERT_HISTORY = """
-INSERT INTO settlement_history
-    (structure_id, operation, "user", at, last_settlement_at, resets, delta, key_records, records,
-     duplicates, seq, hash)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-RETURNING id
-"""
-# The same append as one round trip: PostgreSQL advances the chain (the row lock orders appends)
+# A history append in one round trip: PostgreSQL advances the chain (the row lock orders appends)
 # and hashes the link itself, with the function settlement.chain.link computes in Python.
 APPEND_HISTORY = """
 WITH link AS (
@@ -201,16 +194,8 @@ def _append_history(
         "duplicates": duplicates,
     }
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(APPEND_HISTORY, values)
-            entry.pk, entry.seq, entry.hash = cursor.fetchone()
-            return entry
-        head = _next_link(structure)
-        _advance(head, canonical)
-        entry.seq, entry.hash = head.seq, head.head
-        columns = list(values)[2:]
-        cursor.execute(INSERT_HISTORY, [structure.pk, *(values[c] for c in columns), head.seq, head.head])
-        entry.pk = cursor.fetchone()[0]
+        cursor.execute(APPEND_HISTORY, values)
+        entry.pk, entry.seq, entry.hash = cursor.fetchone()
     return entry
 
 
@@ -260,18 +245,9 @@ def _duplicates(structure: Structure, records: list) -> frozenset[int]:
     first: dict[str, int] = {}
     for index, value in enumerate(values):
         first.setdefault(value, index)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(INSERT_SEEN, [structure.pk, pg_array(sorted(first))])
-            new = {row[0] for row in cursor.fetchall()}
-    else:  # SQLite serialises writers, so read-then-insert cannot race
-        known = set(
-            SeenValue.objects.filter(structure=structure, value__in=list(first)).values_list(
-                "value", flat=True
-            )
-        )
-        new = set(first) - known
-        SeenValue.objects.bulk_create([SeenValue(structure=structure, value=v) for v in sorted(new)])
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT_SEEN, [structure.pk, pg_array(sorted(first))])
+        new = {row[0] for row in cursor.fetchall()}
     return frozenset(i for i, value in enumerate(values) if value not in new or first[value] != i)
 
 
@@ -383,7 +359,7 @@ def update_structure(*, settleid: str, payload: Any, user: str, full: bool = Tru
     if problems:
         raise InvalidInput("Nothing was applied: " + "; ".join(problems))
     structure = _definition(settleid)
-    if not full and not structure.dedup_field and connection.vendor == "postgresql":
+    if not full and not structure.dedup_field:
         # The fast path: parse first (the definition cannot change), then one statement.
         kind = structure.aggregation_type
         aggregates: dict[str, dict[str, str]] = {}

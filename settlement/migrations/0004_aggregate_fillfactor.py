@@ -1,5 +1,5 @@
 """Leave free space in the aggregate pages so that the batch upserts become HOT updates (no index
-writes). PostgreSQL only; other databases have no such storage parameter."""
+writes)."""
 
 from django.db import migrations
 
@@ -7,8 +7,6 @@ TABLES = ("settlement_aggregate", "settlement_aggregate_key")
 
 
 def set_fillfactor(apps, schema_editor, value: int = 70) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for table in TABLES:
         schema_editor.execute(f"ALTER TABLE {table} SET (fillfactor = {int(value)})")
 

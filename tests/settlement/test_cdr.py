@@ -2,9 +2,6 @@
 
 from decimal import Decimal
 
-import pytest
-from django.db import connection
-
 from settlement import services
 from settlement.models import Aggregate
 from tests.settlement.conftest import cdr_body, post
@@ -28,7 +25,6 @@ def test_json_numbers_are_summed_as_decimals_not_floats(api):
     assert response.json()["output"]["aggregates"] == {"TIM": {"amount": "0.3", "minutes": "3"}}
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps NUMERIC as 15-digit REAL")
 def test_sums_across_batches_keep_every_digit(api):
     post(api, "/settlement/create/", cdr_body())
     for amount in ("123456789012345678901234567.000000000001", "-0.000000000001", "1e3", "  2.50 "):

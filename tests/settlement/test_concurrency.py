@@ -7,17 +7,14 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from settlement import selectors, services
 from settlement.errors import NothingToSettle
 from settlement.models import Settlement
 from tests.settlement.conftest import cdr_body, post, structure_body
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run_threads(*targets) -> None:

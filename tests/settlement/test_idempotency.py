@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from settlement.models import HistoryEntry, IdempotencyKey, Settlement
 from settlement.tasks import SCHEDULES, expire_idempotency_keys
@@ -95,7 +94,6 @@ def test_an_unusable_key_is_settle_01_400(testing):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 def test_concurrent_retries_of_one_key_apply_once(api_client, make_user):
     user = make_user("retrier", groups=["back-office"])
     clients = [api_client(user) for _ in range(6)]
