@@ -135,9 +135,6 @@ def _advance(run: SyncRun, size: int, progress: Callable[[int, int], None] | Non
 @contextmanager
 def _sync_lock() -> Iterator[None]:
     """One sync at a time across all web and worker processes (a PostgreSQL advisory lock)."""
-    if connection.vendor != "postgresql":
-        yield
-        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [SYNC_LOCK_KEY])
         if not cursor.fetchone()[0]:

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -239,13 +239,8 @@ def record_batch(*, session: Session, token: uuid.UUID, first_position: int, row
 
 
 def _insert_shipments(records: list[tuple]) -> None:
-    """COPY on PostgreSQL (several times faster than INSERT for large days), bulk_create elsewhere."""
+    """COPY (several times faster than INSERT for large days)."""
     fields = ["session_id", "position", "invoice_number", "quantity", "value"]
-    if connection.vendor != "postgresql":
-        ProcessedShipment.objects.bulk_create(
-            ProcessedShipment(**dict(zip(fields, r, strict=True))) for r in records
-        )
-        return
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(records)
     db.copy_from(ProcessedShipment._meta.db_table, fields, [buffer.getvalue()], options="FORMAT csv")
