@@ -5,7 +5,7 @@ asks to process it until it is PROCESSED or FAILED.
     2. clean      storage → normalised CSV + rejected-lines report → CLEANED; the import is queued
        2b.        or, with STATEMENTS_EXTERNAL_CLEANING, the file waits in CLEANING for the signed
                   webhook of the external module (`on_webhook`: cleaned / imported / failed)
-    3. import     normalised CSV → SalesLine rows, replaced in one transaction (COPY on PostgreSQL)
+    3. import     normalised CSV → SalesLine rows, replaced in one transaction (COPY)
     4. snapshot   totals per DSP, period and currency, control totals per currency → PROCESSED
     5. failure    any step → FAILED with the reason; what the cleaning found (format, counts,
                   warnings, rejected-lines report) stays on the file, and it can be processed again
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django_q.tasks import async_task
 
 from project import db, storage
@@ -44,7 +44,6 @@ from statements.webhook import WebhookEvent
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 50_000
-BULK_BATCH = 5_000
 COPY_CHUNK = 1 << 20
 CLEAN_CHUNK = 2_000  # cleaned rows per chunk written (and fed to COPY)
 PROGRESS_SQL = "UPDATE statements_salesfile SET progress_processed = %s, lease_until = %s WHERE id = %s"
@@ -135,16 +134,11 @@ def clean(sales_file_id: int, *, on_progress: ProgressCallback | None = None) ->
 
 def clean_and_import(sales_file_id: int, *, on_progress: ProgressCallback | None = None) -> SalesFile:
     """UPLOADED → CLEANING → CLEANED → IMPORTING → PROCESSED (or FAILED) with cleaning and import
-    overlapped on PostgreSQL: the COPY is fed from the cleaner's rows while they are produced, in
+    overlapped: the COPY is fed from the cleaner's rows while they are produced, in
     the import's transaction, so the database loads while Python cleans. The cleaned CSV and the
     rejected-lines report are written to storage as with `clean`; CLEANED, IMPORTING and
     PROCESSED are recorded in that transaction once every line is read, so the lines replace the
     previous ones all or nothing. Progress (lines read) goes through a second connection."""
-    if connection.vendor != "postgresql":
-        sales_file = clean(sales_file_id, on_progress=on_progress)
-        if sales_file.status != S.CLEANED:
-            return sales_file
-        return import_lines(sales_file.pk, on_progress=on_progress)
     sales_file = services.mark_cleaning(SalesFile.objects.get(pk=sales_file_id))
     if reason := _too_large(sales_file):
         return services.mark_failed(sales_file, reason=reason)
@@ -397,10 +391,7 @@ def import_lines(sales_file_id: int, *, on_progress: ProgressCallback | None = N
     try:
         with transaction.atomic():
             SalesLine.objects.filter(sales_file=sales_file).delete()
-            if connection.vendor == "postgresql":
-                count = _copy_lines(sales_file, progress)
-            else:
-                count = _bulk_create_lines(sales_file, progress)
+            count = _copy_lines(sales_file, progress)
             # --- 4. snapshot, control totals and PROCESSED, in the same transaction.
             return services.finish_import(sales_file, lines=count)
     except Exception as exc:
@@ -464,25 +455,6 @@ class _Feed:
 
 class _CopyFailed(Exception):
     """PostgreSQL refused the COPY of the cleaned lines."""
-
-
-def _bulk_create_lines(sales_file: SalesFile, progress: "_ImportProgress") -> int:
-    stream = storage.open_stream(sales_file.cleaned_key)
-    try:
-        reader = csv.reader(io.TextIOWrapper(stream, encoding="utf-8", newline=""))
-        header = next(reader)
-        count, batch = 0, []
-        for values in reader:
-            batch.append(SalesLine(sales_file=sales_file, **dict(zip(header, values, strict=True))))
-            if len(batch) == BULK_BATCH:
-                SalesLine.objects.bulk_create(batch)
-                count += len(batch)
-                progress.advance(len(batch))
-                batch = []
-        SalesLine.objects.bulk_create(batch)
-        return count + len(batch)
-    finally:
-        stream.close()
 
 
 class _PrefixedLines:

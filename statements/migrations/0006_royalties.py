@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 # The ledger is append-only in the database too, so no code path (raw SQL, a bulk update, the
-# shell) can rewrite what was posted. PostgreSQL only; the SQLite demo relies on the model guard.
+# shell) can rewrite what was posted.
 # TRUNCATE stays allowed: it needs the table owner's privilege (an administrator's act, not a code
 # path) and it is how test databases are emptied between transactional tests.
 APPEND_ONLY = """
@@ -24,13 +24,11 @@ DROP FUNCTION statements_ledger_append_only();
 
 
 def _append_only(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(APPEND_ONLY, params=None)
+    schema_editor.execute(APPEND_ONLY, params=None)
 
 
 def _drop_append_only(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP_APPEND_ONLY, params=None)
+    schema_editor.execute(DROP_APPEND_ONLY, params=None)
 
 
 class Migration(migrations.Migration):

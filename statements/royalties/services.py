@@ -83,9 +83,8 @@ def finalize_run(*, run: StatementRun, user: AbstractBaseUser | None = None) -> 
         if RoyaltyRun.objects.filter(run=run).exists():
             raise Conflict(f"Statement run #{run.pk} is already finalised.", code="run_finalized")
         # One finalisation at a time: each reads the balances the previous one posted.
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("LOCK TABLE statements_royaltyrun IN EXCLUSIVE MODE")
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE statements_royaltyrun IN EXCLUSIVE MODE")
         result = compute(run)
         if result.problems:
             raise Conflict(

@@ -272,18 +272,6 @@ def test_progress_is_recorded_while_cleaning_and_importing(monkeypatch):
     assert seen[-1] == ("import", 6, 6)
 
 
-def test_portable_fallback_imports_the_same_lines_as_copy():
-    sales_file = uploaded(fixture_bytes("deezer_2026-09_semicolon.csv"))
-    pipeline.clean(sales_file.pk)
-    pipeline.import_lines(sales_file.pk)
-    copied = list(SalesLine.objects.filter(sales_file=sales_file).order_by("line_number").values())
-    SalesLine.objects.filter(sales_file=sales_file).delete()
-    progress = pipeline._ImportProgress(sales_file, None)
-    assert pipeline._bulk_create_lines(sales_file, progress) == 4
-    progress.close()
-    assert list(SalesLine.objects.filter(sales_file=sales_file).order_by("line_number").values()) == copied
-
-
 def test_deleting_a_file_deletes_its_lines_and_snapshot():
     sales_file = uploaded(fixture_bytes("spotify_2026-09.csv"))
     pipeline.clean(sales_file.pk)
