@@ -1,8 +1,7 @@
 """Progress of a running import (records processed / total), visible outside its transaction.
 
-An import is one transaction whose writes nobody sees until it commits, so on PostgreSQL the
-progress row is written by `project.db.ProgressWriter` (a second connection; on SQLite, which has
-one writer at a time, the import's own connection).
+An import is one transaction whose writes nobody sees until it commits, so the progress row is
+written by `project.db.ProgressWriter` on a second connection.
 """
 
 import logging

@@ -89,33 +89,18 @@ def shipment_rows(*, invoice_file: InvoiceFile, today: date) -> ShipmentRows:
         f" WHERE l.file_id = %s ORDER BY l.line_number"
     )
     result = ShipmentRows()
-    value_field = InvoiceLine._meta.get_field("value")
-    weight_field = KnownInvoice._meta.get_field("weight_kg")
-    date_field = KnownInvoice._meta.get_field("invoice_date")
     with connection.cursor() as cursor:
         cursor.execute(sql, [invoice_file.pk, invoice_file.pk])
         for record in cursor:
             *values, invoice_date, present = record
             row = dict(zip(SHIPMENT_COLUMNS, values, strict=True))
-            invoice_date = _from_db(date_field, invoice_date)
             if not present:
                 result.not_found.append(row["invoice_number"])
             elif invoice_date < today:
                 result.past.append(row["invoice_number"])
             else:
-                # SQLite hands back plain numbers and strings; the converters give Decimal and date.
-                row["value"] = _from_db(value_field, row["value"])
-                row["weight_kg"] = _from_db(weight_field, row["weight_kg"])
                 result.rows.append(row)
     return result
-
-
-def _from_db(model_field, value):
-    """Apply the backend's converters, as the ORM would (SQLite returns floats and strings)."""
-    column = model_field.get_col(model_field.model._meta.db_table)
-    for converter in connection.ops.get_db_converters(column):
-        value = converter(value, column, connection)
-    return value
 
 
 def inbound_host() -> str:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from ingestion import loader, selectors
+from ingestion import pg_copy, selectors
 from ingestion.lookup import LoadResult, refresh_lookup, stored_lookup
 from ingestion.models import ClosedDay, FtpPoll, InvoiceFile, InvoiceLine, InvoiceLineCategory, NoFileAlert
 from ingestion.parsing import InvalidFileName, RecordParser, count_records, decode, parse_file_name
@@ -213,7 +213,7 @@ def _reject(invoice_file: InvoiceFile) -> IngestReport:
 def _import(invoice_file: InvoiceFile, text: str, progress: ProgressRecorder) -> IngestReport:
     parser = RecordParser()
     today = timezone.localdate()
-    lookup = loader.load_rows(
+    lookup = pg_copy.copy_rows(
         invoice_file=invoice_file, parser=parser, text=text, today=today, progress=progress
     )
     progress.finish()

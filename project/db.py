@@ -5,7 +5,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO
 
 from django.db import connection, connections
-from django.db.backends.base.base import BaseDatabaseWrapper
 
 COPY_CHUNK = 1 << 20
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -40,7 +39,7 @@ def copy_from(
     size: int = COPY_CHUNK,
 ) -> int:
     """`COPY table (columns) FROM STDIN [WITH (options)]` on the default connection, inside the
-    caller's transaction (PostgreSQL only). `source` is a binary file object or an iterable of
+    caller's transaction. `source` is a binary file object or an iterable of
     chunks (text or bytes) streamed as they are produced. Returns the number of rows loaded."""
     quote = connection.ops.quote_name
     sql = f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
@@ -52,31 +51,21 @@ def copy_from(
         return cursor.rowcount
 
 
-def _side_connection() -> BaseDatabaseWrapper | None:
-    """A second connection to the default database; None on SQLite, which has one writer at a time."""
-    if connection.vendor != "postgresql":
-        return None
-    side = connections.create_connection("default")
-    with side.cursor() as cursor:
-        # Progress need not survive a crash, so its commits do not wait for the WAL flush.
-        cursor.execute("SET synchronous_commit TO off")
-    return side
-
-
 class ProgressWriter:
-    """Runs progress statements that others must see before the caller's transaction commits: on
-    PostgreSQL through a second connection, each statement committed at once; on SQLite through
-    the caller's own connection (visible at its commit). Progress is advisory: callers decide
-    whether a failed write matters. `close()` releases the second connection."""
+    """Runs progress statements that others must see before the caller's transaction commits:
+    through a second connection to the default database, each statement committed at once.
+    Progress is advisory: callers decide whether a failed write matters. `close()` releases the
+    second connection."""
 
     def __init__(self) -> None:
-        self._side = _side_connection()
+        self._side = connections.create_connection("default")
+        with self._side.cursor() as cursor:
+            # Progress need not survive a crash, so its commits do not wait for the WAL flush.
+            cursor.execute("SET synchronous_commit TO off")
 
     def execute(self, sql: str, params: Sequence = ()) -> None:
-        with (self._side or connection).cursor() as cursor:
+        with self._side.cursor() as cursor:
             cursor.execute(sql, params)
 
     def close(self) -> None:
-        if self._side is not None:
-            self._side.close()
-            self._side = None
+        self._side.close()

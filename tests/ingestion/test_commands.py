@@ -110,8 +110,6 @@ def test_ingest_file_runs_as_a_process_with_exit_codes(tmp_path):
         "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**connection.settings_dict),
         "VAR_DIR": str(tmp_path / "var"),
     }
-    if connection.vendor != "postgresql":
-        pytest.skip("needs the PostgreSQL test database")
     good = write(tmp_path, file_name(3, at="235959998"), GOOD)
     bad = write(tmp_path, file_name(9, at="235959999"), GOOD.replace(b"Toys", b"Games"))
     manage = [sys.executable, str(django_settings.BASE_DIR / "manage.py"), "ingest_file", "--json"]

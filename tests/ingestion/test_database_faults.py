@@ -29,8 +29,6 @@ def terminate_own_backend() -> None:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_backend_killed_mid_ingest_leaves_nothing_and_the_next_tick_imports(inbound_ftp, monkeypatch):
-    if connection.vendor != "postgresql":
-        pytest.skip("pg_terminate_backend is PostgreSQL")
     name = file_name(2000)
     (inbound_ftp.folder / name).write_bytes(DATA)
     real_insert = pg_copy.insert_new_categories

@@ -109,22 +109,6 @@ def test_descriptions_with_tabs_and_backslashes_survive_copy():
     assert InvoiceLine.objects.get(line_number=1).description == "a\\b\tc, d"
 
 
-def test_portable_bulk_create_path_gives_the_same_result(monkeypatch, known_invoices):
-    """The SQLite demo's path (bulk_create + one UPDATE), exercised on this database."""
-    from django.db import connection
-
-    known_invoices(found=["600000001"], past=["600000002"])
-    monkeypatch.setattr(connection, "vendor", "sqlite")
-    report = ingest_bytes(name=file_name(5), content=SAMPLE, source="manual")
-    monkeypatch.undo()
-    assert report.as_json()["not_found"] == ["600000004"] and report.as_json()["past"] == ["600000002"]
-    assert report.imported == 3
-    assert sorted(c.key for c in InvoiceLine.objects.get(line_number=4).categories.all()) == [
-        "garden",
-        "health & beauty",
-    ]
-
-
 def test_file_with_wrong_record_count_is_rejected_and_nothing_imported():
     report = ingest_bytes(name=file_name(6), content=SAMPLE, source="manual")
     assert report.status == "rejected"

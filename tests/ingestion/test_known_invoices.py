@@ -80,28 +80,9 @@ def test_several_known_rows_for_one_invoice_count_once_and_the_latest_wins(custo
     ]
     assert (rows.not_found, rows.past) == (["600000004"], ["600000003"])
 
-    # The ORM lookup (re-check, SQLite path) agrees with the COPY path's.
+    # The re-check's lookup (one UPDATE) agrees with the COPY path's.
     InvoiceLine.objects.update(lookup_status="not_found")
     again = reprocess_file(invoice_file=report.file)
     assert (again.not_found, again.past, report.file.found_count) == (["600000004"], ["600000003"], 3)
     statuses = dict(InvoiceLine.objects.values_list("line_number", "lookup_status"))
     assert statuses == {1: "found", 2: "found", 3: "past", 4: "not_found", 5: "found"}
-
-
-def test_portable_path_counts_duplicated_known_invoices_once(customer_view, monkeypatch):
-    from ingestion.services import ingest_bytes
-    from tests.ingestion.conftest import file_name
-
-    customer_view("600000001", "2000-01-01", "OLD")
-    customer_view("600000001", "2099-12-31", "NEW")
-    customer_view("600000003", "2099-12-31", "X")
-    customer_view("600000003", "2000-01-01", "Y")
-    monkeypatch.setattr(connection, "vendor", "sqlite")
-    report = ingest_bytes(name=file_name(5), content=DUPLICATED, source="manual")
-    monkeypatch.undo()
-    assert (report.imported, report.not_found, report.past) == (
-        5,
-        ["600000002", "600000004", "600000002"],
-        [],
-    )
-    assert report.file.found_count == 2

@@ -2,7 +2,7 @@
 connection, so it is visible outside the import's transaction; removed when the import ends."""
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from ingestion.models import ImportProgress, InvoiceFile
 from ingestion.services import ingest_bytes
@@ -60,23 +60,6 @@ def test_a_failed_import_leaves_neither_the_file_nor_its_progress_row(settings):
 
     assert not InvoiceFile.objects.exists() and not ImportProgress.objects.exists()
     assert ingest_bytes(name=file_name(7), content=SEVEN, source="manual").status == "imported"
-
-
-@pytest.mark.django_db
-def test_steps_are_recorded_on_the_portable_bulk_create_path_too(settings, monkeypatch):
-    settings.INGESTION_PROGRESS_EVERY = 3
-    monkeypatch.setattr(connection, "vendor", "sqlite")  # SQLite's path: the import's own connection
-    seen = []
-
-    def on_progress(name, processed, total):
-        seen.append((ImportProgress.objects.values_list("processed", "total").get(name=name), processed))
-
-    report = ingest_bytes(name=file_name(7), content=SEVEN, source="manual", on_progress=on_progress)
-    monkeypatch.undo()
-
-    assert report.imported == 7
-    assert seen == [((3, 7), 3), ((6, 7), 6), ((7, 7), 7)]
-    assert not ImportProgress.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)  # the crashed attempt's row is committed
