@@ -13,6 +13,23 @@ from statements.cleaners.profiles import BUILTIN_FIXTURE, ProfileSpec
 PERIOD_LENGTH = 7  # "YYYY-MM"
 
 
+class ExactDecimalField(models.DecimalField):
+    """An unconstrained PostgreSQL `numeric`: every digit a report writes is kept (a Spotify
+    report via a distributor has amounts of 28 significant digits); figures are rounded only
+    when presented (`statements.money.rounded`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.pop("max_digits", None)
+        kwargs.pop("decimal_places", None)
+        super().__init__(*args, **kwargs)
+
+    def check(self, **kwargs):
+        return models.Field.check(self, **kwargs)  # no precision or scale to check
+
+    def db_type(self, connection) -> str:
+        return "numeric"
+
+
 class SalesFileStatus(models.TextChoices):
     INITIALIZED = "INITIALIZED", _("Initialized")
     UPLOADED = "UPLOADED", _("Uploaded")
@@ -184,7 +201,7 @@ class SalesLine(models.Model):
     title = models.CharField(max_length=500, blank=True, verbose_name=_("title"))
     territory = models.CharField(max_length=2, verbose_name=_("territory"))
     units = models.BigIntegerField(verbose_name=_("units"))
-    revenue = models.DecimalField(max_digits=30, decimal_places=16, verbose_name=_("revenue"))
+    revenue = ExactDecimalField(verbose_name=_("revenue"))
     currency = models.CharField(max_length=3, verbose_name=_("currency"))
     sale_type = models.CharField(
         max_length=10, default="other", verbose_name=_("sale type")
@@ -215,7 +232,7 @@ class SalesFileSnapshot(models.Model):
     currency = models.CharField(max_length=3, verbose_name=_("currency"))
     lines = models.PositiveIntegerField(verbose_name=_("lines"))
     units = models.BigIntegerField(verbose_name=_("units"))
-    revenue = models.DecimalField(max_digits=30, decimal_places=16, verbose_name=_("revenue"))
+    revenue = ExactDecimalField(verbose_name=_("revenue"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:

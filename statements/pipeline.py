@@ -49,7 +49,7 @@ CLEAN_CHUNK = 2_000  # cleaned rows per chunk written (and fed to COPY)
 PROGRESS_SQL = "UPDATE statements_salesfile SET progress_processed = %s, lease_until = %s WHERE id = %s"
 # Unquoted empty fields would be NULLs for COPY; the optional text columns are empty strings.
 COPY_OPTIONS = (
-    "FORMAT csv, HEADER true, FORCE_NOT_NULL (isrc, upc, title, use_type, commercial_model, release)"
+    "FORMAT csv, HEADER true, FORCE_NOT_NULL (artist, isrc, upc, title, use_type, commercial_model, release)"
 )
 SEPARATORS = len(CLEAN_COLUMNS) - 1  # commas in a line of the normalised CSV
 FORMAT_SLUG = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")

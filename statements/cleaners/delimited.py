@@ -15,6 +15,7 @@ form remembered; numbers take a plain-text fast path and only odd ones are parse
 
 import csv
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -28,10 +29,13 @@ from statements.cleaners.text import LineTooLong, failing
 
 MAX_PREAMBLE = 50  # lines searched for the header row
 CACHE_SIZE = 50_000  # distinct values remembered per column
-# A revenue PostgreSQL reads exactly as written into NUMERIC(30, 16); others take the slow path.
-_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,14}(?:\.[0-9]{1,16})?")
+# A revenue PostgreSQL reads exactly as written (any number of decimals: the column is an
+# unconstrained numeric); others take the slow path.
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,14}(?:\.[0-9]+)?")
 _NUMERIC_CELL = re.compile(r"[-+(]?[$€£]?\s*[0-9][0-9.,' ]*\)?-?")
-_SHOWN = 200  # characters of a header quoted in a message
+_SCIENTIFIC = re.compile(r"[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+")
+_SHOWN = 200
+_TRAILER_SHOWN = 12  # trailer lines quoted in the warning  # characters of a header quoted in a message
 # Money is never read from another column: its currency would be the wrong one.
 _NO_FALLBACK = frozenset(("revenue", "currency", "void"))
 # Row kinds from the sale-type column.
@@ -306,6 +310,11 @@ def _rows(
     # financial reports end with one by country: Country Of Sale, Partner Share Currency, …).
     header_names = {normal_name(name) for name in layout.names}
     in_summary = False
+    # Metadata that names nothing (a territory no country, a malformed ISRC or UPC): the line is
+    # kept without it, and each distinct case is one warning with its count of lines.
+    kept: Counter[str] = Counter()
+    trailer: list[str] = []
+    unknown = rules.UNKNOWN_TERRITORY
     end = stats.lines = layout.line
     for fields in _records(lines, layout.delimiter, stats):
         start = end + 1
@@ -320,6 +329,12 @@ def _rows(
                     stats.structural += 1  # a blank line, or a row of the summary table
                 elif _totals_label(fields):
                     declared.add(fields)
+                elif count == 1 or trailer:
+                    # One cell cannot hold units and an amount: it starts a text trailer
+                    # (Traxsource's "Label Net: 566.67", "Period: Jul 1, 2017 to Jul 31, 2017",
+                    # "** All values are in US Dollars **"), whose short lines are structure.
+                    stats.structural += 1
+                    trailer.append(layout.delimiter.join(fields).strip())
                 elif _summary_header(fields, header_names):
                     in_summary = True
                     stats.structural += 1
@@ -360,12 +375,14 @@ def _rows(
             artist = cart.get(raw_artist) or _remember(cart, check_artist, raw_artist)
             isrc = raw_isrc
             if isrc and not isrc_ok(isrc):
-                isrc = rules.isrc(isrc)
+                isrc = _identifier(rules.isrc, isrc, kept, "ISRC")
             if upc and not (upc.isdigit() and upc.isascii() and 8 <= len(upc) <= 14):
-                upc = rules.upc(upc)
+                upc = _identifier(rules.upc, upc, kept, "UPC")
             if title and not (title.isprintable() and title.strip() == title and len(title) <= 500):
                 title = rules.text(title, "title")
             territory = cterr.get(raw_territory) or _remember(cterr, check_territory, raw_territory)
+            if territory == unknown:
+                kept[rules.unknown_territory(raw_territory)] += 1
             currency = ccur.get(raw_currency) or _remember(ccur, check_currency, raw_currency)
             if not (units.isdigit() and units.isascii() and len(units) < 19):
                 units = rules.units(units, decimal_comma)
@@ -408,6 +425,28 @@ def _rows(
             model,
             release,
         )
+    stats.warnings += [f"{what} on {count} line(s)" for what, count in kept.items()]
+    if trailer:
+        stats.declared["trailer"] = trailer
+        shown = "; ".join(" ".join(line.split()) for line in trailer[:_TRAILER_SHOWN])
+        stats.warnings.append(
+            f"a text trailer of {len(trailer)} line(s) follows the sales; structure, not sales: {shown}"
+        )
+
+
+def _identifier(check: Callable[[str], str], raw: str, kept: Counter, name: str) -> str:
+    """A malformed ISRC or UPC is left empty and counted in `kept` (the line is kept); a UPC a
+    spreadsheet turned into a rounded number (`1,91774E+11`) is named as destroyed."""
+    try:
+        return check(raw)
+    except Reject as exc:
+        reason = str(exc)
+        if _SCIENTIFIC.fullmatch(raw.strip()):
+            reason = (
+                f"{name} {raw.strip()!r} was destroyed by a spreadsheet (rounded to a number in E notation)"
+            )
+        kept[f"{reason}: the line is kept without it"] += 1
+        return ""
 
 
 def _records(lines: Iterator[str], delimiter: str, stats: Stats) -> Iterator[list[str] | Problem]:
@@ -472,14 +511,12 @@ def _key_checks(spec: ProfileSpec, defaults: dict[str, str]) -> tuple[Callable[[
 
     def artist(raw: str) -> str:
         labelled(raw)
-        return rules.text(raw.strip() or defaults.get("artist", ""), "artist", required=True)
+        # A line without an artist keeps its money; the artist stays empty.
+        return rules.text(raw.strip() or defaults.get("artist", ""), "artist")
 
     def territory(raw: str) -> str:
         labelled(raw)
-        value = raw.strip() or defaults.get("territory", "")
-        if not value:
-            raise Reject("territory is empty")
-        return rules.territory(value)
+        return rules.territory(raw.strip() or defaults.get("territory", ""))
 
     def currency(raw: str) -> str:
         value = raw.strip() or defaults.get("currency", "")

@@ -49,8 +49,9 @@ DELIMITERS = (",", ";", "\t", "|")
 DATE_ORDERS = ("mdy", "dmy")
 WORLDWIDE = "WW"
 MAX_TEXT = {"dsp": 200, "artist": 500, "title": 500, "release": 500, "use_type": 200, "commercial_model": 200}
-MAX_DECIMALS = 16
-REVENUE_LIMIT = Decimal(10) ** 14  # NUMERIC(30, 16)
+# Amounts are stored in an unconstrained numeric with every decimal the report has; an amount of
+# a hundred trillion or more is a misread column, not a sale.
+REVENUE_LIMIT = Decimal(10) ** 14
 UNITS_LIMIT = 2**63
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -58,6 +59,9 @@ _PARENTHESES = re.compile(r"\([^)]*\)")
 _UPPER_WORD = re.compile(r"(?<![A-Za-z])[A-Z]{3}(?![A-Za-z])")
 # Currency signs that name one currency in a column header such as "Royalty ($US)".
 _HEADER_SIGNS = (("$US", "USD"), ("US$", "USD"), ("€", "EUR"), ("£", "GBP"))
+# A calculation's result sign (FUGA writes $ for US dollars).
+_SIGNS = {"$": "USD", "€": "EUR", "£": "GBP"}
+_RESULT_SIGN = re.compile(r"=\s*([$€£])\s*$")
 _MONTHS = {
     name: number
     for number, names in enumerate(
@@ -86,6 +90,10 @@ _MONTH_YEAR = re.compile(r"(\d{1,2})[/.-](\d{4})", re.ASCII)
 _NAMED_MONTH = re.compile(r"([a-z]+)\.?(?:-[a-z]+)?[\s,/-]*('?\d{2}|\d{4})|(\d{4})[\s,/-]*([a-z]+)", re.ASCII)
 # "Q1 2025", "Q1-25", "Q125" (Symphonic), "2025-Q1", "2025 Q1": the quarter's first month.
 _QUARTER = re.compile(r"q([1-4])[\s/-]*('?\d{2}|\d{4})|(\d{4})[\s/-]*q([1-4])", re.ASCII)
+# "2017M9" (The Orchard): year, "M", month.
+_YEAR_M_MONTH = re.compile(r"(\d{4})m(\d{1,2})", re.ASCII)
+# "P01 20(Jan 20)" (Ingrooves' fiscal period): the month named in the parentheses.
+_PARENTHESISED = re.compile(r"\(([^)]+)\)")
 _RANGE = re.compile(r"\s+(?:-|\u2013|\u2014|to|until)\s+")
 _THOUSANDS_COMMA = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?", re.ASCII)
 _PHYSICAL_WORDS = frozenset(("physical", "cd", "vinyl", "lp", "cassette"))
@@ -268,10 +276,13 @@ def currency_in_header(name: str) -> str | None:
 def period(raw: str, date_order: str = "mdy") -> str:
     """`YYYY-MM` of a month, a date, or a range's start: `2025-06`, `202506`, `2025-06-30`,
     `06/30/2025` (or day first), `06/2025`, `June 2025`, `JUN-25`, `06/01/2025 - 06/30/2025`,
-    `JAN-FEB-18`, a quarter (`Q2 2025`, `Q225`: its first month)."""
+    `JAN-FEB-18`, a quarter (`Q2 2025`, `Q225`: its first month), `2017M9`, or a label with the
+    month in parentheses (`P01 20(Jan 20)`)."""
     value = raw.strip().lower()
     start = _RANGE.split(value, maxsplit=1)[0] if len(value) > 10 else value
     result = _period(start, date_order)
+    if result is None and (inside := _PARENTHESISED.search(value)):
+        result = _period(inside.group(1).strip(), date_order)
     if result is None:
         raise Reject(f"period {raw!r} is not a month or a date")
     return result
@@ -287,6 +298,8 @@ def _period(value: str, date_order: str) -> str | None:
         year = year if len(year) == 4 else f"20{year}"
     elif match := _MONTH_YEAR.fullmatch(value):
         month, year = match.groups()
+    elif match := _YEAR_M_MONTH.fullmatch(value):
+        year, month = match.groups()
     elif match := _QUARTER.fullmatch(value):
         quarter, year = (
             (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
@@ -312,31 +325,62 @@ def period_in_file_name(name: str) -> str:
 
 def territory(raw: str) -> str:
     """ISO 3166-1 alpha-2 from alpha-2, alpha-3, a numeric code or an English name (pycountry);
-    "Worldwide"/"WW" is `WW`. Names match without accents, case or punctuation, "St." as
-    "Saint", and by their first words when only one country starts so ("Russia" → Russian
-    Federation, "Palestine" → Palestine, State of)."""
+    "Worldwide"/"WW" is `WW`; a variant code reports still send is mapped (`_VARIANTS`, then an
+    ISO 3166-3 historic alpha-3 to its single successor); a value that names no country is
+    `UNKNOWN_TERRITORY` (the line is kept: `unknown_territory` says so). Names match without
+    accents, case or punctuation, "St." as "Saint", and by their first words when only one
+    country starts so ("Russia" → Russian Federation, "Palestine" → Palestine, State of)."""
     value = raw.strip()
     upper = value.upper()
     if upper in _WORLDWIDE:
         return WORLDWIDE
-    code = _RESERVED.get(upper)
+    code = _VARIANTS.get(upper)
     if code is None and len(upper) in (2, 3) and upper.isascii() and upper.isalpha():
         country = pycountry.countries.get(**{f"alpha_{len(upper)}": upper})
-        code = country.alpha_2 if country else None
+        code = country.alpha_2 if country else _successor(upper)
     elif code is None and upper.isdigit():
         country = pycountry.countries.get(numeric=upper.zfill(3))
         code = country.alpha_2 if country else None
     elif code is None and value:
         code = _country_by_name(value)
-    if code is None:
-        raise Reject(f"territory {raw!r} is not an ISO 3166 country code or name")
-    return code
+    return code or UNKNOWN_TERRITORY
+
+
+def unknown_territory(raw: str) -> str:
+    """The warning for lines whose territory names no country (kept as `UNKNOWN_TERRITORY`)."""
+    return f"territory {raw.strip()!r} is not an ISO 3166 country: kept as unknown ({UNKNOWN_TERRITORY})"
+
+
+def _successor(alpha_3: str) -> str | None:
+    """The country that replaced a withdrawn one (ISO 3166-3, via pycountry): its four-letter code
+    ends with the successor's alpha-2 (ZAR, Zaire: ZRCD → CD), or HH/XX when there is no single
+    successor (YUG, SUN: unknown)."""
+    historic = pycountry.historic_countries.get(alpha_3=alpha_3)
+    if historic is None:
+        return None
+    successor = pycountry.countries.get(alpha_2=historic.alpha_4[2:])
+    return successor.alpha_2 if successor else None
 
 
 _WORLDWIDE = frozenset((WORLDWIDE, "WORLDWIDE", "WORLD", "GLOBAL"))
-# Codes outside ISO 3166-1's assigned ones that reports use: UK is exceptionally reserved by ISO
-# for the United Kingdom; XK/XKX is the user-assigned code DSPs and the EU use for Kosovo.
-_RESERVED = {"UK": "GB", "XK": "XK", "XKX": "XK"}
+UNKNOWN_TERRITORY = "ZZ"  # ISO 3166-1 user-assigned; DDEX and CLDR use ZZ for "unknown region"
+# Codes outside ISO 3166-1's assigned ones that reports send, and where each comes from:
+# - UK and EL are exceptionally reserved by ISO 3166/MA for the United Kingdom and Greece (EL is
+#   the EU's code for Greece);
+# - ROM was Romania's alpha-3 until ISO 3166-1 newsletter V-5 (2002) replaced it by ROU; it is
+#   not in ISO 3166-3 (the country was not withdrawn), Symphonic still sends it;
+# - XK/XKX is the user-assigned code the European Commission and DSPs use for Kosovo;
+# - "N/A" and "Unknown" name no country: unknown (ZZ), like any value that names none.
+_VARIANTS = {
+    "UK": "GB",
+    "EL": "GR",
+    "ROM": "RO",
+    "XK": "XK",
+    "XKX": "XK",
+    "N/A": UNKNOWN_TERRITORY,
+    "UNKNOWN": UNKNOWN_TERRITORY,
+    "ZZ": UNKNOWN_TERRITORY,
+}
 
 
 def _fold(name: str) -> str:
@@ -378,7 +422,11 @@ def _ending(name: str, folded: str) -> bool:
 
 
 def currency(raw: str) -> str:
+    """An ISO 4217 code, or the currency a calculation's result is written in: FUGA's "Sale net
+    receipts calculation" ends with it (`$0.0027 x 100% of sale x 0.7957 £/$ = £`)."""
     value = raw.strip().upper()
+    if (result := _RESULT_SIGN.search(value)) is not None:
+        value = _SIGNS.get(result.group(1), value)
     if len(value) != 3 or not value.isalpha() or pycountry.currencies.get(alpha_3=value) is None:
         raise Reject(f"currency {raw!r} is not an ISO 4217 code")
     return value
@@ -475,9 +523,7 @@ def revenue(raw: str, decimal_comma: bool) -> str:
         raise Reject(f"revenue {raw!r} is not a number") from None
     if not amount.is_finite() or abs(amount) >= REVENUE_LIMIT:
         raise Reject(f"revenue {raw!r} is out of range")
-    if amount.as_tuple().exponent < -MAX_DECIMALS:
-        raise Reject(f"revenue {raw!r} has more than {MAX_DECIMALS} decimal places")
-    return str(amount)
+    return format(amount, "f")  # no exponent: "3.27362068463E-05" is written out
 
 
 def negated(number: str) -> str:

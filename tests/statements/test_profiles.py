@@ -367,10 +367,13 @@ def test_rejected_lines_keep_their_physical_line_numbers_and_reasons():
         b'x"\tA\n'
         b"France\t2\tabc\tA\n"
     )
-    rows, problems, _ = parse(data)
-    assert [r[0] for r in rows] == [5]
+    rows, problems, stats = parse(data)
+    # A territory that names no country keeps the line, as unknown (ZZ), with a counted warning.
+    assert [(r[0], r[7]) for r in rows] == [(5, "FR"), (6, "ZZ")]
+    assert stats.warnings == [
+        "territory 'Atlantis' is not an ISO 3166 country: kept as unknown (ZZ) on 1 line(s)"
+    ]
     assert problems == [
-        Problem(6, "territory 'Atlantis' is not an ISO 3166 country code or name"),
         Problem(7, "units 'many' is not a whole number"),
         Problem(8, "revenue '0.01\\nx' is not a number"),
         Problem(10, "revenue 'abc' is not a number"),
@@ -482,6 +485,10 @@ def test_a_line_over_4_mib_is_refused_before_it_is_held(encoding):
         ("Worldwide", "WW"),
         ("UK", "GB"),
         ("XKX", "XK"),
+        ("ROM", "RO"),
+        ("EL", "GR"),
+        ("ZAR", "CD"),
+        ("N/A", "ZZ"),
     ],
 )
 def test_territories_by_code_or_english_name(raw, code):
@@ -490,13 +497,12 @@ def test_territories_by_code_or_english_name(raw, code):
     assert territory(raw) == code
 
 
-@pytest.mark.parametrize("raw", ["Korea", "Virgin Islands", "Bavaria", "XX", "Atlantis", ""])
-def test_ambiguous_or_unknown_territories_are_refused(raw):
-    from statements.cleaners.base import Reject
+@pytest.mark.parametrize("raw", ["Korea", "Virgin Islands", "Bavaria", "XX", "Atlantis", "", "YUG", "SUN"])
+def test_ambiguous_or_unknown_territories_are_unknown(raw):
     from statements.cleaners.profiles import territory
 
-    with pytest.raises(Reject, match="is not an ISO 3166 country code or name"):
-        territory(raw)
+    # YUG and SUN were withdrawn with no single successor (ISO 3166-3 YUCS, SUHH).
+    assert territory(raw) == "ZZ"
 
 
 def test_a_recognised_layout_missing_a_needed_value_says_which_and_how_to_fix_it():
