@@ -18,7 +18,7 @@ from django.utils import timezone
 from project import storage
 from project.audit import record_action
 from project.errors import Conflict, InvalidInput, NotFound
-from statements.cleaners import DDEX_DSR
+from statements.cleaners import READERS
 from statements.models import (
     ExchangeRate,
     ImportProfile,
@@ -188,15 +188,15 @@ def _jsonable(items: list[dict]) -> list[dict]:
 
 
 def create_sales_file(*, name: str, user: AbstractBaseUser | None, profile: str = "") -> SalesFile:
-    """A new sales file; `profile` (an active import profile's slug or "ddex_dsr") skips format
-    detection."""
+    """A new sales file; `profile` (an active import profile's slug, "ddex_dsr" or "clicknclear")
+    skips format detection."""
     if (
         profile
-        and profile != DDEX_DSR
+        and profile not in READERS
         and not ImportProfile.objects.filter(slug=profile, active=True).exists()
     ):
         known = ", ".join(
-            [DDEX_DSR, *ImportProfile.objects.filter(active=True).values_list("slug", flat=True)]
+            [*READERS, *ImportProfile.objects.filter(active=True).values_list("slug", flat=True)]
         )
         raise InvalidInput(
             f"no active import profile {profile!r} (known: {known})",

@@ -1,5 +1,6 @@
-"""The sales-file cleaners, one module per format family: `dsr` (DDEX DSR flat files) and
-`delimited` (CSV/TSV reports read through import profiles), both over `text` (decoding).
+"""The sales-file cleaners, one module per format family: `dsr` (DDEX DSR flat files),
+`clicknclear` (ClicknClear's headerless, record-typed report) and `delimited` (CSV/TSV reports read
+through import profiles), all over `text` (decoding).
 
 `parse` is the one entry point: it picks the family from the first lines (or the profile the user
 asked for) and returns normalised rows (`base.CLEAN_COLUMNS`) and problems, lazily, in file order.
@@ -10,12 +11,16 @@ from itertools import chain, islice
 from typing import BinaryIO
 
 from statements.cleaners.base import Problem, Row, Stats
+from statements.cleaners.clicknclear import looks_like_clicknclear, parse_clicknclear
 from statements.cleaners.delimited import parse_delimited
 from statements.cleaners.dsr import looks_like_dsr, parse_dsr
 from statements.cleaners.profiles import ProfileSpec
 from statements.cleaners.text import LineTooLong, failing, open_text
 
 DDEX_DSR = "ddex_dsr"
+CLICKNCLEAR = "clicknclear"
+# Formats read by their own cleaner, not an import profile: a sales file may ask for them by name.
+READERS = (DDEX_DSR, CLICKNCLEAR)
 # Lines looked at to recognise a DSR file: its HEAD record comes after at most a few comments.
 DETECT_LINES = 20
 
@@ -29,7 +34,7 @@ def parse(
 ) -> tuple[str | None, Iterator[Row | Problem], Stats]:
     """(format, rows and problems, stats filled while they are consumed) of a binary stream.
 
-    `format` is "ddex_dsr" or the slug of the import profile that matched (None when nothing
+    `format` is "ddex_dsr", "clicknclear" or the slug of the import profile that matched (None when nothing
     did: then the first item is a fatal Problem saying why). `profile` skips detection.
     """
     stats = Stats()
@@ -44,6 +49,8 @@ def parse(
     lines = chain(head, lines)
     if profile == DDEX_DSR or (profile is None and looks_like_dsr(head)):
         return DDEX_DSR, parse_dsr(lines, stats), stats
+    if profile == CLICKNCLEAR or (profile is None and looks_like_clicknclear(head)):
+        return CLICKNCLEAR, parse_clicknclear(lines, stats), stats
     # The delimited parser picks its profile (names it in stats.detail) when it is called.
     results = parse_delimited(lines, stats, profiles=profiles, forced=profile, file_name=file_name)
     return stats.detail or None, results, stats

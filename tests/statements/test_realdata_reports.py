@@ -240,6 +240,26 @@ def test_malformed_real_file_fails_naming_the_defect(flow, path, currency, defec
     assert not SalesLine.objects.filter(sales_file_id=data["id"]).exists()
 
 
+CLICKNCLEAR = "set2/clicknclear_TEST_RIGHTSHOLDER_STANDARD_Q1_2023.csv"
+
+
+def test_real_clicknclear_report_imports_one_unit_per_sale(flow):
+    """ClicknClear (cnc-reporting-spec): no header; S rows are sales (one licence each) whose last
+    column is the Amount Due to Rightsholder; T rows are each income type's totals."""
+    rows = list(csv.reader(io.StringIO((REALDATA / CLICKNCLEAR).read_text(encoding="utf-8"), newline="")))
+    sales = [row for row in rows if row[0] == "S"]
+    currency = sales[0][10] if sales[0][1] == "M" else sales[0][9]  # the Currency column
+    revenue = sum((Decimal(row[-1]) for row in sales), Decimal(0))
+    data = imported(flow, CLICKNCLEAR, currency)
+    assert data["status"] == "PROCESSED", data["failure_reason"]
+    assert (data["format"], data["lines_rejected"], data["warnings"]) == ("clicknclear", 0, [])
+    assert data["totals"] == {currency: {"lines": len(sales), "units": len(sales), "revenue": str(revenue)}}
+    # The totals rows agree: each income type's amount due is its sales' sum.
+    declared = sum((Decimal(row[7]) for row in rows if row[0] == "T"), Decimal(0))
+    assert declared == revenue
+
+
 def test_every_real_file_has_a_test():
     tested = {case.path for case in CASES} | set(DSR_BASIC_AUDIO) | set(DSR_UGC) | {m[0] for m in MALFORMED}
+    tested.add(CLICKNCLEAR)
     assert tested == {f"{p.parent.name}/{p.name}" for p in REALDATA.glob("set*/*")}
