@@ -22,11 +22,13 @@ $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+# --no-compile: Python compiles what it imports on first use; compiling every installed file up
+# front (botocore alone has thousands) doubled the time of a fresh install.
 install: $(PY)
-	$(PIP) install --quiet -r requirements.txt $$(grep -E '^pyftpdlib' requirements-dev.txt)
+	$(PIP) install --quiet --no-compile -r requirements.txt $$(grep -E '^pyftpdlib' requirements-dev.txt)
 
 install-dev: $(PY)
-	$(PIP) install --quiet -r requirements-dev.txt
+	$(PIP) install --quiet --no-compile -r requirements-dev.txt
 
 # The demo: embedded PostgreSQL in var/pg/, local files, a loopback FTP server with today's sample
 # file, the fake Moneybird, mails in var/mail/. Ctrl-C stops everything; the data stays for next time.
