@@ -1,7 +1,7 @@
 """The operators' day in headless Chromium against the live server and real FTP/SSH/PostgreSQL:
 check the FTP, start, watch, read the log and past sessions, fit a phone; the error pages.
 
-Screenshots go to tests/artifacts/, or to docs/ (the README's pictures) with UPDATE_DOCS_SCREENSHOTS=1.
+Screenshots go to tests/artifacts/, or to docs/ (the pictures of docs/*.md) with UPDATE_DOCS_SCREENSHOTS=1.
 """
 
 import re

@@ -1,7 +1,7 @@
 """One language at a time: a browser that asks for Italian gets the pages in Italian, the header
 switch changes the language, and the Italian operators' page fits a 375 px screen.
 
-Screenshots go to tests/artifacts/, or to docs/ (the README's pictures) with UPDATE_DOCS_SCREENSHOTS=1.
+Screenshots go to tests/artifacts/, or to docs/ (the pictures of docs/*.md) with UPDATE_DOCS_SCREENSHOTS=1.
 """
 
 from collections.abc import Iterator
