@@ -25,4 +25,6 @@ def test_committed_mo_matches_the_po():
             if entry.msgid and not entry.obsolete
         }
 
-    assert catalogue(mo) == catalogue(po), "run: python manage.py compilemessages -l it (see docs/operations.md)"
+    assert catalogue(mo) == catalogue(po), (
+        "run: python manage.py compilemessages -l it (see docs/operations.md)"
+    )
