@@ -10,13 +10,13 @@ from io import StringIO
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from ingestion.models import FtpPoll, InvoiceFile, KnownInvoice, NoFileAlert
 from project.models import OutboundEmail
 from tests.ingestion.conftest import content, file_name
 from tests.servers import free_port
 from tests.servers.ftp import FtpServer
+from tests.servers.postgres import database_url_of
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +107,7 @@ def test_ingest_file_runs_as_a_process_with_exit_codes(tmp_path):
     """The real command line: one JSON object on stdout, exit status 0 / non-zero."""
     env = {
         **os.environ,
-        "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**connection.settings_dict),
+        "DATABASE_URL": database_url_of(),
         "VAR_DIR": str(tmp_path / "var"),
     }
     good = write(tmp_path, file_name(3, at="235959998"), GOOD)

@@ -13,6 +13,7 @@ from django.apps import apps
 from project.audit import record_action
 from project.models import ApiToken
 from project.tokens import issue_api_token
+from tests.servers.postgres import database_url_of
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,10 +83,8 @@ def test_record_action_attributes_a_token_request_to_the_tokens_owner(client, ma
 def test_a_command_is_recorded_as_such(make_user, tmp_path):
     """Through manage.py, as an operator runs it: the entry says which command made the change."""
     make_user("client")
-    from django.conf import settings
 
-    database = settings.DATABASES["default"]
-    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
+    url = database_url_of()
     result = subprocess.run(
         [sys.executable, "manage.py", "issue_api_token", "client", "--scope", "exports:read"],
         cwd=ROOT,

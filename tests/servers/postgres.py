@@ -6,11 +6,23 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg2
+from django.db import connection
 
 from project import embedded_db
 from tests.servers import free_port
+
+
+def database_url_of(name: str = "") -> str:
+    """A DATABASE_URL for a subprocess: the test database's (or database `name` on its server), on
+    TCP or on the embedded server's Unix socket (its folder, percent-encoded, as the host)."""
+    params = connection.settings_dict
+    password = f":{quote(params['PASSWORD'], safe='')}" if params["PASSWORD"] else ""
+    host = quote(params["HOST"] or "127.0.0.1", safe="")
+    port = f":{params['PORT']}" if params["PORT"] else ""
+    return f"postgres://{quote(params['USER'], safe='')}{password}@{host}{port}/{name or params['NAME']}"
 
 
 class PostgresCluster:

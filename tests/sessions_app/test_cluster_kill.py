@@ -10,10 +10,10 @@ from io import StringIO
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.db import connection
 
 from sessions_app import services
 from sessions_app.models import Session, SessionStep
+from tests.servers.postgres import database_url_of
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def cluster(tmp_path, outbound_ftp, ssh_server):
     """Start `manage.py qcluster` on the test database; yields a function that SIGKILLs it."""
     env = {
         **os.environ,
-        "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**connection.settings_dict),
+        "DATABASE_URL": database_url_of(),
         "VAR_DIR": str(tmp_path / "var"),
         "SESSIONS_FTP_URL": outbound_ftp.url,
         "SESSIONS_LOG_FS_URL": ssh_server.fs_url(),

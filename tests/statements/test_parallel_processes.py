@@ -8,10 +8,10 @@ import sys
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import connection
 
 from statements import services
 from statements.models import SalesFile, SalesFileStatus, SalesLine
+from tests.servers.postgres import database_url_of
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the workers read what the test committed
 LINES = 5_000
@@ -28,7 +28,7 @@ def test_files_processed_at_once_by_separate_processes_all_finish():
         ids.append(str(sales_file.pk))
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_", "AWS_"))}
     env.update(
-        DATABASE_URL="postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**connection.settings_dict),
+        DATABASE_URL=database_url_of(),
         VAR_DIR=str(settings.VAR_DIR),  # the same local storage: media/ under it
     )
 
