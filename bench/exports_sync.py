@@ -6,7 +6,7 @@ document fetched in batches of 100), a sync without changes, a sync after 10% of
 changed, and one export of --export documents (xlsx built and stored in a temporary folder). The
 scratch database is dropped at the end.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/backoffice .venv/bin/python bench/exports_sync.py [--documents N]
+    [DATABASE_URL=postgres://…] .venv/bin/python bench/exports_sync.py [--documents N]
 """
 
 import argparse

@@ -8,7 +8,7 @@ then runs the real import path (`ingestion.services.ingest_bytes`) and prints ro
 ratio ingest-rate / COPY-rate, with the loader's stage timings. The scratch database is dropped
 at the end.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/backoffice .venv/bin/python bench/ingest.py [--lines N]
+    [DATABASE_URL=postgres://…] .venv/bin/python bench/ingest.py [--lines N]
 """
 
 import argparse
@@ -22,11 +22,13 @@ import sys
 import time
 from pathlib import Path
 
-import dj_database_url
 import psycopg2
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.scratch import scratch_database  # noqa: E402  (needs ROOT on sys.path)
+
 SCRATCH_DB = "backoffice_bench_ingest"
 CATEGORY_NAMES = [
     f"{word} {kind}" for word in ("Home", "Garden", "Health", "Sports", "Office") for kind in range(40)
@@ -68,25 +70,6 @@ def generate_file(lines: int, known: int, seed: int = 7) -> bytes:
     return "\n".join(out).encode()
 
 
-def scratch_url(base_url: str) -> str:
-    config = dj_database_url.parse(base_url)
-    auth = config["USER"] + (f":{config['PASSWORD']}" if config.get("PASSWORD") else "")
-    return f"postgres://{auth}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{SCRATCH_DB}"
-
-
-def admin_connection(base_url: str):
-    config = dj_database_url.parse(base_url)
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=config["USER"],
-        password=config.get("PASSWORD") or None,
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-    )
-    connection.autocommit = True
-    return connection
-
-
 def raw_copy_seconds(connection, content: bytes) -> float:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -110,21 +93,13 @@ def main() -> None:
     parser.add_argument("--known", type=int, default=None, help="known invoices (default: --lines)")
     args = parser.parse_args()
     known = args.known or args.lines
-    base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/backoffice")
+    with scratch_database(SCRATCH_DB) as url:
+        try:
+            run(args.lines, known, url)
+        finally:
+            from django.db import connections
 
-    admin = admin_connection(base_url)
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB}")
-        cursor.execute(f"CREATE DATABASE {SCRATCH_DB}")
-    try:
-        run(args.lines, known, scratch_url(base_url))
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-        admin.close()
+            connections.close_all()
 
 
 def run(lines: int, known: int, url: str) -> None:

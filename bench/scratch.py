@@ -1,28 +1,32 @@
 """What every benchmark shares: a scratch PostgreSQL database, and gunicorn on a loopback port.
 
-The scratch database lives on the server of DATABASE_URL (default: the local PostgreSQL) and is
-dropped at the end, so a benchmark never touches real data.
+The scratch database lives on the server of DATABASE_URL and is dropped at the end, so a benchmark
+never touches real data. Without DATABASE_URL, as `make test`, a throwaway embedded server is
+started for the benchmark (durable settings, as a real server) and deleted afterwards.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import dj_database_url
 import psycopg2
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/backoffice"
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.servers import free_port  # noqa: E402  (needs ROOT on sys.path)
+from project import embedded_db  # noqa: E402  (needs ROOT on sys.path)
+from tests.servers import free_port  # noqa: E402
 
 
 def _admin_execute(config: dict, *statements: str) -> None:
@@ -43,16 +47,41 @@ def _admin_execute(config: dict, *statements: str) -> None:
 
 
 @contextmanager
-def scratch_database(name: str) -> Iterator[str]:
-    """Create database `name` next to DATABASE_URL's, yield its URL, drop it afterwards."""
-    config = dj_database_url.parse(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
-    drop = f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    _admin_execute(config, drop, f"CREATE DATABASE {name}")
-    auth = config["USER"] + (f":{config['PASSWORD']}" if config.get("PASSWORD") else "")
+def database_server() -> Iterator[str]:
+    """DATABASE_URL, or the URL of a throwaway embedded server that lives as long as the block."""
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+        return
+    folder = Path(tempfile.mkdtemp(prefix="bench-pg-"))
     try:
-        yield f"postgres://{auth}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{name}"
+        started = embedded_db.start(folder / "pg")
+        print(f"embedded PostgreSQL (no DATABASE_URL) started in {started.seconds:.2f} s", file=sys.stderr)
+        yield started.url
     finally:
-        _admin_execute(config, drop)
+        embedded_db.reset(folder / "pg")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def database_url(config: dict, name: str) -> str:
+    """The URL of database `name` on the server of a parsed DATABASE_URL (a socket folder as host
+    is percent-encoded)."""
+    auth = config["USER"] + (f":{config['PASSWORD']}" if config.get("PASSWORD") else "")
+    host = quote(config["HOST"] or "127.0.0.1", safe="")
+    return f"postgres://{auth}@{host}:{config['PORT'] or 5432}/{name}"
+
+
+@contextmanager
+def scratch_database(name: str) -> Iterator[str]:
+    """Create database `name` next to DATABASE_URL's (or on a throwaway embedded server), yield its
+    URL, drop it afterwards."""
+    with database_server() as server_url:
+        config = dj_database_url.parse(server_url)
+        drop = f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        _admin_execute(config, drop, f"CREATE DATABASE {name}")
+        try:
+            yield database_url(config, name)
+        finally:
+            _admin_execute(config, drop)
 
 
 @contextmanager
