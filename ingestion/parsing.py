@@ -71,6 +71,18 @@ def decode(content: bytes) -> str:
         return content.decode("cp1252", errors="replace")
 
 
+# Control characters no text file holds (tab, LF and CR aside) and bytes cp1252 cannot decode.
+_BINARY_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+BINARY_SHARE = 0.05  # ~15 % in images, archives and spreadsheets; none in the customer's files
+
+
+def is_binary(text: str) -> bool:
+    """Whether decoded `text` is binary data (an image, an archive, a spreadsheet) rather than
+    records. A share, not one character: a stray NUL in a record stays that record's problem."""
+    sample = text[: 1 << 16]
+    return len(_BINARY_CHARACTER.findall(sample)) > BINARY_SHARE * len(sample)
+
+
 def count_records(text: str) -> int:
     """Newlines + 1, tolerating one trailing newline."""
     return text.count("\n") + (0 if text.endswith("\n") else 1)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Min
 
-from ingestion.models import Category, FtpPoll, InvoiceFile, InvoiceLine, KnownInvoice
+from ingestion.models import Category, ClosedDay, FtpPoll, InvoiceFile, InvoiceLine, KnownInvoice
 from project.integrations.ftp import FtpEndpoint
 
 SHIPMENT_COLUMNS = [
@@ -43,6 +43,11 @@ def imported_file_for_day(day: date) -> InvoiceFile | None:
         return own
     copy = files.filter(business_date=day, duplicate_of__status=imported).first()
     return copy.duplicate_of if copy is not None else None
+
+
+def day_is_closed(day: date) -> bool:
+    """Whether the day's session was closed (files of that day are archived, never imported)."""
+    return ClosedDay.objects.filter(day=day).exists()
 
 
 def file_for_day_exists(day: date) -> bool:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from ingestion import pg_copy, selectors
 from ingestion.lookup import LoadResult, refresh_lookup, stored_lookup
 from ingestion.models import ClosedDay, FtpPoll, InvoiceFile, InvoiceLine, InvoiceLineCategory, NoFileAlert
-from ingestion.parsing import InvalidFileName, RecordParser, count_records, decode, parse_file_name
+from ingestion.parsing import InvalidFileName, RecordParser, count_records, decode, is_binary, parse_file_name
 from ingestion.progress import ProgressCallback, ProgressRecorder
 from project import storage
 from project.audit import record_action
@@ -118,7 +118,7 @@ def ingest_bytes(
             # The unique name (and, unless a duplicate, SHA-256) is ours from this INSERT until
             # commit: a concurrent import of the same file waits here and then fails, so only the
             # winner writes the archive.
-            _classify(invoice_file)
+            _classify(invoice_file, binary=is_binary(text))
             invoice_file.save()
             if invoice_file.status == InvoiceFile.Status.DUPLICATE:
                 logger.warning("invoice file %s recorded as a duplicate: %s", name, invoice_file.reason)
@@ -146,8 +146,9 @@ def ingest_bytes(
     return ingest_bytes(name=name, content=content, source=source, on_progress=on_progress)
 
 
-def _classify(invoice_file: InvoiceFile) -> None:
-    """Set the status and reason of a file about to be recorded (`imported` until proven otherwise)."""
+def _classify(invoice_file: InvoiceFile, *, binary: bool) -> None:
+    """Set the status and reason of a file about to be recorded (`imported` until proven otherwise);
+    `binary`: its bytes are not text (see parsing.is_binary)."""
     original = (
         InvoiceFile.objects.filter(sha256=invoice_file.sha256)
         .exclude(status=InvoiceFile.Status.DUPLICATE)
@@ -163,6 +164,11 @@ def _classify(invoice_file: InvoiceFile) -> None:
     elif ClosedDay.objects.filter(day=invoice_file.business_date).exists():
         invoice_file.status = InvoiceFile.Status.CLOSED_DAY
         invoice_file.reason = f"the session for {day} is closed: the file was archived, not imported"
+    elif binary:
+        invoice_file.status = InvoiceFile.Status.REJECTED
+        invoice_file.reason = (
+            "not a text file: it holds binary data (an image, an archive?), not invoice records"
+        )
     elif invoice_file.records != invoice_file.declared_records:
         invoice_file.status = InvoiceFile.Status.REJECTED
         invoice_file.reason = (

@@ -1,4 +1,6 @@
-"""Admin for sessions: history, so everything is read-only except closing through the page/command."""
+"""Admin for sessions: history, so everything is read-only and nothing can be deleted (closing, on the
+page or with `close_session`, is how a day ends; a deleted session would leave its day closed for
+ingestion while the page offered to start it again)."""
 
 from django.contrib import admin
 
@@ -41,6 +43,9 @@ class SessionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(SessionStep)
 class SessionStepAdmin(admin.ModelAdmin):
@@ -57,4 +62,7 @@ class SessionStepAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -172,7 +172,7 @@ def day_status(day: date) -> DayStatus:
         steps = [LogEntry.of(step) for step in session.steps.order_by("-created_at", "-id")[:RECENT_STEPS]][
             ::-1
         ]
-    state = _state(session, invoice_file)
+    state = _state(session, invoice_file, closed=ingestion_selectors.day_is_closed(day))
     return DayStatus(
         day=day,
         state=state,
@@ -195,10 +195,21 @@ def _expected_lines(invoice_file: InvoiceFile | None) -> int | None:
     return max(invoice_file.imported_count - invoice_file.not_found_count - invoice_file.past_count, 0)
 
 
-def _state(session: Session | None, invoice_file: InvoiceFile | None) -> str:
+def day_buttons(day: date) -> dict[str, Button]:
+    """What the operator may do on `day`: the page shows it, and the services refuse the same."""
+    session = session_for_day(day)
+    invoice_file = session.invoice_file if session else ingestion_selectors.imported_file_for_day(day)
+    return _buttons(day, _state(session, invoice_file, closed=ingestion_selectors.day_is_closed(day)))
+
+
+def _state(session: Session | None, invoice_file: InvoiceFile | None, *, closed: bool) -> str:
+    """`closed` is ingestion's word (its closed days refuse files), so a day closed there is closed
+    here too, even without a session row."""
+    if closed or (session is not None and session.is_closed):
+        return "closed"
     if session is None:
         return "eligible" if invoice_file is not None else "no_file"
-    return "closed" if session.is_closed else session.status
+    return session.status
 
 
 def _status_line(
@@ -206,6 +217,8 @@ def _status_line(
 ) -> str:
     """The day's state in one sentence: what the page's heading says."""
     values = {"day": day.isoformat(), "processed": processed, "total": total if total is not None else "?"}
+    if session is None and ingestion_selectors.day_is_closed(day):
+        return _("The session for %(day)s is closed: nothing more can be processed today.") % values
     if session is None and invoice_file is None:
         return _("No session for %(day)s - waiting for the day's invoice file") % values
     if session is None:
@@ -270,6 +283,9 @@ def _phase(session: Session | None, invoice_file: InvoiceFile | None) -> str:
 def _buttons(day: date, state: str) -> dict[str, Button]:
     values = {"day": day.isoformat()}
     started = _("The session for %(day)s has already been started.") % values
+    upload_started = (
+        _("The session for %(day)s has already started: no more files can be processed today.") % values
+    )
     closed = _("The session for %(day)s is closed: nothing more can be processed today.") % values
     no_session = _("No session has been started for %(day)s.") % values
     if state == "no_file":
@@ -283,7 +299,7 @@ def _buttons(day: date, state: str) -> dict[str, Button]:
     elif state == "closed":
         close, upload = Button(False, closed), Button(False, closed)
     else:
-        close, upload = Button(True), Button(False, started)
+        close, upload = Button(True), Button(False, upload_started)
     return {"start": start, "status": Button(True), "close": close, "upload": upload}
 
 

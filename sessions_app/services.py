@@ -22,6 +22,7 @@ from ingestion import selectors as ingestion_selectors
 from ingestion import services as ingestion_services
 from project import db
 from project.mail import queue_email
+from sessions_app import selectors
 from sessions_app.models import ProcessedShipment, Session, SessionStep
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,11 @@ def _actor(user: AbstractBaseUser | None) -> str:
 
 def start_session(*, day: date, user: AbstractBaseUser | None = None, enqueue: bool = True) -> Session:
     """Create the day's session for its imported file and queue its run (unless `enqueue` is False)."""
+    if ingestion_selectors.day_is_closed(day):
+        raise NotEligible(
+            _("The session for %(day)s is closed: nothing more can be processed today.")
+            % {"day": day.isoformat()}
+        )
     invoice_file = ingestion_selectors.imported_file_for_day(day)
     if invoice_file is None:
         raise NotEligible(
@@ -147,14 +153,12 @@ class UploadResult:
 def manual_upload(*, day: date, name: str, content: bytes) -> UploadResult:
     """Import an uploaded invoice file through the same code as the FTP poller.
 
-    Raises ingestion's InvalidFileName for a bad name and UploadNotAllowed once the day's session
-    has started (its records can no longer change).
+    Raises ingestion's InvalidFileName for a bad name and UploadNotAllowed, with the page's reason,
+    once the day's session has started or the day is closed (its records can no longer change).
     """
-    if Session.objects.filter(day=day).exists():
-        raise UploadNotAllowed(
-            _("The session for %(day)s has already started: no more files can be processed today.")
-            % {"day": day.isoformat()}
-        )
+    allowed = selectors.day_buttons(day)["upload"]
+    if not allowed.enabled:
+        raise UploadNotAllowed(allowed.reason)
     report = ingestion_services.ingest_bytes(name=name, content=content, source="manual")
     for_today = report.file is not None and report.file.business_date == day
     return UploadResult(report=report, for_today=for_today)

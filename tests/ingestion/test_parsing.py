@@ -9,6 +9,7 @@ from ingestion.parsing import (
     InvalidFileName,
     count_records,
     decode,
+    is_binary,
     iter_lines,
     normalise_category,
     parse_file_name,
@@ -163,6 +164,25 @@ def test_an_invalid_row_adds_no_category():
 
 def test_nul_characters_make_a_record_invalid():
     assert problems(b"600000001|1|a\x00b|1.00") == [(1, "the record contains a NUL character")]
+
+
+def test_binary_data_is_not_text_but_a_stray_control_character_in_a_record_is():
+    import gzip
+    import zipfile
+    from io import BytesIO
+    from pathlib import Path
+
+    sample = next((Path(__file__).resolve().parents[2] / "fixtures" / "demo").glob("Letture*_*.txt"))
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.write(sample, sample.name)
+    assert is_binary(decode(gzip.compress(sample.read_bytes())))
+    assert is_binary(decode(buffer.getvalue()))
+    assert is_binary(decode("600000001|1|Toys|1.00".encode("utf-16")))
+    assert not is_binary(decode(sample.read_bytes()))
+    assert not is_binary(decode(sample.read_bytes().replace(b"Toys", b"To\x00ys", 1)))
+    assert not is_binary(decode("600000001|1|Caffè\t€|1.00\r\n".encode("cp1252")))
+    assert not is_binary("")
 
 
 def test_fields_are_trimmed_but_description_is_kept_as_received():

@@ -1,10 +1,12 @@
 """The README's `make run` path on embedded defaults: the embedded PostgreSQL server in var/pg/,
 local files, mails to files."""
 
+import io
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,36 @@ def test_the_shipped_sample_is_a_valid_invoice_file_that_imports():
     [sample] = (ROOT / "fixtures" / "demo").glob("Letture*_*.txt")
     report = ingest_bytes(name=sample.name, content=sample.read_bytes(), source="manual")
     assert report.status == "imported" and report.records == report.declared_records
+
+
+@pytest.mark.django_db
+def test_demo_setup_runs_a_few_past_days_through_real_sessions(settings, tmp_path, client, make_user):
+    """ "Past sessions" has something to show: each earlier day's sample went through generation, the
+    upload to the demo FTP server, its receiver's log line and closing, once however often it runs."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from project.management.commands.demo_setup import PAST_DAYS
+    from sessions_app.models import Session
+
+    settings.VAR_DIR = tmp_path / "var"
+    settings.SESSIONS_LOG_FS_URL = f"osfs://{tmp_path / 'var' / 'remote-log'}"
+    settings.SESSIONS_LOG_POLL_INTERVAL = 0.05
+    settings.SESSIONS_LOG_TIMEOUT = 10
+    call_command("demo_setup", stdout=io.StringIO())
+    call_command("demo_setup", stdout=io.StringIO())
+
+    today = timezone.localdate()
+    past = Session.objects.filter(day__lt=today).order_by("day")
+    assert [s.day for s in past] == [today - timedelta(days=n) for n in range(PAST_DAYS, 0, -1)]
+    for session in past:
+        assert session.status == "succeeded" and session.closed_at is not None and not session.force_closed
+        assert session.records_read == session.total > 0
+        sent = tmp_path / "var" / "ftp" / "outbound" / session.csv_name
+        assert sent.read_bytes().count(b"\n") - 1 == session.total
+
+    client.force_login(make_user("olga", groups=["operators"]))
+    html = client.get("/sessions/").content.decode()
+    assert "No earlier sessions." not in html
+    for session in past:
+        assert session.csv_name in html

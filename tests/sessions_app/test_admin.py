@@ -23,3 +23,25 @@ def test_admin_lists_sessions_with_their_step_log_read_only(client, make_user, e
 def test_admin_is_staff_only(client, make_user):
     client.force_login(make_user("olga", groups=["operators"]))
     assert client.get("/admin/sessions_app/session/").status_code == 302
+
+
+def test_no_one_may_delete_a_session_or_its_steps_in_the_admin(client, make_user, eligible_day):
+    """Closing is how a day ends: a deleted session left its day closed for manual upload while the
+    page offered to start it again."""
+    from sessions_app.models import Session
+
+    session = services.start_session(day=eligible_day.business_date, enqueue=False)
+    root = make_user("root", staff=True)
+    root.is_superuser = True
+    root.save()
+    client.force_login(root)
+
+    assert client.get(f"/admin/sessions_app/session/{session.pk}/delete/").status_code == 403
+    changelist = client.get("/admin/sessions_app/session/").content.decode()
+    assert "delete_selected" not in changelist
+    client.post(
+        "/admin/sessions_app/session/", {"action": "delete_selected", "_selected_action": [session.pk]}
+    )
+    step = session.steps.get()
+    assert client.get(f"/admin/sessions_app/sessionstep/{step.pk}/delete/").status_code == 403
+    assert Session.objects.filter(pk=session.pk).exists() and session.steps.exists()

@@ -271,3 +271,49 @@ def test_status_json_counts_processed_records_from_the_database(operator_client,
     assert data["phase"] == "Generating the CSV file."
     assert data["force_close"] is True
     assert data["session"]["status"] == "running"
+
+
+def test_a_day_closed_for_ingestion_is_closed_on_the_page_and_for_upload_and_start(
+    operator_client, eligible_day, known_invoices
+):
+    """Whatever removed the session row, the page, manual upload and Start read the day alike."""
+    from ingestion.models import ClosedDay
+
+    ClosedDay.objects.create(day=timezone.localdate())
+    data = operator_client.get("/sessions/status/").json()
+    assert data["status"] == "closed"
+    reason = data["buttons"]["upload"]["reason"]
+    assert "is closed" in reason and data["status_line"] == reason
+    assert not any(button["enabled"] for name, button in data["buttons"].items() if name != "status")
+
+    known_invoices(found=numbers(2, start=50))
+    name = invoice_file_name(2, at="120000000")
+    assert messages_of(upload(operator_client, name, invoice_content(numbers(2, start=50)))) == [reason]
+    assert not InvoiceFile.objects.filter(name=name).exists()
+    [refused] = messages_of(operator_client.post("/sessions/start/", follow=True))
+    assert refused == reason and not Session.objects.exists()
+
+
+@pytest.mark.parametrize("archive", ["gzip", "zip"])
+def test_manual_upload_of_a_binary_file_with_a_valid_name_is_not_a_text_file(operator_client, archive):
+    import gzip
+    import io
+    import zipfile
+
+    from tests.platform.test_demo_setup import ROOT
+
+    sample = next((ROOT / "fixtures" / "demo").glob("Letture*_*.txt"))
+    if archive == "gzip":
+        content = gzip.compress(sample.read_bytes())
+    else:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zipped:
+            zipped.write(sample, sample.name)
+        content = buffer.getvalue()
+    # Even its "record count" matches the name: the refusal is about the content, not the count.
+    name = invoice_file_name(content.count(b"\n") + (0 if content.endswith(b"\n") else 1))
+
+    [message] = messages_of(upload(operator_client, name, content))
+
+    assert message.startswith(f"{name} was rejected: not a text file")
+    assert InvoiceFile.objects.get(name=name).status == "rejected"
