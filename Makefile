@@ -52,5 +52,6 @@ test: system-packages-test lint
 test-all: system-packages-test lint
 	$(WITH_DB) $(VENV)/bin/pytest
 
+# Benchmarks start their own (durable) embedded server when DATABASE_URL is unset; see docs/performance.md.
 bench: install-dev
-	$(WITH_DB) $(PY) bench/ingest.py
+	$(PY) bench/ingest.py
