@@ -3,8 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from exports import services
 from exports.models import DocumentType
 from exports.selectors import DocumentFilters
+from project.errors import InvalidInput
 
 
 class DocumentFilterForm(forms.Form):
@@ -35,11 +37,30 @@ class DocumentFilterForm(forms.Form):
 class ExportForm(forms.Form):
     """ext and noLog of a new export; the selected `ids` checkboxes are read as a list."""
 
-    ext = forms.CharField(label=_("Extension"), required=False, max_length=50)
+    ext = forms.CharField(
+        label=_("Name suffix"),
+        required=False,
+        max_length=50,
+        help_text=_(
+            "Optional: added to the file's name, e.g. “q4” gives purchase-export-20261207-131935-q4.xlsx."
+            " Letters, digits and . _ - ( ); spaces become hyphens."
+        ),
+    )
     no_log = forms.BooleanField(required=False, label=_("Do not log (test export)"))
     corrections = forms.BooleanField(
         required=False, label=_("As corrections (earlier exported rows reversed, then the current rows)")
     )
+
+    def clean_ext(self) -> str:
+        try:
+            return services.clean_ext(self.cleaned_data["ext"])
+        except InvalidInput:
+            raise forms.ValidationError(
+                _(
+                    "The name suffix may only hold letters, digits, spaces and . _ - ( ),"
+                    " and must start with a letter or digit."
+                )
+            ) from None
 
 
 class DeleteExportForm(forms.Form):
@@ -53,5 +74,5 @@ class DemoForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         if data.get("action") not in (None, "add") and not data.get("document"):
-            raise forms.ValidationError("Pick a document")
+            raise forms.ValidationError(_("Pick a document first."))
         return data

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from exports.models import Document, ExportedDocument, ExportFile, Mutation, MutationField, SyncRun
 
@@ -156,6 +157,39 @@ def mutated_documents() -> QuerySet[Document]:
         .prefetch_related(Prefetch("mutations", queryset=open_mutations(), to_attr="open_mutations"))
         .order_by("create_date", "moneybird_id")
     )
+
+
+def change_descriptions(document: Document) -> list[str]:
+    """The open mutations of a document from `mutated_documents` in words, lines numbered as in
+    Moneybird (e.g. "line 1 amount 249.90 → 349.90 EUR")."""
+    lines = {str(line.get("id")): n for n, line in enumerate(document.raw.get("details") or [], start=1)}
+    return [
+        _describe(mutation, lines.get(mutation.detail), document.currency)
+        for mutation in document.open_mutations
+    ]
+
+
+def _describe(mutation: Mutation, line: int | None, currency: str) -> str:
+    # A line the latest record no longer has (removed after this change) has no number any more.
+    values = {"old": mutation.old_value, "new": mutation.new_value, "line": line or "?", "currency": currency}
+    field = mutation.field_name
+    if field == MutationField.DETAIL_AMOUNT and not mutation.new_value:
+        return _("a line was removed (amount %(old)s %(currency)s)") % values
+    if field == MutationField.DETAIL_AMOUNT and not mutation.old_value:
+        return _("line %(line)s added (amount %(new)s %(currency)s)") % values
+    texts = {
+        MutationField.STATUS: _("status %(old)s → %(new)s"),
+        MutationField.INVOICE_DATE: _("invoice date %(old)s → %(new)s"),
+        MutationField.TYPE: _("type changed to %(new)s"),
+        MutationField.OTHER: _("changed in Moneybird (not its amounts, dates or status)"),
+        MutationField.TOTAL: _("total %(old)s → %(new)s %(currency)s"),
+        MutationField.TAX: _("tax %(old)s → %(new)s %(currency)s"),
+        MutationField.DETAIL_AMOUNT: _("line %(line)s amount %(old)s → %(new)s %(currency)s"),
+        MutationField.LEDGER_ACCOUNT: _("line %(line)s ledger account %(old)s → %(new)s"),
+        MutationField.TAX_RATE: _("line %(line)s tax rate %(old)s → %(new)s"),
+        MutationField.DELETED: _("deleted in Moneybird"),
+    }
+    return texts[field] % values
 
 
 def export_files() -> QuerySet[ExportFile]:

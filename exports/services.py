@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
 # Control characters never occur in a Moneybird id, and PostgreSQL refuses NUL and lone surrogates.
 _ID = re.compile(r"[^\x00-\x1f\x7f\ud800-\udfff]{1,32}")
+# Export names carry no space (issue 25; the spec's example "20190701 091055" had one).
+STAMP_FORMAT = "%Y%m%d-%H%M%S"
 # ext becomes part of a storage key: one path segment, no "..", no control or non-ASCII characters.
 _EXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.()-]{0,49}")
 
@@ -65,8 +67,10 @@ def clean_ext(ext: object) -> str:
 
 
 def export_name(*, stamp: str, ext: str, no_log: bool) -> str:
-    """[nolog-]purchase-export-<YYYYMMDD HHMMSS>[-ext].xlsx"""
-    return f"{'nolog-' if no_log else ''}purchase-export-{stamp}{f'-{ext}' if ext else ''}.xlsx"
+    """[nolog-]purchase-export-<YYYYMMDD-HHMMSS>[-ext].xlsx, spaces in `ext` as hyphens: a name
+    without spaces survives a download, a shell and a mail client in one piece."""
+    suffix = "-".join(ext.split())
+    return f"{'nolog-' if no_log else ''}purchase-export-{stamp}{f'-{suffix}' if suffix else ''}.xlsx"
 
 
 def _fetch_for_export(client: MoneybirdClient, documents: list[Document]) -> dict[str, tuple[str, dict]]:
@@ -234,7 +238,7 @@ def _new_export_file(
     while True:
         names = [
             export_name(
-                stamp=(moment + timedelta(seconds=step)).strftime("%Y%m%d %H%M%S"), ext=ext, no_log=no_log
+                stamp=(moment + timedelta(seconds=step)).strftime(STAMP_FORMAT), ext=ext, no_log=no_log
             )
             for step in range(60)
         ]

@@ -28,7 +28,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "export_form": ExportForm(),
         "pending": pending,
         "pending_ranges": selectors.document_ranges(pending),
-        "mutated": selectors.mutated_documents(),
+        "mutated": [(doc, selectors.change_descriptions(doc)) for doc in selectors.mutated_documents()],
         "deleted": selectors.deleted_documents(),
         "export_files": selectors.export_files(),
         "statuses": selectors.document_status_choices(),
@@ -80,16 +80,18 @@ def sync_now(request: HttpRequest) -> HttpResponse:
 @require_POST
 def export(request: HttpRequest) -> HttpResponse:
     form = ExportForm(request.POST)
+    ids = request.POST.getlist("ids")
+    if not ids:
+        messages.error(request, _("Select at least one document to export."))
+        return _back(request)
     if not form.is_valid():
-        messages.error(
-            request,
-            _("Invalid export request: %(errors)s") % {"errors": "; ".join(form.errors.get("ext", []))},
-        )
+        for error in form.errors.get("ext", []):
+            messages.error(request, error)
         return _back(request)
     try:
         created = services.create_export(
             client=client_from_settings(),
-            ids=request.POST.getlist("ids"),
+            ids=ids,
             ext=form.cleaned_data["ext"],
             no_log=form.cleaned_data["no_log"],
             corrections=form.cleaned_data["corrections"],
@@ -133,8 +135,12 @@ def delete_export(request: HttpRequest) -> HttpResponse:
 def demo(request: HttpRequest) -> HttpResponse:
     """Change the demo Moneybird as a bookkeeper would in Moneybird (demo only)."""
     form = DemoForm(request.POST)
-    if not demo_mode() or not form.is_valid():
+    if not demo_mode():
         messages.error(request, _("Demo actions exist only in the demo (no MONEYBIRD_API_URL)."))
+        return _back(request)
+    if not form.is_valid():
+        for error in form.errors.get("__all__", []) or [_("Pick a document and an action.")]:
+            messages.error(request, error)
         return _back(request)
     try:
         document_id = demo_change(form.cleaned_data["action"], form.cleaned_data["document"])

@@ -40,7 +40,7 @@ def test_demo_sync_export_change_and_delete_from_the_page(page, make_user, demo_
     page.click("#demo-amend")
     page.wait_for_selector("text=Demo Moneybird: amend")
     page.click("#sync-now")
-    page.wait_for_selector("#mutated >> text=detailAmount")
+    page.wait_for_selector("#mutated >> text=line 1 amount")
     page.check(f"#mutated input[value='{first}']")
     page.check("#id_corrections")
     page.click("#export-selected")
@@ -49,6 +49,12 @@ def test_demo_sync_export_change_and_delete_from_the_page(page, make_user, demo_
     assert "No changes." in page.locator("#mutated").inner_text()
 
     page.select_option("#demo-document", first)
+    asked = []
+    page.once("dialog", lambda dialog: asked.append(dialog.message) or dialog.dismiss())
+    page.click("#demo-delete")
+    assert asked and "Delete the selected document in Moneybird?" in asked[0]
+    assert demo_moneybird.kind_of(first)  # dismissed: still in Moneybird
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("#demo-delete")
     page.wait_for_selector("text=Demo Moneybird: delete")
     page.click("#sync-now")

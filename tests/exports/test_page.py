@@ -51,7 +51,7 @@ def test_sync_export_and_delete_from_the_page(clerk, moneybird, s3_storage, s3_k
 
     moneybird.change(old["id"], state="paid")
     page = csrf_post(clerk, "/exports/sync/", {})
-    assert [d.moneybird_id for d in page.context["mutated"]] == [old["id"]]
+    assert [d.moneybird_id for d, _ in page.context["mutated"]] == [old["id"]]
     assert page.context["export_files"][0].mutated == 1
 
     page = csrf_post(clerk, "/exports/delete/", {"filename": export_file.name})
@@ -60,10 +60,65 @@ def test_sync_export_and_delete_from_the_page(clerk, moneybird, s3_storage, s3_k
     assert {d.moneybird_id for d in page.context["pending"]} == {old["id"], recent["id"]}
 
 
-def test_export_without_selection_shows_an_error(clerk, moneybird, s3_storage):
+def messages_of(page) -> list[str]:
+    return [str(message) for message in page.context["messages"]]
+
+
+def test_export_without_selection_says_so_in_a_plain_sentence(clerk, moneybird, s3_storage):
     page = csrf_post(clerk, "/exports/export/", {"ext": ""})
-    assert "Export failed" in page.content.decode()
+    assert messages_of(page) == ["Select at least one document to export."]
     assert ExportFile.objects.count() == 0
+
+
+def test_a_bad_name_suffix_is_explained_in_the_pages_words(clerk, moneybird, s3_storage):
+    record = moneybird.add()
+    csrf_post(clerk, "/exports/sync/", {})
+    page = csrf_post(clerk, "/exports/export/", {"ids": [record["id"]], "ext": "../q4"})
+    [message] = messages_of(page)
+    assert message.startswith("The name suffix may only hold letters, digits")
+    assert "ext" not in message.split() and ExportFile.objects.count() == 0
+
+
+def test_the_name_suffix_is_explained_and_its_spaces_become_hyphens(clerk, moneybird, s3_storage):
+    record = moneybird.add()
+    csrf_post(clerk, "/exports/sync/", {})
+    html = clerk.get("/exports/").content.decode()
+    assert 'aria-describedby="id_ext_helptext"' in html and "added to the file" in html
+
+    csrf_post(clerk, "/exports/export/", {"ids": [record["id"]], "ext": "week 45"})
+    name = ExportFile.objects.get().name
+    assert " " not in name and name.endswith("-week-45.xlsx")
+
+
+def test_changes_since_the_export_are_described_in_words(clerk, moneybird, s3_storage):
+    from decimal import Decimal
+
+    from exports.fake_moneybird import detail
+
+    lines = [detail(1, price="100.00"), detail(2, price="249.90")]
+    record = moneybird.add(details=lines, **moneybird.totals(lines))
+    csrf_post(clerk, "/exports/sync/", {})
+    csrf_post(clerk, "/exports/export/", {"ids": [record["id"]]})
+    before = Decimal(record["total_price_incl_tax"])
+
+    changed = [lines[0], detail(2, price="349.90", ledger_account_id="led-4100")]
+    moneybird.change(record["id"], details=changed, state="paid", **moneybird.totals(changed))
+    page = csrf_post(clerk, "/exports/sync/", {})
+
+    [(document, changes)] = page.context["mutated"]
+    assert document.moneybird_id == record["id"]
+    after = before + Decimal("100.00") * Decimal("1.21")  # line 2 grew by 100.00 at 21 % tax
+    assert changes == [
+        "status open → paid",
+        f"total {before:.2f} → {after:.2f} EUR",
+        "tax 73.48 → 94.48 EUR",  # 21 % of 349.90 and of 449.90, to the cent
+        "line 2 amount 249.90 → 349.90 EUR",
+        "line 2 ledger account led-4000 → led-4100",
+    ]
+    html = page.content.decode()
+    assert "line 2 amount 249.90 → 349.90 EUR" in html and "detailAmount" not in html
+    clerk.cookies["django_language"] = "it"
+    assert "riga 2 importo 249.90 → 349.90 EUR" in clerk.get("/exports/").content.decode()
 
 
 def test_download_link_serves_the_file_to_the_session(clerk, moneybird, s3_storage):

@@ -57,7 +57,8 @@ def test_an_accepted_ext_keeps_the_export_one_file_in_the_exports_prefix(ext, no
         cleaned = clean_ext(ext)
     except InvalidInput:
         return
-    name = export_name(stamp="20261123 101112", ext=cleaned, no_log=no_log)
+    name = export_name(stamp="20261123-101112", ext=cleaned, no_log=no_log)
+    assert " " not in name
     key = storage_key(name)
     assert posixpath.dirname(key) == "exports" and posixpath.basename(key) == name
     assert cleaned == ext and ".." not in cleaned and all(" " <= char <= "~" for char in cleaned)
@@ -153,8 +154,9 @@ def test_document_fields_keep_money_as_decimal_cents():
 @pytest.mark.parametrize(
     ("stamp", "ext", "no_log", "expected"),
     [
-        ("20261123 101112", "", False, "purchase-export-20261123 101112.xlsx"),
-        ("20261123 101112", "q4", True, "nolog-purchase-export-20261123 101112-q4.xlsx"),
+        ("20261123-101112", "", False, "purchase-export-20261123-101112.xlsx"),
+        ("20261123-101112", "q4", True, "nolog-purchase-export-20261123-101112-q4.xlsx"),
+        ("20261123-101112", "Q4 2026  final", False, "purchase-export-20261123-101112-Q4-2026-final.xlsx"),
     ],
 )
 def test_export_names(stamp, ext, no_log, expected):
