@@ -435,7 +435,9 @@ def run_report(request: HttpRequest, run_id: int, query: Query[ReportQuery]):
         return report_files.as_json(report)
     content = report_files.as_csv(report) if query.format == "csv" else report_files.as_xlsx(report)
     response = HttpResponse(content, content_type=REPORT_TYPES[query.format])
-    response["Content-Disposition"] = f'attachment; filename="statement-{run.pk}.{query.format}"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="{report_files.download_name(run, "statement", query.format)}"'
+    )
     return response
 
 

@@ -174,7 +174,9 @@ def run_page_download(request: HttpRequest, run_id: int, kind: str) -> HttpRespo
         return redirect("statements:run-page", run_id=run.pk)
     services.record_report_generated(run=run)
     response = HttpResponse(render_file(report), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="statement-{run.pk}.{kind}"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="{report_files.download_name(run, "statement", kind)}"'
+    )
     return response
 
 

@@ -3,9 +3,9 @@
 import csv
 import io
 import json
-import re
 from decimal import Decimal
 
+from django.utils.text import slugify
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -13,6 +13,8 @@ from openpyxl.utils import get_column_letter
 from statements.money import exact_text, minor_unit
 from statements.report import Report, ReportRow, Total
 
+# Excel keeps 15 significant digits of a number; an exact sum with more is written as text.
+EXCEL_DIGITS = 15
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = {"artist", "dsp"}  # the other columns are validated codes or numbers
 ROW_HEADER = (
@@ -117,32 +119,46 @@ def _total_line(kind: str, artist: str, dsp: str, total: Total) -> tuple:
     return (kind, artist, dsp, "", "", "", total.units, "", "", total.total, exact_text(total.exact))
 
 
+def download_name(run, stem: str, extension: str) -> str:
+    """A download's file name after its run: `statement-q3-2026-7.xlsx` (ASCII, no spaces; the id
+    keeps two runs of the same name apart)."""
+    return f"{stem}-{slugify(run.name)[:60] or 'run'}-{run.pk}.{extension}"
+
+
+def exact_cell(value: Decimal) -> Decimal | str:
+    """An exact sum as a number when Excel keeps every digit of it (15 significant digits), else as
+    text: a spreadsheet would round it silently."""
+    digits = len(value.normalize().as_tuple().digits)
+    return value if digits <= EXCEL_DIGITS else exact_text(value)
+
+
 def as_xlsx(report: Report) -> bytes:
-    """A summary sheet (artists, DSPs, grand total, control totals per file and for the run), then
-    one sheet per artist with its rows and subtotal. Exact sums are text in hidden columns."""
+    """Three sheets: Summary (artists, DSPs, grand total), Lines (every row, the artist a column,
+    ready to filter and pivot) and Control totals (per file and for the run). Figures are numbers;
+    an exact sum is a number too unless it has more digits than Excel keeps, then text."""
     workbook = Workbook()
     summary = workbook.active
     summary.title = "Summary"
     bold = Font(bold=True)
     money_format = _money_format(report.currency)
+    exact_header = f"Exact {report.currency} (text beyond {EXCEL_DIGITS} digits)"
     _append(summary, [f"Statement: {report.run.name}"], bold)
     _append(summary, [f"Currency: {report.currency}"])
     _append(summary, [])
-    _append(summary, ["Artist", "Units", f"Total {report.currency}", "Exact"], bold)
+    _append(summary, ["Artist", "Units", f"Total {report.currency}", exact_header], bold)
     for artist in report.artists:
-        _append(summary, [artist.name, artist.units, artist.total, exact_text(artist.exact)])
+        _append(summary, [artist.name, artist.units, artist.total, exact_cell(artist.exact)])
     _append(summary, [])
-    _append(summary, ["DSP", "Units", f"Total {report.currency}", "Exact"], bold)
+    _append(summary, ["DSP", "Units", f"Total {report.currency}", exact_header], bold)
     for dsp in report.dsps:
-        _append(summary, [dsp.name, dsp.units, dsp.total, exact_text(dsp.exact)])
+        _append(summary, [dsp.name, dsp.units, dsp.total, exact_cell(dsp.exact)])
     _append(summary, [])
-    _append(summary, ["Grand total", report.units, report.grand_total, exact_text(report.grand_exact)], bold)
-    _append(summary, [])
-    _control_totals(summary, report, bold)
-    _format(summary, money_columns={3: money_format}, widths=(40, 14, 18, 24, 12, 12, 10, 14, 22, 40))
-    summary.column_dimensions["D"].hidden = True
-    used: set[str] = {"summary"}
+    _append(summary, ["Grand total", report.units, report.grand_total, exact_cell(report.grand_exact)], bold)
+    _format(summary, money_columns={3: money_format}, widths=(40, 14, 18, 30))
+
+    lines = workbook.create_sheet("Lines")
     header = [
+        "Artist",
         "DSP",
         "Period",
         "Territory",
@@ -151,35 +167,34 @@ def as_xlsx(report: Report) -> bytes:
         "Gross (source)",
         "Rate",
         f"Gross {report.currency}",
-        "Exact",
+        exact_header,
     ]
-    for artist in report.artists:
-        sheet = workbook.create_sheet(_sheet_title(artist.name, used))
-        _append(sheet, [artist.name], bold)
-        _append(sheet, header, bold)
-        for row in artist.rows:
-            _append(
-                sheet,
-                [
-                    row.dsp,
-                    row.period,
-                    row.territory,
-                    row.source_currency,
-                    row.units,
-                    row.gross_source,
-                    row.rate,
-                    row.gross,
-                    exact_text(row.exact),
-                ],
-            )
+    _append(lines, header, bold)
+    for row in report.rows:
         _append(
-            sheet, ["Total", "", "", "", artist.units, "", "", artist.total, exact_text(artist.exact)], bold
+            lines,
+            [
+                row.artist,
+                row.dsp,
+                row.period,
+                row.territory,
+                row.source_currency,
+                row.units,
+                row.gross_source,
+                row.rate,
+                row.gross,
+                exact_cell(row.exact),
+            ],
         )
-        _format(
-            sheet, money_columns={8: money_format}, widths=(22, 10, 10, 16, 12, 18, 14, 18, 24), rate_column=7
-        )
-        sheet.column_dimensions["I"].hidden = True
-        sheet.freeze_panes = "A3"
+    _format(
+        lines, money_columns={9: money_format}, widths=(30, 22, 10, 10, 16, 12, 18, 14, 18, 30), rate_column=8
+    )
+    lines.freeze_panes = "B2"
+    lines.auto_filter.ref = lines.dimensions
+
+    control = workbook.create_sheet("Control totals")
+    _control_totals(control, report, bold)
+    _format(control, money_columns={}, widths=(40, 14, 12, 12, 12, 12, 10, 14, 22, 40))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -255,14 +270,3 @@ def _format(sheet, *, money_columns: dict[int, str], widths: tuple[int, ...], ra
                 cell.number_format = "0.000000####"
             elif isinstance(cell.value, Decimal):
                 cell.number_format = "#,##0.00########"
-
-
-def _sheet_title(name: str, used: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\']", "_", name).strip() or "Artist"
-    base = base[:31]
-    title, number = base, 2
-    while title.lower() in used:
-        suffix = f" ({number})"
-        title, number = base[: 31 - len(suffix)] + suffix, number + 1
-    used.add(title.lower())
-    return title

@@ -9,6 +9,7 @@ from ninja import Router, Schema
 from project import storage
 from project.api import Error
 from project.errors import Conflict, NotFound
+from statements import report_files
 from statements import selectors as statement_selectors
 from statements.models_royalties import RoyaltyArchive
 from statements.royalties import documents, selectors, services
@@ -61,7 +62,7 @@ def run_statements_zip(request: HttpRequest, run_id: int, archive: int | None = 
         return _archive_reply(selectors.archive(run, archive))
     built = services.statements_zip(run=run, data=selectors.run_statements(run))
     if isinstance(built, bytes):
-        return _attachment(built, f"statements-{run_id}.zip")
+        return _attachment(built, report_files.download_name(run, "statements", "zip"))
     return _archive_reply(built)
 
 
@@ -70,7 +71,7 @@ def _archive_reply(archive: RoyaltyArchive) -> HttpResponse:
         return FileResponse(
             storage.open_stream(archive.storage_key),
             as_attachment=True,
-            filename=f"statements-{archive.run_id}.zip",
+            filename=report_files.download_name(archive.run, "statements", "zip"),
             content_type=TYPES["zip"],
         )
     if archive.status == RoyaltyArchive.Status.FAILED:

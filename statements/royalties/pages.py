@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from project.decorators import group_required
 from project.errors import DomainError
 from project.roles import BACK_OFFICE
+from statements import report_files
 from statements.models import StatementRun
 from statements.royalties import selectors, services
 
@@ -41,7 +42,9 @@ def run_page_archive(request: HttpRequest, run_id: int) -> HttpResponse:
     archive = services.statements_zip(run=run, data=data)
     if isinstance(archive, bytes):
         response = HttpResponse(archive, content_type="application/zip")
-        response["Content-Disposition"] = f'attachment; filename="statements-{run.pk}.zip"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="{report_files.download_name(run, "statements", "zip")}"'
+        )
         return response
     messages.success(
         request,

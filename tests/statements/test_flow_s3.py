@@ -101,7 +101,11 @@ def test_full_flow_with_presigned_post_to_s3(flow, api, s3_storage, s3_server):
     assert csv_response.status_code == 200 and csv_response["Content-Type"].startswith("text/csv")
     assert csv_response.content.decode().splitlines()[-1] == "grand_total,,,,,,10790,,,31.05,31.0473191"
     workbook = openpyxl.load_workbook(io.BytesIO(flow.report(run_id, "xlsx").content))
-    assert workbook.sheetnames == ["Summary", "Aurora Lane", "The Quiet Hours"]
+    assert workbook.sheetnames == ["Summary", "Lines", "Control totals"]
+    assert {row[0].value for row in workbook["Lines"].iter_rows(min_row=2)} == {
+        "Aurora Lane",
+        "The Quiet Hours",
+    }
 
 
 def test_upload_url_on_local_storage_points_to_the_content_endpoint(flow, api):

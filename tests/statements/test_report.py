@@ -189,7 +189,8 @@ def test_csv_report_has_rows_subtotals_grand_total_and_no_formulas(flow):
     data = HEADER + '2026-09,Spotify,=HYPERLINK("x"),IT,-2,-1.005,EUR\n2026-09,@Store,Zed,IT,1,2.50,EUR\n'
     flow.processed_file(data.encode(), run_id)
     response = flow.report(run_id, "csv")
-    assert response["Content-Disposition"] == f'attachment; filename="statement-{run_id}.csv"'
+    assert response["Content-Disposition"].startswith('attachment; filename="statement-')
+    assert response["Content-Disposition"].endswith(f'-{run_id}.csv"')
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows == [
         [
@@ -227,35 +228,52 @@ def test_csv_report_has_rows_subtotals_grand_total_and_no_formulas(flow):
     ]
 
 
-def test_xlsx_report_has_a_summary_and_one_sheet_per_artist_with_text_cells(flow):
+def test_xlsx_report_is_a_summary_one_sheet_of_lines_and_the_control_totals(flow):
     run_id = flow.create_run(name="Q3")
     data = HEADER + "2026-09,Spotify,=1+1,IT,3,1.25,EUR\n2026-09,+Store,Zed,IT,1,2.50,EUR\n"
     flow.processed_file(data.encode(), run_id)
     response = flow.report(run_id, "xlsx")
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"] == f'attachment; filename="statement-q3-{run_id}.xlsx"'
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["Summary", "=1+1", "Zed"]
+    assert workbook.sheetnames == ["Summary", "Lines", "Control totals"]
+    exact = "Exact EUR (text beyond 15 digits)"
     summary = [[c.value for c in row] for row in workbook["Summary"].iter_rows()]
     assert [row[:4] for row in summary[3:12]] == [
-        ["Artist", "Units", "Total EUR", "Exact"],
-        ["=1+1", 3, 1.25, "1.25"],
-        ["Zed", 1, 2.5, "2.5"],
+        ["Artist", "Units", "Total EUR", exact],
+        ["=1+1", 3, 1.25, 1.25],
+        ["Zed", 1, 2.5, 2.5],
         [None, None, None, None],
-        ["DSP", "Units", "Total EUR", "Exact"],
-        ["+Store", 1, 2.5, "2.5"],
-        ["Spotify", 3, 1.25, "1.25"],
+        ["DSP", "Units", "Total EUR", exact],
+        ["+Store", 1, 2.5, 2.5],
+        ["Spotify", 3, 1.25, 1.25],
         [None, None, None, None],
-        ["Grand total", 4, 3.75, "3.75"],
+        ["Grand total", 4, 3.75, 3.75],
     ]
-    assert workbook["Summary"]["A5"].data_type == "s"
-    assert workbook["Summary"].column_dimensions["D"].hidden
-    assert summary[13][:8] == ["Control totals", None, None, None, None, None, None, None]
-    assert summary[15][2:8] == [3, 2, 0, "EUR", 4, "3.75"]
-    zed = [[c.value for c in row] for row in workbook["Zed"].iter_rows()]
-    assert zed[2] == ["+Store", "2026-09", "IT", "EUR", 1, 2.5, 1, 2.5, "2.5"]
-    assert workbook["Zed"]["A3"].data_type == "s"
-    assert workbook["Zed"].column_dimensions["I"].hidden
-    assert zed[3] == ["Total", None, None, None, 1, None, None, 2.5, "2.5"]
+    assert workbook["Summary"]["A5"].data_type == "s", "a name starting with = is text, never a formula"
+    lines = [[c.value for c in row] for row in workbook["Lines"].iter_rows()]
+    assert lines[0] == [
+        "Artist", "DSP", "Period", "Territory", "Source currency", "Units", "Gross (source)", "Rate", "Gross EUR", exact
+    ]  # fmt: skip
+    assert sorted(lines[1:]) == [
+        ["=1+1", "Spotify", "2026-09", "IT", "EUR", 3, 1.25, 1, 1.25, 1.25],
+        ["Zed", "+Store", "2026-09", "IT", "EUR", 1, 2.5, 1, 2.5, 2.5],
+    ]
+    assert all(workbook["Lines"][f"A{n}"].data_type == "s" for n in (2, 3))
+    control = [[c.value for c in row] for row in workbook["Control totals"].iter_rows()]
+    assert control[0][0] == "Control totals"
+    assert control[2][2:8] == [3, 2, 0, "EUR", 4, "3.75"]
+
+
+def test_an_exact_sum_beyond_excels_15_digits_is_text_and_one_that_fits_a_number():
+    from decimal import Decimal
+
+    from statements.report_files import exact_cell
+
+    assert exact_cell(Decimal("1234567890.12345")) == Decimal("1234567890.12345")
+    assert exact_cell(Decimal("0.0000000001")) == Decimal("0.0000000001")
+    assert exact_cell(Decimal("1234567890.123456")) == "1234567890.123456"
+    assert exact_cell(Decimal("0.1234567890123456789012345678")) == "0.1234567890123456789012345678"
 
 
 def test_report_freezes_the_rates_and_every_change_is_in_history(flow, hand_checked_run):

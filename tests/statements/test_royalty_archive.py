@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils.text import slugify
 
 from project import storage
 from statements.models_royalties import Contract, RoyaltyArchive
@@ -67,7 +68,7 @@ def test_past_the_inline_limit_the_api_answers_202_and_serves_the_zip_once_built
     assert storage.exists(archive.storage_key)
     response = api.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
-    assert f'filename="statements-{run.pk}.zip"' in response["Content-Disposition"]
+    assert f'filename="statements-{slugify(run.name)}-{run.pk}.zip"' in response["Content-Disposition"]
     assert zip_names(response) == expected_names(run, ana, bo)
     # The same statements asked for again: the built zip, nothing queued.
     with django_capture_on_commit_callbacks() as again:
