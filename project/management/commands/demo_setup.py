@@ -1,5 +1,5 @@
-"""Prepare the demo: users, demo data, a few past days' sessions and today's sample invoice file on
-the demo FTP server."""
+"""Prepare the demo: users, demo data (with payees and contracts for the demo sales file), a few past
+days' sessions and today's sample invoice file on the demo FTP server."""
 
 import shutil
 import threading
@@ -48,6 +48,9 @@ class Command(BaseCommand):
         if fixtures:
             call_command("loaddata", *fixtures, verbosity=0)
             self.stdout.write(f"loaded {len(fixtures)} demo fixture file(s)")
+        # The demo's payees and contracts (royalty_contracts.json) cover the artists of this file.
+        for sales in sorted(Path(settings.BASE_DIR, "fixtures", "demo").glob("royalty_sales_*.csv")):
+            self.stdout.write(f"demo sales file for a statement run: {sales.relative_to(settings.BASE_DIR)}")
 
         # The shipped sample is a valid `Letture…_N.txt` file (it can be uploaded by hand too); the
         # demo FTP gets a copy stamped with today's date and time, unless today already has a file.
