@@ -19,28 +19,23 @@ import zipfile
 from collections.abc import Iterator
 from decimal import Decimal as D
 from pathlib import Path
-from urllib.parse import quote, urlunsplit
+from urllib.parse import urlsplit
 
 import openpyxl
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 
-from project.management.commands.demo_setup import DEMO_USERS
+from project.management.commands.demo_setup import DEMO_USERS, PAST_DAYS
+from sessions_app.services import today
 from tests.servers import free_port
+from tests.servers.postgres import database_url_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "fixtures" / "demo"
 PASSWORDS = {username: password for username, password, _, _ in DEMO_USERS}
-
-
-def database_url() -> str:
-    """DATABASE_URL naming the test database, for the demo processes that write to it."""
-    db = django_settings.DATABASES["default"]
-    credentials = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    return urlunsplit(("postgres", f"{credentials}@{db['HOST']}:{db['PORT']}", f"/{db['NAME']}", "", ""))
 
 
 class DemoProcess:
@@ -68,7 +63,8 @@ class DemoProcess:
 
 @pytest.fixture
 def demo(settings, live_server, tmp_path) -> Iterator[None]:
-    """The demo of `make run`, with its FTP server and Moneybird on free ports of 127.0.0.1."""
+    """The demo of `make run` (scripts/run-demo), with its FTP server and Moneybird on free ports of
+    127.0.0.1 and the live server in place of runserver."""
     ftp_port, moneybird_port = free_port(), free_port()
     remote_log = settings.VAR_DIR / "remote-log"
     settings.INGESTION_FTP_URL = f"ftp://demo:demo@127.0.0.1:{ftp_port}/inbound"
@@ -83,9 +79,13 @@ def demo(settings, live_server, tmp_path) -> Iterator[None]:
     call_command("demo_setup", stdout=io.StringIO())
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "MONEYBIRD_", "SESSIONS_"))},
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": database_url_of(),
         "VAR_DIR": str(settings.VAR_DIR),
         "SESSIONS_LOG_FS_URL": settings.SESSIONS_LOG_FS_URL,
+        # As `make run PORT=… DEMO_FTP_PORT=… MONEYBIRD_DEMO_PORT=…`: the demo Moneybird's webhook
+        # goes to the web server's port.
+        "PORT": str(urlsplit(live_server.url).port),
+        "DEMO_FTP_PORT": str(ftp_port),
         "MONEYBIRD_DEMO_PORT": str(moneybird_port),
     }
     ftp = DemoProcess(
@@ -94,11 +94,7 @@ def demo(settings, live_server, tmp_path) -> Iterator[None]:
     moneybird = None
     try:
         moneybird = DemoProcess(
-            "demo_moneybird",
-            f"--webhook-url={live_server.url}/api/exports/webhook/",
-            env=env,
-            ready="demo Moneybird on",
-            log=tmp_path / "moneybird.log",
+            "demo_moneybird", env=env, ready="demo Moneybird on", log=tmp_path / "moneybird.log"
         )
         poll = io.StringIO()
         call_command("poll_ftp", wait=15, stdout=poll)
@@ -183,7 +179,7 @@ def test_the_demo_works_end_to_end_in_the_browser(demo, page, artifacts_dir, tmp
     page.wait_for_function("document.getElementById('session').dataset.state === 'succeeded'")
     assert "Session completed for" in page.locator("#status-line").inner_text()
     # The demo FTP's receiver counted the rows of the CSV the session uploaded to it.
-    [sent] = (django_settings.VAR_DIR / "ftp" / "outbound").glob("shipments_*.csv")
+    [sent] = (django_settings.VAR_DIR / "ftp" / "outbound").glob(f"shipments_{today():%Y%m%d}_*.csv")
     rows = len(sent.read_text().splitlines()) - 1
     assert rows > 0
     assert (
@@ -196,6 +192,10 @@ def test_the_demo_works_end_to_end_in_the_browser(demo, page, artifacts_dir, tmp
     assert "Session closed for" in page.locator(".messages").inner_text()
     assert "Session closed for" in page.locator("#status-line").inner_text()
     assert page.locator("#start-button").is_disabled() and page.locator("#close-button").is_disabled()
+    # demo_setup ran a few past days through real sessions: one of their CSVs, as sent.
+    assert page.locator("#past tbody tr").count() == PAST_DAYS
+    past_csv = walk.download("#past tbody tr >> nth=0 >> a[download]", tmp_path / "past.csv").decode()
+    assert past_csv.splitlines()[0].split(";")[0] == "invoice_number"
     walk.log_out()
 
     # --- back office: a statement run with the demo sales file ---
