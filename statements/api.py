@@ -119,7 +119,7 @@ class SalesFileIn(Schema):
     profile: str = Field(
         "",
         pattern=f"^({pipeline.FORMAT_SLUG.pattern})?$",
-        description='An import profile slug, or "ddex_dsr".',
+        description='An import profile slug, "ddex_dsr" or "clicknclear".',
     )
 
     _name = field_validator("name")(_required_name)
@@ -142,6 +142,15 @@ class CurrencyTotal(Schema):
     revenue: str = Field(description="Exact decimal, in the source currency.")
 
 
+class Reconciliation(Schema):
+    source: str = Field(
+        description="Exact sum of the file's amount column over its sales lines (voids as reversals)."
+    )
+    imported: str | None = Field(None, description="Exact sum of the imported lines (once processed).")
+    rejected: str = Field(description="Exact sum of the rejected lines whose amount reads.")
+    difference: str | None = Field(None, description="source - imported - rejected: zero, or the file fails.")
+
+
 class SalesFileOut(Schema):
     id: int
     name: str
@@ -157,6 +166,7 @@ class SalesFileOut(Schema):
     lines_imported: int
     lines_rejected: int
     totals: dict[str, CurrencyTotal]
+    reconciliation: dict[str, Reconciliation] = Field(description="Per source currency.")
     declared: dict
     progress: Progress
     rejected_report: str | None

@@ -113,6 +113,9 @@ class SalesFile(models.Model):
     lines_rejected = models.PositiveIntegerField(default=0, verbose_name=_("lines rejected"))
     # Control totals of the imported lines: {"USD": {"lines": 3, "units": 6190, "revenue": "1.23"}}.
     totals = models.JSONField(default=dict, blank=True, verbose_name=_("totals"))
+    # Per currency, the file's amounts against what was imported and rejected, exact, as text:
+    # {"USD": {"source": "4.35", "imported": "4.3", "rejected": "0.05", "difference": "0"}}.
+    reconciliation = models.JSONField(default=dict, blank=True, verbose_name=_("reconciliation"))
     # A task working on the file renews this lease while it runs (heartbeat); once it lapses in
     # CLEANING/CLEANED/IMPORTING no live task holds the file and it may be processed again.
     lease_until = models.DateTimeField(null=True, blank=True, verbose_name=_("lease until"))

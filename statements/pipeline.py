@@ -27,6 +27,9 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal, localcontext
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 from django.conf import settings
@@ -39,6 +42,7 @@ from statements.cleaners import parse
 from statements.cleaners.base import CLEAN_COLUMNS
 from statements.cleaners.profiles import ProfileSpec
 from statements.models import SalesFile, SalesFileStatus, SalesLine
+from statements.money import EXACT, exact_text
 from statements.webhook import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -107,10 +111,27 @@ class Cleaning:
     declared: dict = field(default_factory=dict)
     fatal: str = ""
     first_problem: str = ""
+    # Exact sums per currency of the cleaned lines' amounts and of the rejected lines' (where
+    # they read): the reconciliation checks the imported lines against them.
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+    rejected_amounts: dict[str, Decimal] = field(default_factory=dict)
 
     def findings(self) -> dict:
         keys = ("format", "detail", "lines_read", "lines_valid", "lines_rejected", "warnings", "declared")
-        return {key: getattr(self, key) for key in keys}
+        return {key: getattr(self, key) for key in keys} | {"reconciliation": self.reconciliation()}
+
+    def reconciliation(self) -> dict:
+        """Per currency, the file's amounts (cleaned + rejected lines) and the rejected part."""
+        zero = Decimal(0)
+        return {
+            currency: {
+                "source": exact_text(
+                    EXACT.add(self.amounts.get(currency, zero), self.rejected_amounts.get(currency, zero))
+                ),
+                "rejected": exact_text(self.rejected_amounts.get(currency, zero)),
+            }
+            for currency in sorted(self.amounts.keys() | self.rejected_amounts.keys())
+        }
 
 
 def clean(sales_file_id: int, *, on_progress: ProgressCallback | None = None) -> SalesFile:
@@ -156,6 +177,9 @@ def clean_and_import(sales_file_id: int, *, on_progress: ProgressCallback | None
             return services.finish_import(sales_file, lines=count)
     except _Unusable as exc:
         return services.mark_failed(sales_file, reason=str(exc), findings=outcome.findings())
+    except services.NotReconciled as exc:
+        findings = outcome.findings() | {"reconciliation": exc.reconciliation}
+        return services.mark_failed(sales_file, reason=str(exc), findings=findings)
     except (storage.Missing, storage.Unavailable) as exc:
         return services.mark_failed(sales_file, reason=f"cleaning failed: {exc}", findings=outcome.findings())
     except (_CopyFailed, DatabaseError) as exc:
@@ -274,6 +298,7 @@ def _clean_into(
                     if len(rows) < CLEAN_CHUNK:
                         continue
                     yield _csv_text(rows)
+                    _add_amounts(outcome.amounts, rows)
                     valid += len(rows)
                     rows.clear()
                 elif item.fatal:
@@ -283,12 +308,15 @@ def _clean_into(
                 else:
                     write_problem((item.line, item.reason))
                     outcome.lines_rejected += 1
+                    if item.amount:
+                        _add_amounts(outcome.rejected_amounts, [(item.currency, item.amount)], 0, 1)
                     outcome.first_problem = outcome.first_problem or f"line {item.line}: {item.reason}"
                 if stats.lines >= next_progress:
                     next_progress = stats.lines + PROGRESS_EVERY
                     report(stats.lines)
             if rows:
                 yield _csv_text(rows)
+                _add_amounts(outcome.amounts, rows)
         finally:
             # Whatever stopped the reading, what was found so far stays on the file.
             outcome.lines_valid = valid + len(rows)
@@ -296,6 +324,22 @@ def _clean_into(
             outcome.detail, outcome.warnings, outcome.declared = stats.detail, stats.warnings, stats.declared
     finally:
         stream.close()
+
+
+_CURRENCY, _REVENUE = CLEAN_COLUMNS.index("currency"), CLEAN_COLUMNS.index("revenue")
+
+
+def _add_amounts(
+    sums: dict[str, Decimal], rows: list[tuple], currency: int = _CURRENCY, amount: int = _REVENUE
+) -> None:
+    """Add the rows' amounts to their currency's exact sum, each currency's by one C-level `sum`
+    (rows of several currencies are sorted by it first, in C)."""
+    code_of, amount_of = itemgetter(currency), itemgetter(amount)
+    codes = set(map(code_of, rows))
+    groups = ((codes.pop(), rows),) if len(codes) == 1 else groupby(sorted(rows, key=code_of), code_of)
+    with localcontext(EXACT):
+        for code, group in groups:
+            sums[code] = sum(map(Decimal, map(amount_of, group)), sums.get(code, Decimal(0)))
 
 
 def _csv_text(rows: list[tuple]) -> str:

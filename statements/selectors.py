@@ -63,6 +63,8 @@ def sales_file_data(sales_file: SalesFile) -> dict:
         "warnings": sales_file.warnings,
         "size": sales_file.size,
         **control_totals(sales_file),
+        # Per currency: the file's amounts = imported + rejected (exact; "difference" is zero).
+        "reconciliation": sales_file.reconciliation,
         "progress": {
             "processed": sales_file.progress_processed,
             "total": total,

@@ -8,6 +8,7 @@ these transitions is `statements.pipeline`.
 """
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -32,7 +33,7 @@ from statements.models import (
     StatementRun,
     WebhookEvent,
 )
-from statements.money import exact_text
+from statements.money import EXACT, exact_text
 from statements.webhook import WebhookEvent as SignedEvent
 
 S = SalesFileStatus
@@ -323,6 +324,7 @@ def mark_uploaded(sales_file: SalesFile, *, source: str = "api") -> SalesFile:
         warnings=[],
         declared={},
         totals={},
+        reconciliation={},
         failure_reason="",
         lines_read=0,
         lines_valid=0,
@@ -371,6 +373,8 @@ def findings_fields(findings: dict) -> dict:
         fields["warnings"] = [str(w)[:2000] for w in findings["warnings"][:1000]]
     if "declared" in findings:
         fields["declared"] = findings["declared"]
+    if "reconciliation" in findings:
+        fields["reconciliation"] = findings["reconciliation"]
     return fields
 
 
@@ -432,8 +436,50 @@ def finish_import(sales_file: SalesFile, *, lines: int, source: str = "pipeline"
             g["currency"]: {"lines": g["lines"], "units": g["units"], "revenue": exact_text(g["revenue"])}
             for g in per_currency
         }
-        SalesFile.objects.filter(pk=sales_file.pk).update(totals=totals)
+        reconciliation = _reconciled(sales_file, totals)
+        SalesFile.objects.filter(pk=sales_file.pk).update(totals=totals, reconciliation=reconciliation)
         return mark_processed(sales_file, lines=lines, source=source)
+
+
+class NotReconciled(Exception):
+    """The imported lines do not hold the file's money: the import is rolled back."""
+
+    def __init__(self, message: str, reconciliation: dict):
+        super().__init__(message)
+        self.reconciliation = reconciliation
+
+
+def _reconciled(sales_file: SalesFile, totals: dict) -> dict:
+    """The cleaning's per-currency sums (`source`: every sales line's amount as written, void
+    lines as reversals; `rejected`) completed with what was imported and the difference, which
+    must be zero: source = imported + rejected. A file cleaned elsewhere (the external module)
+    has no sums to check."""
+    if not sales_file.reconciliation:
+        return {}
+    zero = Decimal(0)
+    result = {}
+    for currency in sorted(sales_file.reconciliation.keys() | totals.keys()):
+        found = sales_file.reconciliation.get(currency, {})
+        source, rejected = Decimal(found.get("source", 0)), Decimal(found.get("rejected", 0))
+        imported = Decimal(totals.get(currency, {}).get("revenue", 0))
+        difference = EXACT.subtract(source, EXACT.add(imported, rejected))
+        result[currency] = {
+            key: exact_text(value)
+            for key, value in (
+                ("source", source),
+                ("imported", imported),
+                ("rejected", rejected),
+                ("difference", difference),
+            )
+        }
+    unequal = [f"{c} {r['difference']}" for c, r in result.items() if Decimal(r["difference"]) != zero]
+    if unequal:
+        raise NotReconciled(
+            "reconciliation failed: the imported and rejected lines do not add up to the file's "
+            f"amounts (difference {', '.join(unequal)})",
+            result,
+        )
+    return result
 
 
 def record_progress(sales_file_id: int, processed: int) -> None:

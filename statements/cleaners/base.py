@@ -37,6 +37,10 @@ class Problem:
     line: int
     reason: str
     fatal: bool = False
+    # The rejected line's amount as written (exact decimal text) and its currency, when they read:
+    # the file's reconciliation counts the money of rejected lines. Not part of a problem's identity.
+    amount: str = field(default="", compare=False)
+    currency: str = field(default="", compare=False)
 
 
 @dataclass

@@ -404,7 +404,7 @@ def _rows(
             elif fields[:ncols] == layout.names:
                 stats.structural += 1  # the header again: reports concatenated into one file
             else:
-                yield Problem(start, str(exc))
+                yield Problem(start, str(exc), False, *_money(fields, irev, icur, decimal_comma, defaults))
             continue
         if void:
             units, revenue = rules.negated(units), rules.negated(revenue)
@@ -432,6 +432,20 @@ def _rows(
         stats.warnings.append(
             f"a text trailer of {len(trailer)} line(s) follows the sales; structure, not sales: {shown}"
         )
+
+
+def _money(
+    fields: list[str], irev: int, icur: int, decimal_comma: bool, defaults: dict[str, str]
+) -> tuple[str, str]:
+    """(amount as written, currency) of a rejected line, or ("", "") when its amount does not
+    read; an unreadable currency is named as written ("?" when there is none)."""
+    try:
+        amount = rules.to_decimal(fields[irev], decimal_comma)
+    except (InvalidOperation, ValueError):
+        return "", ""
+    if not amount.is_finite() or abs(amount) >= rules.REVENUE_LIMIT:
+        return "", ""  # no amount a report means
+    return format(amount, "f"), (fields[icur].strip() or defaults.get("currency", "")).upper()[:3] or "?"
 
 
 def _identifier(check: Callable[[str], str], raw: str, kept: Counter, name: str) -> str:

@@ -138,3 +138,35 @@ def test_report_carries_control_totals_per_file_and_for_the_run(flow):
     }
     assert data["totals"] == totals
     assert report["control"] == {"lines_read": 12, "lines_imported": 5, "lines_rejected": 4, "totals": totals}
+
+
+def test_rejected_lines_money_is_reconciled(flow):
+    run_id = flow.create_run(currency="EUR")
+    file_id = flow.processed_file(fixture_bytes("with_errors.csv"), run_id, name="tidal.csv")
+    # Lines 3 (period 2026-13) and 8 (units "many") are rejected with NOK 0.85 each; line 9's
+    # amount does not read, line 10 has none.
+    assert flow.file(file_id)["reconciliation"] == {
+        "NOK": {"source": "5.1", "imported": "3.4", "rejected": "1.7", "difference": "0"},
+        "SEK": {"source": "0.34", "imported": "0.34", "rejected": "0", "difference": "0"},
+    }
+
+
+def test_an_import_that_does_not_hold_the_files_money_is_refused():
+    from statements import services
+    from statements.models import SalesFile, SalesLine
+
+    sales_file = SalesFile.objects.create(
+        name="x.csv", status="IMPORTING", reconciliation={"USD": {"source": "1.00", "rejected": "0.01"}}
+    )
+    SalesLine.objects.create(
+        sales_file=sales_file, line_number=2, period="2026-09", dsp="S", artist="A", territory="US",
+        units=1, revenue=Decimal("0.98"), currency="USD",
+    )  # fmt: skip
+    with pytest.raises(services.NotReconciled, match=r"difference USD 0.01") as failure:
+        services.finish_import(sales_file, lines=1)
+    assert failure.value.reconciliation["USD"] == {
+        "source": "1",
+        "imported": "0.98",
+        "rejected": "0.01",
+        "difference": "0.01",
+    }

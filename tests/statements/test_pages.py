@@ -33,6 +33,10 @@ def test_run_page_shows_files_statuses_progress_rates_and_downloads(flow, staff)
     assert "Q3 royalties" in listing
     page = staff.get(f"/statements/{run_id}/").content.decode()
     assert "tidal.csv" in page and "PROCESSED" in page and "4 rejected" in page
+    # The reconciliation: the file's NOK = imported + the two rejected lines' NOK 0.85.
+    assert (
+        'data-reconciliation="NOK"' in page and "NOK in the file 5.10 = 3.40 imported + 1.70 rejected" in page
+    )
     assert "<progress" in page and "NOK" in page and "0.0850000000" in page
     assert 'id="rejected-' in page  # the first rejected lines, with their reasons
     assert f"/statements/{run_id}/report.xlsx" in page and 'id="chart-dsp"' in page

@@ -136,6 +136,11 @@ def test_real_report_imports_with_exact_units_and_totals(flow, case):
     for currency, amount in lines.values_list("currency", "revenue"):
         by_currency[currency] = EXACT.add(by_currency[currency], amount)
     assert dict(by_currency) == {c: t["revenue"] for c, t in expected.items()}
+    # The file reconciles: its amounts = imported + rejected (nothing rejected here), exactly.
+    assert {c: {k: Decimal(v) for k, v in r.items()} for c, r in data["reconciliation"].items()} == {
+        c: {"source": t["revenue"], "imported": t["revenue"], "rejected": 0, "difference": 0}
+        for c, t in expected.items()
+    }
     for fragment in case.warnings:
         assert any(fragment in warning for warning in data["warnings"]), data["warnings"]
 

@@ -166,4 +166,4 @@ def test_external_import_reports_imported_and_the_snapshot_is_built(hook):
     )
     assert response.status_code == 200 and response.json()["status"] == "PROCESSED"
     snapshot = SalesFileSnapshot.objects.get(sales_file=sales_file)
-    assert (snapshot.lines, snapshot.units, str(snapshot.revenue)) == (2, 5, "0.5000000000000000")
+    assert (snapshot.lines, snapshot.units, str(snapshot.revenue)) == (2, 5, "0.50")
