@@ -8,6 +8,14 @@ from statements.models import ImportProfile
 from tests.statements.conftest import fixture_bytes
 
 
+def cards_scrolling_sideways(page) -> list[str]:
+    """The ids of the cards whose content is wider than the card (a sideways scroll inside it)."""
+    return page.evaluate(
+        "[...document.querySelectorAll('.card')].filter(c => c.scrollWidth > c.clientWidth + 1)"
+        ".map(c => c.id || c.className)"
+    )
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_back_office_user_walks_the_statement_run_flow(page, make_user, tmp_path, docs_screenshots):
@@ -75,9 +83,14 @@ def test_back_office_user_walks_the_statement_run_flow(page, make_user, tmp_path
     assert page.locator("#chart-dsp rect").count() == 1
     assert page.locator("#chart-month rect").count() == 1
     page.screenshot(path=docs_screenshots / "statements-run.png", full_page=True)
-    # On a phone the wide tables scroll inside their card; the page itself does not.
-    page.set_viewport_size({"width": 375, "height": 800})
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 800})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert cards_scrolling_sideways(page) == [], f"at {width} px"
+        # Each breakdown table is as tall as its own rows, not stretched to its tallest neighbour.
+        for table in page.locator("#preview table.totals").all():
+            rows = table.locator("tr").count()
+            assert table.bounding_box()["height"] < 60 * (rows + 1)
     page.screenshot(path=docs_screenshots / "statements-run-phone.png", full_page=True)
     page.set_viewport_size({"width": 1100, "height": 800})
 
