@@ -33,7 +33,7 @@ SALE_TYPES = ("stream", "stream", "stream", "download", "physical", "other")
 
 def setup_contracts(payees: int, rng: random.Random) -> list[tuple[str, str, str]]:
     """Payees and contracts; returns the (artist, upc, isrc) of every track the sales may name."""
-    from statements.models_royalties import Contract, ContractRate, ContractSplit, Payee
+    from statements.royalties.models import Contract, ContractRate, ContractSplit, Payee
 
     people = Payee.objects.bulk_create(
         Payee(name=f"Payee {i:04d}", currency="EUR", minimum_payout=Decimal(rng.choice((0, 0, 10, 50))))

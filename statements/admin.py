@@ -181,5 +181,5 @@ class ImportProfileAdmin(admin.ModelAdmin):
         return obj.get_delimiter_display()
 
 
-# Royalty accounting: payees, contracts, ledger (statements/admin_royalties.py).
-from statements import admin_royalties  # noqa: E402, F401
+# Royalty accounting: payees, contracts, ledger (statements/royalties/admin.py).
+from statements.royalties import admin as royalties_admin  # noqa: E402, F401

@@ -545,5 +545,5 @@ class ImportProfile(models.Model):
             raise ValidationError(str(exc)) from exc
 
 
-# Royalty accounting (issue 17) lives in its own module; importing it registers its models.
-from statements import models_royalties  # noqa: E402, F401
+# Royalty accounting (issue 17) lives in statements/royalties/; importing its models registers them under this app.
+from statements.royalties import models as royalties_models  # noqa: E402, F401

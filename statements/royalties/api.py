@@ -11,8 +11,8 @@ from project.api import Error
 from project.errors import Conflict, NotFound
 from statements import report_files
 from statements import selectors as statement_selectors
-from statements.models_royalties import RoyaltyArchive
 from statements.royalties import documents, selectors, services
+from statements.royalties.models import RoyaltyArchive
 
 router = Router(tags=["royalty statements"])
 # A payee paid in another currency (400); unknown run or payee (404); run not reportable, or finalised (409).

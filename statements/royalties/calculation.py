@@ -18,9 +18,9 @@ from django.db.models import Max, Q, Sum
 
 from project.errors import InvalidInput
 from statements.models import SalesFileStatus, StatementRun
-from statements.models_royalties import Contract, ContractRate, Payee, RoyaltyLedgerEntry, RoyaltyRun
 from statements.money import EXACT
 from statements.report import _lines, _not_ready, _rate_resolver
+from statements.royalties.models import Contract, ContractRate, Payee, RoyaltyLedgerEntry, RoyaltyRun
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)

@@ -2,8 +2,8 @@
 
 from project.errors import NotFound
 from statements.models import StatementRun
-from statements.models_royalties import RoyaltyArchive, RoyaltyRun
 from statements.royalties.calculation import compute
+from statements.royalties.models import RoyaltyArchive, RoyaltyRun
 from statements.royalties.presentation import run_statements_data
 
 

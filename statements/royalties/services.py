@@ -20,7 +20,9 @@ from project.errors import Conflict, InvalidInput
 from project.mail import queue_email
 from statements import services as statement_services
 from statements.models import StatementRun
-from statements.models_royalties import (
+from statements.royalties import documents, selectors
+from statements.royalties.calculation import RunStatements, allocate, compute
+from statements.royalties.models import (
     Contract,
     ContractSplit,
     Payee,
@@ -28,8 +30,6 @@ from statements.models_royalties import (
     RoyaltyLedgerEntry,
     RoyaltyRun,
 )
-from statements.royalties import documents, selectors
-from statements.royalties.calculation import RunStatements, allocate, compute
 from statements.royalties.presentation import run_statements_data
 
 logger = logging.getLogger(__name__)

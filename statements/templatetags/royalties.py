@@ -3,7 +3,7 @@
 from django import template
 
 from statements.models import StatementRun
-from statements.models_royalties import RoyaltyRun
+from statements.royalties.models import RoyaltyRun
 from statements.royalties.selectors import latest_archive
 
 register = template.Library()

@@ -7,9 +7,9 @@ import pytest
 from django.db import DatabaseError, transaction
 
 from project.errors import Conflict, InvalidInput
-from statements.models_royalties import Contract, Payee, RoyaltyLedgerEntry
 from statements.royalties import services
 from statements.royalties.calculation import compute
+from statements.royalties.models import Contract, Payee, RoyaltyLedgerEntry
 
 pytestmark = pytest.mark.django_db
 

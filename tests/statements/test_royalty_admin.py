@@ -7,8 +7,8 @@ import pytest
 import tablib
 from django.test import Client
 
-from statements.admin_royalties import ContractResource
-from statements.models_royalties import Contract, Payee
+from statements.royalties.admin import ContractResource
+from statements.royalties.models import Contract, Payee
 
 pytestmark = pytest.mark.django_db
 

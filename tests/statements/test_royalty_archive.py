@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.utils.text import slugify
 
 from project import storage
-from statements.models_royalties import Contract, RoyaltyArchive
 from statements.royalties import services
+from statements.royalties.models import Contract, RoyaltyArchive
 from tests.statements.test_royalties import contract, payee, processed_run
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 
-from statements.models_royalties import (
+from statements.royalties import services
+from statements.royalties.models import (
     Contract,
     ContractRate,
     ContractSplit,
@@ -20,7 +21,6 @@ from statements.models_royalties import (
     RoyaltyLedgerEntry,
     RoyaltyRun,
 )
-from statements.royalties import services
 
 HUNDRED = Decimal(100)
 
