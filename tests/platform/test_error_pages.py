@@ -1,6 +1,9 @@
 """Styled 403 and 404 pages that say what is missing, the navigation, the favicon."""
 
 import pytest
+from django.urls import path
+
+from project.urls import urlpatterns as project_urlpatterns
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +50,25 @@ def test_favicon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
     assert '<link rel="icon"' in client.get("/accounts/login/").content.decode()
+
+
+def _broken_view(request):
+    raise RuntimeError("a bug")
+
+
+# The project's URLs (the error page links home) plus a view with a bug.
+urlpatterns = [path("broken/", _broken_view), *project_urlpatterns]
+
+
+@pytest.mark.urls(__name__)
+def test_500_is_the_sites_styled_page_not_djangos_plain_one(client):
+    """A bug answers the site's page (its stylesheet, a way back), never Django's bare
+    'Server Error (500)'; it is rendered without the request's context, so it cannot fail again."""
+    client.raise_request_exception = False
+    response = client.get("/broken/")
+
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "/static/css/app.css" in html and 'class="card error-page"' in html
+    assert "Something went wrong on our side" in html and "Back to the start page" in html
+    assert "a bug" not in html and "Traceback" not in html
