@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 
+from statements.money import exact_text
 from statements.royalties import services
+from statements.royalties.forms import (
+    ContractForm,
+    ContractRateForm,
+    LedgerEntryForm,
+    fraction_of,
+    percent_of,
+)
 from statements.royalties.models import (
     Contract,
     ContractRate,
@@ -21,6 +29,7 @@ from statements.royalties.models import (
     RoyaltyLedgerEntry,
     RoyaltyRun,
 )
+from statements.templatetags.money import money
 
 HUNDRED = Decimal(100)
 
@@ -66,6 +75,19 @@ class SplitsWidget(widgets.Widget):
         return "; ".join(f"{split.payee.name}: {split.share.normalize():f}" for split in obj.splits.all())
 
 
+class RateWidget(widgets.DecimalWidget):
+    """A rate as the stored fraction ("0.2") or, with a percent sign, as a percent ("20 %")."""
+
+    def clean(self, value, row=None, **kwargs) -> Decimal | None:
+        text = str(value or "").strip()
+        if text.endswith("%"):
+            try:
+                return fraction_of(Decimal(text.rstrip("%").strip()))
+            except InvalidOperation:
+                raise ValueError(f"rate {text!r} is not a number") from None
+        return super().clean(value, row, **kwargs)
+
+
 LIST_FIELDS = ("artists", "upcs", "isrcs")
 
 
@@ -76,6 +98,11 @@ class ContractResource(resources.ModelResource):
     upcs = fields.Field(attribute="upcs", column_name="upcs", widget=ListWidget())
     isrcs = fields.Field(attribute="isrcs", column_name="isrcs", widget=ListWidget())
     splits = fields.Field(attribute="pending_splits", column_name="splits", widget=SplitsWidget())
+    rate_stream = fields.Field(attribute="rate_stream", column_name="rate_stream", widget=RateWidget())
+    rate_download = fields.Field(attribute="rate_download", column_name="rate_download", widget=RateWidget())
+    rate_physical = fields.Field(attribute="rate_physical", column_name="rate_physical", widget=RateWidget())
+    rate_other = fields.Field(attribute="rate_other", column_name="rate_other", widget=RateWidget())
+    reserve_rate = fields.Field(attribute="reserve_rate", column_name="reserve_rate", widget=RateWidget())
 
     class Meta:
         model = Contract
@@ -124,12 +151,35 @@ class ContractSplitInline(admin.TabularInline):
 
 class ContractRateInline(admin.TabularInline):
     model = ContractRate
+    form = ContractRateForm
     extra = 0
+
+
+def percent(field: str, label: str):
+    """A list column (a method of the admin) showing a stored fraction as a percent: 0.2 → "20 %"."""
+
+    @admin.display(description=label, ordering=field)
+    def column(model_admin: admin.ModelAdmin, obj: Contract) -> str:
+        return f"{percent_of(getattr(obj, field)):f} %"
+
+    return column
+
+
+def money_column(field: str, label: str, currency: str = "currency"):
+    """A list column: the amount rounded to its currency's minor unit, with the currency code."""
+
+    @admin.display(description=label, ordering=field)
+    def column(model_admin: admin.ModelAdmin, obj) -> str:
+        code = getattr(obj, currency)
+        return f"{money(getattr(obj, field), code)} {code}"
+
+    return column
 
 
 @admin.register(Payee)
 class PayeeAdmin(admin.ModelAdmin):
-    list_display = ["name", "email", "currency", "minimum_payout", "active", "email_statements"]
+    list_display = ["name", "email", "currency", "minimum_payout_shown", "active", "email_statements"]
+    minimum_payout_shown = money_column("minimum_payout", gettext_lazy("minimum payout"))
     list_filter = ["active", "currency", "email_statements"]
     search_fields = ["name", "email"]
 
@@ -137,14 +187,17 @@ class PayeeAdmin(admin.ModelAdmin):
 @admin.register(Contract)
 class ContractAdmin(ImportExportModelAdmin):
     resource_classes = [ContractResource]
+    form = ContractForm
     list_display = [
         "name",
         "valid_from",
         "valid_to",
-        "rate_stream",
-        "rate_download",
+        "stream_rate",
+        "download_rate",
         "cross_collateral_group",
     ]
+    stream_rate = percent("rate_stream", gettext_lazy("stream rate"))
+    download_rate = percent("rate_download", gettext_lazy("download rate"))
     list_filter = ["cross_collateral_group"]
     search_fields = ["name", "artists", "isrcs", "upcs", "splits__payee__name"]
     inlines = [ContractSplitInline, ContractRateInline]
@@ -152,12 +205,49 @@ class ContractAdmin(ImportExportModelAdmin):
 
 @admin.register(RoyaltyLedgerEntry)
 class RoyaltyLedgerEntryAdmin(admin.ModelAdmin):
-    """Advances, costs and adjustments are added here; nothing posted is changed or deleted."""
+    """Advances, costs and adjustments are added here (`services.post_entry`); nothing posted is
+    changed or deleted. An entry's page shows its exact amount."""
 
-    list_display = ["date", "payee", "contract", "kind", "amount", "currency", "royalty_run", "memo"]
+    form = LedgerEntryForm
+    list_display = ["date", "payee", "contract", "kind", "amount_shown", "royalty_run", "memo"]
     list_filter = ["kind", "currency", "date"]
+    list_select_related = ["payee", "contract", "royalty_run__run"]
     search_fields = ["payee__name", "contract__name", "memo"]
-    raw_id_fields = ["payee", "contract", "royalty_run", "releases"]
+    autocomplete_fields = ["payee", "contract"]
+    amount_shown = money_column("amount", gettext_lazy("amount"))
+    readonly_fields = ["exact_amount"]
+
+    @admin.display(description=gettext_lazy("amount"))
+    def exact_amount(self, obj: RoyaltyLedgerEntry) -> str:
+        return f"{exact_text(obj.amount)} {obj.currency}"
+
+    def get_fields(self, request, obj=None) -> list[str]:
+        if obj is None:
+            return list(self.form.Meta.fields)
+        return [
+            "payee",
+            "contract",
+            "kind",
+            "exact_amount",
+            "date",
+            "royalty_run",
+            "releases",
+            "memo",
+            "created_at",
+        ]
+
+    def save_model(self, request, obj: RoyaltyLedgerEntry, form: LedgerEntryForm, change: bool) -> None:
+        data = form.cleaned_data
+        entry = services.post_entry(
+            payee=data["payee"],
+            contract=data["contract"],
+            kind=obj.kind,
+            amount=form.service_amount,
+            currency=data["currency"],
+            date=data["date"],
+            memo=data["memo"],
+        )
+        obj.pk, obj.amount, obj.created_at = entry.pk, entry.amount, entry.created_at
 
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is None

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from statements.models import PERIOD_LENGTH, SalesFile, StatementRun
+from statements.money import exact_text
 
 SALE_TYPES = ("stream", "download", "physical", "other")
 AMOUNT = {"max_digits": 40, "decimal_places": 24}  # products of 16-place revenue, rates and shares
@@ -294,7 +295,9 @@ class RoyaltyLedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date} {self.payee} {self.kind} {self.amount}"
+        return (
+            f"{self.date} {self.payee}: {self.get_kind_display()} {exact_text(self.amount)} {self.currency}"
+        )
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:

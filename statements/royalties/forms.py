@@ -1,0 +1,193 @@
+"""Forms of the royalty screens, in the terms a royalty team uses: rates in percent (stored as the
+fraction, exactly), scopes as plain lists, ledger amounts entered positive with the kind giving the
+sign (`services.post_entry`)."""
+
+import re
+from decimal import Decimal
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from statements.royalties.models import RATE, Contract, ContractRate, RoyaltyLedgerEntry
+
+K = RoyaltyLedgerEntry.Kind
+RATE_FIELDS = ("rate_stream", "rate_download", "rate_physical", "rate_other", "reserve_rate")
+# A percent keeps every digit the stored fraction can hold: two fewer decimal places.
+PERCENT = {"max_digits": RATE["max_digits"], "decimal_places": RATE["decimal_places"] - 2}
+
+
+def percent_of(fraction: Decimal | None) -> Decimal | None:
+    """0.25 → 25: moving the decimal point is exact, no division."""
+    return None if fraction is None else fraction.scaleb(2).normalize() + 0
+
+
+def fraction_of(percent: Decimal | None) -> Decimal | None:
+    """25 → 0.25, exactly."""
+    return None if percent is None else percent.scaleb(-2)
+
+
+class PercentInput(forms.NumberInput):
+    """Shows a stored fraction as the percent it stands for (a re-shown form keeps what was typed)."""
+
+    def format_value(self, value):
+        if isinstance(value, Decimal):
+            value = f"{percent_of(value):f}"
+        return super().format_value(value)
+
+
+class PercentField(forms.DecimalField):
+    """A rate typed in percent (25 or 12.5) and cleaned to the stored fraction (0.25, 0.125)."""
+
+    widget = PercentInput
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("min_value", Decimal(0))
+        kwargs.setdefault("max_value", Decimal(100))
+        super().__init__(max_digits=PERCENT["max_digits"], decimal_places=PERCENT["decimal_places"], **kwargs)
+        self.widget.attrs.setdefault("step", "any")
+
+    def clean(self, value) -> Decimal | None:
+        return fraction_of(super().clean(value))
+
+
+class ListField(forms.CharField):
+    """A list of names or codes typed one per line (codes may also be separated by commas, semicolons
+    or spaces); stored as the JSON list of strings the contract always had."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def __init__(self, *, separators: str = r"\n", upper: bool = False, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(strip=False, **kwargs)
+        self.separators = re.compile(f"[{separators}]+")
+        self.upper = upper
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value) -> list[str]:
+        if isinstance(value, list):
+            return value
+        items = []
+        for item in self.separators.split(str(value or "")):
+            item = item.strip().upper() if self.upper else " ".join(item.split())
+            if item and item not in items:
+                items.append(item)
+        return items
+
+    def has_changed(self, initial, data) -> bool:
+        return self.to_python(initial or []) != self.to_python(data)
+
+
+class ContractForm(forms.ModelForm):
+    # Artist names may hold commas ("Earth, Wind & Fire"): one per line. Codes never do.
+    artists = ListField(label=_("artists"), help_text=_("Artist names, one per line (e.g. Seelenluft)."))
+    upcs = ListField(
+        label=_("upcs"),
+        separators=r"\n,;\s",
+        upper=True,
+        help_text=_("Release UPCs/EANs, one per line or separated by commas."),
+    )
+    isrcs = ListField(
+        label=_("isrcs"),
+        separators=r"\n,;\s",
+        upper=True,
+        help_text=_("Track ISRCs, one per line or separated by commas."),
+    )
+    rate_stream = PercentField(label=_("stream rate (%)"), help_text=_("Percent of net receipts, e.g. 20."))
+    rate_download = PercentField(label=_("download rate (%)"))
+    rate_physical = PercentField(label=_("physical rate (%)"))
+    rate_other = PercentField(label=_("other rate (%)"))
+    reserve_rate = PercentField(
+        label=_("reserve rate (%)"),
+        initial=Decimal(0),
+        help_text=_("Percent of download and physical earnings withheld as a reserve."),
+    )
+
+    class Meta:
+        model = Contract
+        fields = [
+            "name",
+            "artists",
+            "upcs",
+            "isrcs",
+            "valid_from",
+            "valid_to",
+            "basis",
+            *RATE_FIELDS,
+            "reserve_periods",
+            "cross_collateral_group",
+        ]
+
+
+class ContractRateForm(forms.ModelForm):
+    rate = PercentField(label=_("rate (%)"))
+
+    class Meta:
+        model = ContractRate
+        fields = ["contract", "sale_type", "dsp", "territory", "rate"]
+
+
+class LedgerEntryForm(forms.ModelForm):
+    """A hand-posted entry: its kind says which way it moves the balance; the amount is positive."""
+
+    CREDIT, DEBIT = "adjustment_credit", "adjustment_debit"
+    ENTRY_KINDS = {
+        K.ADVANCE: (K.ADVANCE, -1),
+        K.COST: (K.COST, -1),
+        CREDIT: (K.ADJUSTMENT, 1),
+        DEBIT: (K.ADJUSTMENT, -1),
+    }
+
+    entry_kind = forms.ChoiceField(
+        label=_("kind"),
+        choices=[
+            (K.ADVANCE, _("Advance (debits the balance, recouped from earnings)")),
+            (K.COST, _("Recoupable cost (debits the balance)")),
+            (CREDIT, _("Adjustment: credit (adds to the balance)")),
+            (DEBIT, _("Adjustment: debit (takes from the balance)")),
+        ],
+    )
+    amount = forms.DecimalField(
+        label=_("amount"),
+        min_value=Decimal(0),
+        max_digits=RoyaltyLedgerEntry._meta.get_field("amount").max_digits,
+        decimal_places=RoyaltyLedgerEntry._meta.get_field("amount").decimal_places,
+        help_text=_("A positive amount; the kind gives the sign."),
+    )
+    currency = forms.CharField(
+        label=_("currency"),
+        required=False,
+        max_length=3,
+        validators=[RegexValidator(r"^[A-Za-z]{3}$", _("A three-letter currency code, e.g. EUR."))],
+        help_text=_("Empty: the payee's statement currency."),
+    )
+    date = forms.DateField(label=_("date"), initial=timezone.localdate)
+
+    class Meta:
+        model = RoyaltyLedgerEntry
+        fields = ["payee", "contract", "entry_kind", "amount", "currency", "date", "memo"]
+
+    def clean_amount(self) -> Decimal:
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError(_("Enter an amount greater than zero."))
+        return amount
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if "entry_kind" in data and "amount" in data:
+            kind, sign = self.ENTRY_KINDS[data["entry_kind"]]
+            self.instance.kind = kind
+            # The service takes advances and costs positive and debits them; an adjustment signed.
+            self.service_amount = data["amount"] if kind != K.ADJUSTMENT else sign * data["amount"]
+            data["amount"] = sign * data["amount"]  # the stored, signed amount the model validates
+        if not data.get("currency") and data.get("payee"):
+            data["currency"] = data["payee"].currency
+        elif data.get("currency"):
+            data["currency"] = data["currency"].upper()
+        return data
