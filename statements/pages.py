@@ -7,6 +7,7 @@ import io
 from itertools import islice
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ from statements.forms import (
 )
 from statements.models import SalesFile, SalesFileStatus, StatementRun
 from statements.report import ReportNotReady, build_report
+from statements.royalties.selectors import is_finalized
 
 REJECTED_SHOWN = 20
 DOWNLOADS = {
@@ -87,6 +89,7 @@ def _run_page(request: HttpRequest, run: StatementRun, status: int = 200, **boun
         "preview": report,
         "not_ready": not_ready,
         "frozen": run.report_generated_at is not None,
+        "finalized": is_finalized(run),
         "known_dsps": selectors.known_dsps(),
     }
     return render(request, "statements/run_detail.html", context, status=status)
@@ -102,10 +105,16 @@ def run_page_upload(request: HttpRequest, run_id: int) -> HttpResponse:
     if not form.is_valid():
         return _run_page(request, run, status=400, upload_form=form)
     for upload in form.cleaned_data["files"]:
-        sales_file = services.create_sales_file(
-            name=upload.name, user=request.user, profile=form.cleaned_data["profile"]
-        )
-        services.add_sales_file(run=run, sales_file_id=sales_file.pk)
+        try:
+            # A run finalised since the page was shown takes no file: none is left behind.
+            with transaction.atomic():
+                sales_file = services.create_sales_file(
+                    name=upload.name, user=request.user, profile=form.cleaned_data["profile"]
+                )
+                services.add_sales_file(run=run, sales_file_id=sales_file.pk)
+        except Conflict as exc:
+            messages.error(request, str(exc))
+            break
         try:
             services.store_content(sales_file=sales_file, content=upload)
             pipeline.start(sales_file, source="page")

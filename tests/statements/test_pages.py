@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from statements.models import ImportProfile, StatementRun
+from statements.models import ImportProfile, SalesFile, StatementRun
 from tests.statements.conftest import fixture_bytes
 
 pytestmark = pytest.mark.django_db
@@ -217,3 +217,22 @@ def test_frozen_rates_are_shown_disabled_and_refused(flow, staff):
     }
     response = staff.post(f"/statements/{run_id}/rates/", table, follow=True)
     assert "are frozen" in response.content.decode()
+
+
+def test_a_finalised_run_offers_no_upload_or_process_again_and_a_posted_upload_is_refused(flow, staff):
+    from statements.royalties.services import finalize_run
+
+    run_id = flow.create_run(currency="EUR")
+    file_id = flow.processed_file(fixture_bytes("deezer_2026-09_semicolon.csv"), run_id, name="deezer.csv")
+    flow.rates(run_id, [{"currency": "CHF", "period": "2026-09", "rate": "1.05"}])
+    finalize_run(run=StatementRun.objects.get(pk=run_id))
+
+    page = staff.get(f"/statements/{run_id}/").content.decode()
+    assert 'id="files-locked"' in page
+    assert "Process again" not in page and 'id="upload-form"' not in page
+    # The page without JavaScript posted before the run was finalised: refused, no file left behind.
+    upload = SimpleUploadedFile("late.csv", fixture_bytes("deezer_2026-09_semicolon.csv"), "text/csv")
+    response = staff.post(f"/statements/{run_id}/upload/", {"upload-files": [upload]}, follow=True)
+    assert response.status_code == 200
+    assert f"Statement run #{run_id} is finalised: no more sales files." in response.content.decode()
+    assert list(SalesFile.objects.values_list("pk", flat=True)) == [file_id]
