@@ -268,6 +268,9 @@ def test_the_demo_works_end_to_end_in_the_browser(demo, page, artifacts_dir, tmp
     finalised = page.locator("#royalty-finalized").inner_text()
     assert "Finalised as #1" in finalised
     assert page.locator("#royalties table tr").count() == 1 + 3
+    # The run is locked: the page no longer offers to add or process files again.
+    assert page.locator("#files-locked").is_visible()
+    assert page.locator("#upload-form").count() == 0 and page.locator("text=Process again").count() == 0
     pdf = walk.download("#royalties >> text=PDF >> nth=0", tmp_path / "finalised.pdf")
     assert pdf.startswith(b"%PDF")
 
@@ -288,3 +291,6 @@ def test_the_demo_works_end_to_end_in_the_browser(demo, page, artifacts_dir, tmp
     cells = [str(cell) for row in workbook.active.iter_rows(values_only=True) for cell in row]
     assert any(first in cell for cell in cells)
     assert walk.count > 0 and not walk.failures, walk.failures
+
+    # A second `make run` prepares the same demo again over what the walk left (a finalised run).
+    call_command("demo_setup", stdout=io.StringIO())
