@@ -140,6 +140,33 @@ class Walk:
         if shot:
             page.screenshot(path=self.shots / f"demo-walk-{shot}.png", full_page=True)
 
+    def check_admin(self) -> None:
+        """An admin page: the admin's own stylesheet, no error and no failed request."""
+        page = self.page
+        page.wait_for_load_state()
+        assert not self.failures, self.failures
+        assert page.locator("link[href$='/static/admin/css/base.css']").count() == 1, page.url
+        assert page.locator("#content").is_visible(), page.url
+
+    def admin(self) -> int:
+        """Every model list the admin links (as a staff superuser), its add page and the change
+        page of its first item; returns how many pages were opened."""
+        page = self.page
+        page.goto("/admin/")
+        self.check_admin()
+        lists = [a.get_attribute("href") for a in page.locator("#content-main th[scope=row] a").all()]
+        opened = 1
+        for href in lists:
+            page.goto(href)
+            self.check_admin()
+            pages = [a.get_attribute("href") for a in page.locator("#content-main a.addlink").all()]
+            pages += [a.get_attribute("href") for a in page.locator("#result_list tbody tr th a").all()[:1]]
+            for other in pages:
+                page.goto(other)
+                self.check_admin()
+            opened += 1 + len(pages)
+        return opened
+
     def log_in(self, username: str, path: str) -> None:
         self.page.goto(f"/accounts/login/?next={path}")
         self.check()
@@ -290,6 +317,16 @@ def test_the_demo_works_end_to_end_in_the_browser(demo, page, artifacts_dir, tmp
     workbook = openpyxl.load_workbook(io.BytesIO(xlsx))
     cells = [str(cell) for row in workbook.active.iter_rows(values_only=True) for cell in row]
     assert any(first in cell for cell in cells)
+
+    # --- the start page, the API docs and every admin list with its add page and first item ---
+    page.goto("/")
+    walk.check()
+    assert page.locator("main a").count() >= 3  # the sections the admin may open
+    page.goto("/api/docs/")
+    walk.check()
+    admin_pages = walk.admin()
+    assert admin_pages > 20
+
     assert walk.count > 0 and not walk.failures, walk.failures
 
     # A second `make run` prepares the same demo again over what the walk left (a finalised run).
