@@ -37,12 +37,12 @@ from django.db import DatabaseError, transaction
 from django_q.tasks import async_task
 
 from project import db, storage
+from project.money import EXACT, exact_text
 from statements import selectors, services
 from statements.cleaners import parse
 from statements.cleaners.base import CLEAN_COLUMNS
 from statements.cleaners.profiles import ProfileSpec
 from statements.models import SalesFile, SalesFileStatus, SalesLine
-from statements.money import EXACT, exact_text
 from statements.webhook import WebhookEvent
 
 logger = logging.getLogger(__name__)

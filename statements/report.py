@@ -8,7 +8,7 @@ and needs no rate.
 
 Money adds up: every amount is converted at full precision and summed exactly; each presented
 figure (a row, an artist, a DSP, the grand total) is then rounded once, half-even, to the
-statement currency's minor unit from its own exact sum (`statements.money`). So the grand total
+statement currency's minor unit from its own exact sum (`project.money`). So the grand total
 is the exact sum rounded, not a sum of rounded rows; the exact sums travel with the report.
 """
 
@@ -19,9 +19,9 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 
 from project.errors import Conflict
+from project.money import EXACT, rounded
 from statements import selectors
 from statements.models import SalesFile, SalesFileStatus, SalesLine, StatementRun
-from statements.money import EXACT, rounded
 
 ONE = Decimal(1)
 

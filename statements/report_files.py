@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from statements.money import exact_text, minor_unit
+from project.money import exact_text, minor_unit
 from statements.report import Report, ReportRow, Total
 
 # Excel keeps 15 significant digits of a number; an exact sum with more is written as text.

@@ -6,9 +6,9 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from project.errors import NotFound
+from project.money import EXACT, exact_text
 from statements.cleaners.profiles import ProfileSpec
 from statements.models import ImportProfile, SalesFile, SalesFileSnapshot, SalesFileStatus, StatementRun
-from statements.money import EXACT, exact_text
 from statements.services import IN_PROGRESS, is_held
 
 

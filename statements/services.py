@@ -19,6 +19,7 @@ from django.utils import timezone
 from project import storage
 from project.audit import record_action
 from project.errors import Conflict, InvalidInput, NotFound
+from project.money import EXACT, exact_text
 from statements.cleaners import READERS
 from statements.models import (
     ExchangeRate,
@@ -33,7 +34,6 @@ from statements.models import (
     StatementRun,
     WebhookEvent,
 )
-from statements.money import EXACT, exact_text
 from statements.webhook import WebhookEvent as SignedEvent
 
 S = SalesFileStatus

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 
-from statements.money import exact_text
+from project.money import exact_text
 from statements.royalties import services
 from statements.royalties.forms import (
     ContractForm,

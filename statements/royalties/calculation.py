@@ -4,7 +4,7 @@ The heavy part is set-based SQL: the run's lines (filtered as the report filters
 converted at the rate the report would use, matched to contracts (ISRC over UPC over artist, in the
 contract's validity), stripped of lines a finalised run already paid under that contract, and summed
 per contract x sale type x DSP x territory x month x track. PostgreSQL NUMERIC keeps the sums exact.
-Python then applies rates and splits to those groups (exact, `statements.money.EXACT`), and the
+Python then applies rates and splits to those groups (exact, `project.money.EXACT`), and the
 ledger's balances give recoupment, reserves and what is payable.
 """
 
@@ -17,8 +17,8 @@ from django.db import connection, transaction
 from django.db.models import Max, Q, Sum
 
 from project.errors import InvalidInput
+from project.money import EXACT
 from statements.models import SalesFileStatus, StatementRun
-from statements.money import EXACT
 from statements.report import _lines, _not_ready, _rate_resolver
 from statements.royalties.models import Contract, ContractRate, Payee, RoyaltyLedgerEntry, RoyaltyRun
 

@@ -9,8 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from project.money import exact_text
 from statements.models import PERIOD_LENGTH, SalesFile, StatementRun
-from statements.money import exact_text
 
 SALE_TYPES = ("stream", "download", "physical", "other")
 AMOUNT = {"max_digits": 40, "decimal_places": 24}  # products of 16-place revenue, rates and shares

@@ -7,7 +7,7 @@ and xlsx documents, so they can never disagree.
 from collections import defaultdict
 from decimal import Decimal
 
-from statements.money import EXACT, exact_text, rounded
+from project.money import EXACT, exact_text, rounded
 from statements.royalties.calculation import PayeeStatement, RunStatements
 
 SUMMARY = ("opening", "earnings", "reserve_held", "reserve_released", "recouped", "closing", "payable")

@@ -1,12 +1,12 @@
 """`{{ amount|money:currency }}`: an exact amount (text or Decimal) as presented, rounded once,
-half-even, to the currency's minor unit (`statements.money.rounded`)."""
+half-even, to the currency's minor unit (`project.money.rounded`)."""
 
 from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils.formats import number_format
 
-from statements.money import minor_unit, rounded
+from project.money import minor_unit, rounded
 
 register = template.Library()
 

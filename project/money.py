@@ -1,5 +1,5 @@
-"""Money rules of the statements: amounts stay exact (Decimal, never rounded per line) until a
-figure is presented, which is rounded once, half-even, to its currency's minor unit."""
+"""Money rules: amounts stay exact (Decimal, never rounded per line) until a figure is presented,
+which is rounded once, half-even, to its currency's minor unit (the statements, the admin)."""
 
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from functools import cache
