@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from exports.models import Document, ExportedDocument, ExportFile, Mutation, PendingSync, SyncRun, Webhook
+from exports.selectors import change_descriptions
+from project.admin_display import money
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -46,23 +48,15 @@ class ExportedDocumentInline(admin.TabularInline):
 
 @admin.register(Document)
 class DocumentAdmin(ReadOnlyAdmin):
-    list_display = [
-        "moneybird_id",
-        "type",
-        "status",
-        "invoice_date",
-        "create_date",
-        "contact",
-        "reference",
-        "total_incl_tax",
-        "currency",
-        "version",
-        "removed_at",
-    ]
+    list_display = ["moneybird_id", "type", "status", "invoice_date", "contact", "total", "removed_at"]
     list_filter = ["type", "status", "currency", ("removed_at", admin.EmptyFieldListFilter)]
     search_fields = ["moneybird_id", "reference", "contact"]
     date_hierarchy = "invoice_date"
     inlines = [MutationInline]
+
+    @admin.display(description=_("total incl. tax"), ordering="total_incl_tax")
+    def total(self, obj: Document) -> str:
+        return money(obj.total_incl_tax, obj.currency)
 
 
 @admin.register(ExportFile)
@@ -79,40 +73,36 @@ class ExportFileAdmin(ReadOnlyAdmin):
 
 @admin.register(Mutation)
 class MutationAdmin(ReadOnlyAdmin):
-    list_display = [
-        "document",
-        "field_name",
-        "detail",
-        "old_value",
-        "new_value",
-        "detected_at",
-        "cleared_at",
-        "cleared_by",
-    ]
+    list_display = ["document", "change", "detected_at", "cleared_at", "cleared_by"]
     list_filter = ["field_name", ("cleared_at", admin.EmptyFieldListFilter)]
     search_fields = ["document__moneybird_id"]
     list_select_related = ["document", "cleared_by"]
 
+    @admin.display(description=_("change"))
+    def change(self, obj: Mutation) -> str:
+        """In words, as on the exports page ("line 1 amount 249.90 → 349.90 EUR")."""
+        obj.document.open_mutations = [obj]
+        return change_descriptions(obj.document)[0]
+
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
-    list_display = [
-        "started_at",
-        "status",
-        "partial",
-        "progress",
-        "created",
-        "updated",
-        "removed",
-        "mutations",
-        "finished_at",
-    ]
+    list_display = ["started_at", "status", "partial", "progress", "outcome", "finished_at"]
     list_filter = ["status", "partial"]
 
     @admin.display(description=_("progress"))
     def progress(self, run: SyncRun) -> str:
         """Fetched n of total (moves while the sync runs; reload to follow it)."""
         return f"fetched {run.processed} of {run.total}"
+
+    @admin.display(description=_("outcome"))
+    def outcome(self, run: SyncRun) -> str:
+        return _("%(created)s new, %(updated)s updated, %(removed)s deleted, %(mutations)s mutations") % {
+            "created": run.created,
+            "updated": run.updated,
+            "removed": run.removed,
+            "mutations": run.mutations,
+        }
 
 
 @admin.register(Webhook)

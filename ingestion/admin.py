@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ingestion.models import Category, ImportProgress, InvoiceFile, InvoiceLine
 from ingestion.services import delete_invoice_file, reprocess_file
+from project.admin_display import money
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -23,21 +24,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(InvoiceFile)
 class InvoiceFileAdmin(ReadOnlyAdmin):
-    list_display = [
-        "name",
-        "business_date",
-        "source",
-        "status",
-        "records",
-        "imported_count",
-        "ignored_count",
-        "invalid_count",
-        "found_count",
-        "not_found_count",
-        "past_count",
-        "lines_link",
-        "created_at",
-    ]
+    # The other counts (ignored, invalid, found, not found, past) are on the detail page.
+    list_display = ["name", "business_date", "source", "status", "records", "lines_link", "created_at"]
     list_filter = ["status", "late", "source", "business_date"]
     search_fields = ["name", "sha256"]
     date_hierarchy = "business_date"
@@ -110,7 +98,7 @@ class InvoiceLineAdmin(ReadOnlyAdmin):
         "file",
         "line_number",
         "quantity",
-        "value",
+        "value_shown",
         "description",
         "lookup_status",
     ]
@@ -122,6 +110,10 @@ class InvoiceLineAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("value"), ordering="value")
+    def value_shown(self, obj: InvoiceLine) -> str:
+        return money(obj.value, obj.file.currency)
 
 
 @admin.register(Category)

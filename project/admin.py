@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from project.admin_display import readable
 from project.models import ApiToken, OutboundEmail
 from project.tokens import issue_api_token
 
@@ -58,17 +59,43 @@ class ApiTokenAdmin(admin.ModelAdmin):
         )
 
 
+# What each email template is, as staff call it (the outbox stores the template's name).
+EMAIL_KINDS = {
+    "ingestion/closed_day": _("File of a closed day"),
+    "ingestion/late": _("Late file"),
+    "ingestion/no_file": _("No file received"),
+    "ingestion/rejected": _("File rejected"),
+    "ingestion/summary": _("Import summary"),
+    "platform/test": _("Test email"),
+    "sessions_app/alert": _("Session failed"),
+    "sessions_app/result": _("Session result"),
+    "statements/royalty_statement": _("Royalty statement"),
+}
+
+
+class EmailKindFilter(admin.SimpleListFilter):
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        kinds = OutboundEmail.objects.values_list("kind", flat=True).distinct()
+        return [(kind, EMAIL_KINDS.get(kind, kind)) for kind in sorted(set(kinds))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(admin.ModelAdmin):
     """The outbox is a record of what was sent: read-only, the HTML body shown as a preview."""
 
-    list_display = ["created_at", "kind", "subject", "status", "attempts", "sent_at"]
-    list_filter = ["status", "kind"]
+    list_display = ["created_at", "kind_shown", "subject", "status", "attempts", "sent_at"]
+    list_filter = ["status", EmailKindFilter]
     search_fields = ["subject"]
     fields = [
-        "kind",
+        "kind_shown",
         "subject",
-        "to",
+        "to_shown",
         "status",
         "attempts",
         "last_error",
@@ -85,6 +112,14 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_shown(self, obj: OutboundEmail) -> str:
+        return EMAIL_KINDS.get(obj.kind, obj.kind)
+
+    @admin.display(description=_("to"))
+    def to_shown(self, obj: OutboundEmail) -> str:
+        return readable(obj.to)
 
     @admin.display(description=_("HTML body"))
     def html_preview(self, obj: OutboundEmail) -> str:

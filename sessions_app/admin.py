@@ -3,7 +3,9 @@ page or with `close_session`, is how a day ends; a deleted session would leave i
 ingestion while the page offered to start it again)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from project.admin_display import readable
 from sessions_app.models import Session, SessionStep
 
 
@@ -20,25 +22,35 @@ class SessionStepInline(admin.TabularInline):
 
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
-    list_display = [
-        "day",
-        "status",
-        "closed_at",
-        "force_closed",
-        "invoice_file",
-        "total",
-        "records_read",
-        "csv_name",
-        "started_by",
-    ]
+    list_display = ["day", "status", "closed_at", "force_closed", "invoice_file", "shipments", "started_by"]
     list_filter = ["status", "force_closed", ("closed_at", admin.EmptyFieldListFilter)]
     search_fields = ["csv_name", "invoice_file__name", "failure_reason"]
     date_hierarchy = "day"
     list_select_related = ["invoice_file", "started_by"]
     inlines = [SessionStepInline]
 
+    # The invoice lists are shown as lists, not JSON.
+    JSON_SHOWN = {"not_found": "not_found_shown", "past": "past_shown"}
+
     def get_readonly_fields(self, request, obj=None) -> list[str]:
-        return [field.name for field in Session._meta.fields]
+        return [self.JSON_SHOWN.get(field.name, field.name) for field in Session._meta.fields]
+
+    def get_fields(self, request, obj=None) -> list[str]:
+        return self.get_readonly_fields(request, obj)
+
+    @admin.display(description=_("shipments"))
+    def shipments(self, obj: Session) -> str:
+        """Read by the receiver / generated."""
+        read = "-" if obj.records_read is None else obj.records_read
+        return f"{read} / {'-' if obj.total is None else obj.total}"
+
+    @admin.display(description=_("not found"))
+    def not_found_shown(self, obj: Session) -> str:
+        return readable(obj.not_found)
+
+    @admin.display(description=_("past"))
+    def past_shown(self, obj: Session) -> str:
+        return readable(obj.past)
 
     def has_add_permission(self, request) -> bool:
         return False

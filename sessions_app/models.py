@@ -181,4 +181,4 @@ class SessionStep(models.Model):
         ordering = ["session", "created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.outcome}"
+        return f"{self.get_kind_display()}: {self.get_outcome_display()}"

@@ -34,11 +34,8 @@ class StructureAdmin(ReadOnlyAdmin):
         "aggregation_type",
         "settlement_type",
         "primary_key",
-        "dedup_field",
         "metrics",
         "last_settlement_at",
-        "created_by",
-        "created_at",
         "links",
     ]
     list_filter = ["aggregation_type", "settlement_type"]
@@ -79,7 +76,7 @@ class AggregateKeyAdmin(ReadOnlyAdmin):
 
 @admin.register(HistoryEntry)
 class HistoryEntryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "structure", "seq", "operation", "user", "at", "records", "duplicates", "hash"]
+    list_display = ["structure", "seq", "operation", "user", "at", "records", "duplicates"]
     list_filter = ["operation", "structure"]
     search_fields = ["user", "structure__settleid"]
     date_hierarchy = "at"
@@ -89,7 +86,7 @@ class HistoryEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Settlement)
 class SettlementAdmin(ReadOnlyAdmin):
-    list_display = ["id", "structure", "seq", "settled_at", "settled_by", "settlement_type", "keys", "hash"]
+    list_display = ["structure", "seq", "settled_at", "settled_by", "settlement_type", "keys"]
     list_filter = ["settlement_type", "structure"]
     search_fields = ["settled_by", "structure__settleid"]
     date_hierarchy = "settled_at"

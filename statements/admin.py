@@ -1,7 +1,10 @@
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from project import storage
+from project.admin_display import money, number, readable
 from project.errors import Conflict
 from statements import pipeline
 from statements.models import (
@@ -41,10 +44,22 @@ class RateExceptionInline(admin.TabularInline):
     raw_id_fields = ["sales_file"]
 
 
-class RateChangeInline(ReadOnlyMixin, admin.TabularInline):
+class RateChangeDisplay:
+    """A rate change's items and the values they replaced as tables, not JSON."""
+
+    @admin.display(description=_("items"))
+    def items_shown(self, obj: RateChange):
+        return readable(obj.items)
+
+    @admin.display(description=_("previous"))
+    def previous_shown(self, obj: RateChange):
+        return readable(obj.previous)
+
+
+class RateChangeInline(RateChangeDisplay, ReadOnlyMixin, admin.TabularInline):
     model = RateChange
     extra = 0
-    fields = ["changed_at", "kind", "changed_by", "items", "previous"]
+    fields = ["changed_at", "kind", "changed_by", "items_shown", "previous_shown"]
     readonly_fields = fields
 
 
@@ -65,10 +80,16 @@ class SalesFileEventInline(ReadOnlyMixin, admin.TabularInline):
     readonly_fields = fields
 
 
-class SalesFileSnapshotInline(ReadOnlyMixin, admin.TabularInline):
+class SnapshotDisplay:
+    @admin.display(description=_("revenue"), ordering="revenue")
+    def revenue_shown(self, obj: SalesFileSnapshot) -> str:
+        return money(obj.revenue, obj.currency, exact=True)
+
+
+class SalesFileSnapshotInline(SnapshotDisplay, ReadOnlyMixin, admin.TabularInline):
     model = SalesFileSnapshot
     extra = 0
-    fields = ["dsp", "period", "currency", "lines", "units", "revenue"]
+    fields = ["dsp", "period", "lines", "units", "revenue_shown"]
     readonly_fields = fields
 
 
@@ -81,20 +102,22 @@ class SalesFileAdmin(admin.ModelAdmin):
         "format",
         "lines_valid",
         "lines_rejected",
-        "progress",
         "status_changed_at",
     ]
     list_filter = ["status", "format"]
     search_fields = ["name", "failure_reason"]
+    # The JSON fields are shown as tables instead (`*_shown`).
+    exclude = ["warnings", "declared", "totals"]
     readonly_fields = [
         "status",
         "failure_reason",
         "profile",
         "format",
         "detail",
-        "warnings",
-        "declared",
-        "totals",
+        "warnings_shown",
+        "declared_shown",
+        "totals_shown",
+        "progress",
         "lease_until",
         "size",
         "lines_read",
@@ -108,6 +131,26 @@ class SalesFileAdmin(admin.ModelAdmin):
     ]
     inlines = [SalesFileSnapshotInline, SalesFileEventInline]
     actions = ["reprocess"]
+
+    @admin.display(description=_("warnings"))
+    def warnings_shown(self, obj: SalesFile):
+        return readable(obj.warnings)
+
+    @admin.display(description=_("declared"))
+    def declared_shown(self, obj: SalesFile):
+        return readable(obj.declared)
+
+    @admin.display(description=_("totals"))
+    def totals_shown(self, obj: SalesFile):
+        """Per currency: lines, units and the revenue as money."""
+        return readable(
+            {
+                currency: {**figures, "revenue": money(Decimal(figures["revenue"]), currency, exact=True)}
+                if "revenue" in figures
+                else figures
+                for currency, figures in obj.totals.items()
+            }
+        )
 
     @admin.display(description=_("progress"))
     def progress(self, obj: SalesFile) -> str:
@@ -126,31 +169,41 @@ class SalesFileAdmin(admin.ModelAdmin):
 
 @admin.register(ExchangeRate)
 class ExchangeRateAdmin(admin.ModelAdmin):
-    list_display = ["run", "currency", "period", "rate"]
+    list_display = ["run", "currency", "period", "rate_shown"]
     list_filter = ["currency", "period"]
     search_fields = ["run__name", "currency"]
+
+    @admin.display(description=_("rate"), ordering="rate")
+    def rate_shown(self, obj: ExchangeRate) -> str:
+        return number(obj.rate)
 
 
 @admin.register(RateException)
 class RateExceptionAdmin(admin.ModelAdmin):
-    list_display = ["run", "currency", "dsp", "sales_file", "period", "rate"]
+    list_display = ["run", "currency", "dsp", "sales_file", "period", "rate_shown"]
     list_filter = ["currency"]
     search_fields = ["run__name", "dsp"]
     raw_id_fields = ["sales_file"]
 
+    @admin.display(description=_("rate"), ordering="rate")
+    def rate_shown(self, obj: RateException) -> str:
+        return number(obj.rate)
+
 
 @admin.register(SalesFileSnapshot)
-class SalesFileSnapshotAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["sales_file", "dsp", "period", "currency", "lines", "units", "revenue"]
+class SalesFileSnapshotAdmin(SnapshotDisplay, ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["sales_file", "dsp", "period", "lines", "units", "revenue_shown"]
     list_filter = ["currency", "period", "dsp"]
     search_fields = ["sales_file__name", "dsp"]
 
 
 @admin.register(RateChange)
-class RateChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class RateChangeAdmin(RateChangeDisplay, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["run", "kind", "changed_by", "changed_at"]
     list_filter = ["kind"]
     search_fields = ["run__name"]
+    fields = ["run", "kind", "changed_by", "changed_at", "items_shown", "previous_shown"]
+    readonly_fields = ["items_shown", "previous_shown"]
 
 
 @admin.register(WebhookEvent)

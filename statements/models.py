@@ -16,7 +16,7 @@ PERIOD_LENGTH = 7  # "YYYY-MM"
 class ExactDecimalField(models.DecimalField):
     """An unconstrained PostgreSQL `numeric`: every digit a report writes is kept (a Spotify
     report via a distributor has amounts of 28 significant digits); figures are rounded only
-    when presented (`statements.money.rounded`)."""
+    when presented (`project.money.rounded`)."""
 
     def __init__(self, *args, **kwargs):
         kwargs.pop("max_digits", None)
@@ -138,7 +138,7 @@ class SalesFile(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.name} ({self.status})"
+        return f"#{self.pk} {self.name} ({self.get_status_display()})"
 
     # Keys derive from the id only: an uploaded file name never becomes a path.
     @property
@@ -174,7 +174,7 @@ class SalesFileEvent(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
 class SalesLine(models.Model):

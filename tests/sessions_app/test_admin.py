@@ -45,3 +45,18 @@ def test_no_one_may_delete_a_session_or_its_steps_in_the_admin(client, make_user
     step = session.steps.get()
     assert client.get(f"/admin/sessions_app/sessionstep/{step.pk}/delete/").status_code == 403
     assert Session.objects.filter(pk=session.pk).exists() and session.steps.exists()
+
+
+def test_session_invoice_lists_and_steps_read_as_words(client, make_user, eligible_day):
+    from sessions_app.models import Session
+
+    root = make_user("root", staff=True)
+    root.is_superuser = True
+    root.save()
+    client.force_login(root)
+    session = services.start_session(day=eligible_day.business_date, enqueue=False)
+    Session.objects.filter(pk=session.pk).update(not_found=["600010020", "600010021"], total=3)
+    html = client.get(f"/admin/sessions_app/session/{session.pk}/change/").content.decode()
+    assert "600010020, 600010021" in html and "[&quot;600010020" not in html
+    assert str(session.steps.get()) == "Start: Done"
+    assert "- / 3" in client.get("/admin/sessions_app/session/").content.decode()
