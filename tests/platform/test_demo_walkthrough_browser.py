@@ -26,6 +26,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 
+from exports.models import PendingSync
 from project.management.commands.demo_setup import DEMO_USERS, PAST_DAYS
 from sessions_app.services import today
 from tests.servers import free_port
@@ -317,6 +318,19 @@ def test_the_demo_works_end_to_end_in_the_browser(demo, page, artifacts_dir, tmp
     workbook = openpyxl.load_workbook(io.BytesIO(xlsx))
     cells = [str(cell) for row in workbook.active.iter_rows(values_only=True) for cell in row]
     assert any(first in cell for cell in cells)
+    # A change in the demo Moneybird reaches the app by its webhook (registered for the web server's
+    # port, as `make run` does), and the next sync lists the exported document as changed.
+    page.select_option("#demo-document", first)
+    with page.expect_navigation():
+        page.click("#demo-amend")
+    walk.check()
+    deadline = time.monotonic() + 30
+    while not PendingSync.objects.filter(moneybird_id=first).exists():
+        assert time.monotonic() < deadline, "the demo Moneybird's webhook call did not arrive"
+        time.sleep(0.2)
+    page.click("#sync-now")
+    page.wait_for_selector(f"#mutated >> text={first}")
+    walk.check("exports-changed")
 
     # --- the start page, the API docs and every admin list with its add page and first item ---
     page.goto("/")
