@@ -11,6 +11,26 @@ class DocumentType(models.TextChoices):
     RECEIPT = "receipt", _("receipt")
 
 
+# Moneybird's document states as staff read them (`Document.status` keeps Moneybird's own word).
+MONEYBIRD_STATES = {
+    "new": _("draft"),
+    "open": _("open"),
+    "late": _("late"),
+    "paid": _("paid"),
+    "pending_payment": _("pending payment"),
+    "saved": _("saved"),
+    "reminded": _("reminded"),
+    "scheduled": _("scheduled"),
+    "uncollectible": _("uncollectible"),
+    "processing": _("processing"),
+}
+
+
+def state_label(state: str) -> str:
+    """A state Moneybird adds later shows as it comes."""
+    return str(MONEYBIRD_STATES.get(state, state))
+
+
 class Document(models.Model):
     """A purchase invoice or receipt as Moneybird last showed it (`raw` is the whole record)."""
 

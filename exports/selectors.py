@@ -9,7 +9,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exports.models import Document, ExportedDocument, ExportFile, Mutation, MutationField, SyncRun
+from exports.models import (
+    Document,
+    DocumentType,
+    ExportedDocument,
+    ExportFile,
+    Mutation,
+    MutationField,
+    SyncRun,
+    state_label,
+)
 
 DELETED_STATUS = "deleted"
 # A sync still "running" after this long died with its process; the page stops showing it.
@@ -173,6 +182,14 @@ def _describe(mutation: Mutation, line: int | None, currency: str) -> str:
     # A line the latest record no longer has (removed after this change) has no number any more.
     values = {"old": mutation.old_value, "new": mutation.new_value, "line": line or "?", "currency": currency}
     field = mutation.field_name
+    if field == MutationField.STATUS:
+        values |= {"old": state_label(mutation.old_value), "new": state_label(mutation.new_value)}
+    elif field == MutationField.TYPE:
+        values["new"] = (
+            DocumentType(mutation.new_value).label
+            if mutation.new_value in DocumentType
+            else mutation.new_value
+        )
     if field == MutationField.DETAIL_AMOUNT and not mutation.new_value:
         return _("a line was removed (amount %(old)s %(currency)s)") % values
     if field == MutationField.DETAIL_AMOUNT and not mutation.old_value:

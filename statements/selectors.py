@@ -2,8 +2,10 @@
 
 from decimal import Decimal
 
+from django.db import models
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from project.errors import NotFound
 from project.money import EXACT, exact_text
@@ -12,13 +14,13 @@ from statements.models import ImportProfile, SalesFile, SalesFileSnapshot, Sales
 from statements.services import IN_PROGRESS, is_held
 
 
-class RunStatus:
+class RunStatus(models.TextChoices):
     """Derived from the run's files: a run is as far as its least advanced file."""
 
-    NO_FILES = "NO_FILES"
-    PROCESSING = "PROCESSING"
-    FAILED = "FAILED"
-    PROCESSED = "PROCESSED"
+    NO_FILES = "NO_FILES", _("No files")
+    PROCESSING = "PROCESSING", _("Processing")
+    FAILED = "FAILED", _("Failed")
+    PROCESSED = "PROCESSED", _("Processed")
 
 
 def run_status(files: list[SalesFile]) -> str:

@@ -238,8 +238,8 @@ def test_the_demo_works_end_to_end_in_the_browser(demo, page, artifacts_dir, tmp
     with page.expect_navigation():  # the page reloads once the file is uploaded and processed
         page.click("text=Upload and process")
     walk.check()
-    assert page.locator("[data-file-status]").all_inner_texts() == ["PROCESSED"]
-    assert page.locator("#run-status").inner_text() == "PROCESSED"
+    assert page.locator("[data-file-status]").all_inner_texts() == ["Processed"]
+    assert page.locator("#run-status").inner_text() == "Processed"
     lines = sales.read_text().splitlines()[1:]
     revenue = sum(D(line.rsplit(",", 3)[1]) for line in lines)
     # "read" counts the header line too.

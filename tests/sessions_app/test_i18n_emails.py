@@ -60,7 +60,7 @@ def test_session_result_in_the_site_language(settings, eligible_day, receiver):
     day = f"{session.day:%Y-%m-%d}"
     result = email("sessions_app/result")
     assert result.subject == (
-        f"Sessione di spedizione {day} completata: 3 record inviati, 1 fatture non presenti nel database"
+        f"Sessione di spedizione {day} completata: 3 record inviati, 1 fattura non presente nel database"
     )
     assert "Record generati:     3" in result.text_body
     assert "Fatture con data passata (saltate)" in result.html_body

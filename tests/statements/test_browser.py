@@ -18,7 +18,7 @@ def test_back_office_user_sees_the_run_and_downloads_the_csv(page, make_user, fl
     page.fill("#id_password", "pw-bea-123")
     page.press("#id_password", "Enter")  # the language switcher has submit buttons too
     page.wait_for_url(f"**/statements/{run_id}/")
-    assert page.locator("#run-status").inner_text() == "PROCESSED"
+    assert page.locator("#run-status").inner_text() == "Processed"
     assert "deezer.csv" in page.locator("table").first.inner_text()
 
     with page.expect_download() as download_info:

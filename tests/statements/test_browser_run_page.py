@@ -35,7 +35,7 @@ def test_back_office_user_walks_the_statement_run_flow(page, make_user, tmp_path
     page.fill("#id_periods", "2026-09")
     page.click("text=Create the run")
     page.wait_for_url("**/statements/*/")
-    assert page.locator("#run-status").inner_text() == "NO_FILES"
+    assert page.locator("#run-status").inner_text() == "No files"
     assert page.locator("#downloads button[disabled]").count() == 2
 
     page.set_input_files(
@@ -54,15 +54,15 @@ def test_back_office_user_walks_the_statement_run_flow(page, make_user, tmp_path
     rows = page.locator("tr[data-file]")
     assert rows.count() == 2
     spotify, apple = rows.filter(has_text="spotify.csv"), rows.filter(has_text="apple.tsv")
-    assert apple.locator("[data-file-status]").inner_text() == "FAILED"
+    assert apple.locator("[data-file-status]").inner_text() == "Failed"
     assert "unknown" in apple.locator(".failure").inner_text().lower()
-    assert page.locator("#run-status").inner_text() == "FAILED"
+    assert page.locator("#run-status").inner_text() == "Failed"
 
     ImportProfile.objects.update(active=True)
     for row in (spotify, apple):
         with page.expect_navigation():
             row.locator("text=Process again").click()
-        assert row.locator("[data-file-status]").inner_text() == "PROCESSED"
+        assert row.locator("[data-file-status]").inner_text() == "Processed"
     assert "7 read, 6 imported, 0 rejected" in spotify.inner_text()
     assert "USD: 4 lines, 7090 units, 26.108" in page.locator("#control-totals").inner_text()
 
@@ -77,7 +77,7 @@ def test_back_office_user_walks_the_statement_run_flow(page, make_user, tmp_path
     page.click("text=Save rates")
     page.wait_for_load_state()
     assert "Saved: 2 rows." in page.locator(".messages").inner_text()
-    assert page.locator("#run-status").inner_text() == "PROCESSED"
+    assert page.locator("#run-status").inner_text() == "Processed"
     # GBP 3.601234 x 1.15 + USD 19.808 x 0.9 + EUR 11.0595 = 33.0281191, rounded once.
     assert page.locator("#grand-total").inner_text() == "33.03 EUR"
     assert page.locator("#chart-dsp rect").count() == 1
@@ -129,7 +129,7 @@ def test_files_go_from_the_browser_straight_to_s3(page, make_user, flow, s3_stor
     with page.expect_navigation():
         page.click("text=Upload and process")
     statuses = page.locator("[data-file-status]").all_inner_texts()
-    assert statuses == ["PROCESSED", "PROCESSED"]
+    assert statuses == ["Processed", "Processed"]
     # The bodies went to the bucket by presigned POST; our server never saw them.
     assert sum(url.startswith(s3_server.endpoint_url) for url in posts) == 2
     assert not any(url.endswith("/content/") for url in posts)

@@ -103,7 +103,7 @@
   if (run.dataset.runStatus === "PROCESSING") {
     const shown = {};
     document.querySelectorAll("tr[data-file]").forEach((row) => {
-      shown[row.dataset.file] = row.querySelector("[data-file-status]").textContent.trim();
+      shown[row.dataset.file] = row.querySelector("[data-file-status]").dataset.fileStatus;
     });
     const poll = async () => {
       if (!uploading && !dirty) {
