@@ -53,9 +53,13 @@ class DemoProcess:
                 stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 60
-        while ready not in log.read_text():
-            assert self.process.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+        try:
+            while ready not in log.read_text():
+                assert self.process.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+        except BaseException:
+            self.stop()  # not left running when it did not start in time
+            raise
 
     def stop(self) -> None:
         self.process.terminate()
