@@ -326,6 +326,9 @@ STATEMENTS_LEASE_SECONDS = env_int("STATEMENTS_LEASE_SECONDS", 600)
 STATEMENTS_EXTERNAL_CLEANING_TIMEOUT = env_int("STATEMENTS_EXTERNAL_CLEANING_TIMEOUT", 24 * 3600)
 # A run with more payees than this gets its statements zip from a background task, not the request.
 ROYALTY_ZIP_INLINE_PAYEES = env_int("ROYALTY_ZIP_INLINE_PAYEES", 20)
+# Who finalises a run's royalty statements counts as one approval; 2 (four eyes) means another
+# back-office user must first approve the statements as they are (statements/royalties/services.py).
+ROYALTY_FINALISE_APPROVALS = env_int("ROYALTY_FINALISE_APPROVALS", 1)
 
 # --- settlement ---------------------------------------------------------------------------------
 # Replies stored for an Idempotency-Key are replayed to retries for this long, then forgotten.

@@ -1,7 +1,7 @@
 """Royalty statement endpoints, a router of the statements API: statements of a run (JSON, per
 payee PDF/xlsx, a zip of all) and finalisation. Error codes: `payee_statement_not_found`,
 `run_finalized`, `splits_invalid`, `lines_allocated`, `archive_not_found`, `archive_failed`,
-`statements_changed`, and the statements API's `run_not_found`, `report_not_ready`."""
+`statements_changed`, `approval_required`, and the statements API's `run_not_found`, `report_not_ready`."""
 
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from ninja import Router, Schema
@@ -110,8 +110,9 @@ def payee_statement_document(request: HttpRequest, run_id: int, payee_id: int, k
 @router.post("/statement_run/{run_id}/finalize/", response={200: dict, **REFUSALS})
 def finalize(request: HttpRequest, run_id: int):
     """Post the run's statements to the payee ledger in one transaction and lock the run. 409
-    `run_finalized` if it already is, `splits_invalid` (problems list the contracts) or
-    `report_not_ready`."""
+    `run_finalized` if it already is, `splits_invalid` (problems list the contracts),
+    `report_not_ready`, or `approval_required` when ROYALTY_FINALISE_APPROVALS asks for more staff
+    users' approval (given on the run's finalise page) than these statements have."""
     royalty = services.finalize_run(run=statement_selectors.get_run(run_id), user=request.user)
     return {
         "id": run_id,

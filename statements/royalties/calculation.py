@@ -95,6 +95,7 @@ class RunStatements:
     suspense: list[dict]  # unmatched lines grouped, with their converted revenue
     already_allocated: int  # lines a finalised run already paid under every contract they match
     problems: list[str]  # what stops finalisation (splits not adding to 100 %, a contract without splits)
+    revenue: Decimal = ZERO  # the converted revenue of every line of the run, matched or not
 
 
 @transaction.atomic  # the staged tables live until the outermost transaction commits
@@ -104,7 +105,7 @@ def compute(run: StatementRun) -> RunStatements:
     files = list(run.sales_files.order_by("pk"))
     file_ids = [f.pk for f in files]
     fx = _conversion_rates(run, files)
-    groups, suspense, already = _matched_groups(run, file_ids, fx)
+    groups, suspense, already, revenue = _matched_groups(run, file_ids, fx)
     contracts = {
         c.pk: c
         for c in Contract.objects.filter(pk__in={g[0] for g in groups}).prefetch_related(
@@ -158,7 +159,7 @@ def compute(run: StatementRun) -> RunStatements:
                 held[contract_id] = EXACT.add(held[contract_id], EXACT.multiply(exact, contract.reserve_rate))
     _apply_ledger(run, by_payee, sequence)
     statements = sorted(by_payee.values(), key=lambda s: (s.payee.name, s.payee.pk))
-    return RunStatements(run, sequence, statements, suspense, already, problems)
+    return RunStatements(run, sequence, statements, suspense, already, problems, revenue)
 
 
 def contract_rate(
@@ -330,7 +331,9 @@ def _matched_groups(run: StatementRun, file_ids: list[int], fx: list[tuple]):
         suspense = [dict(zip(SUSPENSE_FIELDS, row, strict=True)) for row in cursor.fetchall()]
         cursor.execute(ALREADY_SQL)
         already = cursor.fetchone()[0]
-    return groups, suspense, already
+        cursor.execute("SELECT coalesce(sum(converted), 0) FROM royalty_lines")
+        revenue = cursor.fetchone()[0]
+    return groups, suspense, already, revenue
 
 
 def allocate(royalty_run_id: int) -> None:

@@ -377,3 +377,29 @@ class RoyaltyArchive(models.Model):
 
     def __str__(self) -> str:
         return f"statements zip of run #{self.run_id} ({self.status})"
+
+
+class RoyaltyApproval(models.Model):
+    """A staff user's approval of a draft run's statements as they were (four-eyes finalisation,
+    ROYALTY_FINALISE_APPROVALS): `fingerprint` is the SHA-256 of the statements approved, so an
+    approval no longer counts once contracts, ledger or lines change what they say."""
+
+    run = models.ForeignKey(
+        StatementRun, on_delete=models.CASCADE, related_name="royalty_approvals", verbose_name=_("run")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    fingerprint = models.CharField(max_length=64, verbose_name=_("fingerprint"))
+    approved_at = models.DateTimeField(auto_now_add=True, verbose_name=_("approved at"))
+
+    class Meta:
+        verbose_name = _("finalisation approval")
+        verbose_name_plural = _("finalisation approvals")
+        ordering = ["approved_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "user", "fingerprint"], name="royalty_approval_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run #{self.run_id} approved by {self.user}"

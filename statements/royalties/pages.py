@@ -1,12 +1,14 @@
-"""The run page's royalty actions: finalise, and the zip of every statement (the card itself is
+"""The run page's royalty actions: finalise (after a confirmation page, and with four eyes when
+ROYALTY_FINALISE_APPROVALS asks for them), and the zip of every statement (the card itself is
 `{% royalty_card run %}`)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from project.decorators import group_required
 from project.errors import DomainError
@@ -16,17 +18,53 @@ from statements.models import StatementRun
 from statements.royalties import selectors, services
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @group_required(BACK_OFFICE)
 def run_page_finalize(request: HttpRequest, run_id: int) -> HttpResponse:
+    """GET: the confirmation (totals, what finalising locks, approvals); POST: approve (`approve`)
+    or finalise the statements that were shown (`fingerprint`)."""
     run = get_object_or_404(StatementRun, pk=run_id)
+    if request.method == "GET":
+        return _confirmation(request, run)
+    confirm = redirect("statements:run-page-finalize", run_id=run.pk)
+    fingerprint = request.POST.get("fingerprint") or None
     try:
-        royalty = services.finalize_run(run=run, user=request.user)
+        if "approve" in request.POST:
+            services.approve_run(run=run, user=request.user, fingerprint=fingerprint or "")
+            messages.success(request, _("You approved these statements."))
+            return confirm
+        royalty = services.finalize_run(run=run, user=request.user, reviewed=fingerprint)
     except DomainError as exc:
         messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Statements finalised as #%(seq)s.") % {"seq": royalty.sequence})
+        return confirm if not selectors.is_finalized(run) else redirect("statements:run-page", run_id=run.pk)
+    messages.success(request, _("Statements finalised as #%(seq)s.") % {"seq": royalty.sequence})
     return redirect("statements:run-page", run_id=run.pk)
+
+
+def _confirmation(request: HttpRequest, run: StatementRun) -> HttpResponse:
+    if selectors.is_finalized(run):
+        messages.info(request, _("These statements are already finalised."))
+        return redirect("statements:run-page", run_id=run.pk)
+    try:
+        data = selectors.run_statements(run)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return redirect("statements:run-page", run_id=run.pk)
+    fingerprint = services.statements_fingerprint(data)
+    approvers = services.approvers(run, fingerprint)
+    required = settings.ROYALTY_FINALISE_APPROVALS
+    others = [user for user in approvers if user.pk != request.user.pk]
+    context = {
+        "run": run,
+        "totals": selectors.totals(data),
+        "fingerprint": fingerprint,
+        "required": required,
+        "approvers": approvers,
+        "approved_by_me": len(others) < len(approvers),
+        # The finaliser is the last of the approvals: the others must come from someone else.
+        "may_finalize": not data["problems"] and len(others) >= required - 1,
+    }
+    return render(request, "statements/royalty_finalize.html", context)
 
 
 @require_POST

@@ -29,6 +29,7 @@ def run_statements_data(result: RunStatements, *, finalized: bool) -> dict:
             {**group, "revenue": figure(group["revenue"], currency)} for group in result.suspense
         ],
         "unallocated_total": figure(_sum(group["revenue"] for group in result.suspense), currency),
+        "revenue_total": figure(result.revenue, currency),
         "already_allocated_lines": result.already_allocated,
     }
 

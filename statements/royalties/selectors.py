@@ -1,10 +1,13 @@
 """Reads of royalty accounting: a run's statements (as finalised, or computed now for a draft)."""
 
+from decimal import Decimal
+
 from project.errors import NotFound
+from project.money import EXACT
 from statements.models import StatementRun
 from statements.royalties.calculation import compute
 from statements.royalties.models import RoyaltyArchive, RoyaltyRun
-from statements.royalties.presentation import run_statements_data
+from statements.royalties.presentation import figure, run_statements_data
 
 
 def run_statements(run: StatementRun) -> dict:
@@ -13,6 +16,35 @@ def run_statements(run: StatementRun) -> dict:
     if finalized is not None:
         return finalized.document
     return run_statements_data(compute(run), finalized=False)
+
+
+def totals(data: dict) -> dict:
+    """A run's statements in a few figures (the finalise confirmation): payees, what is payable
+    now, what is carried forward, the unmatched (suspense) revenue and its share of the revenue."""
+    currency = data["run"]["currency"]
+    statements = data["statements"]
+
+    def total(name: str) -> Decimal:
+        amount = Decimal(0)
+        for statement in statements:
+            amount = EXACT.add(amount, Decimal(statement["summary"][name]["exact"]))
+        return amount
+
+    unmatched = Decimal(data["unallocated_total"]["exact"])
+    revenue = Decimal(data["revenue_total"]["exact"]) if "revenue_total" in data else None
+    share = EXACT.divide(EXACT.multiply(unmatched, 100), revenue) if revenue else None
+    return {
+        "currency": currency,
+        "payees": len(statements),
+        "payees_paid": sum(1 for s in statements if Decimal(s["summary"]["payable"]["exact"]) > 0),
+        "payable": figure(total("payable"), currency),
+        "carried_forward": figure(total("carried_forward"), currency),
+        "unmatched": data["unallocated_total"],
+        "unmatched_groups": len(data["unallocated"]),
+        "unmatched_percent": None if share is None else share.quantize(Decimal("0.1")),
+        "revenue": data.get("revenue_total"),
+        "problems": data["problems"],
+    }
 
 
 def payee_statement(data: dict, payee_id: int) -> dict:

@@ -18,6 +18,7 @@ from project import storage
 from project.audit import record_action
 from project.errors import Conflict, InvalidInput
 from project.mail import queue_email
+from project.roles import BACK_OFFICE, user_in_group
 from statements import services as statement_services
 from statements.models import StatementRun
 from statements.royalties import documents, selectors
@@ -26,6 +27,7 @@ from statements.royalties.models import (
     Contract,
     ContractSplit,
     Payee,
+    RoyaltyApproval,
     RoyaltyArchive,
     RoyaltyLedgerEntry,
     RoyaltyRun,
@@ -76,8 +78,51 @@ def post_entry(
     )
 
 
-def finalize_run(*, run: StatementRun, user: AbstractBaseUser | None = None) -> RoyaltyRun:
-    """Post the run's statements to the ledger in one transaction and lock the run."""
+def approve_run(*, run: StatementRun, user: AbstractBaseUser, fingerprint: str) -> RoyaltyApproval:
+    """`user` approves the draft statements of `run` whose fingerprint they reviewed (four eyes:
+    ROYALTY_FINALISE_APPROVALS); refused if the statements changed since."""
+    if not user_in_group(user, BACK_OFFICE):
+        raise InvalidInput("Only back-office staff approve statements.")
+    if RoyaltyRun.objects.filter(run=run).exists():
+        raise Conflict(f"Statement run #{run.pk} is already finalised.", code="run_finalized")
+    _check_unchanged(run, fingerprint, statements_fingerprint(selectors.run_statements(run)))
+    approval, _ = RoyaltyApproval.objects.get_or_create(run=run, user=user, fingerprint=fingerprint)
+    record_action(
+        "statements.run_finalise_approved", target=run, changes={"fingerprint": fingerprint}, user=user
+    )
+    return approval
+
+
+def approvers(run: StatementRun, fingerprint: str) -> list[AbstractBaseUser]:
+    """Who approved these statements of `run`, first first."""
+    return [approval.user for approval in RoyaltyApproval.objects.filter(run=run, fingerprint=fingerprint)]
+
+
+def _check_unchanged(run: StatementRun, reviewed: str | None, current: str) -> None:
+    if reviewed is not None and reviewed != current:
+        raise Conflict(
+            f"The statements of run #{run.pk} changed since they were reviewed; review them again.",
+            code="statements_changed",
+        )
+
+
+def _check_approvals(run: StatementRun, fingerprint: str, user: AbstractBaseUser | None) -> None:
+    """The finaliser is one approval; the others needed must come from different users."""
+    needed = settings.ROYALTY_FINALISE_APPROVALS - 1
+    others = {approver.pk for approver in approvers(run, fingerprint)} - {getattr(_user(user), "pk", None)}
+    if len(others) < needed:
+        raise Conflict(
+            f"Statement run #{run.pk} needs the approval of {needed} other staff user(s) before it is "
+            f"finalised; it has {len(others)}.",
+            code="approval_required",
+        )
+
+
+def finalize_run(
+    *, run: StatementRun, user: AbstractBaseUser | None = None, reviewed: str | None = None
+) -> RoyaltyRun:
+    """Post the run's statements to the ledger in one transaction and lock the run. `reviewed`: the
+    fingerprint of the statements the user confirmed (refused if they changed since)."""
     with transaction.atomic():
         run = StatementRun.objects.select_for_update().get(pk=run.pk)
         if RoyaltyRun.objects.filter(run=run).exists():
@@ -92,6 +137,10 @@ def finalize_run(*, run: StatementRun, user: AbstractBaseUser | None = None) -> 
                 code="splits_invalid",
                 problems=result.problems,
             )
+        if reviewed is not None or settings.ROYALTY_FINALISE_APPROVALS > 1:
+            fingerprint = statements_fingerprint(run_statements_data(result, finalized=False))
+            _check_unchanged(run, reviewed, fingerprint)
+            _check_approvals(run, fingerprint, user)
         royalty = RoyaltyRun.objects.create(run=run, sequence=result.sequence, finalized_by=_user(user))
         try:
             with transaction.atomic():

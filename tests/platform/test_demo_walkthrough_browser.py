@@ -295,6 +295,10 @@ def test_the_demo_works_end_to_end_in_the_browser(demo, page, artifacts_dir, tmp
 
     with page.expect_navigation():
         page.click("#finalize")
+    walk.check("statements-finalise-confirmation")  # the totals and what finalising locks, first
+    assert page.locator("#total-payees").inner_text() == "3"
+    with page.expect_navigation():
+        page.click("#confirm-finalize")
     walk.check("statements-finalised")
     assert "Statements finalised as #1." in page.locator(".messages").inner_text()
     finalised = page.locator("#royalty-finalized").inner_text()
