@@ -11,14 +11,13 @@ from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 
-from project.money import exact_text
+from project import admin_display
 from statements.royalties import services
 from statements.royalties.forms import (
     ContractForm,
     ContractRateForm,
     LedgerEntryForm,
     fraction_of,
-    percent_of,
 )
 from statements.royalties.models import (
     Contract,
@@ -29,7 +28,6 @@ from statements.royalties.models import (
     RoyaltyLedgerEntry,
     RoyaltyRun,
 )
-from statements.templatetags.money import money
 
 HUNDRED = Decimal(100)
 
@@ -155,23 +153,22 @@ class ContractRateInline(admin.TabularInline):
     extra = 0
 
 
-def percent(field: str, label: str):
+def percent_column(field: str, label: str):
     """A list column (a method of the admin) showing a stored fraction as a percent: 0.2 → "20 %"."""
 
     @admin.display(description=label, ordering=field)
     def column(model_admin: admin.ModelAdmin, obj: Contract) -> str:
-        return f"{percent_of(getattr(obj, field)):f} %"
+        return admin_display.percent(getattr(obj, field))
 
     return column
 
 
-def money_column(field: str, label: str, currency: str = "currency"):
+def money_column(field: str, label: str):
     """A list column: the amount rounded to its currency's minor unit, with the currency code."""
 
     @admin.display(description=label, ordering=field)
     def column(model_admin: admin.ModelAdmin, obj) -> str:
-        code = getattr(obj, currency)
-        return f"{money(getattr(obj, field), code)} {code}"
+        return admin_display.money(getattr(obj, field), obj.currency)
 
     return column
 
@@ -196,8 +193,8 @@ class ContractAdmin(ImportExportModelAdmin):
         "download_rate",
         "cross_collateral_group",
     ]
-    stream_rate = percent("rate_stream", gettext_lazy("stream rate"))
-    download_rate = percent("rate_download", gettext_lazy("download rate"))
+    stream_rate = percent_column("rate_stream", gettext_lazy("stream rate"))
+    download_rate = percent_column("rate_download", gettext_lazy("download rate"))
     list_filter = ["cross_collateral_group"]
     search_fields = ["name", "artists", "isrcs", "upcs", "splits__payee__name"]
     inlines = [ContractSplitInline, ContractRateInline]
@@ -220,7 +217,7 @@ class RoyaltyLedgerEntryAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("amount"))
     def exact_amount(self, obj: RoyaltyLedgerEntry) -> str:
-        return f"{exact_text(obj.amount)} {obj.currency}"
+        return admin_display.money(obj.amount, obj.currency, exact=True)
 
     def get_fields(self, request, obj=None) -> list[str]:
         if obj is None:

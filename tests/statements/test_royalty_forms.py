@@ -205,7 +205,7 @@ def test_ledger_admin_posts_a_positive_advance_by_name_and_today(admin_client, d
     listing = admin_client.get("/admin/statements/royaltyledgerentry/").content.decode()
     assert '<td class="field-amount_shown">-1,234.57 EUR</td>' in listing
     detail = admin_client.get(f"/admin/statements/royaltyledgerentry/{entry.pk}/change/").content.decode()
-    assert "-1234.5678 EUR" in detail
+    assert "-1,234.5678 EUR" in detail
     autocomplete = admin_client.get(
         "/admin/autocomplete/",
         {"term": "An", "app_label": "statements", "model_name": "royaltyledgerentry", "field_name": "payee"},
