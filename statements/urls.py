@@ -2,7 +2,12 @@ from django.urls import path
 
 from statements import pages
 from statements.api import api
-from statements.royalties.pages import run_page_archive, run_page_finalize
+from statements.royalties.pages import (
+    run_page_archive,
+    run_page_finalize,
+    run_page_royalties,
+    run_page_royalty_payee,
+)
 
 app_name = "statements"
 
@@ -15,6 +20,12 @@ urlpatterns = [
     path("statements/<int:run_id>/upload/", pages.run_page_upload, name="run-page-upload"),
     path("statements/<int:run_id>/finalize/", run_page_finalize, name="run-page-finalize"),
     path("statements/<int:run_id>/statements-zip/", run_page_archive, name="run-page-archive"),
+    path("statements/<int:run_id>/royalties/", run_page_royalties, name="run-page-royalties"),
+    path(
+        "statements/<int:run_id>/royalties/<int:payee_id>/",
+        run_page_royalty_payee,
+        name="run-page-royalty-payee",
+    ),
     path(
         "statements/<int:run_id>/files/<int:file_id>/process/",
         pages.run_page_process,

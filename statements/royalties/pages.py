@@ -4,18 +4,20 @@ ROYALTY_FINALISE_APPROVALS asks for them), and the zip of every statement (the c
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from project.decorators import group_required
-from project.errors import DomainError
+from project.errors import DomainError, NotFound
 from project.roles import BACK_OFFICE
 from statements import report_files
 from statements.models import StatementRun
 from statements.royalties import selectors, services
+from statements.royalties.documents import SUMMARY_LABELS
 
 
 @require_http_methods(["GET", "POST"])
@@ -89,3 +91,62 @@ def run_page_archive(request: HttpRequest, run_id: int) -> HttpResponse:
         _("The zip of %(n)s statements is being built; this page shows its progress.") % {"n": archive.total},
     )
     return redirect(f"{reverse('statements:run-page', kwargs={'run_id': run.pk})}#royalties")
+
+
+LINES_PER_PAGE = 100
+
+
+@require_GET
+@group_required(BACK_OFFICE)
+def run_page_royalties(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The run's royalty statements for review: one row per payee with the totals, and the income
+    no contract matched (a draft's computed now; a finalised run's as posted)."""
+    run = get_object_or_404(StatementRun, pk=run_id)
+    try:
+        data = selectors.run_statements(run)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return redirect("statements:run-page", run_id=run.pk)
+    labels = [SUMMARY_LABELS[name] for name in selectors.REVIEW_COLUMNS]
+    review = selectors.review(data)
+    for row in review["rows"]:
+        row["cells"] = list(zip(labels, row["figures"], strict=True))  # a phone labels each cell
+    context = {
+        "run": run,
+        "data": data,
+        "currency": data["run"]["currency"],
+        "labels": labels,
+        "review": review,
+        "totals": selectors.totals(data),
+    }
+    return render(request, "statements/royalty_review.html", context)
+
+
+@require_GET
+@group_required(BACK_OFFICE)
+def run_page_royalty_payee(request: HttpRequest, run_id: int, payee_id: int) -> HttpResponse:
+    """One payee's statement as a page: the PDF's content, its line detail paginated."""
+    run = get_object_or_404(StatementRun, pk=run_id)
+    try:
+        data = selectors.run_statements(run)
+        statement = selectors.payee_statement(data, payee_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return redirect("statements:run-page", run_id=run.pk)
+    context = {
+        "run": run,
+        "data": data,
+        "statement": statement,
+        "currency": statement["currency"],
+        "summary": [(name, label, statement["summary"][name]) for name, label in SUMMARY_LABELS.items()],
+        "breakdowns": [
+            (_("By DSP"), _("DSP"), statement["by_dsp"]),
+            (_("By month"), _("Month"), statement["by_month"]),
+            (_("By territory"), _("Territory"), statement["by_territory"]),
+            (_("By track"), _("Track"), statement["by_track"]),
+        ],
+        "lines": Paginator(statement["lines"], LINES_PER_PAGE).get_page(request.GET.get("page")),
+    }
+    return render(request, "statements/royalty_payee.html", context)

@@ -47,6 +47,42 @@ def totals(data: dict) -> dict:
     }
 
 
+REVIEW_COLUMNS = (
+    "opening",
+    "earnings",
+    "reserve_held",
+    "reserve_released",
+    "recouped",
+    "closing",
+    "payable",
+    "carried_forward",
+)
+UNMATCHED_SHOWN = 50  # the largest groups on the review page; the API lists them all
+
+
+def review(data: dict) -> dict:
+    """The per-payee table of a run's statements (REVIEW_COLUMNS) with its totals, and the largest
+    unmatched groups first."""
+    currency = data["run"]["currency"]
+    statements = data["statements"]
+    columns_total = []
+    for name in REVIEW_COLUMNS:
+        amount = Decimal(0)
+        for statement in statements:
+            amount = EXACT.add(amount, Decimal(statement["summary"][name]["exact"]))
+        columns_total.append(figure(amount, currency))
+    unmatched = sorted(data["unallocated"], key=lambda group: -Decimal(group["revenue"]["exact"]))
+    return {
+        "rows": [
+            {"payee": s["payee"], "figures": [s["summary"][name] for name in REVIEW_COLUMNS]}
+            for s in statements
+        ],
+        "totals": columns_total,
+        "unmatched": unmatched[:UNMATCHED_SHOWN],
+        "unmatched_more": max(len(unmatched) - UNMATCHED_SHOWN, 0),
+    }
+
+
 def payee_statement(data: dict, payee_id: int) -> dict:
     for statement in data["statements"]:
         if statement["payee"]["id"] == payee_id:

@@ -1,7 +1,11 @@
-"""`{% royalty_card run %}`: the royalty statements card of the run page (statements.royalties)."""
+"""`{% royalty_card run %}`: the royalty statements card of the run page (statements.royalties);
+`{{ rate|rate_percent }}`: a rate stored as a fraction ("0.125") shown as the percent "12.5 %"."""
+
+from decimal import Decimal
 
 from django import template
 
+from project.money import exact_text
 from statements.models import StatementRun
 from statements.royalties.models import RoyaltyRun
 from statements.royalties.selectors import latest_archive
@@ -18,3 +22,8 @@ def royalty_card(context, run: StatementRun) -> dict:
         "archive": latest_archive(run),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.filter
+def rate_percent(rate: str | Decimal) -> str:
+    return f"{exact_text(Decimal(str(rate)).scaleb(2))} %"
