@@ -25,6 +25,7 @@ __all__ = [
     "delete_invoice_file",
     "ingest_bytes",
     "record_poll",
+    "reopen_day",
     "reprocess_file",
     "request_poll",
     "send_no_file_alert",
@@ -320,6 +321,12 @@ def send_no_file_alert(*, day: date) -> bool:
 def close_day(*, day: date) -> None:
     """From now on, files of `day` are archived and alerted, never imported (its session closed)."""
     ClosedDay.objects.get_or_create(day=day)
+
+
+def reopen_day(*, day: date) -> None:
+    """Files of `day` are imported again (its session was reopened); those refused meanwhile stay
+    archived as `closed_day`."""
+    ClosedDay.objects.filter(day=day).delete()
 
 
 # Polls older than this are pruned: the page and /healthz need only the latest ones.

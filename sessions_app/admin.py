@@ -1,12 +1,25 @@
 """Admin for sessions: history, so everything is read-only and nothing can be deleted (closing, on the
 page or with `close_session`, is how a day ends; a deleted session would leave its day closed for
-ingestion while the page offered to start it again)."""
+ingestion while the page offered to start it again). A superuser may reopen a closed session, with
+a reason that goes to the audit trail."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from project.admin_display import readable
+from sessions_app import services
 from sessions_app.models import Session, SessionStep
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the session reopened?"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=500,
+        help_text=_("Kept in the audit trail and the session's log."),
+    )
 
 
 class SessionStepInline(admin.TabularInline):
@@ -28,6 +41,7 @@ class SessionAdmin(admin.ModelAdmin):
     date_hierarchy = "day"
     list_select_related = ["invoice_file", "started_by"]
     inlines = [SessionStepInline]
+    actions = ["reopen"]
 
     # The invoice lists are shown as lists, not JSON.
     JSON_SHOWN = {"not_found": "not_found_shown", "past": "past_shown"}
@@ -57,6 +71,35 @@ class SessionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_reopen_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    @admin.action(description=_("Reopen the selected closed sessions"), permissions=["reopen"])
+    def reopen(self, request, queryset):
+        """Asks for the reason first (an intermediate page), then reopens each session."""
+        form = ReopenForm(request.POST if "reason" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Reopen sessions"),
+                "opts": self.model._meta,
+                "sessions": queryset,
+                "form": form,
+            }
+            return TemplateResponse(request, "admin/sessions_app/session/reopen.html", context)
+        for session in queryset:
+            try:
+                services.reopen_session(
+                    day=session.day, user=request.user, reason=form.cleaned_data["reason"]
+                )
+            except services.SessionError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+            else:
+                self.message_user(
+                    request, _("Session for %(day)s reopened.") % {"day": session.day.isoformat()}
+                )
+        return None
 
 
 @admin.register(SessionStep)

@@ -160,6 +160,7 @@ class SessionStep(models.Model):
         LOG_CHECK = "log_check", _("log check")
         NOTIFY = "notify", _("Notify")
         CLOSE = "close", _("Close")
+        REOPEN = "reopen", _("Reopen")
 
     class Outcome(models.TextChoices):
         STARTED = "started", _("Started")

@@ -24,6 +24,7 @@ STEP_LABELS = {
     SessionStep.Kind.LOG_CHECK: gettext_lazy("Receiver's log check"),
     SessionStep.Kind.NOTIFY: gettext_lazy("Result email"),
     SessionStep.Kind.CLOSE: gettext_lazy("Session closed"),
+    SessionStep.Kind.REOPEN: gettext_lazy("Session reopened"),
 }
 OUTCOME_LABELS = {
     SessionStep.Outcome.STARTED: gettext_lazy("started"),

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from ingestion import selectors as ingestion_selectors
 from ingestion import services as ingestion_services
 from project import db
+from project.audit import record_action
 from project.mail import queue_email
 from sessions_app import selectors
 from sessions_app.models import ProcessedShipment, Session, SessionStep
@@ -53,6 +54,10 @@ class NotRunnable(SessionError):
 
 
 class UploadNotAllowed(SessionError):
+    pass
+
+
+class NotReopenable(SessionError):
     pass
 
 
@@ -141,6 +146,26 @@ def close_session(*, day: date, user: AbstractBaseUser | None = None, force: boo
         ingestion_services.close_day(day=day)
         note = "force-closed" if session.force_closed else "closed"
         record_step(session, Step.CLOSE, Outcome.DONE, f"{note} by {who}")
+    return session
+
+
+def reopen_session(*, day: date, user: AbstractBaseUser, reason: str) -> Session:
+    """Undo a close (a superuser's exception, with the reason in the audit trail and the step log):
+    the day's files are imported again and the operator may close once more."""
+    reason = reason.strip()
+    if not reason:
+        raise NotReopenable(_("Say why the session is reopened."))
+    with transaction.atomic():
+        session = Session.objects.select_for_update().filter(day=day).first()
+        if session is None or not session.is_closed:
+            raise NotReopenable(_("The session for %(day)s is not closed.") % {"day": day.isoformat()})
+        closed = {"closed_at": session.closed_at.isoformat(), "force_closed": session.force_closed}
+        session.closed_at = session.closed_by = None
+        session.force_closed = False
+        session.save(update_fields=["closed_at", "closed_by", "force_closed"])
+        ingestion_services.reopen_day(day=day)
+        record_step(session, Step.REOPEN, Outcome.DONE, f"reopened by {_actor(user)}: {reason}")
+        record_action("sessions.reopen", target=session, changes={"reason": reason, **closed}, user=user)
     return session
 
 

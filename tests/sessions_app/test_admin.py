@@ -60,3 +60,55 @@ def test_session_invoice_lists_and_steps_read_as_words(client, make_user, eligib
     assert "600010020, 600010021" in html and "[&quot;600010020" not in html
     assert str(session.steps.get()) == "Start: Done"
     assert "- / 3" in client.get("/admin/sessions_app/session/").content.decode()
+
+
+def test_a_superuser_reopens_a_closed_session_with_a_reason_in_the_audit_trail(
+    client, make_user, eligible_day
+):
+    from auditlog.models import LogEntry
+
+    from ingestion.models import ClosedDay
+    from sessions_app.models import Session
+
+    day = eligible_day.business_date
+    session = services.start_session(day=day, enqueue=False)
+    services.close_session(day=day, force=True)
+    root = make_user("root", staff=True)
+    root.is_superuser = True
+    root.save()
+    client.force_login(root)
+    action = {"action": "reopen", "_selected_action": [session.pk]}
+
+    asks = client.post("/admin/sessions_app/session/", action)
+    assert asks.status_code == 200 and 'name="reason"' in asks.content.decode()
+    refused = client.post("/admin/sessions_app/session/", {**action, "reason": "  "})
+    assert 'name="reason"' in refused.content.decode()
+    assert Session.objects.get().is_closed
+
+    done = client.post("/admin/sessions_app/session/", {**action, "reason": "closed by mistake"}, follow=True)
+    assert f"Session for {day.isoformat()} reopened." in done.content.decode()
+    session.refresh_from_db()
+    assert not session.is_closed and not session.force_closed and not ClosedDay.objects.exists()
+    [entry] = LogEntry.objects.filter(additional_data__event="sessions.reopen")
+    assert entry.actor == root and entry.changes_dict["reason"] == [None, "closed by mistake"]
+    assert session.steps.filter(kind="reopen", message__endswith="closed by mistake").exists()
+
+
+def test_only_a_superuser_may_reopen(client, make_user, eligible_day):
+    """Staff with every session permission still do not get the action."""
+    from django.contrib.auth.models import Permission
+
+    from sessions_app.models import Session
+
+    day = eligible_day.business_date
+    session = services.start_session(day=day, enqueue=False)
+    services.close_session(day=day, force=True)
+    staff = make_user("staff", staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__endswith="_session"))
+    client.force_login(staff)
+
+    assert "reopen" not in client.get("/admin/sessions_app/session/").content.decode()
+    client.post(
+        "/admin/sessions_app/session/", {"action": "reopen", "_selected_action": [session.pk], "reason": "x"}
+    )
+    assert Session.objects.get().is_closed
