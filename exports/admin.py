@@ -3,7 +3,16 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from exports.models import Document, ExportedDocument, ExportFile, Mutation, PendingSync, SyncRun, Webhook
+from exports.models import (
+    Document,
+    ExportedDocument,
+    ExportFile,
+    Mutation,
+    PendingSync,
+    SyncRun,
+    Webhook,
+    state_label,
+)
 from exports.selectors import change_descriptions
 from project.admin_display import money
 
@@ -46,13 +55,31 @@ class ExportedDocumentInline(admin.TabularInline):
         return False
 
 
+class StateFilter(admin.SimpleListFilter):
+    """Moneybird's states (free text) by their labels."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin) -> list[tuple[str, str]]:
+        states = Document.objects.order_by("status").values_list("status", flat=True).distinct()
+        return [(state, state_label(state)) for state in states]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
 @admin.register(Document)
 class DocumentAdmin(ReadOnlyAdmin):
-    list_display = ["moneybird_id", "type", "status", "invoice_date", "contact", "total", "removed_at"]
-    list_filter = ["type", "status", "currency", ("removed_at", admin.EmptyFieldListFilter)]
+    list_display = ["moneybird_id", "type", "state", "invoice_date", "contact", "total", "removed_at"]
+    list_filter = ["type", StateFilter, "currency", ("removed_at", admin.EmptyFieldListFilter)]
     search_fields = ["moneybird_id", "reference", "contact"]
     date_hierarchy = "invoice_date"
     inlines = [MutationInline]
+
+    @admin.display(description=_("status"), ordering="status")
+    def state(self, obj: Document) -> str:
+        return state_label(obj.status)
 
     @admin.display(description=_("total incl. tax"), ordering="total_incl_tax")
     def total(self, obj: Document) -> str:

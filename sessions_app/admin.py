@@ -22,9 +22,15 @@ class ReopenForm(forms.Form):
     )
 
 
+@admin.display(description=_("message"))
+def step_message(step: SessionStep) -> str:
+    """In the reader's language (the stored code), not the stored English sentence."""
+    return step.text
+
+
 class SessionStepInline(admin.TabularInline):
     model = SessionStep
-    fields = ["created_at", "kind", "outcome", "message"]
+    fields = ["created_at", "kind", "outcome", step_message]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -43,11 +49,16 @@ class SessionAdmin(admin.ModelAdmin):
     inlines = [SessionStepInline]
     actions = ["reopen"]
 
-    # The invoice lists are shown as lists, not JSON.
-    JSON_SHOWN = {"not_found": "not_found_shown", "past": "past_shown"}
+    # The invoice lists are shown as lists, not JSON; the failure in the reader's language.
+    JSON_SHOWN = {"not_found": "not_found_shown", "past": "past_shown", "failure_reason": "failure_shown"}
+    HIDDEN = {"failure_code", "failure_params"}
 
     def get_readonly_fields(self, request, obj=None) -> list[str]:
-        return [self.JSON_SHOWN.get(field.name, field.name) for field in Session._meta.fields]
+        return [
+            self.JSON_SHOWN.get(field.name, field.name)
+            for field in Session._meta.fields
+            if field.name not in self.HIDDEN
+        ]
 
     def get_fields(self, request, obj=None) -> list[str]:
         return self.get_readonly_fields(request, obj)
@@ -57,6 +68,10 @@ class SessionAdmin(admin.ModelAdmin):
         """Read by the receiver / generated."""
         read = "-" if obj.records_read is None else obj.records_read
         return f"{read} / {'-' if obj.total is None else obj.total}"
+
+    @admin.display(description=_("failure reason"))
+    def failure_shown(self, obj: Session) -> str:
+        return obj.failure_text
 
     @admin.display(description=_("not found"))
     def not_found_shown(self, obj: Session) -> str:
@@ -104,14 +119,19 @@ class SessionAdmin(admin.ModelAdmin):
 
 @admin.register(SessionStep)
 class SessionStepAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "session", "kind", "outcome", "message"]
+    list_display = ["created_at", "session", "kind", "outcome", step_message]
     list_filter = ["kind", "outcome"]
     search_fields = ["message", "session__csv_name"]
     list_select_related = ["session"]
     date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request, obj=None) -> list[str]:
-        return [field.name for field in SessionStep._meta.fields]
+        stored = {"message": step_message, "message_code": None, "message_params": None}
+        fields = [stored.get(field.name, field.name) for field in SessionStep._meta.fields]
+        return [field for field in fields if field is not None]
+
+    def get_fields(self, request, obj=None) -> list:
+        return self.get_readonly_fields(request, obj)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from sessions_app.texts import CATALOGUE
+
 
 class Session(models.Model):
     """The shipping session of one day: started once, run by a task, closed once.
@@ -81,6 +83,9 @@ class Session(models.Model):
     )
     finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
     failure_reason = models.TextField(blank=True, verbose_name=_("failure reason"))
+    # The reason as a code with parameters (sessions_app.texts), shown in the reader's language.
+    failure_code = models.CharField(max_length=40, blank=True, default="", verbose_name=_("failure code"))
+    failure_params = models.JSONField(default=dict, blank=True, verbose_name=_("failure parameters"))
     closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -122,6 +127,11 @@ class Session(models.Model):
     def is_complete(self) -> bool:
         """All records processed and confirmed by the receiver."""
         return self.status == self.Status.SUCCEEDED
+
+    @property
+    def failure_text(self) -> str:
+        """The failure reason in the active language."""
+        return CATALOGUE.render(self.failure_code, self.failure_params, self.failure_reason)
 
 
 class ProcessedShipment(models.Model):
@@ -174,6 +184,9 @@ class SessionStep(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
     outcome = models.CharField(max_length=10, choices=Outcome.choices, verbose_name=_("outcome"))
     message = models.TextField(blank=True, verbose_name=_("message"))
+    # The message as a code with parameters (sessions_app.texts), shown in the reader's language.
+    message_code = models.CharField(max_length=40, blank=True, default="", verbose_name=_("message code"))
+    message_params = models.JSONField(default=dict, blank=True, verbose_name=_("message parameters"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
@@ -183,3 +196,8 @@ class SessionStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.get_outcome_display()}"
+
+    @property
+    def text(self) -> str:
+        """The message in the active language."""
+        return CATALOGUE.render(self.message_code, self.message_params, self.message)

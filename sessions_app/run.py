@@ -18,9 +18,11 @@ from ingestion import selectors as ingestion_selectors
 from ingestion.models import InvoiceFile
 from project import storage
 from project.integrations import ftp, ssh
-from sessions_app import remote_log, services
+from project.stored_text import Text
+from sessions_app import remote_log, services, texts
 from sessions_app.csvfile import csv_file_name, csv_writer, write_header, write_rows
 from sessions_app.models import Session, SessionStep
+from sessions_app.texts import text
 
 logger = logging.getLogger(__name__)
 Step = SessionStep.Kind
@@ -29,10 +31,11 @@ Reporter = Callable[[str], None]
 
 
 class RunFailed(Exception):
-    """A failure the alert email reports: `step` is where it happened."""
+    """A failure the alert email reports: `step` is where it happened, `reason` what happened (a
+    Text of sessions_app.texts, or a sentence that has none)."""
 
-    def __init__(self, step: str, reason: str):
-        super().__init__(reason)
+    def __init__(self, step: str, reason: Text | str):
+        super().__init__(texts.english(reason))
         self.step = step
         self.reason = reason
 
@@ -49,11 +52,13 @@ def run_session(*, session_id: int, report: Reporter = logger.info) -> Session:
         report(f"session {session.day}: succeeded, {session.total} records read by the receiver")
     except RunFailed as failure:
         if services.fail_run(session=session, token=token, step=failure.step, reason=failure.reason):
-            report(f"session {session.day}: FAILED at {failure.step}: {failure.reason}")
+            report(f"session {session.day}: FAILED at {failure.step}: {failure}")
     except services.LeaseLost as lost:
         report(str(lost))
     except Exception as exc:
-        services.fail_run(session=session, token=token, step=Step.RUN, reason=f"unexpected error: {exc!r}")
+        services.fail_run(
+            session=session, token=token, step=Step.RUN, reason=text("unexpected_error", error=repr(exc))
+        )
         raise
     session.refresh_from_db()
     return session
@@ -66,34 +71,41 @@ class _Run:
         self.report = report
         self.last_log_error = ""
 
-    def note(self, kind: str, outcome: str, message: str) -> None:
+    def note(self, kind: str, outcome: str, message: Text) -> None:
         services.record_step(self.session, kind, outcome, message)
-        self.report(f"{kind} {outcome}: {message}")
+        self.report(f"{kind} {outcome}: {texts.english(message)}")
 
     def generate(self) -> None:
         session = self.session
         if session.generated_at and (session.uploaded_at or storage.exists(session.csv_path)):
-            self.note(Step.GENERATE, Outcome.SKIPPED, f"{session.csv_name} already generated")
+            self.note(Step.GENERATE, Outcome.SKIPPED, text("already_generated", csv=session.csv_name))
             return
         invoice_file = session.invoice_file
         if invoice_file.status != InvoiceFile.Status.IMPORTED:
             raise RunFailed(
                 Step.GENERATE,
-                f"invalid file: {invoice_file.name} is {invoice_file.status}: {invoice_file.reason}",
+                text(
+                    "invalid_file",
+                    file=invoice_file.name,
+                    status=invoice_file.status,
+                    reason=invoice_file.reason,
+                ),
             )
         fields = list(settings.SESSIONS_CSV_FIELDS)
         unknown = sorted(set(fields) - set(ingestion_selectors.SHIPMENT_COLUMNS))
         if unknown or not fields:
-            raise RunFailed(
-                Step.GENERATE, f"SESSIONS_CSV_FIELDS has unknown or no fields: {', '.join(unknown)}"
-            )
+            raise RunFailed(Step.GENERATE, text("bad_csv_fields", fields=", ".join(unknown)))
         # Known invoices may have arrived since the import: look them up again now.
         shipments = ingestion_selectors.shipment_rows(invoice_file=invoice_file, today=timezone.localdate())
         if not shipments.rows:
             raise RunFailed(
                 Step.GENERATE,
-                f"nothing to generate: no line of {invoice_file.name} has a known, current invoice"
-                f" ({len(shipments.not_found)} not found, {len(shipments.past)} in the past)",
+                text(
+                    "nothing_to_generate",
+                    file=invoice_file.name,
+                    not_found=len(shipments.not_found),
+                    past=len(shipments.past),
+                ),
             )
         name = csv_file_name(prefix=settings.SESSIONS_CSV_PREFIX, day=session.day, session_id=session.pk)
         services.begin_generation(
@@ -124,7 +136,7 @@ class _Run:
     def upload(self) -> None:
         session = self.session
         if session.uploaded_at:
-            self.note(Step.UPLOAD, Outcome.SKIPPED, f"{session.csv_name} already uploaded")
+            self.note(Step.UPLOAD, Outcome.SKIPPED, text("already_uploaded", csv=session.csv_name))
             return
         # A worker that died between the upload and recording it leaves a file the receiver may
         # already have read: its log line proves it, and uploading again would duplicate shipments.
@@ -132,11 +144,11 @@ class _Run:
             services.complete_upload(
                 session=session,
                 token=self.token,
-                message=f"{session.csv_name} not uploaded again: the remote log already reports it",
+                message=text("upload_found_in_log", csv=session.csv_name),
             )
             return
         host = ftp.FtpEndpoint.from_url(settings.SESSIONS_FTP_URL).host
-        self.note(Step.UPLOAD, Outcome.STARTED, f"uploading {session.csv_name} to {host}")
+        self.note(Step.UPLOAD, Outcome.STARTED, text("uploading", csv=session.csv_name, host=host))
         try:
             with tempfile.TemporaryDirectory(prefix="session-") as folder:
                 local = Path(folder) / session.csv_name
@@ -146,9 +158,11 @@ class _Run:
         except (
             Exception
         ) as exc:  # ftplib raises OSError, EOFError or its own classes: all mean "not uploaded"
-            raise RunFailed(Step.UPLOAD, f"FTP upload of {session.csv_name} to {host} failed: {exc}") from exc
+            raise RunFailed(
+                Step.UPLOAD, text("upload_failed", csv=session.csv_name, host=host, error=str(exc))
+            ) from exc
         services.complete_upload(
-            session=session, token=self.token, message=f"{session.csv_name} uploaded to {host}"
+            session=session, token=self.token, message=text("uploaded", csv=session.csv_name, host=host)
         )
         self.report(f"upload done: {session.csv_name} uploaded to {host}")
 
@@ -159,28 +173,28 @@ class _Run:
         self.note(
             Step.LOG_CHECK,
             Outcome.STARTED,
-            f"waiting up to {timeout} s for {session.csv_name} in {settings.SESSIONS_LOG_PATH}",
+            text("waiting_for_log", timeout=timeout, csv=session.csv_name, path=settings.SESSIONS_LOG_PATH),
         )
         deadline = time.monotonic() + timeout
         while (entry := self._log_entry()) is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                detail = f" (last error: {self.last_log_error})" if self.last_log_error else ""
-                raise RunFailed(
-                    Step.LOG_CHECK,
-                    f"timeout: no line about {session.csv_name} in the remote log after {timeout} s{detail}",
-                )
+                values = {"csv": session.csv_name, "timeout": timeout}
+                if self.last_log_error:
+                    raise RunFailed(
+                        Step.LOG_CHECK, text("log_timeout_error", **values, error=self.last_log_error)
+                    )
+                raise RunFailed(Step.LOG_CHECK, text("log_timeout", **values))
             services.heartbeat(session=session, token=self.token)
             time.sleep(min(interval, remaining))
         services.record_log_entry(session=session, token=self.token, records=entry.records, line=entry.line)
         self.report(f"log_check done: {entry.line}")
         if entry.records != session.total:
             missing = session.total - entry.records
-            detail = f"{missing} missing or unread" if missing > 0 else f"{-missing} more than generated"
-            raise RunFailed(
-                Step.LOG_CHECK,
-                f"the receiver read {entry.records} of the {session.total} records in {session.csv_name} ({detail})",
-            )
+            values = {"records": entry.records, "total": session.total, "csv": session.csv_name}
+            if missing > 0:
+                raise RunFailed(Step.LOG_CHECK, text("records_missing", **values, missing=missing))
+            raise RunFailed(Step.LOG_CHECK, text("records_extra", **values, extra=-missing))
 
     def _log_entry(self) -> remote_log.LogEntry | None:
         """The log line about this CSV, or None (also when the log server cannot be reached now)."""

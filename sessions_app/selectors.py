@@ -53,7 +53,7 @@ class LogEntry:
             label=str(STEP_LABELS.get(step.kind, step.kind)),
             outcome=str(OUTCOME_LABELS.get(step.outcome, step.outcome)),
             failed=step.outcome == SessionStep.Outcome.FAILED,
-            message=step.message,
+            message=step.text,
         )
 
     def as_json(self) -> dict:
@@ -240,7 +240,7 @@ def _status_line(
         % values
     )
     values["counter"] = counter
-    values["reason"] = session.failure_reason
+    values["reason"] = session.failure_text
     Status = Session.Status
     if session.is_closed and session.status == Status.SUCCEEDED:
         return _("Session closed for %(day)s - completed, %(counter)s") % values
@@ -274,7 +274,7 @@ def _phase(session: Session | None, invoice_file: InvoiceFile | None) -> str:
             "csv": session.csv_name,
         }
     else:
-        phase = _("Failed: %(reason)s") % {"reason": session.failure_reason}
+        phase = _("Failed: %(reason)s") % {"reason": session.failure_text}
     if session.is_closed:
         closed = _("Force-closed.") if session.force_closed else _("Closed.")
         phase = f"{phase} {closed}"

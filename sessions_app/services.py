@@ -23,8 +23,10 @@ from ingestion import services as ingestion_services
 from project import db
 from project.audit import record_action
 from project.mail import queue_email
-from sessions_app import selectors
+from project.stored_text import Text
+from sessions_app import selectors, texts
 from sessions_app.models import ProcessedShipment, Session, SessionStep
+from sessions_app.texts import text
 
 logger = logging.getLogger(__name__)
 Step = SessionStep.Kind
@@ -70,13 +72,32 @@ def today() -> date:
     return timezone.localdate()
 
 
-def record_step(session: Session, kind: str, outcome: str, message: str = "") -> SessionStep:
-    logger.info("session %s: %s %s %s", session.day, kind, outcome, message)
-    return SessionStep.objects.create(session=session, kind=kind, outcome=outcome, message=message)
+def record_step(session: Session, kind: str, outcome: str, message: Text | str = "") -> SessionStep:
+    """`message` as a Text (sessions_app.texts) is shown in the reader's language; its English
+    sentence is stored beside it."""
+    sentence = texts.english(message)
+    logger.info("session %s: %s %s %s", session.day, kind, outcome, sentence)
+    coded = message if isinstance(message, Text) else Text("")
+    return SessionStep.objects.create(
+        session=session,
+        kind=kind,
+        outcome=outcome,
+        message=sentence,
+        message_code=coded.code,
+        message_params=coded.params,
+    )
 
 
-def _actor(user: AbstractBaseUser | None) -> str:
-    return user.get_username() if user else "command line"
+def _who(user: AbstractBaseUser | None) -> str:
+    """The user's name, or "" for the command line (rendered in the reader's words)."""
+    return user.get_username() if user else ""
+
+
+def set_failure(session: Session, reason: Text | str) -> None:
+    """The failure reason, as an English sentence and as the code the pages translate."""
+    coded = reason if isinstance(reason, Text) else Text("")
+    session.failure_reason = texts.english(reason)
+    session.failure_code, session.failure_params = coded.code, coded.params
 
 
 def start_session(*, day: date, user: AbstractBaseUser | None = None, enqueue: bool = True) -> Session:
@@ -96,7 +117,7 @@ def start_session(*, day: date, user: AbstractBaseUser | None = None, enqueue: b
         with transaction.atomic():
             session = Session.objects.create(day=day, invoice_file=invoice_file, started_by=user)
             record_step(
-                session, Step.START, Outcome.DONE, f"started by {_actor(user)} for {invoice_file.name}"
+                session, Step.START, Outcome.DONE, text("started_by", who=_who(user), file=invoice_file.name)
             )
     except IntegrityError:
         # The constraint is the only guard, so two operators clicking Start at the same moment get
@@ -132,20 +153,20 @@ def close_session(*, day: date, user: AbstractBaseUser | None = None, force: boo
                 _("Not all records of %(day)s have been processed: confirm to force-close the session.")
                 % {"day": day.isoformat()}
             )
-        who = _actor(user)
+        who = _who(user)
         session.closed_at = timezone.now()
         session.closed_by = user
         session.force_closed = not session.is_complete
         if session.status in (Session.Status.QUEUED, Session.Status.RUNNING):
             # Revoking the lease stops the running task at its next batch or log poll.
             session.status = Session.Status.FAILED
-            session.failure_reason = f"force-closed by {who} before the run finished"
+            set_failure(session, text("force_closed_before_end", who=who))
             session.finished_at = session.closed_at
         session.run_token = None
         session.save()
         ingestion_services.close_day(day=day)
-        note = "force-closed" if session.force_closed else "closed"
-        record_step(session, Step.CLOSE, Outcome.DONE, f"{note} by {who}")
+        note = "force_closed_by" if session.force_closed else "closed_by"
+        record_step(session, Step.CLOSE, Outcome.DONE, text(note, who=who))
     return session
 
 
@@ -164,7 +185,7 @@ def reopen_session(*, day: date, user: AbstractBaseUser, reason: str) -> Session
         session.force_closed = False
         session.save(update_fields=["closed_at", "closed_by", "force_closed"])
         ingestion_services.reopen_day(day=day)
-        record_step(session, Step.REOPEN, Outcome.DONE, f"reopened by {_actor(user)}: {reason}")
+        record_step(session, Step.REOPEN, Outcome.DONE, text("reopened_by", who=_who(user), reason=reason))
         record_action("sessions.reopen", target=session, changes={"reason": reason, **closed}, user=user)
     return session
 
@@ -214,16 +235,21 @@ def claim_run(*, session_id: int) -> tuple[Session, uuid.UUID]:
                 f"the session for {session.day} is being run by another worker"
                 f" (last sign of life {timezone.localtime(session.heartbeat_at):%H:%M:%S})"
             )
-        message = (
-            "started" if session.status == Session.Status.QUEUED else f"resumed ({session.status} before)"
-        )
+        params = {} if session.status == Session.Status.QUEUED else {"status": session.status}
+        code = "run_started" if session.status == Session.Status.QUEUED else "run_resumed"
         if session.failure_reason:
-            message += f"; previous failure: {session.failure_reason}"
+            code += "_after_failure"
+            params["previous"] = {
+                "code": session.failure_code,
+                "params": session.failure_params,
+                "text": session.failure_reason,
+            }
+        message = text(code, **params)
         token = uuid.uuid4()
         session.status = Session.Status.RUNNING
         session.run_token = token
         session.heartbeat_at = timezone.now()
-        session.failure_reason = ""
+        set_failure(session, "")
         session.finished_at = None
         session.save()
         record_step(session, Step.RUN, Outcome.STARTED, message)
@@ -252,7 +278,7 @@ def begin_generation(
             session,
             Step.GENERATE,
             Outcome.STARTED,
-            f"{total} lines to generate; invoices not found: {len(not_found)}, in the past: {len(past)}",
+            text("generating", total=total, not_found=len(not_found), past=len(past)),
         )
 
 
@@ -281,10 +307,12 @@ def complete_generation(*, session: Session, token: uuid.UUID, csv_path: str) ->
         session.csv_path = csv_path
         session.generated_at = timezone.now()
         session.save(update_fields=["csv_path", "generated_at"])
-        record_step(session, Step.GENERATE, Outcome.DONE, f"{session.csv_name}: {session.total} lines")
+        record_step(
+            session, Step.GENERATE, Outcome.DONE, text("generated", csv=session.csv_name, total=session.total)
+        )
 
 
-def complete_upload(*, session: Session, token: uuid.UUID, message: str) -> None:
+def complete_upload(*, session: Session, token: uuid.UUID, message: Text) -> None:
     """Record that the CSV is on the outbound server, so a resumed run never uploads it again."""
     with transaction.atomic():
         heartbeat(session=session, token=token)
@@ -299,7 +327,7 @@ def record_log_entry(*, session: Session, token: uuid.UUID, records: int, line: 
         session.records_read = records
         session.confirmed_at = timezone.now()
         session.save(update_fields=["records_read", "confirmed_at"])
-        record_step(session, Step.LOG_CHECK, Outcome.DONE, f"remote log: {line}")
+        record_step(session, Step.LOG_CHECK, Outcome.DONE, text("log_line", line=line))
 
 
 def succeed_run(*, session: Session, token: uuid.UUID) -> None:
@@ -312,20 +340,31 @@ def succeed_run(*, session: Session, token: uuid.UUID) -> None:
         session.save(update_fields=["status", "finished_at", "run_token"])
         recipients = settings.SESSIONS_RESULT_RECIPIENTS
         queue_email(template="sessions_app/result", context=_email_context(session), to=recipients)
-        record_step(session, Step.NOTIFY, Outcome.DONE, f"result email queued for {', '.join(recipients)}")
+        record_step(
+            session, Step.NOTIFY, Outcome.DONE, text("result_queued", recipients=", ".join(recipients))
+        )
 
 
-def fail_run(*, session: Session, token: uuid.UUID, step: str, reason: str) -> bool:
+def fail_run(*, session: Session, token: uuid.UUID, step: str, reason: Text | str) -> bool:
     """Mark the run failed and queue the alert; False when the run had already lost its lease."""
     with transaction.atomic():
         locked = Session.objects.select_for_update().filter(pk=session.pk, run_token=token).first()
         if locked is None:
             return False
         locked.status = Session.Status.FAILED
-        locked.failure_reason = reason
+        set_failure(locked, reason)
         locked.finished_at = timezone.now()
         locked.run_token = None
-        locked.save(update_fields=["status", "failure_reason", "finished_at", "run_token"])
+        locked.save(
+            update_fields=[
+                "status",
+                "failure_reason",
+                "failure_code",
+                "failure_params",
+                "finished_at",
+                "run_token",
+            ]
+        )
         record_step(locked, step, Outcome.FAILED, reason)
         queue_email(
             template="sessions_app/alert",
@@ -344,7 +383,6 @@ def _email_context(session: Session) -> dict:
         "generated": session.total or 0,
         "generated_at": session.generated_at,
         "records_read": session.records_read,
-        "reason": session.failure_reason,
         "not_found": session.not_found[:EMAIL_LIST_LIMIT],
         "not_found_count": len(session.not_found),
         "past_count": len(session.past),

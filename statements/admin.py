@@ -106,11 +106,11 @@ class SalesFileAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "format"]
     search_fields = ["name", "failure_reason"]
-    # The JSON fields are shown as tables instead (`*_shown`).
-    exclude = ["warnings", "declared", "totals"]
+    # The JSON fields are shown as tables instead (`*_shown`); the failure in the reader's language.
+    exclude = ["warnings", "declared", "totals", "failure_reason", "failure_code", "failure_params"]
     readonly_fields = [
         "status",
-        "failure_reason",
+        "failure_shown",
         "profile",
         "format",
         "detail",
@@ -131,6 +131,10 @@ class SalesFileAdmin(admin.ModelAdmin):
     ]
     inlines = [SalesFileSnapshotInline, SalesFileEventInline]
     actions = ["reprocess"]
+
+    @admin.display(description=_("failure reason"))
+    def failure_shown(self, obj: SalesFile) -> str:
+        return obj.failure_text
 
     @admin.display(description=_("warnings"))
     def warnings_shown(self, obj: SalesFile):

@@ -96,6 +96,9 @@ class SalesFile(models.Model):
         verbose_name=_("status"),
     )
     failure_reason = models.TextField(blank=True, verbose_name=_("failure reason"))
+    # The reason as a code with parameters (statements.texts), shown in the reader's language.
+    failure_code = models.CharField(max_length=40, blank=True, default="", verbose_name=_("failure code"))
+    failure_params = models.JSONField(default=dict, blank=True, verbose_name=_("failure parameters"))
     # Asked for at creation: the import profile slug (or "ddex_dsr") that skips detection.
     profile = models.CharField(max_length=64, blank=True, verbose_name=_("profile"))
     # What the cleaning recognised: "ddex_dsr" or an import profile's slug, and its details.
@@ -139,6 +142,13 @@ class SalesFile(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.name} ({self.get_status_display()})"
+
+    @property
+    def failure_text(self) -> str:
+        """The failure reason in the active language."""
+        from statements.texts import CATALOGUE
+
+        return CATALOGUE.render(self.failure_code, self.failure_params, self.failure_reason)
 
     # Keys derive from the id only: an uploaded file name never becomes a path.
     @property

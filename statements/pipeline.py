@@ -38,11 +38,13 @@ from django_q.tasks import async_task
 
 from project import db, storage
 from project.money import EXACT, exact_text
+from project.stored_text import Text
 from statements import selectors, services
 from statements.cleaners import parse
 from statements.cleaners.base import CLEAN_COLUMNS
 from statements.cleaners.profiles import ProfileSpec
 from statements.models import SalesFile, SalesFileStatus, SalesLine
+from statements.texts import text
 from statements.webhook import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -143,10 +145,12 @@ def clean(sales_file_id: int, *, on_progress: ProgressCallback | None = None) ->
     try:
         _clean(sales_file, outcome, on_progress)
     except (storage.Missing, storage.Unavailable) as exc:
-        return services.mark_failed(sales_file, reason=f"cleaning failed: {exc}", findings=outcome.findings())
+        return services.mark_failed(
+            sales_file, reason=text("cleaning_failed", error=str(exc)), findings=outcome.findings()
+        )
     except Exception as exc:
         logger.exception("cleaning sales file %s", sales_file.pk)
-        reason = f"cleaning failed (internal error): {exc!r}"
+        reason = text("cleaning_internal_error", error=repr(exc))
         return services.mark_failed(sales_file, reason=reason, findings=outcome.findings())
     if reason := _unusable(outcome):
         return services.mark_failed(sales_file, reason=reason, findings=outcome.findings())
@@ -176,18 +180,22 @@ def clean_and_import(sales_file_id: int, *, on_progress: ProgressCallback | None
             # --- 4. snapshot, control totals and PROCESSED, in the same transaction.
             return services.finish_import(sales_file, lines=count)
     except _Unusable as exc:
-        return services.mark_failed(sales_file, reason=str(exc), findings=outcome.findings())
+        return services.mark_failed(sales_file, reason=exc.reason, findings=outcome.findings())
     except services.NotReconciled as exc:
         findings = outcome.findings() | {"reconciliation": exc.reconciliation}
-        return services.mark_failed(sales_file, reason=str(exc), findings=findings)
+        return services.mark_failed(sales_file, reason=exc.reason, findings=findings)
     except (storage.Missing, storage.Unavailable) as exc:
-        return services.mark_failed(sales_file, reason=f"cleaning failed: {exc}", findings=outcome.findings())
+        return services.mark_failed(
+            sales_file, reason=text("cleaning_failed", error=str(exc)), findings=outcome.findings()
+        )
     except (_CopyFailed, DatabaseError) as exc:
         logger.exception("importing sales file %s", sales_file.pk)
-        return services.mark_failed(sales_file, reason=f"import failed: {exc}", findings=outcome.findings())
+        return services.mark_failed(
+            sales_file, reason=text("import_failed", error=str(exc)), findings=outcome.findings()
+        )
     except Exception as exc:
         logger.exception("cleaning sales file %s", sales_file.pk)
-        reason = f"cleaning failed (internal error): {exc!r}"
+        reason = text("cleaning_internal_error", error=repr(exc))
         return services.mark_failed(sales_file, reason=reason, findings=outcome.findings())
     finally:
         progress.close()
@@ -196,23 +204,28 @@ def clean_and_import(sales_file_id: int, *, on_progress: ProgressCallback | None
 class _Unusable(Exception):
     """The cleaning found nothing to import: the transaction is rolled back."""
 
+    def __init__(self, reason: Text | str):
+        super().__init__(str(reason))
+        self.reason = reason
 
-def _too_large(sales_file: SalesFile) -> str:
+
+def _too_large(sales_file: SalesFile) -> Text | None:
     limit = settings.STATEMENTS_MAX_UPLOAD_BYTES
     if sales_file.size is None or sales_file.size <= limit:
-        return ""
+        return None
     # The presigned POST's policy bounds uploads on S3 itself; this catches stores that do not
     # enforce it and objects written there by other means.
-    return f"the uploaded file is {sales_file.size} bytes, over the {limit}-byte limit (STATEMENTS_MAX_UPLOAD_BYTES)"
+    return text("too_large", size=sales_file.size, limit=limit)
 
 
-def _unusable(outcome: "Cleaning") -> str:
+def _unusable(outcome: "Cleaning") -> Text | str:
     """Why a finished cleaning gives nothing to import, or ""."""
     if outcome.fatal:
         return outcome.fatal
+    if outcome.lines_valid == 0 and outcome.first_problem:
+        return text("no_valid_lines_first", rejected=outcome.lines_rejected, first=outcome.first_problem)
     if outcome.lines_valid == 0:
-        detail = f" (first: {outcome.first_problem})" if outcome.first_problem else ""
-        return f"no valid sales lines: {outcome.lines_rejected} line(s) rejected{detail}"
+        return text("no_valid_lines", rejected=outcome.lines_rejected)
     return ""
 
 
@@ -441,7 +454,7 @@ def import_lines(sales_file_id: int, *, on_progress: ProgressCallback | None = N
     except Exception as exc:
         if not isinstance(exc, (storage.Missing, storage.Unavailable)):
             logger.exception("importing sales file %s", sales_file.pk)
-        return services.mark_failed(sales_file, reason=f"import failed: {exc}")
+        return services.mark_failed(sales_file, reason=text("import_failed", error=str(exc)))
     finally:
         progress.close()
 

@@ -58,7 +58,7 @@ def sales_file_data(sales_file: SalesFile) -> dict:
         "id": sales_file.pk,
         "name": sales_file.name,
         "status": sales_file.status,
-        "failure_reason": sales_file.failure_reason,
+        "failure_reason": sales_file.failure_text,  # in the reader's language (English for the API)
         "profile": sales_file.profile or None,
         "format": sales_file.format,
         "detail": sales_file.detail,

@@ -20,6 +20,7 @@ from project import storage
 from project.audit import record_action
 from project.errors import Conflict, InvalidInput, NotFound
 from project.money import EXACT, exact_text
+from project.stored_text import Text
 from statements.cleaners import READERS
 from statements.models import (
     ExchangeRate,
@@ -34,6 +35,7 @@ from statements.models import (
     StatementRun,
     WebhookEvent,
 )
+from statements.texts import CATALOGUE, text
 from statements.webhook import WebhookEvent as SignedEvent
 
 S = SalesFileStatus
@@ -326,6 +328,8 @@ def mark_uploaded(sales_file: SalesFile, *, source: str = "api") -> SalesFile:
         totals={},
         reconciliation={},
         failure_reason="",
+        failure_code="",
+        failure_params={},
         lines_read=0,
         lines_valid=0,
         lines_rejected=0,
@@ -398,10 +402,12 @@ def mark_processed(sales_file: SalesFile, *, lines: int, source: str = "pipeline
 
 
 def mark_failed(
-    sales_file: SalesFile, *, reason: str, source: str = "pipeline", findings: dict | None = None
+    sales_file: SalesFile, *, reason: Text | str, source: str = "pipeline", findings: dict | None = None
 ) -> SalesFile:
-    """FAILED with the reason; what the cleaning found (format, counts, warnings) is kept."""
-    reason = reason[:2000]
+    """FAILED with the reason (a Text of statements.texts is shown in the reader's language, its
+    English sentence stored beside it); what the cleaning found (format, counts, warnings) is kept."""
+    coded = reason if isinstance(reason, Text) else Text("")
+    reason = (CATALOGUE.english(reason) if isinstance(reason, Text) else reason)[:2000]
     return _transition(
         sales_file,
         allowed_from={S.INITIALIZED, S.UPLOADED, *IN_PROGRESS},
@@ -409,6 +415,8 @@ def mark_failed(
         source=source,
         reason=reason,
         failure_reason=reason,
+        failure_code=coded.code,
+        failure_params=coded.params,
         lease_until=None,
         **findings_fields(findings or {}),
     )
@@ -444,8 +452,9 @@ def finish_import(sales_file: SalesFile, *, lines: int, source: str = "pipeline"
 class NotReconciled(Exception):
     """The imported lines do not hold the file's money: the import is rolled back."""
 
-    def __init__(self, message: str, reconciliation: dict):
-        super().__init__(message)
+    def __init__(self, reason: Text, reconciliation: dict):
+        super().__init__(CATALOGUE.english(reason))
+        self.reason = reason
         self.reconciliation = reconciliation
 
 
@@ -474,11 +483,7 @@ def _reconciled(sales_file: SalesFile, totals: dict) -> dict:
         }
     unequal = [f"{c} {r['difference']}" for c, r in result.items() if Decimal(r["difference"]) != zero]
     if unequal:
-        raise NotReconciled(
-            "reconciliation failed: the imported and rejected lines do not add up to the file's "
-            f"amounts (difference {', '.join(unequal)})",
-            result,
-        )
+        raise NotReconciled(text("not_reconciled", difference=", ".join(unequal)), result)
     return result
 
 

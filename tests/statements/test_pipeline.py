@@ -95,7 +95,7 @@ def test_overlapped_import_of_a_file_with_no_valid_line_keeps_the_previous_lines
     )
     failed = pipeline.clean_and_import(services.mark_uploaded(sales_file).pk)
     assert failed.status == S.FAILED
-    assert failed.failure_reason.startswith("no valid sales lines: 1 line(s) rejected")
+    assert failed.failure_reason.startswith("no valid sales lines: 1 line rejected")
     assert SalesLine.objects.filter(sales_file=sales_file).count() == 6
     assert failed.lines_rejected == 1
 
@@ -147,7 +147,7 @@ def test_file_with_only_rejected_lines_fails_naming_the_first_problem(flow):
     data = flow.file(file_id)
     assert data["status"] == "FAILED"
     assert data["failure_reason"] == (
-        "no valid sales lines: 1 line(s) rejected (first: line 2: period '2026-13' is not a month or a date)"
+        "no valid sales lines: 1 line rejected (first: line 2: period '2026-13' is not a month or a date)"
     )
 
 
