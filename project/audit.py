@@ -71,3 +71,15 @@ def _note_how(sender: type, instance: LogEntry, **kwargs: Any) -> None:
     context = _context() or {}
     via = context.get("via") or ("web" if context.get("remote_addr") else "system")
     instance.additional_data = {**(instance.additional_data or {}), "via": via}
+
+
+@receiver(pre_save, sender=LogEntry)
+def _only_own_fields(sender: type, instance: LogEntry, **kwargs: Any) -> None:
+    """auditlog records a model's reverse one-to-many relations as fields, valued with their
+    manager's name ("exports.Mutation.None"): they are other objects' rows, not this one's fields."""
+    model = instance.content_type.model_class() if instance.content_type_id else None
+    if model is None or not isinstance(instance.changes, dict):
+        return
+    reverse = {field.name for field in model._meta.get_fields() if field.auto_created and not field.concrete}
+    if reverse & instance.changes.keys():
+        instance.changes = {name: change for name, change in instance.changes.items() if name not in reverse}

@@ -124,3 +124,18 @@ def test_admin_lists_the_trail_by_user_app_and_date_and_cannot_delete(client, ma
     entry = LogEntry.objects.get(additional_data__event="platform.test_action")
     assert client.post(f"{base}{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     assert LogEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_reverse_relations_are_not_recorded_as_fields(make_user):
+    """auditlog listed them with their manager's name, e.g. "exports.Mutation.None" for an export."""
+    from exports.models import ExportFile
+
+    export = ExportFile.objects.create(
+        name="purchase-export-20261207-101112.xlsx", storage_key="exports/x.xlsx"
+    )
+    user = make_user("clerk")
+    for target in (export, user):
+        entry = LogEntry.objects.get_for_object(target).get(action=LogEntry.Action.CREATE)
+        assert "name" in entry.changes_dict or "username" in entry.changes_dict
+        assert not any(str(new).endswith(".None") for _, new in entry.changes_dict.values())
+        assert not {"cleared_mutations", "links", "api_tokens"} & entry.changes_dict.keys()
