@@ -12,6 +12,7 @@ from django.test import Client
 
 from statements.royalties import services
 from statements.royalties.models import Payee, RoyaltyRun
+from tests.statements.test_browser_run_page import cards_scrolling_sideways
 from tests.statements.test_royalties import ANA_ROYALTY, contract, payee, processed_run
 
 pytestmark = pytest.mark.django_db
@@ -136,6 +137,15 @@ def test_confirmation_page_in_chromium(page, make_user, flow):
     page.fill("#id_password", "pw-bea-123")
     page.press("#id_password", "Enter")
     page.wait_for_url(f"**/statements/{run.pk}/")
+    # The draft review pages first: every card fits a laptop and a phone without scrolling sideways.
+    page.click("#review-statements")
+    page.wait_for_url(f"**/statements/{run.pk}/royalties/")
+    for url in (page.url, page.url + f"{ana.pk}/"):
+        page.goto(url)
+        for width, height in ((1280, 800), (375, 740)):
+            page.set_viewport_size({"width": width, "height": height})
+            assert cards_scrolling_sideways(page) == [], (url, width)
+    page.goto(f"/statements/{run.pk}/")
     page.click("#finalize")
     page.wait_for_url(f"**/statements/{run.pk}/finalize/")
     assert not RoyaltyRun.objects.exists()  # the click only asked for confirmation
