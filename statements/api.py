@@ -15,8 +15,9 @@ from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Field, File, Query, Schema, Status
+from ninja import Field, File, Form, Query, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import ValidationError as PydanticValidationError
 from pydantic import field_validator, model_validator
 
 from project import storage
@@ -125,6 +126,23 @@ class SalesFileIn(Schema):
     _name = field_validator("name")(_required_name)
 
 
+class ProcessIn(Schema):
+    allow_duplicate: bool = Field(False, description="Import the same bytes as an earlier sales file anyway.")
+    reason: str = Field("", max_length=2000, description="Why, with allow_duplicate (kept on the file).")
+
+
+def _process_options(request: HttpRequest) -> ProcessIn:
+    """The optional body of process/: JSON, or form fields; clients that send none start
+    processing as before."""
+    try:
+        if request.content_type == "application/json" and request.body.strip():
+            return ProcessIn.model_validate_json(request.body)
+        return ProcessIn.model_validate(request.POST.dict())
+    except PydanticValidationError as exc:
+        problems = [{"loc": ["body", *map(str, e["loc"])], "msg": e["msg"]} for e in exc.errors()]
+        raise InvalidInput(f"Invalid request ({problems[0]['msg']})", problems=problems) from None
+
+
 class SalesFileCreated(Schema):
     id: int
     status: str
@@ -167,6 +185,11 @@ class SalesFileOut(Schema):
     lines_rejected: int
     totals: dict[str, CurrencyTotal]
     reconciliation: dict[str, Reconciliation] = Field(description="Per source currency.")
+    sha256: str = Field(description="SHA-256 of the content processed ('' before).")
+    duplicate_of: int | None = Field(
+        description="The earlier sales file with the same bytes, imported anyway."
+    )
+    duplicate_reason: str = Field(description="Why it was imported anyway.")
     declared: dict
     progress: Progress
     rejected_report: str | None
@@ -513,26 +536,47 @@ def salesfile_upload_url(request: HttpRequest, file_id: int):
     url_name="salesfile_content",
     tags=["sales files"],
 )
-def salesfile_content(request: HttpRequest, file_id: int, file: File[UploadedFile]):
-    """Upload the file body (multipart field `file`). 413 `file_too_large` over the limit."""
+def salesfile_content(
+    request: HttpRequest,
+    file_id: int,
+    file: File[UploadedFile],
+    allow_duplicate: Form[bool] = False,
+    reason: Form[str] = "",
+):
+    """Upload the file body (multipart field `file`). 413 `file_too_large` over the limit; 409
+    `salesfile_duplicate` when an earlier sales file has the same bytes (SHA-256), naming it and its
+    runs, unless sent with `allow_duplicate=true` and a `reason`, which is kept."""
     sales_file = selectors.get_sales_file(file_id)
     limit = settings.STATEMENTS_MAX_UPLOAD_BYTES
     if file.size > limit:
         message = f"the file is larger than the {limit}-byte limit; use the upload-url"
         return api.error(request, 413, message, code="file_too_large")
-    sales_file = services.store_content(sales_file=sales_file, content=file)
+    sales_file = services.store_content(
+        sales_file=sales_file, content=file, allow_duplicate=allow_duplicate, reason=reason
+    )
     return {"id": sales_file.pk, "status": sales_file.status, "size": sales_file.size}
 
 
 @api.post(
     "/files/salesfiles/{file_id}/process/",
-    response={202: SalesFileCreated, **api.errors(404, 409)},
+    response={202: SalesFileCreated, **api.errors(400, 404, 409)},
     tags=["sales files"],
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": ProcessIn.model_json_schema()}},
+        }
+    },
 )
 def salesfile_process(request: HttpRequest, file_id: int):
     """Start (or restart) processing: a new, FAILED, PROCESSED or abandoned file. 409
-    `salesfile_no_content` before an upload, `salesfile_busy` while a task holds the file."""
-    sales_file = pipeline.start(selectors.get_sales_file(file_id))
+    `salesfile_no_content` before an upload, `salesfile_busy` while a task holds the file,
+    `salesfile_duplicate` when an earlier sales file has the same bytes (SHA-256), naming it and
+    its runs, unless the body says `{"allow_duplicate": true, "reason": "…"}` (the reason is kept)."""
+    options = _process_options(request)
+    sales_file = pipeline.start(
+        selectors.get_sales_file(file_id), allow_duplicate=options.allow_duplicate, reason=options.reason
+    )
     return Status(202, {"id": sales_file.pk, "status": sales_file.status})
 
 

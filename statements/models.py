@@ -109,6 +109,18 @@ class SalesFile(models.Model):
     # Totals the file declares about itself (DSR SY/FOOT records, a totals row), as read.
     declared = models.JSONField(default=dict, blank=True, verbose_name=_("declared"))
     size = models.BigIntegerField(null=True, blank=True, verbose_name=_("size"))
+    # SHA-256 of the content processed: a second file with the same bytes is refused unless a
+    # reason is given, which is kept with the earlier file it repeats.
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True, verbose_name=_("SHA-256"))
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("duplicate of"),
+    )
+    duplicate_reason = models.TextField(blank=True, verbose_name=_("duplicate reason"))
     lines_read = models.PositiveIntegerField(default=0, verbose_name=_("lines read"))
     lines_valid = models.PositiveIntegerField(
         default=0, help_text=_("Lines imported (or to import)."), verbose_name=_("lines valid")

@@ -66,9 +66,14 @@ S = SalesFileStatus
 # --- 1. start: the upload check ------------------------------------------------------------------
 
 
-def start(sales_file: SalesFile, *, source: str = "api") -> SalesFile:
-    """UPLOADED (FAILED, PROCESSED and abandoned files too), then the cleaning task is queued."""
-    sales_file = services.mark_uploaded(sales_file, source=source)
+def start(
+    sales_file: SalesFile, *, source: str = "api", allow_duplicate: bool = False, reason: str = ""
+) -> SalesFile:
+    """UPLOADED (FAILED, PROCESSED and abandoned files too), then the cleaning task is queued. The
+    same bytes as an earlier file need `allow_duplicate` and a reason (`services.mark_uploaded`)."""
+    sales_file = services.mark_uploaded(
+        sales_file, source=source, allow_duplicate=allow_duplicate, reason=reason
+    )
     async_task(
         "statements.tasks.clean_salesfile", sales_file.pk, task_name=f"clean-salesfile-{sales_file.pk}"
     )

@@ -67,6 +67,9 @@ def sales_file_data(sales_file: SalesFile) -> dict:
         **control_totals(sales_file),
         # Per currency: the file's amounts = imported + rejected (exact; "difference" is zero).
         "reconciliation": sales_file.reconciliation,
+        "sha256": sales_file.sha256,
+        "duplicate_of": sales_file.duplicate_of_id,
+        "duplicate_reason": sales_file.duplicate_reason,
         "progress": {
             "processed": sales_file.progress_processed,
             "total": total,

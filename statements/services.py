@@ -7,6 +7,7 @@ CLEANING/CLEANED/IMPORTING whose lease lapsed (the task that held it died). The 
 these transitions is `statements.pipeline`.
 """
 
+import hashlib
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -218,13 +219,76 @@ def check_uploadable(sales_file: SalesFile) -> None:
         )
 
 
-def store_content(*, sales_file: SalesFile, content) -> SalesFile:
-    """Direct upload: write the file body to the same storage key a presigned PUT would use."""
+def store_content(
+    *, sales_file: SalesFile, content, allow_duplicate: bool = False, reason: str = ""
+) -> SalesFile:
+    """Direct upload: write the file body to the same storage key a presigned PUT would use. The
+    same bytes as an earlier file are refused (409 `salesfile_duplicate`) unless allowed with a
+    reason."""
     check_uploadable(sales_file)
+    digest = hashlib.sha256()
+    for chunk in content.chunks():
+        digest.update(chunk)
+    content.seek(0)
+    duplicate = _duplicate_check(sales_file, digest.hexdigest(), allow_duplicate, reason)
     storage.save(sales_file.upload_key, content)
-    SalesFile.objects.filter(pk=sales_file.pk).update(size=content.size)
+    SalesFile.objects.filter(pk=sales_file.pk).update(size=content.size, **duplicate)
     sales_file.size = content.size
+    for name, value in duplicate.items():
+        setattr(sales_file, name, value)
     return sales_file
+
+
+def _duplicate_check(sales_file: SalesFile, sha256: str, allow: bool, reason: str) -> dict:
+    """The duplicate fields for content of this SHA-256: refused (Conflict `salesfile_duplicate`
+    naming the earlier file and its runs) when an earlier file has the same bytes, unless
+    `allow` with a reason, which is kept."""
+    # Ids grow with creation: an earlier file has a smaller one.
+    earlier = SalesFile.objects.filter(sha256=sha256, pk__lt=sales_file.pk).order_by("pk").first()
+    if earlier is None:
+        return {"sha256": sha256, "duplicate_of": None, "duplicate_reason": ""}
+    if sales_file.sha256 == sha256 and sales_file.duplicate_of_id == earlier.pk:
+        return {"sha256": sha256}  # allowed when it was uploaded; processing it again is no new copy
+    runs = list(earlier.runs.order_by("pk").values_list("pk", "name"))
+    where = ", ".join(f"statement run #{pk} {name!r}" for pk, name in runs) or "no statement run"
+    if not allow:
+        raise Conflict(
+            f"sales file {sales_file.pk} has the same bytes (SHA-256) as sales file #{earlier.pk} "
+            f"{earlier.name!r} in {where}; send it again with allow_duplicate and a reason to import it anyway",
+            code="salesfile_duplicate",
+            problems=[
+                {
+                    "loc": ["salesfiles", earlier.pk],
+                    "msg": f"same bytes as sales file #{earlier.pk} {earlier.name!r}",
+                },
+                *(
+                    {
+                        "loc": ["statement_run", pk],
+                        "msg": f"sales file #{earlier.pk} is in run #{pk} {name!r}",
+                    }
+                    for pk, name in runs
+                ),
+            ],
+        )
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InvalidInput(
+            "allow_duplicate needs a reason (why the same bytes are imported again)",
+            code="duplicate_reason_required",
+            problems=[{"loc": ["body", "reason"], "msg": "a reason is required with allow_duplicate"}],
+        )
+    return {"sha256": sha256, "duplicate_of": earlier, "duplicate_reason": reason[:2000]}
+
+
+def _stored_sha256(sales_file: SalesFile) -> str:
+    digest = hashlib.sha256()
+    stream = storage.open_stream(sales_file.upload_key)
+    try:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    finally:
+        stream.close()
+    return digest.hexdigest()
 
 
 # --- sales files: status transitions -------------------------------------------------------------
@@ -291,9 +355,12 @@ def _busy(sales_file: SalesFile) -> InvalidTransition:
     )
 
 
-def mark_uploaded(sales_file: SalesFile, *, source: str = "api") -> SalesFile:
-    """The client says the file is in storage: check it is there and reset the counters. A file
-    stuck mid-pipeline with no live task is taken over; one a task holds is a 409."""
+def mark_uploaded(
+    sales_file: SalesFile, *, source: str = "api", allow_duplicate: bool = False, reason: str = ""
+) -> SalesFile:
+    """The client says the file is in storage: check it is there and is no copy of an earlier
+    file's bytes (409 `salesfile_duplicate` unless allowed with a reason), and reset the counters.
+    A file stuck mid-pipeline with no live task is taken over; one a task holds is a 409."""
     if is_held(sales_file):
         raise _busy(sales_file)
     # A finalised run's statements were paid from these lines (statements.royalties).
@@ -314,6 +381,9 @@ def mark_uploaded(sales_file: SalesFile, *, source: str = "api") -> SalesFile:
     except storage.Unavailable:
         # An outage is not the client's fault: the cleaning step will fail with the reason.
         size = None
+    duplicate = {}
+    if size is not None:
+        duplicate = _duplicate_check(sales_file, _stored_sha256(sales_file), allow_duplicate, reason)
     return _transition(
         sales_file,
         allowed_from=RESTARTABLE,
@@ -336,6 +406,7 @@ def mark_uploaded(sales_file: SalesFile, *, source: str = "api") -> SalesFile:
         progress_processed=0,
         progress_total=None,
         lease_until=None,
+        **duplicate,
     )
 
 
@@ -445,8 +516,43 @@ def finish_import(sales_file: SalesFile, *, lines: int, source: str = "pipeline"
             for g in per_currency
         }
         reconciliation = _reconciled(sales_file, totals)
-        SalesFile.objects.filter(pk=sales_file.pk).update(totals=totals, reconciliation=reconciliation)
+        warnings = [*sales_file.warnings, *_looks_like(sales_file)]
+        SalesFile.objects.filter(pk=sales_file.pk).update(
+            totals=totals, reconciliation=reconciliation, warnings=warnings
+        )
+        sales_file.warnings = warnings
         return mark_processed(sales_file, lines=lines, source=source)
+
+
+SNAPSHOT_KEY = ("dsp", "period", "currency", "units", "revenue")
+
+
+def _looks_like(sales_file: SalesFile) -> list[str]:
+    """A warning per file in another run whose DSPs, periods and per-currency totals (its
+    snapshot) equal this file's: the same sales sent twice under other bytes."""
+    mine = set(SalesFileSnapshot.objects.filter(sales_file=sales_file).values_list(*SNAPSHOT_KEY))
+    if not mine:
+        return []
+    first = min(mine)
+    candidates = (
+        SalesFileSnapshot.objects.filter(dsp=first[0], period=first[1], currency=first[2], units=first[3])
+        .exclude(sales_file=sales_file)
+        .filter(sales_file__runs__isnull=False)
+        .exclude(sales_file__runs__sales_files=sales_file)
+        .values_list("sales_file_id", flat=True)
+        .distinct()
+    )
+    warnings = []
+    for other in SalesFile.objects.filter(pk__in=list(candidates[:20])).order_by("pk"):
+        if set(other.snapshots.values_list(*SNAPSHOT_KEY)) == mine:
+            runs = ", ".join(
+                f"#{pk} {name!r}" for pk, name in other.runs.order_by("pk").values_list("pk", "name")
+            )
+            warnings.append(
+                f"looks like a duplicate of sales file #{other.pk} {other.name!r} (statement run {runs}): "
+                "the same DSPs, periods and totals per currency"
+            )
+    return warnings
 
 
 class NotReconciled(Exception):

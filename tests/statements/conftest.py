@@ -62,9 +62,12 @@ class Flow:
         )
         assert response.status_code == 200, response.content
 
-    def upload(self, file_id: int, content: bytes, name: str = "sales.csv"):
+    def upload(self, file_id: int, content: bytes, name: str = "sales.csv", duplicate_reason: str = ""):
+        """`duplicate_reason`: the same bytes as an earlier file, imported anyway for that reason."""
+        allowed = {"allow_duplicate": "true", "reason": duplicate_reason} if duplicate_reason else {}
         return self.client.post(
-            f"/api/files/salesfiles/{file_id}/content/", {"file": SimpleUploadedFile(name, content)}
+            f"/api/files/salesfiles/{file_id}/content/",
+            {"file": SimpleUploadedFile(name, content), **allowed},
         )
 
     def process(self, file_id: int):
@@ -83,11 +86,13 @@ class Flow:
     def report(self, run_id: int, fmt: str = "json"):
         return self.client.get(f"/api/statement_run/{run_id}/report/", {"format": fmt})
 
-    def processed_file(self, content: bytes, run_id: int | None = None, name: str = "sales.csv") -> int:
+    def processed_file(
+        self, content: bytes, run_id: int | None = None, name: str = "sales.csv", duplicate_reason: str = ""
+    ) -> int:
         file_id = self.create_file(name)
         if run_id is not None:
             self.add_file(run_id, file_id)
-        assert self.upload(file_id, content, name).status_code == 200
+        assert self.upload(file_id, content, name, duplicate_reason).status_code == 200
         assert self.process(file_id).status_code == 202
         return file_id
 

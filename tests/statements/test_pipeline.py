@@ -58,7 +58,9 @@ def test_overlapped_cleaning_and_import_gives_what_the_two_steps_give():
     stepwise = uploaded(content)
     pipeline.clean(stepwise.pk)
     pipeline.import_lines(stepwise.pk)
-    overlapped = uploaded(content)
+    overlapped = services.create_sales_file(name="again.csv", user=None)
+    default_storage.save(overlapped.upload_key, ContentFile(content))
+    overlapped = services.mark_uploaded(overlapped, allow_duplicate=True, reason="the same file both ways")
     processed = pipeline.clean_and_import(overlapped.pk)
     assert processed.status == S.PROCESSED
     assert list(processed.events.values_list("from_status", "to_status")) == [

@@ -109,7 +109,9 @@ def test_sales_file_exception_beats_dsp_and_period_specific_beats_period_less(fl
     run_id = flow.create_run()
     line = HEADER + "2026-09,Deezer,Aurora Lane,US,10,10.00,USD\n2026-09,Spotify,Aurora Lane,US,1,1.00,USD\n"
     file_a = flow.processed_file(line.encode(), run_id, name="a.csv")
-    file_b = flow.processed_file(line.encode(), run_id, name="b.csv")
+    file_b = flow.processed_file(
+        line.encode(), run_id, name="b.csv", duplicate_reason="two files, one exception each"
+    )
     flow.rates(run_id, [{"currency": "USD", "period": "2026-09", "rate": "0.5"}])
     exceptions = [
         {"currency": "USD", "rate": "0.6", "dsp": "Deezer"},

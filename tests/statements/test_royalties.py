@@ -46,7 +46,8 @@ def processed_run(flow, content: str = SALES, *, file_id: int | None = None):
 
     run_id = flow.create_run(currency="EUR")
     if file_id is None:
-        flow.processed_file(content.encode(), run_id)
+        # Tests build several runs from the same sales: the same bytes again, on purpose.
+        flow.processed_file(content.encode(), run_id, duplicate_reason="the same sales in another test run")
     else:
         flow.add_file(run_id, file_id)
     assert flow.rates(run_id, [{"currency": "USD", "period": "2026-08", "rate": "0.9"}]).status_code == 200
