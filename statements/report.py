@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
 
 from project.errors import Conflict
 from project.money import EXACT, rounded
@@ -103,7 +104,7 @@ def build_report(run: StatementRun) -> Report:
     """The report of `run`; ReportNotReady unless every file is PROCESSED and every rate known."""
     files = list(run.sales_files.order_by("pk"))
     if not files:
-        raise ReportNotReady("Report not available: the run has no sales files.")
+        raise ReportNotReady(_("Report not available: the run has no sales files."))
     pending = [f for f in files if f.status != SalesFileStatus.PROCESSED]
     groups = (
         _lines(run, [f.pk for f in files])
@@ -187,7 +188,7 @@ def _rate_resolver(run: StatementRun):
     def resolve(group: dict) -> Decimal | None:
         if group["currency"] == run.currency:
             return ONE
-        for _, e in exceptions.get(group["currency"], ()):
+        for _rank, e in exceptions.get(group["currency"], ()):
             if (
                 (e.sales_file_id is None or e.sales_file_id == group["sales_file_id"])
                 and (not e.dsp or e.dsp.lower() == group["dsp"].lower())
@@ -200,15 +201,20 @@ def _rate_resolver(run: StatementRun):
 
 
 def _not_ready(pending: list, missing: set[tuple[str, str]]) -> ReportNotReady:
+    """The message in the reader's language (pages show it), statuses by their labels."""
     parts = []
     if pending:
-        listed = ", ".join(f"#{f.pk} {f.name!r} is {f.status}" for f in pending)
-        parts.append(f"not every sales file is PROCESSED ({listed})")
+        listed = ", ".join(
+            _("#%(id)s %(name)r is %(status)s")
+            % {"id": f.pk, "name": f.name, "status": str(f.get_status_display()).lower()}
+            for f in pending
+        )
+        parts.append(_("not every sales file is processed (%(files)s)") % {"files": listed})
     if missing:
         listed = ", ".join(f"{currency} {period}" for currency, period in sorted(missing))
-        parts.append(f"no exchange rate for {listed}")
+        parts.append(_("no exchange rate for %(rates)s") % {"rates": listed})
     return ReportNotReady(
-        "Report not available: " + "; ".join(parts) + ".",
+        _("Report not available: %(reasons)s.") % {"reasons": "; ".join(parts)},
         files=[{"id": f.pk, "name": f.name, "status": f.status} for f in pending],
         missing_rates=[{"currency": c, "period": p} for c, p in sorted(missing)],
     )

@@ -22,7 +22,9 @@ ONLY_BAD_LINES = (
 def test_failed_file_keeps_its_format_counts_and_rejected_lines_report(flow, api):
     file_id = flow.processed_file(ONLY_BAD_LINES)
     data = flow.file(file_id)
-    assert data["status"] == "FAILED" and data["failure_reason"].startswith("no valid sales lines: 2 lines rejected")
+    assert data["status"] == "FAILED" and data["failure_reason"].startswith(
+        "no valid sales lines: 2 lines rejected"
+    )
     assert data["format"] == "generic_csv"
     assert (data["lines_read"], data["lines_valid"], data["lines_rejected"]) == (3, 0, 2)
     report = b"".join(api.get(data["rejected_report"]).streaming_content).decode().splitlines()

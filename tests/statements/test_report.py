@@ -163,7 +163,7 @@ def test_report_needs_every_file_processed(flow):
     failed = flow.processed_file(b"garbage\n", run_id, name="bad.csv")
     response = flow.report(run_id)
     assert response.status_code == 409
-    assert f"#{failed} 'bad.csv' is FAILED" in response.json()["error"]["message"]
+    assert f"#{failed} 'bad.csv' is failed" in response.json()["error"]["message"]
     assert response.json()["error"]["problems"] == [
         {"loc": ["files", failed], "msg": f"#{failed} 'bad.csv' is FAILED"}
     ]
