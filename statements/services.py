@@ -516,12 +516,31 @@ def finish_import(sales_file: SalesFile, *, lines: int, source: str = "pipeline"
             for g in per_currency
         }
         reconciliation = _reconciled(sales_file, totals)
-        warnings = [*sales_file.warnings, *_looks_like(sales_file)]
+        warnings = [*sales_file.warnings, *_declared_differs(sales_file, totals), *_looks_like(sales_file)]
         SalesFile.objects.filter(pk=sales_file.pk).update(
             totals=totals, reconciliation=reconciliation, warnings=warnings
         )
         sales_file.warnings = warnings
         return mark_processed(sales_file, lines=lines, source=source)
+
+
+def _declared_differs(sales_file: SalesFile, totals: dict) -> list[str]:
+    """A warning per currency whose total the file declares about itself (a totals row, DSR
+    summaries) differs from its imported lines' (a report cut short, or totals of more lines)."""
+    warnings = []
+    for currency, declared in (sales_file.declared or {}).get("revenue", {}).items():
+        if currency not in totals:
+            continue  # a totals row without a currency names none of the imported ones
+        imported = totals[currency]["revenue"]
+        try:
+            differs = Decimal(declared) != Decimal(imported)
+        except ArithmeticError:
+            differs = True
+        if differs:
+            warnings.append(
+                f"the file declares {currency} {declared} in its own totals; its imported lines hold {currency} {imported}"
+            )
+    return warnings
 
 
 SNAPSHOT_KEY = ("dsp", "period", "currency", "units", "revenue")
