@@ -3,6 +3,7 @@ signed webhook. Schemas are declared once here; the OpenAPI document is generate
 /api/statements/openapi.json. Services raise `project.errors`; `project.api` maps them to
 `{"error": {"code", "message", "problems"}}`. Error codes of this API: `run_not_found`,
 `salesfile_not_found`, `salesfile_no_content`, `salesfile_not_uploadable`, `salesfile_busy`, `salesfile_paid`,
+`salesfile_not_mappable`, `mapping_invalid` (422),
 `invalid_transition`, `rates_frozen`, `rate_set_invalid`, `report_not_ready`, `file_too_large`,
 `rejected_report_missing`, `webhook_rejected`, `webhook_replayed`, `webhook_not_configured`, and
 the shared ones (`invalid_input`, `unauthenticated`, `invalid_token`, `not_found`, `forbidden`, `unavailable`…).
@@ -22,9 +23,9 @@ from pydantic import field_validator, model_validator
 
 from project import storage
 from project.api import build_api
-from project.errors import InvalidInput
+from project.errors import Conflict, InvalidInput
 from project.integrations import s3
-from statements import pipeline, rates, report_files, selectors, services
+from statements import mapping, pipeline, rates, report_files, selectors, services
 from statements.report import build_report
 from statements.royalties.api import router as royalty_router
 from statements.webhook import WebhookRejected, parse_event, verify_signature
@@ -169,10 +170,16 @@ class Reconciliation(Schema):
     difference: str | None = Field(None, description="source - imported - rejected: zero, or the file fails.")
 
 
+FILE_STATUSES = "INITIALIZED, UPLOADED, CLEANING, CLEANED, IMPORTING, PROCESSED, FAILED or NEEDS_MAPPING"
+
+
 class SalesFileOut(Schema):
     id: int
     name: str
-    status: str
+    status: str = Field(
+        description=f"{FILE_STATUSES}. NEEDS_MAPPING: no import profile reads the file's header; "
+        "map its columns (PUT mapping/) and it is processed."
+    )
     failure_reason: str
     profile: str | None
     format: str
@@ -232,7 +239,10 @@ class RunOut(Schema):
     id: int
     name: str
     currency: str
-    status: str
+    status: str = Field(
+        description="NO_FILES, PROCESSING, FAILED, NEEDS_MAPPING (a file waits for its columns to be "
+        "mapped) or PROCESSED: as far as its least advanced file."
+    )
     filters: Filters
     files: list[SalesFileOut]
     control: Control
@@ -330,6 +340,108 @@ class ReportQuery(Schema):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+
+class MappingIn(Schema):
+    columns: dict[str, str] = Field(
+        description="Our field → the file's column header that feeds it. Fields: period (a month or "
+        "a sale date), dsp, territory, isrc, upc, artist, title, release, units, revenue, currency, "
+        "sale_type, void (a column whose values mark void/return rows), commercial_model."
+    )
+    fixed: dict[str, str] = Field(
+        default_factory=dict,
+        description="A value for every line of a field without a column: period, dsp, territory, "
+        'currency or sale_type, e.g. {"currency": "EUR", "dsp": "Spotify"}.',
+    )
+    date_order: Literal["mdy", "dmy"] = Field("mdy", description="mdy: 06/30/2025; dmy: 30/06/2025.")
+    decimal_separator: Literal["", ".", ","] = Field(
+        "", description='"." (1,234.56), "," (1.234,56), or "" to decide by the delimiter.'
+    )
+    void_values: list[str] = Field(
+        default_factory=list,
+        description="Values of the void column (or of the sale type) that mark a reversal: units and "
+        "revenue become negative.",
+    )
+    skip_values: list[str] = Field(
+        default_factory=list,
+        description="Sale-type values of rows that are no sales (skipped as structure). Totals rows "
+        "(Total, Grand total…) and a text trailer are recognised as structure anyway.",
+    )
+
+    def as_mapping(self) -> mapping.Mapping:
+        return mapping.Mapping(
+            columns=self.columns,
+            fixed=self.fixed,
+            date_order=self.date_order,
+            decimal_separator=self.decimal_separator,
+            void_values=self.void_values,
+            skip_values=self.skip_values,
+        )
+
+
+class MappingSaveIn(MappingIn):
+    save: bool = Field(
+        True,
+        description="Save as an import profile, read from then on for every file with this header; "
+        "false: kept for this file only.",
+    )
+    name: str = Field("", max_length=200, description="The import profile's name (default: the file's).")
+
+    _name = field_validator("name")(_storable)
+
+
+class MappingTable(Schema):
+    header_line: int = Field(description="The header row's line in the file (1-based).")
+    columns: list[str]
+    rows: list[list[str]] = Field(description="The first 20 rows after the header.")
+
+
+class MappingOut(Schema):
+    id: int
+    status: str
+    failure_reason: str
+    table: MappingTable
+    suggested: dict[str, str] = Field(
+        description="A first guess, field → column, from the built-in profiles."
+    )
+    fields: list[str]
+    fixable: list[str]
+
+
+class CleanedLine(Schema):
+    line_number: int = Field(description="The line in the file (1-based).")
+    period: str
+    dsp: str
+    artist: str
+    isrc: str
+    upc: str
+    title: str
+    territory: str
+    units: str
+    revenue: str = Field(description="Exact decimal; negative for voids/returns.")
+    currency: str
+    sale_type: str
+    use_type: str
+    commercial_model: str
+    release: str
+
+
+class MappingPreview(Schema):
+    table: MappingTable
+    lines: list[CleanedLine] = Field(description="The first 20 cleaned lines.")
+    totals: dict[str, CurrencyTotal] = Field(description="Per currency, over the whole file; exact.")
+    lines_read: int
+    lines_valid: int
+    lines_rejected: int
+    warnings: list[str]
+    problems: list[dict] = Field(description="Empty: the mapping may be saved.")
+
+
+class MappingSaved(Schema):
+    id: int
+    status: str
+    profile: str
+    saved: bool
 
 
 RATE_BODY = {
@@ -607,6 +719,90 @@ def salesfile_rejected(request: HttpRequest, file_id: int):
         filename=f"salesfile-{sales_file.pk}-rejected.csv",
         content_type="text/csv",
     )
+
+
+# --- column mapping (a file in NEEDS_MAPPING) -----------------------------------------------------
+
+
+@api.get(
+    "/files/salesfiles/{file_id}/mapping/",
+    response={200: MappingOut, **api.errors(404, 409)},
+    tags=["sales files"],
+)
+def salesfile_mapping(request: HttpRequest, file_id: int):
+    """The file's first 20 rows as a table (header row found as the cleaning does), with a
+    suggested mapping: what a client shows to map a file no import profile reads."""
+    sales_file = selectors.get_sales_file(file_id)
+    table = _sample(sales_file)
+    return {
+        "id": sales_file.pk,
+        "status": sales_file.status,
+        "failure_reason": sales_file.failure_reason,
+        "table": vars(table),
+        "suggested": mapping.suggested(table.columns),
+        "fields": list(mapping.FIELDS),
+        "fixable": list(mapping.FIXABLE),
+    }
+
+
+@api.post(
+    "/files/salesfiles/{file_id}/mapping/preview/",
+    response={200: MappingPreview, **api.errors(404, 409, 422)},
+    tags=["sales files"],
+)
+def salesfile_mapping_preview(request: HttpRequest, file_id: int, payload: MappingIn):
+    """The file read through a proposed mapping: the first 20 cleaned lines and the totals per
+    currency. 422 `mapping_invalid` when a field or a line does not read (`problems`, `loc`
+    `["columns", field]` or `["line", n]`)."""
+    sales_file = selectors.get_sales_file(file_id)
+    result = mapping.preview(sales_file, payload.as_mapping(), _sample(sales_file))
+    if result["problems"]:
+        return _mapping_invalid(request, result["problems"])
+    return result
+
+
+@api.put(
+    "/files/salesfiles/{file_id}/mapping/",
+    response={202: MappingSaved, **api.errors(404, 409, 422)},
+    tags=["sales files"],
+)
+def salesfile_mapping_save(request: HttpRequest, file_id: int, payload: MappingSaveIn):
+    """Map the columns of a file in NEEDS_MAPPING (or FAILED): checked as the preview is (422
+    `mapping_invalid`, nothing saved), stored as an import profile (`save`: matched by this
+    header from then on) and the file is queued for processing. 409 `salesfile_not_mappable`."""
+    sales_file = selectors.get_sales_file(file_id)
+    proposed = payload.as_mapping()
+    table = _sample(sales_file)
+    result = mapping.preview(sales_file, proposed, table)
+    if result["problems"]:
+        return _mapping_invalid(request, result["problems"])
+    profile = services.save_mapping(
+        sales_file=sales_file,
+        profile=mapping.profile_fields(proposed, table),
+        name=payload.name or sales_file.name,
+        save=payload.save,
+        user=request.user,
+    )
+    pipeline.start(sales_file, source="api")
+    status = selectors.get_sales_file(file_id).status
+    return Status(
+        202, {"id": sales_file.pk, "status": status, "profile": profile.slug, "saved": profile.active}
+    )
+
+
+def _sample(sales_file) -> mapping.Sample:
+    try:
+        return mapping.sample(sales_file)
+    except storage.Missing:
+        raise Conflict(
+            f"sales file {sales_file.pk} has no content yet", code="salesfile_no_content"
+        ) from None
+
+
+def _mapping_invalid(request: HttpRequest, problems: list[dict]) -> HttpResponse:
+    first = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in problems[:3])
+    message = f"the mapping does not read the file; nothing was saved ({first})"
+    return api.error(request, 422, message, code="mapping_invalid", problems=problems)
 
 
 # --- webhook -------------------------------------------------------------------------------------

@@ -38,6 +38,8 @@ class SalesFileStatus(models.TextChoices):
     IMPORTING = "IMPORTING", _("Importing")
     PROCESSED = "PROCESSED", _("Processed")
     FAILED = "FAILED", _("Failed")
+    # No import profile matches the file's header: someone maps its columns (statements.mapping).
+    NEEDS_MAPPING = "NEEDS_MAPPING", _("Needs mapping")
 
 
 class StatementRun(models.Model):
@@ -90,7 +92,7 @@ class SalesFile(models.Model):
         max_length=255, help_text=_("Original file name, for display only."), verbose_name=_("name")
     )
     status = models.CharField(
-        max_length=12,
+        max_length=16,
         choices=SalesFileStatus.choices,
         default=SalesFileStatus.INITIALIZED,
         verbose_name=_("status"),
@@ -183,9 +185,9 @@ class SalesFileEvent(models.Model):
         SalesFile, on_delete=models.CASCADE, related_name="events", verbose_name=_("sales file")
     )
     from_status = models.CharField(
-        max_length=12, choices=SalesFileStatus.choices, verbose_name=_("from status")
+        max_length=16, choices=SalesFileStatus.choices, verbose_name=_("from status")
     )
-    to_status = models.CharField(max_length=12, choices=SalesFileStatus.choices, verbose_name=_("to status"))
+    to_status = models.CharField(max_length=16, choices=SalesFileStatus.choices, verbose_name=_("to status"))
     reason = models.TextField(blank=True, verbose_name=_("reason"))
     source = models.CharField(max_length=20, default="pipeline", verbose_name=_("source"))
     at = models.DateTimeField(auto_now_add=True, verbose_name=_("at"))

@@ -9,6 +9,8 @@ asks to process it until it is PROCESSED or FAILED.
     4. snapshot   totals per DSP, period and currency, control totals per currency → PROCESSED
     5. failure    any step → FAILED with the reason; what the cleaning found (format, counts,
                   warnings, rejected-lines report) stays on the file, and it can be processed again
+       5b.        a table whose header no import profile reads → NEEDS_MAPPING: someone maps its
+                  columns (`statements.mapping`), which saves an import profile, and it starts again
 
 The task and the command run steps 2 to 4 overlapped (`clean_and_import`): the COPY of step 3 is fed from
 the cleaner's rows while they are produced, in the import's transaction, so PostgreSQL loads while
@@ -117,6 +119,7 @@ class Cleaning:
     warnings: list[str] = field(default_factory=list)
     declared: dict = field(default_factory=dict)
     fatal: str = ""
+    unknown_layout: bool = False  # the fatal reason is a header no profile reads: it can be mapped
     first_problem: str = ""
     # Exact sums per currency of the cleaned lines' amounts and of the rejected lines' (where
     # they read): the reconciliation checks the imported lines against them.
@@ -158,7 +161,7 @@ def clean(sales_file_id: int, *, on_progress: ProgressCallback | None = None) ->
         reason = text("cleaning_internal_error", error=repr(exc))
         return services.mark_failed(sales_file, reason=reason, findings=outcome.findings())
     if reason := _unusable(outcome):
-        return services.mark_failed(sales_file, reason=reason, findings=outcome.findings())
+        return _stopped(sales_file, outcome, reason)
     return services.mark_cleaned(sales_file, findings=outcome.findings())
 
 
@@ -185,7 +188,7 @@ def clean_and_import(sales_file_id: int, *, on_progress: ProgressCallback | None
             # --- 4. snapshot, control totals and PROCESSED, in the same transaction.
             return services.finish_import(sales_file, lines=count)
     except _Unusable as exc:
-        return services.mark_failed(sales_file, reason=exc.reason, findings=outcome.findings())
+        return _stopped(sales_file, outcome, exc.reason)
     except services.NotReconciled as exc:
         findings = outcome.findings() | {"reconciliation": exc.reconciliation}
         return services.mark_failed(sales_file, reason=exc.reason, findings=findings)
@@ -212,6 +215,13 @@ class _Unusable(Exception):
     def __init__(self, reason: Text | str):
         super().__init__(str(reason))
         self.reason = reason
+
+
+def _stopped(sales_file: SalesFile, outcome: "Cleaning", reason: Text | str) -> SalesFile:
+    """FAILED with the reason, or NEEDS_MAPPING when no import profile reads the file's header."""
+    if outcome.unknown_layout:
+        return services.mark_needs_mapping(sales_file, reason=reason, findings=outcome.findings())
+    return services.mark_failed(sales_file, reason=reason, findings=outcome.findings())
 
 
 def _too_large(sales_file: SalesFile) -> Text | None:
@@ -252,7 +262,7 @@ def _clean(
             rejected_path.open("w", encoding="utf-8", newline="") as rejected,
         ):
             # Read before a COPY starts: the connection runs nothing else while it is in progress.
-            profiles = selectors.import_profiles()
+            profiles = selectors.import_profiles(including=sales_file.profile)
             if copy is None:
                 report = _cleaning_progress(sales_file, on_progress)
                 for chunk in _clean_into(sales_file, profiles, outcome, rejected, report):
@@ -340,6 +350,7 @@ def _clean_into(
             outcome.lines_valid = valid + len(rows)
             outcome.lines_read = stats.lines
             outcome.detail, outcome.warnings, outcome.declared = stats.detail, stats.warnings, stats.declared
+            outcome.unknown_layout = stats.unknown_layout
     finally:
         stream.close()
 

@@ -205,7 +205,11 @@ def _not_ready(pending: list, missing: set[tuple[str, str]]) -> ReportNotReady:
     parts = []
     if pending:
         listed = ", ".join(
-            _("#%(id)s %(name)r is %(status)s")
+            (
+                _("#%(id)s %(name)r needs its columns mapped (no import profile reads its header)")
+                if f.status == SalesFileStatus.NEEDS_MAPPING
+                else _("#%(id)s %(name)r is %(status)s")
+            )
             % {"id": f.pk, "name": f.name, "status": str(f.get_status_display()).lower()}
             for f in pending
         )

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +11,7 @@ from project.errors import NotFound
 from project.money import EXACT, exact_text
 from statements.cleaners.profiles import ProfileSpec
 from statements.models import ImportProfile, SalesFile, SalesFileSnapshot, SalesFileStatus, StatementRun
-from statements.services import IN_PROGRESS, is_held
+from statements.services import IN_PROGRESS, PROFILE_FIELDS, is_held
 
 
 class RunStatus(models.TextChoices):
@@ -20,6 +20,7 @@ class RunStatus(models.TextChoices):
     NO_FILES = "NO_FILES", _("No files")
     PROCESSING = "PROCESSING", _("Processing")
     FAILED = "FAILED", _("Failed")
+    NEEDS_MAPPING = "NEEDS_MAPPING", _("Needs mapping")
     PROCESSED = "PROCESSED", _("Processed")
 
 
@@ -29,6 +30,8 @@ def run_status(files: list[SalesFile]) -> str:
         return RunStatus.NO_FILES
     if SalesFileStatus.FAILED in statuses:
         return RunStatus.FAILED
+    if SalesFileStatus.NEEDS_MAPPING in statuses:
+        return RunStatus.NEEDS_MAPPING
     if statuses == {SalesFileStatus.PROCESSED}:
         return RunStatus.PROCESSED
     return RunStatus.PROCESSING
@@ -154,9 +157,28 @@ def run_data(run: StatementRun) -> dict:
     }
 
 
-def import_profiles() -> list[ProfileSpec]:
-    """The active import profiles, as the cleaning reads them (highest priority first)."""
-    return [ProfileSpec.from_model(profile) for profile in ImportProfile.objects.filter(active=True)]
+def import_profiles(*, including: str = "") -> list[ProfileSpec]:
+    """The active import profiles, as the cleaning reads them (highest priority first), and the
+    profile `including` names even if inactive (a one-off column mapping a sales file was given)."""
+    chosen = ImportProfile.objects.filter(Q(active=True) | Q(slug=including) if including else Q(active=True))
+    return [ProfileSpec.from_model(profile) for profile in chosen]
+
+
+def profiles_for_export(*, slugs: list[str] = (), builtin: bool = False) -> list[dict]:
+    """Import profiles as records of the built-in fixture's shape ({"model", "fields"}): the
+    ones named, else every profile added here (and the built-in ones too with `builtin`)."""
+    chosen = ImportProfile.objects.order_by("slug")
+    if slugs:
+        chosen = chosen.filter(slug__in=slugs)
+        missing = sorted(set(slugs) - set(chosen.values_list("slug", flat=True)))
+        if missing:
+            raise NotFound(f"no import profile {', '.join(missing)}", code="profile_not_found")
+    elif not builtin:
+        chosen = chosen.filter(builtin=False)
+    return [
+        {"model": "statements.importprofile", "fields": {name: getattr(p, name) for name in PROFILE_FIELDS}}
+        for p in chosen
+    ]
 
 
 def known_dsps() -> list[str]:

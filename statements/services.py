@@ -2,7 +2,8 @@
 
 Status machine of a sales file (one function per transition, each recorded as a SalesFileEvent):
 INITIALIZED → UPLOADED → CLEANING → CLEANED → IMPORTING → PROCESSED, or FAILED (with a reason)
-from any step; FAILED and PROCESSED files can be uploaded/processed again, and so can a file in
+from any step, or NEEDS_MAPPING from CLEANING (no import profile reads the header: `save_mapping`);
+FAILED, NEEDS_MAPPING and PROCESSED files can be uploaded/processed again, and so can a file in
 CLEANING/CLEANED/IMPORTING whose lease lapsed (the task that held it died). The flow that drives
 these transitions is `statements.pipeline`.
 """
@@ -13,9 +14,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.text import slugify
 
 from project import storage
 from project.audit import record_action
@@ -23,6 +26,7 @@ from project.errors import Conflict, InvalidInput, NotFound
 from project.money import EXACT, exact_text
 from project.stored_text import Text
 from statements.cleaners import READERS
+from statements.cleaners.profiles import ProfileSpec
 from statements.models import (
     ExchangeRate,
     ImportProfile,
@@ -39,11 +43,32 @@ from statements.models import (
 from statements.texts import CATALOGUE, text
 from statements.webhook import WebhookEvent as SignedEvent
 
+# The ImportProfile fields a profile is shared by (statements.selectors.profiles_for_export).
+PROFILE_FIELDS = (
+    "slug",
+    "name",
+    "active",
+    "priority",
+    "delimiter",
+    "decimal_separator",
+    "date_order",
+    "columns",
+    "required",
+    "defaults",
+    "preamble",
+    "sale_types",
+    "void_values",
+    "skip_values",
+    "documentation",
+)
+
 S = SalesFileStatus
-RESTARTABLE = {S.INITIALIZED, S.UPLOADED, S.FAILED, S.PROCESSED}
+RESTARTABLE = {S.INITIALIZED, S.UPLOADED, S.FAILED, S.NEEDS_MAPPING, S.PROCESSED}
 IN_PROGRESS = {S.CLEANING, S.CLEANED, S.IMPORTING}
 # A PROCESSED file's content is what its lines came from, so it is never replaced.
-UPLOADABLE = {S.INITIALIZED, S.UPLOADED, S.FAILED}
+UPLOADABLE = {S.INITIALIZED, S.UPLOADED, S.FAILED, S.NEEDS_MAPPING}
+# Files whose columns may be mapped by hand: no profile read them (or one that failed them).
+MAPPABLE = {S.NEEDS_MAPPING, S.FAILED}
 FORMAT_LENGTH = 64
 
 
@@ -491,6 +516,101 @@ def mark_failed(
         lease_until=None,
         **findings_fields(findings or {}),
     )
+
+
+def mark_needs_mapping(
+    sales_file: SalesFile, *, reason: Text | str, findings: dict, source: str = "pipeline"
+) -> SalesFile:
+    """NEEDS_MAPPING: no import profile reads the file's header; the reason says which it saw
+    (stored as `mark_failed` stores one)."""
+    coded = reason if isinstance(reason, Text) else Text("")
+    reason = (CATALOGUE.english(reason) if isinstance(reason, Text) else reason)[:2000]
+    return _transition(
+        sales_file,
+        allowed_from={S.CLEANING},
+        to=S.NEEDS_MAPPING,
+        source=source,
+        reason=reason,
+        failure_reason=reason,
+        failure_code=coded.code,
+        failure_params=coded.params,
+        lease_until=None,
+        **findings_fields(findings),
+    )
+
+
+def save_mapping(
+    *, sales_file: SalesFile, profile: dict, name: str, save: bool, user: AbstractBaseUser | None
+) -> ImportProfile:
+    """Store a column mapping as an import profile (`profile`: its fields, already checked) and
+    make it the file's profile. Saved, it is active and read for every file with that header
+    from then on; otherwise it is kept inactive, for this file only. The caller starts the file."""
+    with transaction.atomic():
+        current = SalesFile.objects.select_for_update().get(pk=sales_file.pk)
+        if current.status not in MAPPABLE:
+            raise Conflict(
+                f"sales file {current.pk} is {current.status}: only a file no import profile reads "
+                "(NEEDS_MAPPING) or a FAILED one can be mapped",
+                code="salesfile_not_mappable",
+            )
+        created = ImportProfile.objects.create(
+            slug=_free_slug(name or f"salesfile-{current.pk}"), name=name, active=save, **profile
+        )
+        current.profile = created.slug
+        current.save(update_fields=["profile"])
+        record_action(
+            "statements.mapping_saved",
+            target=current,
+            changes={"profile": [sales_file.profile, created.slug]},
+            user=user,
+        )
+    sales_file.profile = created.slug
+    return created
+
+
+def _free_slug(name: str) -> str:
+    base = (slugify(name).replace("-", "_") or "mapped")[:40]
+    taken = set(ImportProfile.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    taken.update(READERS)
+    slug, number = base, 1
+    while slug in taken:
+        number += 1
+        slug = f"{base}_{number}"
+    return slug
+
+
+def load_profiles(records: list) -> tuple[int, int]:
+    """Create or update import profiles (by slug) from exported records, all or nothing; each is
+    checked as the admin checks one. A built-in profile is never replaced (it ships with the
+    app). Returns (created, updated)."""
+    problems, checked = [], []
+    builtin = set(ImportProfile.objects.filter(builtin=True).values_list("slug", flat=True))
+    for number, record in enumerate(records if isinstance(records, list) else [None], start=1):
+        fields = record.get("fields", record) if isinstance(record, dict) else None
+        try:
+            if not isinstance(fields, dict) or not isinstance(fields.get("slug"), str):
+                raise ValueError("not a profile record (an object with fields and a slug)")
+            unknown = set(fields) - set(PROFILE_FIELDS) - {"builtin"}
+            if unknown:
+                raise ValueError(f"unknown fields {', '.join(sorted(unknown))}")
+            if fields["slug"] in builtin or fields["slug"] in READERS:
+                raise ValueError(f"{fields['slug']!r} is a built-in format's name; rename the profile")
+            profile = ImportProfile(**{k: v for k, v in fields.items() if k != "builtin"})
+            profile.full_clean(validate_unique=False)
+            ProfileSpec.from_model(profile)
+        except (ValueError, TypeError, ValidationError) as exc:
+            problems.append({"loc": [f"profile {number}"], "msg": str(exc)})
+            continue
+        checked.append(profile)
+    if problems:
+        raise InvalidInput("the profiles have errors; nothing was imported", problems=problems)
+    created = 0
+    with transaction.atomic():
+        for profile in checked:
+            values = {name: getattr(profile, name) for name in PROFILE_FIELDS if name != "slug"}
+            _, new = ImportProfile.objects.update_or_create(slug=profile.slug, defaults=values)
+            created += new
+    return created, len(checked) - created
 
 
 def finish_import(sales_file: SalesFile, *, lines: int, source: str = "pipeline") -> SalesFile:

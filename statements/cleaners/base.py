@@ -56,6 +56,8 @@ class Stats:
     # totals row): e.g. {"lines": 120, "summary_records": 3, "units": "1500",
     # "revenue": {"USD": "12.3456"}}. JSON-serialisable values only.
     declared: dict = field(default_factory=dict)
+    # A table with a header row that no import profile reads: its columns can be mapped by hand.
+    unknown_layout: bool = False
 
 
 class Reject(ValueError):

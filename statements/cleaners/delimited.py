@@ -98,7 +98,9 @@ def parse_delimited(
             return iter([Problem(1, reason, fatal=True)])
     layout = _find_header(head, candidates)
     if layout is None:
-        return iter([Problem(*_unknown_layout(head, candidates), fatal=True)])
+        number, reason, width = _unknown_layout(head, candidates)
+        stats.unknown_layout = forced is None and width >= 2
+        return iter([Problem(number, reason, fatal=True)])
     spec = layout.spec
     stats.detail = spec.slug
     found, problem = _preamble(head[: layout.line - 1], layout)
@@ -178,20 +180,26 @@ def _match(
     return columns, fallbacks
 
 
-def _unknown_layout(head: list[str], candidates: list[ProfileSpec]) -> tuple[int, str]:
-    """(line, reason) naming the most header-like line read and the profiles tried."""
+def _unknown_layout(head: list[str], candidates: list[ProfileSpec]) -> tuple[int, str, int]:
+    """(line, reason, its number of cells) naming the most header-like line read and the
+    profiles tried."""
     number, line = max(
         ((n, text) for n, text in enumerate(head, start=1) if text.strip()),
         key=lambda item: max(len(_cells(item[1], d)) for d in DELIMITERS),
         default=(1, head[0]),
     )
+    width = max(len(_cells(line, d)) for d in DELIMITERS)
     shown = line.strip()
     shown = shown if len(shown) <= _SHOWN else shown[:_SHOWN] + "…"
     tried = ", ".join(spec.slug for spec in candidates) or "none"
-    return number, (
-        f"unknown format: no import profile matches the header row (line {number}: {shown!r}); "
-        f"profiles tried: {tried}. Add an import profile for this layout in the admin, then "
-        "process the file again."
+    return (
+        number,
+        (
+            f"unknown format: no import profile matches the header row (line {number}: {shown!r}); "
+            f'profiles tried: {tried}. Map its columns (the run page\'s "Map columns"), or add an '
+            "import profile for this layout in the admin, then process the file again."
+        ),
+        width,
     )
 
 

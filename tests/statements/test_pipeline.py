@@ -125,10 +125,10 @@ def test_processed_file_cannot_fail_and_held_file_cannot_restart():
         services.mark_uploaded(held)
 
 
-def test_unknown_format_fails_with_a_clear_reason(flow):
+def test_unknown_layout_waits_for_a_mapping_with_a_clear_reason(flow):
     file_id = flow.processed_file(fixture_bytes("not_a_sales_file.csv"))
     data = flow.file(file_id)
-    assert data["status"] == "FAILED"
+    assert data["status"] == "NEEDS_MAPPING"
     assert data["failure_reason"].startswith("unknown format: no import profile matches the header row")
     assert "generic_csv" in data["failure_reason"]
 
