@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from statements import rates
+from statements import mapping, rates
+from statements.models import ImportProfile
 
 MAX_RATE_UPLOAD = 5 * 1024 * 1024
 _SEPARATORS = re.compile(r"[,;\n]")
@@ -243,3 +244,81 @@ class RateUploadForm(forms.Form):
 
 def _key(item: dict) -> tuple:
     return (item["currency"], item.get("dsp", "").lower(), item.get("salesfile"), item["period"])
+
+
+# Our fields as the mapping page names them.
+MAPPING_LABELS = {
+    "period": gettext_lazy("Period or sale date"),
+    "dsp": gettext_lazy("DSP (store)"),
+    "territory": gettext_lazy("Territory"),
+    "isrc": gettext_lazy("ISRC"),
+    "upc": gettext_lazy("UPC"),
+    "artist": gettext_lazy("Artist"),
+    "title": gettext_lazy("Title"),
+    "release": gettext_lazy("Release"),
+    "units": gettext_lazy("Units"),
+    "revenue": gettext_lazy("Revenue"),
+    "currency": gettext_lazy("Currency"),
+    "sale_type": gettext_lazy("Sale type"),
+    "void": gettext_lazy("Void/return marker"),
+    "commercial_model": gettext_lazy("Commercial model"),
+}
+
+
+class MappingForm(forms.Form):
+    """A column picker per field, fixed values, date order and decimal separator: a
+    `statements.mapping.Mapping` (checked against the file by `mapping.preview`)."""
+
+    date_order = forms.ChoiceField(label=gettext_lazy("Date order"), choices=ImportProfile.DateOrder.choices)
+    decimal_separator = forms.ChoiceField(
+        label=gettext_lazy("Decimal separator"),
+        choices=ImportProfile.DecimalSeparator.choices,
+        required=False,
+    )
+    void_values = forms.CharField(
+        label=gettext_lazy("Values that mark a void or return"),
+        required=False,
+        help_text=gettext_lazy(
+            "In the void column (or the sale type), separated by commas, e.g. Void, Return."
+        ),
+    )
+    skip_values = forms.CharField(
+        label=gettext_lazy("Sale types of rows to skip"),
+        required=False,
+        help_text=gettext_lazy(
+            "Rows that are no sales, e.g. Payout. Totals rows and text trailers are skipped anyway."
+        ),
+    )
+    name = forms.CharField(label=gettext_lazy("Import profile name"), max_length=200)
+    save = forms.BooleanField(
+        label=gettext_lazy("Read every file with this header this way from now on"),
+        required=False,
+        initial=True,
+    )
+
+    def __init__(self, *args, columns: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "—"), *((column, column) for column in dict.fromkeys(columns))]
+        for name, label in MAPPING_LABELS.items():
+            self.fields[f"column_{name}"] = forms.ChoiceField(label=label, choices=choices, required=False)
+        for name in mapping.FIXABLE:
+            self.fields[f"fixed_{name}"] = forms.CharField(
+                label=MAPPING_LABELS[name], required=False, max_length=200
+            )
+
+    def column_fields(self) -> list:
+        return [self[f"column_{name}"] for name in MAPPING_LABELS]
+
+    def fixed_fields(self) -> list:
+        return [self[f"fixed_{name}"] for name in mapping.FIXABLE]
+
+    def mapping(self) -> mapping.Mapping:
+        data = self.cleaned_data
+        return mapping.Mapping(
+            columns={name: data[f"column_{name}"] for name in MAPPING_LABELS if data[f"column_{name}"]},
+            fixed={name: data[f"fixed_{name}"] for name in mapping.FIXABLE if data[f"fixed_{name}"].strip()},
+            date_order=data["date_order"],
+            decimal_separator=data["decimal_separator"],
+            void_values=_split(data["void_values"]),
+            skip_values=_split(data["skip_values"]),
+        )

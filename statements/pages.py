@@ -12,15 +12,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from project import storage
 from project.decorators import group_required
 from project.errors import Conflict, NotFound
 from project.roles import BACK_OFFICE
-from statements import pipeline, preview, rates, report_files, selectors, services
+from statements import mapping, pipeline, preview, rates, report_files, selectors, services
 from statements.forms import (
     ExceptionFormSet,
+    MappingForm,
     RateFormSet,
     RateUploadForm,
     RunForm,
@@ -73,7 +74,7 @@ def _run_page(request: HttpRequest, run: StatementRun, status: int = 200, **boun
         "rejected": {
             f.pk: _rejected_lines(f)
             for f in run.sales_files.all()
-            if f.lines_rejected or f.status == SalesFileStatus.FAILED
+            if f.lines_rejected or f.status in (SalesFileStatus.FAILED, SalesFileStatus.NEEDS_MAPPING)
         },
         "upload_form": bound.get("upload_form") or _upload_form(),
         "rates_formset": bound.get("rates_formset")
@@ -139,6 +140,60 @@ def run_page_process(request: HttpRequest, run_id: int, file_id: int) -> HttpRes
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Sales file %(id)s queued for processing.") % {"id": sales_file.pk})
+    return redirect("statements:run-page", run_id=run.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@group_required(BACK_OFFICE)
+def run_page_mapping(request: HttpRequest, run_id: int, file_id: int) -> HttpResponse:
+    """ "Map columns" for a file no import profile reads: its first rows, a column picker per
+    field and the preview of the cleaned lines and totals (a plain form post); "Save as import
+    profile" stores the mapping, once the preview has no problem, and processes the file."""
+    run = get_object_or_404(StatementRun, pk=run_id)
+    sales_file = get_object_or_404(run.sales_files, pk=file_id)
+    try:
+        table = mapping.sample(sales_file)
+    except (storage.Missing, storage.Unavailable) as exc:
+        messages.error(request, f"#{sales_file.pk}: {exc}")
+        return redirect("statements:run-page", run_id=run.pk)
+    initial = {f"column_{name}": column for name, column in mapping.suggested(table.columns).items()}
+    form = MappingForm(
+        request.POST or None,
+        columns=table.columns,
+        initial={**initial, "name": sales_file.name, "save": True},
+    )
+    result, status = None, 200
+    if request.method == "POST" and form.is_valid():
+        proposed = form.mapping()
+        result = mapping.preview(sales_file, proposed, table)
+        if request.POST.get("action") == "save":
+            if not result["problems"]:
+                return _save_mapping(request, run, sales_file, form, proposed, table)
+            status = 422
+    elif request.method == "POST":
+        status = 400
+    context = {"run": run, "sales_file": sales_file, "table": table, "form": form, "result": result}
+    return render(request, "statements/mapping.html", context, status=status)
+
+
+def _save_mapping(request, run, sales_file, form, proposed, table) -> HttpResponse:
+    try:
+        profile = services.save_mapping(
+            sales_file=sales_file,
+            profile=mapping.profile_fields(proposed, table),
+            name=form.cleaned_data["name"],
+            save=form.cleaned_data["save"],
+            user=request.user,
+        )
+        pipeline.start(sales_file, source="page")
+    except (Conflict, storage.Unavailable) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Import profile %(name)s saved; sales file %(id)s queued for processing.")
+            % {"name": profile.name, "id": sales_file.pk},
+        )
     return redirect("statements:run-page", run_id=run.pk)
 
 

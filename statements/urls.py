@@ -31,6 +31,11 @@ urlpatterns = [
         pages.run_page_process,
         name="run-page-process",
     ),
+    path(
+        "statements/<int:run_id>/files/<int:file_id>/mapping/",
+        pages.run_page_mapping,
+        name="run-page-mapping",
+    ),
     *(
         path(
             f"statements/<int:run_id>/{kind}/", pages.run_page_rates, {"kind": kind}, name=f"run-page-{kind}"

@@ -54,9 +54,9 @@ def test_back_office_user_walks_the_statement_run_flow(page, make_user, tmp_path
     rows = page.locator("tr[data-file]")
     assert rows.count() == 2
     spotify, apple = rows.filter(has_text="spotify.csv"), rows.filter(has_text="apple.tsv")
-    assert apple.locator("[data-file-status]").inner_text() == "Failed"
+    assert apple.locator("[data-file-status]").inner_text() == "Needs mapping"
     assert "unknown" in apple.locator(".failure").inner_text().lower()
-    assert page.locator("#run-status").inner_text() == "Failed"
+    assert page.locator("#run-status").inner_text() == "Needs mapping"
 
     ImportProfile.objects.update(active=True)
     for row in (spotify, apple):

@@ -179,11 +179,11 @@ def test_rates_upload_replaces_or_merges(flow, staff):
     assert [r.currency for r in run.rates.all()] == ["GBP"]
 
 
-def test_process_again_a_failed_file(flow, staff):
+def test_process_again_a_file_no_profile_read(flow, staff):
     run_id = flow.create_run()
-    ImportProfile.objects.update(active=False)  # no layout known: the file fails
+    ImportProfile.objects.update(active=False)  # no layout known: the file waits for a mapping
     file_id = flow.processed_file(fixture_bytes("applemusic_2026-10.tsv"), run_id, name="apple.tsv")
-    assert flow.file(file_id)["status"] == "FAILED"
+    assert flow.file(file_id)["status"] == "NEEDS_MAPPING"
     page = staff.get(f"/statements/{run_id}/").content.decode()
     assert "Process again" in page and f'id="rejected-{file_id}"' in page
 
