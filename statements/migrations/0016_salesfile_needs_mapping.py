@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('statements', '0014_salesfile_failure_code'),
+        ('statements', '0015_salesfile_sha256_duplicate'),
     ]
 
     operations = [
