@@ -2,8 +2,10 @@
 API (table, preview, save), the mapping becomes an import profile matched by the header from then
 on, and profiles travel between installations as JSON."""
 
+import csv
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -233,3 +235,51 @@ def test_import_refuses_a_broken_profile_and_imports_nothing(tmp_path):
     with pytest.raises(Exception, match=r"profile 2: .*unknown field 'money'.*profile 3: .*built-in"):
         call_command("import_import_profiles", str(path))
     assert not ImportProfile.objects.filter(slug="ok_one").exists()
+
+
+REALDATA = Path(__file__).resolve().parents[2].parent / "shared" / "realdata" / "statements"
+TUNECORE = REALDATA / "set2" / "trackshift_Tunecore_Test.csv"
+
+
+@pytest.mark.skipif(not TUNECORE.is_file(), reason="../shared/realdata is absent")
+def test_a_real_report_mapped_by_hand_imports_to_the_cent(flow):
+    ImportProfile.objects.update(active=False)  # as if no profile knew TuneCore's layout
+    run_id = flow.create_run(currency="GBP")
+    file_id = flow.processed_file(TUNECORE.read_bytes(), run_id=run_id, name=TUNECORE.name)
+    assert flow.file(file_id)["status"] == "NEEDS_MAPPING"
+    body = {
+        "columns": {
+            "period": "Sales Period",
+            "dsp": "Store Name",
+            "territory": "Country Of Sale",
+            "artist": "Artist",
+            "title": "Song Title",
+            "release": "Release Title",
+            "upc": "UPC",
+            "isrc": "Optional ISRC",
+            "sale_type": "Sales Type",
+            "units": "# Units Sold",
+            "revenue": "Total Earned",
+            "currency": "Currency",
+        },
+        "date_order": "mdy",
+        "decimal_separator": ".",
+        "name": "TuneCore by hand",
+    }
+    response = flow.client.put(
+        f"/api/files/salesfiles/{file_id}/mapping/", body, content_type="application/json"
+    )
+    assert response.status_code == 202, response.content
+    expected: dict[str, list] = {}
+    with TUNECORE.open(encoding="utf-8", newline="") as source:
+        for row in csv.DictReader(source):
+            into = expected.setdefault(row["Currency"], [0, 0, Decimal(0)])
+            into[0] += 1
+            into[1] += int(row["# Units Sold"])
+            into[2] += Decimal(row["Total Earned"])
+    data = flow.file(file_id)
+    assert data["status"] == "PROCESSED"
+    assert data["totals"] == {
+        currency: {"lines": lines, "units": units, "revenue": str(revenue)}
+        for currency, (lines, units, revenue) in expected.items()
+    }
