@@ -59,7 +59,7 @@ def _prepare(params: dict) -> dict:
     from sessions_app.models import Session
 
     if params.get("who") == "":
-        params["who"] = _("the command line")
+        params["who"] = _("command line")
     if "status" in params:
         labels = dict(Session.Status.choices) | dict(InvoiceFile.Status.choices)
         params["status"] = labels.get(params["status"], params["status"])

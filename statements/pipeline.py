@@ -118,7 +118,7 @@ class Cleaning:
     lines_rejected: int = 0
     warnings: list[str] = field(default_factory=list)
     declared: dict = field(default_factory=dict)
-    fatal: str = ""
+    fatal: Text | str = ""
     unknown_layout: bool = False  # the fatal reason is a header no profile reads: it can be mapped
     first_problem: str = ""
     # Exact sums per currency of the cleaned lines' amounts and of the rejected lines' (where
@@ -330,7 +330,7 @@ def _clean_into(
                     valid += len(rows)
                     rows.clear()
                 elif item.fatal:
-                    outcome.fatal = item.reason
+                    outcome.fatal = item.text or item.reason
                     write_problem((item.line, item.reason))
                     break
                 else:

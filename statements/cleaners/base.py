@@ -6,6 +6,8 @@ Cleaners are pure: they read text and never touch the database or the storage.
 
 from dataclasses import dataclass, field
 
+from project.stored_text import Text
+
 # Column order of the normalised CSV (and of the COPY into statements_salesline).
 CLEAN_COLUMNS = (
     "line_number",  # physical line of the source file (1-based)
@@ -41,6 +43,9 @@ class Problem:
     # the file's reconciliation counts the money of rejected lines. Not part of a problem's identity.
     amount: str = field(default="", compare=False)
     currency: str = field(default="", compare=False)
+    # A fatal reason as a code (statements.texts), so that the run page shows it in the reader's
+    # language; `reason` is its English sentence.
+    text: Text | None = field(default=None, compare=False)
 
 
 @dataclass

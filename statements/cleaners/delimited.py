@@ -26,6 +26,7 @@ from statements.cleaners import profiles as rules
 from statements.cleaners.base import Problem, Reject, Row, Stats
 from statements.cleaners.profiles import DELIMITERS, ProfileSpec, header_keys, normal_name
 from statements.cleaners.text import LineTooLong, failing
+from statements.texts import fatal
 
 MAX_PREAMBLE = 50  # lines searched for the header row
 CACHE_SIZE = 50_000  # distinct values remembered per column
@@ -85,22 +86,20 @@ def parse_delimited(
         lines = failing(exc)  # the layout is told by the lines before it
     stats.lines = len(head)
     if not head:
-        return iter([Problem(1, "the file is empty", fatal=True)])
+        return iter([fatal(1, "file_empty")])
     if head[0].startswith("PK\x03\x04") or "\x00" in head[0]:
-        reason = "unknown format: binary content (a zip/xlsx export?); upload the sales data as CSV"
-        return iter([Problem(1, reason, fatal=True)])
+        return iter([fatal(1, "binary_content")])
     candidates = sorted(profiles, key=lambda spec: -spec.priority)
     if forced is not None:
         candidates = [spec for spec in profiles if spec.slug == forced]
         if not candidates:
             known = ", ".join(spec.slug for spec in profiles) or "none"
-            reason = f"unknown format: no import profile {forced!r} (profiles: {known})"
-            return iter([Problem(1, reason, fatal=True)])
+            return iter([fatal(1, "unknown_profile", profile=repr(forced), known=known)])
     layout = _find_header(head, candidates)
     if layout is None:
-        number, reason, width = _unknown_layout(head, candidates)
+        problem, width = _unknown_layout(head, candidates)
         stats.unknown_layout = forced is None and width >= 2
-        return iter([Problem(number, reason, fatal=True)])
+        return iter([problem])
     spec = layout.spec
     stats.detail = spec.slug
     found, problem = _preamble(head[: layout.line - 1], layout)
@@ -180,9 +179,9 @@ def _match(
     return columns, fallbacks
 
 
-def _unknown_layout(head: list[str], candidates: list[ProfileSpec]) -> tuple[int, str, int]:
-    """(line, reason, its number of cells) naming the most header-like line read and the
-    profiles tried."""
+def _unknown_layout(head: list[str], candidates: list[ProfileSpec]) -> tuple[Problem, int]:
+    """The fatal problem naming the most header-like line read and the profiles tried, and that
+    line's number of cells."""
     number, line = max(
         ((n, text) for n, text in enumerate(head, start=1) if text.strip()),
         key=lambda item: max(len(_cells(item[1], d)) for d in DELIMITERS),
@@ -192,15 +191,7 @@ def _unknown_layout(head: list[str], candidates: list[ProfileSpec]) -> tuple[int
     shown = line.strip()
     shown = shown if len(shown) <= _SHOWN else shown[:_SHOWN] + "…"
     tried = ", ".join(spec.slug for spec in candidates) or "none"
-    return (
-        number,
-        (
-            f"unknown format: no import profile matches the header row (line {number}: {shown!r}); "
-            f'profiles tried: {tried}. Map its columns (the run page\'s "Map columns"), or add an '
-            "import profile for this layout in the admin, then process the file again."
-        ),
-        width,
-    )
+    return fatal(number, "unknown_layout", line=number, shown=repr(shown), tried=tried), width
 
 
 def _preamble(lines: list[str], layout: _Layout) -> tuple[dict[str, str], Problem | None]:

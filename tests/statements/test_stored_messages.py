@@ -1,0 +1,49 @@
+"""Why a sales file failed is stored as a code with parameters beside its English sentence: the API
+answers in English, the run page in the reader's language."""
+
+import re
+
+import pytest
+from django.utils import translation
+
+from statements.models import SalesFile
+
+pytestmark = pytest.mark.django_db
+
+NO_HEADER = b"foo;bar\n1;2\n"
+
+
+def test_a_failure_reason_is_english_in_the_api_and_italian_on_an_italian_run_page(flow, client, make_user):
+    run_id = flow.create_run(name="Q3")
+    binary = flow.processed_file(b"PK\x03\x04 zip", run_id, name="export.xlsx")
+    unknown = flow.processed_file(NO_HEADER, run_id, name="odd.csv")
+    lines = flow.processed_file(
+        b"period,dsp,artist,territory,units,revenue,currency\n2026-13,T,A,NO,1,1,NOK\n", run_id
+    )
+
+    assert flow.file(binary)["failure_reason"] == (
+        "unknown format: binary content (a zip/xlsx export?); upload the sales data as CSV"
+    )
+    assert flow.file(unknown)["failure_reason"].startswith(
+        "unknown format: no import profile matches the header row (line 1: 'foo;bar'); profiles tried: "
+    )
+    assert flow.file(lines)["failure_reason"].startswith(
+        "no valid sales lines: 1 line rejected (first: line 2:"
+    )
+    stored = SalesFile.objects.get(pk=binary)
+    assert (stored.failure_code, stored.failure_params) == ("binary_content", {})
+
+    client.force_login(make_user("bea", groups=["back-office"]))
+    page = client.get(f"/statements/{run_id}/", HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    assert "formato sconosciuto: contenuto binario (un export zip/xlsx?)" in page
+    assert "formato sconosciuto: nessun profilo di importazione corrisponde alla riga di intestazione" in page
+    assert "nessuna riga di vendita valida: 1 riga rifiutata (prima: line 2:" in page
+    failures = re.findall(r'<span class="failure">(.*?)</span>', page)
+    assert len(failures) == 3 and not any("unknown format" in failure for failure in failures)
+
+
+def test_a_reason_stored_before_codes_shows_as_stored(flow):
+    file_id = flow.processed_file(b"PK\x03\x04 zip")
+    SalesFile.objects.filter(pk=file_id).update(failure_code="", failure_reason="an old reason")
+    with translation.override("it"):
+        assert SalesFile.objects.get(pk=file_id).failure_text == "an old reason"
