@@ -1,7 +1,9 @@
 """`{{ status|status_label }}`: a run's or sales file's status (a code in the JSON the page shares
-with the API) as the reader's words."""
+with the API) as the reader's words; `{{ line.sale_type|sale_type_label }}` the same for a sales
+line's sale type."""
 
 from django import template
+from django.utils.translation import pgettext_lazy
 
 from statements.models import SalesFileStatus
 from statements.selectors import RunStatus
@@ -14,3 +16,17 @@ LABELS = {**dict(SalesFileStatus.choices), **dict(RunStatus.choices)}
 @register.filter
 def status_label(value: str) -> str:
     return str(LABELS.get(value, value))
+
+
+# statements.royalties.models.SALE_TYPES, as readers say them.
+SALE_TYPES = {
+    "stream": pgettext_lazy("sale type", "stream"),
+    "download": pgettext_lazy("sale type", "download"),
+    "physical": pgettext_lazy("sale type", "physical"),
+    "other": pgettext_lazy("sale type", "other"),
+}
+
+
+@register.filter
+def sale_type_label(value: str) -> str:
+    return str(SALE_TYPES.get(value, value))

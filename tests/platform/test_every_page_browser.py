@@ -3,11 +3,11 @@
 The data is built once (the demo's users, past sessions and contracts; a statement run with a
 processed and a failed sales file; Moneybird documents synced, exported, changed and deleted), then
 one logged-in browser context per language and width walks the operators' page, the statement runs,
-a run page with its royalty review pages, the exports page, the API docs and the admin (its index
+a run page with its column-mapping and royalty review pages, the exports page, the API docs and the admin (its index
 and every changelist of our apps). A page fails the walk on:
 - a sideways scroll, of the page or inside a `.card`;
 - a raw code: a value of the project's choices (TextChoices, run statuses, Moneybird states, email
-  kinds) that is not also an ordinary word of the page's language, as a whole text (a cell, a
+  kinds, sale types) that is not also an ordinary word of the page's language, as a whole text (a cell, a
   label) or, when it is shaped as a code (`NO_FILES`, `pending_payment`, `ingestion/late`,
   `detailAmount`), anywhere in a text;
 - on an Italian page, text that is an English msgid of our catalogue (its msgstr differs): a
@@ -35,9 +35,9 @@ from exports.moneybird import client_from_settings
 from exports.sync import sync_documents
 from project.api import APIS
 from project.management.commands.demo_setup import DEMO_USERS
-from statements.royalties.models import Payee
+from statements.royalties.models import SALE_TYPES, Payee
 from statements.selectors import RunStatus
-from tests.statements.conftest import Flow
+from tests.statements.conftest import Flow, fixture_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "locale" / "it" / "LC_MESSAGES" / "django.po"
@@ -58,7 +58,7 @@ def words(texts) -> set[str]:
 
 def choice_values() -> set[str]:
     """The codes a page must never show as they are stored."""
-    values = {str(value) for value in RunStatus.values} | set(MONEYBIRD_STATES)
+    values = {str(value) for value in RunStatus.values} | set(MONEYBIRD_STATES) | set(SALE_TYPES)
     for model in apps.get_models():
         if model._meta.app_label in OUR_APPS:
             for field in model._meta.get_fields():
@@ -83,12 +83,17 @@ def raw_codes_by_language() -> dict[str, set[str]]:
 
 
 def untranslated_texts() -> set[str]:
-    """English msgids whose Italian differs: on an Italian page they are strings left in English."""
+    """English msgids whose Italian differs: on an Italian page they are strings left in English,
+    unless the same text is also Italian of the catalogue (a sale type "download")."""
+    entries = catalogue()
+    italian = {entry.msgstr for entry in entries} | {
+        text for entry in entries for text in entry.msgstr_plural.values()
+    }
     return {
         entry.msgid
-        for entry in catalogue()
+        for entry in entries
         if entry.msgstr and entry.msgstr != entry.msgid and "%" not in entry.msgid and "{" not in entry.msgid
-    }
+    } - italian
 
 
 # The texts of the page's elements (own text nodes, trimmed of punctuation around), its form values
@@ -148,6 +153,8 @@ class Walker:
 
     def visit(self, path: str) -> None:
         response = self.page.goto(path)
+        # A page that sends the user elsewhere (a review refused) was not walked.
+        assert self.page.url.endswith(path), f"{path} redirected to {self.page.url}"
         self.page.wait_for_load_state("networkidle" if path.startswith("/api/docs/") else "load")
         where = f"[{self.language} {self.width}px] {path}"
         assert response is not None and response.status < 400, f"{where}: {response and response.status}"
@@ -179,10 +186,15 @@ def site_data(settings, live_server, api_client, make_user) -> Iterator[dict]:
     call_command("demo_setup", stdout=io.StringIO())
 
     flow = Flow(api_client())
-    run_id = flow.create_run(name="Demo November", currency="EUR")
     [sales] = (ROOT / "fixtures" / "demo").glob("royalty_sales_*.csv")
-    flow.processed_file(sales.read_bytes(), run_id, name=sales.name)
+    # A run whose royalty statements can be reviewed, and one with failed files as well.
+    royalty_run = flow.create_run(name="Demo royalties", currency="EUR")
+    flow.processed_file(sales.read_bytes(), royalty_run, name=sales.name)
+    run_id = flow.create_run(name="Q3 with failures", currency="EUR")
+    flow.processed_file(fixture_bytes("spotify_2026-09.csv"), run_id, name="spotify.csv")  # rates missing
     flow.processed_file(b"\x00\x01PK binary", run_id, name="export.xlsx")  # FAILED, with its reason
+    # FAILED for a header no profile reads: its columns can be mapped on a page of its own.
+    unmapped = flow.processed_file(b"Song;Shop;Money\nA;S;1.00\n", run_id, name="odd.csv")
 
     fake = FakeMoneybird()
     settings.MONEYBIRD_API_URL = fake.base_url
@@ -199,7 +211,7 @@ def site_data(settings, live_server, api_client, make_user) -> Iterator[dict]:
     fake.remove(ids[1])
     sync_documents(client=client)
     try:
-        yield {"run_id": run_id}
+        yield {"run_id": run_id, "unmapped": unmapped, "royalty_run": royalty_run}
     finally:
         fake.close()
 
@@ -225,8 +237,10 @@ def test_every_page_in_english_and_italian_at_1280_and_375_px(browser, live_serv
         "/sessions/",
         "/statements/",
         run,
-        f"{run}royalties/",
-        *(f"{run}royalties/{payee}/" for payee in payees[:2]),
+        f"{run}files/{site_data['unmapped']}/mapping/",
+        f"/statements/{site_data['royalty_run']}/",
+        f"/statements/{site_data['royalty_run']}/royalties/",
+        *(f"/statements/{site_data['royalty_run']}/royalties/{payee}/" for payee in payees[:2]),
         "/exports/",
         "/api/docs/",
         *(f"/api/docs/{name}/" for name in sorted(APIS)),
