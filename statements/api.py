@@ -26,6 +26,7 @@ from project.api import build_api
 from project.errors import Conflict, InvalidInput
 from project.integrations import s3
 from statements import mapping, pipeline, rates, report_files, selectors, services
+from statements.cleaners.dsr import BASES, DEFAULT_BASIS
 from statements.report import build_report
 from statements.royalties.api import router as royalty_router
 from statements.webhook import WebhookRejected, parse_event, verify_signature
@@ -112,6 +113,9 @@ class RunIn(Schema):
         return self
 
 
+BASIS_HELP = f"DDEX DSR income column: {', '.join(BASES)} (docs/sales-reports.md); default {DEFAULT_BASIS}."
+
+
 class Created(Schema):
     id: int
 
@@ -123,6 +127,7 @@ class SalesFileIn(Schema):
         pattern=f"^({pipeline.FORMAT_SLUG.pattern})?$",
         description='An import profile slug, "ddex_dsr" or "clicknclear".',
     )
+    revenue_basis: Literal["", *BASES] = Field("", description=BASIS_HELP + " Blank: the default.")
 
     _name = field_validator("name")(_required_name)
 
@@ -130,6 +135,9 @@ class SalesFileIn(Schema):
 class ProcessIn(Schema):
     allow_duplicate: bool = Field(False, description="Import the same bytes as an earlier sales file anyway.")
     reason: str = Field("", max_length=2000, description="Why, with allow_duplicate (kept on the file).")
+    revenue_basis: Literal["", *BASES] | None = Field(
+        None, description=BASIS_HELP + " Blank: the default; absent: as the file has it."
+    )
 
 
 def _process_options(request: HttpRequest) -> ProcessIn:
@@ -183,6 +191,10 @@ class SalesFileOut(Schema):
     failure_reason: str
     profile: str | None
     format: str
+    revenue_basis: Literal[*BASES] | None = Field(
+        description=BASIS_HELP + " Asked for before processing (null: the default), then the one the "
+        "cleaning of a DSR file used."
+    )
     detail: str
     warnings: list[str]
     size: int | None
@@ -592,7 +604,9 @@ def run_report(request: HttpRequest, run_id: int, query: Query[ReportQuery]):
 @api.post("/files/salesfiles/", response={201: SalesFileCreated}, tags=["sales files"])
 def salesfile_create(request: HttpRequest, payload: SalesFileIn):
     """Create a sales file (INITIALIZED); `profile` skips format detection."""
-    sales_file = services.create_sales_file(name=payload.name, user=request.user, profile=payload.profile)
+    sales_file = services.create_sales_file(
+        name=payload.name, user=request.user, profile=payload.profile, revenue_basis=payload.revenue_basis
+    )
     return Status(201, {"id": sales_file.pk, "status": sales_file.status})
 
 
@@ -681,13 +695,17 @@ def salesfile_content(
     },
 )
 def salesfile_process(request: HttpRequest, file_id: int):
-    """Start (or restart) processing: a new, FAILED, PROCESSED or abandoned file. 409
+    """Start (or restart) processing: a new, FAILED, PROCESSED or abandoned file, with the body's
+    `revenue_basis` if it names one (a DSR file's income column). 409
     `salesfile_no_content` before an upload, `salesfile_busy` while a task holds the file,
     `salesfile_duplicate` when an earlier sales file has the same bytes (SHA-256), naming it and
     its runs, unless the body says `{"allow_duplicate": true, "reason": "…"}` (the reason is kept)."""
     options = _process_options(request)
     sales_file = pipeline.start(
-        selectors.get_sales_file(file_id), allow_duplicate=options.allow_duplicate, reason=options.reason
+        selectors.get_sales_file(file_id),
+        allow_duplicate=options.allow_duplicate,
+        reason=options.reason,
+        revenue_basis=options.revenue_basis,
     )
     return Status(202, {"id": sales_file.pk, "status": sales_file.status})
 

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from statements import mapping, rates
-from statements.models import ImportProfile
+from statements.cleaners.dsr import DEFAULT_BASIS
+from statements.models import ImportProfile, RevenueBasis
 
 MAX_RATE_UPLOAD = 5 * 1024 * 1024
 _SEPARATORS = re.compile(r"[,;\n]")
@@ -109,6 +110,21 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in files]
 
 
+def _basis_choices() -> list[tuple[str, str]]:
+    default = RevenueBasis(DEFAULT_BASIS).label
+    return [("", _("Default: %(basis)s") % {"basis": default}), *RevenueBasis.choices]
+
+
+class RevenueBasisForm(forms.Form):
+    """A DDEX DSR file's income column (blank: the default), with "Process again"."""
+
+    revenue_basis = forms.ChoiceField(label=gettext_lazy("Revenue basis"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["revenue_basis"].choices = _basis_choices()
+
+
 class SalesFilesForm(forms.Form):
     """Upload without JavaScript: the files go through the server (the page's script uploads
     them straight to the storage instead, with a progress bar per file)."""
@@ -123,10 +139,16 @@ class SalesFilesForm(forms.Form):
         required=False,
         help_text=gettext_lazy("Leave on automatic unless a file is not recognised."),
     )
+    revenue_basis = forms.ChoiceField(
+        label=gettext_lazy("Revenue basis"),
+        required=False,
+        help_text=gettext_lazy("DDEX DSR files only: which column is income."),
+    )
 
     def __init__(self, *args, profiles: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["profile"].choices = [("", _("Automatic")), ("ddex_dsr", "DDEX DSR"), *profiles]
+        self.fields["revenue_basis"].choices = _basis_choices()
 
     def clean_files(self) -> list:
         uploads = self.cleaned_data["files"]

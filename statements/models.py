@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from statements.cleaners import dsr
 from statements.cleaners.profiles import BUILTIN_FIXTURE, ProfileSpec
 
 PERIOD_LENGTH = 7  # "YYYY-MM"
@@ -40,6 +41,15 @@ class SalesFileStatus(models.TextChoices):
     FAILED = "FAILED", _("Failed")
     # No import profile matches the file's header: someone maps its columns (statements.mapping).
     NEEDS_MAPPING = "NEEDS_MAPPING", _("Needs mapping")
+
+
+class RevenueBasis(models.TextChoices):
+    """Which DDEX DSR column is a line's income (statements.cleaners.dsr; docs/sales-reports.md)."""
+
+    ALLOCATED_NET_REVENUE = dsr.ALLOCATED_NET_REVENUE, _("Allocated net revenue (LI, summary)")
+    ALLOCATED_AMOUNT = dsr.ALLOCATED_AMOUNT, _("Allocated amount (LI): what the rights controller is paid")
+    USAGE_NET_REVENUE = dsr.USAGE_NET_REVENUE, _("Net revenue of the usages (SU)")
+    NET_REVENUE = dsr.NET_REVENUE, _("Net revenue (summary)")
 
 
 class StatementRun(models.Model):
@@ -103,6 +113,11 @@ class SalesFile(models.Model):
     failure_params = models.JSONField(default=dict, blank=True, verbose_name=_("failure parameters"))
     # Asked for at creation: the import profile slug (or "ddex_dsr") that skips detection.
     profile = models.CharField(max_length=64, blank=True, verbose_name=_("profile"))
+    # The income column of a DDEX DSR file: asked for before processing (blank: the default), then
+    # the one the cleaning used.
+    revenue_basis = models.CharField(
+        max_length=32, blank=True, choices=RevenueBasis.choices, verbose_name=_("revenue basis")
+    )
     # What the cleaning recognised: "ddex_dsr" or an import profile's slug, and its details.
     format = models.CharField(max_length=64, blank=True, verbose_name=_("format"))
     detail = models.CharField(max_length=300, blank=True, verbose_name=_("detail"))

@@ -24,6 +24,7 @@ from statements.forms import (
     MappingForm,
     RateFormSet,
     RateUploadForm,
+    RevenueBasisForm,
     RunForm,
     SalesFilesForm,
 )
@@ -92,6 +93,7 @@ def _run_page(request: HttpRequest, run: StatementRun, status: int = 200, **boun
         "frozen": run.report_generated_at is not None,
         "finalized": is_finalized(run),
         "known_dsps": selectors.known_dsps(),
+        "basis_form": RevenueBasisForm(),
     }
     return render(request, "statements/run_detail.html", context, status=status)
 
@@ -110,7 +112,10 @@ def run_page_upload(request: HttpRequest, run_id: int) -> HttpResponse:
             # A run finalised since the page was shown takes no file: none is left behind.
             with transaction.atomic():
                 sales_file = services.create_sales_file(
-                    name=upload.name, user=request.user, profile=form.cleaned_data["profile"]
+                    name=upload.name,
+                    user=request.user,
+                    profile=form.cleaned_data["profile"],
+                    revenue_basis=form.cleaned_data["revenue_basis"],
                 )
                 services.add_sales_file(run=run, sales_file_id=sales_file.pk)
         except Conflict as exc:
@@ -131,11 +136,18 @@ def run_page_upload(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_POST
 @group_required(BACK_OFFICE)
 def run_page_process(request: HttpRequest, run_id: int, file_id: int) -> HttpResponse:
-    """The run page's "Process again" button: a FAILED, PROCESSED or abandoned file."""
+    """The run page's "Process again" button: a FAILED, PROCESSED or abandoned file; a DDEX DSR
+    file's form also names the revenue basis to process it with."""
     run = get_object_or_404(StatementRun, pk=run_id)
     sales_file = get_object_or_404(run.sales_files, pk=file_id)
+    form = RevenueBasisForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors.as_text())
+        return redirect("statements:run-page", run_id=run.pk)
+    # A form without the field (a file not read as DSR) leaves the file's basis as it is.
+    basis = form.cleaned_data["revenue_basis"] if "revenue_basis" in request.POST else None
     try:
-        pipeline.start(sales_file, source="page")
+        pipeline.start(sales_file, source="page", revenue_basis=basis)
     except (Conflict, storage.Unavailable) as exc:
         messages.error(request, str(exc))
     else:

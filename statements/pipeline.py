@@ -42,8 +42,9 @@ from project import db, storage
 from project.money import EXACT, exact_text
 from project.stored_text import Text
 from statements import selectors, services
-from statements.cleaners import parse
+from statements.cleaners import DDEX_DSR, parse
 from statements.cleaners.base import CLEAN_COLUMNS
+from statements.cleaners.dsr import DEFAULT_BASIS
 from statements.cleaners.profiles import ProfileSpec
 from statements.models import SalesFile, SalesFileStatus, SalesLine
 from statements.texts import text
@@ -69,12 +70,18 @@ S = SalesFileStatus
 
 
 def start(
-    sales_file: SalesFile, *, source: str = "api", allow_duplicate: bool = False, reason: str = ""
+    sales_file: SalesFile,
+    *,
+    source: str = "api",
+    allow_duplicate: bool = False,
+    reason: str = "",
+    revenue_basis: str | None = None,
 ) -> SalesFile:
     """UPLOADED (FAILED, PROCESSED and abandoned files too), then the cleaning task is queued. The
-    same bytes as an earlier file need `allow_duplicate` and a reason (`services.mark_uploaded`)."""
+    same bytes as an earlier file need `allow_duplicate` and a reason (`services.mark_uploaded`);
+    `revenue_basis` (None: as it is) is the DSR income column to clean with."""
     sales_file = services.mark_uploaded(
-        sales_file, source=source, allow_duplicate=allow_duplicate, reason=reason
+        sales_file, source=source, allow_duplicate=allow_duplicate, reason=reason, revenue_basis=revenue_basis
     )
     async_task(
         "statements.tasks.clean_salesfile", sales_file.pk, task_name=f"clean-salesfile-{sales_file.pk}"
@@ -112,6 +119,7 @@ class Cleaning:
     """What the cleaning of one file found; it stays on the file whatever the outcome."""
 
     format: str = ""
+    revenue_basis: str = ""  # a DSR file's income column
     detail: str = ""
     lines_read: int = 0
     lines_valid: int = 0
@@ -127,7 +135,16 @@ class Cleaning:
     rejected_amounts: dict[str, Decimal] = field(default_factory=dict)
 
     def findings(self) -> dict:
-        keys = ("format", "detail", "lines_read", "lines_valid", "lines_rejected", "warnings", "declared")
+        keys = (
+            "format",
+            "revenue_basis",
+            "detail",
+            "lines_read",
+            "lines_valid",
+            "lines_rejected",
+            "warnings",
+            "declared",
+        )
         return {key: getattr(self, key) for key in keys} | {"reconciliation": self.reconciliation()}
 
     def reconciliation(self) -> dict:
@@ -313,8 +330,11 @@ def _clean_into(
             profiles=profiles,
             profile=sales_file.profile or None,
             file_name=sales_file.name,
+            revenue_basis=sales_file.revenue_basis,
         )
         outcome.format = file_format or ""
+        if file_format == DDEX_DSR:
+            outcome.revenue_basis = sales_file.revenue_basis or DEFAULT_BASIS
         next_progress = PROGRESS_EVERY
         valid = 0
         rows: list[tuple] = []

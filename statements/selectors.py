@@ -64,6 +64,8 @@ def sales_file_data(sales_file: SalesFile) -> dict:
         "failure_reason": sales_file.failure_text,  # in the reader's language (English for the API)
         "profile": sales_file.profile or None,
         "format": sales_file.format,
+        # A DSR file's income column: asked for (None: the default), then the one used.
+        "revenue_basis": sales_file.revenue_basis or None,
         "detail": sales_file.detail,
         "warnings": sales_file.warnings,
         "size": sales_file.size,

@@ -216,9 +216,12 @@ def _jsonable(items: list[dict]) -> list[dict]:
 # --- sales files: creation and upload ------------------------------------------------------------
 
 
-def create_sales_file(*, name: str, user: AbstractBaseUser | None, profile: str = "") -> SalesFile:
+def create_sales_file(
+    *, name: str, user: AbstractBaseUser | None, profile: str = "", revenue_basis: str = ""
+) -> SalesFile:
     """A new sales file; `profile` (an active import profile's slug, "ddex_dsr" or "clicknclear")
-    skips format detection."""
+    skips format detection; `revenue_basis` (a `RevenueBasis`, blank: the default) is the income
+    column if it is a DDEX DSR file."""
     if (
         profile
         and profile not in READERS
@@ -232,7 +235,7 @@ def create_sales_file(*, name: str, user: AbstractBaseUser | None, profile: str 
             code="unknown_profile",
             problems=[{"loc": ["body", "payload", "profile"], "msg": f"unknown profile {profile!r}"}],
         )
-    return SalesFile.objects.create(name=name, created_by=user, profile=profile)
+    return SalesFile.objects.create(name=name, created_by=user, profile=profile, revenue_basis=revenue_basis)
 
 
 def check_uploadable(sales_file: SalesFile) -> None:
@@ -381,11 +384,17 @@ def _busy(sales_file: SalesFile) -> InvalidTransition:
 
 
 def mark_uploaded(
-    sales_file: SalesFile, *, source: str = "api", allow_duplicate: bool = False, reason: str = ""
+    sales_file: SalesFile,
+    *,
+    source: str = "api",
+    allow_duplicate: bool = False,
+    reason: str = "",
+    revenue_basis: str | None = None,
 ) -> SalesFile:
     """The client says the file is in storage: check it is there and is no copy of an earlier
     file's bytes (409 `salesfile_duplicate` unless allowed with a reason), and reset the counters.
-    A file stuck mid-pipeline with no live task is taken over; one a task holds is a 409."""
+    A file stuck mid-pipeline with no live task is taken over; one a task holds is a 409.
+    `revenue_basis` (None: unchanged; blank: the default) is the DSR income column to clean with."""
     if is_held(sales_file):
         raise _busy(sales_file)
     # A finalised run's statements were paid from these lines (statements.royalties).
@@ -432,6 +441,7 @@ def mark_uploaded(
         progress_total=None,
         lease_until=None,
         **duplicate,
+        **({} if revenue_basis is None else {"revenue_basis": revenue_basis}),
     )
 
 
@@ -467,6 +477,8 @@ def findings_fields(findings: dict) -> dict:
             fields[name] = findings[name]
     if "format" in findings:
         fields["format"] = (findings["format"] or "")[:FORMAT_LENGTH]
+    if findings.get("revenue_basis"):
+        fields["revenue_basis"] = findings["revenue_basis"]
     if "detail" in findings:
         fields["detail"] = (findings["detail"] or "")[:300]
     if "warnings" in findings:

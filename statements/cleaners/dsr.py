@@ -18,12 +18,16 @@ columns of that record type (`#SU02.02<TAB>BlockId<TAB>SummaryRecordId…`). Col
 those names; where a file has no heading row for a record type, by the column order the standard
 publishes for it (`PUBLISHED`, from the profile XSDs of ddexnet/dsrf and Part 8 of the standard).
 
-Revenue of a usage line, in this order:
-1. the sum of the AllocatedNetRevenue of the LI records that follow it (UGC), else
+Revenue of a usage line, by the revenue basis asked for (`BASES`; docs/sales-reports.md quotes the
+DDEX definitions), in this order:
+1. the sum of the basis's column of the LI records that follow it (UGC): AllocatedNetRevenue
+   (`allocated_net_revenue`, the default) or AllocatedAmount (`allocated_amount`); the
+   `usage_net_revenue` and `net_revenue` bases read no LI record, else
 2. the NetRevenue on the usage record itself (UGC SU03), else
 3. its share of the summary record's money (Basic Audio, Audio-Visual): the summary's
    AllocatedNetRevenue over its AllocatedUsages where the summary carries both (a rights
-   controller's share), otherwise its NetRevenue over its (Total)Usages. Each line gets
+   controller's share) and the basis is not `usage_net_revenue`/`net_revenue`, otherwise its
+   NetRevenue over its (Total)Usages. Each line gets
    money * usages / summary usages, by cumulative rounding to 16 decimal places in file order:
    line i gets round(M * C_i / U) - round(M * C_(i-1) / U) with C_i the usages so far. Each share is
    within 10^-16 of the exact one and, when the lines' usages add up to the summary's, the lines
@@ -61,6 +65,20 @@ _ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")
 _DATE = re.compile(r"(\d{4})-(\d{2})(?:-\d{2})?")
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _WORLDWIDE = {"WORLDWIDE": "WW", "WW": "WW", "WORLD": "WW"}
+# Revenue bases: which column is a line's income (see the module docstring).
+ALLOCATED_AMOUNT = "allocated_amount"
+ALLOCATED_NET_REVENUE = "allocated_net_revenue"
+USAGE_NET_REVENUE = "usage_net_revenue"
+NET_REVENUE = "net_revenue"
+BASES = (ALLOCATED_NET_REVENUE, ALLOCATED_AMOUNT, USAGE_NET_REVENUE, NET_REVENUE)
+DEFAULT_BASIS = ALLOCATED_NET_REVENUE
+# Basis → (our LI/SR field read first, its DDEX column name); None: only the DSP's NetRevenue.
+_ALLOCATION = {
+    ALLOCATED_NET_REVENUE: ("allocated", "AllocatedNetRevenue"),
+    ALLOCATED_AMOUNT: ("allocated_amount", "AllocatedAmount"),
+    USAGE_NET_REVENUE: None,
+    NET_REVENUE: None,
+}
 
 # The standard's published column order per record type (RecordType first), used only for a
 # record type the file gives no heading row for. A version not listed falls back to the latest
@@ -305,7 +323,8 @@ _FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "LI": {
         "block": ("BlockId",),
-        "revenue": ("AllocatedNetRevenue",),
+        "allocated": ("AllocatedNetRevenue",),
+        "allocated_amount": ("AllocatedAmount",),
     },
     "SR": {
         "summary": ("SummaryRecordId",),
@@ -320,6 +339,7 @@ _FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
         "use": ("UseType",),
         "revenue": ("NetRevenue",),
         "allocated": ("AllocatedNetRevenue",),
+        "allocated_amount": ("AllocatedAmount",),
     },
 }
 _DECLARED = {"lines": "lines", "summaries": "summary_records", "blocks": "blocks"}  # FOOT → Stats.declared
@@ -440,17 +460,22 @@ class _Block:
         self.subjects: dict[tuple[str, str, str], _Subject] = {}
 
 
-def parse_dsr(lines: Iterator[str], stats: Stats) -> Iterator[Row | Problem]:
-    """Normalised rows (CLEAN_COLUMNS order) and rejected lines of a DSR file, in file order."""
+def parse_dsr(lines: Iterator[str], stats: Stats, basis: str = DEFAULT_BASIS) -> Iterator[Row | Problem]:
+    """Normalised rows (CLEAN_COLUMNS order) and rejected lines of a DSR file, in file order, with
+    the revenue `basis` (one of `BASES`) as each line's income."""
+    if basis not in _ALLOCATION:
+        raise ValueError(f"unknown DSR revenue basis {basis!r}")
     try:
-        yield from _Parser(stats).run(lines)
+        yield from _Parser(stats, basis).run(lines)
     except Exception as exc:  # the parser must never raise: an unforeseen failure fails the file
         yield Problem(stats.lines + 1, f"unreadable DSR file: {exc}", fatal=True)
 
 
 class _Parser:
-    def __init__(self, stats: Stats):
+    def __init__(self, stats: Stats, basis: str = DEFAULT_BASIS):
         self.stats = stats
+        self.allocation = _ALLOCATION[basis]  # (LI/SR field, its column name), None: NetRevenue only
+        self.fallbacks = 0  # lines whose LI records (if any) did not carry the basis's column
         self.headings: dict[str, list[str]] = {}
         self.layouts: dict[str, tuple[str, dict[str, int]] | None] = {}
         self.summaries: dict[str, _Summary] = {}
@@ -584,6 +609,11 @@ class _Parser:
             yield Problem(number + 1, "the DSR file ends without a FOOT record: truncated?", fatal=True)
         else:
             self._check_summaries()
+            if self.fallbacks:
+                self.stats.warnings.append(
+                    f"{self.fallbacks} usage lines carry no {self.allocation[1]} (no LI record with it): "
+                    "their revenue is the usage record's NetRevenue"
+                )
 
     # --- layouts -------------------------------------------------------------------------------
     def _layout_of(self, kind: str) -> tuple[str, dict[str, int]] | None:
@@ -603,7 +633,7 @@ class _Parser:
                     at = tuple(found.get(key, -1) for key in _SU_ORDER)
                     layout = (family, (*at, max(at) + 1))
                 elif family == "LI":
-                    layout = (family, layout[1].get("revenue", -1))
+                    layout = (family, layout[1].get(self.allocation[0], -1) if self.allocation else -1)
         if len(self.layouts) < CACHE_SIZE:
             self.layouts[kind] = layout
         return layout
@@ -689,7 +719,7 @@ class _Parser:
     def _money(self, values: dict[str, str]) -> tuple[Decimal | None, int | None]:
         """(the money a summary's usage lines share, the usages it is for)."""
         allocated, allocated_usages = values.get("allocated_revenue", ""), values.get("allocated_usages", "")
-        if allocated and allocated_usages:
+        if allocated and allocated_usages and self.allocation:
             return _decimal(allocated, "AllocatedNetRevenue"), _integer(allocated_usages, "AllocatedUsages")
         revenue, usages = values.get("revenue", ""), values.get("usages", "")
         return (
@@ -805,8 +835,10 @@ class _Parser:
             units = _integer(values.get("usages", ""), "usages", signed=True)
             if values.get("returns"):
                 units -= _integer(values["returns"], "returns")
-            revenue = values.get("allocated") or values.get("revenue")
-            amount = _decimal(revenue, "revenue") if revenue else None
+            allocated = values.get(self.allocation[0], "") if self.allocation else ""
+            li_amount = _decimal(allocated, self.allocation[1]) if allocated else None
+            revenue = values.get("revenue", "")
+            amount = _decimal(revenue, "NetRevenue") if revenue else None
             resource = _Resource(
                 _valid(self.isrcs, _isrc, values.get("isrc", "")),
                 _valid(self.texts, _cell_text, values.get("title", ""), "title"),
@@ -822,7 +854,9 @@ class _Parser:
         summary.used = True
         summary.lines_usages += units
         kind = self._use(values["use"], summary) if values.get("use") else summary.kind
-        return self._finish([number, summary, units, amount, None, _describes(resource, release, None), kind])
+        return self._finish(
+            [number, summary, units, amount, li_amount, _describes(resource, release, None), kind]
+        )
 
     def _use(self, raw: str, summary: _Summary) -> tuple[str, str]:
         """(use type, our sale type) of a usage's UseType cell; the summary's when it is blank."""
@@ -878,7 +912,7 @@ class _Parser:
         if not raw:
             return None
         try:
-            amount = _decimal(raw, "AllocatedNetRevenue")
+            amount = _decimal(raw, self.allocation[1] if self.allocation else "")
         except _Reject as exc:
             return Problem(number, str(exc))
         usage[4] = amount if usage[4] is None else usage[4] + amount
@@ -891,6 +925,8 @@ class _Parser:
             if li_amount is not None:
                 revenue = _revenue_text(li_amount)
             elif amount is not None:
+                if self.allocation:
+                    self.fallbacks += 1
                 revenue = _revenue_text(amount)
             else:
                 revenue = self._share(summary, units)

@@ -1,16 +1,17 @@
 """`{{ status|status_label }}`: a run's or sales file's status (a code in the JSON the page shares
 with the API) as the reader's words; `{{ line.sale_type|sale_type_label }}` the same for a sales
-line's sale type."""
+line's sale type, `{{ basis|revenue_basis_label }}` for a DSR file's revenue basis."""
 
 from django import template
 from django.utils.translation import pgettext_lazy
 
-from statements.models import SalesFileStatus
+from statements.models import RevenueBasis, SalesFileStatus
 from statements.selectors import RunStatus
 
 register = template.Library()
 
 LABELS = {**dict(SalesFileStatus.choices), **dict(RunStatus.choices)}
+BASES = dict(RevenueBasis.choices)
 
 
 @register.filter
@@ -30,3 +31,9 @@ SALE_TYPES = {
 @register.filter
 def sale_type_label(value: str) -> str:
     return str(SALE_TYPES.get(value, value))
+
+
+@register.filter
+def revenue_basis_label(value: str) -> str:
+    """A DDEX DSR revenue basis (the API's code) as the reader's words."""
+    return str(BASES.get(value, value))

@@ -52,11 +52,11 @@
     });
   }
 
-  async function upload(file, profile, row) {
+  async function upload(file, choices, row) {
     const state = row.querySelector(".state");
     const bar = row.querySelector("progress");
     try {
-      const created = await api(text.apiFiles, { name: file.name, profile: profile });
+      const created = await api(text.apiFiles, { name: file.name, ...choices });
       await api(text.apiRun + "add-salesfile/", { file_id: created.id });
       const target = await api(text.apiFiles + created.id + "/upload-url/");
       state.textContent = text.textUploading;
@@ -75,7 +75,8 @@
   form.addEventListener("submit", async (event) => {
     if (!input.files.length) return;
     event.preventDefault();
-    const profile = form.querySelector("select") ? form.querySelector("select").value : "";
+    const choice = (name) => (form.elements["upload-" + name] ? form.elements["upload-" + name].value : "");
+    const choices = { profile: choice("profile"), revenue_basis: choice("revenue_basis") };
     const files = Array.from(input.files);
     list.replaceChildren();
     const rows = files.map((file) => {
@@ -93,7 +94,7 @@
       return row;
     });
     uploading += 1;
-    const results = await Promise.all(files.map((file, i) => upload(file, profile, rows[i])));
+    const results = await Promise.all(files.map((file, i) => upload(file, choices, rows[i])));
     uploading -= 1;
     input.value = "";
     if (results.every(Boolean) && !dirty) window.location.reload();
