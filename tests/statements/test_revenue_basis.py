@@ -75,6 +75,15 @@ def test_ugc_file_imports_the_basis_asked_for(flow, path, basis):
     assert data["revenue_basis"] == basis
     # The file reconciles on the basis it was read with.
     assert Decimal(data["reconciliation"][currency]["source"]) == revenue
+    # A usage without the basis's LI column (TEST2's first) keeps its own NetRevenue, with a warning.
+    fallback = [w for w in data["warnings"] if "usage lines carry no" in w]
+    if LI_COLUMN[basis] and "TEST2" in path:
+        assert fallback == [
+            f"1 usage lines carry no {LI_COLUMN[basis]} (no LI record with it): "
+            "their revenue is the usage record's NetRevenue"
+        ]
+    else:
+        assert fallback == []
 
 
 def test_the_bases_give_the_figures_the_files_hold():
@@ -138,14 +147,17 @@ def test_an_unknown_basis_is_refused(flow):
         {"name": "x.tsv", "revenue_basis": "gross"},
         content_type="application/json",
     )
-    assert response.status_code in (400, 422)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_input"
     assert "revenue_basis" in response.content.decode()
     assert not SalesFile.objects.exists()
 
 
 def test_openapi_documents_the_basis(api):
     schema = api.get("/api/statements/openapi.json").json()["components"]["schemas"]
-    assert "allocated_amount" in str(schema["SalesFileIn"]) and "revenue_basis" in schema["SalesFileOut"]["properties"]
+    assert (
+        "allocated_amount" in str(schema["SalesFileIn"])
+        and "revenue_basis" in schema["SalesFileOut"]["properties"]
+    )
 
 
 @pytest.fixture
@@ -186,3 +198,30 @@ def test_run_page_shows_the_basis_and_processes_again_with_another(flow, staff):
     response = staff.post(f"/statements/{run_id}/files/{sales_file.pk}/process/", {"revenue_basis": "gross"})
     assert response.status_code == 302
     assert flow.file(sales_file.pk)["revenue_basis"] == "allocated_amount"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_page_script_creates_the_file_with_the_basis_chosen(page, make_user, flow):
+    """With JavaScript the upload goes through the JSON API: the form's basis goes with it."""
+    make_user("bea", groups=["back-office"])
+    path = DSR_UGC[0]
+    currency, units, revenue = ugc_expected(path, "allocated_amount")
+    run_id = flow.create_run(currency=currency)
+    page.goto(f"/statements/{run_id}/")
+    page.fill("#id_username", "bea")
+    page.fill("#id_password", "pw-bea-123")
+    page.press("#id_password", "Enter")
+    page.wait_for_url(f"**/statements/{run_id}/")
+    page.select_option("#id_upload-revenue_basis", "allocated_amount")
+    page.set_input_files(
+        "#id_upload-files",
+        [{"name": Path(path).name, "mimeType": "text/plain", "buffer": (REALDATA / path).read_bytes()}],
+    )
+    with page.expect_navigation():
+        page.click("text=Upload and process")
+    row = page.locator("tr[data-file]")
+    assert row.locator("[data-revenue-basis]").inner_text() == (
+        "Revenue basis: Allocated amount (LI): what the rights controller is paid"
+    )
+    assert figures(flow.file(SalesFile.objects.get().pk), currency) == (units, revenue)
