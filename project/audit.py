@@ -78,7 +78,9 @@ def _only_own_fields(sender: type, instance: LogEntry, **kwargs: Any) -> None:
     """auditlog records a model's reverse one-to-many relations as fields, valued with their
     manager's name ("exports.Mutation.None"): they are other objects' rows, not this one's fields."""
     model = instance.content_type.model_class() if instance.content_type_id else None
-    if model is None or not isinstance(instance.changes, dict):
+    # A record_action() event names its own summary keys ("rates": [0, 1]), which may share a name
+    # with a reverse relation: it is left as written.
+    if model is None or not isinstance(instance.changes, dict) or "event" in (instance.additional_data or {}):
         return
     reverse = {field.name for field in model._meta.get_fields() if field.auto_created and not field.concrete}
     if reverse & instance.changes.keys():

@@ -40,8 +40,13 @@ class PostgresCluster:
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
 
     def start(self) -> None:
+        # database="postgres": it exists, so no application database is made; tests create theirs.
         embedded_db.start(
-            self.data, port=self.port, listen="127.0.0.1", options=embedded_db.THROWAWAY_OPTIONS
+            self.data,
+            port=self.port,
+            listen="127.0.0.1",
+            options=embedded_db.THROWAWAY_OPTIONS,
+            database="postgres",
         )
 
     def stop(self, mode: str = "fast") -> None:

@@ -48,7 +48,7 @@ def test_full_flow_with_presigned_post_to_s3(flow, api, s3_storage, s3_server):
     assert response.status_code == 409
     assert (
         f"#{file_id}" in response.json()["error"]["message"]
-        and "INITIALIZED" in response.json()["error"]["message"]
+        and "is initialized" in response.json()["error"]["message"]  # the status by its label
     )
 
     response = flow.process(file_id)
