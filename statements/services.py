@@ -514,20 +514,10 @@ def mark_failed(
 ) -> SalesFile:
     """FAILED with the reason (a Text of statements.texts is shown in the reader's language, its
     English sentence stored beside it); what the cleaning found (format, counts, warnings) is kept."""
-    coded = reason if isinstance(reason, Text) else Text("")
-    reason = (CATALOGUE.english(reason) if isinstance(reason, Text) else reason)[:2000]
-    return _transition(
-        sales_file,
-        allowed_from={S.INITIALIZED, S.UPLOADED, *IN_PROGRESS},
-        to=S.FAILED,
-        source=source,
-        reason=reason,
-        failure_reason=reason,
-        failure_code=coded.code,
-        failure_params=coded.params,
-        lease_until=None,
-        **findings_fields(findings or {}),
-    )
+    return _stop(
+        sales_file, allowed_from={S.INITIALIZED, S.UPLOADED, *IN_PROGRESS}, to=S.FAILED,
+        reason=reason, findings=findings or {}, source=source,
+    )  # fmt: skip
 
 
 def mark_needs_mapping(
@@ -535,12 +525,23 @@ def mark_needs_mapping(
 ) -> SalesFile:
     """NEEDS_MAPPING: no import profile reads the file's header; the reason says which it saw
     (stored as `mark_failed` stores one)."""
+    return _stop(
+        sales_file, allowed_from={S.CLEANING}, to=S.NEEDS_MAPPING, reason=reason, findings=findings,
+        source=source,
+    )  # fmt: skip
+
+
+def _stop(
+    sales_file: SalesFile, *, allowed_from: set, to: str, reason: Text | str, findings: dict, source: str
+) -> SalesFile:
+    """A transition that stops the file with a reason: a Text of statements.texts is kept as its
+    code and parameters (shown in the reader's language) beside its English sentence."""
     coded = reason if isinstance(reason, Text) else Text("")
     reason = (CATALOGUE.english(reason) if isinstance(reason, Text) else reason)[:2000]
     return _transition(
         sales_file,
-        allowed_from={S.CLEANING},
-        to=S.NEEDS_MAPPING,
+        allowed_from=allowed_from,
+        to=to,
         source=source,
         reason=reason,
         failure_reason=reason,
