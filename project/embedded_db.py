@@ -25,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -226,19 +228,26 @@ def reset(data_dir: Path) -> None:
         shutil.rmtree(sockets, ignore_errors=True)
 
 
+@contextmanager
+def throwaway_server(*, options: tuple[str, ...] = ()) -> Iterator[Started]:
+    """A new server in a temporary folder for the length of the block; stopped and deleted after."""
+    folder = Path(tempfile.mkdtemp(prefix="backoffice-pg-"))
+    try:
+        started = start(folder / "pg", options=options)
+        print(f"embedded PostgreSQL in {folder} ({started.seconds:.2f} s)", file=sys.stderr)
+        yield started
+    finally:
+        reset(folder / "pg")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def run_with_throwaway_server(command: list[str]) -> int:
-    """Run `command` with DATABASE_URL pointing at a new server in a temporary folder, deleted after.
-    An existing DATABASE_URL wins: the command then runs as it is."""
+    """Run `command` with DATABASE_URL pointing at a throwaway server (durability off). An existing
+    DATABASE_URL wins: the command then runs as it is."""
     if os.environ.get("DATABASE_URL"):
         return subprocess.call(command)
-    data_dir = Path(tempfile.mkdtemp(prefix="backoffice-pg-"))
-    try:
-        started = start(data_dir / "pg", options=THROWAWAY_OPTIONS)
-        print(f"embedded PostgreSQL in {data_dir} ({started.seconds:.2f} s)", file=sys.stderr)
+    with throwaway_server(options=THROWAWAY_OPTIONS) as started:
         return subprocess.call(command, env={**os.environ, "DATABASE_URL": started.url})
-    finally:
-        reset(data_dir / "pg")
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main(argv: list[str]) -> int:
