@@ -162,6 +162,8 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
         ],
     },
     "statements.ImportProfile",
+    "statements.Payee",
+    "statements.PaymentDetailsChange",
     {
         "model": "settlement.Structure",
         "exclude_fields": ["sample_record", "folded_seq", "last_settlement_at"],

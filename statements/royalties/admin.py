@@ -3,7 +3,7 @@ as CSV or xlsx through django-import-export) and the append-only ledger."""
 
 from decimal import Decimal, InvalidOperation
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext as _
@@ -12,11 +12,13 @@ from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 
 from project import admin_display
-from statements.royalties import services
+from project.errors import DomainError
+from statements.royalties import payee_details, services
 from statements.royalties.forms import (
     ContractForm,
     ContractRateForm,
     LedgerEntryForm,
+    PayeeForm,
     fraction_of,
 )
 from statements.royalties.models import (
@@ -24,6 +26,8 @@ from statements.royalties.models import (
     ContractRate,
     ContractSplit,
     Payee,
+    PaymentDetailsChange,
+    PaymentMethod,
     RoyaltyArchive,
     RoyaltyLedgerEntry,
     RoyaltyRun,
@@ -175,10 +179,30 @@ def money_column(field: str, label: str):
 
 @admin.register(Payee)
 class PayeeAdmin(admin.ModelAdmin):
-    list_display = ["name", "email", "currency", "minimum_payout_shown", "active", "email_statements"]
+    form = PayeeForm
+    list_display = [
+        "name",
+        "email",
+        "currency",
+        "minimum_payout_shown",
+        "payment_method",
+        "active",
+        "email_statements",
+    ]
     minimum_payout_shown = money_column("minimum_payout", gettext_lazy("minimum payout"))
-    list_filter = ["active", "currency", "email_statements"]
-    search_fields = ["name", "email"]
+    list_filter = ["active", "currency", "email_statements", "payment_method", "vat_status"]
+    search_fields = ["name", "email", "tax_id"]
+    fieldsets = [
+        (None, {"fields": ["name", "email", "currency", "minimum_payout", "active", "email_statements"]}),
+        (
+            gettext_lazy("Details"),
+            {"fields": ["address", "country", "tax_id", "vat_status", "withholding_rate"]},
+        ),
+        (
+            gettext_lazy("Payment details"),
+            {"fields": ["payment_method", "iban", "bic", "paypal_email", "wise_email"]},
+        ),
+    ]
 
 
 @admin.register(Contract)
@@ -281,6 +305,61 @@ class RoyaltyArchiveAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("progress"))
     def progress(self, obj: RoyaltyArchive) -> str:
         return f"{obj.processed}/{obj.total}"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PaymentDetailsChange)
+class PaymentDetailsChangeAdmin(admin.ModelAdmin):
+    """Payment details a payee submitted: approve (they become the payee's) or reject them."""
+
+    list_display = ["payee", "status", "submitted_by", "submitted_at", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["payee", "submitted_by", "decided_by"]
+    search_fields = ["payee__name"]
+    readonly_fields = [
+        "payee",
+        "submitted_details",
+        "status",
+        "submitted_by",
+        "submitted_at",
+        "decided_by",
+        "decided_at",
+        "reason",
+    ]
+    exclude = ["details"]
+    actions = ["approve", "reject"]
+
+    @admin.display(description=gettext_lazy("details"))
+    def submitted_details(self, obj: PaymentDetailsChange) -> str:
+        labels = {field.name: field.verbose_name for field in Payee._meta.fields}
+        shown = {**obj.details}
+        if "payment_method" in shown:
+            shown["payment_method"] = PaymentMethod(shown["payment_method"]).label
+        return admin_display.readable({str(labels[name]): value for name, value in shown.items()})
+
+    @admin.action(description=gettext_lazy("Approve the selected changes"))
+    def approve(self, request, queryset) -> None:
+        self._decide(request, queryset, payee_details.approve_payment_details_change)
+
+    @admin.action(description=gettext_lazy("Reject the selected changes"))
+    def reject(self, request, queryset) -> None:
+        self._decide(request, queryset, payee_details.reject_payment_details_change)
+
+    def _decide(self, request, queryset, decide) -> None:
+        done = 0
+        for change in queryset:
+            try:
+                decide(change=change, by_user=request.user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{change.payee}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, _("%(count)d change(s) decided.") % {"count": done}, messages.SUCCESS)
 
     def has_add_permission(self, request) -> bool:
         return False

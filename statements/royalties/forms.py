@@ -10,7 +10,8 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from statements.royalties.models import RATE, Contract, ContractRate, RoyaltyLedgerEntry
+from statements.royalties.models import RATE, Contract, ContractRate, Payee, RoyaltyLedgerEntry
+from statements.royalties.payee_details import STAFF_DETAILS, check_details, method_problems
 
 K = RoyaltyLedgerEntry.Kind
 RATE_FIELDS = ("rate_stream", "rate_download", "rate_physical", "rate_other", "reserve_rate")
@@ -190,4 +191,40 @@ class LedgerEntryForm(forms.ModelForm):
             data["currency"] = data["payee"].currency
         elif data.get("currency"):
             data["currency"] = data["currency"].upper()
+        return data
+
+
+class PayeeForm(forms.ModelForm):
+    """A payee with their details checked as the services check them (tax id for the country,
+    IBAN/BIC, the chosen payment method's account): saved, the change is in the audit trail."""
+
+    class Meta:
+        model = Payee
+        fields = [
+            "name",
+            "email",
+            "currency",
+            "minimum_payout",
+            "active",
+            "email_statements",
+            "address",
+            "country",
+            "tax_id",
+            "vat_status",
+            "withholding_rate",
+            "payment_method",
+            "iban",
+            "bic",
+            "paypal_email",
+            "wise_email",
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        clean, problems = check_details({f: data[f] for f in STAFF_DETAILS if f in data})
+        problems += method_problems({**data, **clean})
+        for problem in problems:
+            field = problem["loc"][0]
+            self.add_error(field if field in self.fields else None, problem["msg"])
+        data.update(clean)
         return data

@@ -17,6 +17,32 @@ AMOUNT = {"max_digits": 40, "decimal_places": 24}  # products of 16-place revenu
 RATE = {"max_digits": 12, "decimal_places": 10}
 
 
+class VatStatus(models.TextChoices):
+    NOT_REGISTERED = "not_registered", _("not VAT registered")
+    REGISTERED = "registered", _("VAT registered")
+    EXEMPT = "exempt", _("VAT exempt")
+
+
+class PaymentMethod(models.TextChoices):
+    NONE = "none", _("not set")
+    IBAN = "iban", _("bank transfer (IBAN)")
+    PAYPAL = "paypal", _("PayPal")
+    WISE = "wise", _("Wise")
+
+
+# The fields a payee may ask to change (PaymentDetailsChange); withholding and VAT status stay staff's.
+PAYMENT_DETAILS = (
+    "address",
+    "country",
+    "tax_id",
+    "payment_method",
+    "iban",
+    "bic",
+    "paypal_email",
+    "wise_email",
+)
+
+
 class Payee(models.Model):
     """Someone a share of royalties is paid to."""
 
@@ -36,6 +62,41 @@ class Payee(models.Model):
     email_statements = models.BooleanField(
         default=False, help_text=_("Email each statement (opt-in)."), verbose_name=_("email statements")
     )
+    # Payee details (issue 24). The payment details (PAYMENT_DETAILS) change through
+    # `payee_details.update_payee_details` or, when the payee asks, an approved PaymentDetailsChange.
+    address = models.TextField(blank=True, verbose_name=_("address"))
+    country = models.CharField(
+        max_length=2, blank=True, help_text=_("ISO 3166 code, e.g. IT."), verbose_name=_("country")
+    )
+    tax_id = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text=_("VAT number or fiscal code, checked for the country."),
+        verbose_name=_("tax id"),
+    )
+    vat_status = models.CharField(
+        max_length=20,
+        choices=VatStatus.choices,
+        default=VatStatus.NOT_REGISTERED,
+        verbose_name=_("VAT status"),
+    )
+    withholding_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        help_text=_("Percent withheld from payments, e.g. 20."),
+        verbose_name=_("withholding rate"),
+    )
+    payment_method = models.CharField(
+        max_length=20,
+        choices=PaymentMethod.choices,
+        default=PaymentMethod.NONE,
+        verbose_name=_("payment method"),
+    )
+    iban = models.CharField(max_length=34, blank=True, verbose_name=_("IBAN"))
+    bic = models.CharField(max_length=11, blank=True, verbose_name=_("BIC"))
+    paypal_email = models.EmailField(blank=True, verbose_name=_("PayPal email"))
+    wise_email = models.EmailField(blank=True, verbose_name=_("Wise email"))
 
     class Meta:
         verbose_name = _("payee")
@@ -44,10 +105,78 @@ class Payee(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="payee_currency_iso"),
             models.CheckConstraint(condition=Q(minimum_payout__gte=0), name="payee_minimum_payout_positive"),
+            models.CheckConstraint(
+                condition=Q(withholding_rate__gte=0, withholding_rate__lte=100),
+                name="payee_withholding_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(country="") | Q(country__regex=r"^[A-Z]{2}$"), name="payee_country_iso"
+            ),
+            models.CheckConstraint(
+                condition=~Q(payment_method="iban") | ~Q(iban=""), name="payee_iban_method_has_iban"
+            ),
+            models.CheckConstraint(
+                condition=~Q(payment_method="paypal") | ~Q(paypal_email=""),
+                name="payee_paypal_method_has_email",
+            ),
+            models.CheckConstraint(
+                condition=~Q(payment_method="wise") | ~Q(wise_email=""), name="payee_wise_method_has_email"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class PaymentDetailsChange(models.Model):
+    """New payment details a payee submitted: used only once staff approve them."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending approval")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+        SUPERSEDED = "superseded", _("superseded")
+
+    payee = models.ForeignKey(
+        Payee, on_delete=models.CASCADE, related_name="details_changes", verbose_name=_("payee")
+    )
+    details = models.JSONField(
+        help_text=_("The submitted values of the payment details, checked."), verbose_name=_("details")
+    )
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    submitted_at = models.DateTimeField(auto_now_add=True, verbose_name=_("submitted at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    reason = models.CharField(max_length=300, blank=True, verbose_name=_("reason"))
+
+    class Meta:
+        verbose_name = _("payment details change")
+        verbose_name_plural = _("payment details changes")
+        ordering = ["-submitted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payee"], condition=Q(status="pending"), name="details_change_one_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payee}: {self.get_status_display()}"
 
 
 class Contract(models.Model):
