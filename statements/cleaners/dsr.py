@@ -28,15 +28,22 @@ DDEX definitions), in this order:
    AllocatedNetRevenue over its AllocatedUsages where the summary carries both (a rights
    controller's share) and the basis is not `usage_net_revenue`/`net_revenue`, otherwise its
    NetRevenue over its (Total)Usages. Each line gets
-   money * usages / summary usages, by cumulative rounding to 16 decimal places in file order:
-   line i gets round(M * C_i / U) - round(M * C_(i-1) / U) with C_i the usages so far. Each share is
-   within 10^-16 of the exact one and, when the lines' usages add up to the summary's, the lines
-   add up to the summary's money to the last digit. Streaming: one running total per summary.
+   money * usages / summary usages, by cumulative rounding to 16 decimal places (or as many as
+   the summary's money has, if more) in file order: line i gets round(M * C_i / U) -
+   round(M * C_(i-1) / U) with C_i the usages so far. Each share is within 10^-16 of the exact
+   one and, when the lines' usages add up to the summary's, the lines add up to the summary's
+   money to the last digit. Streaming: one running total per summary.
    A summary id used by several summary records (UGC: one per rights controller) gives the
    sales context only; lines that would need its money are rejected as ambiguous.
 
 The file checks itself: FOOT's counts and, for each summary whose money the lines share, its
 usages against theirs; a mismatch is a warning in `Stats.warnings`. A file without FOOT is truncated: a fatal problem.
+A line whose usages and money read is never rejected for its metadata: a territory that names no
+country is unknown (`ZZ`, through the cleaning's sourced table of variants), a malformed ISRC or
+ICPN, a text over its length and a missing display artist are left empty; each distinct case is
+one warning with its count of lines. Amounts keep every digit the file has. A rejected usage line
+carries its money where it reads (its LI records' or its own NetRevenue) for the reconciliation.
+
 A multi-part message (HEAD FileNumber/NumberOfFiles) repeats HEAD, the summaries and FOOT in each
 part; each part is one upload, so a part's lines carry their share of the message's money.
 """
@@ -49,12 +56,14 @@ from typing import TypeVar
 
 import pycountry
 
+from project.money import EXACT, exact_text
+from statements.cleaners import profiles as rules
 from statements.cleaners.base import Problem, Row, Stats
 
 MAX_TEXT = 500
 MAX_DSP = 200
-MAX_DECIMALS = 16
-REVENUE_LIMIT = Decimal(10) ** 14  # NUMERIC(30, 16)
+SHARE_DECIMALS = 16  # decimal places of a share of a summary's money (at least)
+MAX_NUMBER = 100  # characters of an amount
 UNITS_LIMIT = 2**63
 MAX_SUMMARIES = 100_000  # summary records kept in memory to resolve usage lines
 MAX_BLOCK_RECORDS = 10_000  # release/resource records kept for the current block
@@ -64,7 +73,6 @@ CACHE_SIZE = 50_000
 _ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")
 _DATE = re.compile(r"(\d{4})-(\d{2})(?:-\d{2})?")
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_WORLDWIDE = {"WORLDWIDE": "WW", "WW": "WW", "WORLD": "WW"}
 # Revenue bases: which column is a line's income (see the module docstring).
 ALLOCATED_AMOUNT = "allocated_amount"
 ALLOCATED_NET_REVENUE = "allocated_net_revenue"
@@ -410,9 +418,11 @@ class _Summary:
     usages: int | None  # the usages that money is for
     error: str = ""
     repeated: bool = False  # several summary records with this id: no allocation from it
-    money16: int = 0  # money in units of 10^-16
+    scale: int = SHARE_DECIMALS  # decimal places of its lines' shares
+    scaled: int = 0  # money in units of 10^-scale
     lines_usages: int = 0  # usages of the usage lines pointing at it, so far
-    allocated: int = 0  # money given to those lines so far, in units of 10^-16
+    allocated: int = 0  # money given to those lines so far, in units of 10^-scale
+    note: str = ""  # what its lines are kept without (a territory that names no country)
     used: bool = False  # usage lines point at it
     shared: bool = False  # its money was shared out to usage lines
     kind: tuple[str, str] = ("", "other")  # (use type, our sale type) of lines that name none
@@ -423,7 +433,7 @@ class _Resource:
     isrc: str
     title: str
     artist: str
-    error: str = ""
+    notes: tuple[str, ...] = ()  # metadata left empty (see `_kept`)
 
 
 @dataclass(slots=True)
@@ -432,7 +442,7 @@ class _Release:
     title: str
     artist: str
     used: tuple[str, ...] = ()
-    error: str = ""
+    notes: tuple[str, ...] = ()
 
 
 class _Reject(ValueError):
@@ -440,8 +450,8 @@ class _Reject(ValueError):
 
 
 # What a usage line's resource and releases give its row: (display artist, ISRC, ICPN, resource
-# title, release title).
-_Subject = tuple[str, str, str, str, str]
+# title, release title, metadata left empty).
+_Subject = tuple[str, str, str, str, str, tuple[str, ...]]
 
 
 class _Block:
@@ -484,7 +494,10 @@ class _Parser:
         self.block: _Block | None = None
         self.pending: list | None = None  # the usage line waiting for its LI records
         self.usage_layouts: dict[str, tuple[int, ...]] = {}  # usage record type → `_usage` index
-        self.rejected = 0  # the usage line just rejected, whose LI records follow
+        # The usage line just rejected, whose LI records follow: [line, reason, currency,
+        # NetRevenue, LI amount] (its money, where it reads, goes with its problem).
+        self.rejected: list | None = None
+        self.kept: dict[str, int] = {}  # metadata left empty → lines kept without it
         self.period = ""
         self.dsp = ""
         self.files = 1
@@ -494,8 +507,9 @@ class _Parser:
         self.territories: dict[str, str] = {}
         self.currencies: dict[str, str] = {}
         self.isrcs: dict[str, str] = {}
+        self.icpns: dict[str, str] = {}
         self.texts: dict[str, str] = {}
-        self.shares: dict[int, str] = {}  # a share in units of 10^-16 → its text
+        self.shares: dict[int, str] = {}  # a share in units of 10^-SHARE_DECIMALS → its text
         self.uses: dict[str, tuple[str, str]] = {}
 
     # --- the main loop -------------------------------------------------------------------------
@@ -551,11 +565,8 @@ class _Parser:
                     if kind == cells[0]:
                         usage_layouts[kind] = index
                 else:
-                    if family != "LI":
-                        if self.pending is not None:
-                            yield self._finish(self.pending)
-                            self.pending = None
-                        self.rejected = 0
+                    if family != "LI" and (self.pending is not None or self.rejected is not None):
+                        yield self._flush()
                     if family in ("LI", "SY", "RE", "AS"):
                         # A record that describes (or, LI, pays) sales: a Problem, or None when read.
                         if family == "LI":
@@ -591,18 +602,15 @@ class _Parser:
                             self._enter_block(cells[1] if len(cells) > 1 else "")
                         stats.structural += 1
                     continue
-            # A usage record: its row waits for the LI records that may follow it.
+            # A usage record: its row (or problem) waits for the LI records that may follow it.
             if self.pending is not None:
                 yield self._finish(self.pending)
                 self.pending = None
-            self.rejected = 0
-            problem = self._usage(number, cells, index)
-            if problem is not None:
-                self.rejected = number
-                yield problem
-        if self.pending is not None:
-            yield self._finish(self.pending)
-            self.pending = None
+            elif self.rejected is not None:
+                yield self._flush()
+            self._usage(number, cells, index)
+        if self.pending is not None or self.rejected is not None:
+            yield self._flush()
         if not self.head_seen:
             yield Problem(max(number, 1), "the file is empty: no DSR HEAD record", fatal=True)
         elif self.foot is None:
@@ -614,6 +622,7 @@ class _Parser:
                     f"{self.fallbacks} usage lines carry no {self.allocation[1]} (no LI record with it): "
                     "their revenue is the usage record's NetRevenue"
                 )
+        self.stats.warnings += [f"{what} on {count} line(s)" for what, count in self.kept.items()]
 
     # --- layouts -------------------------------------------------------------------------------
     def _layout_of(self, kind: str) -> tuple[str, dict[str, int]] | None:
@@ -680,13 +689,16 @@ class _Parser:
         self.summary_records += 1
         key = values.get("id", "")
         error = ""
+        raw_territory = values.get("territory", "")
+        territory = _valid(self.territories, _territory, raw_territory)
         try:
-            territory = _valid(self.territories, _territory, values.get("territory", ""))
             currency = _valid(self.currencies, _currency, values.get("currency", ""))
+        except _Reject as exc:
+            error, currency = str(exc), ""
+        try:
             money, usages = self._money(values)
         except _Reject as exc:
-            error = str(exc)
-            territory = currency = ""
+            error = error or str(exc)
             money = usages = None
         known = self.summaries.get(key)
         if known is not None:
@@ -708,8 +720,11 @@ class _Parser:
             usages,
             error,
         )
+        if territory == rules.UNKNOWN_TERRITORY:
+            summary.note = rules.unknown_territory(_unspace(raw_territory))
         if money is not None:
-            summary.money16 = int(money.scaleb(MAX_DECIMALS))
+            summary.scale = max(SHARE_DECIMALS, -money.as_tuple().exponent)
+            summary.scaled = int(money.scaleb(summary.scale, EXACT))
         summary.kind = (summary.use, _sale_type(summary.use))
         self.summaries[key] = summary
         if error:
@@ -742,17 +757,10 @@ class _Parser:
         if block.size > MAX_BLOCK_RECORDS:
             return Problem(number, f"block {block.id[:40]!r} has more than {MAX_BLOCK_RECORDS} records", True)
         ref = values.get("ref", "")
-        error = ""
         if family == "AS":
-            try:
-                resource = _Resource(
-                    _valid(self.isrcs, _isrc, values.get("isrc", "")),
-                    _valid(self.texts, _cell_text, values.get("title", ""), "title"),
-                    _valid(self.texts, _cell_text, values.get("artist", ""), "display artist"),
-                )
-            except _Reject as exc:
-                error = str(exc)
-                resource = _Resource("", "", "", error)
+            resource = self._resource(
+                values.get("isrc", ""), values.get("title", ""), values.get("artist", "")
+            )
             block.resources[ref] = resource
             dsp_id = values.get("dsp_id", "")
             if dsp_id and dsp_id != ref:
@@ -760,22 +768,33 @@ class _Parser:
             block.resources.setdefault("", resource)  # the first resource of the block
         else:
             used = tuple(v for v in _split(values.get("used", "")) if v)
-            try:
-                release = _Release(
-                    _icpn(values.get("icpn", "")),
-                    _valid(self.texts, _cell_text, values.get("title", ""), "release title"),
-                    _valid(self.texts, _cell_text, values.get("artist", ""), "display artist"),
-                    used,
-                )
-            except _Reject as exc:
-                error = str(exc)
-                release = _Release("", "", "", (), error)
+            release = self._release(values.get("icpn", ""), values.get("title", ""), values.get("artist", ""))
+            release.used = used
             block.releases[ref] = release
             if "used" not in layout and block.head_release is None:
                 block.head_release = release
-        return Problem(number, error) if error else None
+        return None
 
-    def _usage(self, number: int, cells: list[str], index: tuple[int, ...]) -> Problem | None:
+    def _resource(self, isrc: str, title: str, artist: str) -> _Resource:
+        notes: list[str] = []
+        return _Resource(
+            _kept(self.isrcs, _isrc, notes, isrc),
+            _kept(self.texts, _cell_text, notes, title, "title"),
+            _kept(self.texts, _cell_text, notes, artist, "display artist"),
+            tuple(notes),
+        )
+
+    def _release(self, icpn: str, title: str, artist: str) -> _Release:
+        notes: list[str] = []
+        return _Release(
+            _kept(self.icpns, _icpn, notes, icpn),
+            _kept(self.texts, _cell_text, notes, title, "release title"),
+            _kept(self.texts, _cell_text, notes, artist, "display artist"),
+            notes=tuple(notes),
+        )
+
+    def _usage(self, number: int, cells: list[str], index: tuple[int, ...]) -> None:
+        """The usage record's row waits in `pending` for its LI records; a rejected one in `rejected`."""
         # The hot path: one call per sales line, so cells are read by position (the record's own
         # layout), with a trailing "" standing for the columns the record type does not have.
         (
@@ -815,17 +834,41 @@ class _Parser:
             refs = (cells[release_at], cells[resource_at], cells[dsp_at])
             subject = block.subjects.get(refs) or self._subject(block, refs)
         except _Reject as exc:
-            return Problem(number, str(exc))
+            self._reject(number, exc, cells[summary_at], cells[revenue_at], None)
+            return
         summary.used = True
         summary.lines_usages += units
         use = cells[use_at]
         kind = (self.uses.get(use) or self._use(use, summary)) if use else summary.kind
         self.pending = [number, summary, units, amount, None, subject, kind]
-        return None
+
+    def _reject(
+        self, number: int, exc: _Reject, summary_id: str, revenue: str, allocated: Decimal | None
+    ) -> None:
+        """Remember a rejected usage line with its currency and its money, where they read."""
+        summary = self.summaries.get(summary_id)
+        try:
+            amount = _decimal(revenue, "NetRevenue") if revenue else None
+        except _Reject:
+            amount = None
+        currency = summary.currency if summary is not None and summary.currency else "?"
+        self.rejected = [number, str(exc), currency, amount, allocated]
+
+    def _flush(self) -> Row | Problem:
+        """The row (or the problem) of the usage line whose LI records are all read."""
+        if self.pending is not None:
+            item, self.pending = self._finish(self.pending), None
+            return item
+        (line, reason, currency, amount, allocated), self.rejected = self.rejected, None
+        money = allocated if allocated is not None and self.allocation else amount
+        if money is None:
+            return Problem(line, reason)
+        return Problem(line, reason, False, exact_text(money), currency)
 
     def _single(self, number: int, cells: list[str], layout: dict[str, int]) -> Row | Problem:
         """A record of a single-record block variant: release, resource and usages in one line."""
         values = self._cells(cells, layout)
+        li_amount = None
         try:
             summary = self.summaries.get(values.get("summary", ""))
             if summary is None:
@@ -839,18 +882,13 @@ class _Parser:
             li_amount = _decimal(allocated, self.allocation[1]) if allocated else None
             revenue = values.get("revenue", "")
             amount = _decimal(revenue, "NetRevenue") if revenue else None
-            resource = _Resource(
-                _valid(self.isrcs, _isrc, values.get("isrc", "")),
-                _valid(self.texts, _cell_text, values.get("title", ""), "title"),
-                _valid(self.texts, _cell_text, values.get("artist", ""), "display artist"),
-            )
-            release = _Release(
-                _icpn(values.get("icpn", "")),
-                _valid(self.texts, _cell_text, values.get("release_title", ""), "release title"),
-                _valid(self.texts, _cell_text, values.get("release_artist", ""), "display artist"),
-            )
         except _Reject as exc:
-            return Problem(number, str(exc))
+            self._reject(number, exc, values.get("summary", ""), values.get("revenue", ""), li_amount)
+            return self._flush()
+        resource = self._resource(values.get("isrc", ""), values.get("title", ""), values.get("artist", ""))
+        release = self._release(
+            values.get("icpn", ""), values.get("release_title", ""), values.get("release_artist", "")
+        )
         summary.used = True
         summary.lines_usages += units
         kind = self._use(values["use"], summary) if values.get("use") else summary.kind
@@ -894,19 +932,15 @@ class _Parser:
         head = block.head_release
         if resource is None and release is None and head is None:
             raise _Reject(f"usage in block {block.id[:40]!r}, which describes no release or resource")
-        for part in (resource, release, head):
-            if part is not None and part.error:
-                raise _Reject(part.error)
         subject = _describes(resource, release, head)
         if len(block.subjects) < CACHE_SIZE:
             block.subjects[refs] = subject
         return subject
 
     def _licensor(self, number: int, cells: list[str], at: int) -> Problem | None:
-        usage = self.pending
+        # A rejected usage line's LI records are its money: they go with its problem.
+        usage = self.pending if self.pending is not None else self.rejected
         if usage is None:
-            if self.rejected:
-                return Problem(number, f"revenue of the rejected usage line {self.rejected}")
             return Problem(number, "LI record without a usage record before it")
         raw = cells[at].strip() if 0 <= at < len(cells) else ""
         if not raw:
@@ -915,12 +949,12 @@ class _Parser:
             amount = _decimal(raw, self.allocation[1] if self.allocation else "")
         except _Reject as exc:
             return Problem(number, str(exc))
-        usage[4] = amount if usage[4] is None else usage[4] + amount
+        usage[4] = amount if usage[4] is None else EXACT.add(usage[4], amount)
         return None
 
     def _finish(self, usage: list) -> Row | Problem:
         line, summary, units, amount, li_amount, subject, (use, sale) = usage
-        artist, isrc, icpn, title, release = subject
+        artist, isrc, icpn, title, release, notes = subject
         try:
             if li_amount is not None:
                 revenue = _revenue_text(li_amount)
@@ -930,10 +964,11 @@ class _Parser:
                 revenue = _revenue_text(amount)
             else:
                 revenue = self._share(summary, units)
-            if not artist:
-                raise _Reject("no display artist for the usage's resource or release")
         except _Reject as exc:
             return Problem(line, str(exc))
+        if notes or summary.note:
+            for note in (*notes, summary.note) if summary.note else notes:
+                self.kept[note] = self.kept.get(note, 0) + 1
         return (
             line,
             self.period,
@@ -963,8 +998,8 @@ class _Parser:
             if summary.money == 0:
                 return "0"
             raise _Reject("its summary record carries revenue but no usages to share it by")
-        # Integer arithmetic in units of 10^-16: exact, and much faster than Decimal.
-        running, rest = divmod(summary.money16 * summary.lines_usages, total)
+        # Integer arithmetic in units of 10^-scale: exact, and much faster than Decimal.
+        running, rest = divmod(summary.scaled * summary.lines_usages, total)
         if 2 * rest > total or (2 * rest == total and running & 1):
             running += 1
         share = running - summary.allocated
@@ -973,6 +1008,8 @@ class _Parser:
         # Lines with the same usages in one summary get one of two shares (the cumulative rounding
         # gives the floor or the ceiling of money * usages / summary usages): their text is
         # remembered, a dict lookup instead of formatting a 16-decimal number on every line.
+        if summary.scale != SHARE_DECIMALS:
+            return _scaled_text(share, summary.scale)
         text = self.shares.get(share)
         return text if text is not None else _valid(self.shares, _scaled_text, share)
 
@@ -1017,7 +1054,9 @@ class _Parser:
             if summary.usages is not None:
                 usages += summary.usages
             if summary.money is not None and (summary.shared or not summary.used):
-                revenue[summary.currency] = revenue.get(summary.currency, Decimal(0)) + summary.money
+                revenue[summary.currency] = EXACT.add(
+                    revenue.get(summary.currency, Decimal(0)), summary.money
+                )
             # Only a summary whose money the lines share must match them: UGC summaries count the
             # whole service's usages in their context, of which the file's lines are a part.
             if summary.usages is None or (summary.used and not summary.shared):
@@ -1047,7 +1086,7 @@ class _Parser:
             }
 
 
-_Raw = TypeVar("_Raw", str, int)  # a cell's text, or a share in units of 10^-16
+_Raw = TypeVar("_Raw", str, int)  # a cell's text, or a share in units of 10^-SHARE_DECIMALS
 
 
 def _valid(cache: dict[_Raw, str], check: Callable[..., str], raw: _Raw, *args: str) -> str:
@@ -1060,6 +1099,16 @@ def _valid(cache: dict[_Raw, str], check: Callable[..., str], raw: _Raw, *args: 
             cache.clear()
         cache[raw] = value
     return value
+
+
+def _kept(cache: dict[str, str], check: Callable[..., str], notes: list[str], raw: str, *args: str) -> str:
+    """`check`'s value of a metadata cell, or "" with the reason in `notes`: a usage line is never
+    rejected for its metadata."""
+    try:
+        return _valid(cache, check, raw, *args)
+    except _Reject as exc:
+        notes.append(f"{exc}: the line is kept without it")
+        return ""
 
 
 def _split(raw: str) -> list[str]:
@@ -1125,12 +1174,9 @@ def _icpn(raw: str) -> str:
 
 
 def _territory(raw: str) -> str:
-    value = _unspace(raw).upper()
-    if value in _WORLDWIDE:
-        return _WORLDWIDE[value]
-    if len(value) == 2 and value.isascii() and pycountry.countries.get(alpha_2=value) is not None:
-        return value
-    raise _Reject(f"territory {raw[:40]!r} is not an ISO 3166 two-letter code")
+    """ISO 3166-1 alpha-2 (`WW` worldwide), read as the cleaning reads every report's territories;
+    `ZZ` (unknown) when the value names no country."""
+    return rules.territory(_unspace(raw))
 
 
 def _currency(raw: str) -> str:
@@ -1157,55 +1203,61 @@ def _integer(raw: str, name: str, *, signed: bool = False) -> int:
 
 def _decimal(raw: str, name: str) -> Decimal:
     value = raw.strip()
-    if not _DECIMAL.fullmatch(value) or len(value) > 60:
+    if not _DECIMAL.fullmatch(value) or len(value) > MAX_NUMBER:
         raise _Reject(f"{name} {raw[:40]!r} is not a number")
     try:
         amount = Decimal(value)
     except InvalidOperation:
         raise _Reject(f"{name} {raw[:40]!r} is not a number") from None
-    if abs(amount) >= REVENUE_LIMIT:
+    if abs(amount) >= rules.REVENUE_LIMIT:
         raise _Reject(f"{name} {raw[:40]!r} is out of range")
-    if amount.as_tuple().exponent < -MAX_DECIMALS:
-        raise _Reject(f"{name} {raw[:40]!r} has more than {MAX_DECIMALS} decimal places")
     return amount
 
 
 def _describes(resource: _Resource | None, release: _Release | None, head: _Release | None) -> _Subject:
-    """A usage's row values from its resource, else its release, else the block's head release."""
-    return (
+    """A usage's row values from its resource, else its release, else the block's head release,
+    and what it is kept without."""
+    artist = (
         (resource.artist if resource else "")
         or (release.artist if release else "")
-        or (head.artist if head else ""),
+        or (head.artist if head else "")
+    )
+    notes = tuple(note for part in (resource, release, head) if part is not None for note in part.notes)
+    if not artist:
+        notes += (NO_ARTIST,)
+    return (
+        artist,
         resource.isrc if resource else "",
         (release.icpn if release else "") or (head.icpn if head else ""),
         resource.title if resource else "",
         (release.title if release else "") or (head.title if head else ""),
+        notes,
     )
 
 
-def _scaled_text(amount: int) -> str:
-    """An amount in units of 10^-16 as plain decimal text (by string slicing: twice as fast as
+NO_ARTIST = "no display artist for the usage's resource or release: the line is kept without one"
+
+
+def _scaled_text(amount: int, scale: int = SHARE_DECIMALS) -> str:
+    """An amount in units of 10^-scale as plain decimal text (by string slicing: twice as fast as
     divmod and formatting, and this runs once per sales line)."""
     if amount < 0:
-        return "-" + _scaled_text(-amount)
+        return "-" + _scaled_text(-amount, scale)
     digits = str(amount)
-    if len(digits) > _SCALED_DIGITS:
+    if len(digits) > _WHOLE_DIGITS + scale:
         raise _Reject("its share of the summary's revenue is out of range")
-    whole, fraction = digits[:-MAX_DECIMALS] or "0", digits[-MAX_DECIMALS:].zfill(MAX_DECIMALS).rstrip("0")
+    whole, fraction = digits[:-scale] or "0", digits[-scale:].zfill(scale).rstrip("0")
     return f"{whole}.{fraction}" if fraction else whole
 
 
-_SCALED_DIGITS = 14 + MAX_DECIMALS  # NUMERIC(30, 16)
+_WHOLE_DIGITS = len(str(rules.REVENUE_LIMIT)) - 1  # digits before the point of an amount in range
 
 
 def _revenue_text(amount: Decimal) -> str:
-    if abs(amount) >= REVENUE_LIMIT:
+    """An amount as plain text with every digit it has (no exponent, no trailing zeros)."""
+    if abs(amount) >= rules.REVENUE_LIMIT:
         raise _Reject(f"revenue {amount} is out of range")
-    if amount.as_tuple().exponent < -MAX_DECIMALS:
-        raise _Reject(f"revenue {amount} has more than {MAX_DECIMALS} decimal places")
-    text = format(amount, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
+    text = exact_text(amount)
     return "0" if text in ("", "-0") else text
 
 

@@ -10,7 +10,7 @@ import io
 import itertools
 import tracemalloc
 from collections import defaultdict
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 
@@ -335,30 +335,6 @@ def test_foot_counts_are_checked():
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        (
-            "GBAYE2600001\tNorthern",
-            "GBAYE26\tNorthern",
-            [
-                Problem(16, "ISRC 'GBAYE26' is not a valid ISRC"),
-                Problem(19, "ISRC 'GBAYE26' is not a valid ISRC"),
-                Problem(21, "ISRC 'GBAYE26' is not a valid ISRC"),
-            ],
-        ),
-        (
-            "NonInteractiveStream\tSE",
-            "NonInteractiveStream\tSWE",
-            [
-                Problem(12, "summary record 'S2': territory 'SWE' is not an ISO 3166 two-letter code"),
-                Problem(
-                    21,
-                    "its summary record (line 12) is invalid: territory 'SWE' is not an ISO 3166 two-letter code",
-                ),
-                Problem(
-                    28,
-                    "its summary record (line 12) is invalid: territory 'SWE' is not an ISO 3166 two-letter code",
-                ),
-            ],
-        ),
         ("T7\t\tR1\ttrue\t200", "T7\t\tR1\ttrue\t2x0", [Problem(28, "usages '2x0' is not a whole number")]),
         ("T6\t\tR1", "T6\t\tR9", [Problem(27, "usage of resource 'R9', not described in block 'B2'")]),
         ("\tS1\tT6", "\tS9\tT6", [Problem(27, "usage of an unknown summary record 'S9'")]),
@@ -372,16 +348,88 @@ def test_invalid_values_reject_their_lines_with_the_reason(old, new, expected):
     assert stats.structural + len(rows) + len(problems) == stats.lines
 
 
-def test_licensor_records_of_a_rejected_usage_say_so():
+@pytest.mark.parametrize(
+    ("old", "new", "column", "value", "warning"),
+    [
+        (
+            "GBAYE2600001\tNorthern",
+            "GBAYE26\tNorthern",
+            "isrc",
+            "",
+            "ISRC 'GBAYE26' is not a valid ISRC: the line is kept without it on 2 line(s)",
+        ),
+        (
+            "NonInteractiveStream\tSE",
+            "NonInteractiveStream\tN/A",
+            "territory",
+            "ZZ",
+            "territory 'N/A' is not an ISO 3166 country: kept as unknown (ZZ) on 2 line(s)",
+        ),
+        ("\tAurora Lane\t", "\t\t", "artist", "", None),
+    ],
+)
+def test_a_line_is_never_rejected_for_its_metadata(old, new, column, value, warning):
+    text = read_text(TIDAL)
+    assert old in text
+    expected_rows, _, _ = parse_text(text)
+    rows, problems, stats = parse_text(text.replace(old, new))
+    assert problems == []
+    assert len(rows) == len(expected_rows)
+    at = CLEAN_COLUMNS.index(column)
+    changed = [row for row, before in zip(rows, expected_rows, strict=True) if row != before]
+    assert changed and all(row[at] == value for row in changed)
+    money = CLEAN_COLUMNS.index("revenue")
+    assert [row[money] for row in rows] == [row[money] for row in expected_rows]
+    if warning:
+        assert warning in stats.warnings
+
+
+def test_a_three_letter_territory_is_read_as_its_country():
+    rows, problems, _ = parse_text(
+        read_text(TIDAL).replace("NonInteractiveStream\tSE", "NonInteractiveStream\tSWE")
+    )
+    assert problems == [] and {row[CLEAN_COLUMNS.index("territory")] for row in rows} >= {"SE"}
+
+
+def test_a_rejected_usage_line_carries_its_licensor_money():
     text = read_text(YOUTUBE).replace(
         "SU03.01\t2\tU1\t1\tA726198037646795\t2045", "SU03.01\t2\tU1\t1\tA726198037646795\tmany"
     )
-    rows, problems, _ = parse_text(text)
-    assert problems == [
-        Problem(22, "usages 'many' is not a whole number"),
-        Problem(23, "revenue of the rejected usage line 22"),
-    ]
+    rows, problems, stats = parse_text(text)
+    # Its LI record (line 23, AllocatedNetRevenue 1.15) is its money, not a second rejected line.
+    assert problems == [Problem(22, "usages 'many' is not a whole number")]
+    assert (problems[0].amount, problems[0].currency) == ("1.15", "USD")
     assert len(rows) == 5
+    assert stats.structural + len(rows) + len(problems) == stats.lines
+
+
+def test_amounts_keep_every_digit_the_file_has():
+    # 28 significant digits, 26 decimals: more than any NUMERIC(30, 16) would hold.
+    text = read_text(YOUTUBE).replace(
+        "PerformingRight\t1.15\t0.0", "PerformingRight\t1.15000000000000000000000001\t0.0"
+    )
+    rows, problems, _ = parse_text(text)
+    assert problems == []
+    revenue = [Decimal(row[CLEAN_COLUMNS.index("revenue")]) for row in rows]
+    assert "1.15000000000000000000000001" in [row[CLEAN_COLUMNS.index("revenue")] for row in rows]
+    base, _, _ = parse_text(read_text(YOUTUBE))
+    with localcontext(prec=100):
+        assert sum(revenue) - sum(Decimal(row[CLEAN_COLUMNS.index("revenue")]) for row in base) == Decimal(
+            "1E-26"
+        )
+
+
+def test_summary_money_with_more_than_16_decimals_is_shared_to_the_last_digit():
+    money = "10.000000000000000000000000003"
+    rows, problems, _ = parse_text(read_text(TIDAL).replace("NOK\t10.00", f"NOK\t{money}"))
+    assert problems == []
+    shares = [
+        Decimal(row[CLEAN_COLUMNS.index("revenue")])
+        for row in rows
+        if row[CLEAN_COLUMNS.index("currency")] == "NOK"
+    ]
+    with localcontext(prec=100):  # the default 28 digits would round the sum
+        assert sum(shares) == Decimal(money)
 
 
 def test_a_file_that_is_not_dsr_is_refused():
