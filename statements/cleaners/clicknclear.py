@@ -13,6 +13,7 @@ import csv
 from collections.abc import Iterator
 from decimal import Decimal
 
+from project.money import EXACT
 from statements.cleaners import profiles as rules
 from statements.cleaners.base import Problem, Reject, Row, Stats
 
@@ -101,11 +102,11 @@ def parse_clicknclear(lines: Iterator[str], stats: Stats) -> Iterator[Row | Prob
         try:
             row = _row(number, income, sale)
         except Reject as exc:
-            yield Problem(number, str(exc))
+            yield Problem(number, str(exc), False, *_money(sale))
             continue
         counted = found.setdefault(income, {"sales": 0, "due": Decimal(0)})
         counted["sales"] += 1
-        counted["due"] += Decimal(row[9])
+        counted["due"] = EXACT.add(counted["due"], Decimal(row[9]))
         yield row
     stats.declared.update({"totals": {INCOME_TYPES[k]: v for k, v in declared.items()}} if declared else {})
     for income, total in declared.items():
@@ -142,6 +143,16 @@ def _row(number: int, income: str, sale: dict[str, str]) -> Row:
         "",
         "",
     )
+
+
+def _money(sale: dict[str, str]) -> tuple[str, str]:
+    """(amount due as written, currency) of a rejected sale, for the reconciliation; ("", "") when
+    the amount does not read."""
+    try:
+        amount = rules.revenue(sale["due"], decimal_comma=False)
+    except Reject:
+        return "", ""
+    return amount, sale["currency"].strip().upper()[:3] or "?"
 
 
 def _optional(check, raw: str) -> str:

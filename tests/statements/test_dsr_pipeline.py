@@ -72,3 +72,20 @@ def test_a_summary_share_keeps_all_sixteen_decimal_places(flow):
         Decimal("3.3333333333333333"),
     ]
     assert sum(line.revenue for line in shares) == Decimal("10.00")
+
+
+def test_a_rejected_usage_lines_money_is_in_the_reconciliation(flow):
+    """Source = imported + rejected: the rejected usage's LI money (USD 1.15) is counted."""
+    text = read_text(YOUTUBE).replace(
+        "SU03.01\t2\tU1\t1\tA726198037646795\t2045", "SU03.01\t2\tU1\t1\tA726198037646795\tmany"
+    )
+    file_id = flow.processed_file(text.encode(), name=YOUTUBE)
+    data = flow.file(file_id)
+    assert data["status"] == "PROCESSED", data["failure_reason"]
+    whole = expected_totals(read_text(YOUTUBE))["revenue"]["USD"]
+    assert data["reconciliation"]["USD"] == {
+        "source": str(whole),
+        "imported": str(whole - Decimal("1.15")),
+        "rejected": "1.15",
+        "difference": "0",
+    }
