@@ -283,3 +283,12 @@ def test_a_real_report_mapped_by_hand_imports_to_the_cent(flow):
         currency: {"lines": lines, "units": units, "revenue": str(revenue)}
         for currency, (lines, units, revenue) in expected.items()
     }
+
+
+def test_the_command_reports_needs_mapping_as_its_own_outcome_not_a_failure(waiting, capsys):
+    _, file_id = waiting
+    call_command("process_salesfile", str(file_id))  # no CommandError: nothing failed
+    out, err = capsys.readouterr()
+    assert f"sales file {file_id}: NEEDS_MAPPING, needs mapping" in out
+    assert f"/api/files/salesfiles/{file_id}/mapping/" in out and err == ""
+    assert SalesFile.objects.get(pk=file_id).status == SalesFileStatus.NEEDS_MAPPING

@@ -8,7 +8,10 @@ from statements.models import SalesFile, SalesFileStatus
 
 
 class Command(BaseCommand):
-    help = "Clean and import sales files now (e.g. a FAILED one after fixing the cause); prints progress."
+    help = (
+        "Clean and import sales files now (e.g. a FAILED one after fixing the cause); prints progress. "
+        "A file whose layout no import profile reads ends in NEEDS_MAPPING, which is not a failure."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("ids", nargs="+", type=int, help="sales file ids")
@@ -37,6 +40,13 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"sales file {sales_file.pk}: PROCESSED, {sales_file.lines_valid} lines imported, "
                     f"{sales_file.lines_rejected} rejected"
+                )
+            elif sales_file.status == SalesFileStatus.NEEDS_MAPPING:
+                # Not a failure: the file waits for someone to map its columns.
+                self.stdout.write(
+                    f"sales file {sales_file.pk}: NEEDS_MAPPING, needs mapping: {sales_file.failure_reason}; "
+                    "map its columns on the run page (Map columns) or with "
+                    f"PUT /api/files/salesfiles/{sales_file.pk}/mapping/, and it is processed"
                 )
             else:
                 failed += 1
