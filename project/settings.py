@@ -164,6 +164,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "statements.ImportProfile",
     "statements.Payee",
     "statements.PaymentDetailsChange",
+    "statements.Contract",  # scopes changed from the unmatched-income page, contracts created from it
     {
         "model": "settlement.Structure",
         "exclude_fields": ["sample_record", "folded_seq", "last_settlement_at"],

@@ -6,7 +6,8 @@ asks to process it until it is PROCESSED or FAILED.
        2b.        or, with STATEMENTS_EXTERNAL_CLEANING, the file waits in CLEANING for the signed
                   webhook of the external module (`on_webhook`: cleaned / imported / failed)
     3. import     normalised CSV → SalesLine rows, replaced in one transaction (COPY)
-    4. snapshot   totals per DSP, period and currency, control totals per currency → PROCESSED
+    4. snapshot   the catalogue's releases and tracks (royalties), totals per DSP, period and
+                  currency, control totals per currency → PROCESSED
     5. failure    any step → FAILED with the reason; what the cleaning found (format, counts,
                   warnings, rejected-lines report) stays on the file, and it can be processed again
        5b.        a table whose header no import profile reads → NEEDS_MAPPING: someone maps its
@@ -47,6 +48,7 @@ from statements.cleaners.base import CLEAN_COLUMNS
 from statements.cleaners.dsr import DEFAULT_BASIS
 from statements.cleaners.profiles import ProfileSpec
 from statements.models import SalesFile, SalesFileStatus, SalesLine
+from statements.royalties import services as royalty_services
 from statements.texts import text
 from statements.webhook import WebhookEvent
 
@@ -202,7 +204,8 @@ def clean_and_import(sales_file_id: int, *, on_progress: ProgressCallback | None
                 raise _Unusable(reason)
             sales_file = services.mark_cleaned(sales_file, findings=outcome.findings())
             sales_file = services.mark_importing(sales_file)
-            # --- 4. snapshot, control totals and PROCESSED, in the same transaction.
+            # --- 4. catalogue, snapshot, control totals and PROCESSED, in the same transaction.
+            royalty_services.record_catalogue(sales_file=sales_file)
             return services.finish_import(sales_file, lines=count)
     except _Unusable as exc:
         return _stopped(sales_file, outcome, exc.reason)
@@ -436,6 +439,7 @@ def on_webhook(event: WebhookEvent) -> SalesFile:
     if event.event == "imported":
         with transaction.atomic():
             lines = SalesLine.objects.filter(sales_file=sales_file).count()
+            royalty_services.record_catalogue(sales_file=sales_file)
             return services.finish_import(sales_file, lines=lines, source="webhook")
     sales_file = services.mark_cleaned(
         sales_file, findings=_webhook_findings(event.payload), source="webhook"
@@ -485,7 +489,8 @@ def import_lines(sales_file_id: int, *, on_progress: ProgressCallback | None = N
         with transaction.atomic():
             SalesLine.objects.filter(sales_file=sales_file).delete()
             count = _copy_lines(sales_file, progress)
-            # --- 4. snapshot, control totals and PROCESSED, in the same transaction.
+            # --- 4. catalogue, snapshot, control totals and PROCESSED, in the same transaction.
+            royalty_services.record_catalogue(sales_file=sales_file)
             return services.finish_import(sales_file, lines=count)
     except Exception as exc:
         if not isinstance(exc, (storage.Missing, storage.Unavailable)):

@@ -1,5 +1,6 @@
-"""Admin of royalty accounting: payees, contracts (with rate overrides and splits; import/export
-as CSV or xlsx through django-import-export) and the append-only ledger."""
+"""Admin of royalty accounting: payees, contracts (with rate overrides and splits), the catalogue
+(releases and tracks; these three import/export as CSV or xlsx through django-import-export), the
+append-only ledger and the income kept by the label."""
 
 from decimal import Decimal, InvalidOperation
 
@@ -25,12 +26,15 @@ from statements.royalties.models import (
     Contract,
     ContractRate,
     ContractSplit,
+    LabelIncome,
     Payee,
     PaymentDetailsChange,
     PaymentMethod,
+    Release,
     RoyaltyArchive,
     RoyaltyLedgerEntry,
     RoyaltyRun,
+    Track,
 )
 
 HUNDRED = Decimal(100)
@@ -361,8 +365,73 @@ class PaymentDetailsChangeAdmin(admin.ModelAdmin):
         if done:
             self.message_user(request, _("%(count)d change(s) decided.") % {"count": done}, messages.SUCCESS)
 
+
+# --- the catalogue ---------------------------------------------------------------------------------
+
+
+class ReleaseResource(resources.ModelResource):
+    """One row per release; a row with a known UPC updates it."""
+
+    class Meta:
+        model = Release
+        import_id_fields = ["upc"]
+        fields = ["upc", "title", "artists", "label"]
+        export_order = fields
+        skip_unchanged = True
+
+
+class TrackResource(resources.ModelResource):
+    """One row per track; a row with a known ISRC updates it; `release` is the release's UPC (the
+    release must be in the catalogue: import releases first)."""
+
+    release = fields.Field(
+        attribute="release", column_name="release", widget=widgets.ForeignKeyWidget(Release, field="upc")
+    )
+
+    class Meta:
+        model = Track
+        import_id_fields = ["isrc"]
+        fields = ["isrc", "title", "artists", "release"]
+        export_order = fields
+        skip_unchanged = True
+
+
+@admin.register(Release)
+class ReleaseAdmin(ImportExportModelAdmin):
+    resource_classes = [ReleaseResource]
+    list_display = ["upc", "title", "artists", "label"]
+    list_filter = ["label"]
+    search_fields = ["upc", "title", "artists", "label"]
+
+
+@admin.register(Track)
+class TrackAdmin(ImportExportModelAdmin):
+    resource_classes = [TrackResource]
+    list_display = ["isrc", "title", "artists", "release"]
+    list_select_related = ["release"]
+    search_fields = ["isrc", "title", "artists", "release__upc", "release__title"]
+    autocomplete_fields = ["release"]
+
+
+@admin.register(LabelIncome)
+class LabelIncomeAdmin(admin.ModelAdmin):
+    """Marked from a run's unmatched income page; removing one here puts its lines back in
+    suspense (in drafts), through the service, so it is in the audit trail."""
+
+    list_display = ["scope", "value", "note", "created_by", "created_at"]
+    list_filter = ["scope"]
+    search_fields = ["value", "note"]
+    readonly_fields = fields = ["scope", "value", "note", "created_by", "created_at"]
+
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def delete_model(self, request, obj: LabelIncome) -> None:
+        services.unmark_label_income(label_income=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            services.unmark_label_income(label_income=obj, user=request.user)

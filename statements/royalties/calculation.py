@@ -20,7 +20,14 @@ from project.errors import InvalidInput
 from project.money import EXACT
 from statements.models import SalesFileStatus, StatementRun
 from statements.report import _lines, _not_ready, _rate_resolver
-from statements.royalties.models import Contract, ContractRate, Payee, RoyaltyLedgerEntry, RoyaltyRun
+from statements.royalties.models import (
+    Contract,
+    ContractRate,
+    LabelIncome,
+    Payee,
+    RoyaltyLedgerEntry,
+    RoyaltyRun,
+)
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -96,6 +103,7 @@ class RunStatements:
     already_allocated: int  # lines a finalised run already paid under every contract they match
     problems: list[str]  # what stops finalisation (splits not adding to 100 %, a contract without splits)
     revenue: Decimal = ZERO  # the converted revenue of every line of the run, matched or not
+    label_income: list[dict] = field(default_factory=list)  # unmatched groups the label keeps (LabelIncome)
 
 
 @transaction.atomic  # the staged tables live until the outermost transaction commits
@@ -106,6 +114,7 @@ def compute(run: StatementRun) -> RunStatements:
     file_ids = [f.pk for f in files]
     fx = _conversion_rates(run, files)
     groups, suspense, already, revenue = _matched_groups(run, file_ids, fx)
+    suspense, label_income = split_label_income(suspense)
     contracts = {
         c.pk: c
         for c in Contract.objects.filter(pk__in={g[0] for g in groups}).prefetch_related(
@@ -159,7 +168,26 @@ def compute(run: StatementRun) -> RunStatements:
                 held[contract_id] = EXACT.add(held[contract_id], EXACT.multiply(exact, contract.reserve_rate))
     _apply_ledger(run, by_payee, sequence)
     statements = sorted(by_payee.values(), key=lambda s: (s.payee.name, s.payee.pk))
-    return RunStatements(run, sequence, statements, suspense, already, problems, revenue)
+    return RunStatements(run, sequence, statements, suspense, already, problems, revenue, label_income)
+
+
+def split_label_income(suspense: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Unmatched groups as (still in suspense, kept by the label): a group is the label's when its
+    ISRC, UPC or artist is marked as label income."""
+    marked: dict[str, set[str]] = defaultdict(set)
+    for scope, value in LabelIncome.objects.values_list("scope", "value"):
+        marked[scope].add(value)
+    if not marked:
+        return suspense, []
+    kept, label = [], []
+    for group in suspense:
+        is_label = (
+            group["isrc"] in marked["isrc"]
+            or group["upc"] in marked["upc"]
+            or group["artist"] in marked["artist"]
+        )
+        (label if is_label else kept).append(group)
+    return kept, label
 
 
 def contract_rate(

@@ -532,3 +532,86 @@ class RoyaltyApproval(models.Model):
 
     def __str__(self) -> str:
         return f"run #{self.run_id} approved by {self.user}"
+
+
+# --- the catalogue (upserted from every processed sales file; importable) -------------------------
+
+
+class Release(models.Model):
+    """A release by its UPC/EAN, as the sales reports name it (titles can be corrected by hand:
+    a later report only fills what is still empty)."""
+
+    upc = models.CharField(max_length=14, unique=True, verbose_name=_("UPC"))
+    title = models.CharField(max_length=500, blank=True, verbose_name=_("title"))
+    artists = models.CharField(max_length=500, blank=True, verbose_name=_("artists"))
+    label = models.CharField(max_length=200, blank=True, verbose_name=_("label"))
+
+    class Meta:
+        verbose_name = _("release")
+        verbose_name_plural = _("releases")
+        ordering = ["artists", "title", "upc"]
+
+    def __str__(self) -> str:
+        return " · ".join(part for part in (self.upc, self.artists, self.title) if part)
+
+
+class Track(models.Model):
+    """A recording by its ISRC, as the sales reports name it, on the release it was last sold on."""
+
+    isrc = models.CharField(max_length=12, unique=True, verbose_name=_("ISRC"))
+    title = models.CharField(max_length=500, blank=True, verbose_name=_("title"))
+    artists = models.CharField(max_length=500, blank=True, verbose_name=_("artists"))
+    release = models.ForeignKey(
+        Release,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tracks",
+        verbose_name=_("release"),
+    )
+
+    class Meta:
+        verbose_name = _("track")
+        verbose_name_plural = _("tracks")
+        ordering = ["artists", "title", "isrc"]
+
+    def __str__(self) -> str:
+        return " · ".join(part for part in (self.isrc, self.artists, self.title) if part)
+
+
+class LabelIncome(models.Model):
+    """Income the label keeps: lines of this ISRC, UPC or artist that no contract matches are the
+    label's own, not unmatched income held in suspense."""
+
+    class Scope(models.TextChoices):
+        ISRC = "isrc", _("ISRC")
+        UPC = "upc", _("UPC")
+        ARTIST = "artist", _("artist")
+
+    scope = models.CharField(max_length=10, choices=Scope.choices, verbose_name=_("by"))
+    value = models.CharField(max_length=500, verbose_name=_("value"))
+    note = models.CharField(max_length=300, blank=True, verbose_name=_("note"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("label income")
+        verbose_name_plural = _("label income")
+        ordering = ["scope", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "value"], name="label_income_once"),
+            models.CheckConstraint(condition=~Q(value=""), name="label_income_has_value"),
+            models.CheckConstraint(
+                condition=Q(scope__in=["isrc", "upc", "artist"]), name="label_income_scope"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} {self.value}"

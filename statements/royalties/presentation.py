@@ -25,13 +25,17 @@ def run_statements_data(result: RunStatements, *, finalized: bool) -> dict:
         "sequence": result.sequence,
         "problems": result.problems,
         "statements": [_payee_data(statement, currency) for statement in result.statements],
-        "unallocated": [
-            {**group, "revenue": figure(group["revenue"], currency)} for group in result.suspense
-        ],
+        "unallocated": _groups(result.suspense, currency),
         "unallocated_total": figure(_sum(group["revenue"] for group in result.suspense), currency),
+        "label_income": _groups(result.label_income, currency),
+        "label_income_total": figure(_sum(group["revenue"] for group in result.label_income), currency),
         "revenue_total": figure(result.revenue, currency),
         "already_allocated_lines": result.already_allocated,
     }
+
+
+def _groups(groups: list[dict], currency: str) -> list[dict]:
+    return [{**group, "revenue": figure(group["revenue"], currency)} for group in groups]
 
 
 def _payee_data(statement: PayeeStatement, currency: str) -> dict:

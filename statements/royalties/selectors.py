@@ -1,12 +1,15 @@
-"""Reads of royalty accounting: a run's statements (as finalised, or computed now for a draft)."""
+"""Reads of royalty accounting: a run's statements (as finalised, or computed now for a draft),
+their unmatched income by track, and the catalogue."""
 
 from decimal import Decimal
+
+from django.db.models import Q, QuerySet
 
 from project.errors import NotFound
 from project.money import EXACT
 from statements.models import StatementRun
 from statements.royalties.calculation import compute
-from statements.royalties.models import RoyaltyArchive, RoyaltyRun
+from statements.royalties.models import LabelIncome, Release, RoyaltyArchive, RoyaltyRun, Track
 from statements.royalties.presentation import figure, run_statements_data
 
 
@@ -40,6 +43,7 @@ def totals(data: dict) -> dict:
         "payable": figure(total("payable"), currency),
         "carried_forward": figure(total("carried_forward"), currency),
         "unmatched": data["unallocated_total"],
+        "label_income": data.get("label_income_total"),
         "unmatched_groups": len(data["unallocated"]),
         "unmatched_percent": None if share is None else share.quantize(Decimal("0.1")),
         "revenue": data.get("revenue_total"),
@@ -105,3 +109,96 @@ def archive(run: StatementRun, archive_id: int) -> RoyaltyArchive:
 
 def latest_archive(run: StatementRun) -> RoyaltyArchive | None:
     return RoyaltyArchive.objects.filter(run=run).first()
+
+
+# --- unmatched income ------------------------------------------------------------------------------
+
+GROUP_KEY = ("isrc", "upc", "artist")
+
+
+def unmatched_groups(groups: list[dict], currency: str, *, search: str = "", dsp: str = "") -> list[dict]:
+    """A run's unmatched (or label income) lines by track: one group per ISRC, UPC and artist with
+    its title, DSPs, months, lines and revenue, the largest first. `search`: part of the ISRC, UPC,
+    artist or title (any case); `dsp`: only groups sold by this DSP (its figures stay whole)."""
+    merged: dict[tuple, dict] = {}
+    for group in groups:
+        key = tuple(group[name] for name in GROUP_KEY)
+        item = merged.get(key)
+        if item is None:
+            item = merged[key] = {
+                **dict(zip(GROUP_KEY, key, strict=True)),
+                "title": group["title"] or "",
+                "dsps": set(),
+                "periods": set(),
+                "lines": 0,
+                "units": 0,
+                "exact": Decimal(0),
+            }
+        item["title"] = item["title"] or group["title"] or ""
+        item["dsps"].add(group["dsp"])
+        item["periods"].add(group["period"])
+        item["lines"] += group["lines"]
+        item["units"] += group["units"]
+        item["exact"] = EXACT.add(item["exact"], Decimal(group["revenue"]["exact"]))
+    needle = search.strip().casefold()
+    found = []
+    for item in merged.values():
+        if needle and not any(needle in item[name].casefold() for name in (*GROUP_KEY, "title")):
+            continue
+        if dsp and dsp not in item["dsps"]:
+            continue
+        item["dsps"], item["periods"] = sorted(item["dsps"]), sorted(item["periods"])
+        item["revenue"] = figure(item.pop("exact"), currency)
+        found.append(item)
+    found.sort(key=lambda item: (-Decimal(item["revenue"]["exact"]), *(item[name] for name in GROUP_KEY)))
+    return found
+
+
+def unmatched_dsps(groups: list[dict]) -> list[str]:
+    return sorted({group["dsp"] for group in groups})
+
+
+def group_scopes(group: dict) -> list[tuple[str, str]]:
+    """The ways a group can be matched, most specific first: (scope, value) for its ISRC, UPC, artist."""
+    return [(scope, group[scope]) for scope in GROUP_KEY if group.get(scope)]
+
+
+def contract_prefill(group: dict) -> dict[str, str]:
+    """A new contract's fields from an unmatched group: named after its artist and title, scoped by
+    its most specific code (the ISRC, else the UPC, else the artist)."""
+    scope, value = group_scopes(group)[0]
+    name = " - ".join(part for part in (group.get("artist"), group.get("title")) if part) or value
+    return {"name": name[:200], f"{scope}s": value}
+
+
+def label_income() -> QuerySet[LabelIncome]:
+    return LabelIncome.objects.select_related("created_by")
+
+
+# --- the catalogue ---------------------------------------------------------------------------------
+
+SUGGESTIONS = 20
+
+
+def catalogue_suggestions(*, scope: str, search: str) -> list[dict[str, str]]:
+    """Up to SUGGESTIONS catalogue entries for a contract's scope field: `isrc` tracks, `upc`
+    releases, `artist` artist names, each {"id": the value stored, "text": what is shown}, matching
+    `search` in the code, title or artist."""
+    search = search.strip()
+    if scope == "isrc":
+        tracks = Track.objects.filter(
+            Q(isrc__istartswith=search) | Q(title__icontains=search) | Q(artists__icontains=search)
+        )
+        return [{"id": t.isrc, "text": str(t)} for t in tracks.order_by("isrc")[:SUGGESTIONS]]
+    if scope == "upc":
+        releases = Release.objects.filter(
+            Q(upc__startswith=search) | Q(title__icontains=search) | Q(artists__icontains=search)
+        )
+        return [{"id": r.upc, "text": str(r)} for r in releases.order_by("upc")[:SUGGESTIONS]]
+    names = (
+        Track.objects.filter(artists__icontains=search)
+        .values_list("artists", flat=True)
+        .union(Release.objects.filter(artists__icontains=search).values_list("artists", flat=True))
+        .order_by("artists")
+    )
+    return [{"id": name, "text": name} for name in names[:SUGGESTIONS] if name]

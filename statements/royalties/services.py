@@ -1,5 +1,6 @@
 """Writes of royalty accounting: splits, advances and other manual ledger entries, finalisation,
-and the zip of a run's statement documents (built in the background)."""
+the zip of a run's statement documents (built in the background), the catalogue taken from the
+sales files, and the actions that clear unmatched income."""
 
 import hashlib
 import json
@@ -20,12 +21,13 @@ from project.errors import Conflict, InvalidInput
 from project.mail import queue_email
 from project.roles import BACK_OFFICE, user_in_group
 from statements import services as statement_services
-from statements.models import StatementRun
+from statements.models import SalesFile, StatementRun
 from statements.royalties import documents, selectors
 from statements.royalties.calculation import RunStatements, allocate, compute
 from statements.royalties.models import (
     Contract,
     ContractSplit,
+    LabelIncome,
     Payee,
     RoyaltyApproval,
     RoyaltyArchive,
@@ -311,3 +313,122 @@ def _remove_older_archives(archive: RoyaltyArchive) -> None:
             logger.warning("could not delete %s; it is left in the storage", older.storage_key)
             continue
         older.delete()
+
+
+# --- the catalogue ---------------------------------------------------------------------------------
+
+# One statement per table for a file of any size: the file's codes are aggregated (hash, no sort of
+# its lines), ordered so concurrent imports lock shared rows in the same order, and an existing
+# row is only written to fill a title or artist still empty (corrections made by hand stay).
+RELEASES_SQL = """
+INSERT INTO statements_release (upc, title, artists, label)
+SELECT upc, max(release), max(artist), '' FROM statements_salesline
+WHERE sales_file_id = %s AND upc <> '' GROUP BY upc ORDER BY upc
+ON CONFLICT (upc) DO UPDATE SET
+  title = CASE WHEN statements_release.title = '' THEN EXCLUDED.title ELSE statements_release.title END,
+  artists = CASE WHEN statements_release.artists = '' THEN EXCLUDED.artists ELSE statements_release.artists END
+WHERE (statements_release.title = '' AND EXCLUDED.title <> '')
+   OR (statements_release.artists = '' AND EXCLUDED.artists <> '')
+"""
+TRACKS_SQL = """
+INSERT INTO statements_track (isrc, title, artists, release_id)
+SELECT t.isrc, t.title, t.artists, r.id FROM (
+  SELECT isrc, max(title) AS title, max(artist) AS artists, max(upc) AS upc FROM statements_salesline
+  WHERE sales_file_id = %s AND isrc <> '' GROUP BY isrc
+) t LEFT JOIN statements_release r ON r.upc = t.upc AND t.upc <> ''
+ORDER BY t.isrc
+ON CONFLICT (isrc) DO UPDATE SET
+  title = CASE WHEN statements_track.title = '' THEN EXCLUDED.title ELSE statements_track.title END,
+  artists = CASE WHEN statements_track.artists = '' THEN EXCLUDED.artists ELSE statements_track.artists END,
+  release_id = coalesce(statements_track.release_id, EXCLUDED.release_id)
+WHERE (statements_track.title = '' AND EXCLUDED.title <> '')
+   OR (statements_track.artists = '' AND EXCLUDED.artists <> '')
+   OR (statements_track.release_id IS NULL AND EXCLUDED.release_id IS NOT NULL)
+"""
+
+
+def record_catalogue(*, sales_file: SalesFile) -> tuple[int, int]:
+    """Add the releases (UPC) and tracks (ISRC) of a file's lines to the catalogue, filling what an
+    existing entry still lacks; (releases, tracks) written. Called by the pipeline in the import's
+    transaction, once the lines are in."""
+    with connection.cursor() as cursor:
+        cursor.execute(RELEASES_SQL, [sales_file.pk])
+        releases = cursor.rowcount
+        cursor.execute(TRACKS_SQL, [sales_file.pk])
+        return releases, cursor.rowcount
+
+
+# --- unmatched income: into a contract's scope, or kept by the label -------------------------------
+
+SCOPE_FIELDS = {
+    LabelIncome.Scope.ISRC: "isrcs",
+    LabelIncome.Scope.UPC: "upcs",
+    LabelIncome.Scope.ARTIST: "artists",
+}
+
+
+def scope_value(scope: str, value: str) -> str:
+    """A scope's value as contracts and lines hold it: codes upper-case, names with single spaces."""
+    if scope not in SCOPE_FIELDS:
+        raise InvalidInput(
+            f"Unknown scope {scope!r}: one of {', '.join(SCOPE_FIELDS)}.", code="scope_invalid"
+        )
+    value = value.strip().upper() if scope != LabelIncome.Scope.ARTIST else " ".join(value.split())
+    if not value:
+        raise InvalidInput(f"Empty {scope}: name the lines to match.", code="scope_invalid")
+    return value
+
+
+def add_to_contract_scope(
+    *, contract: Contract, scope: str, value: str, user: AbstractBaseUser | None = None
+) -> bool:
+    """Add an ISRC, UPC or artist to the contract's scope (its unmatched lines are then paid by it
+    in every draft); False when it was already there."""
+    value = scope_value(scope, value)
+    field = SCOPE_FIELDS[scope]
+    with transaction.atomic():
+        contract = Contract.objects.select_for_update().get(pk=contract.pk)
+        items = list(getattr(contract, field))
+        if value in items:
+            return False
+        setattr(contract, field, [*items, value])
+        contract.save(update_fields=[field])
+        record_action(
+            "royalties.scope_added",
+            target=contract,
+            changes={field: [items, getattr(contract, field)]},
+            user=_user(user),
+        )
+    return True
+
+
+def mark_label_income(
+    *, scope: str, value: str, note: str = "", user: AbstractBaseUser | None = None
+) -> LabelIncome:
+    """The lines of this ISRC, UPC or artist that no contract matches are kept by the label: out of
+    suspense, listed as label income. Marking it twice returns the first marking."""
+    value = scope_value(scope, value)
+    with transaction.atomic():
+        label_income, created = LabelIncome.objects.get_or_create(
+            scope=scope, value=value, defaults={"note": note[:300], "created_by": _user(user)}
+        )
+        if created:
+            record_action(
+                "royalties.label_income_marked",
+                target=label_income,
+                changes={"scope": scope, "value": value},
+                user=_user(user),
+            )
+    return label_income
+
+
+def unmark_label_income(*, label_income: LabelIncome, user: AbstractBaseUser | None = None) -> None:
+    """Its lines are unmatched income again (in drafts; a finalised run keeps what it posted)."""
+    with transaction.atomic():
+        record_action(
+            "royalties.label_income_unmarked",
+            target=label_income,
+            changes={"scope": label_income.scope, "value": label_income.value},
+            user=_user(user),
+        )
+        label_income.delete()
