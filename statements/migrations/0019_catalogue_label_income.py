@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('statements', '0017_salesfile_revenue_basis'),
+        ('statements', '0018_payee_details'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
