@@ -104,6 +104,9 @@ class RunStatements:
     problems: list[str]  # what stops finalisation (splits not adding to 100 %, a contract without splits)
     revenue: Decimal = ZERO  # the converted revenue of every line of the run, matched or not
     label_income: list[dict] = field(default_factory=list)  # unmatched groups the label keeps (LabelIncome)
+    # Lines left out because their content was paid from (or is in) an earlier file: one dict per
+    # (file, earlier file) with the lines and their converted revenue.
+    duplicates: list[dict] = field(default_factory=list)
 
 
 @transaction.atomic  # the staged tables live until the outermost transaction commits
@@ -113,7 +116,7 @@ def compute(run: StatementRun) -> RunStatements:
     files = list(run.sales_files.order_by("pk"))
     file_ids = [f.pk for f in files]
     fx = _conversion_rates(run, files)
-    groups, suspense, already, revenue = _matched_groups(run, file_ids, fx)
+    groups, suspense, already, revenue, duplicates = _matched_groups(run, file_ids, fx)
     suspense, label_income = split_label_income(suspense)
     contracts = {
         c.pk: c
@@ -168,7 +171,9 @@ def compute(run: StatementRun) -> RunStatements:
                 held[contract_id] = EXACT.add(held[contract_id], EXACT.multiply(exact, contract.reserve_rate))
     _apply_ledger(run, by_payee, sequence)
     statements = sorted(by_payee.values(), key=lambda s: (s.payee.name, s.payee.pk))
-    return RunStatements(run, sequence, statements, suspense, already, problems, revenue, label_income)
+    return RunStatements(
+        run, sequence, statements, suspense, already, problems, revenue, label_income, duplicates
+    )
 
 
 def split_label_income(suspense: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -250,14 +255,48 @@ def _conversion_rates(run: StatementRun, files) -> list[tuple]:
 # converted; `royalty_paid` is each line's contracts at its most specific scope, less what a
 # finalised run already paid.
 STAGE_SQL = (
-    "DROP TABLE IF EXISTS royalty_fx, royalty_lines, royalty_scope, royalty_candidates, royalty_paid",
+    "DROP TABLE IF EXISTS royalty_fx, royalty_lines, royalty_duplicates, royalty_scope, royalty_candidates,"
+    " royalty_paid",
     "CREATE TEMP TABLE royalty_fx (sales_file_id bigint, dsp text, period text, currency text, rate numeric)"
     " ON COMMIT DROP",
 )
+# A line's content, whatever file it came in: the same report uploaded again under another name, or
+# re-exported with other line endings or in another order, has lines of the same content. Names are
+# compared trimmed and case-folded, the amount by value (1.50 = 1.5); the title is left out (DSPs
+# re-export it with other spellings) as ISRC, UPC and artist identify the recording. Identical lines
+# within one file are all paid: the rule is across files.
+CONTENT_SQL = (
+    "md5(concat_ws(chr(31), lower(btrim(l.dsp)), l.period, upper(l.isrc), l.upc, lower(btrim(l.artist)),"
+    " upper(l.territory), l.units, trim_scale(l.revenue), upper(l.currency), l.sale_type,"
+    " lower(btrim(l.use_type)), lower(btrim(l.commercial_model))))::uuid"
+)
 LINES_SQL = """
 CREATE TEMP TABLE royalty_lines ON COMMIT DROP AS
-SELECT l.*, l.revenue * fx.rate AS converted
+SELECT l.*, l.revenue * fx.rate AS converted, {content} AS content
 FROM ({lines}) l JOIN royalty_fx fx USING (sales_file_id, dsp, period, currency)
+"""
+# Lines whose content belongs to another file: the earliest file that paid it in a finalised run,
+# else the earliest file of this run holding it. They are left out of everything (paid, suspense,
+# revenue) and reported with that earlier file.
+DUPLICATES_SQL = """
+CREATE TEMP TABLE royalty_duplicates ON COMMIT DROP AS
+WITH in_run AS (
+  SELECT content, min(sales_file_id) AS first_file FROM royalty_lines GROUP BY content
+), paid AS (
+  SELECT content, min(sales_file_id) AS first_file FROM statements_royaltyallocation
+  WHERE content IN (SELECT content FROM royalty_lines) GROUP BY content
+)
+SELECT l.sales_file_id, l.line_number, l.converted, coalesce(p.first_file, r.first_file) AS earlier_file_id
+FROM royalty_lines l JOIN in_run r USING (content) LEFT JOIN paid p USING (content)
+WHERE coalesce(p.first_file, r.first_file) <> l.sales_file_id
+"""
+DUPLICATES_SUMMARY_SQL = """
+SELECT sales_file_id, earlier_file_id, count(*), coalesce(sum(converted), 0)
+FROM royalty_duplicates GROUP BY 1, 2 ORDER BY 1, 2
+"""
+DROP_DUPLICATES_SQL = """
+DELETE FROM royalty_lines l USING royalty_duplicates d
+WHERE l.sales_file_id = d.sales_file_id AND l.line_number = d.line_number
 """
 SCOPE_SQL = """
 CREATE TEMP TABLE royalty_scope ON COMMIT DROP AS
@@ -314,10 +353,12 @@ WHERE NOT EXISTS (
 )
 """
 ALLOCATE_SQL = """
-INSERT INTO statements_royaltyallocation (royalty_run_id, contract_id, sales_file_id, line_number)
-SELECT %s, contract_id, sales_file_id, line_number FROM royalty_paid
+INSERT INTO statements_royaltyallocation (royalty_run_id, contract_id, sales_file_id, line_number, content)
+SELECT %s, p.contract_id, p.sales_file_id, p.line_number, l.content
+FROM royalty_paid p JOIN royalty_lines l USING (sales_file_id, line_number)
 """
 SUSPENSE_FIELDS = ("artist", "isrc", "upc", "title", "dsp", "period", "lines", "units", "revenue")
+DUPLICATE_FIELDS = ("sales_file_id", "earlier_file_id", "lines", "revenue")
 
 
 def _stage(cursor, run: StatementRun, file_ids: list[int], fx: list[tuple]) -> None:
@@ -339,9 +380,14 @@ def _stage(cursor, run: StatementRun, file_ids: list[int], fx: list[tuple]) -> N
         "currency",
         "units",
         "revenue",
+        "use_type",
+        "commercial_model",
     )
     lines_sql, lines_params = lines.query.sql_with_params()
-    cursor.execute(LINES_SQL.format(lines=lines_sql), lines_params)
+    cursor.execute(LINES_SQL.format(lines=lines_sql, content=CONTENT_SQL), lines_params)
+    cursor.execute("ANALYZE royalty_lines")
+    cursor.execute(DUPLICATES_SQL)
+    cursor.execute(DROP_DUPLICATES_SQL)
     cursor.execute(SCOPE_SQL)
     cursor.execute("ANALYZE royalty_fx, royalty_lines, royalty_scope")
     cursor.execute(CANDIDATES_SQL)
@@ -353,6 +399,8 @@ def _stage(cursor, run: StatementRun, file_ids: list[int], fx: list[tuple]) -> N
 def _matched_groups(run: StatementRun, file_ids: list[int], fx: list[tuple]):
     with connection.cursor() as cursor:
         _stage(cursor, run, file_ids, fx)
+        cursor.execute(DUPLICATES_SUMMARY_SQL)
+        duplicates = [dict(zip(DUPLICATE_FIELDS, row, strict=True)) for row in cursor.fetchall()]
         cursor.execute(GROUPS_SQL)
         groups = cursor.fetchall()
         cursor.execute(SUSPENSE_SQL)
@@ -361,7 +409,7 @@ def _matched_groups(run: StatementRun, file_ids: list[int], fx: list[tuple]):
         already = cursor.fetchone()[0]
         cursor.execute("SELECT coalesce(sum(converted), 0) FROM royalty_lines")
         revenue = cursor.fetchone()[0]
-    return groups, suspense, already, revenue
+    return groups, suspense, already, revenue, duplicates
 
 
 def allocate(royalty_run_id: int) -> None:

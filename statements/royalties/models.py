@@ -451,10 +451,14 @@ class RoyaltyAllocation(models.Model):
         SalesFile, on_delete=models.PROTECT, related_name="+", verbose_name=_("sales file")
     )
     line_number = models.PositiveIntegerField(verbose_name=_("line number"))
+    # The line's content fingerprint (calculation.CONTENT_SQL): the same content in another file is
+    # not paid again. Empty only for a paid line whose file no longer holds it.
+    content = models.UUIDField(null=True, blank=True, verbose_name=_("content fingerprint"))
 
     class Meta:
         verbose_name = _("royalty allocation")
         verbose_name_plural = _("royalty allocations")
+        indexes = [models.Index(fields=["content"], name="allocation_content")]
         constraints = [
             models.UniqueConstraint(
                 fields=["contract", "sales_file", "line_number"], name="allocation_once_per_contract"

@@ -8,6 +8,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from project.money import EXACT, exact_text, rounded
+from statements.models import SalesFile
 from statements.royalties.calculation import PayeeStatement, RunStatements
 
 SUMMARY = ("opening", "earnings", "reserve_held", "reserve_released", "recouped", "closing", "payable")
@@ -31,11 +32,27 @@ def run_statements_data(result: RunStatements, *, finalized: bool) -> dict:
         "label_income_total": figure(_sum(group["revenue"] for group in result.label_income), currency),
         "revenue_total": figure(result.revenue, currency),
         "already_allocated_lines": result.already_allocated,
+        "duplicates": _duplicates_data(result, currency),
     }
 
 
 def _groups(groups: list[dict], currency: str) -> list[dict]:
     return [{**group, "revenue": figure(group["revenue"], currency)} for group in groups]
+
+
+def _duplicates_data(result: RunStatements, currency: str) -> list[dict]:
+    """The lines left out as paid from, or held by, an earlier file: per file, that file named."""
+    ids = {d[key] for d in result.duplicates for key in ("sales_file_id", "earlier_file_id")}
+    names = dict(SalesFile.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return [
+        {
+            "file": {"id": d["sales_file_id"], "name": names.get(d["sales_file_id"], "")},
+            "earlier_file": {"id": d["earlier_file_id"], "name": names.get(d["earlier_file_id"], "")},
+            "lines": d["lines"],
+            "revenue": figure(d["revenue"], currency),
+        }
+        for d in result.duplicates
+    ]
 
 
 def _payee_data(statement: PayeeStatement, currency: str) -> dict:
