@@ -1,6 +1,7 @@
 """Admin of the exports app: documents, export files and mutations are history, so read-only."""
 
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from exports.models import (
@@ -136,6 +137,8 @@ class SyncRunAdmin(ReadOnlyAdmin):
 class WebhookAdmin(ReadOnlyAdmin):
     list_display = ["moneybird_id", "url", "created_at"]
     exclude = ["token"]
+    # Django 6 makes https the default scheme of a form URLField; say so now (no deprecation warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(PendingSync)

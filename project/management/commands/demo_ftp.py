@@ -45,7 +45,6 @@ def demo_server(port: int):
     authorizer = DummyAuthorizer()
     authorizer.add_user("demo", "demo", str(root), perm="elradfmwMT")
     DemoReceiver.authorizer = authorizer
-    DemoReceiver.passive_ports = range(60000, 60100)
     # A loop of its own, so demo_setup can close its short-lived server from another thread.
     return FTPServer(("127.0.0.1", port), DemoReceiver, ioloop=IOLoop())
 
