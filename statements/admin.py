@@ -229,7 +229,7 @@ class ImportProfileAdmin(admin.ModelAdmin):
         (None, {"fields": ["slug", "name", "active", "builtin", "priority", "documentation"]}),
         ("Reading the file", {"fields": ["delimiter", "decimal_separator", "date_order", "preamble"]}),
         ("Columns", {"fields": ["columns", "required", "defaults"]}),
-        ("Sale types", {"fields": ["sale_types", "void_values", "skip_values"]}),
+        ("Sale types", {"fields": ["sale_types", "void_values", "skip_values", "skip_markers"]}),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
 

@@ -379,6 +379,12 @@ class MappingIn(Schema):
         description="Sale-type values of rows that are no sales (skipped as structure). Totals rows "
         "(Total, Grand total…) and a text trailer are recognised as structure anyway.",
     )
+    skip_markers: list[str] = Field(
+        default_factory=list,
+        description="Values that, in any column of a row, mark it as no sale (a totals or trailer row "
+        'the file has in its own words, e.g. ["Totale", "Subtotal"]): the row is skipped as structure and '
+        "counted in a warning. Compared as header names are: case, spaces and punctuation aside.",
+    )
 
     def as_mapping(self) -> mapping.Mapping:
         return mapping.Mapping(
@@ -388,6 +394,7 @@ class MappingIn(Schema):
             decimal_separator=self.decimal_separator,
             void_values=self.void_values,
             skip_values=self.skip_values,
+            skip_markers=self.skip_markers,
         )
 
 

@@ -311,6 +311,14 @@ class MappingForm(forms.Form):
             "Rows that are no sales, e.g. Payout. Totals rows and text trailers are skipped anyway."
         ),
     )
+    skip_markers = forms.CharField(
+        label=gettext_lazy("Skip rows holding"),
+        required=False,
+        help_text=gettext_lazy(
+            "Values that, in any column, mark a row that is no sale (totals, trailers), separated by "
+            "commas, e.g. Total, Subtotal."
+        ),
+    )
     name = forms.CharField(label=gettext_lazy("Import profile name"), max_length=200)
     save = forms.BooleanField(
         label=gettext_lazy("Read every file with this header this way from now on"),
@@ -343,4 +351,5 @@ class MappingForm(forms.Form):
             decimal_separator=data["decimal_separator"],
             void_values=_split(data["void_values"]),
             skip_values=_split(data["skip_values"]),
+            skip_markers=_split(data["skip_markers"]),
         )

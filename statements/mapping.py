@@ -63,6 +63,7 @@ class Mapping:
     decimal_separator: str = ""  # "" = by the delimiter, as the cleaning detects it
     void_values: list[str] = field(default_factory=list)
     skip_values: list[str] = field(default_factory=list)
+    skip_markers: list[str] = field(default_factory=list)  # in any column: a row that is no sale
 
 
 def sample(sales_file: SalesFile) -> Sample:
@@ -154,6 +155,7 @@ def profile_fields(mapping: Mapping, table: Sample) -> dict:
         "defaults": {name: value.strip() for name, value in mapping.fixed.items()},
         "void_values": [v for v in mapping.void_values if v.strip()],
         "skip_values": [v for v in mapping.skip_values if v.strip()],
+        "skip_markers": [v for v in mapping.skip_markers if v.strip()],
         # A mapping someone made for a header wins over a generic profile that also reads it.
         "priority": 10,
         "documentation": f"Mapped by hand from a file whose header is: {table.delimiter.join(table.columns)}"[

@@ -553,6 +553,15 @@ class ImportProfile(models.Model):
         help_text=_('Sale types of rows that are not sales and are skipped as structural, e.g. ["payout"].'),
         verbose_name=_("skip values"),
     )
+    skip_markers = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_(
+            'Values that, in any column of a row, mark it as no sale (a totals or trailer row), e.g. '
+            '["Total", "Subtotal"]: the row is skipped as structural and counted in a warning.'
+        ),
+        verbose_name=_("skip markers"),
+    )
     documentation = models.TextField(
         blank=True, help_text=_("Where this layout is described."), verbose_name=_("documentation")
     )

@@ -59,6 +59,7 @@ PROFILE_FIELDS = (
     "sale_types",
     "void_values",
     "skip_values",
+    "skip_markers",
     "documentation",
 )
 

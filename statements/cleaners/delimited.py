@@ -314,12 +314,18 @@ def _rows(
     kept: Counter[str] = Counter()
     trailer: list[str] = []
     unknown = rules.UNKNOWN_TERRITORY
+    markers = spec.skip_markers
+    marked: Counter[str] = Counter()
     end = stats.lines = layout.line
     for fields in _records(lines, layout.delimiter, stats):
         start = end + 1
         end = stats.lines
         if type(fields) is Problem:
             yield fields
+            continue
+        if markers and (marker := _marker(fields, markers)):
+            stats.structural += 1  # a row the profile names as no sale, in whichever column
+            marked[marker] += 1
             continue
         if len(fields) != ncols:
             count = len(fields)
@@ -425,12 +431,22 @@ def _rows(
             release,
         )
     stats.warnings += [f"{what} on {count} line(s)" for what, count in kept.items()]
+    stats.warnings += [
+        f"{count} row(s) holding {marker!r} skipped: no sales (the profile's skip markers)"
+        for marker, count in marked.items()
+    ]
     if trailer:
         stats.declared["trailer"] = trailer
         shown = "; ".join(" ".join(line.split()) for line in trailer[:_TRAILER_SHOWN])
         stats.warnings.append(
             f"a text trailer of {len(trailer)} line(s) follows the sales; structure, not sales: {shown}"
         )
+
+
+def _marker(fields: list[str], markers: frozenset) -> str:
+    """The cell of a row that is one of the profile's skip markers (compared as header names are),
+    or ""."""
+    return next((cell.strip() for cell in fields if cell and normal_name(cell) in markers), "")
 
 
 def _money(

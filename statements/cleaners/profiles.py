@@ -146,6 +146,8 @@ class ProfileSpec:
     sale_types: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     void_values: frozenset = frozenset()  # normalised sale type / void values of reversals
     skip_values: frozenset = frozenset()  # normalised sale type values of rows that are no sales
+    # normalised values that, in any cell of a row, mark it as no sale (a totals or trailer row)
+    skip_markers: frozenset = frozenset()
     priority: int = 0
 
     @classmethod
@@ -165,6 +167,7 @@ class ProfileSpec:
             sale_types=profile.sale_types,
             void_values=profile.void_values,
             skip_values=profile.skip_values,
+            skip_markers=profile.skip_markers,
             priority=profile.priority,
         )
 
@@ -204,7 +207,7 @@ class ProfileSpec:
         _check(decimal in ("", ".", ","), "decimal_separator must be empty (detect), '.' or ','")
         date_order = values.get("date_order") or "mdy"
         _check(date_order in DATE_ORDERS, f"date_order must be one of {DATE_ORDERS}")
-        for name in ("void_values", "skip_values"):
+        for name in ("void_values", "skip_values", "skip_markers"):
             _check(isinstance(values.get(name) or [], list), f"{name} must be a list of values")
         return cls(
             slug=values["slug"],
@@ -224,6 +227,7 @@ class ProfileSpec:
             sale_types=MappingProxyType({normal_name(k): v for k, v in sale_types.items()}),
             void_values=frozenset(normal_name(v) for v in values.get("void_values") or ()),
             skip_values=frozenset(normal_name(v) for v in values.get("skip_values") or ()),
+            skip_markers=frozenset(filter(None, (normal_name(v) for v in values.get("skip_markers") or ()))),
             priority=int(values.get("priority") or 0),
         )
 

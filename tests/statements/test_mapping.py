@@ -292,3 +292,27 @@ def test_the_command_reports_needs_mapping_as_its_own_outcome_not_a_failure(wait
     assert f"sales file {file_id}: NEEDS_MAPPING, needs mapping" in out
     assert f"/api/files/salesfiles/{file_id}/mapping/" in out and err == ""
     assert SalesFile.objects.get(pk=file_id).status == SalesFileStatus.NEEDS_MAPPING
+
+
+def test_rows_with_a_skip_marker_in_any_column_are_structure(flow):
+    """A subtotal row whose marker sits in a middle column (here the title's): without the marker it
+    is a rejected line; with it, structure counted in a warning, and the profile keeps the marker."""
+    subtotal = ("", "", "", "", "", "Totale parziale", "10", "1,2345", "")
+    file_id = flow.processed_file(report_bytes([SALES[0], subtotal, *SALES[1:]]), name="negozio_sub.csv")
+    url = f"/api/files/salesfiles/{file_id}/mapping/"
+    rejected = flow.client.post(url + "preview/", MAPPING, content_type="application/json")
+    assert rejected.status_code == 422 and ["line", 3] in [
+        p["loc"] for p in rejected.json()["error"]["problems"]
+    ]
+    body = {**MAPPING, "skip_markers": ["TOTALE PARZIALE"], "name": "Negozio con subtotali"}
+    preview = flow.client.post(url + "preview/", body, content_type="application/json").json()
+    units, revenue = expected_totals()
+    assert preview["problems"] == [] and preview["lines_rejected"] == 0
+    assert preview["totals"] == {"EUR": {"lines": 4, "units": units, "revenue": str(revenue)}}
+    assert "1 row(s) holding 'Totale parziale' skipped: no sales (the profile's skip markers)" in preview[
+        "warnings"
+    ]
+    saved = flow.client.put(url, body, content_type="application/json").json()
+    assert saved["status"] == "PROCESSED"
+    assert ImportProfile.objects.get(slug=saved["profile"]).skip_markers == ["TOTALE PARZIALE"]
+    assert flow.file(file_id)["totals"]["EUR"]["revenue"] == str(revenue)
