@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('statements', '0018_payee_details'),
+        ('statements', '0019_catalogue_label_income'),
     ]
 
     operations = [
