@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('statements', '0019_catalogue_label_income'),
+        ('statements', '0020_royaltyallocation_content'),
     ]
 
     operations = [
