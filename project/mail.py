@@ -15,14 +15,17 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from project.models import OutboundEmail
+from project.models import OutboundAttachment, OutboundEmail
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
 
 
-def queue_email(*, template: str, context: dict, to: Sequence[str]) -> OutboundEmail | None:
-    """Render `emails/<template>` and queue it; delivery starts once the transaction commits."""
+def queue_email(
+    *, template: str, context: dict, to: Sequence[str], attachments: Sequence[tuple[str, bytes, str]] = ()
+) -> OutboundEmail | None:
+    """Render `emails/<template>` and queue it, with `attachments` as (file name, content, content
+    type); delivery starts once the transaction commits."""
     recipients = [address for address in to if address]
     if not recipients:
         logger.warning("email %s not queued: no recipients configured", template)
@@ -38,6 +41,10 @@ def queue_email(*, template: str, context: dict, to: Sequence[str]) -> OutboundE
             html_body = ""
     email = OutboundEmail.objects.create(
         kind=template, subject=subject[:300], to=recipients, text_body=text_body, html_body=html_body
+    )
+    OutboundAttachment.objects.bulk_create(
+        OutboundAttachment(email=email, filename=name, content=content, content_type=content_type)
+        for name, content, content_type in attachments
     )
     transaction.on_commit(lambda: _schedule_delivery(email.pk))
     return email
@@ -70,6 +77,8 @@ def deliver_email(email_id: int) -> bool:
         )
         if email.html_body:
             message.attach_alternative(email.html_body, "text/html")
+        for attachment in email.attachments.all():
+            message.attach(attachment.filename, bytes(attachment.content), attachment.content_type)
         email.attempts += 1
         try:
             message.send()

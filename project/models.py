@@ -131,3 +131,21 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.subject}"
+
+
+class OutboundAttachment(models.Model):
+    """A file sent with an outbound email (a payee's statement PDF), kept with it until delivered."""
+
+    email = models.ForeignKey(
+        OutboundEmail, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("email")
+    )
+    filename = models.CharField(max_length=200, verbose_name=_("file name"))
+    content_type = models.CharField(max_length=100, verbose_name=_("content type"))
+    content = models.BinaryField(verbose_name=_("content"))
+
+    class Meta:
+        verbose_name = _("email attachment")
+        verbose_name_plural = _("email attachments")
+
+    def __str__(self) -> str:
+        return self.filename

@@ -332,6 +332,10 @@ ROYALTY_ZIP_INLINE_PAYEES = env_int("ROYALTY_ZIP_INLINE_PAYEES", 20)
 # Who finalises a run's royalty statements counts as one approval; 2 (four eyes) means another
 # back-office user must first approve the statements as they are (statements/royalties/services.py).
 ROYALTY_FINALISE_APPROVALS = env_int("ROYALTY_FINALISE_APPROVALS", 1)
+# The account royalty payment batches are paid from, written into the SEPA credit-transfer files.
+PAYMENTS_DEBTOR_NAME = env_str("PAYMENTS_DEBTOR_NAME")
+PAYMENTS_DEBTOR_IBAN = env_str("PAYMENTS_DEBTOR_IBAN")
+PAYMENTS_DEBTOR_BIC = env_str("PAYMENTS_DEBTOR_BIC")
 
 # --- settlement ---------------------------------------------------------------------------------
 # Replies stored for an Idempotency-Key are replayed to retries for this long, then forgotten.

@@ -21,6 +21,7 @@ from project.money import EXACT
 from statements.models import SalesFileStatus, StatementRun
 from statements.report import _lines, _not_ready, _rate_resolver
 from statements.royalties.models import (
+    MEMO_KINDS,
     Contract,
     ContractRate,
     LabelIncome,
@@ -432,7 +433,7 @@ def _apply_ledger(run: StatementRun, by_payee: dict[int, PayeeStatement], sequen
     """Opening balances, outstanding advances, reserves due for release; then recoupment and payable."""
     entries = RoyaltyLedgerEntry.objects.filter(currency=run.currency)
     balances = entries.values("payee_id", "contract_id").annotate(
-        balance=Sum("amount", filter=~Q(kind=K.RECOUPMENT), default=ZERO),
+        balance=Sum("amount", filter=~Q(kind__in=MEMO_KINDS), default=ZERO),
         debited=Sum("amount", filter=Q(kind__in=DEBITS), default=ZERO),
         recouped=Sum("amount", filter=Q(kind=K.RECOUPMENT), default=ZERO),
     )

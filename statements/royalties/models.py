@@ -356,9 +356,11 @@ class RoyaltyRun(models.Model):
 class RoyaltyLedgerEntry(models.Model):
     """One movement on a payee's balance for one contract; never updated or deleted.
 
-    The balance is the sum of `amount` over every kind but `recoupment`: an advance or cost debits
-    the balance when it is posted, so a recoupment entry is a memo of the earnings that repaid it
-    (its amount is the part recouped) and is not counted twice.
+    The balance is the sum of `amount` over every kind but the memos (MEMO_KINDS): an advance or
+    cost debits the balance when it is posted, so a recoupment entry is a memo of the earnings that
+    repaid it (its amount is the part recouped) and is not counted twice. Likewise finalising a run
+    posts what it makes payable as a `payment` (debiting the balance), and `paid_out` records the
+    money a payment batch sent for it (issue 24).
     """
 
     class Kind(models.TextChoices):
@@ -370,6 +372,7 @@ class RoyaltyLedgerEntry(models.Model):
         RESERVE_RELEASED = "reserve_released", _("reserve released")
         PAYMENT = "payment", _("Payment")
         ADJUSTMENT = "adjustment", _("Adjustment")
+        PAID_OUT = "paid_out", _("paid out")
 
     payee = models.ForeignKey(Payee, on_delete=models.PROTECT, related_name="ledger", verbose_name=_("payee"))
     contract = models.ForeignKey(
@@ -399,6 +402,15 @@ class RoyaltyLedgerEntry(models.Model):
         verbose_name=_("releases"),
     )
     memo = models.CharField(max_length=300, blank=True, verbose_name=_("memo"))
+    payment_line = models.OneToOneField(
+        "PaymentLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="paid_entry",
+        help_text=_("The batch line this entry records as paid out (once)."),
+        verbose_name=_("payment line"),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
@@ -409,7 +421,9 @@ class RoyaltyLedgerEntry(models.Model):
         constraints = [
             models.CheckConstraint(
                 # Earnings may be negative (returns and voids outweighing sales in a period).
-                condition=Q(kind__in=["advance", "cost", "reserve_held", "payment"], amount__lte=0)
+                condition=Q(
+                    kind__in=["advance", "cost", "reserve_held", "payment", "paid_out"], amount__lte=0
+                )
                 | Q(kind__in=["recoupment", "reserve_released"], amount__gte=0)
                 | Q(kind__in=["earnings", "adjustment"]),
                 name="ledger_amount_sign",
@@ -420,6 +434,11 @@ class RoyaltyLedgerEntry(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(releases__isnull=True) | Q(kind="reserve_released"), name="ledger_release_kind"
+            ),
+            models.CheckConstraint(
+                condition=(Q(payment_line__isnull=True) & ~Q(kind="paid_out"))
+                | Q(payment_line__isnull=False, kind="paid_out"),
+                name="ledger_paid_out_has_line",
             ),
         ]
 
@@ -435,6 +454,126 @@ class RoyaltyLedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Ledger entries are append-only: post an adjustment instead.")
+
+
+# Entries that record something and leave the balance alone.
+MEMO_KINDS = (RoyaltyLedgerEntry.Kind.RECOUPMENT, RoyaltyLedgerEntry.Kind.PAID_OUT)
+
+
+class PaymentBatch(models.Model):
+    """Payments of finalised runs' payables, reviewed by staff, exported as SEPA/CSV files and
+    marked paid once (`statements/royalties/payments.py` holds one service per transition)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("to review")
+        PAID = "paid", _("paid")
+        CANCELLED = "cancelled", _("cancelled")
+
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
+    )
+    runs = models.ManyToManyField(RoyaltyRun, related_name="payment_batches", verbose_name=_("runs"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    paid_on = models.DateField(null=True, blank=True, verbose_name=_("paid on"))
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paid or cancelled at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("paid or cancelled by"),
+    )
+
+    class Meta:
+        verbose_name = _("payment batch")
+        verbose_name_plural = _("payment batches")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="paid", paid_on__isnull=False)
+                | (~Q(status="paid") & Q(paid_on__isnull=True)),
+                name="payment_batch_paid_on",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} ({self.get_status_display()})"
+
+
+class PaymentLine(models.Model):
+    """What one payee is paid in one currency by a batch: the payables it settles, less withholding."""
+
+    batch = models.ForeignKey(
+        PaymentBatch, on_delete=models.CASCADE, related_name="lines", verbose_name=_("batch")
+    )
+    payee = models.ForeignKey(
+        Payee, on_delete=models.PROTECT, related_name="payment_lines", verbose_name=_("payee")
+    )
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    gross = models.DecimalField(
+        **AMOUNT, help_text=_("The payables settled, exact."), verbose_name=_("payable")
+    )
+    withheld = models.DecimalField(
+        max_digits=18,
+        decimal_places=4,
+        default=0,
+        help_text=_("Withholding, rounded."),
+        verbose_name=_("withheld"),
+    )
+    amount = models.DecimalField(
+        max_digits=18, decimal_places=4, help_text=_("Sent to the payee, rounded."), verbose_name=_("amount")
+    )
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices, verbose_name=_("payment method"))
+    account = models.CharField(
+        max_length=254,
+        blank=True,
+        help_text=_("IBAN or email when the batch was made."),
+        verbose_name=_("account"),
+    )
+    bic = models.CharField(max_length=11, blank=True, verbose_name=_("BIC"))
+    reference = models.CharField(max_length=140, verbose_name=_("reference"))
+
+    class Meta:
+        verbose_name = _("payment line")
+        verbose_name_plural = _("payment lines")
+        ordering = ["batch", "payee__name", "currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "payee", "currency"], name="payment_line_once_per_payee"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_line_amount_positive"),
+            models.CheckConstraint(condition=Q(withheld__gte=0), name="payment_line_withheld_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payee}: {exact_text(self.amount)} {self.currency}"
+
+
+class PaymentLineEntry(models.Model):
+    """A run's payable (a `payment` ledger entry) claimed by a batch line: a payable is in at most
+    one batch that is not cancelled (cancelling a batch deletes its claims)."""
+
+    line = models.ForeignKey(
+        PaymentLine, on_delete=models.CASCADE, related_name="claims", verbose_name=_("line")
+    )
+    entry = models.OneToOneField(
+        RoyaltyLedgerEntry, on_delete=models.PROTECT, related_name="claimed_by", verbose_name=_("payable")
+    )
+
+    class Meta:
+        verbose_name = _("payable in a batch")
+        verbose_name_plural = _("payables in batches")
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} in line {self.line_id}"
 
 
 class RoyaltyAllocation(models.Model):

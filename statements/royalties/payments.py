@@ -1,0 +1,237 @@
+"""Paying payees (issue 24): payment batches over finalised runs' payables, one service per
+transition — `create_batch` (OPEN), `mark_batch_paid` (PAID), `cancel_batch` (CANCELLED) — and the
+reads the pages and the API share.
+
+Finalising a run already posts what it makes payable as a `payment` entry (debiting the balance).
+A batch claims those entries (PaymentLineEntry: a payable is in one live batch at most), pays each
+payee their sum less withholding, and marking it paid records what was sent as one `paid_out`
+ledger entry per line (a memo: the balance was debited at finalisation) — the entry's one-to-one
+link to its line makes a second posting impossible, so marking twice pays nothing twice.
+"""
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from project.audit import record_action
+from project.errors import Conflict, InvalidInput, NotFound
+from project.mail import queue_email
+from project.money import EXACT, rounded
+from statements.royalties import documents, selectors
+from statements.royalties.models import (
+    PaymentBatch,
+    PaymentLine,
+    PaymentLineEntry,
+    PaymentMethod,
+    RoyaltyLedgerEntry,
+    RoyaltyRun,
+)
+
+K = RoyaltyLedgerEntry.Kind
+B = PaymentBatch.Status
+HUNDRED = Decimal(100)
+
+
+def unpaid_payables(runs: list[RoyaltyRun]) -> QuerySet[RoyaltyLedgerEntry]:
+    """The `payment` entries (what finalising made payable) of `runs` that no live batch claims."""
+    return (
+        RoyaltyLedgerEntry.objects.filter(royalty_run__in=runs, kind=K.PAYMENT, claimed_by__isnull=True)
+        .select_related("payee", "royalty_run__run")
+        .order_by("payee__name", "payee_id", "currency", "pk")
+    )
+
+
+def _account(payee) -> tuple[str, str]:
+    return {
+        PaymentMethod.IBAN: (payee.iban, payee.bic),
+        PaymentMethod.PAYPAL: (payee.paypal_email, ""),
+        PaymentMethod.WISE: (payee.wise_email, ""),
+    }.get(payee.payment_method, ("", ""))
+
+
+def create_batch(*, runs: list[RoyaltyRun], by_user: AbstractBaseUser | None) -> PaymentBatch:
+    """A batch paying every payable of `runs` not yet in a live batch: one line per payee and
+    currency, with the payee's approved payment details as they are now."""
+    if not runs:
+        raise InvalidInput("Choose at least one finalised run.", code="no_runs")
+    with transaction.atomic():
+        grouped: dict[tuple, list[RoyaltyLedgerEntry]] = defaultdict(list)
+        for entry in unpaid_payables(runs).select_for_update(of=("self",)):
+            grouped[(entry.payee, entry.currency)].append(entry)
+        if not grouped:
+            raise Conflict("Everything these runs made payable is already in a batch.", code="nothing_to_pay")
+        batch = PaymentBatch.objects.create(created_by=_user(by_user))
+        batch.runs.set(runs)
+        reference = "Royalties " + ", ".join(sorted({run.run.name for run in runs}))
+        claims = []
+        for (payee, currency), entries in grouped.items():
+            gross = Decimal(0)
+            for entry in entries:
+                gross = EXACT.subtract(gross, entry.amount)  # payments are negative: owed is their opposite
+            withheld = rounded(EXACT.divide(EXACT.multiply(gross, payee.withholding_rate), HUNDRED), currency)
+            amount = rounded(gross, currency) - withheld
+            if amount <= 0:
+                continue  # below one minor unit after rounding: stays payable for a later batch
+            account, bic = _account(payee)
+            line = PaymentLine.objects.create(
+                batch=batch,
+                payee=payee,
+                currency=currency,
+                gross=gross,
+                withheld=withheld,
+                amount=amount,
+                method=payee.payment_method,
+                account=account,
+                bic=bic,
+                reference=reference[:140],
+            )
+            claims += [PaymentLineEntry(line=line, entry=entry) for entry in entries]
+        try:
+            with transaction.atomic():
+                PaymentLineEntry.objects.bulk_create(claims)
+        except IntegrityError:
+            raise Conflict(
+                "Another batch claimed some of these payables at the same time; try again.",
+                code="payables_claimed",
+            ) from None
+        record_action(
+            "royalties.payment_batch_created",
+            target=batch,
+            changes={"runs": [run.pk for run in runs], "lines": batch.lines.count()},
+            user=_user(by_user),
+        )
+    return batch
+
+
+def _locked(batch: PaymentBatch) -> PaymentBatch:
+    return PaymentBatch.objects.select_for_update().get(pk=batch.pk)
+
+
+def cancel_batch(*, batch: PaymentBatch, by_user: AbstractBaseUser | None) -> PaymentBatch:
+    """An OPEN batch is cancelled: its payables are free for another batch. A paid one is not."""
+    with transaction.atomic():
+        batch = _locked(batch)
+        if batch.status != B.OPEN:
+            raise Conflict(
+                f"Batch #{batch.pk} is {batch.get_status_display()}: it cannot be cancelled.",
+                code="batch_closed",
+            )
+        PaymentLineEntry.objects.filter(line__batch=batch).delete()
+        batch.status, batch.decided_at, batch.decided_by = B.CANCELLED, timezone.now(), _user(by_user)
+        batch.save(update_fields=["status", "decided_at", "decided_by"])
+        record_action("royalties.payment_batch_cancelled", target=batch, user=_user(by_user))
+    return batch
+
+
+def mark_batch_paid(
+    *, batch: PaymentBatch, by_user: AbstractBaseUser | None, paid_on: date | None = None
+) -> PaymentBatch:
+    """Record the batch as paid: one `paid_out` entry per line and a remittance email (with the
+    statement PDFs) to each payee with an email. Idempotent: a PAID batch is returned as it is; the
+    batch row lock serialises two concurrent calls, the entry-line one-to-one backs it in the DB."""
+    with transaction.atomic():
+        batch = _locked(batch)
+        if batch.status == B.PAID:
+            return batch
+        if batch.status != B.OPEN:
+            raise Conflict(
+                f"Batch #{batch.pk} is {batch.get_status_display()}: it cannot be paid.", code="batch_closed"
+            )
+        day = paid_on or timezone.localdate()
+        lines = list(batch_lines(batch))
+        RoyaltyLedgerEntry.objects.bulk_create(
+            RoyaltyLedgerEntry(
+                payee=line.payee,
+                contract_id=line.claims.all()[0].entry.contract_id,
+                kind=K.PAID_OUT,
+                amount=-line.amount,
+                currency=line.currency,
+                date=day,
+                payment_line=line,
+                memo=f"Batch #{batch.pk}: {line.reference}"[:300],
+            )
+            for line in lines
+        )
+        batch.status, batch.paid_on = B.PAID, day
+        batch.decided_at, batch.decided_by = timezone.now(), _user(by_user)
+        batch.save(update_fields=["status", "paid_on", "decided_at", "decided_by"])
+        for line in lines:
+            _remittance(batch, line)
+        record_action(
+            "royalties.payment_batch_paid",
+            target=batch,
+            changes={"paid_on": day.isoformat(), "lines": len(lines)},
+            user=_user(by_user),
+        )
+    return batch
+
+
+def _remittance(batch: PaymentBatch, line: PaymentLine) -> None:
+    """The payee's remittance advice through the outbox, with the statement of each run paid."""
+    if not line.payee.email:
+        return
+    attachments, runs = [], []
+    for royalty in sorted({claim.entry.royalty_run for claim in line.claims.all()}, key=lambda r: r.sequence):
+        data = selectors.run_statements(royalty.run)
+        statement = selectors.payee_statement(data, line.payee_id)
+        attachments.append(
+            (
+                f"statement-{royalty.run.pk}-{line.payee_id}.pdf",
+                documents.pdf(data["run"], statement),
+                "application/pdf",
+            )
+        )
+        runs.append(royalty.run.name)
+    queue_email(
+        template="statements/remittance",
+        context={"batch": batch, "line": line, "runs": runs},
+        to=[line.payee.email],
+        attachments=attachments,
+    )
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+def batch_lines(batch: PaymentBatch) -> QuerySet[PaymentLine]:
+    return batch.lines.select_related("payee").prefetch_related("claims__entry__royalty_run__run")
+
+
+def get_batch(batch_id: int) -> PaymentBatch:
+    batch = PaymentBatch.objects.filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound(f"payment batch {batch_id} not found", code="batch_not_found")
+    return batch
+
+
+def batch_totals(lines: list[PaymentLine]) -> list[dict]:
+    """What the batch sends per currency: [{currency, lines, amount, withheld}], each summed exactly."""
+    totals: dict[str, dict] = {}
+    for line in lines:
+        total = totals.setdefault(
+            line.currency,
+            {"currency": line.currency, "lines": 0, "amount": Decimal(0), "withheld": Decimal(0)},
+        )
+        total["lines"] += 1
+        total["amount"] += line.amount
+        total["withheld"] += line.withheld
+    return [totals[currency] for currency in sorted(totals)]
+
+
+def payable_runs() -> QuerySet[RoyaltyRun]:
+    """Finalised runs with something payable that no live batch claims yet."""
+    return (
+        RoyaltyRun.objects.filter(entries__kind=K.PAYMENT, entries__claimed_by__isnull=True)
+        .select_related("run")
+        .distinct()
+        .order_by("-sequence")
+    )
+
+
+def _user(user: AbstractBaseUser | None):
+    return user if user is not None and user.is_authenticated else None

@@ -1,0 +1,212 @@
+"""Payment batches (issue 24 item 3): a batch over a finalised run's payables, its SEPA
+pain.001.001.03 file validated against the ISO 20022 XSD, the Wise, PayPal and generic CSVs,
+mark-paid that posts one paid-out entry per payee once (twice, or two at the same time, pays
+once) and sends remittance emails with the statement PDF to a real SMTP server, and cancelling.
+Expected figures are computed here with plain Decimal arithmetic from the sales lines."""
+
+import csv
+import io
+import threading
+from decimal import ROUND_HALF_EVEN
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+import sepaxml
+import xmlschema
+from django.db import close_old_connections
+
+from project.errors import Conflict
+from project.mail import deliver_outbox
+from statements.royalties import payment_files, payments, services
+from statements.royalties.models import Payee, PaymentBatch, RoyaltyLedgerEntry
+from tests.statements.test_royalties import ANA_ROYALTY, contract, payee, processed_run
+
+pytestmark = pytest.mark.django_db
+
+XSD = Path(sepaxml.__file__).parent / "schemas" / "pain.001.001.03.xsd"
+CENT = D("0.01")
+ANA_GROSS = ANA_ROYALTY * D("0.6")  # Ana's 60 % of the track's royalties, exact
+BO_GROSS = ANA_ROYALTY * D("0.4")
+IBAN_ANA = "DE89370400440532013000"
+
+
+@pytest.fixture
+def debtor(settings):
+    settings.PAYMENTS_DEBTOR_NAME = "Label & Co. Srl"
+    settings.PAYMENTS_DEBTOR_IBAN = "IT60X0542811101000000123456"
+    settings.PAYMENTS_DEBTOR_BIC = "BLOPIT22"
+
+
+@pytest.fixture
+def finalised(flow):
+    ana = payee(
+        "Ana", email="ana@example.com", payment_method="iban", iban=IBAN_ANA, withholding_rate=D("20")
+    )
+    bo = payee("Bo", email="bo@example.com", payment_method="wise", wise_email="bo@wise.example")
+    contract(shares=[(ana, "60"), (bo, "40")])
+    return services.finalize_run(run=processed_run(flow))
+
+
+def lines(batch):
+    return {line.payee.name: line for line in payments.batch_lines(batch)}
+
+
+def test_a_batch_pays_each_payee_their_payable_less_withholding(finalised, make_user):
+    batch = payments.create_batch(runs=[finalised], by_user=make_user("bea", groups=["back-office"]))
+    ana, bo = lines(batch)["Ana"], lines(batch)["Bo"]
+    withheld = (ANA_GROSS * D("0.20")).quantize(CENT, ROUND_HALF_EVEN)
+    assert (ana.gross, ana.withheld) == (ANA_GROSS, withheld)
+    assert ana.amount == ANA_GROSS.quantize(CENT, ROUND_HALF_EVEN) - withheld
+    assert (ana.method, ana.account, ana.bic) == ("iban", IBAN_ANA, "")
+    assert (bo.amount, bo.method, bo.account) == (
+        BO_GROSS.quantize(CENT, ROUND_HALF_EVEN),
+        "wise",
+        "bo@wise.example",
+    )
+    assert ana.reference == f"Royalties {finalised.run.name}"
+    # Everything payable is in this batch: a second one finds nothing.
+    with pytest.raises(Conflict) as refused:
+        payments.create_batch(runs=[finalised], by_user=None)
+    assert refused.value.code == "nothing_to_pay"
+
+
+def test_sepa_file_validates_against_the_pain_001_001_03_schema(finalised, debtor):
+    batch = payments.create_batch(runs=[finalised], by_user=None)
+    xml = payment_files.sepa_xml(payments.batch_lines(batch), execution_date=finalised.finalized_at.date())
+    schema = xmlschema.XMLSchema(XSD)
+    schema.validate(xml.decode())
+    document = schema.to_dict(xml.decode())
+    (info,) = document["CstmrCdtTrfInitn"]["PmtInf"]
+    (transfer,) = info["CdtTrfTxInf"]  # only Ana is paid by IBAN in EUR; Bo by Wise
+    ana = lines(batch)["Ana"]
+    assert D(str(transfer["Amt"]["InstdAmt"]["$"])) == ana.amount
+    assert transfer["CdtrAcct"]["Id"]["IBAN"] == IBAN_ANA and transfer["Cdtr"]["Nm"] == "Ana"
+    assert transfer["PmtId"]["EndToEndId"] == f"RB{batch.pk}-P{ana.payee_id}-EUR"
+    assert info["DbtrAcct"]["Id"]["IBAN"] == "IT60X0542811101000000123456"
+    assert document["CstmrCdtTrfInitn"]["GrpHdr"]["NbOfTxs"] == "1"
+
+
+def test_sepa_needs_the_debtor_account(finalised, settings):
+    settings.PAYMENTS_DEBTOR_IBAN = ""
+    batch = payments.create_batch(runs=[finalised], by_user=None)
+    with pytest.raises(Conflict) as refused:
+        payment_files.sepa_xml(payments.batch_lines(batch), execution_date=finalised.finalized_at.date())
+    assert refused.value.code == "sepa_debtor_missing"
+
+
+def test_wise_paypal_and_generic_csv(finalised):
+    Payee.objects.filter(name="Ana").update(name="=HYPERLINK(1)")  # a name a spreadsheet would run
+    batch = payments.create_batch(runs=[finalised], by_user=None)
+    bo = lines(batch)["Bo"]
+    wise = list(csv.reader(io.StringIO(payment_files.wise_csv(payments.batch_lines(batch)).decode())))
+    assert wise == [
+        list(payment_files.WISE_COLUMNS),
+        ["Bo", "bo@wise.example", bo.reference, "PERSON", "target", f"{bo.amount:.2f}", "EUR", "EUR"],
+    ]
+    assert payment_files.paypal_currencies(payments.batch_lines(batch)) == []
+    generic = list(
+        csv.DictReader(io.StringIO(payment_files.generic_csv(payments.batch_lines(batch)).decode()))
+    )
+    assert [row["payee"] for row in generic] == ["'=HYPERLINK(1)", "Bo"]  # escaped, not a formula
+    ana = lines(batch)["=HYPERLINK(1)"]
+    assert generic[0]["method"] == "bank transfer (IBAN)" and generic[0]["amount"] == f"{ana.amount:.2f}"
+    assert generic[0]["payable"] == str(ANA_GROSS.quantize(CENT, ROUND_HALF_EVEN))
+
+
+def test_paypal_csv_is_one_currency_without_header(flow):
+    cleo = payee("Cleo", payment_method="paypal", paypal_email="cleo@example.com")
+    contract(shares=[(cleo, "100")])
+    batch = payments.create_batch(runs=[services.finalize_run(run=processed_run(flow))], by_user=None)
+    line = lines(batch)["Cleo"]
+    rows = list(
+        csv.reader(io.StringIO(payment_files.paypal_csv(payments.batch_lines(batch), "EUR").decode()))
+    )
+    assert rows == [
+        [
+            "cleo@example.com",
+            f"{line.amount:.2f}",
+            "EUR",
+            f"RB{batch.pk}-P{cleo.pk}-EUR",
+            line.reference,
+            "PAYPAL",
+        ]
+    ]
+    assert line.amount == ANA_ROYALTY.quantize(CENT, ROUND_HALF_EVEN)
+
+
+def paid_out():
+    return RoyaltyLedgerEntry.objects.filter(kind="paid_out")
+
+
+def test_marking_paid_twice_pays_once_and_leaves_the_balance(finalised, make_user):
+    bea = make_user("bea", groups=["back-office"])
+    batch = payments.create_batch(runs=[finalised], by_user=bea)
+    payments.mark_batch_paid(batch=batch, by_user=bea)
+    payments.mark_batch_paid(batch=batch, by_user=bea)
+    entries = {entry.payee.name: entry for entry in paid_out()}
+    assert len(paid_out()) == 2
+    assert (
+        entries["Ana"].amount == -lines(batch)["Ana"].amount
+        and entries["Bo"].amount == -lines(batch)["Bo"].amount
+    )
+    batch.refresh_from_db()
+    assert batch.status == "paid" and batch.decided_by == bea and batch.paid_on is not None
+    with pytest.raises(Conflict):
+        payments.cancel_batch(batch=batch, by_user=bea)
+    # The balance was debited when the run made it payable: paying it changes nothing there.
+    ana = Payee.objects.get(name="Ana")
+    balance = sum(e.amount for e in ana.ledger.exclude(kind__in=["recoupment", "paid_out"]))
+    assert balance == 0
+
+
+def test_a_cancelled_batch_frees_its_payables(finalised):
+    first = payments.create_batch(runs=[finalised], by_user=None)
+    payments.cancel_batch(batch=first, by_user=None)
+    with pytest.raises(Conflict):
+        payments.mark_batch_paid(batch=first, by_user=None)
+    second = payments.create_batch(runs=[finalised], by_user=None)
+    assert lines(second)["Ana"].amount == lines(first)["Ana"].amount
+    assert PaymentBatch.objects.get(pk=first.pk).status == "cancelled"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_remittance_emails_with_the_statement_pdf_reach_the_smtp_server(flow, smtp_server):
+    ana = payee("Ana", email="ana@example.com", payment_method="iban", iban=IBAN_ANA)
+    bo = payee("Bo", payment_method="wise", wise_email="bo@wise.example")  # no email: no remittance
+    contract(shares=[(ana, "60"), (bo, "40")])
+    royalty = services.finalize_run(run=processed_run(flow))
+    batch = payments.create_batch(runs=[royalty], by_user=None)
+    payments.mark_batch_paid(batch=batch, by_user=None)
+    deliver_outbox()
+    (message,) = smtp_server.messages
+    assert message["To"] == "ana@example.com" and message["Subject"] == f"Royalty payment (batch #{batch.pk})"
+    body = message.get_body(("plain",)).get_content()
+    assert str(ANA_GROSS.quantize(CENT, ROUND_HALF_EVEN)) in body and "bank transfer (IBAN)" in body
+    (pdf,) = [part for part in message.iter_attachments()]
+    assert pdf.get_filename() == f"statement-{royalty.run.pk}-{ana.pk}.pdf"
+    assert pdf.get_content().startswith(b"%PDF")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_mark_paid_at_the_same_time_pay_once(flow):
+    ana = payee("Ana", payment_method="iban", iban=IBAN_ANA)
+    contract(shares=[(ana, "100")])
+    batch = payments.create_batch(runs=[services.finalize_run(run=processed_run(flow))], by_user=None)
+    barrier, errors = threading.Barrier(2), []
+
+    def pay() -> None:
+        try:
+            barrier.wait()
+            payments.mark_batch_paid(batch=batch, by_user=None)
+        except Exception as exc:  # collected: an exception in a thread would be lost
+            errors.append(exc)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=pay) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and paid_out().count() == 1
