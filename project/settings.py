@@ -327,6 +327,10 @@ STATEMENTS_EXTERNAL_CLEANING = env_bool("STATEMENTS_EXTERNAL_CLEANING", False)
 # file stuck mid-pipeline may be processed again. The external module gets its own time to report.
 STATEMENTS_LEASE_SECONDS = env_int("STATEMENTS_LEASE_SECONDS", 600)
 STATEMENTS_EXTERNAL_CLEANING_TIMEOUT = env_int("STATEMENTS_EXTERNAL_CLEANING_TIMEOUT", 24 * 3600)
+# The income column of DDEX DSR files a file gets unless it names one (docs/sales-reports.md,
+# "Revenue basis"): one basis for every DSR profile, or per HEAD Profile, e.g.
+# "UgcProfile=allocated_amount,BasicAudioProfile=allocated_net_revenue" (checked at start).
+STATEMENTS_DSR_REVENUE_BASIS = env_str("STATEMENTS_DSR_REVENUE_BASIS", "allocated_net_revenue")
 # A run with more payees than this gets its statements zip from a background task, not the request.
 ROYALTY_ZIP_INLINE_PAYEES = env_int("ROYALTY_ZIP_INLINE_PAYEES", 20)
 # Who finalises a run's royalty statements counts as one approval; 2 (four eyes) means another

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from statements import mapping, rates
-from statements.cleaners.dsr import DEFAULT_BASIS
+from statements.cleaners.dsr import ANY_PROFILE, DEFAULT_BASIS, bases_by_profile
 from statements.models import ImportProfile, RevenueBasis
 
 MAX_RATE_UPLOAD = 5 * 1024 * 1024
@@ -111,8 +111,17 @@ class MultipleFileField(forms.FileField):
 
 
 def _basis_choices() -> list[tuple[str, str]]:
-    default = RevenueBasis(DEFAULT_BASIS).label
-    return [("", _("Default: %(basis)s") % {"basis": default}), *RevenueBasis.choices]
+    """The bases, after the installation's default (STATEMENTS_DSR_REVENUE_BASIS), named."""
+    bases = bases_by_profile(settings.STATEMENTS_DSR_REVENUE_BASIS)
+    named = [
+        str(RevenueBasis(basis).label)
+        if profile == ANY_PROFILE
+        else f"{profile}: {RevenueBasis(basis).label}"
+        for profile, basis in bases.items()
+    ]
+    if ANY_PROFILE not in bases:
+        named.append(str(RevenueBasis(DEFAULT_BASIS).label))
+    return [("", _("Default: %(basis)s") % {"basis": "; ".join(named)}), *RevenueBasis.choices]
 
 
 class RevenueBasisForm(forms.Form):

@@ -557,7 +557,7 @@ class ImportProfile(models.Model):
         default=list,
         blank=True,
         help_text=_(
-            'Values that, in any column of a row, mark it as no sale (a totals or trailer row), e.g. '
+            "Values that, in any column of a row, mark it as no sale (a totals or trailer row), e.g. "
             '["Total", "Subtotal"]: the row is skipped as structural and counted in a warning.'
         ),
         verbose_name=_("skip markers"),

@@ -45,7 +45,7 @@ from project.stored_text import Text
 from statements import selectors, services
 from statements.cleaners import DDEX_DSR, parse
 from statements.cleaners.base import CLEAN_COLUMNS
-from statements.cleaners.dsr import DEFAULT_BASIS
+from statements.cleaners.dsr import bases_by_profile
 from statements.cleaners.profiles import ProfileSpec
 from statements.models import SalesFile, SalesFileStatus, SalesLine
 from statements.royalties import services as royalty_services
@@ -334,10 +334,9 @@ def _clean_into(
             profile=sales_file.profile or None,
             file_name=sales_file.name,
             revenue_basis=sales_file.revenue_basis,
+            default_bases=bases_by_profile(settings.STATEMENTS_DSR_REVENUE_BASIS),
         )
         outcome.format = file_format or ""
-        if file_format == DDEX_DSR:
-            outcome.revenue_basis = sales_file.revenue_basis or DEFAULT_BASIS
         next_progress = PROGRESS_EVERY
         valid = 0
         rows: list[tuple] = []
@@ -374,6 +373,8 @@ def _clean_into(
             outcome.lines_read = stats.lines
             outcome.detail, outcome.warnings, outcome.declared = stats.detail, stats.warnings, stats.declared
             outcome.unknown_layout = stats.unknown_layout
+            if file_format == DDEX_DSR:
+                outcome.revenue_basis = stats.revenue_basis
     finally:
         stream.close()
 

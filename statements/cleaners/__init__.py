@@ -13,7 +13,7 @@ from typing import BinaryIO
 from statements.cleaners.base import Problem, Row, Stats
 from statements.cleaners.clicknclear import looks_like_clicknclear, parse_clicknclear
 from statements.cleaners.delimited import parse_delimited
-from statements.cleaners.dsr import DEFAULT_BASIS, looks_like_dsr, parse_dsr
+from statements.cleaners.dsr import looks_like_dsr, parse_dsr
 from statements.cleaners.profiles import ProfileSpec
 from statements.cleaners.text import LineTooLong, failing, open_text
 
@@ -32,12 +32,14 @@ def parse(
     profile: str | None = None,
     file_name: str = "",
     revenue_basis: str = "",
+    default_bases: dict[str, str] | None = None,
 ) -> tuple[str | None, Iterator[Row | Problem], Stats]:
     """(format, rows and problems, stats filled while they are consumed) of a binary stream.
 
         `format` is "ddex_dsr", "clicknclear" or the slug of the import profile that matched (None when nothing
         did: then the first item is a fatal Problem saying why). `profile` skips detection; `revenue_basis`
-    (blank: the default) is the DSR income column (`dsr.BASES`).
+    (blank: the one `default_bases`, see `dsr.bases_by_profile`, gives the file's DSR profile) is the
+    DSR income column (`dsr.BASES`).
     """
     stats = Stats()
     lines = open_text(stream)
@@ -50,7 +52,7 @@ def parse(
         lines = failing(exc)
     lines = chain(head, lines)
     if profile == DDEX_DSR or (profile is None and looks_like_dsr(head)):
-        return DDEX_DSR, parse_dsr(lines, stats, revenue_basis or DEFAULT_BASIS), stats
+        return DDEX_DSR, parse_dsr(lines, stats, revenue_basis, default_bases), stats
     if profile == CLICKNCLEAR or (profile is None and looks_like_clicknclear(head)):
         return CLICKNCLEAR, parse_clicknclear(lines, stats), stats
     # The delimited parser picks its profile (names it in stats.detail) when it is called.

@@ -63,6 +63,7 @@ class Stats:
     declared: dict = field(default_factory=dict)
     # A table with a header row that no import profile reads: its columns can be mapped by hand.
     unknown_layout: bool = False
+    revenue_basis: str = ""  # a DDEX DSR file's income column, as the parser used it
 
 
 class Reject(ValueError):

@@ -80,6 +80,7 @@ USAGE_NET_REVENUE = "usage_net_revenue"
 NET_REVENUE = "net_revenue"
 BASES = (ALLOCATED_NET_REVENUE, ALLOCATED_AMOUNT, USAGE_NET_REVENUE, NET_REVENUE)
 DEFAULT_BASIS = ALLOCATED_NET_REVENUE
+ANY_PROFILE = "*"
 # Basis → (our LI/SR field read first, its DDEX column name); None: only the DSP's NetRevenue.
 _ALLOCATION = {
     ALLOCATED_NET_REVENUE: ("allocated", "AllocatedNetRevenue"),
@@ -470,21 +471,42 @@ class _Block:
         self.subjects: dict[tuple[str, str, str], _Subject] = {}
 
 
-def parse_dsr(lines: Iterator[str], stats: Stats, basis: str = DEFAULT_BASIS) -> Iterator[Row | Problem]:
+def bases_by_profile(setting: str) -> dict[str, str]:
+    """The installation's default revenue bases: `allocated_amount` (every DSR profile's) or
+    `UgcProfile=allocated_amount,BasicAudioProfile=net_revenue,*=allocated_net_revenue` (per HEAD
+    Profile, case aside; `*` the others') → {profile in lower case or "*": basis}; a profile not
+    named takes `*`, else DEFAULT_BASIS. Raises ValueError naming an unknown basis."""
+    bases: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in setting.split(","))):
+        profile, _, basis = item.rpartition("=")
+        basis = basis.strip()
+        if basis not in _ALLOCATION:
+            raise ValueError(f"unknown DSR revenue basis {basis!r} (bases: {', '.join(BASES)})")
+        bases[profile.strip().lower() or ANY_PROFILE] = basis
+    return bases
+
+
+def parse_dsr(
+    lines: Iterator[str], stats: Stats, basis: str = "", defaults: dict[str, str] | None = None
+) -> Iterator[Row | Problem]:
     """Normalised rows (CLEAN_COLUMNS order) and rejected lines of a DSR file, in file order, with
-    the revenue `basis` (one of `BASES`) as each line's income."""
-    if basis not in _ALLOCATION:
+    the revenue `basis` (one of `BASES`) as each line's income; blank: the one `defaults`
+    (`bases_by_profile`) gives the file's HEAD Profile. `stats.revenue_basis` says which was used."""
+    if basis and basis not in _ALLOCATION:
         raise ValueError(f"unknown DSR revenue basis {basis!r}")
     try:
-        yield from _Parser(stats, basis).run(lines)
+        yield from _Parser(stats, basis, defaults or {}).run(lines)
     except Exception as exc:  # the parser must never raise: an unforeseen failure fails the file
         yield Problem(stats.lines + 1, f"unreadable DSR file: {exc}", fatal=True)
 
 
 class _Parser:
-    def __init__(self, stats: Stats, basis: str = DEFAULT_BASIS):
+    def __init__(self, stats: Stats, basis: str = "", defaults: dict[str, str] | None = None):
         self.stats = stats
-        self.allocation = _ALLOCATION[basis]  # (LI/SR field, its column name), None: NetRevenue only
+        self.basis = basis
+        self.defaults = defaults or {}
+        stats.revenue_basis = basis or DEFAULT_BASIS  # settled by the HEAD's Profile when blank
+        self.allocation = _ALLOCATION[stats.revenue_basis]  # (LI/SR field, column), None: NetRevenue
         self.fallbacks = 0  # lines whose LI records (if any) did not carry the basis's column
         self.headings: dict[str, list[str]] = {}
         self.layouts: dict[str, tuple[str, dict[str, int]] | None] = {}
@@ -670,6 +692,12 @@ class _Parser:
             {"profile": profile[:100], "profile_version": version[:20], "file_number": self.file_number}
         )
         self.stats.declared["number_of_files"] = self.files
+        if not self.basis:
+            named = profile.lower()
+            basis = self.defaults.get(named) or self.defaults.get(named.removesuffix("srb"))
+            self.stats.revenue_basis = basis or self.defaults.get(ANY_PROFILE) or DEFAULT_BASIS
+            self.allocation = _ALLOCATION[self.stats.revenue_basis]
+            self.layouts.clear()  # an LI layout read before depends on the basis
         start = head.get("start", "")
         match = _DATE.fullmatch(start)
         if not match or not "01" <= match.group(2) <= "12":

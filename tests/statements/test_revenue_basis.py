@@ -105,6 +105,30 @@ def test_without_a_basis_the_default_is_used_and_shown(flow, path):
     assert data["revenue_basis"] == "allocated_net_revenue"
 
 
+@pytest.mark.parametrize(
+    ("asked", "used"), [("", "allocated_amount"), ("usage_net_revenue", "usage_net_revenue")]
+)
+def test_the_installation_default_is_per_dsr_profile(flow, settings, asked, used):
+    """STATEMENTS_DSR_REVENUE_BASIS names each DSR profile's income column: a UGC file takes the
+    UgcProfile's; a file that names its own basis keeps it."""
+    settings.STATEMENTS_DSR_REVENUE_BASIS = "UgcProfile=allocated_amount,BasicAudioProfile=net_revenue"
+    path = DSR_UGC[0]
+    currency, units, revenue = ugc_expected(path, used)
+    data = processed(flow, path, currency, **({"revenue_basis": asked} if asked else {}))
+    assert figures(data, currency) == (units, revenue)
+    assert data["revenue_basis"] == used
+
+
+def test_an_unknown_basis_in_the_setting_is_a_start_up_error(settings):
+    from django.core import checks
+
+    settings.STATEMENTS_DSR_REVENUE_BASIS = "UgcProfile=allocated"
+    errors = [e for e in checks.run_checks() if e.id == "statements.E001"]
+    assert len(errors) == 1 and "unknown DSR revenue basis 'allocated'" in errors[0].msg
+    settings.STATEMENTS_DSR_REVENUE_BASIS = "allocated_amount"
+    assert not [e for e in checks.run_checks() if e.id == "statements.E001"]
+
+
 @pytest.mark.parametrize("basis", ["allocated_net_revenue", "net_revenue"])
 @pytest.mark.parametrize("path", DSR_BASIC_AUDIO, ids=["basic_audio"])
 def test_basic_audio_file_shares_its_summaries_money(flow, path, basis):
