@@ -309,9 +309,10 @@ def test_rows_with_a_skip_marker_in_any_column_are_structure(flow):
     units, revenue = expected_totals()
     assert preview["problems"] == [] and preview["lines_rejected"] == 0
     assert preview["totals"] == {"EUR": {"lines": 4, "units": units, "revenue": str(revenue)}}
-    assert "1 row(s) holding 'Totale parziale' skipped: no sales (the profile's skip markers)" in preview[
-        "warnings"
-    ]
+    assert (
+        "1 row(s) holding 'Totale parziale' skipped: no sales (the profile's skip markers)"
+        in preview["warnings"]
+    )
     saved = flow.client.put(url, body, content_type="application/json").json()
     assert saved["status"] == "PROCESSED"
     assert ImportProfile.objects.get(slug=saved["profile"]).skip_markers == ["TOTALE PARZIALE"]
