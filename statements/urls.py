@@ -5,8 +5,11 @@ from statements.api import api
 from statements.royalties.pages import (
     run_page_archive,
     run_page_finalize,
+    run_page_label_income_remove,
     run_page_royalties,
     run_page_royalty_payee,
+    run_page_unmatched,
+    run_page_unmatched_action,
 )
 
 app_name = "statements"
@@ -21,6 +24,19 @@ urlpatterns = [
     path("statements/<int:run_id>/finalize/", run_page_finalize, name="run-page-finalize"),
     path("statements/<int:run_id>/statements-zip/", run_page_archive, name="run-page-archive"),
     path("statements/<int:run_id>/royalties/", run_page_royalties, name="run-page-royalties"),
+    path(
+        "statements/<int:run_id>/royalties/unmatched/", run_page_unmatched, name="run-page-royalty-unmatched"
+    ),
+    path(
+        "statements/<int:run_id>/royalties/unmatched/action/",
+        run_page_unmatched_action,
+        name="run-page-royalty-unmatched-action",
+    ),
+    path(
+        "statements/<int:run_id>/royalties/label-income/<int:label_income_id>/remove/",
+        run_page_label_income_remove,
+        name="run-page-royalty-label-income-remove",
+    ),
     path(
         "statements/<int:run_id>/royalties/<int:payee_id>/",
         run_page_royalty_payee,

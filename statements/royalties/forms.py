@@ -10,7 +10,7 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from statements.royalties.models import RATE, Contract, ContractRate, Payee, RoyaltyLedgerEntry
+from statements.royalties.models import RATE, Contract, ContractRate, LabelIncome, Payee, RoyaltyLedgerEntry
 from statements.royalties.payee_details import STAFF_DETAILS, check_details, method_problems
 
 K = RoyaltyLedgerEntry.Kind
@@ -227,4 +227,30 @@ class PayeeForm(forms.ModelForm):
             field = problem["loc"][0]
             self.add_error(field if field in self.fields else None, problem["msg"])
         data.update(clean)
+        return data
+
+
+class UnmatchedActionForm(forms.Form):
+    """An action on a group of unmatched lines: add its ISRC, UPC or artist (`match`, "scope:value")
+    to a contract's scope (the contract by name), or keep its income as the label's."""
+
+    SCOPE, LABEL = "scope", "label_income"
+    action = forms.ChoiceField(choices=[(SCOPE, SCOPE), (LABEL, LABEL)])
+    match = forms.CharField(max_length=520)
+    contract = forms.CharField(label=_("contract"), required=False, max_length=200)
+    note = forms.CharField(label=_("note"), required=False, max_length=300)
+
+    def clean_match(self) -> tuple[str, str]:
+        scope, _sep, value = self.cleaned_data["match"].partition(":")
+        if scope not in LabelIncome.Scope.values or not value.strip():
+            raise forms.ValidationError(_("Choose the ISRC, UPC or artist to match."))
+        return scope, value
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("action") == self.SCOPE:
+            name = (data.get("contract") or "").strip()
+            data["contract"] = Contract.objects.filter(name=name).first()
+            if data["contract"] is None:
+                self.add_error("contract", _("No contract is named “%(name)s”.") % {"name": name})
         return data

@@ -1,6 +1,8 @@
 """The run page's royalty actions: finalise (after a confirmation page, and with four eyes when
-ROYALTY_FINALISE_APPROVALS asks for them), and the zip of every statement (the card itself is
-`{% royalty_card run %}`)."""
+ROYALTY_FINALISE_APPROVALS asks for them), the zip of every statement (the card itself is
+`{% royalty_card run %}`), the review pages, and the unmatched income with its actions."""
+
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,6 +20,8 @@ from statements import report_files
 from statements.models import StatementRun
 from statements.royalties import selectors, services
 from statements.royalties.documents import SUMMARY_LABELS
+from statements.royalties.forms import UnmatchedActionForm
+from statements.royalties.models import Contract, LabelIncome
 
 
 @require_http_methods(["GET", "POST"])
@@ -150,3 +154,93 @@ def run_page_royalty_payee(request: HttpRequest, run_id: int, payee_id: int) -> 
         "lines": Paginator(statement["lines"], LINES_PER_PAGE).get_page(request.GET.get("page")),
     }
     return render(request, "statements/royalty_payee.html", context)
+
+
+GROUPS_PER_PAGE = 50
+FILTERS = ("q", "dsp", "page")
+
+
+@require_GET
+@group_required(BACK_OFFICE)
+def run_page_unmatched(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The run's unmatched income by track, largest first, searched and filtered by DSP, with the
+    actions that clear a group (a draft's; a finalised run's is shown as it was posted)."""
+    run = get_object_or_404(StatementRun, pk=run_id)
+    try:
+        data = selectors.run_statements(run)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+        return redirect("statements:run-page", run_id=run.pk)
+    currency = data["run"]["currency"]
+    search, dsp = request.GET.get("q", ""), request.GET.get("dsp", "")
+    every = selectors.unmatched_groups(data["unallocated"], currency)
+    groups = selectors.search_groups(every, search=search, dsp=dsp)
+    page = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    add_contract = reverse("admin:statements_contract_add")
+    for group in page:
+        group["matches"] = selectors.group_scopes(group)
+        group["new_contract"] = f"{add_contract}?{urlencode(selectors.contract_prefill(group))}"
+    context = {
+        "run": run,
+        "data": data,
+        "currency": currency,
+        "totals": selectors.totals(data),
+        "groups": page,
+        "found": len(groups),
+        "group_count": len(every),
+        "search": search,
+        "dsp": dsp,
+        "dsps": selectors.unmatched_dsps(data["unallocated"]),
+        "query": urlencode({k: v for k, v in (("q", search), ("dsp", dsp)) if v}),
+        "contracts": Contract.objects.values_list("name", flat=True),
+        "marked": selectors.label_income(),
+        "editable": not data["run"]["finalized"],
+    }
+    return render(request, "statements/royalty_unmatched.html", context)
+
+
+@require_POST
+@group_required(BACK_OFFICE)
+def run_page_unmatched_action(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Add a group to a contract's scope or keep it as label income; back to the page as it was."""
+    run = get_object_or_404(StatementRun, pk=run_id)
+    form = UnmatchedActionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return _back_to_unmatched(request, run)
+    (scope, value), data = form.cleaned_data["match"], form.cleaned_data
+    try:
+        if data["action"] == form.SCOPE:
+            added = services.add_to_contract_scope(
+                contract=data["contract"], scope=scope, value=value, user=request.user
+            )
+            note = (
+                _("%(value)s added to contract “%(contract)s”.")
+                if added
+                else _("%(value)s was already in contract “%(contract)s”.")
+            )
+            messages.success(request, note % {"value": value, "contract": data["contract"].name})
+        else:
+            services.mark_label_income(scope=scope, value=value, note=data["note"], user=request.user)
+            messages.success(request, _("The income of %(value)s is kept by the label.") % {"value": value})
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    return _back_to_unmatched(request, run)
+
+
+@require_POST
+@group_required(BACK_OFFICE)
+def run_page_label_income_remove(request: HttpRequest, run_id: int, label_income_id: int) -> HttpResponse:
+    """Lines kept by the label go back to the unmatched income."""
+    run = get_object_or_404(StatementRun, pk=run_id)
+    marked = get_object_or_404(LabelIncome, pk=label_income_id)
+    services.unmark_label_income(label_income=marked, user=request.user)
+    messages.success(request, _("The income of %(value)s is unmatched again.") % {"value": marked.value})
+    return _back_to_unmatched(request, run)
+
+
+def _back_to_unmatched(request: HttpRequest, run: StatementRun) -> HttpResponse:
+    url = reverse("statements:run-page-royalty-unmatched", kwargs={"run_id": run.pk})
+    query = urlencode({name: request.POST[name] for name in FILTERS if request.POST.get(name)})
+    return redirect(f"{url}?{query}" if query else url)

@@ -44,6 +44,7 @@ def totals(data: dict) -> dict:
         "carried_forward": figure(total("carried_forward"), currency),
         "unmatched": data["unallocated_total"],
         "label_income": data.get("label_income_total"),
+        "label_income_groups": len(data.get("label_income", [])),
         "unmatched_groups": len(data["unallocated"]),
         "unmatched_percent": None if share is None else share.quantize(Decimal("0.1")),
         "revenue": data.get("revenue_total"),
@@ -116,10 +117,9 @@ def latest_archive(run: StatementRun) -> RoyaltyArchive | None:
 GROUP_KEY = ("isrc", "upc", "artist")
 
 
-def unmatched_groups(groups: list[dict], currency: str, *, search: str = "", dsp: str = "") -> list[dict]:
+def unmatched_groups(groups: list[dict], currency: str) -> list[dict]:
     """A run's unmatched (or label income) lines by track: one group per ISRC, UPC and artist with
-    its title, DSPs, months, lines and revenue, the largest first. `search`: part of the ISRC, UPC,
-    artist or title (any case); `dsp`: only groups sold by this DSP (its figures stay whole)."""
+    its title, DSPs, months, lines and revenue, the largest first."""
     merged: dict[tuple, dict] = {}
     for group in groups:
         key = tuple(group[name] for name in GROUP_KEY)
@@ -127,7 +127,7 @@ def unmatched_groups(groups: list[dict], currency: str, *, search: str = "", dsp
         if item is None:
             item = merged[key] = {
                 **dict(zip(GROUP_KEY, key, strict=True)),
-                "title": group["title"] or "",
+                "title": "",
                 "dsps": set(),
                 "periods": set(),
                 "lines": 0,
@@ -140,18 +140,24 @@ def unmatched_groups(groups: list[dict], currency: str, *, search: str = "", dsp
         item["lines"] += group["lines"]
         item["units"] += group["units"]
         item["exact"] = EXACT.add(item["exact"], Decimal(group["revenue"]["exact"]))
-    needle = search.strip().casefold()
-    found = []
     for item in merged.values():
-        if needle and not any(needle in item[name].casefold() for name in (*GROUP_KEY, "title")):
-            continue
-        if dsp and dsp not in item["dsps"]:
-            continue
         item["dsps"], item["periods"] = sorted(item["dsps"]), sorted(item["periods"])
         item["revenue"] = figure(item.pop("exact"), currency)
-        found.append(item)
-    found.sort(key=lambda item: (-Decimal(item["revenue"]["exact"]), *(item[name] for name in GROUP_KEY)))
-    return found
+    return sorted(
+        merged.values(), key=lambda item: (-Decimal(item["revenue"]["exact"]), *(item[n] for n in GROUP_KEY))
+    )
+
+
+def search_groups(groups: list[dict], *, search: str = "", dsp: str = "") -> list[dict]:
+    """`search`: part of the ISRC, UPC, artist or title (any case); `dsp`: groups this DSP sold (their
+    figures stay whole)."""
+    needle = search.strip().casefold()
+    return [
+        group
+        for group in groups
+        if (not needle or any(needle in group[name].casefold() for name in (*GROUP_KEY, "title")))
+        and (not dsp or dsp in group["dsps"])
+    ]
 
 
 def unmatched_dsps(groups: list[dict]) -> list[str]:

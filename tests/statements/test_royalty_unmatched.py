@@ -1,13 +1,15 @@
 """Unmatched income: grouped by track, cleared into a contract's scope or kept by the label, each
 action in the audit trail and the draft statements recomputed."""
 
+import re
 from decimal import Decimal as D
 
 import pytest
 from auditlog.models import LogEntry
+from django.test import Client
 
 from project.errors import InvalidInput
-from statements.royalties import selectors, services
+from statements.royalties import pages, selectors, services
 from statements.royalties.calculation import compute
 from statements.royalties.models import Contract, LabelIncome, Payee
 from statements.royalties.presentation import run_statements_data
@@ -49,7 +51,7 @@ def groups_of(run, *, key: str = "unallocated", **filters) -> list[tuple]:
     data = run_statements_data(compute(run), finalized=False)
     return [
         (g["isrc"] or g["upc"] or g["artist"], g["dsps"], g["lines"], g["revenue"]["exact"])
-        for g in selectors.unmatched_groups(data[key], "EUR", **filters)
+        for g in selectors.search_groups(selectors.unmatched_groups(data[key], "EUR"), **filters)
     ]
 
 
@@ -125,3 +127,107 @@ def test_a_scope_needs_a_known_kind_and_a_value():
 def test_a_new_contract_is_prefilled_from_the_group():
     group = {"isrc": "", "upc": "8712345678918", "artist": "Label Band", "title": "Jingle"}
     assert selectors.contract_prefill(group) == {"name": "Label Band - Jingle", "upcs": "8712345678918"}
+
+
+# --- the page: /statements/<run>/royalties/unmatched/ ----------------------------------------------
+
+
+@pytest.fixture
+def bea(make_user) -> Client:
+    client = Client()
+    client.force_login(make_user("bea", groups=["back-office"]))
+    return client
+
+
+def page_of(client: Client, run, query: str = "") -> str:
+    response = client.get(f"/statements/{run.pk}/royalties/unmatched/{query}")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def shown_groups(page: str) -> list[str]:
+    return re.findall(r'<tr data-group="([^"]*)">', page)
+
+
+def test_the_page_lists_groups_largest_first_with_search_and_dsp_filter(flow, bea):
+    deal(isrcs=["NLA012600001"])
+    run = run_of(flow)
+    review = bea.get(f"/statements/{run.pk}/royalties/").content.decode()
+    assert f'href="/statements/{run.pk}/royalties/unmatched/"' in review
+    page = page_of(bea, run)
+    assert shown_groups(page) == ["NLA012600009||Nobody Signed", "|8712345678918|Label Band"]
+    assert "Spotify, iTunes" in page and 'title="1.69"' in page
+    assert shown_groups(page_of(bea, run, "?q=jingle")) == ["|8712345678918|Label Band"]
+    assert shown_groups(page_of(bea, run, "?dsp=iTunes")) == ["NLA012600009||Nobody Signed"]
+    new_contract = re.search(r'<a href="([^"]*)" class="new-contract">', page).group(1)
+    assert new_contract == "/admin/statements/contract/add/?name=Nobody+Signed+-+Other&amp;isrcs=NLA012600009"
+
+
+def test_the_page_is_paginated(flow, bea, monkeypatch):
+    deal(isrcs=["NLA012600001"])
+    run = run_of(flow)
+    monkeypatch.setattr(pages, "GROUPS_PER_PAGE", 1)
+    assert shown_groups(page_of(bea, run, "?page=2")) == ["|8712345678918|Label Band"]
+    assert "Page 2 of 2" in page_of(bea, run, "?page=2")
+
+
+def test_adding_a_group_to_a_contract_from_the_page(flow, bea):
+    ana = deal(isrcs=["NLA012600001"])
+    run = run_of(flow)
+    url = f"/statements/{run.pk}/royalties/unmatched/action/"
+    response = bea.post(
+        url,
+        {"action": "scope", "match": "isrc:NLA012600009", "contract": "Ana deal", "q": "nobody", "note": ""},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/statements/{run.pk}/royalties/unmatched/?q=nobody"
+    ana.refresh_from_db()
+    assert ana.isrcs == ["NLA012600001", "NLA012600009"]
+    page = page_of(bea, run)
+    assert shown_groups(page) == ["|8712345678918|Label Band"]
+    assert "NLA012600009 added to contract “Ana deal”." in page
+    entry = LogEntry.objects.get_for_object(ana).get(additional_data__event="royalties.scope_added")
+    assert entry.actor.username == "bea"
+
+
+def test_an_unknown_contract_or_match_is_refused_with_a_message(flow, bea):
+    deal(isrcs=["NLA012600001"])
+    run = run_of(flow)
+    url = f"/statements/{run.pk}/royalties/unmatched/action/"
+    bea.post(url, {"action": "scope", "match": "isrc:NLA012600009", "contract": "No such deal"})
+    assert "No contract is named “No such deal”." in page_of(bea, run)
+    bea.post(url, {"action": "label_income", "match": "title:Other"})
+    assert "Choose the ISRC, UPC or artist to match." in page_of(bea, run)
+    assert len(shown_groups(page_of(bea, run))) == 2
+
+
+def test_keeping_a_group_as_label_income_and_putting_it_back(flow, bea):
+    deal(isrcs=["NLA012600001"])
+    run = run_of(flow)
+    url = f"/statements/{run.pk}/royalties/unmatched/action/"
+    bea.post(url, {"action": "label_income", "match": "upc:8712345678918", "note": "our jingle"})
+    page = page_of(bea, run)
+    assert shown_groups(page) == ["NLA012600009||Nobody Signed"]
+    assert "our jingle" in page and "UPC 8712345678918" in page
+    review = bea.get(f"/statements/{run.pk}/royalties/").content.decode()
+    assert 'id="label-income-summary"' in review and "0.07 EUR" in review
+    finalize = bea.get(f"/statements/{run.pk}/finalize/").content.decode()
+    assert 'id="total-label-income"' in finalize
+    marked = LabelIncome.objects.get()
+    assert marked.created_by.username == "bea"
+    response = bea.post(f"/statements/{run.pk}/royalties/label-income/{marked.pk}/remove/")
+    assert response.status_code == 302
+    assert len(shown_groups(page_of(bea, run))) == 2
+
+
+def test_the_page_is_for_back_office_staff_and_actions_are_posts(flow, make_user):
+    run = run_of(flow)
+    anonymous = Client().get(f"/statements/{run.pk}/royalties/unmatched/")
+    assert anonymous.status_code == 302 and "/login" in anonymous["Location"]
+    operator = Client()
+    operator.force_login(make_user("otto", groups=["operators"]))
+    assert operator.get(f"/statements/{run.pk}/royalties/unmatched/").status_code == 403
+    assert operator.post(f"/statements/{run.pk}/royalties/unmatched/action/", {}).status_code == 403
+    staff = Client()
+    staff.force_login(make_user("bea", groups=["back-office"]))
+    assert staff.get(f"/statements/{run.pk}/royalties/unmatched/action/").status_code == 405
