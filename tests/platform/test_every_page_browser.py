@@ -244,6 +244,7 @@ def test_every_page_in_english_and_italian_at_1280_and_375_px(browser, live_serv
         f"{run}files/{site_data['unmapped']}/mapping/",
         f"/statements/{site_data['royalty_run']}/",
         f"/statements/{site_data['royalty_run']}/royalties/",
+        f"/statements/{site_data['royalty_run']}/royalties/unmatched/",
         *(f"/statements/{site_data['royalty_run']}/royalties/{payee}/" for payee in payees[:2]),
         "/exports/",
         "/api/docs/",
