@@ -22,6 +22,7 @@ from itertools import islice
 
 from project import storage
 from project.money import EXACT, exact_text
+from statements import duplicates
 from statements.cleaners import parse
 from statements.cleaners.base import CLEAN_COLUMNS, Problem
 from statements.cleaners.profiles import (
@@ -189,15 +190,20 @@ def preview(sales_file: SalesFile, mapping: Mapping, table: Sample | None = None
         return result
     stream = storage.open_stream(sales_file.upload_key)
     try:
-        _read(stream, spec, sales_file.name, result)
+        groups = _read(stream, spec, sales_file.name, result)
     finally:
         stream.close()
+    # Before the mapping is saved and the file processed: the same sales already in another run.
+    result["warnings"] += duplicates.looks_like(groups, sales_file=sales_file)
     return result
 
 
-def _read(stream, spec: ProfileSpec, file_name: str, result: dict) -> None:
+def _read(stream, spec: ProfileSpec, file_name: str, result: dict) -> duplicates.Groups:
+    """Fill `result` with what the file reads as through `spec`; returns its sales in short
+    (`duplicates.SNAPSHOT_KEY` tuples)."""
     _format, items, stats = parse(stream, profiles=[spec], profile=spec.slug, file_name=file_name)
     totals: dict[str, list] = {}
+    groups: dict[tuple[str, str, str], list] = {}
     rejected: dict[str, int] = Counter()
     line_problems = []
     for item in items:
@@ -218,6 +224,9 @@ def _read(stream, spec: ProfileSpec, file_name: str, result: dict) -> None:
         into[0] += 1
         into[1] += int(row["units"])
         into[2] = EXACT.add(into[2], Decimal(row["revenue"]))
+        group = groups.setdefault((row["dsp"], row["period"], row["currency"]), [0, Decimal(0)])
+        group[0] += int(row["units"])
+        group[1] = EXACT.add(group[1], Decimal(row["revenue"]))
     result["lines_read"] = stats.lines
     result["warnings"] = stats.warnings
     result["totals"] = {
@@ -233,6 +242,7 @@ def _read(stream, spec: ProfileSpec, file_name: str, result: dict) -> None:
     result["problems"] += line_problems
     if not result["problems"] and not result["lines_valid"]:
         result["problems"].append({"loc": ["lines"], "msg": "no sales line reads through this mapping"})
+    return {(*key, units, revenue) for key, (units, revenue) in groups.items()}
 
 
 def _field_of(reason: str) -> str:

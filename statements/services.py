@@ -25,6 +25,7 @@ from project.audit import record_action
 from project.errors import Conflict, InvalidInput, NotFound
 from project.money import EXACT, exact_text
 from project.stored_text import Text
+from statements import duplicates
 from statements.cleaners import READERS
 from statements.cleaners.profiles import ProfileSpec
 from statements.models import (
@@ -116,6 +117,12 @@ def add_sales_file(*, run: StatementRun, sales_file_id: int) -> SalesFile:
         raise Conflict(f"Statement run #{run.pk} is finalised: no more sales files.", code="run_finalized")
     (sales_file,) = _existing_files([sales_file_id])
     run.sales_files.add(sales_file)
+    if sales_file.status == SalesFileStatus.PROCESSED:
+        # Its sales may already be in another run: say so before this run's report counts them.
+        found = duplicates.looks_like(duplicates.groups_of(sales_file), sales_file=sales_file)
+        if new := [warning for warning in found if warning not in sales_file.warnings]:
+            sales_file.warnings = [*sales_file.warnings, *new]
+            SalesFile.objects.filter(pk=sales_file.pk).update(warnings=sales_file.warnings)
     return sales_file
 
 
@@ -650,7 +657,8 @@ def finish_import(sales_file: SalesFile, *, lines: int, source: str = "pipeline"
             for g in per_currency
         }
         reconciliation = _reconciled(sales_file, totals)
-        warnings = [*sales_file.warnings, *_declared_differs(sales_file, totals), *_looks_like(sales_file)]
+        warnings = [*sales_file.warnings, *_declared_differs(sales_file, totals)]
+        warnings += duplicates.looks_like(duplicates.groups_of(sales_file), sales_file=sales_file)
         SalesFile.objects.filter(pk=sales_file.pk).update(
             totals=totals, reconciliation=reconciliation, warnings=warnings
         )
@@ -673,37 +681,6 @@ def _declared_differs(sales_file: SalesFile, totals: dict) -> list[str]:
         if differs:
             warnings.append(
                 f"the file declares {currency} {declared} in its own totals; its imported lines hold {currency} {imported}"
-            )
-    return warnings
-
-
-SNAPSHOT_KEY = ("dsp", "period", "currency", "units", "revenue")
-
-
-def _looks_like(sales_file: SalesFile) -> list[str]:
-    """A warning per file in another run whose DSPs, periods and per-currency totals (its
-    snapshot) equal this file's: the same sales sent twice under other bytes."""
-    mine = set(SalesFileSnapshot.objects.filter(sales_file=sales_file).values_list(*SNAPSHOT_KEY))
-    if not mine:
-        return []
-    first = min(mine)
-    candidates = (
-        SalesFileSnapshot.objects.filter(dsp=first[0], period=first[1], currency=first[2], units=first[3])
-        .exclude(sales_file=sales_file)
-        .filter(sales_file__runs__isnull=False)
-        .exclude(sales_file__runs__sales_files=sales_file)
-        .values_list("sales_file_id", flat=True)
-        .distinct()
-    )
-    warnings = []
-    for other in SalesFile.objects.filter(pk__in=list(candidates[:20])).order_by("pk"):
-        if set(other.snapshots.values_list(*SNAPSHOT_KEY)) == mine:
-            runs = ", ".join(
-                f"#{pk} {name!r}" for pk, name in other.runs.order_by("pk").values_list("pk", "name")
-            )
-            warnings.append(
-                f"looks like a duplicate of sales file #{other.pk} {other.name!r} (statement run {runs}): "
-                "the same DSPs, periods and totals per currency"
             )
     return warnings
 

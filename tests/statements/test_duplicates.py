@@ -89,3 +89,41 @@ def test_an_allowed_copy_is_shown_on_the_run_page(flow, make_user):
     staff.force_login(make_user("bea", groups=["back-office"]))
     page = staff.get(f"/statements/{run_id}/").content.decode()
     assert f'data-duplicate-of="{again - 1}"' in page and "imported anyway: test" in page
+
+
+def test_the_warning_shows_in_a_mappings_preview_before_the_file_is_processed(flow):
+    from tests.statements.test_mapping import MAPPING, report_bytes
+
+    first_run = flow.create_run(name="June", currency="EUR")
+    first = flow.processed_file(report_bytes(), first_run, name="negozio.csv")
+    url = f"/api/files/salesfiles/{first}/mapping/"
+    # Mapped for that file only: the next file with this header waits for a mapping too.
+    assert (
+        flow.client.put(url, {**MAPPING, "save": False}, content_type="application/json").status_code == 202
+    )
+    second_run = flow.create_run(name="June again", currency="EUR")
+    second = flow.processed_file(report_bytes().replace(b"\n", b"\r\n"), second_run, name="negozio-crlf.csv")
+    assert flow.file(second)["status"] == "NEEDS_MAPPING"
+    preview = flow.client.post(
+        f"/api/files/salesfiles/{second}/mapping/preview/", MAPPING, content_type="application/json"
+    ).json()
+    assert (
+        f"looks like a duplicate of sales file #{first} 'negozio.csv' (statement run #{first_run} 'June'): "
+        "the same DSPs, periods and totals per currency"
+    ) in preview["warnings"]
+    assert flow.file(second)["status"] == "NEEDS_MAPPING"  # nothing imported yet
+
+
+def test_a_processed_file_joining_a_run_is_checked_against_the_other_runs(flow):
+    first = flow.processed_file(SALES, name="deezer.csv")
+    second = flow.processed_file(SALES.replace(b"\n", b"\r\n"), name="deezer-crlf.csv")
+    assert flow.file(second)["warnings"] == []  # neither is in a run yet
+    first_run, second_run = flow.create_run(name="Q3"), flow.create_run(name="Q3 again")
+    flow.add_file(first_run, first)
+    flow.add_file(second_run, second)
+    assert flow.file(second)["warnings"] == [
+        f"looks like a duplicate of sales file #{first} 'deezer.csv' (statement run #{first_run} 'Q3'): "
+        "the same DSPs, periods and totals per currency"
+    ]
+    flow.add_file(second_run, second)  # idempotent: the warning is not repeated
+    assert len(flow.file(second)["warnings"]) == 1
