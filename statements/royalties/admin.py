@@ -36,6 +36,7 @@ from statements.royalties.models import (
     RoyaltyRun,
     Track,
 )
+from statements.royalties.payments_admin import create_payment_batch  # registers the batch admin
 
 HUNDRED = Decimal(100)
 
@@ -285,6 +286,7 @@ class RoyaltyLedgerEntryAdmin(admin.ModelAdmin):
 @admin.register(RoyaltyRun)
 class RoyaltyRunAdmin(admin.ModelAdmin):
     list_display = ["sequence", "run", "finalized_at", "finalized_by"]
+    actions = [create_payment_batch]
     readonly_fields = ["run", "sequence", "finalized_at", "finalized_by"]
     exclude = ["document"]
 

@@ -75,10 +75,11 @@ def sepa_xml(lines: Iterable[PaymentLine], *, execution_date: date) -> bytes:
     config = {
         "name": settings.PAYMENTS_DEBTOR_NAME,
         "IBAN": settings.PAYMENTS_DEBTOR_IBAN,
-        "BIC": settings.PAYMENTS_DEBTOR_BIC,
         "batch": True,
         "currency": "EUR",
     }
+    if settings.PAYMENTS_DEBTOR_BIC:  # optional in SEPA (IBAN-only since 2016); never an empty element
+        config["BIC"] = settings.PAYMENTS_DEBTOR_BIC
     transfer = SepaTransfer(config, schema="pain.001.001.03", clean=True)
     for line in chosen:
         payment = {
