@@ -323,6 +323,9 @@ STATEMENTS_PRESIGNED_URL_EXPIRY = env_int("STATEMENTS_PRESIGNED_URL_EXPIRY", 360
 STATEMENTS_MAX_UPLOAD_BYTES = env_int("STATEMENTS_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
 # On: cleaning is left to an external module, which reports back through the signed webhook.
 STATEMENTS_EXTERNAL_CLEANING = env_bool("STATEMENTS_EXTERNAL_CLEANING", False)
+# On: plain CSV/TSV files are cleaned and imported set-based in PostgreSQL (statements.vectorised);
+# identical results, slower than the Python cleaner on the 2-core machine (docs/performance.md).
+STATEMENTS_VECTORISED = env_bool("STATEMENTS_VECTORISED", False)
 # A task holds its sales file this long past its last progress write (its heartbeat); after that a
 # file stuck mid-pipeline may be processed again. The external module gets its own time to report.
 STATEMENTS_LEASE_SECONDS = env_int("STATEMENTS_LEASE_SECONDS", 600)

@@ -42,7 +42,7 @@ from django_q.tasks import async_task
 from project import db, storage
 from project.money import EXACT, exact_text
 from project.stored_text import Text
-from statements import selectors, services
+from statements import selectors, services, vectorised
 from statements.cleaners import DDEX_DSR, parse
 from statements.cleaners.base import CLEAN_COLUMNS
 from statements.cleaners.dsr import bases_by_profile
@@ -287,6 +287,9 @@ def _clean(
                 report = _cleaning_progress(sales_file, on_progress)
                 for chunk in _clean_into(sales_file, profiles, outcome, rejected, report):
                     cleaned.write(chunk)
+            elif (plain := _staged(sales_file, profiles)) is not None:
+                copied = _import_plain(plain, outcome, cleaned, rejected)
+                copy.report(outcome.lines_read)
             else:
                 chunks = _clean_into(sales_file, profiles, outcome, rejected, copy.report)
                 copied = _copy_chunks(sales_file, _tee(chunks, cleaned.write))
@@ -299,6 +302,48 @@ def _clean(
     if copy is None:
         _progress(sales_file, outcome.lines_read, None, on_progress)
     return copied
+
+
+def _staged(sales_file: SalesFile, profiles: list[ProfileSpec]) -> vectorised.PlainFile | None:
+    """The file staged in PostgreSQL when it is plain enough to be cleaned set-based (and
+    STATEMENTS_VECTORISED is on), else None: the Python cleaner reads it."""
+    if not settings.STATEMENTS_VECTORISED:
+        return None
+    stream = storage.open_stream(sales_file.upload_key)
+    try:
+        return vectorised.staged(sales_file, profiles, stream)
+    finally:
+        stream.close()
+
+
+def _import_plain(plain: vectorised.PlainFile, outcome: Cleaning, cleaned, rejected) -> int:
+    """The staged file's lines imported, its normalised CSV written to `cleaned` and its
+    rejected lines to `rejected`, `outcome` filled as the Python path fills it."""
+    write_problem = _problem_writer(rejected)
+    for problem in plain.problems:
+        _rejected_line(outcome, write_problem, problem)
+    count = plain.load(cleaned)
+    outcome.amounts = plain.amounts()
+    outcome.format = outcome.detail = plain.layout.spec.slug
+    outcome.lines_read, outcome.lines_valid = plain.stats.lines, count
+    outcome.warnings, outcome.declared = plain.stats.warnings, plain.stats.declared
+    return count
+
+
+def _problem_writer(rejected) -> Callable[[tuple], object]:
+    """The rejected-lines report's row writer, its header written."""
+    write_problem = csv.writer(rejected, lineterminator="\n").writerow
+    write_problem(("line", "reason"))
+    return write_problem
+
+
+def _rejected_line(outcome: Cleaning, write_problem: Callable[[tuple], object], item) -> None:
+    """A rejected line into the report, its count and its money into `outcome`."""
+    write_problem((item.line, item.reason))
+    outcome.lines_rejected += 1
+    if item.amount:
+        _add_amounts(outcome.rejected_amounts, [(item.currency, item.amount)], 0, 1)
+    outcome.first_problem = outcome.first_problem or f"line {item.line}: {item.reason}"
 
 
 def _cleaning_progress(sales_file: SalesFile, on_progress: ProgressCallback | None) -> Callable[[int], None]:
@@ -324,8 +369,7 @@ def _clean_into(
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(CLEAN_COLUMNS)
     yield buffer.getvalue()
-    write_problem = csv.writer(rejected, lineterminator="\n").writerow
-    write_problem(("line", "reason"))
+    write_problem = _problem_writer(rejected)
     stream = storage.open_stream(sales_file.upload_key)
     try:
         file_format, results, stats = parse(
@@ -356,11 +400,7 @@ def _clean_into(
                     write_problem((item.line, item.reason))
                     break
                 else:
-                    write_problem((item.line, item.reason))
-                    outcome.lines_rejected += 1
-                    if item.amount:
-                        _add_amounts(outcome.rejected_amounts, [(item.currency, item.amount)], 0, 1)
-                    outcome.first_problem = outcome.first_problem or f"line {item.line}: {item.reason}"
+                    _rejected_line(outcome, write_problem, item)
                 if stats.lines >= next_progress:
                     next_progress = stats.lines + PROGRESS_EVERY
                     report(stats.lines)

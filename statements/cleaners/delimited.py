@@ -48,7 +48,9 @@ class _TotalsRow(Reject):
 
 
 @dataclass
-class _Layout:
+class Layout:
+    """Where a report's header is and which of its columns feed our fields."""
+
     spec: ProfileSpec
     delimiter: str
     line: int  # physical line of the header (1-based)
@@ -56,6 +58,12 @@ class _Layout:
     columns: dict[str, int]
     # field → further columns read when the row's cell of the first one is empty
     fallbacks: dict[str, tuple[int, ...]]
+
+    @property
+    def decimal_comma(self) -> bool:
+        """Whether numbers are written with a decimal comma (the profile's, or by the delimiter)."""
+        spec = self.spec
+        return spec.decimal_separator == "," if spec.decimal_separator else self.delimiter in (";", "\t", "|")
 
 
 def parse_delimited(
@@ -85,26 +93,43 @@ def parse_delimited(
             return iter([Problem(1, str(exc), fatal=True)])
         lines = failing(exc)  # the layout is told by the lines before it
     stats.lines = len(head)
+    found = read_layout(head, stats, profiles=profiles, forced=forced, file_name=file_name)
+    if type(found) is Problem:
+        return iter([found])
+    layout, defaults = found
+    return _rows(chain(head[layout.line :], lines), stats, layout, defaults)
+
+
+def read_layout(
+    head: list[str],
+    stats: Stats,
+    *,
+    profiles: Sequence[ProfileSpec],
+    forced: str | None = None,
+    file_name: str = "",
+) -> "tuple[Layout, dict[str, str]] | Problem":
+    """The layout of a report and the values of fields without a column (`_defaults`), read from
+    its first lines (`head`), or the fatal Problem saying why it cannot be read."""
     if not head:
-        return iter([fatal(1, "file_empty")])
+        return fatal(1, "file_empty")
     if head[0].startswith("PK\x03\x04") or "\x00" in head[0]:
-        return iter([fatal(1, "binary_content")])
+        return fatal(1, "binary_content")
     candidates = sorted(profiles, key=lambda spec: -spec.priority)
     if forced is not None:
         candidates = [spec for spec in profiles if spec.slug == forced]
         if not candidates:
             known = ", ".join(spec.slug for spec in profiles) or "none"
-            return iter([fatal(1, "unknown_profile", profile=repr(forced), known=known)])
+            return fatal(1, "unknown_profile", profile=repr(forced), known=known)
     layout = _find_header(head, candidates)
     if layout is None:
         problem, width = _unknown_layout(head, candidates)
         stats.unknown_layout = forced is None and width >= 2
-        return iter([problem])
+        return problem
     spec = layout.spec
     stats.detail = spec.slug
     found, problem = _preamble(head[: layout.line - 1], layout)
     if problem is not None:
-        return iter([problem])
+        return problem
     stats.structural += layout.line
     defaults = _defaults(layout, found, file_name)
     missing = [name for name in rules.NEEDED if name not in layout.columns and not defaults.get(name)]
@@ -113,8 +138,8 @@ def parse_delimited(
             f"import profile {spec.slug!r}: the report gives no {', '.join(missing)} (no column in the "
             f"header on line {layout.line}, no preamble line and no default)"
         )
-        return iter([Problem(layout.line, reason, fatal=True)])
-    return _rows(chain(head[layout.line :], lines), stats, layout, defaults)
+        return Problem(layout.line, reason, fatal=True)
+    return layout, defaults
 
 
 # --- header, preamble and defaults --------------------------------------------------------------
@@ -128,7 +153,7 @@ def _cells(line: str, delimiter: str) -> list[str]:
         return []
 
 
-def _find_header(head: list[str], candidates: list[ProfileSpec]) -> _Layout | None:
+def _find_header(head: list[str], candidates: list[ProfileSpec]) -> Layout | None:
     delimiters = sorted({spec.delimiter for spec in candidates if spec.delimiter} or DELIMITERS)
     if any(not spec.delimiter for spec in candidates):
         delimiters = list(DELIMITERS)
@@ -155,7 +180,7 @@ def _find_header(head: list[str], candidates: list[ProfileSpec]) -> _Layout | No
                 columns, fallbacks = matched
                 score = (spec.priority, len(columns))
                 if best_score is None or score > best_score:
-                    best = _Layout(spec, delimiter, number, names, columns, fallbacks)
+                    best = Layout(spec, delimiter, number, names, columns, fallbacks)
                     best_score = score
         if best is not None:
             return best
@@ -194,7 +219,7 @@ def _unknown_layout(head: list[str], candidates: list[ProfileSpec]) -> tuple[Pro
     return fatal(number, "unknown_layout", line=number, shown=repr(shown), tried=tried), width
 
 
-def _preamble(lines: list[str], layout: _Layout) -> tuple[dict[str, str], Problem | None]:
+def _preamble(lines: list[str], layout: Layout) -> tuple[dict[str, str], Problem | None]:
     """Our fields given by `key<delimiter>value` preamble lines (or a line of keys followed by a
     line of values, as Spotify's reports start), validated."""
     pairs: list[tuple[int, str, str]] = []
@@ -247,7 +272,7 @@ def _check_default(name: str, value: str, spec: ProfileSpec) -> str:
     return value
 
 
-def _defaults(layout: _Layout, found: dict[str, str], file_name: str) -> dict[str, str]:
+def _defaults(layout: Layout, found: dict[str, str], file_name: str) -> dict[str, str]:
     """Values for fields without a column (or with an empty cell): the preamble, then the
     profile's defaults, then the revenue column's header (currency) or the file name (period)."""
     spec = layout.spec
@@ -273,23 +298,21 @@ def _remember(cache: dict, check: Callable[[str], object], raw: str):
 
 
 def _rows(
-    lines: Iterator[str], stats: Stats, layout: _Layout, defaults: dict[str, str]
+    lines: Iterator[str], stats: Stats, layout: Layout, defaults: dict[str, str]
 ) -> Iterator[Row | Problem]:
-    spec, columns = layout.spec, layout.columns
+    columns = layout.columns
     ncols = len(layout.names)
     width = max(columns.values()) + 1
-    decimal_comma = (
-        spec.decimal_separator == "," if spec.decimal_separator else layout.delimiter in (";", "\t", "|")
-    )
-    # Fields without a column read their default from cells appended after the row's own. A
-    # default sale type is ours, not the source's: the source's type (use type) stays empty.
-    tail = [defaults.get(name, "") if name != "sale_type" else "" for name in rules.FIELDS]
-    index = {name: columns.get(name, ncols + position) for position, name in enumerate(rules.FIELDS)}
+    decimal_comma = layout.decimal_comma
+    tail = default_cells(defaults)
+    index = field_cells(layout)
     ip, idsp, iart, ititle, iisrc, iupc, iterr, iu, irev, icur, isale, ivoid, irel, icm = (
         index[name] for name in rules.FIELDS
     )
-    check_period, check_dsp, check_artist, check_territory, check_currency = _key_checks(spec, defaults)
-    check_sale, check_void = _kind_checks(spec, "void" in columns)
+    checks = value_checks(layout, defaults)
+    check_period, check_dsp, check_artist = checks["period"], checks["dsp"], checks["artist"]
+    check_territory, check_currency = checks["territory"], checks["currency"]
+    check_sale, check_void = checks["sale_type"], checks["void"]
     cp: dict[str, str] = {}
     cdsp: dict[str, str] = {}
     cart: dict[str, str] = {}
@@ -314,7 +337,7 @@ def _rows(
     kept: Counter[str] = Counter()
     trailer: list[str] = []
     unknown = rules.UNKNOWN_TERRITORY
-    markers = spec.skip_markers
+    markers = layout.spec.skip_markers
     marked: Counter[str] = Counter()
     end = stats.lines = layout.line
     for fields in _records(lines, layout.delimiter, stats):
@@ -404,12 +427,13 @@ def _rows(
                 if void is None:
                     void = _remember(cvoid, check_void, raw_void)
         except Reject as exc:
-            if isinstance(exc, _TotalsRow) or _totals_label(fields[:ncols]):
+            kind = rejection(exc, fields[:ncols], layout)
+            if kind == TOTALS:
                 declared.add(fields[:ncols])
-            elif fields[:ncols] == layout.names:
+            elif kind == HEADER:
                 stats.structural += 1  # the header again: reports concatenated into one file
             else:
-                yield Problem(start, str(exc), False, *_money(fields, irev, icur, decimal_comma, defaults))
+                yield line_problem(start, exc, fields, layout, defaults)
             continue
         if void:
             units, revenue = rules.negated(units), rules.negated(revenue)
@@ -449,13 +473,70 @@ def _marker(fields: list[str], markers: frozenset) -> str:
     return next((cell.strip() for cell in fields if cell and normal_name(cell) in markers), "")
 
 
+def default_cells(defaults: dict[str, str]) -> list[str]:
+    """The cells appended after a row's own, one per field (`rules.FIELDS`): fields without a
+    column read their default there. A default sale type is ours, not the source's: the source's
+    type (use type) stays empty."""
+    return [defaults.get(name, "") if name != "sale_type" else "" for name in rules.FIELDS]
+
+
+def field_cells(layout: Layout) -> dict[str, int]:
+    """Field → the cell it is read from in a row followed by its `default_cells`."""
+    ncols = len(layout.names)
+    return {name: layout.columns.get(name, ncols + position) for position, name in enumerate(rules.FIELDS)}
+
+
+def value_checks(layout: Layout, defaults: dict[str, str]) -> dict[str, Callable]:
+    """The rules of the columns a report repeats a few values of, by field: each turns one raw
+    cell into its normalised form or raises Reject (`_TotalsRow` for a totals label). `sale_type`
+    gives (our type, the source's type, row kind), `void` whether the cell marks a reversal."""
+    period, dsp, artist, territory, currency = _key_checks(layout.spec, defaults)
+    sale, void = _kind_checks(layout.spec, "void" in layout.columns)
+    return {
+        "period": period,
+        "dsp": dsp,
+        "artist": artist,
+        "territory": territory,
+        "currency": currency,
+        "sale_type": sale,
+        "void": void,
+    }
+
+
+TOTALS, HEADER, PROBLEM = "totals", "header", "problem"
+
+
+def rejection(exc: Reject, cells: list[str], layout: Layout) -> str:
+    """What a line a check rejected is: a totals or balance row (TOTALS), the header again
+    (HEADER), or a sales line with a problem (PROBLEM). `cells` are the line's own cells."""
+    if isinstance(exc, _TotalsRow) or _totals_label(cells):
+        return TOTALS
+    return HEADER if cells == layout.names else PROBLEM
+
+
+def is_sale(kind: int) -> tuple[bool, bool]:
+    """(a sales line, a reversal) for the row kind `value_checks()["sale_type"]` gives."""
+    return kind != _SKIP, kind == _VOID
+
+
+def line_problem(
+    start: int, exc: Reject, fields: list[str], layout: Layout, defaults: dict[str, str]
+) -> Problem:
+    """The Problem of a sales line a check rejected (`fields`: its cells and `default_cells`),
+    with its amount and currency where they read."""
+    index = field_cells(layout)
+    return Problem(
+        start, str(exc), False, *_money(fields, index["revenue"], index["currency"], layout, defaults)
+    )
+
+
 def _money(
-    fields: list[str], irev: int, icur: int, decimal_comma: bool, defaults: dict[str, str]
+    fields: list[str], irev: int, icur: int, layout: Layout, defaults: dict[str, str]
 ) -> tuple[str, str]:
     """(amount as written, currency) of a rejected line, or ("", "") when its amount does not
     read; an unreadable currency is named as written ("?" when there is none)."""
     try:
-        amount = rules.to_decimal(fields[irev], decimal_comma)
+        amount = rules.to_decimal(fields[irev], layout.decimal_comma)
     except (InvalidOperation, ValueError):
         return "", ""
     if not amount.is_finite() or abs(amount) >= rules.REVENUE_LIMIT:
