@@ -1,9 +1,18 @@
 """Why a sales file failed, stored as a code with parameters (`project.stored_text`) so that the
 run page shows it in the reader's language. The cleaners' own reasons (an unknown layout, a line
-the csv module cannot read) are sentences without a code: they show as stored."""
+the csv module cannot read) are sentences without a code: they show as stored.
 
+A file's warnings are stored as English sentences (the API's and the rejected-lines report's
+language); `warning_text` shows one in the reader's language by matching it against the English of
+`WARNINGS` — the sentences the cleaners and the import write — and rendering the match's
+parameters in the reader's template. A sentence that matches none shows as stored.
+"""
+
+import re
+from functools import cache
 from typing import TYPE_CHECKING
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
@@ -61,3 +70,87 @@ def fatal(at_line: int, code: str, **params) -> "Problem":
 
     reason = text(code, **params)
     return Problem(at_line, CATALOGUE.english(reason), fatal=True, text=reason)
+
+
+# The warnings of the cleaners (statements.cleaners) and of the import (statements.services,
+# statements.duplicates), in English exactly as they write them.
+WARNINGS = {
+    "unknown_territory": _(
+        "territory %(value)s is not an ISO 3166 country: kept as unknown (ZZ) on %(count)s line(s)"
+    ),
+    "isrc_kept": _("ISRC %(value)s is not a valid ISRC: the line is kept without it on %(count)s line(s)"),
+    "upc_kept": _("UPC %(value)s is not 8 to 14 digits: the line is kept without it on %(count)s line(s)"),
+    "icpn_kept": _("ICPN %(value)s is not 8 to 14 digits: the line is kept without it on %(count)s line(s)"),
+    "upc_destroyed": _(
+        "UPC %(value)s was destroyed by a spreadsheet (rounded to a number in E notation): the line is "
+        "kept without it on %(count)s line(s)"
+    ),
+    "isrc_destroyed": _(
+        "ISRC %(value)s was destroyed by a spreadsheet (rounded to a number in E notation): the line is "
+        "kept without it on %(count)s line(s)"
+    ),
+    "no_artist": _(
+        "no display artist for the usage's resource or release: the line is kept without one on "
+        "%(count)s line(s)"
+    ),
+    "skip_marker": _("%(count)s row(s) holding %(marker)s skipped: no sales (the profile's skip markers)"),
+    "trailer": _("a text trailer of %(count)s line(s) follows the sales; structure, not sales: %(shown)s"),
+    "summary_table": _(
+        "line %(line)s: a summary table follows the sales (%(names)s); its rows are totals, not read as sales"
+    ),
+    "basis_fallback": _(
+        "%(count)s usage lines carry no %(column)s (no LI record with it): their revenue is the usage "
+        "record's NetRevenue"
+    ),
+    "foot_lines": _("FOOT declares %(declared)s lines in the file but the file has %(counted)s"),
+    "foot_summaries": _("FOOT declares %(declared)s summary records but the file has %(counted)s"),
+    "foot_blocks": _("FOOT declares %(declared)s blocks in the file but the file has %(counted)s"),
+    "foot_report_lines": _(
+        "FOOT declares %(declared)s lines in the report but this single-file report has %(counted)s"
+    ),
+    "foot_report_blocks": _(
+        "FOOT declares %(declared)s blocks in the report but this single-file report has %(counted)s"
+    ),
+    "summary_usages": _(
+        "summary record %(id)s (line %(line)s) declares %(declared)s usages but its usage lines add up to "
+        "%(counted)s"
+    ),
+    "declared_differs": _(
+        "the file declares %(currency)s %(declared)s in its own totals; its imported lines hold "
+        "%(currency)s %(imported)s"
+    ),
+    "looks_like_duplicate": _(
+        "looks like a duplicate of sales file #%(id)s %(name)s (statement run %(runs)s): the same DSPs, "
+        "periods and totals per currency"
+    ),
+}
+WARNING_CATALOGUE = Catalogue(WARNINGS)
+_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
+@cache
+def _warning_patterns() -> tuple[tuple[str, re.Pattern], ...]:
+    """Each warning's English template as a pattern whose groups are its parameters."""
+    patterns = []
+    with translation.override("en"):
+        for code, template in WARNINGS.items():
+            english, parts, seen, at = str(template), [], set(), 0
+            for found in _PARAMETER.finditer(english):
+                name = found.group(1)
+                parts += [
+                    re.escape(english[at : found.start()]),
+                    f"(?P={name})" if name in seen else f"(?P<{name}>.+?)",
+                ]
+                seen.add(name)
+                at = found.end()
+            parts.append(re.escape(english[at:]))
+            patterns.append((code, re.compile("".join(parts), re.DOTALL)))
+    return tuple(patterns)
+
+
+def warning_text(stored: str) -> str:
+    """A stored warning in the reader's language (as stored when no template matches it)."""
+    for code, pattern in _warning_patterns():
+        if (found := pattern.fullmatch(stored)) is not None:
+            return WARNING_CATALOGUE.render(code, found.groupdict(), stored)
+    return stored

@@ -1,12 +1,14 @@
 """`{{ status|status_label }}`: a run's or sales file's status (a code in the JSON the page shares
 with the API) as the reader's words; `{{ line.sale_type|sale_type_label }}` the same for a sales
-line's sale type, `{{ basis|revenue_basis_label }}` for a DSR file's revenue basis."""
+line's sale type, `{{ basis|revenue_basis_label }}` for a DSR file's revenue basis, and
+`{{ warning|warning_text }}` a sales file's stored warning (statements.texts.warning_text)."""
 
 from django import template
 from django.utils.translation import pgettext_lazy
 
 from statements.models import RevenueBasis, SalesFileStatus
 from statements.selectors import RunStatus
+from statements.texts import warning_text as _warning_text
 
 register = template.Library()
 
@@ -37,3 +39,9 @@ def sale_type_label(value: str) -> str:
 def revenue_basis_label(value: str) -> str:
     """A DDEX DSR revenue basis (the API's code) as the reader's words."""
     return str(BASES.get(value, value))
+
+
+@register.filter
+def warning_text(value: str) -> str:
+    """A sales file's warning (stored in English) in the reader's language."""
+    return _warning_text(value)

@@ -270,3 +270,26 @@ def test_every_real_file_has_a_test():
     tested = {case.path for case in CASES} | set(DSR_BASIC_AUDIO) | set(DSR_UGC) | {m[0] for m in MALFORMED}
     tested.add(CLICKNCLEAR)
     assert tested == {f"{p.parent.name}/{p.name}" for p in REALDATA.glob("set*/*")}
+
+
+def test_every_warning_of_the_real_reports_reads_in_italian():
+    """The warnings the real corpus gives (stored in English) each match a translatable template,
+    so the run page shows them in Italian; in English they read exactly as stored."""
+    from django.utils import translation
+
+    from statements.cleaners import parse
+    from statements.cleaners.profiles import builtin_profiles
+    from statements.texts import warning_text
+
+    warnings = []
+    for path in sorted(REALDATA.rglob("*.*")):
+        with path.open("rb") as stream:
+            _, items, stats = parse(stream, profiles=builtin_profiles(), file_name=path.name)
+            for _item in items:
+                pass
+        warnings += stats.warnings
+    assert len(warnings) >= 8
+    for warning in warnings:
+        assert warning_text(warning) == warning
+        with translation.override("it"):
+            assert warning_text(warning) != warning, warning
