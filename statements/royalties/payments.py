@@ -17,12 +17,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from project.audit import record_action
 from project.errors import Conflict, InvalidInput, NotFound
 from project.mail import queue_email
 from project.money import EXACT, rounded
-from statements.royalties import documents, selectors
+from statements.royalties import documents, payment_files, selectors
 from statements.royalties.models import (
     PaymentBatch,
     PaymentLine,
@@ -223,14 +224,36 @@ def batch_totals(lines: list[PaymentLine]) -> list[dict]:
     return [totals[currency] for currency in sorted(totals)]
 
 
-def payable_runs() -> QuerySet[RoyaltyRun]:
-    """Finalised runs with something payable that no live batch claims yet."""
-    return (
-        RoyaltyRun.objects.filter(entries__kind=K.PAYMENT, entries__claimed_by__isnull=True)
-        .select_related("run")
-        .distinct()
-        .order_by("-sequence")
-    )
+FILE_TYPES = {"xml": "application/xml", "csv": "text/csv"}
+
+
+def batch_file(batch: PaymentBatch, kind: str, currency: str = "") -> tuple[str, bytes]:
+    """(file name, content) of one of the batch's files: `sepa`, `wise`, `paypal` (of `currency`)
+    or `generic`; Conflict when the batch has no line for it (SEPA: or no debtor account)."""
+    lines = list(batch_lines(batch))
+    if kind == "sepa":
+        day = batch.paid_on or timezone.localdate()
+        return f"batch-{batch.pk}-sepa.xml", payment_files.sepa_xml(lines, execution_date=day)
+    if kind == "wise":
+        return f"batch-{batch.pk}-wise.csv", payment_files.wise_csv(lines)
+    if kind == "paypal":
+        return f"batch-{batch.pk}-paypal-{currency}.csv", payment_files.paypal_csv(lines, currency)
+    return f"batch-{batch.pk}.csv", payment_files.generic_csv(lines)
+
+
+def file_links(batch: PaymentBatch) -> list[tuple[str, str, str]]:
+    """(label, kind, currency) of the files this batch has lines for."""
+    lines = list(batch_lines(batch))
+    links = [(_("Generic CSV"), "generic", "")]
+    if payment_files.sepa_lines(lines):
+        links.append((_("SEPA XML (EUR, IBAN)"), "sepa", ""))
+    if any(line.method == "wise" for line in lines):
+        links.append((_("Wise CSV"), "wise", ""))
+    links += [
+        (_("PayPal CSV (%(currency)s)") % {"currency": c}, "paypal", c)
+        for c in payment_files.paypal_currencies(lines)
+    ]
+    return links
 
 
 def _user(user: AbstractBaseUser | None):

@@ -15,39 +15,8 @@ from django.views.decorators.http import require_POST
 
 from project import admin_display
 from project.errors import DomainError, InvalidInput
-from statements.royalties import payment_files, payments
+from statements.royalties import payments
 from statements.royalties.models import PaymentBatch, PaymentLine
-
-FILE_TYPES = {"xml": "application/xml", "csv": "text/csv"}
-
-
-def batch_file(batch: PaymentBatch, kind: str, currency: str = "") -> tuple[str, bytes]:
-    """(file name, content) of one of the batch's files: `sepa`, `wise`, `paypal` (of `currency`)
-    or `generic`; Conflict when the batch has no line for it (SEPA: or no debtor account)."""
-    lines = list(payments.batch_lines(batch))
-    if kind == "sepa":
-        day = batch.paid_on or timezone.localdate()
-        return f"batch-{batch.pk}-sepa.xml", payment_files.sepa_xml(lines, execution_date=day)
-    if kind == "wise":
-        return f"batch-{batch.pk}-wise.csv", payment_files.wise_csv(lines)
-    if kind == "paypal":
-        return f"batch-{batch.pk}-paypal-{currency}.csv", payment_files.paypal_csv(lines, currency)
-    return f"batch-{batch.pk}.csv", payment_files.generic_csv(lines)
-
-
-def file_links(batch: PaymentBatch) -> list[tuple[str, str, str]]:
-    """(label, kind, currency) of the files this batch has lines for."""
-    lines = list(payments.batch_lines(batch))
-    links = [(_("Generic CSV"), "generic", "")]
-    if payment_files.sepa_lines(lines):
-        links.append((_("SEPA XML (EUR, IBAN)"), "sepa", ""))
-    if any(line.method == "wise" for line in lines):
-        links.append((_("Wise CSV"), "wise", ""))
-    links += [
-        (_("PayPal CSV (%(currency)s)") % {"currency": c}, "paypal", c)
-        for c in payment_files.paypal_currencies(lines)
-    ]
-    return links
 
 
 class PaymentLineInline(admin.TabularInline):
@@ -105,7 +74,7 @@ class PaymentBatchAdmin(admin.ModelAdmin):
         batch = self._batch(request, int(object_id))
         files = [
             (label, reverse("admin:statements_paymentbatch_file", args=[batch.pk, kind]), currency)
-            for label, kind, currency in file_links(batch)
+            for label, kind, currency in payments.file_links(batch)
         ]
         context = {
             **(extra_context or {}),
@@ -143,11 +112,11 @@ class PaymentBatchAdmin(admin.ModelAdmin):
     def file_view(self, request: HttpRequest, batch_id: int, kind: str) -> HttpResponse:
         batch = self._batch(request, batch_id)
         try:
-            name, content = batch_file(batch, kind, request.GET.get("currency", ""))
+            name, content = payments.batch_file(batch, kind, request.GET.get("currency", ""))
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(reverse("admin:statements_paymentbatch_change", args=[batch.pk]))
-        response = HttpResponse(content, content_type=FILE_TYPES[name.rsplit(".", 1)[1]])
+        response = HttpResponse(content, content_type=payments.FILE_TYPES[name.rsplit(".", 1)[1]])
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 

@@ -61,3 +61,29 @@ def test_operators_cannot_reach_batches(flow, make_user):
     client = Client()
     client.force_login(make_user("ops", groups=["operators"]))
     assert client.get("/admin/statements/paymentbatch/").status_code in (302, 403)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_batch_page_in_chromium(page, flow, make_user, tmp_path):
+    ana = payee("Ana", payment_method="iban", iban=IBAN_ANA)
+    bo = payee("Bo", payment_method="paypal", paypal_email="bo@example.com")
+    contract(shares=[(ana, "60"), (bo, "40")])
+    from statements.royalties import payments
+
+    batch = payments.create_batch(runs=[services.finalize_run(run=processed_run(flow))], by_user=None)
+    user = make_user("root", staff=True)
+    user.is_superuser = True
+    user.save()
+    page.goto(f"/admin/statements/paymentbatch/{batch.pk}/change/")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", "pw-root-123")
+    page.press("#id_password", "Enter")
+    page.wait_for_url(f"**/paymentbatch/{batch.pk}/change/")
+    for width, height in ((1280, 800), (375, 740)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(tmp_path / f"batch-{width}.png"), full_page=True)
+    assert page.locator("#batch-files a").count() == 3  # generic, SEPA, PayPal EUR
+    page.click("#mark-paid")
+    assert "Batch marked paid" in page.locator(".messagelist").inner_text()
+    assert page.locator("#mark-paid").count() == 0
