@@ -343,6 +343,11 @@ ROYALTY_FINALISE_APPROVALS = env_int("ROYALTY_FINALISE_APPROVALS", 1)
 PAYMENTS_DEBTOR_NAME = env_str("PAYMENTS_DEBTOR_NAME")
 PAYMENTS_DEBTOR_IBAN = env_str("PAYMENTS_DEBTOR_IBAN")
 PAYMENTS_DEBTOR_BIC = env_str("PAYMENTS_DEBTOR_BIC")
+# The label on the head of every royalty statement (page and PDF): name, postal address (lines
+# separated by "\n" or "|") and a logo file (PNG/SVG/JPEG path; empty: none).
+ROYALTY_LABEL_NAME = env_str("ROYALTY_LABEL_NAME", "")
+ROYALTY_LABEL_ADDRESS = env_str("ROYALTY_LABEL_ADDRESS", "").replace("|", "\n").replace("\\n", "\n")
+ROYALTY_LABEL_LOGO = env_str("ROYALTY_LABEL_LOGO", "")
 
 # --- settlement ---------------------------------------------------------------------------------
 # Replies stored for an Idempotency-Key are replayed to retries for this long, then forgotten.

@@ -288,7 +288,6 @@ class RoyaltyRunAdmin(admin.ModelAdmin):
     list_display = ["sequence", "run", "finalized_at", "finalized_by"]
     actions = [create_payment_batch]
     readonly_fields = ["run", "sequence", "finalized_at", "finalized_by"]
-    exclude = ["document"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -30,9 +30,9 @@ FILE_RESPONSE = {
 
 @router.get("/statement_run/{run_id}/statements/", response={200: dict, **REFUSALS})
 def run_statements(request: HttpRequest, run_id: int):
-    """Each payee's statement (summary, balances per contract or cross-collateralisation group,
-    breakdowns by DSP, month, territory and track, line detail), the unallocated (suspense) lines
-    and what stops finalisation. Every figure is {"amount": rounded once, half-even, "exact"}.
+    """Each payee's statement (summary, advances outstanding and recouped, balances per contract or
+    cross-collateralisation group; breakdowns and line detail are in the payee's PDF and xlsx), the
+    unallocated (suspense) lines, the run's first and last month and what stops finalisation. Every figure is {"amount": rounded once, half-even, "exact"}.
     409 `report_not_ready` until the run's files are PROCESSED and its rates known."""
     return selectors.run_statements(statement_selectors.get_run(run_id))
 
@@ -99,8 +99,9 @@ def payee_statement_document(request: HttpRequest, run_id: int, payee_id: int, k
     """One payee's statement as PDF (`.pdf`) or spreadsheet with the line detail (`.xlsx`)."""
     if kind not in ("pdf", "xlsx"):
         raise NotFound(f"no .{kind} statement document: .pdf or .xlsx", code="not_found")
-    data = selectors.run_statements(statement_selectors.get_run(run_id))
-    statement = selectors.payee_statement(data, payee_id)
+    run = statement_selectors.get_run(run_id)
+    data = selectors.run_statements(run)
+    statement = selectors.payee_statement(run, payee_id)
     render = documents.pdf if kind == "pdf" else documents.xlsx
     return _attachment(
         render(data["run"], statement), f"{documents.document_name(data['run'], statement)}.{kind}"
@@ -118,7 +119,7 @@ def finalize(request: HttpRequest, run_id: int):
         "id": run_id,
         "sequence": royalty.sequence,
         "finalized_at": royalty.finalized_at.isoformat(),
-        "statements": len(royalty.document["statements"]),
+        "statements": royalty.statement_set.statements.count(),
     }
 
 

@@ -1,17 +1,19 @@
 """A run's royalty statements, computed from its sales lines, the contracts and the ledger.
 
-The heavy part is set-based SQL: the run's lines (filtered as the report filters them) are
-converted at the rate the report would use, matched to contracts (ISRC over UPC over artist, in the
-contract's validity), stripped of lines a finalised run already paid under that contract, and summed
-per contract x sale type x DSP x territory x month x track. PostgreSQL NUMERIC keeps the sums exact.
-Python then applies rates and splits to those groups (exact, `project.money.EXACT`), and the
-ledger's balances give recoupment, reserves and what is payable.
+Set-based in PostgreSQL: one pass over the run's lines (filtered as the report filters them) sums
+them per match key (ISRC, UPC, artist, period, sale type, DSP, territory, file, currency, and the
+contracts a finalised run already paid the line under); the keys are matched to contracts (ISRC
+over UPC over artist, in the contract's validity), converted at the rate the report would use and
+summed per contract x sale type x DSP x territory x month x track (`royalty_groups`), each group
+with its contract's rate (the most specific override, else the sale type's). NUMERIC keeps every
+sum and product exact. Python receives one sum per contract: splits, the ledger's balances,
+recoupment, reserves and what is payable are applied per payee (`project.money.EXACT`). The groups
+stay in a temporary table for `storage.store` to keep; they are never loaded into Python.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Max, Q, Sum
@@ -37,24 +39,6 @@ K = RoyaltyLedgerEntry.Kind
 DEBITS = (K.ADVANCE, K.COST)
 
 
-class EarningRow(NamedTuple):  # a tuple: built 100,000s of times per run
-    """A payee's earnings from one group of lines: base (converted revenue) x rate x share."""
-
-    contract_id: int
-    sale_type: str
-    dsp: str
-    territory: str
-    period: str
-    isrc: str
-    title: str
-    lines: int
-    units: int
-    base: Decimal
-    rate: Decimal
-    share: Decimal  # percent
-    exact: Decimal
-
-
 @dataclass
 class Pool:
     """One balance of a payee: a contract, or the contracts of a cross-collateralisation group."""
@@ -78,7 +62,6 @@ class Pool:
 @dataclass
 class PayeeStatement:
     payee: Payee
-    rows: list[EarningRow] = field(default_factory=list)
     pools: dict[str, Pool] = field(default_factory=dict)
     earnings_by_contract: dict[int, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     held_by_contract: dict[int, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
@@ -104,6 +87,8 @@ class RunStatements:
     already_allocated: int  # lines a finalised run already paid under every contract they match
     problems: list[str]  # what stops finalisation (splits not adding to 100 %, a contract without splits)
     revenue: Decimal = ZERO  # the converted revenue of every line of the run, matched or not
+    period_first: str = ""  # the first and last month of the run's lines
+    period_last: str = ""
     label_income: list[dict] = field(default_factory=list)  # unmatched groups the label keeps (LabelIncome)
     # Lines left out because their content was paid from (or is in) an earlier file: one dict per
     # (file, earlier file) with the lines and their converted revenue.
@@ -113,67 +98,52 @@ class RunStatements:
 @transaction.atomic  # the staged tables live until the outermost transaction commits
 def compute(run: StatementRun) -> RunStatements:
     """Statements of `run` as they would be posted now; ReportNotReady when the run is not PROCESSED.
-    PostgreSQL only (JSON arrays unfolded in SQL, temporary tables)."""
+    Leaves the run's groups of lines in the temporary table `royalty_groups` (read with `RATED_GROUPS`)."""
     files = list(run.sales_files.order_by("pk"))
-    file_ids = [f.pk for f in files]
-    fx = _conversion_rates(run, files)
-    groups, suspense, already, revenue, duplicates = _matched_groups(run, file_ids, fx)
+    if not files:
+        raise _not_ready([], set())
+    with connection.cursor() as cursor:
+        _stage(cursor, run, files)
+        cursor.execute(CONTRACT_SUMS_SQL.format(rated=RATED_GROUPS), [list(RESERVED_SALE_TYPES)])
+        sums = {contract_id: (earned, reserved) for contract_id, earned, reserved in cursor.fetchall()}
+        cursor.execute(SUSPENSE_SQL)
+        suspense = [dict(zip(SUSPENSE_FIELDS, row, strict=True)) for row in cursor.fetchall()]
+        cursor.execute(TOTALS_SQL)
+        revenue, period_first, period_last, already = cursor.fetchone()
+        cursor.execute(DUPLICATES_SUMMARY_SQL)
+        duplicates = [dict(zip(DUPLICATE_FIELDS, row, strict=True)) for row in cursor.fetchall()]
     suspense, label_income = split_label_income(suspense)
-    contracts = {
-        c.pk: c
-        for c in Contract.objects.filter(pk__in={g[0] for g in groups}).prefetch_related(
-            "rate_overrides", "splits__payee"
-        )
-    }
-    problems = _split_problems(contracts.values())
-    sequence = _sequence(run)
-    splits = {pk: list(contract.splits.all()) for pk, contract in contracts.items()}
-    overrides = {pk: list(contract.rate_overrides.all()) for pk, contract in contracts.items()}
-    for split in {split.payee_id: split for found in splits.values() for split in found}.values():
+    contracts = Contract.objects.filter(pk__in=sums.keys()).prefetch_related("splits__payee")
+    problems = _split_problems(contracts)
+    for split in {split.payee_id: split for c in contracts for split in c.splits.all()}.values():
         _check_currency(split.payee, run)
-    rates: dict[tuple, Decimal] = {}
     by_payee: dict[int, PayeeStatement] = {}
-    for contract_id, sale_type, dsp, territory, period, isrc, title, lines, units, base in groups:
-        contract = contracts[contract_id]
-        key = (contract_id, sale_type, dsp, territory)
-        rate = rates.get(key)
-        if rate is None:
-            rate = rates[key] = contract_rate(
-                contract, overrides[contract_id], sale_type=sale_type, dsp=dsp, territory=territory
-            )
-        royalty = EXACT.multiply(base, rate)
-        reserved = sale_type in RESERVED_SALE_TYPES and contract.reserve_rate
-        for split in splits[contract_id]:
-            exact = EXACT.divide(EXACT.multiply(royalty, split.share), HUNDRED)
+    for contract in contracts:
+        earned, reserved = sums[contract.pk]
+        for split in contract.splits.all():
             statement = by_payee.get(split.payee_id)
             if statement is None:
                 statement = by_payee[split.payee_id] = PayeeStatement(split.payee)
-            statement.rows.append(
-                EarningRow(
-                    contract_id,
-                    sale_type,
-                    dsp,
-                    territory,
-                    period,
-                    isrc,
-                    title,
-                    lines,
-                    units,
-                    base,
-                    rate,
-                    split.share,
-                    exact,
-                )
-            )
-            earned = statement.earnings_by_contract
-            earned[contract_id] = EXACT.add(earned[contract_id], exact)
-            if reserved:
-                held = statement.held_by_contract
-                held[contract_id] = EXACT.add(held[contract_id], EXACT.multiply(exact, contract.reserve_rate))
+            part = EXACT.divide(split.share, HUNDRED)
+            statement.earnings_by_contract[contract.pk] = EXACT.multiply(earned, part)
+            if contract.reserve_rate and reserved:
+                held = EXACT.multiply(EXACT.multiply(reserved, part), contract.reserve_rate)
+                statement.held_by_contract[contract.pk] = held
+    sequence = _sequence(run)
     _apply_ledger(run, by_payee, sequence)
     statements = sorted(by_payee.values(), key=lambda s: (s.payee.name, s.payee.pk))
     return RunStatements(
-        run, sequence, statements, suspense, already, problems, revenue, label_income, duplicates
+        run,
+        sequence,
+        statements,
+        suspense,
+        already,
+        problems,
+        revenue,
+        period_first or "",
+        period_last or "",
+        label_income,
+        duplicates,
     )
 
 
@@ -230,34 +200,33 @@ def _check_currency(payee: Payee, run: StatementRun) -> None:
         )
 
 
-def _conversion_rates(run: StatementRun, files) -> list[tuple]:
-    """(file, DSP, period, currency, rate) for every group of the run's lines, resolved exactly as
-    the report resolves them; ReportNotReady when a file is not PROCESSED or a rate is missing."""
-    if not files:
-        raise _not_ready([], set())
+def _conversion_rates(run: StatementRun, files, keys) -> list[tuple]:
+    """(file, DSP, period, currency, rate) for every (file, DSP, period, currency) of `keys`,
+    resolved exactly as the report resolves them; ReportNotReady when a file is not PROCESSED or a
+    rate is missing."""
     pending = [f for f in files if f.status != SalesFileStatus.PROCESSED]
     resolve = _rate_resolver(run)
-    keys = _lines(run, [f.pk for f in files]).values("sales_file_id", "dsp", "period", "currency").distinct()
     rates, missing = [], set()
-    for key in keys.order_by():
-        rate = resolve(key)
+    for sales_file_id, dsp, period, currency in keys:
+        rate = resolve({"sales_file_id": sales_file_id, "dsp": dsp, "period": period, "currency": currency})
         if rate is None:
-            missing.add((key["currency"], key["period"]))
+            missing.add((currency, period))
         else:
-            rates.append((key["sales_file_id"], key["dsp"], key["period"], key["currency"], rate))
+            rates.append((sales_file_id, dsp, period, currency, rate))
     if pending or missing:
         raise _not_ready(pending, missing)
     return rates
 
 
 # Staged in temporary tables (dropped at commit) rather than CTEs: analysed, they give the planner
-# true row counts, so the scope joins are hash joins (a CTE estimated at one row turned them into
-# nested loops: minutes for 100,000 lines). `royalty_lines` is the report's filtered queryset,
-# converted; `royalty_paid` is each line's contracts at its most specific scope, less what a
-# finalised run already paid.
+# true row counts, so the joins are hash joins. `royalty_keys` is the one pass over the lines: its
+# rows are far fewer than the lines when a track sells in the same DSP, territory and month on
+# many lines, and never more. `paid` lists the contracts a finalised run already paid a line
+# under (NULL for nearly every line: the allocations of the run's files are few or none).
 STAGE_SQL = (
-    "DROP TABLE IF EXISTS royalty_fx, royalty_lines, royalty_duplicates, royalty_scope, royalty_candidates,"
-    " royalty_paid",
+    "DROP TABLE IF EXISTS royalty_fx, royalty_keys, royalty_groups, royalty_override, royalty_duplicates",
+    # Millions of groups are summed in memory rather than spilled to disk (for this transaction).
+    "SET LOCAL work_mem = '512MB'",
     "CREATE TEMP TABLE royalty_fx (sales_file_id bigint, dsp text, period text, currency text, rate numeric)"
     " ON COMMIT DROP",
 )
@@ -271,33 +240,66 @@ CONTENT_SQL = (
     " upper(l.territory), l.units, trim_scale(l.revenue), upper(l.currency), l.sale_type,"
     " lower(btrim(l.use_type)), lower(btrim(l.commercial_model))))::uuid"
 )
-LINES_SQL = """
-CREATE TEMP TABLE royalty_lines ON COMMIT DROP AS
-SELECT l.*, l.revenue * fx.rate AS converted, {content} AS content
-FROM ({lines}) l JOIN royalty_fx fx USING (sales_file_id, dsp, period, currency)
-"""
 # Lines whose content belongs to another file: the earliest file that paid it in a finalised run,
-# else the earliest file of this run holding it. They are left out of everything (paid, suspense,
-# revenue) and reported with that earlier file.
+# else the earliest file of this run holding it (only a run of several files can hold it twice).
+# They are left out of everything (paid, suspense, revenue) and reported with that earlier file.
 DUPLICATES_SQL = """
 CREATE TEMP TABLE royalty_duplicates ON COMMIT DROP AS
-WITH in_run AS (
-  SELECT content, min(sales_file_id) AS first_file FROM royalty_lines GROUP BY content
+WITH l AS MATERIALIZED (
+  SELECT l.sales_file_id, l.line_number, l.dsp, l.period, l.currency, l.revenue, {content} AS content
+  FROM ({lines}) l
 ), paid AS (
   SELECT content, min(sales_file_id) AS first_file FROM statements_royaltyallocation
-  WHERE content IN (SELECT content FROM royalty_lines) GROUP BY content
-)
-SELECT l.sales_file_id, l.line_number, l.converted, coalesce(p.first_file, r.first_file) AS earlier_file_id
-FROM royalty_lines l JOIN in_run r USING (content) LEFT JOIN paid p USING (content)
-WHERE coalesce(p.first_file, r.first_file) <> l.sales_file_id
+  WHERE content IN (SELECT content FROM l) GROUP BY content
+){in_run}
+SELECT l.sales_file_id, l.line_number, l.dsp, l.period, l.currency, l.revenue,
+       {earlier} AS earlier_file_id
+FROM l {join} LEFT JOIN paid p USING (content)
+WHERE {earlier} <> l.sales_file_id
 """
+IN_RUN_SQL = """, in_run AS (
+  SELECT content, min(sales_file_id) AS first_file FROM l GROUP BY content HAVING count(*) > 1
+)"""
 DUPLICATES_SUMMARY_SQL = """
-SELECT sales_file_id, earlier_file_id, count(*), coalesce(sum(converted), 0)
-FROM royalty_duplicates GROUP BY 1, 2 ORDER BY 1, 2
+SELECT d.sales_file_id, d.earlier_file_id, count(*), coalesce(sum(d.revenue * fx.rate), 0)
+FROM royalty_duplicates d JOIN royalty_fx fx USING (sales_file_id, dsp, period, currency)
+GROUP BY 1, 2 ORDER BY 1, 2
 """
-DROP_DUPLICATES_SQL = """
-DELETE FROM royalty_lines l USING royalty_duplicates d
-WHERE l.sales_file_id = d.sales_file_id AND l.line_number = d.line_number
+DUPLICATE_FIELDS = ("sales_file_id", "earlier_file_id", "lines", "revenue")
+LINE_FIELDS = (
+    "sales_file_id",
+    "line_number",
+    "period",
+    "dsp",
+    "territory",
+    "isrc",
+    "upc",
+    "artist",
+    "title",
+    "sale_type",
+    "currency",
+    "units",
+    "revenue",
+    "use_type",
+    "commercial_model",
+)
+KEYS_SQL = """
+CREATE TEMP TABLE royalty_keys ON COMMIT DROP AS
+SELECT l.sales_file_id, l.currency, l.isrc, l.upc, l.artist, l.period, l.sale_type, l.dsp, l.territory, a.paid,
+       count(*) AS lines, sum(l.units)::bigint AS units, sum(l.revenue) AS revenue, max(l.title) AS title
+FROM ({lines}) l
+LEFT JOIN (
+  SELECT sales_file_id, line_number, array_agg(contract_id ORDER BY contract_id) AS paid
+  FROM statements_royaltyallocation WHERE sales_file_id = ANY (%s) GROUP BY 1, 2
+) a USING (sales_file_id, line_number)
+WHERE NOT EXISTS (
+  SELECT 1 FROM royalty_duplicates d WHERE d.sales_file_id = l.sales_file_id AND d.line_number = l.line_number
+)
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+"""
+FX_KEYS_SQL = """
+SELECT sales_file_id, dsp, period, currency FROM royalty_keys
+UNION SELECT sales_file_id, dsp, period, currency FROM royalty_duplicates
 """
 SCOPE_SQL = """
 CREATE TEMP TABLE royalty_scope ON COMMIT DROP AS
@@ -309,115 +311,171 @@ CROSS JOIN LATERAL (
   UNION ALL SELECT 3, v FROM jsonb_array_elements_text(c.artists) v
 ) s (level, value)
 """
-CANDIDATES_SQL = """
-CREATE TEMP TABLE royalty_candidates ON COMMIT DROP AS
-SELECT l.sales_file_id, l.line_number, s.contract_id, s.level
-FROM royalty_lines l JOIN royalty_scope s ON s.level = 1 AND s.value = l.isrc
-WHERE (s.valid_from = '' OR l.period >= s.valid_from) AND (s.valid_to = '' OR l.period <= s.valid_to)
-UNION ALL
-SELECT l.sales_file_id, l.line_number, s.contract_id, s.level
-FROM royalty_lines l JOIN royalty_scope s ON s.level = 2 AND s.value = l.upc
-WHERE (s.valid_from = '' OR l.period >= s.valid_from) AND (s.valid_to = '' OR l.period <= s.valid_to)
-UNION ALL
-SELECT l.sales_file_id, l.line_number, s.contract_id, s.level
-FROM royalty_lines l JOIN royalty_scope s ON s.level = 3 AND s.value = l.artist
-WHERE (s.valid_from = '' OR l.period >= s.valid_from) AND (s.valid_to = '' OR l.period <= s.valid_to)
+# Each distinct (ISRC, UPC, artist, period) with the contracts of its most specific match.
+MATCH_SQL = """
+CREATE TEMP TABLE royalty_match ON COMMIT DROP AS
+SELECT isrc, upc, artist, period, contract_id FROM (
+  SELECT c.*, min(level) OVER (PARTITION BY isrc, upc, artist, period) AS best FROM (
+    SELECT k.isrc, k.upc, k.artist, k.period, s.contract_id, s.level
+    FROM royalty_track k JOIN royalty_scope s ON s.level = 1 AND s.value = k.isrc
+    WHERE (s.valid_from = '' OR k.period >= s.valid_from) AND (s.valid_to = '' OR k.period <= s.valid_to)
+    UNION ALL
+    SELECT k.isrc, k.upc, k.artist, k.period, s.contract_id, s.level
+    FROM royalty_track k JOIN royalty_scope s ON s.level = 2 AND s.value = k.upc
+    WHERE (s.valid_from = '' OR k.period >= s.valid_from) AND (s.valid_to = '' OR k.period <= s.valid_to)
+    UNION ALL
+    SELECT k.isrc, k.upc, k.artist, k.period, s.contract_id, s.level
+    FROM royalty_track k JOIN royalty_scope s ON s.level = 3 AND s.value = k.artist
+    WHERE (s.valid_from = '' OR k.period >= s.valid_from) AND (s.valid_to = '' OR k.period <= s.valid_to)
+  ) c
+) r WHERE level = best
 """
-PAID_SQL = """
-CREATE TEMP TABLE royalty_paid ON COMMIT DROP AS
-SELECT r.sales_file_id, r.line_number, r.contract_id FROM (
-  SELECT c.*, min(level) OVER (PARTITION BY sales_file_id, line_number) AS best FROM royalty_candidates c
-) r
-WHERE r.level = r.best AND NOT EXISTS (
-  SELECT 1 FROM statements_royaltyallocation a
-  WHERE a.contract_id = r.contract_id AND a.sales_file_id = r.sales_file_id AND a.line_number = r.line_number
-)
+TRACKS_SQL = """
+CREATE TEMP TABLE royalty_track ON COMMIT DROP AS
+SELECT DISTINCT isrc, upc, artist, period FROM {source}
 """
+# A line is paid under each contract of its match but those a finalised run paid it under already.
 GROUPS_SQL = """
-SELECT p.contract_id, l.sale_type, l.dsp, l.territory, l.period, l.isrc, max(l.title),
-       count(*), sum(l.units)::bigint, sum(l.converted)
-FROM royalty_paid p JOIN royalty_lines l USING (sales_file_id, line_number)
-GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+CREATE TEMP TABLE royalty_groups ON COMMIT DROP AS
+SELECT m.contract_id, k.sale_type, k.dsp, k.territory, k.period, k.isrc, max(k.title) AS title,
+       sum(k.lines)::bigint AS lines, sum(k.units)::bigint AS units, sum(k.revenue * fx.rate) AS base
+FROM royalty_keys k
+JOIN royalty_fx fx USING (sales_file_id, dsp, period, currency)
+JOIN royalty_match m USING (isrc, upc, artist, period)
+WHERE k.paid IS NULL OR NOT m.contract_id = ANY (k.paid)
+GROUP BY 1, 2, 3, 4, 5, 6
+"""
+# The most specific override (DSP over territory over sale type, as `contract_rate`) of each
+# contract x sale type x DSP x territory that has one.
+OVERRIDE_SQL = """
+CREATE TEMP TABLE royalty_override ON COMMIT DROP AS
+SELECT DISTINCT ON (g.contract_id, g.sale_type, g.dsp, g.territory)
+       g.contract_id, g.sale_type, g.dsp, g.territory, o.rate
+FROM (
+  SELECT DISTINCT contract_id, sale_type, dsp, territory FROM royalty_groups
+  WHERE contract_id IN (SELECT contract_id FROM statements_contractrate)
+) g
+JOIN statements_contractrate o ON o.contract_id = g.contract_id
+  AND (o.dsp = '' OR lower(o.dsp) = lower(g.dsp)) AND (o.territory = '' OR o.territory = g.territory)
+  AND (o.sale_type = '' OR o.sale_type = g.sale_type)
+ORDER BY g.contract_id, g.sale_type, g.dsp, g.territory,
+         o.dsp <> '' DESC, o.territory <> '' DESC, o.sale_type <> '' DESC
+"""
+# The groups with their rate: FROM clause of the queries that read them.
+RATED_GROUPS = """
+royalty_groups g JOIN statements_contract c ON c.id = g.contract_id
+LEFT JOIN royalty_override o USING (contract_id, sale_type, dsp, territory)
+CROSS JOIN LATERAL (SELECT coalesce(o.rate, CASE g.sale_type WHEN 'stream' THEN c.rate_stream
+  WHEN 'download' THEN c.rate_download WHEN 'physical' THEN c.rate_physical ELSE c.rate_other END)) r (rate)
+"""
+CONTRACT_SUMS_SQL = """
+SELECT g.contract_id, sum(g.base * r.rate), coalesce(sum(g.base * r.rate) FILTER (WHERE g.sale_type = ANY (%s)), 0)
+FROM {rated} GROUP BY 1
 """
 SUSPENSE_SQL = """
-SELECT l.artist, l.isrc, l.upc, max(l.title), l.dsp, l.period, count(*), sum(l.units)::bigint, sum(l.converted)
-FROM royalty_lines l
+SELECT k.artist, k.isrc, k.upc, max(k.title), k.dsp, k.period, sum(k.lines)::bigint, sum(k.units)::bigint,
+       sum(k.revenue * fx.rate)
+FROM royalty_keys k JOIN royalty_fx fx USING (sales_file_id, dsp, period, currency)
 WHERE NOT EXISTS (
-  SELECT 1 FROM royalty_candidates c WHERE c.sales_file_id = l.sales_file_id AND c.line_number = l.line_number
+  SELECT 1 FROM royalty_match m WHERE m.isrc = k.isrc AND m.upc = k.upc AND m.artist = k.artist AND m.period = k.period
 )
 GROUP BY 1, 2, 3, 5, 6 ORDER BY 1, 2, 3, 5, 6
 """
-ALREADY_SQL = """
-SELECT count(*) FROM (SELECT DISTINCT sales_file_id, line_number FROM royalty_candidates) c
-WHERE NOT EXISTS (
-  SELECT 1 FROM royalty_paid p WHERE p.sales_file_id = c.sales_file_id AND p.line_number = c.line_number
-)
+# Revenue, the first and last month, and the lines a finalised run already paid under every
+# contract they match.
+TOTALS_SQL = """
+SELECT coalesce(sum(k.revenue * fx.rate), 0), min(k.period), max(k.period),
+       coalesce(sum(k.lines) FILTER (WHERE k.paid IS NOT NULL AND EXISTS (
+         SELECT 1 FROM royalty_match m WHERE (m.isrc, m.upc, m.artist, m.period) = (k.isrc, k.upc, k.artist, k.period)
+       ) AND NOT EXISTS (
+         SELECT 1 FROM royalty_match m WHERE (m.isrc, m.upc, m.artist, m.period) = (k.isrc, k.upc, k.artist, k.period)
+           AND NOT m.contract_id = ANY (k.paid)
+       )), 0)::bigint
+FROM royalty_keys k JOIN royalty_fx fx USING (sales_file_id, dsp, period, currency)
 """
 ALLOCATE_SQL = """
 INSERT INTO statements_royaltyallocation (royalty_run_id, contract_id, sales_file_id, line_number, content)
-SELECT %s, p.contract_id, p.sales_file_id, p.line_number, l.content
-FROM royalty_paid p JOIN royalty_lines l USING (sales_file_id, line_number)
+SELECT %s, m.contract_id, l.sales_file_id, l.line_number, {content}
+FROM ({lines}) l JOIN royalty_match m USING (isrc, upc, artist, period)
+WHERE NOT EXISTS (
+  SELECT 1 FROM royalty_duplicates d WHERE d.sales_file_id = l.sales_file_id AND d.line_number = l.line_number
+) AND NOT EXISTS (
+  SELECT 1 FROM statements_royaltyallocation a
+  WHERE a.contract_id = m.contract_id AND a.sales_file_id = l.sales_file_id AND a.line_number = l.line_number
+)
 """
 SUSPENSE_FIELDS = ("artist", "isrc", "upc", "title", "dsp", "period", "lines", "units", "revenue")
-DUPLICATE_FIELDS = ("sales_file_id", "earlier_file_id", "lines", "revenue")
 
 
-def _stage(cursor, run: StatementRun, file_ids: list[int], fx: list[tuple]) -> None:
-    """The temporary tables the queries below read; the caller holds a transaction."""
+def _lines_sql(run: StatementRun, file_ids: list[int]) -> tuple[str, list]:
+    """The report's filtered lines of `run` as SQL and its parameters."""
+    sql, params = _lines(run, file_ids).values(*LINE_FIELDS).query.sql_with_params()
+    return sql, list(params)
+
+
+def _stage_matches(cursor, source: str, params: list) -> None:
+    """`royalty_match` for the (ISRC, UPC, artist, period) found in `source`."""
+    cursor.execute("DROP TABLE IF EXISTS royalty_scope, royalty_track, royalty_match")
+    cursor.execute(SCOPE_SQL)
+    cursor.execute(TRACKS_SQL.format(source=source), params)
+    cursor.execute("ANALYZE royalty_scope, royalty_track")
+    cursor.execute(MATCH_SQL)
+    cursor.execute("ANALYZE royalty_match")
+
+
+def _stage_duplicates(cursor, lines_sql: str, params: list, *, several_files: bool) -> None:
+    """`royalty_duplicates`: the lines whose content belongs to an earlier file."""
+    if several_files:
+        sql = DUPLICATES_SQL.format(
+            content=CONTENT_SQL,
+            lines=lines_sql,
+            in_run=IN_RUN_SQL,
+            join="LEFT JOIN in_run r USING (content)",
+            earlier="coalesce(p.first_file, r.first_file, l.sales_file_id)",
+        )
+    else:
+        sql = DUPLICATES_SQL.format(
+            content=CONTENT_SQL,
+            lines=lines_sql,
+            in_run="",
+            join="",
+            earlier="coalesce(p.first_file, l.sales_file_id)",
+        )
+    cursor.execute(sql, params)
+    cursor.execute("ANALYZE royalty_duplicates")
+
+
+def _stage(cursor, run: StatementRun, files) -> None:
+    """The temporary tables the queries above read; the caller holds a transaction."""
+    file_ids = [f.pk for f in files]
     for sql in STAGE_SQL:
         cursor.execute(sql)
+    lines_sql, params = _lines_sql(run, file_ids)
+    _stage_duplicates(cursor, lines_sql, params, several_files=len(file_ids) > 1)
+    cursor.execute(KEYS_SQL.format(lines=lines_sql), [*params, file_ids])
+    cursor.execute(FX_KEYS_SQL)
+    fx = _conversion_rates(run, files, cursor.fetchall())
     cursor.executemany("INSERT INTO royalty_fx VALUES (%s, %s, %s, %s, %s)", fx)
-    lines = _lines(run, file_ids).values(
-        "sales_file_id",
-        "line_number",
-        "period",
-        "dsp",
-        "territory",
-        "isrc",
-        "upc",
-        "artist",
-        "title",
-        "sale_type",
-        "currency",
-        "units",
-        "revenue",
-        "use_type",
-        "commercial_model",
-    )
-    lines_sql, lines_params = lines.query.sql_with_params()
-    cursor.execute(LINES_SQL.format(lines=lines_sql, content=CONTENT_SQL), lines_params)
-    cursor.execute("ANALYZE royalty_lines")
-    cursor.execute(DUPLICATES_SQL)
-    cursor.execute(DROP_DUPLICATES_SQL)
-    cursor.execute(SCOPE_SQL)
-    cursor.execute("ANALYZE royalty_fx, royalty_lines, royalty_scope")
-    cursor.execute(CANDIDATES_SQL)
-    cursor.execute("ANALYZE royalty_candidates")
-    cursor.execute(PAID_SQL)
-    cursor.execute("ANALYZE royalty_paid")
+    cursor.execute("ANALYZE royalty_fx, royalty_keys")
+    _stage_matches(cursor, "royalty_keys", [])
+    cursor.execute(GROUPS_SQL)
+    cursor.execute("ANALYZE royalty_groups")
+    cursor.execute(OVERRIDE_SQL)
+    cursor.execute("ANALYZE royalty_override")
 
 
-def _matched_groups(run: StatementRun, file_ids: list[int], fx: list[tuple]):
+@transaction.atomic
+def allocate(run: StatementRun, royalty_run_id: int) -> int:
+    """Record the lines `run` pays, per contract, but those already paid under it; the number of
+    allocations. The caller holds the lock that keeps the statements as computed."""
+    file_ids = list(run.sales_files.values_list("pk", flat=True))
+    lines_sql, params = _lines_sql(run, file_ids)
     with connection.cursor() as cursor:
-        _stage(cursor, run, file_ids, fx)
-        cursor.execute(DUPLICATES_SUMMARY_SQL)
-        duplicates = [dict(zip(DUPLICATE_FIELDS, row, strict=True)) for row in cursor.fetchall()]
-        cursor.execute(GROUPS_SQL)
-        groups = cursor.fetchall()
-        cursor.execute(SUSPENSE_SQL)
-        suspense = [dict(zip(SUSPENSE_FIELDS, row, strict=True)) for row in cursor.fetchall()]
-        cursor.execute(ALREADY_SQL)
-        already = cursor.fetchone()[0]
-        cursor.execute("SELECT coalesce(sum(converted), 0) FROM royalty_lines")
-        revenue = cursor.fetchone()[0]
-    return groups, suspense, already, revenue, duplicates
-
-
-def allocate(royalty_run_id: int) -> None:
-    """Record the lines the run pays, per contract: call in the transaction that ran `compute`,
-    whose staged tables it reads."""
-    with connection.cursor() as cursor:
-        cursor.execute(ALLOCATE_SQL, [royalty_run_id])
+        cursor.execute("DROP TABLE IF EXISTS royalty_duplicates")
+        _stage_duplicates(cursor, lines_sql, params, several_files=len(file_ids) > 1)
+        _stage_matches(cursor, f"({lines_sql}) l", params)
+        cursor.execute(ALLOCATE_SQL.format(lines=lines_sql, content=CONTENT_SQL), [royalty_run_id, *params])
+        return cursor.rowcount
 
 
 def _split_problems(contracts) -> list[str]:

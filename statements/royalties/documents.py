@@ -4,7 +4,7 @@ charts), xlsx (openpyxl, the line detail) and a zip of every payee's documents."
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import BinaryIO
 
@@ -77,16 +77,22 @@ def xlsx(run: dict, statement: dict) -> bytes:
     return out.getvalue()
 
 
-def archive(data: dict) -> bytes:
-    """A zip of every payee's PDF and xlsx, plus the statements as JSON."""
+def archive(data: dict, statements: Iterable[dict]) -> bytes:
+    """A zip of every payee's PDF and xlsx (`statements`: each payee's whole statement), plus the
+    run's statements (`data`) as JSON."""
     out = io.BytesIO()
-    write_archive(data, out)
+    write_archive(data, statements, out)
     return out.getvalue()
 
 
-def write_archive(data: dict, sink: BinaryIO, on_progress: Callable[[int, int], None] | None = None) -> None:
+def write_archive(
+    data: dict,
+    statements: Iterable[dict],
+    sink: BinaryIO,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> None:
     """Write the zip of `archive` to `sink`, calling `on_progress(payees done, payees)` after each."""
-    statements = data["statements"]
+    total = len(data["statements"])
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("statements.json", json.dumps(data, indent=1))
         for done, statement in enumerate(statements, 1):
@@ -94,7 +100,7 @@ def write_archive(data: dict, sink: BinaryIO, on_progress: Callable[[int, int], 
             zf.writestr(f"{stem}.pdf", pdf(data["run"], statement))
             zf.writestr(f"{stem}.xlsx", xlsx(data["run"], statement))
             if on_progress is not None:
-                on_progress(done, len(statements))
+                on_progress(done, total)
 
 
 def document_name(run: dict, statement: dict) -> str:

@@ -323,8 +323,8 @@ class ContractSplit(models.Model):
 class RoyaltyRun(models.Model):
     """A statement run once finalised: its ledger entries are posted and it can no longer change.
 
-    `document` keeps the statements exactly as finalised, so they read the same later whatever
-    the ledger or contracts became.
+    Its `statement_set` keeps the statements exactly as finalised, so they read the same later
+    whatever the ledger or contracts became.
     """
 
     run = models.OneToOneField(
@@ -342,7 +342,6 @@ class RoyaltyRun(models.Model):
         related_name="+",
         verbose_name=_("finalized by"),
     )
-    document = models.JSONField(default=dict, verbose_name=_("document"))
 
     class Meta:
         verbose_name = _("royalty run")
@@ -606,6 +605,170 @@ class RoyaltyAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sales_file_id}:{self.line_number} under {self.contract_id}"
+
+
+class RoyaltyStatementSet(models.Model):
+    """A run's statements as computed: a draft's, kept for the `digest` of the inputs they were
+    computed from (lines, contracts, splits, rates, payees, ledger, allocations), so the next view
+    of the same inputs reads them instead of computing; or, once `royalty_run` is set, a finalised
+    run's statements as posted. Payees, groups of lines and unmatched groups are rows of their own
+    tables: a month of millions of lines is far beyond what one JSON document may hold."""
+
+    run = models.ForeignKey(
+        StatementRun, on_delete=models.CASCADE, related_name="royalty_statement_sets", verbose_name=_("run")
+    )
+    digest = models.CharField(max_length=64, verbose_name=_("digest"))
+    royalty_run = models.OneToOneField(
+        RoyaltyRun,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="statement_set",
+        verbose_name=_("royalty run"),
+    )
+    sequence = models.PositiveIntegerField(verbose_name=_("sequence"))
+    problems = models.JSONField(default=list, blank=True, verbose_name=_("problems"))
+    revenue = models.DecimalField(**AMOUNT, verbose_name=_("revenue"))
+    already_allocated = models.BigIntegerField(default=0, verbose_name=_("lines already paid"))
+    period_first = models.CharField(max_length=PERIOD_LENGTH, blank=True, verbose_name=_("first month"))
+    period_last = models.CharField(max_length=PERIOD_LENGTH, blank=True, verbose_name=_("last month"))
+    # Lines left out as paid from, or held by, an earlier file: per (file, earlier file), a few.
+    duplicates = models.JSONField(default=list, blank=True, verbose_name=_("duplicates"))
+    computed_at = models.DateTimeField(auto_now_add=True, verbose_name=_("computed at"))
+
+    class Meta:
+        verbose_name = _("royalty statements")
+        verbose_name_plural = _("royalty statements")
+        constraints = [models.UniqueConstraint(fields=["run", "digest"], name="royalty_statements_once")]
+
+    def __str__(self) -> str:
+        return f"statements of run #{self.run_id}"
+
+
+# The rows below belong to a statement set and go with it: deleted by the database (ON DELETE
+# CASCADE, migration 0018), because Django's cascade would load millions of group rows first.
+SET_FK = {"on_delete": models.DO_NOTHING, "verbose_name": _("statements")}
+
+
+class RoyaltyStatement(models.Model):
+    """One payee's statement in a set: the summary figures (exact), the payee as they were, the
+    balances per contract or cross-collateralisation group, and what finalising posts."""
+
+    statement_set = models.ForeignKey(RoyaltyStatementSet, related_name="statements", **SET_FK)
+    payee = models.ForeignKey(Payee, on_delete=models.PROTECT, related_name="+", verbose_name=_("payee"))
+    position = models.PositiveIntegerField(verbose_name=_("position"))
+    payee_details = models.JSONField(default=dict, verbose_name=_("payee details"))
+    opening = models.DecimalField(**AMOUNT, verbose_name=_("opening"))
+    earnings = models.DecimalField(**AMOUNT, verbose_name=_("earnings"))
+    reserve_held = models.DecimalField(**AMOUNT, verbose_name=_("reserve held"))
+    reserve_released = models.DecimalField(**AMOUNT, verbose_name=_("reserve released"))
+    recouped = models.DecimalField(**AMOUNT, verbose_name=_("recouped"))
+    closing = models.DecimalField(**AMOUNT, verbose_name=_("closing"))
+    payable = models.DecimalField(**AMOUNT, verbose_name=_("payable"))
+    carried_forward = models.DecimalField(**AMOUNT, verbose_name=_("carried forward"))
+    # Advances and costs not yet recouped before this run (unknown for runs finalised before it was kept).
+    outstanding = models.DecimalField(**AMOUNT, null=True, blank=True, verbose_name=_("outstanding"))
+    balances = models.JSONField(default=list, blank=True, verbose_name=_("balances"))
+    postings = models.JSONField(default=dict, blank=True, verbose_name=_("postings"))
+
+    class Meta:
+        verbose_name = _("payee statement")
+        verbose_name_plural = _("payee statements")
+        ordering = ["statement_set", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement_set", "payee"], name="royalty_statement_once_per_payee"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payee_details.get('name', self.payee_id)} in statements {self.statement_set_id}"
+
+
+class RoyaltyStatementGroup(models.Model):
+    """The lines of one contract, sale type, DSP, territory, month and track in a set: their
+    converted revenue (`base`) and the contract's rate. A payee's line detail is these rows times
+    the payee's share of the contract (`RoyaltyStatementShare`)."""
+
+    statement_set = models.ForeignKey(RoyaltyStatementSet, related_name="groups", **SET_FK)
+    # No constraint: a draft's contract may be deleted; a finalised run's is kept by its ledger entries.
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("contract"),
+    )
+    sale_type = models.CharField(max_length=10, verbose_name=_("sale type"))
+    dsp = models.CharField(max_length=200, verbose_name=_("dsp"))
+    territory = models.CharField(max_length=2, verbose_name=_("territory"))
+    period = models.CharField(max_length=PERIOD_LENGTH, verbose_name=_("period"))
+    isrc = models.CharField(max_length=12, blank=True, verbose_name=_("isrc"))
+    title = models.CharField(max_length=500, blank=True, verbose_name=_("title"))
+    lines = models.BigIntegerField(verbose_name=_("lines"))
+    units = models.BigIntegerField(verbose_name=_("units"))
+    base = models.DecimalField(**AMOUNT, verbose_name=_("base"))
+    rate = models.DecimalField(**RATE, verbose_name=_("rate"))
+
+    class Meta:
+        verbose_name = _("statement group of lines")
+        verbose_name_plural = _("statement groups of lines")
+        indexes = [models.Index(fields=["statement_set", "contract"], name="royalty_group_contract")]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.sale_type} {self.dsp} {self.territory} {self.period} {self.isrc}"
+
+
+class RoyaltyStatementShare(models.Model):
+    """A payee's share (percent) of a contract's groups in a set, as it was when computed."""
+
+    statement_set = models.ForeignKey(RoyaltyStatementSet, related_name="shares", **SET_FK)
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("contract"),
+    )
+    payee = models.ForeignKey(Payee, on_delete=models.PROTECT, related_name="+", verbose_name=_("payee"))
+    share = models.DecimalField(max_digits=9, decimal_places=6, verbose_name=_("share"))
+
+    class Meta:
+        verbose_name = _("statement share")
+        verbose_name_plural = _("statement shares")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement_set", "payee", "contract"], name="royalty_statement_share_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payee_id}: {self.share} % of {self.contract_id}"
+
+
+class RoyaltySuspenseGroup(models.Model):
+    """Lines of a set that matched no contract, grouped by artist, ISRC, UPC, DSP and month: in
+    suspense, or kept by the label (`label_income`, marked by `LabelIncome`)."""
+
+    statement_set = models.ForeignKey(RoyaltyStatementSet, related_name="suspense", **SET_FK)
+    label_income = models.BooleanField(default=False, verbose_name=_("label income"))
+    artist = models.CharField(max_length=500, verbose_name=_("artist"))
+    isrc = models.CharField(max_length=12, blank=True, verbose_name=_("isrc"))
+    upc = models.CharField(max_length=14, blank=True, verbose_name=_("upc"))
+    title = models.CharField(max_length=500, blank=True, verbose_name=_("title"))
+    dsp = models.CharField(max_length=200, verbose_name=_("dsp"))
+    period = models.CharField(max_length=PERIOD_LENGTH, verbose_name=_("period"))
+    lines = models.BigIntegerField(verbose_name=_("lines"))
+    units = models.BigIntegerField(verbose_name=_("units"))
+    revenue = models.DecimalField(**AMOUNT, verbose_name=_("revenue"))
+
+    class Meta:
+        verbose_name = _("unmatched group")
+        verbose_name_plural = _("unmatched groups")
+        indexes = [models.Index(fields=["statement_set"], name="royalty_suspense_set")]
+
+    def __str__(self) -> str:
+        return f"{self.artist} {self.isrc} {self.dsp} {self.period}"
 
 
 class RoyaltyArchive(models.Model):

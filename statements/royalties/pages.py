@@ -56,7 +56,7 @@ def _confirmation(request: HttpRequest, run: StatementRun) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("statements:run-page", run_id=run.pk)
-    fingerprint = services.statements_fingerprint(data)
+    fingerprint = selectors.fingerprint(run)
     approvers = services.approvers(run, fingerprint)
     required = settings.ROYALTY_FINALISE_APPROVALS
     others = [user for user in approvers if user.pk != request.user.pk]
@@ -133,7 +133,8 @@ def run_page_royalty_payee(request: HttpRequest, run_id: int, payee_id: int) -> 
     run = get_object_or_404(StatementRun, pk=run_id)
     try:
         data = selectors.run_statements(run)
-        statement = selectors.payee_statement(data, payee_id)
+        statement = selectors.payee_statement(run, payee_id, lines=False)
+        lines = selectors.payee_lines(run, payee_id)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
     except DomainError as exc:
@@ -151,7 +152,7 @@ def run_page_royalty_payee(request: HttpRequest, run_id: int, payee_id: int) -> 
             (_("By territory"), _("Territory"), statement["by_territory"]),
             (_("By track"), _("Track"), statement["by_track"]),
         ],
-        "lines": Paginator(statement["lines"], LINES_PER_PAGE).get_page(request.GET.get("page")),
+        "lines": Paginator(lines, LINES_PER_PAGE).get_page(request.GET.get("page")),
     }
     return render(request, "statements/royalty_payee.html", context)
 

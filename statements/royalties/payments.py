@@ -179,7 +179,7 @@ def _remittance(batch: PaymentBatch, line: PaymentLine) -> None:
     attachments, runs = [], []
     for royalty in sorted({claim.entry.royalty_run for claim in line.claims.all()}, key=lambda r: r.sequence):
         data = selectors.run_statements(royalty.run)
-        statement = selectors.payee_statement(data, line.payee_id)
+        statement = selectors.payee_statement(royalty.run, line.payee_id)
         attachments.append(
             (
                 f"statement-{royalty.run.pk}-{line.payee_id}.pdf",

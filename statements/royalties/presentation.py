@@ -1,120 +1,194 @@
 """Statements as data: every figure as {"amount": rounded once, half-even, "exact": unrounded}.
 
-The same dictionary is served by the API, stored with a finalised run and rendered into the PDF
-and xlsx documents, so they can never disagree.
+Read from the rows a statement set keeps (`storage`), for the API, the pages and the PDF and xlsx
+documents, so they can never disagree. The run's data lists each payee's summary; one payee's
+statement adds the breakdowns and the line detail (a payee's groups of lines times their share,
+multiplied exactly in SQL).
 """
 
-from collections import defaultdict
 from decimal import Decimal
 
-from project.money import EXACT, exact_text, rounded
+from django.conf import settings
+from django.db import connection
+
+from project.money import exact_text, rounded
 from statements.models import SalesFile
-from statements.royalties.calculation import PayeeStatement, RunStatements
+from statements.royalties.models import RoyaltyStatement, RoyaltyStatementSet
 
 SUMMARY = ("opening", "earnings", "reserve_held", "reserve_released", "recouped", "closing", "payable")
+BREAKDOWNS = {"by_dsp": "dsp", "by_month": "period", "by_territory": "territory", "by_track": "isrc"}
+LINE_FIELDS = (
+    "contract_id",
+    "sale_type",
+    "dsp",
+    "territory",
+    "period",
+    "isrc",
+    "title",
+    "lines",
+    "units",
+    "base",
+    "rate",
+    "share",
+)
+# A payee's groups of lines with their share: the FROM and WHERE of the queries below.
+PAYEE_GROUPS = """
+FROM statements_royaltystatementgroup g JOIN statements_royaltystatementshare s
+  ON s.statement_set_id = g.statement_set_id AND s.contract_id = g.contract_id
+WHERE s.statement_set_id = %s AND s.payee_id = %s
+"""
+SUSPENSE_FIELDS = (
+    "artist",
+    "isrc",
+    "upc",
+    "title",
+    "dsp",
+    "period",
+    "lines",
+    "units",
+    "revenue",
+    "label_income",
+)
+EARNINGS = "g.base * g.rate * s.share * 0.01"  # share is a percent; * 0.01 stays exact, / 100 may not
 
 
 def figure(amount: Decimal, currency: str) -> dict:
     return {"amount": str(rounded(amount, currency)), "exact": exact_text(amount)}
 
 
-def run_statements_data(result: RunStatements, *, finalized: bool) -> dict:
-    run = result.run
-    currency = run.currency
+def label() -> dict:
+    """The label the statements come from (settings ROYALTY_LABEL_NAME, _ADDRESS, _LOGO)."""
     return {
-        "run": {"id": run.pk, "name": run.name, "currency": currency, "finalized": finalized},
-        "sequence": result.sequence,
-        "problems": result.problems,
-        "statements": [_payee_data(statement, currency) for statement in result.statements],
-        "unallocated": _groups(result.suspense, currency),
-        "unallocated_total": figure(_sum(group["revenue"] for group in result.suspense), currency),
-        "label_income": _groups(result.label_income, currency),
-        "label_income_total": figure(_sum(group["revenue"] for group in result.label_income), currency),
-        "revenue_total": figure(result.revenue, currency),
-        "already_allocated_lines": result.already_allocated,
-        "duplicates": _duplicates_data(result, currency),
+        "name": settings.ROYALTY_LABEL_NAME,
+        "address": settings.ROYALTY_LABEL_ADDRESS,
+        "logo": settings.ROYALTY_LABEL_LOGO,
     }
 
 
-def _groups(groups: list[dict], currency: str) -> list[dict]:
-    return [{**group, "revenue": figure(group["revenue"], currency)} for group in groups]
+def run_statements_data(kept: RoyaltyStatementSet) -> dict:
+    """The run's statements: each payee's summary and balances, the unmatched (suspense) groups."""
+    run = kept.run
+    currency = run.currency
+    unallocated, label_income = [], []
+    for group in kept.suspense.order_by("artist", "isrc", "upc", "dsp", "period").values(*SUSPENSE_FIELDS):
+        kept_by_label = group.pop("label_income")
+        (label_income if kept_by_label else unallocated).append(
+            {**group, "revenue": figure(group["revenue"], currency)}
+        )
+    return {
+        "run": {
+            "id": run.pk,
+            "name": run.name,
+            "currency": currency,
+            "finalized": kept.royalty_run_id is not None,
+            "period": {"first": kept.period_first, "last": kept.period_last},
+        },
+        "sequence": kept.sequence,
+        "problems": kept.problems,
+        "statements": [summary_data(row, currency) for row in kept.statements.order_by("position")],
+        "unallocated": unallocated,
+        "unallocated_total": figure(_total(unallocated), currency),
+        "label_income": label_income,
+        "label_income_total": figure(_total(label_income), currency),
+        "revenue_total": figure(kept.revenue, currency),
+        "already_allocated_lines": kept.already_allocated,
+        "duplicates": _duplicates_data(kept.duplicates, currency),
+    }
 
 
-def _duplicates_data(result: RunStatements, currency: str) -> list[dict]:
+def _total(groups: list[dict]) -> Decimal:
+    return sum((Decimal(g["revenue"]["exact"]) for g in groups), Decimal(0))
+
+
+def _duplicates_data(duplicates: list[dict], currency: str) -> list[dict]:
     """The lines left out as paid from, or held by, an earlier file: per file, that file named."""
-    ids = {d[key] for d in result.duplicates for key in ("sales_file_id", "earlier_file_id")}
+    ids = {d[key] for d in duplicates for key in ("sales_file_id", "earlier_file_id")}
     names = dict(SalesFile.objects.filter(pk__in=ids).values_list("pk", "name"))
     return [
         {
             "file": {"id": d["sales_file_id"], "name": names.get(d["sales_file_id"], "")},
             "earlier_file": {"id": d["earlier_file_id"], "name": names.get(d["earlier_file_id"], "")},
             "lines": d["lines"],
-            "revenue": figure(d["revenue"], currency),
+            "revenue": figure(Decimal(d["revenue"]), currency),
         }
-        for d in result.duplicates
+        for d in duplicates
     ]
 
 
-def _payee_data(statement: PayeeStatement, currency: str) -> dict:
-    payee = statement.payee
-    summary = {name: figure(statement.total(name), currency) for name in SUMMARY}
-    summary["carried_forward"] = figure(statement.carried_forward, currency)
+def summary_data(row: RoyaltyStatement, currency: str) -> dict:
+    """A payee's statement without its breakdowns and lines."""
+    summary = {name: figure(getattr(row, name), currency) for name in (*SUMMARY, "carried_forward")}
     return {
-        "payee": {
-            "id": payee.pk,
-            "name": payee.name,
-            "email": payee.email,
-            "minimum_payout": exact_text(payee.minimum_payout),
-        },
+        "payee": row.payee_details,
         "currency": currency,
         "summary": summary,
+        # Unknown for runs finalised before the outstanding balance was kept.
+        "advances": None
+        if row.outstanding is None
+        else {
+            "outstanding": figure(row.outstanding, currency),
+            "recouped": figure(row.recouped, currency),
+            "remaining": figure(row.outstanding - row.recouped, currency),
+        },
         "balances": [
-            {"pool": pool.key, **{name: figure(getattr(pool, name), currency) for name in SUMMARY}}
-            for pool in statement.pools.values()
-        ],
-        "by_dsp": _breakdown(statement, "dsp", currency),
-        "by_month": _breakdown(statement, "period", currency),
-        "by_territory": _breakdown(statement, "territory", currency),
-        "by_track": _breakdown(statement, "isrc", currency),
-        "lines": [
-            {
-                "contract_id": row.contract_id,
-                "sale_type": row.sale_type,
-                "dsp": row.dsp,
-                "territory": row.territory,
-                "period": row.period,
-                "isrc": row.isrc,
-                "title": row.title,
-                "lines": row.lines,
-                "units": row.units,
-                "base": exact_text(row.base),
-                "rate": exact_text(row.rate),
-                "share": exact_text(row.share),
-                "earnings": figure(row.exact, currency),
-            }
-            for row in statement.rows
+            {"pool": b["pool"], **{name: figure(Decimal(b[name]), currency) for name in SUMMARY}}
+            for b in row.balances
         ],
     }
 
 
-def _breakdown(statement: PayeeStatement, key: str, currency: str) -> list[dict]:
-    sums: dict[str, Decimal] = defaultdict(Decimal)
-    titles: dict[str, str] = {}
-    for row in statement.rows:
-        name = getattr(row, key)
-        sums[name] = EXACT.add(sums[name], row.exact)
-        titles.setdefault(name, row.title)
+def payee_statement_data(row: RoyaltyStatement, currency: str, *, lines: bool = True) -> dict:
+    """A payee's whole statement: summary, balances, breakdowns and (unless `lines=False`) every line."""
+    data = summary_data(row, currency)
+    for name, key in BREAKDOWNS.items():
+        data[name] = _breakdown(row, key, currency)
+    if lines:
+        data["lines"] = PayeeLines(row, currency)[:]
+    return data
+
+
+def _breakdown(row: RoyaltyStatement, key: str, currency: str) -> list[dict]:
+    sql = f"SELECT g.{key}, sum({EARNINGS}), max(g.title) {PAYEE_GROUPS} GROUP BY 1 ORDER BY 1"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [row.statement_set_id, row.payee_id])
+        found = cursor.fetchall()
     items = []
-    for name in sorted(sums):
-        item = {"name": name, "earnings": figure(sums[name], currency)}
+    for name, amount, title in found:
+        item = {"name": name, "earnings": figure(amount, currency)}
         if key == "isrc":
-            item["title"] = titles[name]
+            item["title"] = title
         items.append(item)
     return items
 
 
-def _sum(amounts) -> Decimal:
-    total = Decimal(0)
-    for amount in amounts:
-        total = EXACT.add(total, amount)
-    return total
+class PayeeLines:
+    """A payee's line detail, read a slice at a time (what `Paginator` needs: count() and slices)."""
+
+    def __init__(self, row: RoyaltyStatement, currency: str):
+        self.params = [row.statement_set_id, row.payee_id]
+        self.currency = currency
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) {PAYEE_GROUPS}", self.params)
+            return cursor.fetchone()[0]
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        start = window.start or 0
+        limit = "ALL" if window.stop is None else int(window.stop - start)
+        columns = ", ".join(f"s.{name}" if name == "share" else f"g.{name}" for name in LINE_FIELDS)
+        sql = (
+            f"SELECT {columns}, {EARNINGS} {PAYEE_GROUPS} ORDER BY g.contract_id, g.sale_type, g.dsp,"
+            f" g.territory, g.period, g.isrc LIMIT {limit} OFFSET {int(start)}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, self.params)
+            found = cursor.fetchall()
+        lines = []
+        for *values, earnings in found:
+            line = dict(zip(LINE_FIELDS, values, strict=True))
+            for name in ("base", "rate", "share"):
+                line[name] = exact_text(line[name])
+            line["earnings"] = figure(earnings, self.currency)
+            lines.append(line)
+        return lines

@@ -1,5 +1,6 @@
-"""Reads of royalty accounting: a run's statements (as finalised, or computed now for a draft),
-their unmatched income by track, and the catalogue."""
+"""Reads of royalty accounting: a run's statements (as finalised, or a draft computed from today's
+inputs, kept until they change), one payee's statement, their unmatched income by track, and the
+catalogue."""
 
 from decimal import Decimal
 
@@ -8,17 +9,27 @@ from django.db.models import Q, QuerySet
 from project.errors import NotFound
 from project.money import EXACT
 from statements.models import StatementRun
-from statements.royalties.calculation import compute
-from statements.royalties.models import LabelIncome, Release, RoyaltyArchive, RoyaltyRun, Track
-from statements.royalties.presentation import figure, run_statements_data
+from statements.royalties import storage
+from statements.royalties.models import (
+    LabelIncome,
+    Release,
+    RoyaltyArchive,
+    RoyaltyRun,
+    RoyaltyStatement,
+    Track,
+)
+from statements.royalties.presentation import PayeeLines, figure, payee_statement_data, run_statements_data
 
 
 def run_statements(run: StatementRun) -> dict:
-    """The statements of `run`: a finalised run's as posted, a draft's computed from today's data."""
-    finalized = RoyaltyRun.objects.filter(run=run).only("document").first()
-    if finalized is not None:
-        return finalized.document
-    return run_statements_data(compute(run), finalized=False)
+    """The statements of `run`: a finalised run's as posted, a draft's from today's inputs (each
+    payee's summary and balances; `payee_statement` for one payee's breakdowns and lines)."""
+    return run_statements_data(storage.statement_set(run))
+
+
+def fingerprint(run: StatementRun) -> str:
+    """What a reviewer confirms: the digest of the inputs of the statements they saw."""
+    return storage.statement_set(run).digest
 
 
 def totals(data: dict) -> dict:
@@ -88,13 +99,23 @@ def review(data: dict) -> dict:
     }
 
 
-def payee_statement(data: dict, payee_id: int) -> dict:
-    for statement in data["statements"]:
-        if statement["payee"]["id"] == payee_id:
-            return statement
-    raise NotFound(
-        f"payee {payee_id} has no statement in run #{data['run']['id']}", code="payee_statement_not_found"
-    )
+def _statement_row(run: StatementRun, payee_id: int) -> RoyaltyStatement:
+    row = storage.statement_set(run).statements.filter(payee_id=payee_id).first()
+    if row is None:
+        raise NotFound(
+            f"payee {payee_id} has no statement in run #{run.pk}", code="payee_statement_not_found"
+        )
+    return row
+
+
+def payee_statement(run: StatementRun, payee_id: int, *, lines: bool = True) -> dict:
+    """One payee's statement in `run`: summary, balances, breakdowns and (with `lines`) every line."""
+    return payee_statement_data(_statement_row(run, payee_id), run.currency, lines=lines)
+
+
+def payee_lines(run: StatementRun, payee_id: int) -> PayeeLines:
+    """One payee's line detail in `run`, read a page at a time."""
+    return PayeeLines(_statement_row(run, payee_id), run.currency)
 
 
 def is_finalized(run: StatementRun) -> bool:

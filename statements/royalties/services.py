@@ -2,11 +2,9 @@
 the zip of a run's statement documents (built in the background), the catalogue taken from the
 sales files, and the actions that clear unmatched income."""
 
-import hashlib
-import json
 import logging
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from decimal import Decimal
 
@@ -23,7 +21,8 @@ from project.roles import BACK_OFFICE, user_in_group
 from statements import services as statement_services
 from statements.models import SalesFile, StatementRun
 from statements.royalties import documents, selectors
-from statements.royalties.calculation import RunStatements, allocate, compute
+from statements.royalties import storage as statement_storage
+from statements.royalties.calculation import allocate
 from statements.royalties.models import (
     Contract,
     ContractSplit,
@@ -33,8 +32,10 @@ from statements.royalties.models import (
     RoyaltyArchive,
     RoyaltyLedgerEntry,
     RoyaltyRun,
+    RoyaltyStatement,
+    RoyaltyStatementSet,
 )
-from statements.royalties.presentation import run_statements_data
+from statements.royalties.presentation import payee_statement_data
 
 logger = logging.getLogger(__name__)
 K = RoyaltyLedgerEntry.Kind
@@ -87,7 +88,7 @@ def approve_run(*, run: StatementRun, user: AbstractBaseUser, fingerprint: str) 
         raise InvalidInput("Only back-office staff approve statements.")
     if RoyaltyRun.objects.filter(run=run).exists():
         raise Conflict(f"Statement run #{run.pk} is already finalised.", code="run_finalized")
-    _check_unchanged(run, fingerprint, statements_fingerprint(selectors.run_statements(run)))
+    _check_unchanged(run, fingerprint, selectors.fingerprint(run))
     approval, _ = RoyaltyApproval.objects.get_or_create(run=run, user=user, fingerprint=fingerprint)
     record_action(
         "statements.run_finalise_approved", target=run, changes={"fingerprint": fingerprint}, user=user
@@ -132,29 +133,28 @@ def finalize_run(
         # One finalisation at a time: each reads the balances the previous one posted.
         with connection.cursor() as cursor:
             cursor.execute("LOCK TABLE statements_royaltyrun IN EXCLUSIVE MODE")
-        result = compute(run)
-        if result.problems:
+        # The draft kept for today's inputs, else computed now: what was reviewed is what is posted.
+        kept = statement_storage.statement_set(run)
+        if kept.problems:
             raise Conflict(
-                f"Statement run #{run.pk} cannot be finalised: " + " ".join(result.problems),
+                f"Statement run #{run.pk} cannot be finalised: " + " ".join(kept.problems),
                 code="splits_invalid",
-                problems=result.problems,
+                problems=kept.problems,
             )
         if reviewed is not None or settings.ROYALTY_FINALISE_APPROVALS > 1:
-            fingerprint = statements_fingerprint(run_statements_data(result, finalized=False))
-            _check_unchanged(run, reviewed, fingerprint)
-            _check_approvals(run, fingerprint, user)
-        royalty = RoyaltyRun.objects.create(run=run, sequence=result.sequence, finalized_by=_user(user))
+            _check_unchanged(run, reviewed, kept.digest)
+            _check_approvals(run, kept.digest, user)
+        royalty = RoyaltyRun.objects.create(run=run, sequence=kept.sequence, finalized_by=_user(user))
         try:
             with transaction.atomic():
-                allocate(royalty.pk)
+                allocate(run, royalty.pk)
         except IntegrityError:
             raise Conflict(
                 "Another run finalised at the same time paid some of these lines; compute again.",
                 code="lines_allocated",
             ) from None
-        RoyaltyLedgerEntry.objects.bulk_create(_entries(result, royalty))
-        royalty.document = run_statements_data(result, finalized=True)
-        royalty.save(update_fields=["document"])
+        RoyaltyLedgerEntry.objects.bulk_create(_entries(kept, royalty), batch_size=5000)
+        statement_storage.finalise(kept, royalty)
         # The report's rate sets freeze with it, so the converted revenue stays what was paid.
         statement_services.record_report_generated(run=run)
         _email_statements(royalty)
@@ -164,48 +164,55 @@ def finalize_run(
     return royalty
 
 
-def _entries(result: RunStatements, royalty: RoyaltyRun) -> list[RoyaltyLedgerEntry]:
-    currency = result.run.currency
+def _entries(kept: RoyaltyStatementSet, royalty: RoyaltyRun) -> list[RoyaltyLedgerEntry]:
+    """The ledger entries of the statements `kept`: what each payee earned, held and had released
+    per contract, and what each balance recouped and paid."""
+    run = kept.run
     day = timezone.localdate()
+    memo = f"{run.name} (run #{run.pk})"
     entries = []
 
-    def entry(statement, contract_id: int, kind: str, amount: Decimal, **extra) -> None:
+    def entry(statement: RoyaltyStatement, contract_id, kind: str, amount: Decimal, **extra) -> None:
         if amount:
             entries.append(
                 RoyaltyLedgerEntry(
-                    payee=statement.payee,
-                    contract_id=contract_id,
+                    payee_id=statement.payee_id,
+                    contract_id=int(contract_id),
                     kind=kind,
                     amount=amount,
-                    currency=currency,
+                    currency=run.currency,
                     date=day,
                     royalty_run=royalty,
-                    memo=f"{result.run.name} (run #{result.run.pk})",
+                    memo=memo,
                     **extra,
                 )
             )
 
-    for statement in result.statements:
-        for contract_id, amount in statement.earnings_by_contract.items():
-            entry(statement, contract_id, K.EARNINGS, amount)
-        for contract_id, amount in statement.held_by_contract.items():
-            entry(statement, contract_id, K.RESERVE_HELD, -amount)
-        for held_id, contract_id, amount in statement.releases:
-            entry(statement, contract_id, K.RESERVE_RELEASED, amount, releases_id=held_id)
-        for pool in statement.pools.values():
-            entry(statement, pool.lead_contract_id, K.RECOUPMENT, pool.recouped)
-            entry(statement, pool.lead_contract_id, K.PAYMENT, -pool.payable)
+    for statement in kept.statements.order_by("position"):
+        postings = statement.postings
+        for contract_id, amount in postings["earnings"].items():
+            entry(statement, contract_id, K.EARNINGS, Decimal(amount))
+        for contract_id, amount in postings["reserve_held"].items():
+            entry(statement, contract_id, K.RESERVE_HELD, -Decimal(amount))
+        for held_id, contract_id, amount in postings["reserve_released"]:
+            entry(statement, contract_id, K.RESERVE_RELEASED, Decimal(amount), releases_id=held_id)
+        for pool in statement.balances:
+            entry(statement, pool["lead_contract_id"], K.RECOUPMENT, Decimal(pool["recouped"]))
+            entry(statement, pool["lead_contract_id"], K.PAYMENT, -Decimal(pool["payable"]))
     return entries
 
 
 def _email_statements(royalty: RoyaltyRun) -> None:
     """Statements go by email, through the outbox, to the payees who asked for it."""
     wanted = set(Payee.objects.filter(email_statements=True).exclude(email="").values_list("pk", flat=True))
-    for statement in royalty.document["statements"]:
+    if not wanted:
+        return
+    data = selectors.run_statements(royalty.run)
+    for statement in data["statements"]:
         if statement["payee"]["id"] in wanted:
             queue_email(
                 template="statements/royalty_statement",
-                context={"run": royalty.document["run"], "statement": statement},
+                context={"run": data["run"], "statement": statement},
                 to=[statement["payee"]["email"]],
             )
 
@@ -217,24 +224,25 @@ def _user(user: AbstractBaseUser | None):
 # --- the zip of every payee's documents ------------------------------------------------------------
 
 
-def statements_fingerprint(data: dict) -> str:
-    """SHA-256 of the statements as canonical JSON: equal for equal statements."""
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def statements_zip(*, run: StatementRun, data: dict) -> bytes | RoyaltyArchive:
     """The zip of these statements of `run` itself, up to ROYALTY_ZIP_INLINE_PAYEES statements;
     beyond, the RoyaltyArchive that holds it or is building it (`request_archive`)."""
     if len(data["statements"]) <= settings.ROYALTY_ZIP_INLINE_PAYEES:
-        return documents.archive(data)
+        return documents.archive(data, payee_statements(run))
     return request_archive(run=run, data=data)
+
+
+def payee_statements(run: StatementRun) -> Iterator[dict]:
+    """Every payee's whole statement in `run`, one at a time (a zip of thousands never holds them all)."""
+    kept = statement_storage.statement_set(run)
+    for row in kept.statements.order_by("position"):
+        yield payee_statement_data(row, run.currency)
 
 
 def request_archive(*, run: StatementRun, data: dict, queue: bool = True) -> RoyaltyArchive:
     """The zip of these statements of `run`: the one already built or being built, else a new one
     whose building is queued (a failed one is queued again); `queue=False` when the caller builds it."""
-    fingerprint = statements_fingerprint(data)
+    fingerprint = selectors.fingerprint(run)
     with transaction.atomic():
         archive, created = RoyaltyArchive.objects.select_for_update().get_or_create(
             run=run, fingerprint=fingerprint, defaults={"total": len(data["statements"])}
@@ -280,7 +288,7 @@ def build_archive(
 
     try:
         data = selectors.run_statements(archive.run)
-        if statements_fingerprint(data) != archive.fingerprint:
+        if selectors.fingerprint(archive.run) != archive.fingerprint:
             raise Conflict(
                 "The statements changed after this zip was requested; request it again.",
                 code="statements_changed",
@@ -288,7 +296,7 @@ def build_archive(
         key = f"royalty-archives/run-{archive.run_id}/{archive.fingerprint[:16]}.zip"
         # Spooled to disk past 32 MB: a thousand payees' PDFs are too much to hold in memory.
         with tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024) as sink:
-            documents.write_archive(data, sink, progress)
+            documents.write_archive(data, payee_statements(archive.run), sink, progress)
             sink.seek(0)
             storage.save(key, sink)
     except Exception as exc:

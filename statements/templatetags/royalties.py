@@ -8,7 +8,7 @@ from django import template
 from project.money import exact_text
 from statements.models import StatementRun
 from statements.royalties.models import RoyaltyRun
-from statements.royalties.selectors import latest_archive
+from statements.royalties.selectors import latest_archive, run_statements
 
 register = template.Library()
 
@@ -19,6 +19,7 @@ def royalty_card(context, run: StatementRun) -> dict:
     return {
         "run": run,
         "finalized": finalized,
+        "data": run_statements(run) if finalized else None,
         "archive": latest_archive(run),
         "csrf_token": context.get("csrf_token"),
     }

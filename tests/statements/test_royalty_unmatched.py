@@ -12,7 +12,6 @@ from project.errors import InvalidInput
 from statements.royalties import pages, selectors, services
 from statements.royalties.calculation import compute
 from statements.royalties.models import Contract, LabelIncome, Payee
-from statements.royalties.presentation import run_statements_data
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +47,7 @@ def deal(name: str = "Ana deal", **scope) -> Contract:
 
 
 def groups_of(run, *, key: str = "unallocated", **filters) -> list[tuple]:
-    data = run_statements_data(compute(run), finalized=False)
+    data = selectors.run_statements(run)
     return [
         (g["isrc"] or g["upc"] or g["artist"], g["dsps"], g["lines"], g["revenue"]["exact"])
         for g in selectors.search_groups(selectors.unmatched_groups(data[key], "EUR"), **filters)
@@ -96,7 +95,7 @@ def test_label_income_leaves_suspense_and_is_listed_as_such(flow, django_user_mo
     user = django_user_model.objects.create_user("royalty", is_staff=True)
     marked = services.mark_label_income(scope="upc", value="8712345678918", note="our jingle", user=user)
     assert services.mark_label_income(scope="upc", value="8712345678918") == marked
-    data = run_statements_data(compute(run), finalized=False)
+    data = selectors.run_statements(run)
     assert data["unallocated_total"]["exact"] == "1.69"
     assert data["label_income_total"] == {"amount": "0.07", "exact": "0.07"}
     assert groups_of(run, key="label_income") == [("8712345678918", ["Deezer"], 1, "0.07")]
@@ -113,7 +112,7 @@ def test_an_artist_marked_as_label_income_does_not_take_contracted_lines(flow):
     deal(isrcs=["NLA012600001"])
     run = run_of(flow)
     services.mark_label_income(scope="artist", value="Ana")
-    data = run_statements_data(compute(run), finalized=False)
+    data = selectors.run_statements(run)
     assert data["label_income"] == []
 
 

@@ -18,9 +18,9 @@ class Command(BaseCommand):
             royalty = services.finalize_run(run=selectors.get_run(run_id))
         except DomainError as exc:
             raise CommandError(str(exc)) from None
-        statements = royalty.document["statements"]
-        payable = sum(1 for s in statements if s["summary"]["payable"]["exact"] != "0")
+        kept = royalty.statement_set
+        payable = kept.statements.filter(payable__gt=0).count()
         self.stdout.write(
-            f"run {run_id} finalised as #{royalty.sequence}: {len(statements)} statements, {payable} payable, "
-            f"{len(royalty.document['unallocated'])} unallocated groups"
+            f"run {run_id} finalised as #{royalty.sequence}: {kept.statements.count()} statements, "
+            f"{payable} payable, {kept.suspense.count()} unallocated groups"
         )
