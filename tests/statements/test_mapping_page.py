@@ -60,7 +60,7 @@ def test_map_columns_page_previews_refuses_a_wrong_mapping_and_saves(flow, make_
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_unknown_layout_is_mapped_in_the_browser(page, make_user, tmp_path, docs_screenshots):
+def test_unknown_layout_is_mapped_in_the_browser(page, make_user, tmp_path, docs_screenshots, artifacts_dir):
     make_user("bea", groups=["back-office"])
     ImportProfile.objects.load_builtin()  # a transactional test before may have flushed them
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -94,6 +94,8 @@ def test_unknown_layout_is_mapped_in_the_browser(page, make_user, tmp_path, docs
     page.select_option("#id_date_order", "dmy")
     page.select_option("#id_decimal_separator", ",")
     page.fill("#id_void_values", "Storno")
+    # The totals row is structure anyway; named as a skip marker, it is counted in a warning.
+    page.fill("#id_skip_markers", "Total")
     page.fill("#id_name", "Negozio italiano")
     units, revenue = expected_totals()
     # The preview follows the mapping as it changes (no reload): it ends with the whole mapping's.
@@ -102,6 +104,7 @@ def test_unknown_layout_is_mapped_in_the_browser(page, make_user, tmp_path, docs
     assert f"{units} units" in page.locator("#mapping-totals").inner_text()
     assert page.locator("#cleaned-lines tbody tr").count() == len(SALES)
     assert page.locator("#mapping-problems").count() == 0
+    page.wait_for_selector("#mapping-preview .warning:has-text(\"1 row(s) holding 'Total' skipped\")")
     for width in (1280, 375):
         page.set_viewport_size({"width": width, "height": 900})
         assert not page_scrolls_sideways(page), width
@@ -122,3 +125,13 @@ def test_unknown_layout_is_mapped_in_the_browser(page, make_user, tmp_path, docs
     assert row.locator("[data-file-status]").inner_text() == "Processed"
     assert f"EUR: 1 line, 4 units, {Decimal('2.25')}" in row.inner_text()
     assert page.locator("#run-status").inner_text() == "Processed"
+
+    # In Italian, the file's warnings read in Italian too (stored in English).
+    with page.expect_navigation():
+        page.click("form.language button[value=it]")
+    row = page.locator("tr[data-file]").filter(has_text="negozio_giugno.csv")
+    assert "tenuto come sconosciuto (ZZ) su 1 riga/e" in row.inner_text()
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert not page_scrolls_sideways(page), width
+        page.screenshot(path=str(artifacts_dir / f"statements-run-warnings-it-{width}.png"), full_page=True)
