@@ -3,6 +3,7 @@ from django.urls import path
 from statements import pages
 from statements.api import api
 from statements.royalties.pages import (
+    catalogue_suggestions,
     run_page_archive,
     run_page_finalize,
     run_page_label_income_remove,
@@ -24,6 +25,7 @@ urlpatterns = [
     path("statements/<int:run_id>/finalize/", run_page_finalize, name="run-page-finalize"),
     path("statements/<int:run_id>/statements-zip/", run_page_archive, name="run-page-archive"),
     path("statements/<int:run_id>/royalties/", run_page_royalties, name="run-page-royalties"),
+    path("statements/catalogue/suggestions/", catalogue_suggestions, name="catalogue-suggestions"),
     path(
         "statements/<int:run_id>/royalties/unmatched/", run_page_unmatched, name="run-page-royalty-unmatched"
     ),

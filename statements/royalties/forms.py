@@ -2,11 +2,14 @@
 fraction, exactly), scopes as plain lists, ledger amounts entered positive with the kind giving the
 sign (`services.post_entry`)."""
 
+import json
 import re
 from decimal import Decimal
 
 from django import forms
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.validators import RegexValidator
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -53,31 +56,60 @@ class PercentField(forms.DecimalField):
         return fraction_of(super().clean(value))
 
 
-class ListField(forms.CharField):
-    """A list of names or codes typed one per line (codes may also be separated by commas, semicolons
-    or spaces); stored as the JSON list of strings the contract always had."""
+class ScopeWidget(forms.SelectMultiple):
+    """A contract's scope list picked from the catalogue as you type (the admin's select2 and its
+    autocomplete script, fed by `pages.catalogue_suggestions`); a value the catalogue does not know
+    yet is typed and kept as it is. Without JavaScript it is a list of the values already chosen."""
 
-    widget = forms.Textarea(attrs={"rows": 3})
+    def __init__(self, *, field_name: str, separators: str) -> None:
+        super().__init__(
+            attrs={
+                "class": "admin-autocomplete",
+                "data-ajax--url": reverse_lazy("statements:catalogue-suggestions"),
+                "data-ajax--delay": 250,
+                "data-app-label": "statements",
+                "data-model-name": "contract",
+                "data-field-name": field_name,
+                "data-theme": "admin-autocomplete",
+                "data-tags": "true",
+                "data-placeholder": "",
+            }
+        )
+        if separators:  # typed codes split into items at these characters
+            self.attrs["data-token-separators"] = json.dumps(list(separators))
 
-    def __init__(self, *, separators: str = r"\n", upper: bool = False, **kwargs) -> None:
+    def get_context(self, name, value, attrs) -> dict:
+        self.choices = [(item, item) for item in self.format_value(value)]
+        return super().get_context(name, value, attrs)
+
+    @property
+    def media(self) -> forms.Media:
+        return AutocompleteSelectMultiple(None, None).media
+
+
+class ListField(forms.Field):
+    """A list of artist names, or of codes (upper-cased; also typed separated by commas, semicolons
+    or spaces, which artist names may hold: "Earth, Wind & Fire"); stored as the JSON list of
+    strings the contract always had."""
+
+    def __init__(self, *, field_name: str, codes: bool = False, **kwargs) -> None:
         kwargs.setdefault("required", False)
-        super().__init__(strip=False, **kwargs)
-        self.separators = re.compile(f"[{separators}]+")
-        self.upper = upper
+        super().__init__(
+            widget=ScopeWidget(field_name=field_name, separators=",; " if codes else ""), **kwargs
+        )
+        self.separators = re.compile(r"[\n,;\s]+" if codes else r"\n+")
+        self.upper = codes
 
-    def prepare_value(self, value):
-        if isinstance(value, list):
-            return "\n".join(value)
-        return value
+    def prepare_value(self, value) -> list[str]:
+        return self.to_python(value)
 
     def to_python(self, value) -> list[str]:
-        if isinstance(value, list):
-            return value
         items = []
-        for item in self.separators.split(str(value or "")):
-            item = item.strip().upper() if self.upper else " ".join(item.split())
-            if item and item not in items:
-                items.append(item)
+        for typed in value if isinstance(value, list | tuple) else [value]:
+            for item in self.separators.split(str(typed or "")):
+                item = item.strip().upper() if self.upper else " ".join(item.split())
+                if item and item not in items:
+                    items.append(item)
         return items
 
     def has_changed(self, initial, data) -> bool:
@@ -86,18 +118,22 @@ class ListField(forms.CharField):
 
 class ContractForm(forms.ModelForm):
     # Artist names may hold commas ("Earth, Wind & Fire"): one per line. Codes never do.
-    artists = ListField(label=_("artists"), help_text=_("Artist names, one per line (e.g. Seelenluft)."))
+    artists = ListField(
+        field_name="artists",
+        label=_("artists"),
+        help_text=_("Artist names: pick from the catalogue or type a name (e.g. Seelenluft)."),
+    )
     upcs = ListField(
+        field_name="upcs",
+        codes=True,
         label=_("upcs"),
-        separators=r"\n,;\s",
-        upper=True,
-        help_text=_("Release UPCs/EANs, one per line or separated by commas."),
+        help_text=_("Releases: pick from the catalogue by title, artist or UPC, or type UPCs/EANs."),
     )
     isrcs = ListField(
+        field_name="isrcs",
+        codes=True,
         label=_("isrcs"),
-        separators=r"\n,;\s",
-        upper=True,
-        help_text=_("Track ISRCs, one per line or separated by commas."),
+        help_text=_("Tracks: pick from the catalogue by title, artist or ISRC, or type ISRCs."),
     )
     rate_stream = PercentField(label=_("stream rate (%)"), help_text=_("Percent of net receipts, e.g. 20."))
     rate_download = PercentField(label=_("download rate (%)"))

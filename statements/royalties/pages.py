@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -245,3 +245,18 @@ def _back_to_unmatched(request: HttpRequest, run: StatementRun) -> HttpResponse:
     url = reverse("statements:run-page-royalty-unmatched", kwargs={"run_id": run.pk})
     query = urlencode({name: request.POST[name] for name in FILTERS if request.POST.get(name)})
     return redirect(f"{url}?{query}" if query else url)
+
+
+SCOPE_OF_FIELD = {"isrcs": "isrc", "upcs": "upc", "artists": "artist"}
+
+
+@require_GET
+@group_required(BACK_OFFICE)
+def catalogue_suggestions(request: HttpRequest) -> JsonResponse:
+    """A contract scope field's choices as you type, in the answer select2 reads (the admin's
+    autocomplete script asks with `field_name` and `term`)."""
+    scope = SCOPE_OF_FIELD.get(request.GET.get("field_name", ""))
+    if scope is None:
+        raise Http404("no catalogue scope for this field")
+    results = selectors.catalogue_suggestions(scope=scope, search=request.GET.get("term", ""))
+    return JsonResponse({"results": results, "pagination": {"more": False}})

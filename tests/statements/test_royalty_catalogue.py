@@ -2,7 +2,10 @@
 table, not per line), corrections kept, and the contract's scope picked from it."""
 
 import pytest
+from django.contrib import admin
 from django.db import connection
+from django.forms import JSONField
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from statements.models import SalesFile
@@ -81,3 +84,81 @@ def test_scope_suggestions_come_from_the_catalogue(flow):
     assert [s["id"] for s in selectors.catalogue_suggestions(scope="artist", search="seelen")] == [
         "Seelenluft"
     ]
+
+
+def test_the_suggestions_answer_select2_for_back_office_staff(flow, make_user):
+    flow.processed_file(SALES.encode())
+    staff = Client()
+    staff.force_login(make_user("bea", groups=["back-office"]))
+    url = "/statements/catalogue/suggestions/"
+    answer = staff.get(url, {"field_name": "isrcs", "term": "out of", "app_label": "statements"}).json()
+    assert answer == {
+        "results": [{"id": "NLA012600002", "text": "NLA012600002 · Seelenluft · Out Of The Sun"}],
+        "pagination": {"more": False},
+    }
+    assert staff.get(url, {"field_name": "name", "term": "x"}).status_code == 404
+    operator = Client()
+    operator.force_login(make_user("otto", groups=["operators"]))
+    assert operator.get(url, {"field_name": "isrcs"}).status_code == 403
+
+
+def test_a_contract_prefilled_from_an_unmatched_group_shows_its_scope(admin_client):
+    page = admin_client.get("/admin/statements/contract/add/?name=Label+Band+-+Jingle&upcs=8712345678918")
+    html = page.content.decode()
+    assert 'value="Label Band - Jingle"' in html
+    assert '<option value="8712345678918" selected>8712345678918</option>' in html
+    assert "<textarea" not in html
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/statements/release/",
+        "/admin/statements/track/",
+        "/admin/statements/labelincome/",
+        "/admin/statements/release/import/",
+        "/admin/statements/track/export/",
+    ],
+)
+def test_the_catalogue_admin_pages_open(admin_client, path):
+    assert admin_client.get(path).status_code == 200
+
+
+def test_tracks_import_with_their_release_by_upc(admin_client):
+    from tablib import Dataset
+
+    from statements.royalties.admin import ReleaseResource, TrackResource
+
+    releases = Dataset(headers=["upc", "title", "artists", "label"])
+    releases.append(["8712345678901", "Synchronschwimmer", "Seelenluft", "Klein Records"])
+    assert not ReleaseResource().import_data(releases).has_errors()
+    tracks = Dataset(headers=["isrc", "title", "artists", "release"])
+    tracks.append(["NLA012600001", "Manila", "Seelenluft", "8712345678901"])
+    assert not TrackResource().import_data(tracks).has_errors()
+    track = Track.objects.get()
+    assert (track.title, track.release.label) == ("Manila", "Klein Records")
+    exported = TrackResource().export()
+    assert exported.dict == [
+        {"isrc": "NLA012600001", "title": "Manila", "artists": "Seelenluft", "release": "8712345678901"}
+    ]
+    search = admin_client.get("/admin/statements/track/", {"q": "manila"}).content.decode()
+    assert "NLA012600001" in search
+
+
+def test_no_royalty_admin_form_asks_for_json(rf, admin_user):
+    request = rf.get("/")
+    request.user = admin_user
+    royalty_admins = [
+        model_admin
+        for model, model_admin in admin.site._registry.items()
+        if model.__module__ == "statements.royalties.models"
+    ]
+    assert len(royalty_admins) >= 8
+    for model_admin in royalty_admins:
+        forms_shown = [model_admin.get_form(request, None)]
+        forms_shown += [
+            inline.get_formset(request).form for inline in model_admin.get_inline_instances(request)
+        ]
+        for form in forms_shown:
+            json_fields = [name for name, field in form.base_fields.items() if isinstance(field, JSONField)]
+            assert json_fields == [], f"{model_admin}: {json_fields}"

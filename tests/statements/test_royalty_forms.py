@@ -97,11 +97,15 @@ def test_contract_form_takes_percent_and_plain_lists():
         D("0.0725"),
         D("0.1"),
     )
-    # Shown again as typed: percent, one item per line, no JSON.
+    # Shown again as typed: percent, the scope as the items picked, no JSON.
     html = str(ContractForm(instance=contract))
     assert 'name="rate_physical" value="12.5"' in html and 'value="7.25"' in html
-    assert "NLA012600001\nNLA012600002</textarea>" in html
-    assert "[" not in str(ContractForm(instance=contract)["artists"])
+    isrcs = str(ContractForm(instance=contract)["isrcs"])
+    assert (
+        '<option value="NLA012600001" selected>' in isrcs
+        and '<option value="NLA012600002" selected>' in isrcs
+    )
+    assert "[" not in str(ContractForm(instance=contract)["artists"]) and "<textarea" not in html
 
 
 def test_artist_names_keep_their_commas():
