@@ -10,6 +10,7 @@ they declare is kept in `stats.declared` and checked against the sales (a warnin
 """
 
 import csv
+from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -75,6 +76,7 @@ def parse_clicknclear(lines: Iterator[str], stats: Stats) -> Iterator[Row | Prob
     stats.detail = FORMAT
     declared: dict[str, dict] = {}
     found: dict[str, dict] = {}
+    unknown: Counter[str] = Counter()  # a territory that names no country: the sale is kept (ZZ)
     reader = csv.reader(lines)
     for cells in reader:
         number = stats.lines = reader.line_num
@@ -104,10 +106,13 @@ def parse_clicknclear(lines: Iterator[str], stats: Stats) -> Iterator[Row | Prob
         except Reject as exc:
             yield Problem(number, str(exc), False, *_money(sale))
             continue
+        if row[7] == rules.UNKNOWN_TERRITORY:
+            unknown[rules.unknown_territory(sale["territory"])] += 1
         counted = found.setdefault(income, {"sales": 0, "due": Decimal(0)})
         counted["sales"] += 1
         counted["due"] = EXACT.add(counted["due"], Decimal(row[9]))
         yield row
+    stats.warnings += [f"{what} on {count} line(s)" for what, count in unknown.items()]
     stats.declared.update({"totals": {INCOME_TYPES[k]: v for k, v in declared.items()}} if declared else {})
     for income, total in declared.items():
         counted = found.get(income, {"sales": 0, "due": Decimal(0)})

@@ -266,6 +266,27 @@ def test_real_clicknclear_report_imports_one_unit_per_sale(flow):
     assert declared == revenue
 
 
+def test_clicknclear_keeps_an_unknown_territory_and_counts_a_rejected_sales_money():
+    """Derived from the real report: a territory no country has is kept as ZZ with a warning; a sale
+    whose date does not read is rejected with its amount due, which the reconciliation counts."""
+    from statements.cleaners import parse
+    from statements.cleaners.base import Problem
+
+    lines = (REALDATA / CLICKNCLEAR).read_text(encoding="utf-8").splitlines(keepends=True)
+    sales = [number for number, line in enumerate(lines) if line.startswith("S,")]
+    lines[sales[0]] = lines[sales[0]].replace(",Music Label,US,", ",Music Label,Atlantis,")
+    lines[sales[1]] = lines[sales[1]].replace("S,M,2023-01-01T00:00:00.000Z", "S,M,someday")
+    _, items, stats = parse(io.BytesIO("".join(lines).encode()), file_name="derived.csv")
+    items = list(items)
+    (problem,) = [item for item in items if isinstance(item, Problem)]
+    assert (problem.line, problem.amount, problem.currency) == (sales[1] + 1, "7.2916", "USD")
+    kept = [row for row in items if not isinstance(row, Problem) and row[0] == sales[0] + 1]
+    assert kept[0][7] == "ZZ"
+    assert (
+        "territory 'Atlantis' is not an ISO 3166 country: kept as unknown (ZZ) on 1 line(s)" in stats.warnings
+    )
+
+
 def test_every_real_file_has_a_test():
     tested = {case.path for case in CASES} | set(DSR_BASIC_AUDIO) | set(DSR_UGC) | {m[0] for m in MALFORMED}
     tested.add(CLICKNCLEAR)
