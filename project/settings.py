@@ -348,6 +348,13 @@ PAYMENTS_DEBTOR_BIC = env_str("PAYMENTS_DEBTOR_BIC")
 ROYALTY_LABEL_NAME = env_str("ROYALTY_LABEL_NAME", "")
 ROYALTY_LABEL_ADDRESS = env_str("ROYALTY_LABEL_ADDRESS", "").replace("|", "\n").replace("\\n", "\n")
 ROYALTY_LABEL_LOGO = env_str("ROYALTY_LABEL_LOGO", "")
+# The label as the customer on its payees' self-billing invoices (statements/royalties/invoices.py):
+# its country decides domestic VAT (at SELF_BILLING_VAT_RATE) against reverse charge; invoices are
+# numbered without gaps per SELF_BILLING_LABEL (SB-000001, …).
+ROYALTY_LABEL_COUNTRY = env_str("ROYALTY_LABEL_COUNTRY", "IT")
+ROYALTY_LABEL_VAT_ID = env_str("ROYALTY_LABEL_VAT_ID", "")
+SELF_BILLING_LABEL = env_str("SELF_BILLING_LABEL", "SB")
+SELF_BILLING_VAT_RATE = env_str("SELF_BILLING_VAT_RATE", "0.22")
 
 # --- settlement ---------------------------------------------------------------------------------
 # Replies stored for an Idempotency-Key are replayed to retries for this long, then forgotten.

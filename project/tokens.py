@@ -18,6 +18,7 @@ from django.utils import timezone
 from project import audit
 from project.errors import Forbidden, InvalidInput
 from project.models import Access, ApiToken
+from project.roles import is_payee_user
 
 TOKEN_PREFIX = "bo_"  # noqa: S105 (a label, not a secret)
 SCOPES = ApiToken.SCOPES
@@ -49,7 +50,9 @@ def issue_api_token(
     *, user: AbstractBaseUser, scopes: Iterable[str], name: str = "", expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
     """Create a token for `user` with `scopes` (e.g. `["settlement:write"]`); the raw token is
-    returned once and never stored."""
+    returned once and never stored. A payee's portal user gets none."""
+    if is_payee_user(user):
+        raise InvalidInput("A payee's portal user is not given API tokens.", code="payee_user")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,

@@ -35,4 +35,5 @@ urlpatterns = [
     path("", include("statements.urls")),
     path("", include("settlement.urls")),
     path("", include("exports.urls")),
+    path("portal/", include("statements.royalties.portal.urls")),
 ]

@@ -1,16 +1,19 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from project import health
 from project.api import api_not_found
-from project.roles import BACK_OFFICE, OPERATORS, user_in_group
+from project.roles import BACK_OFFICE, OPERATORS, is_payee_user, user_in_group
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Landing page: links to the parts of the back office this user may use."""
+    """Landing page: links to the parts of the back office this user may use; a payee's user goes
+    to the payee portal."""
+    if is_payee_user(request.user):
+        return redirect("portal:home")
     context = {
         "is_operator": user_in_group(request.user, OPERATORS),
         "is_back_office": user_in_group(request.user, BACK_OFFICE),

@@ -17,3 +17,12 @@ def build_royalty_archive(archive_id: int) -> str:
     from statements.royalties import services
 
     return services.build_archive(archive_id=archive_id).status
+
+
+def store_invoice_document(invoice_id: int) -> str:
+    from statements.royalties import invoices
+    from statements.royalties.models import SelfBillingInvoice
+
+    invoice = SelfBillingInvoice.objects.get(pk=invoice_id)
+    invoices.store_document(invoice)
+    return invoice.storage_key

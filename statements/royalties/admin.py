@@ -37,6 +37,7 @@ from statements.royalties.models import (
     Track,
 )
 from statements.royalties.payments_admin import create_payment_batch  # registers the batch admin
+from statements.royalties.portal.admin import invite_to_portal
 
 HUNDRED = Decimal(100)
 
@@ -195,19 +196,20 @@ class PayeeAdmin(admin.ModelAdmin):
         "email_statements",
     ]
     minimum_payout_shown = money_column("minimum_payout", gettext_lazy("minimum payout"))
-    list_filter = ["active", "currency", "email_statements", "payment_method", "vat_status"]
+    list_filter = ["active", "currency", "email_statements", "payment_method", "vat_status", "self_billing"]
     search_fields = ["name", "email", "tax_id"]
     fieldsets = [
         (None, {"fields": ["name", "email", "currency", "minimum_payout", "active", "email_statements"]}),
         (
             gettext_lazy("Details"),
-            {"fields": ["address", "country", "tax_id", "vat_status", "withholding_rate"]},
+            {"fields": ["address", "country", "tax_id", "vat_status", "withholding_rate", "self_billing"]},
         ),
         (
             gettext_lazy("Payment details"),
             {"fields": ["payment_method", "iban", "bic", "paypal_email", "wise_email"]},
         ),
     ]
+    actions = [invite_to_portal]
 
 
 @admin.register(Contract)

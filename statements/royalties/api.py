@@ -62,7 +62,7 @@ def run_statements_zip(request: HttpRequest, run_id: int, archive: int | None = 
         return _archive_reply(selectors.archive(run, archive))
     built = services.statements_zip(run=run, data=selectors.run_statements(run))
     if isinstance(built, bytes):
-        return _attachment(built, report_files.download_name(run, "statements", "zip"))
+        return attachment(built, report_files.download_name(run, "statements", "zip"))
     return _archive_reply(built)
 
 
@@ -103,7 +103,7 @@ def payee_statement_document(request: HttpRequest, run_id: int, payee_id: int, k
     data = selectors.run_statements(run)
     statement = selectors.payee_statement(run, payee_id)
     render = documents.pdf if kind == "pdf" else documents.xlsx
-    return _attachment(
+    return attachment(
         render(data["run"], statement), f"{documents.document_name(data['run'], statement)}.{kind}"
     )
 
@@ -123,7 +123,7 @@ def finalize(request: HttpRequest, run_id: int):
     }
 
 
-def _attachment(content: bytes, filename: str) -> HttpResponse:
+def attachment(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=TYPES[filename.rsplit(".", 1)[1]])
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

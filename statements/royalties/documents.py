@@ -31,12 +31,17 @@ SUMMARY_LABELS = {
 
 
 def pdf(run: dict, statement: dict) -> bytes:
+    return render_pdf("statements/royalty_statement.html", _context(run, statement))
+
+
+def render_pdf(template: str, context: dict) -> bytes:
+    """A template rendered into a PDF document (the statements, the self-billing invoices)."""
     from weasyprint import HTML  # imported late: it loads Pango, which only documents need
 
     # A document for the payee, like the email it goes with: in the site's language, not the
     # language of whoever downloads it.
     with translation.override(settings.LANGUAGE_CODE):
-        html = render_to_string("statements/royalty_statement.html", _context(run, statement))
+        html = render_to_string(template, context)
     return HTML(string=html).write_pdf()
 
 
@@ -116,8 +121,8 @@ def _context(run: dict, statement: dict) -> dict:
             (name, SUMMARY_LABELS[name], statement["summary"][name]) for name in (*SUMMARY, "carried_forward")
         ],
         "charts": [
-            (_("Earnings by DSP"), _bars(statement["by_dsp"])),
-            (_("Earnings by month"), _bars(statement["by_month"])),
+            (_("Earnings by DSP"), bars(statement["by_dsp"])),
+            (_("Earnings by month"), bars(statement["by_month"])),
         ],
         "tables": [
             (_("Earnings by DSP"), _("DSP"), statement["by_dsp"]),
@@ -128,8 +133,9 @@ def _context(run: dict, statement: dict) -> dict:
     }
 
 
-def _bars(items: list[dict]) -> dict:
-    """Bar lengths for an inline SVG: proportional to the exact figures, negatives drawn as zero."""
+def bars(items: list[dict], scale: int = CHART_WIDTH) -> dict:
+    """Bar lengths for a chart, the longest `scale` (px of an inline SVG, or percent): proportional
+    to the exact figures, negatives drawn as zero."""
     values = [max(Decimal(item["earnings"]["exact"]), Decimal(0)) for item in items]
     top = max(values, default=Decimal(0)) or Decimal(1)
     bars = [
@@ -137,7 +143,7 @@ def _bars(items: list[dict]) -> dict:
             "name": item["name"],
             "amount": item["earnings"]["amount"],
             "y": 22 * i,
-            "width": int(value / top * CHART_WIDTH),
+            "width": int(value / top * scale),
         }
         for i, (item, value) in enumerate(zip(items, values, strict=True))
     ]

@@ -62,6 +62,11 @@ class Payee(models.Model):
     email_statements = models.BooleanField(
         default=False, help_text=_("Email each statement (opt-in)."), verbose_name=_("email statements")
     )
+    self_billing = models.BooleanField(
+        default=False,
+        help_text=_("The label issues this payee's invoices for them: one per finalised statement (opt-in)."),
+        verbose_name=_("self-billing"),
+    )
     # Payee details (issue 24). The payment details (PAYMENT_DETAILS) change through
     # `payee_details.update_payee_details` or, when the payee asks, an approved PaymentDetailsChange.
     address = models.TextField(blank=True, verbose_name=_("address"))
@@ -921,3 +926,86 @@ class LabelIncome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_scope_display()} {self.value}"
+
+
+class InvoiceCounter(models.Model):
+    """The last self-billing invoice number of a label. Issuing locks this row (select_for_update)
+    in the transaction that creates the invoice, so numbers follow each other without gaps."""
+
+    label = models.CharField(max_length=40, unique=True, verbose_name=_("label"))
+    last_number = models.PositiveIntegerField(default=0, verbose_name=_("last number"))
+
+    class Meta:
+        verbose_name = _("invoice counter")
+        verbose_name_plural = _("invoice counters")
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.last_number}"
+
+
+class SelfBillingInvoice(models.Model):
+    """An invoice the label issued in a payee's name for one finalised statement (self-billing).
+    Amounts are rounded once to the currency's minor unit; `parties` keeps both parties' details as
+    they were at issue, so the invoice reads the same whatever the payee's details become."""
+
+    class Treatment(models.TextChoices):
+        DOMESTIC_VAT = "domestic_vat", _("domestic VAT")
+        REVERSE_CHARGE = "reverse_charge", _("EU reverse charge")
+        OUTSIDE_SCOPE = "outside_scope", _("outside the scope of EU VAT")
+        NO_VAT = "no_vat", _("no VAT: supplier not VAT registered")
+        EXEMPT = "exempt", _("no VAT: supplier exempt")
+
+    label = models.CharField(max_length=40, verbose_name=_("label"))
+    number = models.PositiveIntegerField(verbose_name=_("number"))
+    royalty_run = models.ForeignKey(
+        RoyaltyRun, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("royalty run")
+    )
+    payee = models.ForeignKey(
+        Payee, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("payee")
+    )
+    issue_date = models.DateField(verbose_name=_("issue date"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    net = models.DecimalField(max_digits=18, decimal_places=4, verbose_name=_("net amount"))
+    treatment = models.CharField(max_length=20, choices=Treatment.choices, verbose_name=_("VAT treatment"))
+    vat_rate = models.DecimalField(**RATE, verbose_name=_("VAT rate"))
+    vat = models.DecimalField(max_digits=18, decimal_places=4, verbose_name=_("VAT"))
+    withholding_rate = models.DecimalField(**RATE, verbose_name=_("withholding rate"))
+    withholding = models.DecimalField(max_digits=18, decimal_places=4, verbose_name=_("withholding tax"))
+    total = models.DecimalField(
+        max_digits=18, decimal_places=4, help_text=_("Net + VAT - withholding."), verbose_name=_("to pay")
+    )
+    parties = models.JSONField(default=dict, verbose_name=_("parties"))
+    storage_key = models.CharField(max_length=300, blank=True, verbose_name=_("storage key"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("self-billing invoice")
+        verbose_name_plural = _("self-billing invoices")
+        ordering = ["label", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["label", "number"], name="invoice_number_once_per_label"),
+            models.UniqueConstraint(fields=["royalty_run", "payee"], name="invoice_once_per_statement"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="invoice_number_positive"),
+            models.CheckConstraint(
+                condition=Q(total=models.F("net") + models.F("vat") - models.F("withholding")),
+                name="invoice_total_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    vat_rate__gte=0, vat_rate__lte=1, withholding_rate__gte=0, withholding_rate__lte=1
+                ),
+                name="invoice_rates_fraction",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def code(self) -> str:
+        """The invoice number as printed: `SB-000042`."""
+        return f"{self.label}-{self.number:06d}"
+
+
+# The payee portal's accounts (statements/royalties/portal/).
+from statements.royalties.portal.models import PortalAccount  # noqa: E402, F401

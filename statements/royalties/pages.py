@@ -22,6 +22,7 @@ from statements.royalties import selectors, services
 from statements.royalties.documents import SUMMARY_LABELS
 from statements.royalties.forms import UnmatchedActionForm
 from statements.royalties.models import Contract, LabelIncome
+from statements.royalties.presentation import PayeeLines
 
 
 @require_http_methods(["GET", "POST"])
@@ -140,9 +141,14 @@ def run_page_royalty_payee(request: HttpRequest, run_id: int, payee_id: int) -> 
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("statements:run-page", run_id=run.pk)
-    context = {
-        "run": run,
-        "data": data,
+    context = {"run": run, "data": data, **statement_context(statement, lines, request.GET.get("page"))}
+    return render(request, "statements/royalty_payee.html", context)
+
+
+def statement_context(statement: dict, lines: PayeeLines, page: str | None) -> dict:
+    """What the statement partials show (royalty_statement_summary/_details.html): the summary,
+    the breakdowns and one `page` of the `lines`. The staff page and the payee portal's."""
+    return {
         "statement": statement,
         "currency": statement["currency"],
         "summary": [(name, label, statement["summary"][name]) for name, label in SUMMARY_LABELS.items()],
@@ -152,9 +158,8 @@ def run_page_royalty_payee(request: HttpRequest, run_id: int, payee_id: int) -> 
             (_("By territory"), _("Territory"), statement["by_territory"]),
             (_("By track"), _("Track"), statement["by_track"]),
         ],
-        "lines": Paginator(lines, LINES_PER_PAGE).get_page(request.GET.get("page")),
+        "lines": Paginator(lines, LINES_PER_PAGE).get_page(page),
     }
-    return render(request, "statements/royalty_payee.html", context)
 
 
 GROUPS_PER_PAGE = 50

@@ -76,13 +76,7 @@ def run_statements_data(kept: RoyaltyStatementSet) -> dict:
             {**group, "revenue": figure(group["revenue"], currency)}
         )
     return {
-        "run": {
-            "id": run.pk,
-            "name": run.name,
-            "currency": currency,
-            "finalized": kept.royalty_run_id is not None,
-            "period": {"first": kept.period_first, "last": kept.period_last},
-        },
+        "run": run_data(kept),
         "sequence": kept.sequence,
         "problems": kept.problems,
         "statements": [summary_data(row, currency) for row in kept.statements.order_by("position")],
@@ -93,6 +87,18 @@ def run_statements_data(kept: RoyaltyStatementSet) -> dict:
         "revenue_total": figure(kept.revenue, currency),
         "already_allocated_lines": kept.already_allocated,
         "duplicates": _duplicates_data(kept.duplicates, currency),
+    }
+
+
+def run_data(kept: RoyaltyStatementSet) -> dict:
+    """The run the statements `kept` are of, as the statements show it."""
+    run = kept.run
+    return {
+        "id": run.pk,
+        "name": run.name,
+        "currency": run.currency,
+        "finalized": kept.royalty_run_id is not None,
+        "period": {"first": kept.period_first, "last": kept.period_last},
     }
 
 

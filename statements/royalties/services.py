@@ -20,7 +20,7 @@ from project.mail import queue_email
 from project.roles import BACK_OFFICE, user_in_group
 from statements import services as statement_services
 from statements.models import SalesFile, StatementRun
-from statements.royalties import documents, selectors
+from statements.royalties import documents, invoices, selectors
 from statements.royalties import storage as statement_storage
 from statements.royalties.calculation import allocate
 from statements.royalties.models import (
@@ -158,6 +158,8 @@ def finalize_run(
         # The report's rate sets freeze with it, so the converted revenue stays what was paid.
         statement_services.record_report_generated(run=run)
         _email_statements(royalty)
+        # In this transaction: a finalisation that rolls back gives its invoice numbers back.
+        invoices.issue_for_run(royalty)
         record_action(
             "statements.run_finalised", target=run, changes={"royalty_run": royalty.pk}, user=_user(user)
         )
