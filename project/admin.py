@@ -23,12 +23,19 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "revoked",
         "legacy",
     ]
-    list_filter = ["revoked", "legacy", "settlement_access", "statements_access", "exports_access"]
+    list_filter = [
+        "revoked",
+        "legacy",
+        "settlement_access",
+        "statements_access",
+        "exports_access",
+        "royalties_access",
+    ]
     search_fields = ["user__username", "name", "prefix"]
     fields = [
         "user",
         "name",
-        ("settlement_access", "statements_access", "exports_access"),
+        ("settlement_access", "statements_access", "exports_access", "royalties_access"),
         "expires_at",
         "revoked",
         "legacy",

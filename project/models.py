@@ -1,4 +1,5 @@
-"""Platform models shared by every app: hashed API tokens and the outgoing email outbox."""
+"""Platform models shared by every app: hashed API tokens, the outgoing email outbox and the
+replies stored for idempotent API retries."""
 
 from django.conf import settings
 from django.db import models
@@ -16,11 +17,11 @@ class Access(models.TextChoices):
 class ApiToken(models.Model):
     """A bearer token for the JSON APIs; only its SHA-256 digest is stored.
 
-    Each API (settlement, statements, exports) is a scope the token holds with no access, read or
+    Each API (settlement, statements, exports, royalties) is a scope the token holds with no access, read or
     write access, so a token issued for one client cannot touch another API.
     """
 
-    SCOPES = ("settlement", "statements", "exports")
+    SCOPES = ("settlement", "statements", "exports", "royalties")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
@@ -59,6 +60,13 @@ class ApiToken(models.Model):
         blank=True,
         verbose_name=_("exports access"),
     )
+    royalties_access = models.CharField(
+        max_length=5,
+        choices=Access.choices,
+        default=Access.NONE,
+        blank=True,
+        verbose_name=_("royalties access"),
+    )
     legacy = models.BooleanField(
         default=False,
         editable=False,
@@ -77,7 +85,8 @@ class ApiToken(models.Model):
                 name="apitoken_access_values",
                 condition=models.Q(settlement_access__in=Access.values)
                 & models.Q(statements_access__in=Access.values)
-                & models.Q(exports_access__in=Access.values),
+                & models.Q(exports_access__in=Access.values)
+                & models.Q(royalties_access__in=Access.values),
             )
         ]
 
@@ -149,3 +158,33 @@ class OutboundAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class IdempotencyKey(models.Model):
+    """The stored reply of a request sent with an Idempotency-Key, replayed to its retries
+    (project.idempotency; the table keeps the name it had when only the Settle API had keys)."""
+
+    username = models.CharField(max_length=150, verbose_name=_("username"))
+    key = models.CharField(max_length=255, verbose_name=_("key"))
+    fingerprint = models.CharField(
+        max_length=64,
+        help_text=_("SHA-256 of method, path, query and body."),
+        verbose_name=_("fingerprint"),
+    )
+    status = models.PositiveSmallIntegerField(
+        null=True, help_text=_("Empty while the request is being applied."), verbose_name=_("status")
+    )
+    body = models.TextField(blank=True, verbose_name=_("body"))
+    headers = models.JSONField(default=dict, blank=True, verbose_name=_("headers"))
+    created_at = models.DateTimeField(db_index=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        db_table = "settlement_idempotency_key"
+        constraints = [
+            models.UniqueConstraint(fields=["username", "key"], name="settlement_idempotency_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username}:{self.key}"

@@ -356,9 +356,11 @@ ROYALTY_LABEL_VAT_ID = env_str("ROYALTY_LABEL_VAT_ID", "")
 SELF_BILLING_LABEL = env_str("SELF_BILLING_LABEL", "SB")
 SELF_BILLING_VAT_RATE = env_str("SELF_BILLING_VAT_RATE", "0.22")
 
+# Replies stored for an Idempotency-Key (Settle and Royalties APIs, project/idempotency.py) are
+# replayed to retries for this long, then forgotten. SETTLEMENT_IDEMPOTENCY_HOURS: its former name.
+IDEMPOTENCY_HOURS = env_int("IDEMPOTENCY_HOURS", env_int("SETTLEMENT_IDEMPOTENCY_HOURS", 24))
+
 # --- settlement ---------------------------------------------------------------------------------
-# Replies stored for an Idempotency-Key are replayed to retries for this long, then forgotten.
-SETTLEMENT_IDEMPOTENCY_HOURS = env_int("SETTLEMENT_IDEMPOTENCY_HOURS", 24)
 # Appended update deltas are folded into the stored aggregates by a worker every this many batches.
 SETTLEMENT_FOLD_EVERY = env_int("SETTLEMENT_FOLD_EVERY", 100)
 

@@ -1,6 +1,6 @@
 """Issue and check API tokens. Tokens are random, so a plain SHA-256 digest is safe to store.
 
-A token carries scopes (`settlement`, `statements`, `exports`, each read or write; write implies
+A token carries scopes (`settlement`, `statements`, `exports`, `royalties`, each read or write; write implies
 read), an optional expiry, revocation and `last_used_at`. The APIs ask `user_for_token` with the
 scope of the API and whether the request writes.
 """

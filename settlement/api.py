@@ -9,7 +9,6 @@ compact, sorted JSON, which ninja's renderer would space out.
 """
 
 import gc
-import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -22,16 +21,15 @@ from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Query
 
+from project import idempotency
 from project.api import build_api
 from settlement import schemas, selectors, services
 from settlement.documents import structure_document
-from settlement.errors import InvalidInput, SettleError, code_for_status
-from settlement.records import clean_text
+from settlement.errors import FunctionalError, InvalidInput, SettleError, code_for_status
 
 logger = logging.getLogger(__name__)
 BIGINT_MAX = 2**63 - 1  # a larger `limit` overflows PostgreSQL's LIMIT (found by Schemathesis)
 TRUE_VALUES = {"1", "true", "yes"}
-IDEMPOTENCY_KEY_MAX_LENGTH = 255
 # Headers of a reply that belong to its stored copy (replayed with it).
 STORED_HEADERS = ("Settlement-Hash",)
 
@@ -113,43 +111,15 @@ def _flag(request: HttpRequest, name: str) -> bool:
 
 
 def idempotent(request: HttpRequest, respond: Callable[[], HttpResponse]) -> HttpResponse:
-    """Answer with `respond()`, once per Idempotency-Key: a retry with the same key and the same
-    request replays the stored reply (`Idempotent-Replayed: true`) without applying anything."""
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return respond()
-    if not key.strip() or len(key) > IDEMPOTENCY_KEY_MAX_LENGTH or not clean_text(key):
-        raise InvalidInput(f"'Idempotency-Key' must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} characters")
-    # The trailing slash is optional on every path, so it does not make another request.
-    target = f"{request.method} {request.path.rstrip('/')}?{request.META.get('QUERY_STRING', '')}\n"
-    fingerprint = hashlib.sha256(target.encode() + request.body).hexdigest()
-
-    def apply() -> services.Reply:
-        response = respond()
-        headers = {name: response[name] for name in STORED_HEADERS if name in response}
-        return services.Reply(response.status_code, response.content.decode(), headers)
-
-    reply, replayed = services.run_idempotently(
-        username=_user(request), key=key, fingerprint=fingerprint, apply=apply
+    """Answer with `respond()`, once per Idempotency-Key (project.idempotency): a malformed key is
+    SETTLE-01, a key reused with another request SETTLE-02."""
+    return idempotency.idempotent(
+        request, respond, invalid=InvalidInput, reused=FunctionalError, stored_headers=STORED_HEADERS
     )
-    response = HttpResponse(reply.body, status=reply.status, content_type="application/json")
-    for name, value in reply.headers.items():
-        response[name] = value
-    if replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
 
 
 # --- OpenAPI details the schemas cannot carry ----------------------------------------------------
-IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
-    "description": "Apply this request once: a retry with the same key and the same request replays the"
-    " stored reply (status and body) with `Idempotent-Replayed: true`; the same key with another request"
-    " is 422 SETTLE-02. Keys are per user and forgotten after SETTLEMENT_IDEMPOTENCY_HOURS (24).",
-}
+IDEMPOTENCY_KEY = idempotency.openapi_parameter("422 SETTLE-02")
 # One example per aggregation type: the structure, a batch, and what GET answers after it.
 TYPE_EXAMPLES = {
     "mcCounter": ("records carrying each field", ["1", "2", None], "2"),

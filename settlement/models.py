@@ -303,32 +303,3 @@ class SeenValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.structure_id}:{self.value}"
-
-
-class IdempotencyKey(models.Model):
-    """The stored reply of a request sent with an Idempotency-Key, replayed to its retries."""
-
-    username = models.CharField(max_length=150, verbose_name=_("username"))
-    key = models.CharField(max_length=255, verbose_name=_("key"))
-    fingerprint = models.CharField(
-        max_length=HASH_LENGTH,
-        help_text=_("SHA-256 of method, path, query and body."),
-        verbose_name=_("fingerprint"),
-    )
-    status = models.PositiveSmallIntegerField(
-        null=True, help_text=_("Empty while the request is being applied."), verbose_name=_("status")
-    )
-    body = models.TextField(blank=True, verbose_name=_("body"))
-    headers = models.JSONField(default=dict, blank=True, verbose_name=_("headers"))
-    created_at = models.DateTimeField(db_index=True, verbose_name=_("created at"))
-
-    class Meta:
-        verbose_name = _("idempotency key")
-        verbose_name_plural = _("idempotency keys")
-        db_table = "settlement_idempotency_key"
-        constraints = [
-            models.UniqueConstraint(fields=["username", "key"], name="settlement_idempotency_key_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.username}:{self.key}"

@@ -11,9 +11,8 @@ makes them visible in that order.
 """
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -32,14 +31,13 @@ from settlement.aggregation import (
     to_json,
     to_row,
 )
-from settlement.errors import DuplicateStructure, FunctionalError, InvalidInput, NothingToSettle
+from settlement.errors import DuplicateStructure, InvalidInput, NothingToSettle
 from settlement.models import (
     Aggregate,
     AggregateKey,
     AggregationType,
     ChainHead,
     HistoryEntry,
-    IdempotencyKey,
     Operation,
     SeenValue,
     Settlement,
@@ -122,15 +120,6 @@ class UpdateResult:
     aggregates: dict[str, dict[str, str]]
     duplicates: int
     aggregates_json: str | None = None
-
-
-@dataclass
-class Reply:
-    """A reply as stored for an Idempotency-Key: status, JSON body and the headers worth replaying."""
-
-    status: int
-    body: str
-    headers: dict[str, str]
 
 
 def _next_link(structure: Structure) -> ChainHead:
@@ -572,42 +561,3 @@ def clear_structure(*, settleid: str, user: str) -> tuple[Structure, HistoryEntr
     _reset(structure, entry)
     record_action("settlement.clear", target=structure)
     return structure, entry
-
-
-def run_idempotently(
-    *, username: str, key: str, fingerprint: str, apply: Callable[[], Reply]
-) -> tuple[Reply, bool]:
-    """Apply a request once per (user, Idempotency-Key): (reply, replayed). The key is claimed in the
-    same transaction as the operation, so a concurrent retry waits for the first attempt and then
-    replays its reply; a failed attempt (an error reply) stores nothing and may be retried."""
-    now = timezone.now()
-    with transaction.atomic():
-        expired = now - timedelta(hours=settings.SETTLEMENT_IDEMPOTENCY_HOURS)
-        IdempotencyKey.objects.filter(username=username, key=key, created_at__lt=expired).delete()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO settlement_idempotency_key (username, key, fingerprint, status, body, headers,"
-                " created_at) VALUES (%s, %s, %s, NULL, '', '{}', %s)"
-                " ON CONFLICT (username, key) DO NOTHING RETURNING id",
-                [username, key, fingerprint, now],
-            )
-            claimed = cursor.fetchone()
-        if claimed is None:
-            stored = IdempotencyKey.objects.get(username=username, key=key)
-            if stored.fingerprint != fingerprint:
-                raise FunctionalError(
-                    f"Idempotency-Key {key!r} was already used with a different request; use a new key"
-                )
-            return Reply(stored.status, stored.body, stored.headers), True
-        reply = apply()
-        IdempotencyKey.objects.filter(pk=claimed[0]).update(
-            status=reply.status, body=reply.body, headers=reply.headers
-        )
-    return reply, False
-
-
-def expire_idempotency_keys() -> int:
-    """Forget stored replies older than SETTLEMENT_IDEMPOTENCY_HOURS; returns how many."""
-    cutoff = timezone.now() - timedelta(hours=settings.SETTLEMENT_IDEMPOTENCY_HOURS)
-    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
-    return deleted

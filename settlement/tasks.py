@@ -1,5 +1,6 @@
 """django-q2 entry points of the settlement app: thin wrappers over services."""
 
+from project import idempotency
 from project.schedules import ScheduleSpec
 from settlement import services
 
@@ -15,7 +16,7 @@ SCHEDULES = [
 
 
 def expire_idempotency_keys() -> int:
-    return services.expire_idempotency_keys()
+    return idempotency.expire_idempotency_keys()
 
 
 def fold_structure(structure_id: int) -> int:

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from settlement.models import HistoryEntry, IdempotencyKey, Settlement
+from project.models import IdempotencyKey
+from settlement.models import HistoryEntry, Settlement
 from settlement.tasks import SCHEDULES, expire_idempotency_keys
 from tests.settlement.conftest import SAMPLES, post, structure_body
 from tests.settlement.test_concurrency import run_threads
@@ -75,7 +76,7 @@ def test_keys_belong_to_their_user(client_for):
 
 
 def test_keys_expire_after_the_configured_hours(testing, settings):
-    settings.SETTLEMENT_IDEMPOTENCY_HOURS = 2
+    settings.IDEMPOTENCY_HOURS = 2
     keyed(testing, "/settlement/testing/update", SAMPLES["update"])
     IdempotencyKey.objects.update(created_at=IdempotencyKey.objects.get().created_at - timedelta(hours=1))
     assert expire_idempotency_keys() == 0
