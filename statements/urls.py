@@ -2,6 +2,7 @@ from django.urls import path
 
 from statements import pages
 from statements.api import api
+from statements.royalties.api import royalties_api
 from statements.royalties.pages import (
     catalogue_suggestions,
     run_page_archive,
@@ -19,6 +20,8 @@ urlpatterns = [
     # /api/statement_run/…, /api/files/salesfiles/…, /api/statements/webhook/ and the OpenAPI
     # document /api/statements/openapi.json: the ninja API of statements/api.py.
     path("api/", api.urls),
+    # /api/royalties/… and /api/royalties/openapi.json: the Royalties API (statements/royalties/api.py).
+    path("api/royalties/", royalties_api.urls),
     path("statements/", pages.run_list_page, name="run-list"),
     path("statements/<int:run_id>/", pages.run_page, name="run-page"),
     path("statements/<int:run_id>/upload/", pages.run_page_upload, name="run-page-upload"),

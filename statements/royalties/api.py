@@ -1,17 +1,34 @@
-"""Royalty statement endpoints, a router of the statements API: statements of a run (JSON, per
-payee PDF/xlsx, a zip of all) and finalisation. Error codes: `payee_statement_not_found`,
-`run_finalized`, `splits_invalid`, `lines_allocated`, `archive_not_found`, `archive_failed`,
-`statements_changed`, `approval_required`, and the statements API's `run_not_found`, `report_not_ready`."""
+"""Royalty endpoints. `router`: a router of the statements API (token scope `statements`): statements
+of a run (JSON, per payee PDF/xlsx, a zip of all) and finalisation. Error codes:
+`payee_statement_not_found`, `run_finalized`, `splits_invalid`, `lines_allocated`,
+`archive_not_found`, `archive_failed`, `statements_changed`, `approval_required`, and the
+statements API's `run_not_found`, `report_not_ready`.
+
+`royalties_api`: the Royalties API at /api/royalties/ (token scope `royalties`), one router per
+resource in `api_<resource>.py`, listed in ROYALTY_ROUTERS (add a router there to extend it). Its
+refusals: 400 a request that does not parse against the schema (one problem per field), 422 values
+that do not hold together (`payee_invalid`, `contract_invalid`, `entry_invalid`, `scope_invalid`,
+problems per field), 404 `<thing>_not_found`, 409 `contract_in_use`, `idempotency_key_reused`.
+"""
 
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from ninja import Router, Schema
 
 from project import storage
-from project.api import Error
-from project.errors import Conflict, NotFound
+from project.api import Error, build_api
+from project.errors import Conflict, InvalidInput, NotFound
 from statements import report_files
 from statements import selectors as statement_selectors
-from statements.royalties import documents, selectors, services
+from statements.royalties import (
+    api_catalogue,
+    api_contracts,
+    api_drafts,
+    api_ledger,
+    api_payees,
+    documents,
+    selectors,
+    services,
+)
 from statements.royalties.models import RoyaltyArchive
 
 router = Router(tags=["royalty statements"])
@@ -127,3 +144,39 @@ def attachment(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=TYPES[filename.rsplit(".", 1)[1]])
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# --- the Royalties API -----------------------------------------------------------------------------
+
+royalties_api = build_api(
+    "royalties",
+    title="Royalties API",
+    scope="royalties",
+    urls_namespace="statements:royalties-api",
+    description=(
+        "Payees, contracts (scope, rates and splits in percent, rate overrides), the payee ledger"
+        " (advances, costs, payments, adjustments: positive amounts, the kind gives the sign;"
+        " Idempotency-Key), the catalogue, unmatched income and its actions, and draft statements."
+        ' Errors are {"error": {"code", "message", "problems": [{"loc", "msg"}]}}: 400 for a body that'
+        " does not parse against its schema, 422 for values that do not hold together."
+    ),
+)
+
+
+@royalties_api.exception_handler(InvalidInput)
+def _unprocessable(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
+    # The schema checked the request's form (400): what a service refuses is its meaning. Its
+    # problems name fields of the body, located as the schema's are (["body", "payload", …]).
+    problems = [{**p, "loc": ["body", "payload", *p["loc"]]} for p in exc.problems]
+    return royalties_api.error(request, 422, exc.message, code=exc.code, problems=problems)
+
+
+ROYALTY_ROUTERS = [
+    api_payees.router,
+    api_contracts.router,
+    api_ledger.router,
+    api_catalogue.router,
+    api_drafts.router,
+]
+for _router in ROYALTY_ROUTERS:
+    royalties_api.add_router("/", _router)

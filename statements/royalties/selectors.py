@@ -11,9 +11,12 @@ from project.money import EXACT
 from statements.models import StatementRun
 from statements.royalties import storage
 from statements.royalties.models import (
+    Contract,
     LabelIncome,
+    Payee,
     Release,
     RoyaltyArchive,
+    RoyaltyLedgerEntry,
     RoyaltyRun,
     RoyaltyStatement,
     Track,
@@ -229,3 +232,82 @@ def catalogue_suggestions(*, scope: str, search: str) -> list[dict[str, str]]:
         .order_by("artists")
     )
     return [{"id": name, "text": name} for name in names[:SUGGESTIONS] if name]
+
+
+# --- the Royalties API's reads ---------------------------------------------------------------------
+
+
+def _one(queryset: QuerySet, pk: int, what: str):
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise NotFound(f"no {what} with id {pk}", code=f"{what.replace(' ', '_')}_not_found")
+    return found
+
+
+def payees(*, search: str = "", active: bool | None = None) -> QuerySet[Payee]:
+    found = Payee.objects.all()
+    if search.strip():
+        found = found.filter(Q(name__icontains=search.strip()) | Q(email__icontains=search.strip()))
+    return found if active is None else found.filter(active=active)
+
+
+def get_payee(payee_id: int) -> Payee:
+    return _one(Payee.objects.all(), payee_id, "payee")
+
+
+def contracts(*, search: str = "", payee: int | None = None) -> QuerySet[Contract]:
+    found = Contract.objects.prefetch_related("splits", "rate_overrides")
+    if search.strip():
+        found = found.filter(name__icontains=search.strip())
+    return found if payee is None else found.filter(splits__payee=payee).distinct()
+
+
+def get_contract(contract_id: int) -> Contract:
+    return _one(contracts(), contract_id, "contract")
+
+
+def ledger_entries(
+    *, payee: int | None = None, contract: int | None = None, kind: str = ""
+) -> QuerySet[RoyaltyLedgerEntry]:
+    found = RoyaltyLedgerEntry.objects.all()
+    if payee is not None:
+        found = found.filter(payee_id=payee)
+    if contract is not None:
+        found = found.filter(contract_id=contract)
+    return found.filter(kind=kind) if kind else found
+
+
+def get_ledger_entry(entry_id: int) -> RoyaltyLedgerEntry:
+    return _one(RoyaltyLedgerEntry.objects.all(), entry_id, "ledger entry")
+
+
+def releases(*, search: str = "") -> QuerySet[Release]:
+    search = search.strip()
+    found = Release.objects.all()
+    if search:
+        found = found.filter(
+            Q(upc__startswith=search) | Q(title__icontains=search) | Q(artists__icontains=search)
+        )
+    return found
+
+
+def get_release(release_id: int) -> Release:
+    return _one(Release.objects.all(), release_id, "release")
+
+
+def tracks(*, search: str = "", release: int | None = None) -> QuerySet[Track]:
+    search = search.strip()
+    found = Track.objects.all()
+    if search:
+        found = found.filter(
+            Q(isrc__istartswith=search) | Q(title__icontains=search) | Q(artists__icontains=search)
+        )
+    return found if release is None else found.filter(release_id=release)
+
+
+def get_track(track_id: int) -> Track:
+    return _one(Track.objects.all(), track_id, "track")
+
+
+def get_label_income(label_income_id: int) -> LabelIncome:
+    return _one(LabelIncome.objects.all(), label_income_id, "label income")

@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -23,11 +25,14 @@ from statements.models import SalesFile, StatementRun
 from statements.royalties import documents, invoices, selectors
 from statements.royalties import storage as statement_storage
 from statements.royalties.calculation import allocate
+from statements.royalties.forms import fraction_of
 from statements.royalties.models import (
     Contract,
+    ContractRate,
     ContractSplit,
     LabelIncome,
     Payee,
+    RoyaltyAllocation,
     RoyaltyApproval,
     RoyaltyArchive,
     RoyaltyLedgerEntry,
@@ -35,6 +40,7 @@ from statements.royalties.models import (
     RoyaltyStatement,
     RoyaltyStatementSet,
 )
+from statements.royalties.payee_details import STAFF_DETAILS, check_details, method_problems
 from statements.royalties.presentation import payee_statement_data
 
 logger = logging.getLogger(__name__)
@@ -42,7 +48,7 @@ K = RoyaltyLedgerEntry.Kind
 A = RoyaltyArchive.Status
 # Longer than any zip takes to build (1,000 payees: about 7 minutes).
 ARCHIVE_ABANDONED_AFTER = timedelta(hours=1)
-MANUAL_KINDS = {K.ADVANCE, K.COST, K.ADJUSTMENT}
+MANUAL_KINDS = {K.ADVANCE, K.COST, K.PAYMENT, K.ADJUSTMENT}
 HUNDRED = Decimal(100)
 
 
@@ -61,7 +67,7 @@ def set_splits(*, contract: Contract, shares: Sequence[tuple[Payee, Decimal]]) -
 def post_entry(
     *, payee: Payee, contract: Contract, kind: str, amount: Decimal, currency: str, date=None, memo: str = ""
 ) -> RoyaltyLedgerEntry:
-    """An advance or recoupable cost (a positive amount, debited) or an adjustment (signed)."""
+    """An advance, recoupable cost or payment (a positive amount, debited) or an adjustment (signed)."""
     if kind not in MANUAL_KINDS:
         raise InvalidInput(
             f"Only {', '.join(sorted(MANUAL_KINDS))} entries are posted by hand; {kind!r} is not."
@@ -442,3 +448,178 @@ def unmark_label_income(*, label_income: LabelIncome, user: AbstractBaseUser | N
             user=_user(user),
         )
         label_income.delete()
+
+
+# --- payees, contracts and ledger entries as the Royalties API writes them -------------------------
+
+PAYEE_FIELDS = ("name", "email", "currency", "minimum_payout", "active", "email_statements")
+
+
+def _refuse(code: str, what: str, problems: list[dict]) -> None:
+    """Raise InvalidInput listing `problems` (each {"loc": [field, …], "msg"}), if any."""
+    if problems:
+        raise InvalidInput(f"{what}: " + " ".join(p["msg"] for p in problems), code=code, problems=problems)
+
+
+def save_payee(*, payee: Payee | None, data: dict, user: AbstractBaseUser | None = None) -> Payee:
+    """Create a payee (`payee` None) or change the fields given in `data`; details (address, tax
+    id, payment method…) are checked as the admin checks them. InvalidInput `payee_invalid`."""
+    details, problems = check_details(data, fields=STAFF_DETAILS)
+    if data.get("email"):
+        try:
+            validate_email(data["email"])
+        except ValidationError:
+            problems.append({"loc": ["email"], "msg": f"{data['email']!r} is not an email address."})
+    with transaction.atomic():
+        payee = Payee() if payee is None else Payee.objects.select_for_update().get(pk=payee.pk)
+        created = payee.pk is None
+        merged = {field: getattr(payee, field) for field in STAFF_DETAILS} | details
+        problems += method_problems(merged)
+        _refuse("payee_invalid", "The payee is not valid", problems)
+        before = {field: str(getattr(payee, field)) for field in (*PAYEE_FIELDS, *STAFF_DETAILS)}
+        for field, value in {**{f: data[f] for f in PAYEE_FIELDS if f in data}, **details}.items():
+            setattr(payee, field, value.strip() if isinstance(value, str) else value)
+        payee.save()
+        changes = {
+            field: [old, str(getattr(payee, field))]
+            for field, old in before.items()
+            if old != str(getattr(payee, field))
+        }
+        record_action(
+            "royalties.payee_created" if created else "royalties.payee_changed",
+            target=payee,
+            changes=changes,
+            user=_user(user),
+        )
+    payee.refresh_from_db()  # the values as stored (decimal places)
+    return payee
+
+
+def save_contract(*, contract: Contract | None, data: dict, user: AbstractBaseUser | None = None) -> Contract:
+    """Create a contract (`contract` None) or replace one whole: scope, validity, rates and reserve
+    (percent, stored as fractions exactly), splits (adding up to 100 %) and rate overrides.
+    InvalidInput `contract_invalid` with a problem per field."""
+    problems = []
+
+    def problem(msg: str, *loc) -> None:
+        problems.append({"loc": list(loc), "msg": msg})
+
+    scopes = {}
+    for field, scope in (("isrcs", "isrc"), ("upcs", "upc"), ("artists", "artist")):
+        scopes[field] = list(dict.fromkeys(scope_value(scope, value) for value in data[field]))
+    if data["valid_from"] and data["valid_to"] and data["valid_from"] > data["valid_to"]:
+        problem("The contract ends before it starts.", "valid_to")
+    same_name = Contract.objects.filter(name=data["name"].strip())
+    if same_name.exclude(pk=getattr(contract, "pk", None)).exists():
+        problem(f"A contract named {data['name'].strip()!r} exists already.", "name")
+    payees = Payee.objects.in_bulk([split["payee"] for split in data["splits"]])
+    seen = set()
+    for i, split in enumerate(data["splits"]):
+        if split["payee"] not in payees:
+            problem(f"No payee with id {split['payee']}.", "splits", i, "payee")
+        elif split["payee"] in seen:
+            problem("This payee has a share already.", "splits", i, "payee")
+        seen.add(split["payee"])
+    total = sum((split["share"] for split in data["splits"]), Decimal(0))
+    if total != HUNDRED:
+        problem(f"The splits add up to {total} %, not 100 %.", "splits")
+    overrides = set()
+    for i, override in enumerate(data["rate_overrides"]):
+        key = (override["sale_type"], override["dsp"].strip().lower(), override["territory"])
+        if not override["dsp"].strip() and not override["territory"]:
+            problem("A rate override names a DSP, a territory or both.", "rate_overrides", i)
+        elif key in overrides:
+            problem("Another override has this DSP, territory and sale type.", "rate_overrides", i)
+        overrides.add(key)
+    _refuse("contract_invalid", "The contract is not valid", problems)
+    fields = {
+        "name": data["name"].strip(),
+        **scopes,
+        "valid_from": data["valid_from"],
+        "valid_to": data["valid_to"],
+        **{f"rate_{kind}": fraction_of(rate) for kind, rate in data["rates"].items()},
+        "reserve_rate": fraction_of(data["reserve_rate"]),
+        "reserve_periods": data["reserve_periods"],
+        "cross_collateral_group": data["cross_collateral_group"].strip(),
+    }
+    with transaction.atomic():
+        created = contract is None
+        contract = Contract() if created else Contract.objects.select_for_update().get(pk=contract.pk)
+        for field, value in fields.items():
+            setattr(contract, field, value)
+        contract.save()
+        set_splits(contract=contract, shares=[(payees[s["payee"]], s["share"]) for s in data["splits"]])
+        contract.rate_overrides.all().delete()
+        ContractRate.objects.bulk_create(
+            ContractRate(
+                contract=contract,
+                sale_type=o["sale_type"],
+                dsp=o["dsp"].strip(),
+                territory=o["territory"],
+                rate=fraction_of(o["rate"]),
+            )
+            for o in data["rate_overrides"]
+        )
+        record_action(
+            "royalties.contract_created" if created else "royalties.contract_replaced",
+            target=contract,
+            changes={"splits": [[s["payee"], str(s["share"])] for s in data["splits"]]},
+            user=_user(user),
+        )
+    return contract
+
+
+def delete_contract(*, contract: Contract, user: AbstractBaseUser | None = None) -> None:
+    """Delete a contract nothing was posted or paid under; Conflict `contract_in_use` otherwise."""
+    with transaction.atomic():
+        contract = Contract.objects.select_for_update().get(pk=contract.pk)
+        if (
+            RoyaltyLedgerEntry.objects.filter(contract=contract).exists()
+            or RoyaltyAllocation.objects.filter(contract=contract).exists()
+        ):
+            raise Conflict(
+                f"Contract {contract.name!r} has ledger entries or paid lines: it stays (end its validity instead).",
+                code="contract_in_use",
+            )
+        record_action(
+            "royalties.contract_deleted", target=contract, changes={"name": contract.name}, user=_user(user)
+        )
+        contract.delete()
+
+
+def post_manual_entry(*, data: dict, user: AbstractBaseUser | None = None) -> RoyaltyLedgerEntry:
+    """An advance, cost, payment or adjustment entered as the API takes it: a positive amount whose
+    kind (an adjustment: its `direction`) gives the sign. InvalidInput `entry_invalid`."""
+    problems = []
+    payee = Payee.objects.filter(pk=data["payee"]).first()
+    contract = Contract.objects.filter(pk=data["contract"]).first()
+    if payee is None:
+        problems.append({"loc": ["payee"], "msg": f"No payee with id {data['payee']}."})
+    if contract is None:
+        problems.append({"loc": ["contract"], "msg": f"No contract with id {data['contract']}."})
+    elif payee is not None and not contract.splits.filter(payee=payee).exists():
+        problems.append({"loc": ["payee"], "msg": f"{payee.name} has no share of {contract.name}."})
+    if data["kind"] == K.ADJUSTMENT and data.get("direction") is None:
+        problems.append({"loc": ["direction"], "msg": "An adjustment is a credit or a debit."})
+    if data["kind"] != K.ADJUSTMENT and data.get("direction") is not None:
+        problems.append({"loc": ["direction"], "msg": f"An {data['kind']} is always a debit."})
+    _refuse("entry_invalid", "The ledger entry is not valid", problems)
+    amount = data["amount"]
+    if data["kind"] == K.ADJUSTMENT and data["direction"] == "debit":
+        amount = -amount
+    entry = post_entry(
+        payee=payee,
+        contract=contract,
+        kind=data["kind"],
+        amount=amount,
+        currency=data.get("currency") or payee.currency,
+        date=data.get("date"),
+        memo=data.get("memo", ""),
+    )
+    record_action(
+        "royalties.entry_posted",
+        target=entry,
+        changes={"kind": entry.kind, "amount": str(entry.amount)},
+        user=_user(user),
+    )
+    return entry

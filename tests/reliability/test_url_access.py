@@ -21,6 +21,7 @@ PUBLIC = {
     "/settlement/openapi.json",
     "/api/statements/openapi.json",
     "/api/exports/openapi.json",
+    "/api/royalties/openapi.json",
     "/api/docs/",  # the APIs' interactive docs (project.api), offline; they hold no data either
     "/api/docs/sample/",
     "/settlement",  # the catch-all answering SETTLE-02 404 for unknown paths; it serves no data
@@ -109,6 +110,7 @@ API_SCOPES = {
     "/api/statement_run/": "statements",
     "/api/files/": "statements",
     "/api/exports/": "exports",
+    "/api/royalties/": "royalties",
 }
 TOKEN_GRANTS = [
     "none",
@@ -125,7 +127,7 @@ SCOPED = [
 
 
 def test_scope_table_covers_every_api():
-    assert {scope for _, scope in SCOPED} == {"settlement", "statements", "exports"}
+    assert {scope for _, scope in SCOPED} == {"settlement", "statements", "exports", "royalties"}
 
 
 def error_message(response) -> str:
