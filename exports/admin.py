@@ -15,7 +15,13 @@ from exports.models import (
     state_label,
 )
 from exports.selectors import change_descriptions
-from project.admin_display import money
+from project.admin_display import money, readable
+
+
+def in_words(mutation: Mutation) -> str:
+    """A change as the exports page says it ("line 1 amount 249.90 → 349.90 EUR")."""
+    mutation.document.open_mutations = [mutation]
+    return change_descriptions(mutation.document)[0]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -31,18 +37,14 @@ class MutationInline(admin.TabularInline):
     fk_name = "document"
     extra = 0
     can_delete = False
-    readonly_fields = [
-        "field_name",
-        "detail",
-        "old_value",
-        "new_value",
-        "detected_at",
-        "cleared_at",
-        "cleared_by",
-    ]
+    fields = readonly_fields = ["change", "detected_at", "cleared_at", "cleared_by"]
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("change"))
+    def change(self, obj: Mutation) -> str:
+        return in_words(obj)
 
 
 class ExportedDocumentInline(admin.TabularInline):
@@ -77,6 +79,23 @@ class DocumentAdmin(ReadOnlyAdmin):
     search_fields = ["moneybird_id", "reference", "contact"]
     date_hierarchy = "invoice_date"
     inlines = [MutationInline]
+    # The detail page: the state by its label, the totals as exact money, Moneybird's record as a table.
+    fields = readonly_fields = [
+        "moneybird_id",
+        "type",
+        "state",
+        "version",
+        "create_date",
+        "invoice_date",
+        "contact",
+        "reference",
+        "total_excl",
+        "total_exact",
+        "raw_shown",
+        "synced_at",
+        "removed_at",
+        "last_export",
+    ]
 
     @admin.display(description=_("status"), ordering="status")
     def state(self, obj: Document) -> str:
@@ -85,6 +104,18 @@ class DocumentAdmin(ReadOnlyAdmin):
     @admin.display(description=_("total incl. tax"), ordering="total_incl_tax")
     def total(self, obj: Document) -> str:
         return money(obj.total_incl_tax, obj.currency)
+
+    @admin.display(description=_("total excl. tax"))
+    def total_excl(self, obj: Document) -> str:
+        return money(obj.total_excl_tax, obj.currency, exact=True)
+
+    @admin.display(description=_("total incl. tax"))
+    def total_exact(self, obj: Document) -> str:
+        return money(obj.total_incl_tax, obj.currency, exact=True)
+
+    @admin.display(description=_("Moneybird record"))
+    def raw_shown(self, obj: Document):
+        return readable(obj.raw)
 
 
 @admin.register(ExportFile)
@@ -108,9 +139,7 @@ class MutationAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("change"))
     def change(self, obj: Mutation) -> str:
-        """In words, as on the exports page ("line 1 amount 249.90 → 349.90 EUR")."""
-        obj.document.open_mutations = [obj]
-        return change_descriptions(obj.document)[0]
+        return in_words(obj)
 
 
 @admin.register(SyncRun)
@@ -121,7 +150,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
     @admin.display(description=_("progress"))
     def progress(self, run: SyncRun) -> str:
         """Fetched n of total (moves while the sync runs; reload to follow it)."""
-        return f"fetched {run.processed} of {run.total}"
+        return _("fetched %(processed)s of %(total)s") % {"processed": run.processed, "total": run.total}
 
     @admin.display(description=_("outcome"))
     def outcome(self, run: SyncRun) -> str:

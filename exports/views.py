@@ -147,11 +147,16 @@ def demo(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
+        done = {
+            "add": _("Demo Moneybird: document %(document)s added."),
+            "pay": _("Demo Moneybird: document %(document)s marked paid."),
+            "amend": _("Demo Moneybird: the amount of document %(document)s changed (+10%%)."),
+            "delete": _("Demo Moneybird: document %(document)s deleted."),
+        }[form.cleaned_data["action"]]
         messages.success(
             request,
-            _(
-                "Demo Moneybird: %(action)s %(document)s. Moneybird's webhook queues a sync of it; or press Sync now."
-            )
-            % {"action": form.cleaned_data["action"], "document": document_id},
+            (done % {"document": document_id})
+            + " "
+            + _("Moneybird's webhook queues a sync of it; or press Sync now."),
         )
     return _back(request)

@@ -6,9 +6,11 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from ingestion.models import Category, ImportProgress, InvoiceFile, InvoiceLine
 from ingestion.services import delete_invoice_file, reprocess_file
+from ingestion.texts import line_reason
 from project.admin_display import money
 
 
@@ -30,22 +32,27 @@ class InvoiceFileAdmin(ReadOnlyAdmin):
     search_fields = ["name", "sha256"]
     date_hierarchy = "business_date"
     actions = ["reprocess"]
-    # The raw JSON of the invalid lines is shown as a table instead.
-    exclude = ["invalid_lines"]
-    readonly_fields = ["invalid_lines_table"]
+    # The raw JSON of the invalid lines is shown as a table, the reason in the reader's language.
+    exclude = ["invalid_lines", "reason", "reason_code", "reason_params"]
+    readonly_fields = ["reason_shown", "invalid_lines_table"]
+
+    @admin.display(description=_("reason"))
+    def reason_shown(self, obj: InvoiceFile) -> str:
+        return obj.reason_text or "-"
 
     @admin.display(description=_("invalid lines"))
     def invalid_lines_table(self, obj: InvoiceFile) -> str:
         if not obj.invalid_lines:
-            return "none"
+            return _("none")
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td></tr>",
-            ((item["line"], item["reason"]) for item in obj.invalid_lines),
+            ((item["line"], line_reason(item)) for item in obj.invalid_lines),
         )
         return format_html(
-            '<table class="invalid-lines"><thead><tr><th>line</th><th>reason</th></tr></thead>'
-            "<tbody>{}</tbody></table>",
+            '<table class="invalid-lines"><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>',
+            _("line"),
+            _("reason"),
             rows,
         )
 
@@ -54,7 +61,11 @@ class InvoiceFileAdmin(ReadOnlyAdmin):
         refusal to delete a file that a PROTECTing relation (a shipping session) refers to."""
         files = list(objs)
         summary = [
-            f"{invoice_file.name} with its {invoice_file.imported_count} lines" for invoice_file in files
+            ngettext(
+                "%(file)s with its %(count)s line", "%(file)s with its %(count)s lines", f.imported_count
+            )
+            % {"file": f.name, "count": f.imported_count}
+            for f in files
         ]
         protected = [
             str(related)
@@ -76,7 +87,8 @@ class InvoiceFileAdmin(ReadOnlyAdmin):
     @admin.display(description=_("lines"))
     def lines_link(self, obj: InvoiceFile) -> str:
         url = reverse("admin:ingestion_invoiceline_changelist") + f"?file__id__exact={obj.pk}"
-        return format_html('<a href="{}">{} lines</a>', url, obj.imported_count)
+        count = obj.imported_count
+        return format_html('<a href="{}">{}</a>', url, ngettext("%s line", "%s lines", count) % count)
 
     @admin.action(description=_("Re-run the known-invoice lookup and the summary email"))
     def reprocess(self, request, queryset) -> None:

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ingestion.texts import CATALOGUE
+
 
 class Category(models.Model):
     """A product category; `key` is the normalised spelling, `name` the first spelling seen."""
@@ -82,6 +84,9 @@ class InvoiceFile(models.Model):
         verbose_name=_("invalid lines"),
     )
     reason = models.TextField(blank=True, help_text=_("Why the file was rejected."), verbose_name=_("reason"))
+    # The reason as a code with parameters (ingestion.texts), shown in the reader's language.
+    reason_code = models.CharField(max_length=40, blank=True, default="", verbose_name=_("reason code"))
+    reason_params = models.JSONField(default=dict, blank=True, verbose_name=_("reason parameters"))
     archive_path = models.CharField(
         max_length=500,
         help_text=_("Key of the archived copy in the storage."),
@@ -116,6 +121,11 @@ class InvoiceFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def reason_text(self) -> str:
+        """Why the file was not imported, in the active language."""
+        return CATALOGUE.render(self.reason_code, self.reason_params, self.reason)
 
 
 class InvoiceLine(models.Model):

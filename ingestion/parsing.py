@@ -13,6 +13,10 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
+from ingestion.texts import CATALOGUE
+from ingestion.texts import text as coded
+from project.stored_text import Text
+
 FILE_NAME_PATTERN = "Letture<YYYYMMDDHHMMSSmmm>_<N>.txt"
 _FILE_NAME = re.compile(r"Letture(?P<stamp>[0-9]{17})_(?P<n>[0-9]{1,9})\.txt")
 _is_value = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)").fullmatch
@@ -127,15 +131,27 @@ class Row(NamedTuple):
 
 @dataclass(frozen=True)
 class Problem:
+    """An invalid record: its English reason and the same as a code (ingestion.texts)."""
+
     line: int
     reason: str
+    text: Text | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, line: int, reason: Text) -> "Problem":
+        return cls(line, CATALOGUE.english(reason), reason)
 
     def as_dict(self) -> dict:
-        return {"line": self.line, "reason": self.reason}
+        coded = {"code": self.text.code, "params": self.text.params} if self.text else {}
+        return {"line": self.line, "reason": self.reason, **coded}
 
 
 class _Invalid(Exception):
-    """A record that starts with 6 but breaks a rule; carries the reason."""
+    """A record that starts with 6 but breaks a rule; carries the reason as a code."""
+
+    def __init__(self, code: str, **params) -> None:
+        self.text = coded(code, **params)
+        super().__init__(CATALOGUE.english(self.text))
 
 
 @dataclass
@@ -170,10 +186,10 @@ class RecordParser:
                         category_refs(description),
                     )
                 except _Invalid as problem:
-                    problems.append(Problem(number, str(problem)))
+                    problems.append(Problem.of(number, problem.text))
                 continue
             if not line or line.isspace():
-                problems.append(Problem(number, "blank line"))
+                problems.append(Problem.of(number, coded("blank_line")))
                 continue
             fields = line.split("|")
             invoice_number = fields[0].strip()
@@ -183,36 +199,36 @@ class RecordParser:
             try:
                 yield build(number, invoice_number, fields, line)
             except _Invalid as problem:
-                problems.append(Problem(number, str(problem)))
+                problems.append(Problem.of(number, problem.text))
         self.records = number
 
     def _row(self, number: int, invoice_number: str, fields: list[str], line: str) -> RowTuple:
         if len(fields) != 4:
-            raise _Invalid(f"expected 4 fields separated by '|', found {len(fields)}")
+            raise _Invalid("field_count", found=len(fields))
         if len(invoice_number) != 9:
-            raise _Invalid(f"invoice number {invoice_number!r} must be exactly 9 characters")
+            raise _Invalid("invoice_number_length", value=repr(invoice_number))
         if "\x00" in line:
-            raise _Invalid("the record contains a NUL character")
+            raise _Invalid("nul_character")
         quantity_text = fields[1].strip()
         digits = quantity_text[1:] if quantity_text[:1] in ("+", "-") else quantity_text
         if not (digits.isascii() and digits.isdigit()):
-            raise _Invalid(f"quantity {quantity_text!r} is not an integer")
+            raise _Invalid("quantity_not_integer", value=repr(quantity_text))
         quantity = int(quantity_text)
         if len(digits) > 9 and not -_QUANTITY_LIMIT < quantity < _QUANTITY_LIMIT:
-            raise _Invalid(f"quantity {quantity_text!r} is out of range")
+            raise _Invalid("quantity_out_of_range", value=repr(quantity_text))
         value_text = fields[3].strip()
         if not _is_value(value_text):
-            raise _Invalid(f"value {value_text!r} is not a number with a dot as decimal separator")
+            raise _Invalid("value_not_number", value=repr(value_text))
         value = Decimal(value_text)
         point = value_text.find(".")
         if point >= 0 and len(value_text) - point > 3:
             cents = value.quantize(_CENT)
             # Rounding 1.005 would change the customer's figure silently; trailing zeros (1.500) are fine.
             if cents != value:
-                raise _Invalid(f"value {value_text!r} has more than two decimals")
+                raise _Invalid("value_decimals", value=repr(value_text))
             value = cents
         if len(value_text) > 12 and abs(value) >= _VALUE_LIMIT:  # shorter texts cannot reach 10**12
-            raise _Invalid(f"value {value_text!r} is out of range")
+            raise _Invalid("value_out_of_range", value=repr(value_text))
         description = fields[2]
         return number, invoice_number, quantity, description, value, self._category_refs(description)
 
@@ -234,7 +250,7 @@ class RecordParser:
         spellings = [" ".join(piece.split()) for piece in pieces]
         for spelling in spellings:
             if max(len(spelling), len(spelling.casefold())) > CATEGORY_MAX_LENGTH:
-                raise _Invalid(f"category {spelling[:20]!r}… is longer than {CATEGORY_MAX_LENGTH} characters")
+                raise _Invalid("category_too_long", value=repr(spelling[:20]), limit=CATEGORY_MAX_LENGTH)
         refs = []
         for piece, spelling in zip(pieces, spellings, strict=True):
             key = normalise_category(spelling)

@@ -8,12 +8,14 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ingestion import pg_copy, selectors
 from ingestion.lookup import LoadResult, refresh_lookup, stored_lookup
 from ingestion.models import ClosedDay, FtpPoll, InvoiceFile, InvoiceLine, InvoiceLineCategory, NoFileAlert
 from ingestion.parsing import InvalidFileName, RecordParser, count_records, decode, is_binary, parse_file_name
 from ingestion.progress import ProgressCallback, ProgressRecorder
+from ingestion.texts import CATALOGUE, lazy_line_reason, text
 from project import storage
 from project.audit import record_action
 from project.mail import queue_email
@@ -161,21 +163,21 @@ def _classify(invoice_file: InvoiceFile, *, binary: bool) -> None:
         invoice_file.duplicate_of = original
         invoice_file.archive_path = original.archive_path  # the same bytes: one archived copy
         received = timezone.localtime(original.created_at)
-        invoice_file.reason = f"same content as {original.name}, received {received:%Y-%m-%d %H:%M}"
+        reason = text("duplicate", original=original.name, received=f"{received:%Y-%m-%d %H:%M}")
     elif ClosedDay.objects.filter(day=invoice_file.business_date).exists():
         invoice_file.status = InvoiceFile.Status.CLOSED_DAY
-        invoice_file.reason = f"the session for {day} is closed: the file was archived, not imported"
+        reason = text("closed_day", day=day)
     elif binary:
         invoice_file.status = InvoiceFile.Status.REJECTED
-        invoice_file.reason = (
-            "not a text file: it holds binary data (an image, an archive?), not invoice records"
-        )
+        reason = text("binary")
     elif invoice_file.records != invoice_file.declared_records:
         invoice_file.status = InvoiceFile.Status.REJECTED
-        invoice_file.reason = (
-            f"the file has {invoice_file.records} record(s) but its name declares"
-            f" {invoice_file.declared_records - 1}, so {invoice_file.declared_records} were expected (N + 1)"
-        )
+        declared = invoice_file.declared_records
+        reason = text("record_count", records=invoice_file.records, declared=declared - 1, expected=declared)
+    else:
+        return
+    invoice_file.reason = CATALOGUE.english(reason)
+    invoice_file.reason_code, invoice_file.reason_params = reason.code, reason.params
 
 
 def _report(invoice_file: InvoiceFile, *, status: str = "") -> IngestReport:
@@ -256,7 +258,10 @@ def _record_lookup(
             "today": today,
             "not_found": lookup.not_found[:EMAIL_LIST_LIMIT],
             "past": lookup.past[:EMAIL_LIST_LIMIT],
-            "invalid": invoice_file.invalid_lines[:EMAIL_LIST_LIMIT],
+            "invalid": [
+                {"line": item["line"], "reason": lazy_line_reason(item)}
+                for item in invoice_file.invalid_lines[:EMAIL_LIST_LIMIT]
+            ],
             "limit": EMAIL_LIST_LIMIT,
         },
         to=settings.INGESTION_SUMMARY_RECIPIENTS,
@@ -281,7 +286,8 @@ def reprocess_file(*, invoice_file: InvoiceFile) -> IngestReport:
     """Re-run the known-invoice lookup of an imported file and send its summary email again."""
     if invoice_file.status != InvoiceFile.Status.IMPORTED:
         raise ValueError(
-            f"{invoice_file.name} was rejected ({invoice_file.reason}); it has no lines to check"
+            gettext("%(file)s was rejected (%(reason)s); it has no lines to check")
+            % {"file": invoice_file.name, "reason": invoice_file.reason_text}
         )
     today = timezone.localdate()
     refresh_lookup(invoice_file=invoice_file, today=today)

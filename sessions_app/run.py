@@ -88,7 +88,11 @@ class _Run:
                     "invalid_file",
                     file=invoice_file.name,
                     status=invoice_file.status,
-                    reason=invoice_file.reason,
+                    reason={
+                        "code": invoice_file.reason_code,
+                        "params": invoice_file.reason_params,
+                        "text": invoice_file.reason,
+                    },
                 ),
             )
         fields = list(settings.SESSIONS_CSV_FIELDS)

@@ -323,7 +323,11 @@ def _session_json(session: Session) -> dict:
         "records_read": session.records_read,
         "not_found": len(session.not_found),
         "finished_at": when(session.finished_at),
-        "failure_reason": session.failure_reason,
+        # The reason in the request's language, and as its code and parameters (sessions_app.texts;
+        # "" for a row written before the codes).
+        "failure_reason": session.failure_text,
+        "failure_code": session.failure_code,
+        "failure_params": session.failure_params,
         "closed_at": when(session.closed_at),
         "closed_by": session.closed_by.get_username() if session.closed_by else None,
     }

@@ -5,6 +5,7 @@ the alert mail."""
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from ingestion import texts as ingestion_texts
 from project.stored_text import Catalogue, Text
 
 TEMPLATES = {
@@ -54,7 +55,7 @@ TEMPLATES = {
 
 
 def _prepare(params: dict) -> dict:
-    """Who did it ("" is the command line), statuses by label, a nested earlier failure rendered."""
+    """Who did it ("" is the command line), statuses by label, nested stored messages rendered."""
     from ingestion.models import InvoiceFile
     from sessions_app.models import Session
 
@@ -63,11 +64,13 @@ def _prepare(params: dict) -> dict:
     if "status" in params:
         labels = dict(Session.Status.choices) | dict(InvoiceFile.Status.choices)
         params["status"] = labels.get(params["status"], params["status"])
-    previous = params.get("previous")
-    if isinstance(previous, dict):
-        params["previous"] = CATALOGUE.render(
-            previous.get("code", ""), previous.get("params"), previous.get("text", "")
-        )
+    # Stored messages inside this one: an earlier failure, an invoice file's reason.
+    for name, catalogue in (("previous", CATALOGUE), ("reason", ingestion_texts.CATALOGUE)):
+        nested = params.get(name)
+        if isinstance(nested, dict):
+            params[name] = catalogue.render(
+                nested.get("code", ""), nested.get("params"), nested.get("text", "")
+            )
     return params
 
 

@@ -131,7 +131,7 @@ def _report_upload(request: HttpRequest, result: services.UploadResult, day) -> 
     values = {
         "name": report.name,
         "day": day.isoformat(),
-        "reason": invoice_file.reason if invoice_file else "",
+        "reason": invoice_file.reason_text if invoice_file else "",
     }
     if report.status == "duplicate" and invoice_file.duplicate_of_id:
         values["original"] = invoice_file.duplicate_of.name

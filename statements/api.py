@@ -722,14 +722,18 @@ def salesfile_process(request: HttpRequest, file_id: int):
     response={200: None, **api.errors(404)},
     openapi_extra={
         "responses": {
-            200: {"description": "CSV: line, reason", "content": {"text/csv": {"schema": {"type": "string"}}}}
+            200: {
+                "description": "CSV: line, reason, code, params (JSON)",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }
         }
     },
     url_name="salesfile_rejected",
     tags=["sales files"],
 )
 def salesfile_rejected(request: HttpRequest, file_id: int):
-    """The rejected-lines report (CSV: line, reason) the cleaning wrote."""
+    """The rejected-lines report the cleaning wrote (CSV: line, the English reason, and for the
+    delimited formats its code and parameters as JSON, which the run page translates)."""
     sales_file = selectors.get_sales_file(file_id)
     if not storage.exists(sales_file.rejected_key):
         return api.error(

@@ -31,6 +31,7 @@ from statements.forms import (
 from statements.models import SalesFile, SalesFileStatus, StatementRun
 from statements.report import ReportNotReady, build_report
 from statements.royalties.selectors import is_finalized
+from statements.texts import line_reason
 
 REJECTED_SHOWN = 20
 DOWNLOADS = {
@@ -299,11 +300,13 @@ def _replace(request: HttpRequest, run: StatementRun, replace, items: list[dict]
     return redirect("statements:run-page", run_id=run.pk)
 
 
-def _rejected_lines(sales_file: SalesFile) -> list[list[str]]:
-    """The first rejected lines (line, reason) of a file, from its rejected-lines report."""
+def _rejected_lines(sales_file: SalesFile) -> list[tuple[str, str]]:
+    """The first rejected lines (line, reason in the reader's language) of a file, from its
+    rejected-lines report."""
     try:
         with storage.open_stream(sales_file.rejected_key) as stream:
             rows = csv.reader(io.TextIOWrapper(stream, encoding="utf-8", newline=""))
-            return [row for row in islice(rows, REJECTED_SHOWN + 1)][1:]
+            next(rows, None)  # the header
+            return [(row[0], line_reason(*row[1:4])) for row in islice(rows, REJECTED_SHOWN)]
     except (storage.Missing, storage.Unavailable):
         return []

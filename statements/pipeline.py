@@ -25,6 +25,7 @@ every progress write, so a file whose task died can be taken over (`services.is_
 
 import csv
 import io
+import json
 import logging
 import re
 import tempfile
@@ -44,7 +45,7 @@ from project.money import EXACT, exact_text
 from project.stored_text import Text
 from statements import selectors, services, vectorised
 from statements.cleaners import DDEX_DSR, parse
-from statements.cleaners.base import CLEAN_COLUMNS
+from statements.cleaners.base import CLEAN_COLUMNS, Problem
 from statements.cleaners.dsr import bases_by_profile
 from statements.cleaners.profiles import ProfileSpec
 from statements.models import SalesFile, SalesFileStatus, SalesLine
@@ -130,7 +131,8 @@ class Cleaning:
     declared: dict = field(default_factory=dict)
     fatal: Text | str = ""
     unknown_layout: bool = False  # the fatal reason is a header no profile reads: it can be mapped
-    first_problem: str = ""
+    # The first rejected line, as a stored message (statements.texts: "line_reason")
+    first_problem: dict = field(default_factory=dict)
     # Exact sums per currency of the cleaned lines' amounts and of the rejected lines' (where
     # they read): the reconciliation checks the imported lines against them.
     amounts: dict[str, Decimal] = field(default_factory=dict)
@@ -333,17 +335,18 @@ def _import_plain(plain: vectorised.PlainFile, outcome: Cleaning, cleaned, rejec
 def _problem_writer(rejected) -> Callable[[tuple], object]:
     """The rejected-lines report's row writer, its header written."""
     write_problem = csv.writer(rejected, lineterminator="\n").writerow
-    write_problem(("line", "reason"))
+    # The reason in English, and as its code with parameters (JSON) for a page to translate.
+    write_problem(("line", "reason", "code", "params"))
     return write_problem
 
 
 def _rejected_line(outcome: Cleaning, write_problem: Callable[[tuple], object], item) -> None:
     """A rejected line into the report, its count and its money into `outcome`."""
-    write_problem((item.line, item.reason))
+    write_problem(_report_row(item))
     outcome.lines_rejected += 1
     if item.amount:
         _add_amounts(outcome.rejected_amounts, [(item.currency, item.amount)], 0, 1)
-    outcome.first_problem = outcome.first_problem or f"line {item.line}: {item.reason}"
+    outcome.first_problem = outcome.first_problem or _first_problem(item)
 
 
 def _cleaning_progress(sales_file: SalesFile, on_progress: ProgressCallback | None) -> Callable[[int], None]:
@@ -397,7 +400,7 @@ def _clean_into(
                     rows.clear()
                 elif item.fatal:
                     outcome.fatal = item.text or item.reason
-                    write_problem((item.line, item.reason))
+                    write_problem(_report_row(item))
                     break
                 else:
                     _rejected_line(outcome, write_problem, item)
@@ -417,6 +420,28 @@ def _clean_into(
                 outcome.revenue_basis = stats.revenue_basis
     finally:
         stream.close()
+
+
+def _report_row(problem: Problem) -> tuple:
+    """A rejected-lines report row: line, English reason, code and parameters (empty without a code)."""
+    if problem.text is None:
+        return problem.line, problem.reason, "", ""
+    return (
+        problem.line,
+        problem.reason,
+        problem.text.code,
+        json.dumps(problem.text.params, ensure_ascii=False),
+    )
+
+
+def _first_problem(problem: Problem) -> dict:
+    """The first rejected line as a stored message nested in the file's failure."""
+    reason = {"code": problem.text.code, "params": problem.text.params} if problem.text else {}
+    return {
+        "code": "line_reason",
+        "params": {"line": problem.line, "reason": {**reason, "text": problem.reason}},
+        "text": f"line {problem.line}: {problem.reason}",
+    }
 
 
 _CURRENCY, _REVENUE = CLEAN_COLUMNS.index("currency"), CLEAN_COLUMNS.index("revenue")

@@ -1,6 +1,7 @@
 """Why a sales file failed, stored as a code with parameters (`project.stored_text`) so that the
-run page shows it in the reader's language. The cleaners' own reasons (an unknown layout, a line
-the csv module cannot read) are sentences without a code: they show as stored.
+run page shows it in the reader's language, and why a line was rejected (the delimited cleaners'
+value rules: `reject`, `rejected`). The reasons of the other cleaners (DSR, ClicknClear's layout
+checks, the fixed-width text reports) are sentences without a code: they show as stored.
 
 A file's warnings are stored as English sentences (the API's and the rejected-lines report's
 language); `warning_text` shows one in the reader's language by matching it against the English of
@@ -8,18 +9,19 @@ language); `warning_text` shows one in the reader's language by matching it agai
 parameters in the reader's template. A sentence that matches none shows as stored.
 """
 
+import json
 import re
 from functools import cache
 from typing import TYPE_CHECKING
 
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from project.stored_text import Catalogue, Text
 
 if TYPE_CHECKING:
-    from statements.cleaners.base import Problem
+    from statements.cleaners.base import Problem, Reject
 
 TEMPLATES = {
     "too_large": _(
@@ -56,12 +58,87 @@ TEMPLATES |= {
     ),
 }
 
-CATALOGUE = Catalogue(TEMPLATES)
+# Why a line is rejected (the rejected-lines report), as the delimited cleaners say it.
+TEMPLATES |= {
+    "line_fields_missing": _("expected at least %(width)s fields, found %(count)s"),
+    "line_unreadable_csv": _("unreadable CSV: %(error)s"),
+    "period_empty": _("period is empty"),
+    "period_invalid": _("period %(value)s is not a month or a date"),
+    "currency_empty": _("currency is empty"),
+    "currency_invalid": _("currency %(value)s is not an ISO 4217 code"),
+    "text_nul": _("%(field)s contains a NUL character"),
+    "text_empty": _("%(field)s is empty"),
+    "text_too_long": _("%(field)s is longer than %(limit)s characters"),
+    "isrc_invalid": _("ISRC %(value)s is not a valid ISRC"),
+    "upc_invalid": _("UPC %(value)s is not 8 to 14 digits"),
+    "units_empty": _("units is empty"),
+    "units_not_whole": _("units %(value)s is not a whole number"),
+    "units_out_of_range": _("units %(value)s is out of range"),
+    "revenue_not_number": _("revenue %(value)s is not a number"),
+    "revenue_out_of_range": _("revenue %(value)s is out of range"),
+    # A first rejected line quoted in a file's failure (no_valid_lines_first)
+    "line_reason": _("line %(line)s: %(reason)s"),
+}
+
+# The text fields a reason names (profiles.MAX_TEXT), in the reader's words.
+FIELD_NAMES = {
+    "dsp": pgettext_lazy("sales field", "dsp"),
+    "artist": pgettext_lazy("sales field", "artist"),
+    "title": pgettext_lazy("sales field", "title"),
+    "release": pgettext_lazy("sales field", "release"),
+    "use_type": pgettext_lazy("sales field", "use type"),
+    "commercial_model": pgettext_lazy("sales field", "commercial model"),
+}
+
+
+def _prepare(params: dict) -> dict:
+    """A field by its name in the reader's language; a quoted rejected line rendered."""
+    if "field" in params:
+        params["field"] = FIELD_NAMES.get(params["field"], params["field"])
+    for name in ("first", "reason"):  # a quoted rejected line and its reason
+        nested = params.get(name)
+        if isinstance(nested, dict):
+            params[name] = CATALOGUE.render(
+                nested.get("code", ""), nested.get("params"), nested.get("text", "")
+            )
+    return params
+
+
+CATALOGUE = Catalogue(TEMPLATES, prepare=_prepare)
 
 
 def text(code: str, **params) -> Text:
     assert code in TEMPLATES, code
     return Text(code, params)
+
+
+def reject(code: str, **params) -> "Reject":
+    """The Reject a cleaner's value rule raises: its English reason, and the code the run page
+    translates (`Reject.text`)."""
+    from statements.cleaners.base import Reject  # the cleaners import this module
+
+    reason = text(code, **params)
+    error = Reject(CATALOGUE.english(reason))
+    error.text = reason
+    return error
+
+
+def rejected(at_line: int, code: str, **params) -> "Problem":
+    """A cleaner's rejected line whose reason the run page translates."""
+    from statements.cleaners.base import Problem
+
+    reason = text(code, **params)
+    return Problem(at_line, CATALOGUE.english(reason), text=reason)
+
+
+def line_reason(reason: str, code: str = "", params: str = "") -> str:
+    """A rejected-lines report row's reason (English reason, code, parameters as JSON) in the
+    active language; a report written before the codes has no code."""
+    try:
+        values = json.loads(params) if params else {}
+    except ValueError:
+        values = None
+    return CATALOGUE.render(code, values, reason) if isinstance(values, dict) else reason
 
 
 def fatal(at_line: int, code: str, **params) -> "Problem":

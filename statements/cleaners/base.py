@@ -43,7 +43,7 @@ class Problem:
     # the file's reconciliation counts the money of rejected lines. Not part of a problem's identity.
     amount: str = field(default="", compare=False)
     currency: str = field(default="", compare=False)
-    # A fatal reason as a code (statements.texts), so that the run page shows it in the reader's
+    # The reason as a code (statements.texts), so that the run page shows it in the reader's
     # language; `reason` is its English sentence.
     text: Text | None = field(default=None, compare=False)
 
@@ -67,4 +67,7 @@ class Stats:
 
 
 class Reject(ValueError):
-    """A line-level validation failure; its message becomes the rejected line's reason."""
+    """A line-level validation failure; its message becomes the rejected line's reason, `text` the
+    same as a code (raised through statements.texts.reject) that the run page translates."""
+
+    text: Text | None = None

@@ -104,7 +104,7 @@ def parse_clicknclear(lines: Iterator[str], stats: Stats) -> Iterator[Row | Prob
         try:
             row = _row(number, income, sale)
         except Reject as exc:
-            yield Problem(number, str(exc), False, *_money(sale))
+            yield Problem(number, str(exc), False, *_money(sale), text=exc.text)
             continue
         if row[7] == rules.UNKNOWN_TERRITORY:
             unknown[rules.unknown_territory(sale["territory"])] += 1

@@ -26,7 +26,7 @@ from statements.cleaners import profiles as rules
 from statements.cleaners.base import Problem, Reject, Row, Stats
 from statements.cleaners.profiles import DELIMITERS, ProfileSpec, header_keys, normal_name
 from statements.cleaners.text import LineTooLong, failing
-from statements.texts import fatal
+from statements.texts import fatal, reject, rejected
 
 MAX_PREAMBLE = 50  # lines searched for the header row
 CACHE_SIZE = 50_000  # distinct values remembered per column
@@ -371,7 +371,7 @@ def _rows(
                         " its rows are totals, not read as sales"
                     )
                 else:
-                    yield Problem(start, f"expected at least {width} fields, found {count}")
+                    yield rejected(start, "line_fields_missing", width=width, count=count)
                 continue
             fields = fields[:ncols] if count > ncols else fields + [""] * (ncols - count)
         fields += tail
@@ -525,9 +525,8 @@ def line_problem(
     """The Problem of a sales line a check rejected (`fields`: its cells and `default_cells`),
     with its amount and currency where they read."""
     index = field_cells(layout)
-    return Problem(
-        start, str(exc), False, *_money(fields, index["revenue"], index["currency"], layout, defaults)
-    )
+    amount = _money(fields, index["revenue"], index["currency"], layout, defaults)
+    return Problem(start, str(exc), False, *amount, text=exc.text)
 
 
 def _money(
@@ -589,7 +588,7 @@ def _records(lines: Iterator[str], delimiter: str, stats: Stats) -> Iterator[lis
                 try:
                     fields = next(reader)
                 except csv.Error as exc:
-                    fields = Problem(number + 1, f"unreadable CSV: {exc}")
+                    fields = rejected(number + 1, "line_unreadable_csv", error=str(exc))
                 number += reader.line_num - read
             else:
                 fields = text.split(delimiter) if text else []
@@ -612,7 +611,7 @@ def _key_checks(spec: ProfileSpec, defaults: dict[str, str]) -> tuple[Callable[[
         labelled(raw)
         value = raw.strip() or defaults.get("period", "")
         if not value:
-            raise Reject("period is empty")
+            raise reject("period_empty")
         return rules.period(value, spec.date_order)
 
     def dsp(raw: str) -> str:
@@ -631,7 +630,7 @@ def _key_checks(spec: ProfileSpec, defaults: dict[str, str]) -> tuple[Callable[[
     def currency(raw: str) -> str:
         value = raw.strip() or defaults.get("currency", "")
         if not value:
-            raise Reject("currency is empty")
+            raise reject("currency_empty")
         return rules.currency(value)
 
     return period, dsp, artist, territory, currency

@@ -21,7 +21,8 @@ from types import MappingProxyType
 
 import pycountry
 
-from statements.cleaners.base import SALE_TYPES, Reject
+from statements.cleaners.base import SALE_TYPES
+from statements.texts import reject
 
 BUILTIN_FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "statements" / "import_profiles.json"
 
@@ -288,7 +289,7 @@ def period(raw: str, date_order: str = "mdy") -> str:
     if result is None and (inside := _PARENTHESISED.search(value)):
         result = _period(inside.group(1).strip(), date_order)
     if result is None:
-        raise Reject(f"period {raw!r} is not a month or a date")
+        raise reject("period_invalid", value=repr(raw))
     return result
 
 
@@ -432,7 +433,7 @@ def currency(raw: str) -> str:
     if (result := _RESULT_SIGN.search(value)) is not None:
         value = _SIGNS.get(result.group(1), value)
     if len(value) != 3 or not value.isalpha() or pycountry.currencies.get(alpha_3=value) is None:
-        raise Reject(f"currency {raw!r} is not an ISO 4217 code")
+        raise reject("currency_invalid", value=repr(raw))
     return value
 
 
@@ -441,11 +442,11 @@ def text(raw: str, name: str, *, required: bool = False) -> str:
     if not value.isprintable():
         value = " ".join(value.split())
         if "\x00" in value:
-            raise Reject(f"{name} contains a NUL character")
+            raise reject("text_nul", field=name)
     if required and not value:
-        raise Reject(f"{name} is empty")
+        raise reject("text_empty", field=name)
     if len(value) > MAX_TEXT[name]:
-        raise Reject(f"{name} is longer than {MAX_TEXT[name]} characters")
+        raise reject("text_too_long", field=name, limit=MAX_TEXT[name])
     return value
 
 
@@ -455,14 +456,14 @@ ISRC_PATTERN = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")
 def isrc(raw: str) -> str:
     value = raw.strip().upper().replace("-", "")
     if value and not ISRC_PATTERN.fullmatch(value):
-        raise Reject(f"ISRC {raw!r} is not a valid ISRC")
+        raise reject("isrc_invalid", value=repr(raw))
     return value
 
 
 def upc(raw: str) -> str:
     value = raw.strip()
     if value and not (value.isascii() and value.isdigit() and 8 <= len(value) <= 14):
-        raise Reject(f"UPC {raw!r} is not 8 to 14 digits")
+        raise reject("upc_invalid", value=repr(raw))
     return value
 
 
@@ -507,16 +508,16 @@ def units(raw: str, decimal_comma: bool) -> str:
         count = int(raw)
     except ValueError:
         if not raw.strip():
-            raise Reject("units is empty") from None
+            raise reject("units_empty") from None
         try:
             number = to_decimal(raw, decimal_comma)
         except (InvalidOperation, ValueError):
-            raise Reject(f"units {raw!r} is not a whole number") from None
+            raise reject("units_not_whole", value=repr(raw)) from None
         if not number.is_finite() or number != number.to_integral_value():
-            raise Reject(f"units {raw!r} is not a whole number") from None
+            raise reject("units_not_whole", value=repr(raw)) from None
         count = int(number)
     if abs(count) >= UNITS_LIMIT:
-        raise Reject(f"units {raw!r} is out of range")
+        raise reject("units_out_of_range", value=repr(raw))
     return str(count)
 
 
@@ -524,9 +525,9 @@ def revenue(raw: str, decimal_comma: bool) -> str:
     try:
         amount = to_decimal(raw, decimal_comma)
     except (InvalidOperation, ValueError):
-        raise Reject(f"revenue {raw!r} is not a number") from None
+        raise reject("revenue_not_number", value=repr(raw)) from None
     if not amount.is_finite() or abs(amount) >= REVENUE_LIMIT:
-        raise Reject(f"revenue {raw!r} is out of range")
+        raise reject("revenue_out_of_range", value=repr(raw))
     return format(amount, "f")  # no exponent: "3.27362068463E-05" is written out
 
 

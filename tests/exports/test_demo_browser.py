@@ -38,7 +38,7 @@ def test_demo_sync_export_change_and_delete_from_the_page(page, make_user, demo_
 
     page.select_option("#demo-document", first)
     page.click("#demo-amend")
-    page.wait_for_selector("text=Demo Moneybird: amend")
+    page.wait_for_selector(f"text=Demo Moneybird: the amount of document {first} changed (+10%).")
     page.click("#sync-now")
     page.wait_for_selector("#mutated >> text=line 1 amount")
     page.check(f"#mutated input[value='{first}']")
@@ -56,7 +56,7 @@ def test_demo_sync_export_change_and_delete_from_the_page(page, make_user, demo_
     assert demo_moneybird.kind_of(first)  # dismissed: still in Moneybird
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#demo-delete")
-    page.wait_for_selector("text=Demo Moneybird: delete")
+    page.wait_for_selector(f"text=Demo Moneybird: document {first} deleted.")
     page.click("#sync-now")
     page.wait_for_selector(f"#deleted >> text={first}")
     assert "deleted" in page.locator("#mutated").inner_text()

@@ -48,7 +48,14 @@ def test_ingest_file_json_prints_exactly_one_object_with_the_report(tmp_path, kn
         "records": 3,
         "imported": 1,
         "ignored": 1,
-        "invalid": [{"line": 3, "reason": "quantity 'x' is not an integer"}],
+        "invalid": [
+            {
+                "line": 3,
+                "reason": "quantity 'x' is not an integer",
+                "code": "quantity_not_integer",
+                "params": {"value": "'x'"},
+            }
+        ],
         "not_found": [],
         "past": ["600000001"],
         "categories": ["books", "toys"],

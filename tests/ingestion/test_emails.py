@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.files.storage import default_storage
+from django.utils import translation
 
 from ingestion.models import InvoiceFile, InvoiceLine
 from ingestion.services import ingest_bytes
@@ -52,9 +53,7 @@ def test_rejected_file_is_archived_with_its_reason_and_alerts(
     assert report.status == "rejected"
     invoice_file = InvoiceFile.objects.get()
     assert invoice_file.status == InvoiceFile.Status.REJECTED
-    assert (
-        invoice_file.reason == "the file has 4 record(s) but its name declares 6, so 7 were expected (N + 1)"
-    )
+    assert invoice_file.reason == "the file has 4 records but its name declares 6, so 7 were expected (N + 1)"
     assert (invoice_file.declared_records, invoice_file.records) == (7, 4)
     assert InvoiceLine.objects.count() == 0
     with default_storage.open(invoice_file.archive_path) as handle:
@@ -89,3 +88,16 @@ def test_smtp_down_still_commits_the_import_and_the_outbox_delivers_later(
         server.close()
     email.refresh_from_db()
     assert email.status == OutboundEmail.Status.SENT
+
+
+def test_a_rejection_reason_is_stored_as_a_code_and_read_in_italian():
+    invoice_file = ingest_bytes(name=file_name(7), content=DATA, source="ftp").file
+    assert (invoice_file.reason_code, invoice_file.reason_params) == (
+        "record_count",
+        {"records": 4, "declared": 6, "expected": 7},
+    )
+    with translation.override("it"):
+        assert invoice_file.reason_text == (
+            "il file ha 4 record ma il suo nome ne dichiara 6, quindi ne erano attesi 7 (N + 1)"
+        )
+        assert InvoiceFile.objects.get().reason_text == invoice_file.reason_text

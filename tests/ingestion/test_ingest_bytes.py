@@ -33,7 +33,14 @@ def test_imports_rows_with_lookup_status_and_categories(known_invoices):
         "records": 5,
         "imported": 3,
         "ignored": 1,
-        "invalid": [{"line": 5, "reason": "invoice number '60000005' must be exactly 9 characters"}],
+        "invalid": [
+            {
+                "line": 5,
+                "reason": "invoice number '60000005' must be exactly 9 characters",
+                "code": "invoice_number_length",
+                "params": {"value": "'60000005'"},
+            }
+        ],
         "not_found": ["600000004"],
         "past": ["600000002"],
         "categories": ["garden", "health & beauty", "toys"],

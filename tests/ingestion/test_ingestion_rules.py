@@ -73,7 +73,14 @@ def test_values_with_more_than_two_decimals_are_invalid_lines_with_a_reason(inbo
     poll_inbound()
 
     invoice_file = InvoiceFile.objects.get()
-    assert invoice_file.invalid_lines == [{"line": 1, "reason": "value '1.005' has more than two decimals"}]
+    assert invoice_file.invalid_lines == [
+        {
+            "line": 1,
+            "reason": "value '1.005' has more than two decimals",
+            "code": "value_decimals",
+            "params": {"value": "'1.005'"},
+        }
+    ]
     assert sorted(InvoiceLine.objects.values_list("value", flat=True)) == [2.5, 3]
 
 

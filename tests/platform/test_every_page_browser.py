@@ -18,6 +18,7 @@ That every msgid has an Italian msgstr is tests/platform/test_locale_files.py's 
 import io
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import polib
@@ -27,14 +28,17 @@ from django.conf import settings as django_settings
 from django.contrib import admin
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from exports import services as export_services
 from exports.fake_moneybird import FakeMoneybird
 from exports.models import MONEYBIRD_STATES
 from exports.moneybird import client_from_settings
 from exports.sync import sync_documents
+from ingestion.services import ingest_bytes
 from project.api import APIS
-from project.management.commands.demo_setup import DEMO_USERS
+from project.management.commands.demo_setup import DEMO_USERS, PAST_DAYS
+from sessions_app import services as session_services
 from statements.models import ImportProfile
 from statements.royalties.models import SALE_TYPES, Payee
 from statements.selectors import RunStatus
@@ -97,6 +101,25 @@ def untranslated_texts() -> set[str]:
     } - italian
 
 
+def english_templates() -> re.Pattern:
+    """English msgids with parameters whose Italian differs, as one pattern matching a whole text
+    they render (a stored message shown in English on an Italian page). Only templates with a few
+    words of their own: "%(file)s: %(counts)s." would match anything."""
+    entries = [entry for entry in catalogue() if entry.msgstr and entry.msgstr != entry.msgid]
+    entries += [entry for entry in catalogue() if entry.msgid_plural]
+    patterns = set()
+    for entry in entries:
+        for msgid in filter(None, (entry.msgid, entry.msgid_plural)):
+            if "%(" not in msgid:
+                continue
+            literal = re.sub(r"%\(\w+\)[sd]", " ", msgid)
+            if len(WORD.findall(literal)) < 3:
+                continue
+            parts = re.split(r"%\(\w+\)[sd]", msgid.replace("%%", "%"))
+            patterns.add(".+?".join(re.escape(part) for part in parts).strip())
+    return re.compile("|".join(sorted(patterns)), re.DOTALL)
+
+
 # The texts of the page's elements (own text nodes, trimmed of punctuation around), its form values
 # and the widths that overflow: what the checks read, in one round trip.
 PAGE_SCRIPT = """() => {
@@ -127,12 +150,21 @@ PAGE_SCRIPT = """() => {
 class Walker:
     """One logged-in context (language, width) and the problems its pages show."""
 
-    def __init__(self, browser, base_url: str, language: str, width: int, codes: set[str], english: set[str]):
+    def __init__(
+        self,
+        browser,
+        base_url: str,
+        language: str,
+        width: int,
+        codes: set[str],
+        english: set[str],
+        templates: re.Pattern,
+    ):
         self.language, self.width = language, width
         self.codes = codes
         shaped = sorted((code for code in codes if CODE_SHAPE.search(code)), key=len, reverse=True)
         self.shaped = re.compile(r"(?<![\w/.:-])(" + "|".join(map(re.escape, shaped)) + r")(?![\w/-])")
-        self.english = english
+        self.english, self.templates = english, templates
         self.context = browser.new_context(
             base_url=base_url,
             locale="it-IT" if language == "it" else "en-US",
@@ -170,6 +202,8 @@ class Walker:
                 self.problems.append(f"{where}: raw code {code!r} in {text[:120]!r}")
             if self.language == "it" and bare in self.english and text not in found["data"]:
                 self.problems.append(f"{where}: untranslated {text[:120]!r}")
+            elif self.language == "it" and self.templates.fullmatch(bare):
+                self.problems.append(f"{where}: untranslated {text[:120]!r} (a stored message?)")
 
     def close(self) -> None:
         self.context.close()
@@ -196,9 +230,22 @@ def site_data(settings, live_server, api_client, make_user) -> Iterator[dict]:
     flow.processed_file(sales.read_bytes(), royalty_run, name=sales.name)
     run_id = flow.create_run(name="Q3 with failures", currency="EUR")
     flow.processed_file(fixture_bytes("spotify_2026-09.csv"), run_id, name="spotify.csv")  # rates missing
+    # Rejected lines (their reasons are stored as codes), and a file of nothing but rejected lines.
+    flow.processed_file(fixture_bytes("with_errors.csv"), run_id, name="with_errors.csv")
+    flow.processed_file(
+        b"period,dsp,artist,territory,units,revenue,currency\n2026-13,T,A,NO,1,1,NOK\n", run_id
+    )
     flow.processed_file(b"\x00\x01PK binary", run_id, name="export.xlsx")  # FAILED, with its reason
     # FAILED for a header no profile reads: its columns can be mapped on a page of its own.
     unmapped = flow.processed_file(b"Song;Shop;Money\nA;S;1.00\n", run_id, name="odd.csv")
+
+    # Stored messages of the operators' side: a rejected invoice file, one with invalid records, a
+    # failed (force-closed) session among the past ones.
+    past = timezone.localdate() - timedelta(days=PAST_DAYS + 2)
+    ingest_bytes(name=f"Letture{past:%Y%m%d}093000000_5.txt", content=b"600000001|1|x|1.00", source="ftp")
+    ingest_bytes(name=f"Letture{past:%Y%m%d}100000000_2.txt", content=b"600000001|1|x|1.00\n\n60000|1|x|1")
+    session_services.start_session(day=past, enqueue=False)
+    session_services.close_session(day=past, force=True)
 
     fake = FakeMoneybird()
     settings.MONEYBIRD_API_URL = fake.base_url
@@ -220,6 +267,19 @@ def site_data(settings, live_server, api_client, make_user) -> Iterator[dict]:
         fake.close()
 
 
+def admin_change_pages() -> list[str]:
+    """The detail page of one object of every model of our apps (of every invoice file: a rejected
+    one and one with invalid records show their stored reasons)."""
+    pages = []
+    for model in admin.site._registry:
+        if model._meta.app_label not in OUR_APPS:
+            continue
+        objects = model._default_manager.order_by("pk")
+        for pk in objects.values_list("pk", flat=True)[: 5 if model._meta.model_name == "invoicefile" else 1]:
+            pages.append(reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk]))
+    return sorted(pages)
+
+
 def admin_changelists() -> list[str]:
     return sorted(
         reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
@@ -234,6 +294,7 @@ def test_every_page_in_english_and_italian_at_1280_and_375_px(browser, live_serv
     username, password = next((u, p) for u, p, staff, _ in DEMO_USERS if staff)
     codes = raw_codes_by_language()
     english = untranslated_texts()
+    templates = english_templates()
     run = f"/statements/{site_data['run_id']}/"
     payees = Payee.objects.order_by("name").values_list("pk", flat=True)
     paths = [
@@ -251,11 +312,12 @@ def test_every_page_in_english_and_italian_at_1280_and_375_px(browser, live_serv
         *(f"/api/docs/{name}/" for name in sorted(APIS)),
         "/admin/",
         *admin_changelists(),
+        *admin_change_pages(),
     ]
     problems, errors = [], []
     for language in ("en", "it"):
         for width in WIDTHS:
-            walker = Walker(browser, live_server.url, language, width, codes[language], english)
+            walker = Walker(browser, live_server.url, language, width, codes[language], english, templates)
             try:
                 walker.log_in(username, password)
                 for path in paths:

@@ -37,3 +37,19 @@ def test_a_row_without_a_code_shows_its_stored_sentence(eligible_day):
     with translation.override("it"):
         assert step.text == "written before"
         assert session.failure_text == "an old reason"
+
+
+def test_the_status_json_keeps_the_code_and_says_it_in_the_request_language(operator_client, eligible_day):
+    day = eligible_day.business_date
+    services.start_session(day=day, enqueue=False)
+    services.close_session(day=day, force=True)
+
+    english = operator_client.get("/sessions/status/").json()["session"]
+    italian = operator_client.get("/sessions/status/", HTTP_ACCEPT_LANGUAGE="it").json()["session"]
+
+    assert english["failure_code"] == italian["failure_code"] == "force_closed_before_end"
+    assert english["failure_params"] == {"who": ""}
+    assert english["failure_reason"] == "force-closed by command line before the run finished"
+    assert italian["failure_reason"] == (
+        "chiusa forzatamente da riga di comando prima della fine dell'esecuzione"
+    )

@@ -28,7 +28,12 @@ def test_failed_file_keeps_its_format_counts_and_rejected_lines_report(flow, api
     assert data["format"] == "generic_csv"
     assert (data["lines_read"], data["lines_valid"], data["lines_rejected"]) == (3, 0, 2)
     report = b"".join(api.get(data["rejected_report"]).streaming_content).decode().splitlines()
-    assert report == ["line,reason", "2,period '2026-13' is not a month or a date", "3,dsp is empty"]
+    # The English reason, then its code and parameters (JSON), which the run page translates.
+    assert report == [
+        "line,reason,code,params",
+        '2,period \'2026-13\' is not a month or a date,period_invalid,"{""value"": ""\'2026-13\'""}"',
+        '3,dsp is empty,text_empty,"{""field"": ""dsp""}"',
+    ]
 
 
 def test_truncated_file_keeps_what_was_read_before_the_fatal_problem(flow):

@@ -37,7 +37,12 @@ def test_a_failure_reason_is_english_in_the_api_and_italian_on_an_italian_run_pa
     page = client.get(f"/statements/{run_id}/", HTTP_ACCEPT_LANGUAGE="it").content.decode()
     assert "formato sconosciuto: contenuto binario (un export zip/xlsx?)" in page
     assert "formato sconosciuto: nessun profilo di importazione corrisponde alla riga di intestazione" in page
-    assert "nessuna riga di vendita valida: 1 riga rifiutata (prima: line 2:" in page
+    assert (
+        "nessuna riga di vendita valida: 1 riga rifiutata"
+        " (prima: riga 2: il periodo &#x27;2026-13&#x27; non è un mese né una data)"
+    ) in page
+    # The rejected-lines table: each line's reason in the reader's language too.
+    assert "<td>2</td><td>il periodo &#x27;2026-13&#x27; non è un mese né una data</td>" in page
     failures = re.findall(r'<span class="failure">(.*?)</span>', page)
     assert len(failures) == 3 and not any("unknown format" in failure for failure in failures)
 
