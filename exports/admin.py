@@ -1,5 +1,7 @@
 """Admin of the exports app: documents, export files and mutations are history, so read-only."""
 
+from decimal import Decimal
+
 from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -79,7 +81,7 @@ class DocumentAdmin(ReadOnlyAdmin):
     search_fields = ["moneybird_id", "reference", "contact"]
     date_hierarchy = "invoice_date"
     inlines = [MutationInline]
-    # The detail page: the state by its label, the totals as exact money, Moneybird's record as a table.
+    # The detail page: the state by its label, the totals as exact money, the lines as a table.
     fields = readonly_fields = [
         "moneybird_id",
         "type",
@@ -91,7 +93,7 @@ class DocumentAdmin(ReadOnlyAdmin):
         "reference",
         "total_excl",
         "total_exact",
-        "raw_shown",
+        "lines_shown",
         "synced_at",
         "removed_at",
         "last_export",
@@ -113,9 +115,24 @@ class DocumentAdmin(ReadOnlyAdmin):
     def total_exact(self, obj: Document) -> str:
         return money(obj.total_incl_tax, obj.currency, exact=True)
 
-    @admin.display(description=_("Moneybird record"))
-    def raw_shown(self, obj: Document):
-        return readable(obj.raw)
+    @admin.display(description=_("lines"))
+    def lines_shown(self, obj: Document):
+        """The lines of Moneybird's record (the whole record is Moneybird's JSON, in its words)."""
+        return readable(
+            [
+                {
+                    _("line"): number,
+                    _("description"): line.get("description") or "",
+                    _("quantity"): line.get("amount") or "",
+                    _("price"): money(Decimal(str(line["price"])), obj.currency, exact=True)
+                    if line.get("price") is not None
+                    else "",
+                    _("ledger account"): line.get("ledger_account_id") or "",
+                    _("tax rate"): line.get("tax_rate_id") or "",
+                }
+                for number, line in enumerate(obj.raw.get("details") or [], start=1)
+            ]
+        )
 
 
 @admin.register(ExportFile)
@@ -136,6 +153,7 @@ class MutationAdmin(ReadOnlyAdmin):
     list_filter = ["field_name", ("cleared_at", admin.EmptyFieldListFilter)]
     search_fields = ["document__moneybird_id"]
     list_select_related = ["document", "cleared_by"]
+    fields = readonly_fields = ["document", "change", "detected_at", "cleared_at", "cleared_by"]
 
     @admin.display(description=_("change"))
     def change(self, obj: Mutation) -> str:

@@ -131,12 +131,13 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     @admin.display(description=_("HTML body"))
     def html_preview(self, obj: OutboundEmail) -> str:
         if not obj.html_body:
-            return "no HTML part"
+            return _("no HTML part")
         # srcdoc gets the escaped HTML; the empty sandbox runs no script and loads nothing as this site.
         return format_html(
-            '<iframe sandbox="" srcdoc="{}" title="HTML preview" referrerpolicy="no-referrer"'
+            '<iframe sandbox="" srcdoc="{}" title="{}" referrerpolicy="no-referrer"'
             ' style="width:100%;min-height:420px;border:1px solid #ccc;background:#fff"></iframe>',
             obj.html_body,
+            _("HTML preview"),
         )
 
     @admin.action(description=_("Retry delivery now"))

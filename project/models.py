@@ -139,7 +139,7 @@ class OutboundEmail(models.Model):
         indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.kind}: {self.subject}"
+        return self.subject  # the kind is a code; the admin shows it by its label beside
 
 
 class OutboundAttachment(models.Model):

@@ -93,6 +93,10 @@ class SalesFileSnapshotInline(SnapshotDisplay, ReadOnlyMixin, admin.TabularInlin
     readonly_fields = fields
 
 
+# The figures of a sales file's totals, in the reader's words.
+TOTAL_NAMES = {"lines": _("lines"), "units": _("units"), "revenue": _("revenue")}
+
+
 @admin.register(SalesFile)
 class SalesFileAdmin(admin.ModelAdmin):
     list_display = [
@@ -149,9 +153,12 @@ class SalesFileAdmin(admin.ModelAdmin):
         """Per currency: lines, units and the revenue as money."""
         return readable(
             {
-                currency: {**figures, "revenue": money(Decimal(figures["revenue"]), currency, exact=True)}
-                if "revenue" in figures
-                else figures
+                currency: {
+                    TOTAL_NAMES.get(name, name): money(Decimal(value), currency, exact=True)
+                    if name == "revenue"
+                    else value
+                    for name, value in figures.items()
+                }
                 for currency, figures in obj.totals.items()
             }
         )
@@ -227,10 +234,10 @@ class ImportProfileAdmin(admin.ModelAdmin):
     readonly_fields = ["builtin", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["slug", "name", "active", "builtin", "priority", "documentation"]}),
-        ("Reading the file", {"fields": ["delimiter", "decimal_separator", "date_order", "preamble"]}),
-        ("Columns", {"fields": ["columns", "required", "defaults"]}),
-        ("Sale types", {"fields": ["sale_types", "void_values", "skip_values", "skip_markers"]}),
-        ("History", {"fields": ["created_at", "updated_at"]}),
+        (_("Reading the file"), {"fields": ["delimiter", "decimal_separator", "date_order", "preamble"]}),
+        (_("Columns"), {"fields": ["columns", "required", "defaults"]}),
+        (_("Sale types"), {"fields": ["sale_types", "void_values", "skip_values", "skip_markers"]}),
+        (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]
 
     @admin.display(description=_("delimiter"))

@@ -188,7 +188,11 @@ class SalesFileOut(Schema):
         description=f"{FILE_STATUSES}. NEEDS_MAPPING: no import profile reads the file's header; "
         "map its columns (PUT mapping/) and it is processed."
     )
-    failure_reason: str
+    failure_reason: str = Field(
+        description="In the request's language (Accept-Language; English by default)."
+    )
+    failure_code: str = Field(description='The reason\'s code ("" for none or a reason without one).')
+    failure_params: dict = Field(description="The reason's parameters.")
     profile: str | None
     format: str
     revenue_basis: Literal[*BASES] | None = Field(

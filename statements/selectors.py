@@ -61,7 +61,10 @@ def sales_file_data(sales_file: SalesFile) -> dict:
         "id": sales_file.pk,
         "name": sales_file.name,
         "status": sales_file.status,
-        "failure_reason": sales_file.failure_text,  # in the reader's language (English for the API)
+        # In the request's language (English unless the client asks), and as its code and parameters.
+        "failure_reason": sales_file.failure_text,
+        "failure_code": sales_file.failure_code,
+        "failure_params": sales_file.failure_params,
         "profile": sales_file.profile or None,
         "format": sales_file.format,
         # A DSR file's income column: asked for (None: the default), then the one used.

@@ -128,8 +128,9 @@ PAGE_SCRIPT = """() => {
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const parent = node.parentElement;
     if (!parent || ["SCRIPT", "STYLE", "NOSCRIPT", "TEXTAREA"].includes(parent.tagName)) continue;
-    // The API docs' Swagger UI shows the OpenAPI document: the API's contract, in English.
-    if (parent.closest("[hidden], #swagger-ui")) continue;
+    // The API docs' Swagger UI shows the OpenAPI document: the API's contract, in English; the
+    // outbox shows an email's subject and body as it was sent, in the site's language.
+    if (parent.closest("[hidden], #swagger-ui, .field-subject .readonly, .field-text_body .readonly")) continue;
     const text = node.textContent.trim();
     if (text) texts.push(text);
   }
@@ -202,7 +203,7 @@ class Walker:
                 self.problems.append(f"{where}: raw code {code!r} in {text[:120]!r}")
             if self.language == "it" and bare in self.english and text not in found["data"]:
                 self.problems.append(f"{where}: untranslated {text[:120]!r}")
-            elif self.language == "it" and self.templates.fullmatch(bare):
+            elif self.language == "it" and self.templates.fullmatch(bare) and text not in found["data"]:
                 self.problems.append(f"{where}: untranslated {text[:120]!r} (a stored message?)")
 
     def close(self) -> None:
@@ -243,7 +244,11 @@ def site_data(settings, live_server, api_client, make_user) -> Iterator[dict]:
     # failed (force-closed) session among the past ones.
     past = timezone.localdate() - timedelta(days=PAST_DAYS + 2)
     ingest_bytes(name=f"Letture{past:%Y%m%d}093000000_5.txt", content=b"600000001|1|x|1.00", source="ftp")
-    ingest_bytes(name=f"Letture{past:%Y%m%d}100000000_2.txt", content=b"600000001|1|x|1.00\n\n60000|1|x|1")
+    ingest_bytes(
+        name=f"Letture{past:%Y%m%d}100000000_2.txt",
+        content=b"600000001|1|x|1.00\n\n60000|1|x|1",
+        source="manual",
+    )
     session_services.start_session(day=past, enqueue=False)
     session_services.close_session(day=past, force=True)
 

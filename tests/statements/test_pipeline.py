@@ -174,7 +174,10 @@ def test_rejected_lines_report_lists_line_numbers_and_reasons(flow, api):
     response = api.get(data["rejected_report"])
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert lines[0] == "line,reason,code,params"
-    assert lines[1] == '3,period \'2026-13\' is not a month or a date,period_invalid,"{""value"": ""\'2026-13\'""}"'
+    assert (
+        lines[1]
+        == '3,period \'2026-13\' is not a month or a date,period_invalid,"{""value"": ""\'2026-13\'""}"'
+    )
     assert [line.split(",")[0] for line in lines[1:]] == ["3", "8", "9", "10"]
     assert sorted(SalesLine.objects.filter(sales_file_id=file_id).values_list("line_number", flat=True)) == [
         2,

@@ -30,6 +30,8 @@ def test_a_failure_reason_is_english_in_the_api_and_italian_on_an_italian_run_pa
     assert flow.file(lines)["failure_reason"].startswith(
         "no valid sales lines: 1 line rejected (first: line 2:"
     )
+    assert (flow.file(binary)["failure_code"], flow.file(binary)["failure_params"]) == ("binary_content", {})
+    assert flow.file(lines)["failure_params"]["first"]["params"]["reason"]["code"] == "period_invalid"
     stored = SalesFile.objects.get(pk=binary)
     assert (stored.failure_code, stored.failure_params) == ("binary_content", {})
 
