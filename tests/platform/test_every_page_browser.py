@@ -138,7 +138,10 @@ PAGE_SCRIPT = """() => {
   document.querySelectorAll("option").forEach((o) => texts.push(o.textContent.trim()));
   // The admin's result rows and filters hold data (a category named "Home"), which may equal an
   // English msgid.
-  const data = [...document.querySelectorAll("#result_list tbody td, #result_list tbody th, #changelist-filter a")].map(
+  // A detail page's title and last breadcrumb are its object's name (an email's subject).
+  const data = [...document.querySelectorAll(
+    "#result_list tbody td, #result_list tbody th, #changelist-filter a, #content > h2, .breadcrumbs"
+  )].map(
     (cell) => cell.textContent.trim());
   const root = document.documentElement;
   const cards = [...document.querySelectorAll(".card")]
@@ -203,7 +206,11 @@ class Walker:
                 self.problems.append(f"{where}: raw code {code!r} in {text[:120]!r}")
             if self.language == "it" and bare in self.english and text not in found["data"]:
                 self.problems.append(f"{where}: untranslated {text[:120]!r}")
-            elif self.language == "it" and self.templates.fullmatch(bare) and text not in found["data"]:
+            elif (
+                self.language == "it"
+                and self.templates.fullmatch(bare)
+                and not any(text in d for d in found["data"])
+            ):
                 self.problems.append(f"{where}: untranslated {text[:120]!r} (a stored message?)")
 
     def close(self) -> None:
