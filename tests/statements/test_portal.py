@@ -63,7 +63,10 @@ def test_home_shows_balance_earnings_by_run_dsp_territory_and_own_documents(ana_
     by_run = re.findall(
         r'<span class="name">([^<]*)</span>.*?width: (\d+)%.*?"value">([^<]*)<', _chart(page, "chart-run")
     )
-    assert by_run == [("Q3", "100", cents(earned["first"])), ("Q3", "50", cents(earned["second"]))]
+    assert by_run == [
+        ("Q3 · 2026-09", "100", cents(earned["first"])),
+        ("Q3 · 2026-10", "50", cents(earned["second"])),
+    ]
     by_dsp = re.findall(r'<span class="name">([^<]*)</span>.*?"value">([^<]*)<', _chart(page, "chart-dsp"))
     assert by_dsp == [
         ("Spotify", cents((D("30") + D("20")) * D("0.2") * D("0.75"))),

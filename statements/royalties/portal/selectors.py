@@ -41,15 +41,25 @@ def statements(payee: Payee) -> list[dict]:
     found = []
     for row in _finalised(payee):
         royalty = row.statement_set.royalty_run
+        run = run_data(row.statement_set)
         found.append(
             {
-                "run": run_data(row.statement_set),
+                "run": run,
+                "title": _title(run),
                 "finalized_at": royalty.finalized_at,
                 "statement": payee_statement_data(row, row.statement_set.run.currency, lines=False),
                 "invoice": invoices.get(royalty.pk),
             }
         )
     return found
+
+
+def _title(run: dict) -> str:
+    """A run by its name and months (names may repeat): `Q3 · 2026-07…2026-09`."""
+    first, last = run["period"]["first"], run["period"]["last"]
+    if not first:
+        return run["name"]
+    return f"{run['name']} · {first}" if first == last else f"{run['name']} · {first}…{last}"
 
 
 def statement(payee: Payee, run_id: int, *, lines: bool = False) -> tuple[dict, dict, PayeeLines]:
@@ -109,8 +119,7 @@ def earnings_charts(found: list[dict]) -> list[dict]:
     charts = []
     for currency, items in sorted(by_currency.items()):
         by_run = [
-            {"name": item["run"]["name"], "earnings": item["statement"]["summary"]["earnings"]}
-            for item in items
+            {"name": item["title"], "earnings": item["statement"]["summary"]["earnings"]} for item in items
         ]
         charts.append(
             {
