@@ -80,9 +80,17 @@ def test_batch_page_in_chromium(page, flow, make_user, tmp_path):
     page.fill("#id_password", "pw-root-123")
     page.press("#id_password", "Enter")
     page.wait_for_url(f"**/paymentbatch/{batch.pk}/change/")
-    for width, height in ((1280, 800), (375, 740)):
-        page.set_viewport_size({"width": width, "height": height})
-        page.screenshot(path=str(tmp_path / f"batch-{width}.png"), full_page=True)
+    for language in ("en", "it"):
+        page.set_extra_http_headers({"Accept-Language": language})
+        page.reload()
+        for width, height in ((1280, 800), (375, 740)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.screenshot(path=str(tmp_path / f"batch-{language}-{width}.png"), full_page=True)
+            # Nothing but the lines table (the admin lets it scroll) is wider than the screen.
+            assert page.evaluate("document.querySelector('#batch-files').scrollWidth") <= width
+    assert "Segna come pagato" in page.locator("#mark-paid").get_attribute("value")
+    page.set_extra_http_headers({"Accept-Language": "en"})
+    page.reload()
     assert page.locator("#batch-files a").count() == 3  # generic, SEPA, PayPal EUR
     page.click("#mark-paid")
     assert "Batch marked paid" in page.locator(".messagelist").inner_text()
