@@ -20,6 +20,7 @@ from project.errors import Conflict, InvalidInput, NotFound
 from statements import report_files
 from statements import selectors as statement_selectors
 from statements.royalties import (
+    api_batches,
     api_catalogue,
     api_contracts,
     api_drafts,
@@ -177,6 +178,7 @@ ROYALTY_ROUTERS = [
     api_ledger.router,
     api_catalogue.router,
     api_drafts.router,
+    api_batches.router,
 ]
 for _router in ROYALTY_ROUTERS:
     royalties_api.add_router("/", _router)
