@@ -92,6 +92,11 @@ def create_batch(*, runs: list[RoyaltyRun], by_user: AbstractBaseUser | None) ->
                 reference=reference[:140],
             )
             claims += [PaymentLineEntry(line=line, entry=entry) for entry in entries]
+        if not claims:  # every payable rounds to nothing: they wait, summed, for a later batch
+            raise Conflict(
+                "Nothing these runs made payable is left to send after rounding and withholding.",
+                code="nothing_to_pay",
+            )
         try:
             with transaction.atomic():
                 PaymentLineEntry.objects.bulk_create(claims)

@@ -210,3 +210,11 @@ def test_two_mark_paid_at_the_same_time_pay_once(flow):
     for thread in threads:
         thread.join()
     assert errors == [] and paid_out().count() == 1
+
+
+def test_a_batch_with_nothing_to_send_is_not_made(flow):
+    contract(shares=[(payee("Ana", withholding_rate=D("100")), "100")])  # everything withheld
+    royalty = services.finalize_run(run=processed_run(flow))
+    with pytest.raises(Conflict) as refused:
+        payments.create_batch(runs=[royalty], by_user=None)
+    assert refused.value.code == "nothing_to_pay" and not PaymentBatch.objects.exists()
