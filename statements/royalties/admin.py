@@ -37,7 +37,7 @@ from statements.royalties.models import (
     Track,
 )
 from statements.royalties.payments_admin import create_payment_batch  # registers the batch admin
-from statements.royalties.portal.admin import invite_to_portal
+from statements.royalties.portal.admin import invite_to_portal, issue_invoices
 
 HUNDRED = Decimal(100)
 
@@ -288,7 +288,7 @@ class RoyaltyLedgerEntryAdmin(admin.ModelAdmin):
 @admin.register(RoyaltyRun)
 class RoyaltyRunAdmin(admin.ModelAdmin):
     list_display = ["sequence", "run", "finalized_at", "finalized_by"]
-    actions = [create_payment_batch]
+    actions = [create_payment_batch, issue_invoices]
     readonly_fields = ["run", "sequence", "finalized_at", "finalized_by"]
 
     def has_add_permission(self, request) -> bool:

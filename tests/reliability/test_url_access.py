@@ -28,6 +28,8 @@ PUBLIC = {
     # Whether the database answers, for load balancers; no data.
     "/settlement/healthcheck",
     "/settlement/healthcheck/",
+    # A payee's invitation link: the token in it is the credential (a wrong or used one answers 404).
+    "/portal/invitation/sample/sample/",
 }
 LOGIN_ONLY = {"/"}  # the landing page only lists what the user may open
 SKIP_PREFIXES = ("/admin/", "/static/", "/media/")

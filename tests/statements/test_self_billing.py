@@ -130,3 +130,28 @@ def test_staff_download_an_invoice_from_the_admin(finalised, make_user):
     response = client.get(f"/admin/statements/selfbillinginvoice/{invoice.pk}/pdf/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content == storage.read(invoice.storage_key)
+
+
+def test_staff_issue_the_invoices_of_a_payee_who_opted_in_after_finalisation(finalised, make_user):
+    royalty, _, bo = finalised
+    bo.self_billing, bo.country = True, "US"
+    bo.save()
+    staff = make_user("bea", staff=True)
+    staff.is_superuser = True
+    staff.save()
+    client = Client()
+    client.force_login(staff)
+    action = {"action": "issue_invoices", "_selected_action": [royalty.pk]}
+    page = client.post("/admin/statements/royaltyrun/", action, follow=True).content.decode()
+    assert "1 invoice issued." in page
+    invoice = SelfBillingInvoice.objects.get(payee=bo)
+    assert (invoice.code, invoice.treatment, invoice.net) == (
+        "SB-000002",
+        T.OUTSIDE_SCOPE,
+        cents(EARNED * D("0.4")),
+    )
+    # Again: nothing new.
+    assert (
+        "0 invoices issued."
+        in client.post("/admin/statements/royaltyrun/", action, follow=True).content.decode()
+    )

@@ -1,5 +1,6 @@
 """Staff side of the payee portal and the self-billing invoices: invite payees (an action on the
-payees list), see who uses the portal, list invoices and download their PDF."""
+payees list), see who uses the portal, issue the invoices of payees who opted in after a run was
+finalised (an action on the royalty runs), list invoices and download their PDF."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -14,7 +15,7 @@ from project import admin_display
 from project.errors import DomainError
 from statements.royalties import invoices
 from statements.royalties.api import attachment
-from statements.royalties.models import Payee, SelfBillingInvoice
+from statements.royalties.models import Payee, RoyaltyRun, SelfBillingInvoice
 from statements.royalties.portal import services
 from statements.royalties.portal.models import PortalAccount
 
@@ -40,6 +41,22 @@ def invite_to_portal(model_admin: admin.ModelAdmin, request: HttpRequest, querys
             ngettext("%(n)s invitation sent.", "%(n)s invitations sent.", sent) % {"n": sent},
             messages.SUCCESS,
         )
+
+
+@admin.action(description=gettext_lazy("Issue the self-billing invoices"))
+def issue_invoices(
+    model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[RoyaltyRun]
+) -> None:
+    """The invoices of payees who opted in to self-billing after these runs were finalised."""
+    before = SelfBillingInvoice.objects.count()
+    for royalty in queryset.order_by("sequence"):
+        invoices.issue_for_run(royalty)
+    issued = SelfBillingInvoice.objects.count() - before
+    model_admin.message_user(
+        request,
+        ngettext("%(n)s invoice issued.", "%(n)s invoices issued.", issued) % {"n": issued},
+        messages.SUCCESS,
+    )
 
 
 @admin.register(PortalAccount)
