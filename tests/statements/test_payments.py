@@ -218,3 +218,12 @@ def test_a_batch_with_nothing_to_send_is_not_made(flow):
     with pytest.raises(Conflict) as refused:
         payments.create_batch(runs=[royalty], by_user=None)
     assert refused.value.code == "nothing_to_pay" and not PaymentBatch.objects.exists()
+
+
+def test_a_paid_batch_leaves_the_next_runs_opening_balance_alone(finalised, flow):
+    from statements.royalties.calculation import compute
+
+    payments.mark_batch_paid(batch=payments.create_batch(runs=[finalised], by_user=None), by_user=None)
+    # The same sales again: nothing new is earned; a paid_out counted in the balance would show
+    # Ana and Bo with a negative opening balance.
+    assert compute(processed_run(flow)).statements == []
