@@ -3,11 +3,11 @@ a contract's scope, or mark it as the label's income."""
 
 from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from statements import selectors as statement_selectors
 from statements.royalties import selectors, services
-from statements.royalties.api_common import errors
+from statements.royalties.api_common import Pages, errors
 from statements.royalties.schemas import (
     LabelIncomeIn,
     LabelIncomeOut,
@@ -21,7 +21,7 @@ router = Router(tags=["catalogue and unmatched income"])
 
 
 @router.get("/releases/", response=list[ReleaseOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def release_list(request: HttpRequest, search: str = ""):
     """Releases from the processed sales files; `search`: the UPC's start, part of title or artists."""
     return selectors.releases(search=search)
@@ -34,7 +34,7 @@ def release_detail(request: HttpRequest, release_id: int):
 
 
 @router.get("/tracks/", response=list[TrackOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def track_list(request: HttpRequest, search: str = "", release: int | None = None):
     """Tracks; `search`: the ISRC's start, part of title or artists; `release`: its tracks."""
     return selectors.tracks(search=search, release=release)

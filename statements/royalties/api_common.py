@@ -4,12 +4,22 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja import Schema
+from ninja import Field, Schema
 from ninja.errors import HttpError
+from ninja.pagination import LimitOffsetPagination
 
 from project import idempotency
 from project.api import Error
 from project.errors import Conflict
+
+
+class Pages(LimitOffsetPagination):
+    """`?limit=&offset=` → `{"items", "count"}`, bounded: ninja leaves both open, and an offset past
+    PostgreSQL's bigint was a 500 (found by Schemathesis)."""
+
+    class Input(Schema):
+        limit: int = Field(100, ge=1, le=1000)
+        offset: int = Field(0, ge=0, le=2**63 - 1)
 
 
 def errors(*statuses: int) -> dict[int, type[Schema]]:

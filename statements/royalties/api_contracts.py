@@ -2,17 +2,17 @@
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from statements.royalties import selectors, services
-from statements.royalties.api_common import IDEMPOTENT, answer, errors, once
+from statements.royalties.api_common import IDEMPOTENT, Pages, answer, errors, once
 from statements.royalties.schemas import ContractIn, ContractOut
 
 router = Router(tags=["contracts"])
 
 
 @router.get("/contracts/", response=list[ContractOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def contract_list(request: HttpRequest, search: str = "", payee: int | None = None):
     """Contracts by name; `search`: part of the name; `payee`: contracts with a share for this payee."""
     return selectors.contracts(search=search, payee=payee)

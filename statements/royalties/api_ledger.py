@@ -2,17 +2,17 @@
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from statements.royalties import selectors, services
-from statements.royalties.api_common import IDEMPOTENT, answer, errors, once
+from statements.royalties.api_common import IDEMPOTENT, Pages, answer, errors, once
 from statements.royalties.schemas import EntryIn, EntryOut
 
 router = Router(tags=["ledger"])
 
 
 @router.get("/ledger/", response=list[EntryOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def entry_list(request: HttpRequest, payee: int | None = None, contract: int | None = None, kind: str = ""):
     """Entries by date, those of finalised runs (earnings, recoupment, reserves, payments) included;
     filtered by `payee`, `contract`, `kind` (advance, cost, earnings, recoupment, reserve_held,

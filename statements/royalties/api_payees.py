@@ -2,17 +2,17 @@
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from statements.royalties import selectors, services
-from statements.royalties.api_common import IDEMPOTENT, answer, errors, once
+from statements.royalties.api_common import IDEMPOTENT, Pages, answer, errors, once
 from statements.royalties.schemas import PayeeFields, PayeeIn, PayeeOut
 
 router = Router(tags=["payees"])
 
 
 @router.get("/payees/", response=list[PayeeOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def payee_list(request: HttpRequest, search: str = "", active: bool | None = None):
     """Payees by name; `search`: part of the name or email; `active`: only (in)active ones."""
     return selectors.payees(search=search, active=active)

@@ -30,6 +30,7 @@ DOCUMENTS = {
     "settlement": "/settlement/openapi.json",
     "statements": "/api/statements/openapi.json",
     "exports": "/api/exports/openapi.json",
+    "royalties": "/api/royalties/openapi.json",
 }
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Ids that exist in the live app, so that part of the generated requests reach past the look-up
