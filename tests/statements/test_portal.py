@@ -4,6 +4,7 @@ balance, earnings by run, DSP and territory, statements and invoices — nothing
 and no draft — and asks for a change of payment details that waits for staff approval."""
 
 import re
+from datetime import date
 from decimal import ROUND_HALF_EVEN
 from decimal import Decimal as D
 from urllib.parse import urlparse
@@ -12,8 +13,8 @@ import pytest
 from django.test import Client
 
 from project.models import OutboundEmail
-from statements.royalties import payee_details, services
-from statements.royalties.models import PaymentDetailsChange, SelfBillingInvoice
+from statements.royalties import payee_details, payments, services
+from statements.royalties.models import Payee, PaymentDetailsChange, SelfBillingInvoice
 from statements.royalties.portal import services as portal_services
 from statements.royalties.portal.models import PortalAccount
 from tests.statements.test_portal_access import payee_user
@@ -91,6 +92,19 @@ def test_home_shows_balance_earnings_by_run_dsp_territory_and_own_documents(ana_
 
 def _chart(page: str, chart_id: str) -> str:
     return re.search(rf'<ul class="hbars" id="{chart_id}".*?</ul>', page, re.S).group(0)
+
+
+def test_home_lists_the_payees_payments(ana_portal, staff):
+    ana, bo = ana_portal["ana"], ana_portal["bo"]
+    Payee.objects.filter(pk=ana.pk).update(payment_method="paypal", paypal_email="ana@example.com")
+    Payee.objects.filter(pk=bo.pk).update(payment_method="wise", wise_email="zed@example.com")
+    batch = payments.create_batch(runs=[ana_portal["first"], ana_portal["second"]], by_user=staff)
+    payments.mark_batch_paid(batch=batch, by_user=staff, paid_on=date(2026, 12, 5))
+    line = batch.lines.get(payee=ana)
+    page = ana_portal["client"].get("/portal/").content.decode()
+    card = re.search(r'id="payments">.*?</table>', page, re.S).group(0)
+    assert line.reference in card and "PayPal" in card and f"{cents(line.amount)} EUR" in card
+    assert card.count("<tr>") == 2  # the header and Ana's one payment; none of Zed Other's
 
 
 def test_statement_page_and_documents_are_the_payees_own(ana_portal):

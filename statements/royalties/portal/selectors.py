@@ -14,7 +14,9 @@ from statements.royalties.models import (
     MEMO_KINDS,
     PAYMENT_DETAILS,
     Payee,
+    PaymentBatch,
     PaymentDetailsChange,
+    PaymentLine,
     RoyaltyLedgerEntry,
     RoyaltyStatement,
     SelfBillingInvoice,
@@ -82,6 +84,15 @@ def invoice(payee: Payee, invoice_id: int) -> SelfBillingInvoice:
     if found is None:
         raise NotFound(f"no invoice {invoice_id} for this payee", code="invoice_not_found")
     return found
+
+
+def payments(payee: Payee) -> QuerySet[PaymentLine]:
+    """What the label paid the payee (the lines of payment batches marked paid), latest first."""
+    return (
+        PaymentLine.objects.filter(payee=payee, batch__status=PaymentBatch.Status.PAID)
+        .select_related("batch")
+        .order_by("-batch__paid_on", "-pk")
+    )
 
 
 def pending_change(payee: Payee) -> dict | None:

@@ -42,13 +42,15 @@ def payee_required(view: Callable) -> Callable:
 @require_GET
 @payee_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Balance, earnings over time (by run, DSP, territory), statements and invoices, latest first."""
+    """Balance, earnings over time (by run, DSP, territory), statements with their invoices and the
+    payments, latest first."""
     found = selectors.statements(request.payee)
     context = {
         "payee": request.payee,
         "balances": selectors.balances(request.payee),
         "charts": selectors.earnings_charts(found),
         "statements": found[::-1],
+        "payments": selectors.payments(request.payee),
     }
     return render(request, "portal/home.html", context)
 
