@@ -227,6 +227,8 @@ STAGE_SQL = (
     "DROP TABLE IF EXISTS royalty_fx, royalty_keys, royalty_groups, royalty_override, royalty_duplicates",
     # Millions of groups are summed in memory rather than spilled to disk (for this transaction).
     "SET LOCAL work_mem = '512MB'",
+    # Every join here is set against set: a nested loop over a misestimated row count is quadratic.
+    "SET LOCAL enable_nestloop = off",
     "CREATE TEMP TABLE royalty_fx (sales_file_id bigint, dsp text, period text, currency text, rate numeric)"
     " ON COMMIT DROP",
 )
@@ -471,6 +473,9 @@ def allocate(run: StatementRun, royalty_run_id: int) -> int:
     file_ids = list(run.sales_files.values_list("pk", flat=True))
     lines_sql, params = _lines_sql(run, file_ids)
     with connection.cursor() as cursor:
+        # The planner takes the 4-column match for a few rows and loops over the allocations being
+        # inserted once per line (quadratic: minutes for a million lines); hash joins it must be.
+        cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute("DROP TABLE IF EXISTS royalty_duplicates")
         _stage_duplicates(cursor, lines_sql, params, several_files=len(file_ids) > 1)
         _stage_matches(cursor, f"({lines_sql}) l", params)

@@ -1,11 +1,19 @@
-"""Payee statement documents: PDF (a Django template rendered by WeasyPrint, with inline SVG
-charts), xlsx (openpyxl, the line detail) and a zip of every payee's documents."""
+"""Payee statement documents: PDF (a Django template rendered by WeasyPrint), xlsx (openpyxl, the
+line detail) and a zip of every payee's documents; and the context the PDF and the payee's page
+share (head, summary, charts, breakdowns).
 
+Charts are HTML: one row per bar, its label in a cell left of the bar and its value in a cell right
+of it, so a long label wraps in its own cell instead of running into its neighbours (the SVG chart
+drew labels at fixed positions: long DSP names overlapped and no values were shown)."""
+
+import base64
 import io
 import json
+import mimetypes
 import zipfile
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
@@ -15,9 +23,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
+from statements.royalties import presentation
 from statements.royalties.presentation import SUMMARY
 
-CHART_WIDTH = 260  # px of the longest bar
 SUMMARY_LABELS = {
     "opening": _("Opening balance"),
     "earnings": _("Earnings"),
@@ -31,7 +39,7 @@ SUMMARY_LABELS = {
 
 
 def pdf(run: dict, statement: dict) -> bytes:
-    return render_pdf("statements/royalty_statement.html", _context(run, statement))
+    return render_pdf("statements/royalty_statement.html", statement_context(run, statement))
 
 
 def render_pdf(template: str, context: dict) -> bytes:
@@ -113,16 +121,30 @@ def document_name(run: dict, statement: dict) -> str:
     return f"statement-{run['id']}-{payee['id']}-{slugify(payee['name']) or 'payee'}"
 
 
-def _context(run: dict, statement: dict) -> dict:
+ADVANCE_LABELS = {
+    "outstanding": _("Advances outstanding before this statement"),
+    "recouped": _("Recouped from these earnings"),
+    "remaining": _("Advances still to recoup"),
+}
+
+
+def statement_context(run: dict, statement: dict) -> dict:
+    """What the PDF and the payee's page show: the label, the payee, the run and its months, the
+    summary with the advances, the charts and the breakdown tables."""
     return {
-        "run": run,
+        "run_data": run,  # a page's `run` is the model
+        "label": label(),
         "statement": statement,
+        "payee_lines": _address_lines(statement["payee"]),
         "summary": [
             (name, SUMMARY_LABELS[name], statement["summary"][name]) for name in (*SUMMARY, "carried_forward")
         ],
+        "advances": [
+            (ADVANCE_LABELS[name], item) for name, item in (statement.get("advances") or {}).items()
+        ],
         "charts": [
-            (_("Earnings by DSP"), bars(statement["by_dsp"])),
-            (_("Earnings by month"), bars(statement["by_month"])),
+            (_("Earnings by DSP"), bars(statement["by_dsp"])["bars"]),
+            (_("Earnings by month"), bars(statement["by_month"])["bars"]),
         ],
         "tables": [
             (_("Earnings by DSP"), _("DSP"), statement["by_dsp"]),
@@ -133,18 +155,34 @@ def _context(run: dict, statement: dict) -> dict:
     }
 
 
-def bars(items: list[dict], scale: int = CHART_WIDTH) -> dict:
-    """Bar lengths for a chart, the longest `scale` (px of an inline SVG, or percent): proportional
-    to the exact figures, negatives drawn as zero."""
+def _address_lines(details: dict) -> list[str]:
+    lines = [line.strip() for line in details.get("address", "").splitlines() if line.strip()]
+    if details.get("country"):
+        lines.append(details["country"])
+    return lines
+
+
+def label() -> dict:
+    """The label on the head of every statement (`presentation.label`): its address as lines, its
+    logo inlined as a data URI, so the PDF and the page need no file access to show it."""
+    found = presentation.label()
+    logo = ""
+    path = Path(found["logo"]) if found["logo"] else None
+    if path is not None and path.is_file():
+        kind = mimetypes.guess_type(path.name)[0] or "image/png"
+        logo = f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}"
+    address = [line.strip() for line in found["address"].splitlines() if line.strip()]
+    return {**found, "address": address, "logo": logo}
+
+
+def bars(items: list[dict], scale: int = 100) -> dict:
+    """Bar lengths for a chart, the longest `scale` (percent by default): proportional to the exact
+    figures, negatives drawn as zero."""
     values = [max(Decimal(item["earnings"]["exact"]), Decimal(0)) for item in items]
     top = max(values, default=Decimal(0)) or Decimal(1)
-    bars = [
-        {
-            "name": item["name"],
-            "amount": item["earnings"]["amount"],
-            "y": 22 * i,
-            "width": int(value / top * scale),
-        }
-        for i, (item, value) in enumerate(zip(items, values, strict=True))
-    ]
-    return {"bars": bars, "height": 22 * len(bars) + 4}
+    return {
+        "bars": [
+            {"name": item["name"], "amount": item["earnings"]["amount"], "width": int(value / top * scale)}
+            for item, value in zip(items, values, strict=True)
+        ]
+    }

@@ -18,7 +18,7 @@ from project.errors import DomainError, NotFound
 from project.roles import BACK_OFFICE
 from statements import report_files
 from statements.models import StatementRun
-from statements.royalties import selectors, services
+from statements.royalties import documents, selectors, services
 from statements.royalties.documents import SUMMARY_LABELS
 from statements.royalties.forms import UnmatchedActionForm
 from statements.royalties.models import Contract, LabelIncome
@@ -141,17 +141,21 @@ def run_page_royalty_payee(request: HttpRequest, run_id: int, payee_id: int) -> 
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("statements:run-page", run_id=run.pk)
-    context = {"run": run, "data": data, **statement_context(statement, lines, request.GET.get("page"))}
+    context = {
+        **statement_context(data["run"], statement, lines, request.GET.get("page")),
+        "run": run,
+        "data": data,
+    }
     return render(request, "statements/royalty_payee.html", context)
 
 
-def statement_context(statement: dict, lines: PayeeLines, page: str | None) -> dict:
-    """What the statement partials show (royalty_statement_summary/_details.html): the summary,
-    the breakdowns and one `page` of the `lines`. The staff page and the payee portal's."""
+def statement_context(run_data: dict, statement: dict, lines: PayeeLines, page: str | None) -> dict:
+    """What the statement partials show (royalty_statement_summary/_details.html): the PDF's head,
+    summary, advances and charts (`documents.statement_context`), the breakdowns and one `page` of
+    the `lines`. The staff page and the payee portal's."""
     return {
-        "statement": statement,
+        **documents.statement_context(run_data, statement),
         "currency": statement["currency"],
-        "summary": [(name, label, statement["summary"][name]) for name, label in SUMMARY_LABELS.items()],
         "breakdowns": [
             (_("By DSP"), _("DSP"), statement["by_dsp"]),
             (_("By month"), _("Month"), statement["by_month"]),

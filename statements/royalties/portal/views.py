@@ -59,7 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @payee_required
 def statement_page(request: HttpRequest, run_id: int) -> HttpResponse:
     run, statement, lines = selectors.statement(request.payee, run_id)
-    context = {"run": run, **statement_context(statement, lines, request.GET.get("page"))}
+    context = {"run": run, **statement_context(run, statement, lines, request.GET.get("page"))}
     return render(request, "portal/statement.html", context)
 
 
