@@ -89,11 +89,14 @@ def raw_codes_by_language() -> dict[str, set[str]]:
 
 def untranslated_texts() -> set[str]:
     """English msgids whose Italian differs: on an Italian page they are strings left in English,
-    unless the same text is also Italian of the catalogue (a sale type "download")."""
+    unless the same text is also Italian of the catalogue (a sale type "download"), as written or
+    capitalised as the admin shows a field's name (the field "release" is "release" in Italian).
+    """
     entries = catalogue()
     italian = {entry.msgstr for entry in entries} | {
         text for entry in entries for text in entry.msgstr_plural.values()
     }
+    italian |= {text[:1].upper() + text[1:] for text in italian}
     return {
         entry.msgid
         for entry in entries
