@@ -404,7 +404,7 @@ class _PlainBytes:
 
     def head(self, count: int) -> list[str]:
         """The first `count` lines as text (with their line ends), for the layout."""
-        while self.buffer.count(b"\n") < count and self._fill():
+        while self.buffer.count(b"\n") < count and len(self.buffer) <= count * self.limit and self._fill():
             pass
         lines = self.buffer.split(b"\n")[:count]
         ends = [line + b"\n" for line in lines[:-1]]
