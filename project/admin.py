@@ -1,12 +1,14 @@
 from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from project.admin_display import readable
 from project.models import ApiToken, OutboundEmail
+from project.roles import PAYEES
 from project.tokens import issue_api_token
 
 
@@ -52,6 +54,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "user"] if obj else self.readonly_fields
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":  # a payee's portal user gets no token (issue_api_token refuses it)
+            kwargs["queryset"] = get_user_model().objects.exclude(groups__name=PAYEES, is_staff=False)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
@@ -77,6 +84,7 @@ EMAIL_KINDS = {
     "sessions_app/alert": _("Session failed"),
     "sessions_app/result": _("Session result"),
     "statements/royalty_statement": _("Royalty statement"),
+    "portal/invitation": _("Payee portal invitation"),
 }
 
 

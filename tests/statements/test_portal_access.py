@@ -152,6 +152,11 @@ def test_every_cell_of_the_access_table(world):
 def test_a_payee_user_gets_no_api_token(world):
     with pytest.raises(InvalidInput, match="not given API tokens"):
         issue_api_token(user=world["users"]["ana"], scopes=["statements:read"])
+    # Nor can staff pick them in the admin's new token form.
+    staff = Client()
+    staff.force_login(world["users"]["staff"])
+    form = staff.get("/admin/project/apitoken/add/").content.decode()
+    assert "bea" in form and "ana@example.com" not in form
 
 
 def test_a_payee_user_logging_in_lands_in_the_portal(world):
