@@ -16,7 +16,8 @@ from statements.royalties.models import PaymentBatch, PaymentLine, RoyaltyRun
 from statements.royalties.presentation import figure
 
 router = Router(tags=["payment batches"])
-REFUSALS = {404: Error, 409: Error}
+# 422: what the services refuse as InvalidInput (the Royalties API answers it 422, api.py).
+REFUSALS = {404: Error, 409: Error, 422: Error}
 FILE_RESPONSE = {
     "description": "The file",
     "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in payments.FILE_TYPES.values()},

@@ -7,7 +7,7 @@ from ninja.pagination import paginate
 
 from statements import selectors as statement_selectors
 from statements.royalties import selectors, services
-from statements.royalties.api_common import Pages, errors
+from statements.royalties.api_common import Pages, errors, search_query
 from statements.royalties.schemas import (
     LabelIncomeIn,
     LabelIncomeOut,
@@ -22,7 +22,9 @@ router = Router(tags=["catalogue and unmatched income"])
 
 @router.get("/releases/", response=list[ReleaseOut])
 @paginate(Pages)
-def release_list(request: HttpRequest, search: str = ""):
+def release_list(
+    request: HttpRequest, search: str = search_query("The UPC's start, part of title or artists.")
+):
     """Releases from the processed sales files; `search`: the UPC's start, part of title or artists."""
     return selectors.releases(search=search)
 
@@ -35,7 +37,11 @@ def release_detail(request: HttpRequest, release_id: int):
 
 @router.get("/tracks/", response=list[TrackOut])
 @paginate(Pages)
-def track_list(request: HttpRequest, search: str = "", release: int | None = None):
+def track_list(
+    request: HttpRequest,
+    search: str = search_query("The ISRC's start, part of title or artists."),
+    release: int | None = None,
+):
     """Tracks; `search`: the ISRC's start, part of title or artists; `release`: its tracks."""
     return selectors.tracks(search=search, release=release)
 

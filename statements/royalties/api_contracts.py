@@ -5,7 +5,7 @@ from ninja import Router, Status
 from ninja.pagination import paginate
 
 from statements.royalties import selectors, services
-from statements.royalties.api_common import IDEMPOTENT, Pages, answer, errors, once
+from statements.royalties.api_common import IDEMPOTENT, Pages, answer, errors, once, search_query
 from statements.royalties.schemas import ContractIn, ContractOut
 
 router = Router(tags=["contracts"])
@@ -13,7 +13,9 @@ router = Router(tags=["contracts"])
 
 @router.get("/contracts/", response=list[ContractOut])
 @paginate(Pages)
-def contract_list(request: HttpRequest, search: str = "", payee: int | None = None):
+def contract_list(
+    request: HttpRequest, search: str = search_query("Part of the name."), payee: int | None = None
+):
     """Contracts by name; `search`: part of the name; `payee`: contracts with a share for this payee."""
     return selectors.contracts(search=search, payee=payee)
 

@@ -1,19 +1,28 @@
 """Royalties API: the payee ledger (append-only): advances, costs, payments and adjustments."""
 
+from typing import Literal
+
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from ninja.pagination import paginate
 
 from statements.royalties import selectors, services
 from statements.royalties.api_common import IDEMPOTENT, Pages, answer, errors, once
+from statements.royalties.models import RoyaltyLedgerEntry
 from statements.royalties.schemas import EntryIn, EntryOut
 
 router = Router(tags=["ledger"])
+KINDS = tuple(RoyaltyLedgerEntry.Kind.values)
 
 
 @router.get("/ledger/", response=list[EntryOut])
 @paginate(Pages)
-def entry_list(request: HttpRequest, payee: int | None = None, contract: int | None = None, kind: str = ""):
+def entry_list(
+    request: HttpRequest,
+    payee: int | None = None,
+    contract: int | None = None,
+    kind: Literal["", *KINDS] = "",
+):
     """Entries by date, those of finalised runs (earnings, recoupment, reserves, payments) included;
     filtered by `payee`, `contract`, `kind` (advance, cost, earnings, recoupment, reserve_held,
     reserve_released, payment, adjustment)."""

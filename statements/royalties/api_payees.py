@@ -5,7 +5,7 @@ from ninja import Router
 from ninja.pagination import paginate
 
 from statements.royalties import selectors, services
-from statements.royalties.api_common import IDEMPOTENT, Pages, answer, errors, once
+from statements.royalties.api_common import IDEMPOTENT, Pages, answer, errors, once, search_query
 from statements.royalties.schemas import PayeeFields, PayeeIn, PayeeOut
 
 router = Router(tags=["payees"])
@@ -13,7 +13,9 @@ router = Router(tags=["payees"])
 
 @router.get("/payees/", response=list[PayeeOut])
 @paginate(Pages)
-def payee_list(request: HttpRequest, search: str = "", active: bool | None = None):
+def payee_list(
+    request: HttpRequest, search: str = search_query("Part of the name or email."), active: bool | None = None
+):
     """Payees by name; `search`: part of the name or email; `active`: only (in)active ones."""
     return selectors.payees(search=search, active=active)
 
