@@ -54,3 +54,23 @@ def test_a_reason_stored_before_codes_shows_as_stored(flow):
     SalesFile.objects.filter(pk=file_id).update(failure_code="", failure_reason="an old reason")
     with translation.override("it"):
         assert SalesFile.objects.get(pk=file_id).failure_text == "an old reason"
+
+
+def test_what_a_file_declares_of_itself_reads_as_words_with_every_digit():
+    from statements.templatetags.statuses import declared_items
+
+    declared = {
+        "totals_rows": 1,
+        "revenue": {"?": "2.55", "USD": "1234.5678901234567890123456789"},
+        "totals": {"Master": {"sales": "3", "currency": "GBP", "due": "1.5"}},
+    }
+    assert declared_items(declared) == [
+        ("totals rows", "1"),
+        ("revenue", "2.55 currency not given; 1,234.5678901234567890123456789 USD"),
+        ("totals", "Master: sales 3, due 1.50 GBP"),
+    ]
+    with translation.override("it"):
+        assert declared_items(declared)[1] == (
+            "ricavi",
+            "2,55 valuta non indicata; 1.234,5678901234567890123456789 USD",
+        )
