@@ -532,6 +532,13 @@ class PaymentLine(models.Model):
         help_text=_("Withholding, rounded."),
         verbose_name=_("withheld"),
     )
+    vat = models.DecimalField(
+        max_digits=18,
+        decimal_places=4,
+        default=0,
+        help_text=_("VAT the payee's self-billing invoices charge on top, rounded: not royalty balance."),
+        verbose_name=_("VAT"),
+    )
     amount = models.DecimalField(
         max_digits=18, decimal_places=4, help_text=_("Sent to the payee, rounded."), verbose_name=_("amount")
     )
@@ -555,6 +562,7 @@ class PaymentLine(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_line_amount_positive"),
             models.CheckConstraint(condition=Q(withheld__gte=0), name="payment_line_withheld_positive"),
+            models.CheckConstraint(condition=Q(vat__gte=0), name="payment_line_vat_positive"),
         ]
 
     def __str__(self) -> str:

@@ -4,7 +4,8 @@ reads the pages and the API share.
 
 Finalising a run already posts what it makes payable as a `payment` entry (debiting the balance).
 A batch claims those entries (PaymentLineEntry: a payable is in one live batch at most), pays each
-payee their sum less withholding, and marking it paid records what was sent as one `paid_out`
+payee their sum less withholding — or, for a run with the payee's self-billing invoice, what the
+invoice says is to be paid (net + VAT - withholding) — and marking it paid records what was sent as one `paid_out`
 ledger entry per line (a memo: the balance was debited at finalisation) — the entry's one-to-one
 link to its line makes a second posting impossible, so marking twice pays nothing twice.
 """
@@ -25,12 +26,14 @@ from project.mail import queue_email
 from project.money import EXACT, rounded
 from statements.royalties import documents, payment_files, selectors
 from statements.royalties.models import (
+    Payee,
     PaymentBatch,
     PaymentLine,
     PaymentLineEntry,
     PaymentMethod,
     RoyaltyLedgerEntry,
     RoyaltyRun,
+    SelfBillingInvoice,
 )
 
 K = RoyaltyLedgerEntry.Kind
@@ -70,22 +73,20 @@ def create_batch(*, runs: list[RoyaltyRun], by_user: AbstractBaseUser | None) ->
         batch.runs.set(runs)
         reference = "Royalties " + ", ".join(sorted({run.run.name for run in runs}))
         claims = []
+        invoiced = {
+            (invoice.royalty_run_id, invoice.payee_id): invoice
+            for invoice in SelfBillingInvoice.objects.filter(royalty_run__in=runs)
+        }
         for (payee, currency), entries in grouped.items():
-            gross = Decimal(0)
-            for entry in entries:
-                gross = EXACT.subtract(gross, entry.amount)  # payments are negative: owed is their opposite
-            withheld = rounded(EXACT.divide(EXACT.multiply(gross, payee.withholding_rate), HUNDRED), currency)
-            amount = rounded(gross, currency) - withheld
-            if amount <= 0:
+            figures = _line_figures(payee, currency, entries, invoiced)
+            if figures["amount"] <= 0:
                 continue  # below one minor unit after rounding: stays payable for a later batch
             account, bic = _account(payee)
             line = PaymentLine.objects.create(
                 batch=batch,
                 payee=payee,
                 currency=currency,
-                gross=gross,
-                withheld=withheld,
-                amount=amount,
+                **figures,
                 method=payee.payment_method,
                 account=account,
                 bic=bic,
@@ -112,6 +113,36 @@ def create_batch(*, runs: list[RoyaltyRun], by_user: AbstractBaseUser | None) ->
             user=_user(by_user),
         )
     return batch
+
+
+def _line_figures(
+    payee: Payee, currency: str, entries: list[RoyaltyLedgerEntry], invoiced: dict[tuple, SelfBillingInvoice]
+) -> dict[str, Decimal]:
+    """What a line pays the payee for `entries` (their payables in `currency`): for each run with a
+    self-billing invoice of theirs, what the invoice says is to be paid (net + VAT - withholding);
+    for the other runs' payables, their sum rounded once less withholding on it. `gross` stays the
+    exact sum of the payables settled; VAT is paid on top of them, never out of the balance."""
+    gross = rest = Decimal(0)
+    invoices = {}
+    for entry in entries:
+        gross = EXACT.subtract(gross, entry.amount)  # payments are negative: owed is their opposite
+        invoice = invoiced.get((entry.royalty_run_id, payee.pk))
+        if invoice is not None and invoice.currency == currency:
+            invoices[invoice.pk] = invoice
+        else:
+            rest = EXACT.subtract(rest, entry.amount)
+    withheld = rounded(EXACT.divide(EXACT.multiply(rest, payee.withholding_rate), HUNDRED), currency)
+    figures = {
+        "gross": gross,
+        "vat": Decimal(0),
+        "withheld": withheld,
+        "amount": rounded(rest, currency) - withheld,
+    }
+    for invoice in invoices.values():
+        figures["vat"] += invoice.vat
+        figures["withheld"] += invoice.withholding
+        figures["amount"] += invoice.total
+    return figures
 
 
 def _locked(batch: PaymentBatch) -> PaymentBatch:

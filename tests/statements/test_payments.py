@@ -227,3 +227,55 @@ def test_a_paid_batch_leaves_the_next_runs_opening_balance_alone(finalised, flow
     # The same sales again: nothing new is earned; a paid_out counted in the balance would show
     # Ana and Bo with a negative opening balance.
     assert compute(processed_run(flow)).statements == []
+
+
+def test_a_self_billed_domestic_vat_payee_is_paid_what_their_invoice_says(flow, settings, debtor):
+    """Net + VAT - withholding, as the invoice for the statement reads; the payee without an
+    invoice is paid as before; the paid-out memo records what was sent, the balance is untouched."""
+    settings.SELF_BILLING_VAT_RATE, settings.ROYALTY_LABEL_COUNTRY = "0.22", "IT"
+    ana = payee(
+        "Ana",
+        email="ana@example.com",
+        payment_method="iban",
+        iban=IBAN_ANA,
+        withholding_rate=D("20"),
+        self_billing=True,
+        country="IT",
+        vat_status="registered",
+    )
+    bo = payee("Bo", payment_method="wise", wise_email="bo@wise.example")
+    contract(shares=[(ana, "60"), (bo, "40")])
+    royalty = services.finalize_run(run=processed_run(flow))
+    (invoice,) = royalty.invoices.all()
+    net = ANA_GROSS.quantize(CENT, ROUND_HALF_EVEN)
+    vat, withheld = (net * D("0.22")).quantize(CENT, ROUND_HALF_EVEN), (net * D("0.20")).quantize(CENT)
+    assert (invoice.net, invoice.vat, invoice.withholding, invoice.total) == (
+        net,
+        vat,
+        withheld,
+        net + vat - withheld,
+    )
+
+    batch = payments.create_batch(runs=[royalty], by_user=None)
+    line = lines(batch)["Ana"]
+    assert (line.gross, line.vat, line.withheld, line.amount) == (ANA_GROSS, vat, withheld, invoice.total)
+    assert lines(batch)["Bo"].amount == BO_GROSS.quantize(CENT, ROUND_HALF_EVEN)  # no invoice: unchanged
+    generic = {
+        row["payee"]: row
+        for row in csv.DictReader(
+            io.StringIO(payment_files.generic_csv(payments.batch_lines(batch)).decode())
+        )
+    }
+    assert (generic["Ana"]["vat"], generic["Ana"]["amount"]) == (f"{vat:.2f}", f"{invoice.total:.2f}")
+    sepa = xmlschema.XMLSchema(XSD).to_dict(
+        payment_files.sepa_xml(
+            payments.batch_lines(batch), execution_date=royalty.finalized_at.date()
+        ).decode()
+    )
+    (transfer,) = sepa["CstmrCdtTrfInitn"]["PmtInf"][0]["CdtTrfTxInf"]
+    assert D(str(transfer["Amt"]["InstdAmt"]["$"])) == invoice.total
+
+    payments.mark_batch_paid(batch=batch, by_user=None)
+    assert paid_out().get(payee=ana).amount == -invoice.total  # the memo: what was sent
+    balance = sum(e.amount for e in ana.ledger.exclude(kind__in=["recoupment", "paid_out"]))
+    assert balance == 0  # VAT paid on top is not royalty balance
