@@ -74,12 +74,14 @@ def invitation_path(user: AbstractBaseUser) -> str:
 
 
 def invited_user(uidb64: str, token: str) -> AbstractBaseUser | None:
-    """The user an invitation link is for; None when the link is wrong, used or expired."""
+    """The user an invitation link is for; None when the link is wrong, used or expired, or the
+    payee or the user is no longer active."""
     try:
         pk = int(force_str(urlsafe_base64_decode(uidb64)))
     except (ValueError, TypeError, OverflowError):
         return None
-    account = PortalAccount.objects.select_related("user").filter(user_id=pk).first()
+    accounts = PortalAccount.objects.select_related("user").filter(payee__active=True, user__is_active=True)
+    account = accounts.filter(user_id=pk).first()
     if account is None or not invitation_tokens.check_token(account.user, token):
         return None
     return account.user

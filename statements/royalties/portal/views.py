@@ -1,5 +1,6 @@
 """The payee portal's pages. Every page but the invitation link is for a payee's own user
-(`payee_required`): staff and other users get 403, another payee's objects 404."""
+(`payee_required`): staff and other users get 403, another payee's objects 404, the user of a
+payee no longer active 403 saying their access has ended (a disabled user is not logged in at all)."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -22,7 +23,8 @@ from statements.royalties.portal.forms import PaymentDetailsForm
 
 
 def payee_required(view: Callable) -> Callable:
-    """Login required, then a portal account: the view gets the user's payee as `request.payee`."""
+    """Login required, then a portal account of an active payee: the view gets the user's payee as
+    `request.payee`."""
 
     @login_required
     @wraps(view)
@@ -30,6 +32,13 @@ def payee_required(view: Callable) -> Callable:
         account = selectors.account_of(request.user)
         if account is None:
             raise PermissionDenied(_("This page is for payees invited to the portal."))
+        if not account.payee.active:
+            raise PermissionDenied(
+                _(
+                    "Your access to the portal has ended: the label no longer lists you as an active "
+                    "payee. Write to the label if you think this is a mistake."
+                )
+            )
         request.payee = account.payee
         try:
             return view(request, *args, **kwargs)
