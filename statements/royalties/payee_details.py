@@ -1,7 +1,8 @@
 """Payee details (issue 24): address, tax id, VAT status, withholding and how a payee is paid.
 
 `check_details` is pure: it normalises submitted values and lists what is wrong (tax ids by
-python-stdnum for the payee's country, IBAN and BIC by schwifty). The services write: staff change
+python-stdnum for the payee's country, IBAN and BIC by schwifty), each problem's `msg` a lazy
+text that a form shows in the reader's language (`english_problems` for the API and the logs). The services write: staff change
 details directly (`update_payee_details`); a payee's own change waits as a PaymentDetailsChange
 until staff approve it (`submit_payment_details_change`, `approve_…`, `reject_…`). Every change is
 recorded in the audit trail with the old and new values.
@@ -16,8 +17,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext_lazy as _
 from schwifty import BIC, IBAN
+from schwifty import exceptions as schwifty_errors
 from schwifty.exceptions import SchwiftyException
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.util import get_cc_module
@@ -47,6 +51,40 @@ TAX_ID_MODULES = (
 )
 
 
+def _render(template: Promise, params: dict[str, Any]) -> str:
+    return str(template) % params
+
+
+_lazy_text = lazy(_render, str)
+
+
+def problem(field: str, template: Promise, **params: Any) -> dict[str, Any]:
+    """A problem with `field`: its `msg` renders `template` with `params` in the language active
+    when it is shown (a form's error), not when it is made."""
+    return {"loc": [field], "msg": _lazy_text(template, params)}
+
+
+def english_problems(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The problems with their messages in English (an API's error body, an exception's message)."""
+    with translation.override("en"):
+        return [{**found, "msg": str(found["msg"])} for found in problems]
+
+
+# Why schwifty refuses an IBAN or a BIC, in the reader's words (its own message is English).
+ACCOUNT_ERRORS = {
+    schwifty_errors.InvalidLength: _("wrong length"),
+    schwifty_errors.InvalidChecksumDigits: _("the check digits do not match"),
+    schwifty_errors.InvalidBBANChecksum: _("the check digits do not match"),
+    schwifty_errors.InvalidCountryCode: _("unknown country code"),
+    schwifty_errors.InvalidStructure: _("characters or structure not valid for its country"),
+    schwifty_errors.InvalidBankCode: _("unknown bank code"),
+}
+
+
+def _account_error(exc: SchwiftyException) -> Promise | str:
+    return ACCOUNT_ERRORS.get(type(exc), str(exc))
+
+
 def _tax_id_modules(country: str) -> list[ModuleType]:
     found = []
     for name in TAX_ID_MODULES:
@@ -71,7 +109,11 @@ def check_tax_id(country: str, tax_id: str) -> tuple[str, str | None]:
         except StdnumError:
             continue
     names = ", ".join(module.__name__.removeprefix("stdnum.") for module in modules)
-    return tax_id.strip(), f"{tax_id!r} is not a valid tax id for {country} ({names})."
+    wrong = _lazy_text(
+        _("%(value)s is not a valid tax id for %(country)s (%(checks)s)."),
+        {"value": repr(tax_id), "country": country, "checks": names},
+    )
+    return tax_id.strip(), wrong
 
 
 def check_details(
@@ -81,10 +123,6 @@ def check_details(
     ({"loc": [field], "msg": …}). Values not given keep no default: merge with the payee's first."""
     clean: dict[str, Any] = {}
     problems: list[dict] = []
-
-    def problem(field: str, msg: str) -> None:
-        problems.append({"loc": [field], "msg": msg})
-
     for field in fields:
         if field in data:
             value = data[field]
@@ -92,11 +130,15 @@ def check_details(
     if "country" in clean:
         clean["country"] = (clean["country"] or "").upper()
         if clean["country"] and pycountry.countries.get(alpha_2=clean["country"]) is None:
-            problem("country", f"{clean['country']!r} is not an ISO 3166 country code.")
+            problems.append(
+                problem(
+                    "country", _("%(value)s is not an ISO 3166 country code."), value=repr(clean["country"])
+                )
+            )
     if clean.get("tax_id"):
         clean["tax_id"], wrong = check_tax_id(clean.get("country") or "", clean["tax_id"])
         if wrong:
-            problem("tax_id", wrong)
+            problems.append({"loc": ["tax_id"], "msg": wrong})
     if clean.get("iban"):
         try:
             iban = IBAN(clean["iban"])
@@ -104,22 +146,28 @@ def check_details(
             if not clean.get("bic") and iban.bic is not None:
                 clean["bic"] = str(iban.bic)
         except SchwiftyException as exc:
-            problem("iban", f"Invalid IBAN: {exc}")
+            problems.append(problem("iban", _("Invalid IBAN: %(error)s"), error=_account_error(exc)))
     if clean.get("bic"):
         try:
             clean["bic"] = str(BIC(clean["bic"]))
         except SchwiftyException as exc:
-            problem("bic", f"Invalid BIC: {exc}")
+            problems.append(problem("bic", _("Invalid BIC: %(error)s"), error=_account_error(exc)))
     for field in ("paypal_email", "wise_email"):
         if clean.get(field):
             try:
                 validate_email(clean[field])
             except ValidationError:
-                problem(field, f"{clean[field]!r} is not an email address.")
+                problems.append(not_an_email(field, clean[field]))
     if "payment_method" in clean and clean["payment_method"] not in PaymentMethod.values:
-        problem("payment_method", f"Unknown payment method {clean['payment_method']!r}.")
+        problems.append(
+            problem(
+                "payment_method", _("Unknown payment method %(value)s."), value=repr(clean["payment_method"])
+            )
+        )
     if "vat_status" in clean and clean["vat_status"] not in VatStatus.values:
-        problem("vat_status", f"Unknown VAT status {clean['vat_status']!r}.")
+        problems.append(
+            problem("vat_status", _("Unknown VAT status %(value)s."), value=repr(clean["vat_status"]))
+        )
     if "withholding_rate" in clean:
         try:
             rate = Decimal(str(clean["withholding_rate"]))
@@ -127,8 +175,14 @@ def check_details(
                 raise InvalidOperation
             clean["withholding_rate"] = rate
         except InvalidOperation:
-            problem("withholding_rate", "The withholding rate is a percent from 0 to 100.")
+            problems.append(
+                problem("withholding_rate", _("The withholding rate is a percent from 0 to 100."))
+            )
     return clean, problems
+
+
+def not_an_email(field: str, value: str) -> dict[str, Any]:
+    return problem(field, _("%(value)s is not an email address."), value=repr(value))
 
 
 def method_problems(values: dict[str, Any]) -> list[dict]:
@@ -140,7 +194,11 @@ def method_problems(values: dict[str, Any]) -> list[dict]:
     }
     field = needs.get(values.get("payment_method"))
     if field and not values.get(field):
-        return [{"loc": [field], "msg": f"Paid by {values['payment_method']}: {field} is required."}]
+        method = PaymentMethod(values["payment_method"]).label
+        label = Payee._meta.get_field(field).verbose_name
+        return [
+            problem(field, _("Paid by %(method)s: %(account)s is required."), method=method, account=label)
+        ]
     return []
 
 
@@ -150,7 +208,7 @@ def _checked(payee: Payee, data: dict[str, Any], fields: tuple[str, ...]) -> dic
     problems += method_problems(merged)
     if problems:
         raise InvalidInput(
-            "The payee details are not valid: " + " ".join(p["msg"] for p in problems),
+            "The payee details are not valid: " + " ".join(p["msg"] for p in english_problems(problems)),
             code="payee_details_invalid",
             problems=problems,
         )

@@ -40,7 +40,13 @@ from statements.royalties.models import (
     RoyaltyStatement,
     RoyaltyStatementSet,
 )
-from statements.royalties.payee_details import STAFF_DETAILS, check_details, method_problems
+from statements.royalties.payee_details import (
+    STAFF_DETAILS,
+    check_details,
+    english_problems,
+    method_problems,
+    not_an_email,
+)
 from statements.royalties.presentation import payee_statement_data
 
 logger = logging.getLogger(__name__)
@@ -477,8 +483,10 @@ PAYEE_FIELDS = ("name", "email", "currency", "minimum_payout", "active", "email_
 
 
 def _refuse(code: str, what: str, problems: list[dict]) -> None:
-    """Raise InvalidInput listing `problems` (each {"loc": [field, …], "msg"}), if any."""
+    """Raise InvalidInput listing `problems` (each {"loc": [field, …], "msg"}), if any, in English
+    (the APIs' language for errors)."""
     if problems:
+        problems = english_problems(problems)
         raise InvalidInput(f"{what}: " + " ".join(p["msg"] for p in problems), code=code, problems=problems)
 
 
@@ -490,7 +498,7 @@ def save_payee(*, payee: Payee | None, data: dict, user: AbstractBaseUser | None
         try:
             validate_email(data["email"])
         except ValidationError:
-            problems.append({"loc": ["email"], "msg": f"{data['email']!r} is not an email address."})
+            problems.append(not_an_email("email", data["email"]))
     with transaction.atomic():
         payee = Payee() if payee is None else Payee.objects.select_for_update().get(pk=payee.pk)
         created = payee.pk is None

@@ -8,6 +8,7 @@ import pytest
 from auditlog.models import LogEntry
 from django.db import IntegrityError, transaction
 from django.test import Client
+from django.utils import translation
 
 from project.errors import Conflict, InvalidInput
 from statements.royalties import payee_details
@@ -160,9 +161,36 @@ def test_admin_edits_payee_details_with_the_same_checks(make_user):
     }
     response = client.post(f"/admin/statements/payee/{ana.pk}/change/", form)
     page = response.content.decode()
-    assert response.status_code == 200 and "not a valid tax id for IT" in page and "iban is required" in page
+    assert response.status_code == 200 and "not a valid tax id for IT" in page
+    assert "Paid by bank transfer (IBAN): IBAN is required." in page
+    italian = client.post(f"/admin/statements/payee/{ana.pk}/change/", form, HTTP_ACCEPT_LANGUAGE="it")
+    assert "Pagamento tramite bonifico bancario (IBAN): IBAN è obbligatorio." in italian.content.decode()
     form.update(tax_id="IT00743110157", iban=IBAN_IT)
     response = client.post(f"/admin/statements/payee/{ana.pk}/change/", form)
     assert response.status_code == 302
     ana.refresh_from_db()
     assert (ana.tax_id, ana.bic) == ("00743110157", "BLOPIT22")
+
+
+def test_problems_read_italian_on_the_italian_portal_form_and_english_in_the_api(make_user):
+    from tests.statements.test_portal_access import payee_user
+
+    ana = Payee.objects.create(name="Ana")
+    client = Client()
+    client.force_login(payee_user(make_user, ana))
+    data = {"country": "IT", "tax_id": "123", "payment_method": "iban", "iban": "IT00 0000"}
+    page = client.post("/portal/payment-details/", data, HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    assert "IBAN non valido: lunghezza errata" in page
+    assert "&#x27;123&#x27; non è un codice fiscale o una partita IVA validi per IT (" in page
+    assert "Invalid IBAN" not in page and "not a valid tax id" not in page
+
+    with translation.override("it"), pytest.raises(InvalidInput) as refused:
+        payee_details.update_payee_details(payee=ana, data={"withholding_rate": "120"}, by_user=None)
+    assert refused.value.message == (
+        "The payee details are not valid: The withholding rate is a percent from 0 to 100."
+    )
+    with translation.override("it"):
+        assert payee_details.english_problems(refused.value.problems) == [
+            {"loc": ["withholding_rate"], "msg": "The withholding rate is a percent from 0 to 100."}
+        ]
+        assert str(refused.value.problems[0]["msg"]) == "La ritenuta d'acconto è una percentuale da 0 a 100."
