@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ingestion.texts import CATALOGUE
+from ingestion.texts import CATALOGUE, poll_summary
 
 
 class Category(models.Model):
@@ -236,7 +236,10 @@ class FtpPoll(models.Model):
     succeeded = models.BooleanField(
         help_text=_("The server was reached and listed."), verbose_name=_("succeeded")
     )
-    summary = models.TextField(blank=True, verbose_name=_("summary"))
+    summary = models.TextField(blank=True, verbose_name=_("summary"))  # in English
+    details = models.JSONField(
+        blank=True, default=dict, verbose_name=_("details")
+    )  # what the summary says, as data (ingestion.texts.poll_summary)
 
     class Meta:
         verbose_name = _("ftp poll")
@@ -246,6 +249,11 @@ class FtpPoll(models.Model):
 
     def __str__(self) -> str:
         return f"FTP poll {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def summary_text(self) -> str:
+        """What the poll did, in the active language (a poll recorded before details: as stored)."""
+        return poll_summary(self.details) if self.details else self.summary
 
 
 def _optional_text(max_length: int, verbose_name: str) -> models.CharField:

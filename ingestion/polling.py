@@ -16,9 +16,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from ingestion import selectors, services
+from ingestion import selectors, services, texts
 from ingestion.models import InvoiceFile
 from ingestion.parsing import InvalidFileName, parse_file_name
 from ingestion.progress import ProgressCallback
@@ -37,15 +37,21 @@ class PollResult:
     error: str = ""
     alert_sent: bool = False
 
+    @property
+    def details(self) -> dict:
+        """What the poll did, stored with it (FtpPoll.details) and shown in the reader's language."""
+        files = self.processed | dict.fromkeys(self.failed, "failed")
+        return {
+            "files": files,
+            "skipped": len(self.skipped),
+            "error": self.error,
+            "alert_sent": self.alert_sent,
+        }
+
     def summary(self) -> str:
-        parts = [f"{name}: {status}" for name, status in self.processed.items()]
-        parts += [f"{name}: failed" for name in self.failed]
-        parts.append(f"{len(self.skipped)} other file(s) left alone")
-        if self.error:
-            parts.append(f"server error: {self.error}")
-        if self.alert_sent:
-            parts.append("no-file alert sent")
-        return "; ".join(parts)
+        """The details in English (the command's output, the task's result, the logs)."""
+        with translation.override("en"):
+            return texts.poll_summary(self.details)
 
 
 def poll_inbound(*, now: datetime | None = None, on_progress: ProgressCallback | None = None) -> PollResult:
@@ -83,7 +89,9 @@ def poll_inbound(*, now: datetime | None = None, on_progress: ProgressCallback |
         result.error = f"{type(exc).__name__}: {exc}"
     if now.time() >= _alert_after() and not selectors.file_for_day_exists(now.date()):
         result.alert_sent = services.send_no_file_alert(day=now.date())
-    services.record_poll(started_at=started_at, succeeded=not result.error, summary=result.summary())
+    services.record_poll(
+        started_at=started_at, succeeded=not result.error, summary=result.summary(), details=result.details
+    )
     return result
 
 

@@ -339,10 +339,17 @@ def reopen_day(*, day: date) -> None:
 POLL_HISTORY_DAYS = 30
 
 
-def record_poll(*, started_at: datetime, succeeded: bool, summary: str) -> FtpPoll:
-    """Remember one check of the inbound FTP server (shown on the operators' page and in /healthz)."""
+def record_poll(
+    *, started_at: datetime, succeeded: bool, summary: str, details: dict | None = None
+) -> FtpPoll:
+    """Remember one check of the inbound FTP server (shown on the operators' page and in /healthz):
+    its English `summary` and the `details` it is rendered from in the reader's language."""
     poll = FtpPoll.objects.create(
-        started_at=started_at, finished_at=timezone.now(), succeeded=succeeded, summary=summary
+        started_at=started_at,
+        finished_at=timezone.now(),
+        succeeded=succeeded,
+        summary=summary,
+        details=details or {},
     )
     FtpPoll.objects.filter(started_at__lt=started_at - timedelta(days=POLL_HISTORY_DAYS)).delete()
     return poll

@@ -4,7 +4,7 @@ their language: the manual upload's message, the session's failure, the alert ma
 
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from project.stored_text import Catalogue, Text
 
@@ -44,6 +44,41 @@ def text(code: str, **params) -> Text:
 def line_reason(item: dict) -> str:
     """An invalid record's reason ({"line", "reason", "code"?, "params"?}) in the active language."""
     return CATALOGUE.render(item.get("code", ""), item.get("params"), item.get("reason", ""))
+
+
+# What one poll of the inbound FTP server did (FtpPoll.details): each file's outcome, the others.
+POLL_OUTCOMES = {
+    "imported": pgettext_lazy("ftp poll", "imported"),
+    "rejected": pgettext_lazy("ftp poll", "rejected"),
+    "duplicate": pgettext_lazy("ftp poll", "duplicate"),
+    "closed_day": pgettext_lazy("ftp poll", "day already closed"),
+    "conflict": pgettext_lazy(
+        "ftp poll", "differs from the file received under that name: left on the server"
+    ),
+    "failed": pgettext_lazy("ftp poll", "failed"),
+}
+POLL_PARTS = {
+    "file": _("%(name)s: %(outcome)s"),
+    "skipped": ngettext_lazy("%(count)s other file left alone", "%(count)s other files left alone", "count"),
+    "server_error": _("server error: %(error)s"),
+    "alert_sent": _("no-file alert sent"),
+}
+
+
+def poll_summary(details: dict) -> str:
+    """A poll's details ({"files": {name: outcome}, "skipped", "error", "alert_sent"}) in one line
+    of the active language."""
+    parts = [
+        str(POLL_PARTS["file"]) % {"name": name, "outcome": POLL_OUTCOMES.get(outcome, outcome)}
+        for name, outcome in details.get("files", {}).items()
+    ]
+    skipped = details.get("skipped", 0)
+    parts.append(POLL_PARTS["skipped"] % {"count": skipped})
+    if details.get("error"):
+        parts.append(str(POLL_PARTS["server_error"]) % {"error": details["error"]})
+    if details.get("alert_sent"):
+        parts.append(str(POLL_PARTS["alert_sent"]))
+    return "; ".join(parts)
 
 
 # For a mail's context: rendered when the template is, in the mail's language.

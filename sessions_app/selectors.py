@@ -89,7 +89,7 @@ class FtpInfo:
         return {
             "last_polled_at": when(poll.finished_at if poll else None),
             "last_succeeded": poll.succeeded if poll else None,
-            "last_summary": poll.summary if poll else "",
+            "last_summary": poll.summary_text if poll else "",
             "next_poll_at": when(self.next_poll_at),
             "next_is_overdue": self.next_is_overdue,
         }

@@ -9,7 +9,7 @@ from django.utils import timezone
 from pyftpdlib.handlers import DTPHandler
 
 from ingestion import tasks
-from ingestion.models import InvoiceFile, InvoiceLine, NoFileAlert
+from ingestion.models import FtpPoll, InvoiceFile, InvoiceLine, NoFileAlert
 from ingestion.polling import poll_inbound
 from project.models import OutboundEmail
 from tests.ingestion.conftest import content, file_name, local_datetime
@@ -197,3 +197,22 @@ def test_ftps_certificate_is_verified(inbound_ftps, settings, caplog):
 
     assert "CERTIFICATE_VERIFY_FAILED" in result.error
     assert InvoiceFile.objects.count() == 0
+
+
+def test_the_poll_summary_is_english_in_the_log_and_in_the_readers_language_on_the_status(
+    inbound_ftp, client, make_user
+):
+    today_name = file_name(3)
+    drop(inbound_ftp, today_name)
+    drop(inbound_ftp, "readme.txt", b"hello")
+
+    assert poll_inbound().summary() == f"{today_name}: imported; 1 other file left alone"
+    poll = FtpPoll.objects.get()
+    assert poll.summary == f"{today_name}: imported; 1 other file left alone"
+    assert poll.details == {"files": {today_name: "imported"}, "skipped": 1, "error": "", "alert_sent": False}
+    client.force_login(make_user("olga", groups=["operators"]))
+    status = client.get("/sessions/status/", HTTP_ACCEPT_LANGUAGE="it").json()
+    assert status["ftp"]["last_summary"] == f"{today_name}: importato; 1 altro file non toccato"
+    FtpPoll.objects.update(details={}, summary="a poll recorded before its details")
+    status = client.get("/sessions/status/", HTTP_ACCEPT_LANGUAGE="it").json()
+    assert status["ftp"]["last_summary"] == "a poll recorded before its details"
