@@ -1,8 +1,12 @@
 """django-q2 entry points of the statements app: one-line calls into `statements.pipeline`."""
 
+from project.schedules import ScheduleSpec
 from statements import pipeline
 
-SCHEDULES: list = []
+SCHEDULES = [
+    # Mark-paid enqueues the remittances itself; this catches a broker that was down then.
+    ScheduleSpec(name="royalties-send-remittances", func="statements.tasks.send_remittances", minutes=10),
+]
 
 
 def clean_salesfile(sales_file_id: int) -> str:
@@ -26,3 +30,9 @@ def store_invoice_document(invoice_id: int) -> str:
     invoice = SelfBillingInvoice.objects.get(pk=invoice_id)
     invoices.store_document(invoice)
     return invoice.storage_key
+
+
+def send_remittances(batch_id: int | None = None) -> int:
+    from statements.royalties import payments
+
+    return payments.send_remittances(batch_id)

@@ -515,6 +515,11 @@ class PaymentBatch(models.Model):
 class PaymentLine(models.Model):
     """What one payee is paid in one currency by a batch: the payables it settles, less withholding."""
 
+    class Remittance(models.TextChoices):
+        NONE = "none", _("no email")
+        PENDING = "pending", _("to send")
+        QUEUED = "queued", _("queued")
+
     batch = models.ForeignKey(
         PaymentBatch, on_delete=models.CASCADE, related_name="lines", verbose_name=_("batch")
     )
@@ -551,6 +556,13 @@ class PaymentLine(models.Model):
     )
     bic = models.CharField(max_length=11, blank=True, verbose_name=_("BIC"))
     reference = models.CharField(max_length=140, verbose_name=_("reference"))
+    remittance = models.CharField(
+        max_length=10,
+        choices=Remittance.choices,
+        default=Remittance.NONE,
+        help_text=_("The remittance email: rendered with the statements after the batch is marked paid."),
+        verbose_name=_("remittance"),
+    )
 
     class Meta:
         verbose_name = _("payment line")

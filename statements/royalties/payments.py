@@ -10,6 +10,7 @@ ledger entry per line (a memo: the balance was debited at finalisation) — the 
 link to its line makes a second posting impossible, so marking twice pays nothing twice.
 """
 
+import logging
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -38,7 +39,9 @@ from statements.royalties.models import (
 
 K = RoyaltyLedgerEntry.Kind
 B = PaymentBatch.Status
+R = PaymentLine.Remittance
 HUNDRED = Decimal(100)
+logger = logging.getLogger(__name__)
 
 
 def unpaid_payables(runs: list[RoyaltyRun]) -> QuerySet[RoyaltyLedgerEntry]:
@@ -168,8 +171,9 @@ def cancel_batch(*, batch: PaymentBatch, by_user: AbstractBaseUser | None) -> Pa
 def mark_batch_paid(
     *, batch: PaymentBatch, by_user: AbstractBaseUser | None, paid_on: date | None = None
 ) -> PaymentBatch:
-    """Record the batch as paid: one `paid_out` entry per line and a remittance email (with the
-    statement PDFs) to each payee with an email. Idempotent: a PAID batch is returned as it is; the
+    """Record the batch as paid: one `paid_out` entry per line, and each line of a payee with an
+    email marked for a remittance email (with the statement PDFs), rendered and queued after commit
+    by `send_remittances`. Idempotent: a PAID batch is returned as it is; the
     batch row lock serialises two concurrent calls, the entry-line one-to-one backs it in the DB."""
     with transaction.atomic():
         batch = _locked(batch)
@@ -197,21 +201,57 @@ def mark_batch_paid(
         batch.status, batch.paid_on = B.PAID, day
         batch.decided_at, batch.decided_by = timezone.now(), _user(by_user)
         batch.save(update_fields=["status", "paid_on", "decided_at", "decided_by"])
-        for line in lines:
-            _remittance(batch, line)
+        PaymentLine.objects.filter(pk__in=[line.pk for line in lines if line.payee.email]).update(
+            remittance=R.PENDING
+        )
         record_action(
             "royalties.payment_batch_paid",
             target=batch,
             changes={"paid_on": day.isoformat(), "lines": len(lines)},
             user=_user(by_user),
         )
+        transaction.on_commit(lambda: _schedule_remittances(batch.pk))
     return batch
+
+
+def _schedule_remittances(batch_id: int) -> None:
+    from django_q.tasks import async_task
+
+    try:
+        async_task("statements.tasks.send_remittances", batch_id, task_name=f"remittances-{batch_id}")
+    except Exception:  # the broker being down must not fail the payment; the schedule sends them
+        logger.exception("could not enqueue the remittances of batch %s; the schedule sends them", batch_id)
+
+
+def send_remittances(batch_id: int | None = None) -> int:
+    """Queue the remittance email of every line still to send (of one batch, or all): each in its
+    own transaction, so the statement PDFs are rendered after mark-paid committed and hold no batch
+    lock. Returns how many were queued; running it again, or twice at once, queues none twice."""
+    pending = PaymentLine.objects.filter(remittance=R.PENDING, batch__status=B.PAID)
+    if batch_id is not None:
+        pending = pending.filter(batch_id=batch_id)
+    return sum(_send_remittance(pk) for pk in pending.order_by("pk").values_list("pk", flat=True))
+
+
+def _send_remittance(line_id: int) -> bool:
+    with transaction.atomic():
+        line = (
+            PaymentLine.objects.filter(pk=line_id, remittance=R.PENDING)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("payee", "batch")
+            .prefetch_related("claims__entry__royalty_run__run")
+            .first()
+        )
+        if line is None:  # queued meanwhile, or another worker is rendering it now
+            return False
+        _remittance(line.batch, line)
+        line.remittance = R.QUEUED
+        line.save(update_fields=["remittance"])
+        return True
 
 
 def _remittance(batch: PaymentBatch, line: PaymentLine) -> None:
     """The payee's remittance advice through the outbox, with the statement of each run paid."""
-    if not line.payee.email:
-        return
     attachments, runs = [], []
     for royalty in sorted({claim.entry.royalty_run for claim in line.claims.all()}, key=lambda r: r.sequence):
         data = selectors.run_statements(royalty.run)
