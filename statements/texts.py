@@ -1,7 +1,8 @@
 """Why a sales file failed, stored as a code with parameters (`project.stored_text`) so that the
-run page shows it in the reader's language, and why a line was rejected (the delimited cleaners'
-value rules: `reject`, `rejected`). The reasons of the other cleaners (DSR, ClicknClear's layout
-checks, the fixed-width text reports) are sentences without a code: they show as stored.
+run page shows it in the reader's language, and why a line was rejected (the delimited and DSR
+cleaners' value rules: `reject`, `rejected`; a reason quoting another, `nested`). The reasons of
+the other cleaners (ClicknClear's layout checks, the fixed-width text reports) and the DSR HEAD's
+are sentences without a code: they show as stored.
 
 A file's warnings are stored as English sentences (the API's and the rejected-lines report's
 language); `warning_text` shows one in the reader's language by matching it against the English of
@@ -76,6 +77,23 @@ TEMPLATES |= {
     "units_out_of_range": _("units %(value)s is out of range"),
     "revenue_not_number": _("revenue %(value)s is not a number"),
     "revenue_out_of_range": _("revenue %(value)s is out of range"),
+    # The DSR cleaner's (statements.cleaners.dsr)
+    "icpn_invalid": _("ICPN %(value)s is not 8 to 14 digits"),
+    "number_not_whole": _("%(name)s %(value)s is not a whole number"),
+    "number_out_of_range": _("%(name)s %(value)s is out of range"),
+    "number_invalid": _("%(name)s %(value)s is not a number"),
+    "summary_unknown": _("usage of an unknown summary record %(id)s"),
+    "summary_invalid": _("its summary record (line %(line)s) is invalid: %(error)s"),
+    "summary_record_invalid": _("summary record %(id)s: %(error)s"),
+    "release_not_described": _("usage of release %(id)s, not described in block %(block)s"),
+    "resource_not_described": _("usage of resource %(id)s, not described in block %(block)s"),
+    "block_without_subject": _("usage in block %(block)s, which describes no release or resource"),
+    "li_without_usage": _("LI record without a usage record before it"),
+    "summary_repeated": _("its summary record id is used by several summary records: no revenue to share"),
+    "no_revenue": _("neither the usage nor its summary record carries revenue"),
+    "revenue_without_usages": _("its summary record carries revenue but no usages to share it by"),
+    "share_out_of_range": _("its share of the summary's revenue is out of range"),
+    "line_after_foot": _("line after the FOOT record"),
     # A first rejected line quoted in a file's failure (no_valid_lines_first)
     "line_reason": _("line %(line)s: %(reason)s"),
 }
@@ -95,7 +113,7 @@ def _prepare(params: dict) -> dict:
     """A field by its name in the reader's language; a quoted rejected line rendered."""
     if "field" in params:
         params["field"] = FIELD_NAMES.get(params["field"], params["field"])
-    for name in ("first", "reason"):  # a quoted rejected line and its reason
+    for name in ("first", "reason", "error"):  # a quoted rejected line, its reason, a nested error
         nested = params.get(name)
         if isinstance(nested, dict):
             params[name] = CATALOGUE.render(
@@ -129,6 +147,13 @@ def rejected(at_line: int, code: str, **params) -> "Problem":
 
     reason = text(code, **params)
     return Problem(at_line, CATALOGUE.english(reason), text=reason)
+
+
+def nested(error: "Reject") -> dict:
+    """A Reject quoted inside another message (its code, parameters and English sentence)."""
+    if error.text is None:
+        return {"text": str(error)}
+    return {"code": error.text.code, "params": error.text.params, "text": str(error)}
 
 
 def line_reason(reason: str, code: str = "", params: str = "") -> str:

@@ -58,7 +58,8 @@ import pycountry
 
 from project.money import EXACT, exact_text
 from statements.cleaners import profiles as rules
-from statements.cleaners.base import Problem, Row, Stats
+from statements.cleaners.base import Problem, Reject, Row, Stats
+from statements.texts import nested, reject, rejected
 
 MAX_TEXT = 500
 MAX_DSP = 200
@@ -417,7 +418,7 @@ class _Summary:
     use: str
     money: Decimal | None  # what its usage lines share (None: the lines carry their own)
     usages: int | None  # the usages that money is for
-    error: str = ""
+    error: Reject | None = None
     repeated: bool = False  # several summary records with this id: no allocation from it
     scale: int = SHARE_DECIMALS  # decimal places of its lines' shares
     scaled: int = 0  # money in units of 10^-scale
@@ -444,10 +445,6 @@ class _Release:
     artist: str
     used: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-
-
-class _Reject(ValueError):
-    pass
 
 
 # What a usage line's resource and releases give its row: (display artist, ISRC, ICPN, resource
@@ -555,7 +552,7 @@ class _Parser:
                         yield Problem(number, _SECOND_HEAD, fatal=True)
                         return
                     if line.strip():
-                        yield Problem(number, "line after the FOOT record")
+                        yield rejected(number, "line_after_foot")
                     else:
                         stats.structural += 1
                     continue
@@ -706,7 +703,7 @@ class _Parser:
         dsp = head.get("sender") or head.get("service") or head.get("sender_id") or ""
         try:
             self.dsp = _text(_value(dsp), "sender name", MAX_DSP)
-        except _Reject as exc:
+        except Reject as exc:
             return f"HEAD: {exc}"
         if not self.dsp:
             return "HEAD names no sender (SenderName, ServiceDescription or SenderPartyId)"
@@ -716,17 +713,17 @@ class _Parser:
         values = self._cells(cells, layout)
         self.summary_records += 1
         key = values.get("id", "")
-        error = ""
+        error = None
         raw_territory = values.get("territory", "")
         territory = _valid(self.territories, _territory, raw_territory)
         try:
             currency = _valid(self.currencies, _currency, values.get("currency", ""))
-        except _Reject as exc:
-            error, currency = str(exc), ""
+        except Reject as exc:
+            error, currency = exc, ""
         try:
             money, usages = self._money(values)
-        except _Reject as exc:
-            error = error or str(exc)
+        except Reject as exc:
+            error = error or exc
             money = usages = None
         known = self.summaries.get(key)
         if known is not None:
@@ -734,7 +731,7 @@ class _Parser:
             # they give the context; none of them alone is the money of the lines.
             known.repeated = True
             if error:
-                return Problem(number, f"summary record {key[:40]!r}: {error}")
+                return rejected(number, "summary_record_invalid", id=repr(key[:40]), error=nested(error))
             return None
         if len(self.summaries) >= MAX_SUMMARIES:
             return Problem(number, f"more than {MAX_SUMMARIES} summary records", fatal=True)
@@ -756,7 +753,7 @@ class _Parser:
         summary.kind = (summary.use, _sale_type(summary.use))
         self.summaries[key] = summary
         if error:
-            return Problem(number, f"summary record {key[:40]!r}: {error}")
+            return rejected(number, "summary_record_invalid", id=repr(key[:40]), error=nested(error))
         return None
 
     def _money(self, values: dict[str, str]) -> tuple[Decimal | None, int | None]:
@@ -846,9 +843,9 @@ class _Parser:
                 block = self._enter_block(cells[block_at])
             summary = self.summaries.get(cells[summary_at])
             if summary is None:
-                raise _Reject(f"usage of an unknown summary record {cells[summary_at][:40]!r}")
+                raise reject("summary_unknown", id=repr(cells[summary_at][:40]))
             if summary.error:
-                raise _Reject(f"its summary record (line {summary.line}) is invalid: {summary.error}")
+                raise reject("summary_invalid", line=summary.line, error=nested(summary.error))
             raw = cells[usages_at]
             units = (
                 int(raw)
@@ -861,7 +858,7 @@ class _Parser:
             amount = _decimal(revenue, "NetRevenue") if revenue else None
             refs = (cells[release_at], cells[resource_at], cells[dsp_at])
             subject = block.subjects.get(refs) or self._subject(block, refs)
-        except _Reject as exc:
+        except Reject as exc:
             self._reject(number, exc, cells[summary_at], cells[revenue_at], None)
             return
         summary.used = True
@@ -871,27 +868,27 @@ class _Parser:
         self.pending = [number, summary, units, amount, None, subject, kind]
 
     def _reject(
-        self, number: int, exc: _Reject, summary_id: str, revenue: str, allocated: Decimal | None
+        self, number: int, exc: Reject, summary_id: str, revenue: str, allocated: Decimal | None
     ) -> None:
         """Remember a rejected usage line with its currency and its money, where they read."""
         summary = self.summaries.get(summary_id)
         try:
             amount = _decimal(revenue, "NetRevenue") if revenue else None
-        except _Reject:
+        except Reject:
             amount = None
         currency = summary.currency if summary is not None and summary.currency else "?"
-        self.rejected = [number, str(exc), currency, amount, allocated]
+        self.rejected = [number, exc, currency, amount, allocated]
 
     def _flush(self) -> Row | Problem:
         """The row (or the problem) of the usage line whose LI records are all read."""
         if self.pending is not None:
             item, self.pending = self._finish(self.pending), None
             return item
-        (line, reason, currency, amount, allocated), self.rejected = self.rejected, None
+        (line, exc, currency, amount, allocated), self.rejected = self.rejected, None
         money = allocated if allocated is not None and self.allocation else amount
         if money is None:
-            return Problem(line, reason)
-        return Problem(line, reason, False, exact_text(money), currency)
+            return Problem(line, str(exc), text=exc.text)
+        return Problem(line, str(exc), False, exact_text(money), currency, text=exc.text)
 
     def _single(self, number: int, cells: list[str], layout: dict[str, int]) -> Row | Problem:
         """A record of a single-record block variant: release, resource and usages in one line."""
@@ -900,9 +897,9 @@ class _Parser:
         try:
             summary = self.summaries.get(values.get("summary", ""))
             if summary is None:
-                raise _Reject(f"usage of an unknown summary record {values.get('summary', '')[:40]!r}")
+                raise reject("summary_unknown", id=repr(values.get("summary", "")[:40]))
             if summary.error:
-                raise _Reject(f"its summary record (line {summary.line}) is invalid: {summary.error}")
+                raise reject("summary_invalid", line=summary.line, error=nested(summary.error))
             units = _integer(values.get("usages", ""), "usages", signed=True)
             if values.get("returns"):
                 units -= _integer(values["returns"], "returns")
@@ -910,7 +907,7 @@ class _Parser:
             li_amount = _decimal(allocated, self.allocation[1]) if allocated else None
             revenue = values.get("revenue", "")
             amount = _decimal(revenue, "NetRevenue") if revenue else None
-        except _Reject as exc:
+        except Reject as exc:
             self._reject(number, exc, values.get("summary", ""), values.get("revenue", ""), li_amount)
             return self._flush()
         resource = self._resource(values.get("isrc", ""), values.get("title", ""), values.get("artist", ""))
@@ -943,15 +940,11 @@ class _Parser:
         if release_ref:
             release = block.releases.get(release_ref)
             if release is None:
-                raise _Reject(
-                    f"usage of release {release_ref[:40]!r}, not described in block {block.id[:40]!r}"
-                )
+                raise reject("release_not_described", id=repr(release_ref[:40]), block=repr(block.id[:40]))
         if resource_ref:
             resource = block.resources.get(resource_ref)
             if resource is None:
-                raise _Reject(
-                    f"usage of resource {resource_ref[:40]!r}, not described in block {block.id[:40]!r}"
-                )
+                raise reject("resource_not_described", id=repr(resource_ref[:40]), block=repr(block.id[:40]))
         elif release is not None:
             if len(release.used) == 1:
                 resource = block.resources.get(release.used[0])
@@ -959,7 +952,7 @@ class _Parser:
             resource = block.resources.get(dsp_id) or block.resources.get("")
         head = block.head_release
         if resource is None and release is None and head is None:
-            raise _Reject(f"usage in block {block.id[:40]!r}, which describes no release or resource")
+            raise reject("block_without_subject", block=repr(block.id[:40]))
         subject = _describes(resource, release, head)
         if len(block.subjects) < CACHE_SIZE:
             block.subjects[refs] = subject
@@ -969,14 +962,14 @@ class _Parser:
         # A rejected usage line's LI records are its money: they go with its problem.
         usage = self.pending if self.pending is not None else self.rejected
         if usage is None:
-            return Problem(number, "LI record without a usage record before it")
+            return rejected(number, "li_without_usage")
         raw = cells[at].strip() if 0 <= at < len(cells) else ""
         if not raw:
             return None
         try:
             amount = _decimal(raw, self.allocation[1] if self.allocation else "")
-        except _Reject as exc:
-            return Problem(number, str(exc))
+        except Reject as exc:
+            return Problem(number, str(exc), text=exc.text)
         usage[4] = amount if usage[4] is None else EXACT.add(usage[4], amount)
         return None
 
@@ -992,8 +985,8 @@ class _Parser:
                 revenue = _revenue_text(amount)
             else:
                 revenue = self._share(summary, units)
-        except _Reject as exc:
-            return Problem(line, str(exc))
+        except Reject as exc:
+            return Problem(line, str(exc), text=exc.text)
         if notes or summary.note:
             for note in (*notes, summary.note) if summary.note else notes:
                 self.kept[note] = self.kept.get(note, 0) + 1
@@ -1018,14 +1011,14 @@ class _Parser:
     def _share(self, summary: _Summary, units: int) -> str:
         """This line's share of its summary's money, as text (see the module docstring)."""
         if summary.repeated:
-            raise _Reject("its summary record id is used by several summary records: no revenue to share")
+            raise reject("summary_repeated")
         if summary.money is None:
-            raise _Reject("neither the usage nor its summary record carries revenue")
+            raise reject("no_revenue")
         total = summary.usages
         if not total:
             if summary.money == 0:
                 return "0"
-            raise _Reject("its summary record carries revenue but no usages to share it by")
+            raise reject("revenue_without_usages")
         # Integer arithmetic in units of 10^-scale: exact, and much faster than Decimal.
         running, rest = divmod(summary.scaled * summary.lines_usages, total)
         if 2 * rest > total or (2 * rest == total and running & 1):
@@ -1118,7 +1111,7 @@ _Raw = TypeVar("_Raw", str, int)  # a cell's text, or a share in units of 10^-SH
 
 
 def _valid(cache: dict[_Raw, str], check: Callable[..., str], raw: _Raw, *args: str) -> str:
-    """`check(raw, *args)` (raising _Reject), remembered per distinct raw value: a file repeats a
+    """`check(raw, *args)` (raising Reject), remembered per distinct raw value: a file repeats a
     few territories, currencies, artists and titles over thousands of records."""
     value = cache.get(raw)
     if value is None:
@@ -1134,7 +1127,7 @@ def _kept(cache: dict[str, str], check: Callable[..., str], notes: list[str], ra
     rejected for its metadata."""
     try:
         return _valid(cache, check, raw, *args)
-    except _Reject as exc:
+    except Reject as exc:
         notes.append(f"{exc}: the line is kept without it")
         return ""
 
@@ -1177,7 +1170,7 @@ def _cell_text(raw: str, name: str) -> str:
 def _text(raw: str, name: str, limit: int) -> str:
     value = _plain(raw.strip())
     if len(value) > limit:
-        raise _Reject(f"{name} is longer than {limit} characters")
+        raise reject("text_too_long", field=name, limit=limit)
     return value
 
 
@@ -1190,14 +1183,14 @@ def _unspace(raw: str) -> str:
 def _isrc(raw: str) -> str:
     value = _unspace(raw).upper().replace("-", "")
     if value and not _ISRC.fullmatch(value):
-        raise _Reject(f"ISRC {raw[:40]!r} is not a valid ISRC")
+        raise reject("isrc_invalid", value=repr(raw[:40]))
     return value
 
 
 def _icpn(raw: str) -> str:
     value = _unspace(raw)
     if value and not (value.isascii() and value.isdigit() and 8 <= len(value) <= 14):
-        raise _Reject(f"ICPN {raw[:40]!r} is not 8 to 14 digits")
+        raise reject("icpn_invalid", value=repr(raw[:40]))
     return value
 
 
@@ -1211,7 +1204,7 @@ def _currency(raw: str) -> str:
     value = raw.strip().upper()
     if len(value) == 3 and value.isascii() and pycountry.currencies.get(alpha_3=value) is not None:
         return value
-    raise _Reject(f"currency {raw[:40]!r} is not an ISO 4217 code")
+    raise reject("currency_invalid", value=repr(raw[:40]))
 
 
 def _integer(raw: str, name: str, *, signed: bool = False) -> int:
@@ -1222,23 +1215,23 @@ def _integer(raw: str, name: str, *, signed: bool = False) -> int:
     if dot and whole and fraction.strip("0") == "" and fraction.isdigit():
         digits, value = whole, value[: len(value) - len(fraction) - 1]
     if not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
-        raise _Reject(f"{name} {raw[:40]!r} is not a whole number")
+        raise reject("number_not_whole", name=name, value=repr(raw[:40]))
     number = int(value)
     if abs(number) >= UNITS_LIMIT:
-        raise _Reject(f"{name} {raw[:40]!r} is out of range")
+        raise reject("number_out_of_range", name=name, value=repr(raw[:40]))
     return number
 
 
 def _decimal(raw: str, name: str) -> Decimal:
     value = raw.strip()
     if not _DECIMAL.fullmatch(value) or len(value) > MAX_NUMBER:
-        raise _Reject(f"{name} {raw[:40]!r} is not a number")
+        raise reject("number_invalid", name=name, value=repr(raw[:40]))
     try:
         amount = Decimal(value)
     except InvalidOperation:
-        raise _Reject(f"{name} {raw[:40]!r} is not a number") from None
+        raise reject("number_invalid", name=name, value=repr(raw[:40])) from None
     if abs(amount) >= rules.REVENUE_LIMIT:
-        raise _Reject(f"{name} {raw[:40]!r} is out of range")
+        raise reject("number_out_of_range", name=name, value=repr(raw[:40]))
     return amount
 
 
@@ -1273,7 +1266,7 @@ def _scaled_text(amount: int, scale: int = SHARE_DECIMALS) -> str:
         return "-" + _scaled_text(-amount, scale)
     digits = str(amount)
     if len(digits) > _WHOLE_DIGITS + scale:
-        raise _Reject("its share of the summary's revenue is out of range")
+        raise reject("share_out_of_range")
     whole, fraction = digits[:-scale] or "0", digits[-scale:].zfill(scale).rstrip("0")
     return f"{whole}.{fraction}" if fraction else whole
 
@@ -1284,7 +1277,7 @@ _WHOLE_DIGITS = len(str(rules.REVENUE_LIMIT)) - 1  # digits before the point of 
 def _revenue_text(amount: Decimal) -> str:
     """An amount as plain text with every digit it has (no exponent, no trailing zeros)."""
     if abs(amount) >= rules.REVENUE_LIMIT:
-        raise _Reject(f"revenue {amount} is out of range")
+        raise reject("revenue_out_of_range", value=str(amount))
     text = exact_text(amount)
     return "0" if text in ("", "-0") else text
 

@@ -74,3 +74,30 @@ def test_what_a_file_declares_of_itself_reads_as_words_with_every_digit():
             "ricavi",
             "2,55 valuta non indicata; 1.234,5678901234567890123456789 USD",
         )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "italian"),
+    [
+        ("T7\t\tR1\ttrue\t200", "T7\t\tR1\ttrue\t2x0", "usages '2x0' non è un numero intero"),
+        ("T6\t\tR1", "T6\t\tR9", "utilizzo della risorsa 'R9', non descritta nel blocco 'B2'"),
+        ("\tS1\tT6", "\tS9\tT6", "utilizzo di un record di riepilogo sconosciuto 'S9'"),
+    ],
+)
+def test_a_dsr_line_is_rejected_with_a_reason_the_reader_reads_in_italian(old, new, italian):
+    from statements.texts import CATALOGUE
+    from tests.statements.test_dsr import TIDAL, parse_text, read_text
+
+    _, (problem,), _ = parse_text(read_text(TIDAL).replace(old, new))
+    with translation.override("it"):
+        assert CATALOGUE.render(problem.text.code, problem.text.params, problem.reason) == italian
+
+
+def test_a_dsr_reason_quoting_its_summary_records_reason_reads_in_italian():
+    from statements.texts import CATALOGUE
+
+    error = {"code": "currency_invalid", "params": {"value": "'XX'"}, "text": "currency 'XX' is not…"}
+    with translation.override("it"):
+        assert CATALOGUE.render("summary_invalid", {"line": 5, "error": error}, "") == (
+            "il suo record di riepilogo (riga 5) non è valido: la valuta 'XX' non è un codice ISO 4217"
+        )
