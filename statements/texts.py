@@ -1,8 +1,7 @@
 """Why a sales file failed, stored as a code with parameters (`project.stored_text`) so that the
 run page shows it in the reader's language, and why a line was rejected (the delimited and DSR
-cleaners' value rules: `reject`, `rejected`; a reason quoting another, `nested`). The reasons of
-the other cleaners (ClicknClear's layout checks, the fixed-width text reports) and the DSR HEAD's
-are sentences without a code: they show as stored.
+cleaners' value rules: `reject`, `rejected`; a reason quoting another, `nested`) and ClicknClear's layout
+checks. The DSR HEAD's reasons are sentences without a code: they show as stored.
 
 A file's warnings are stored as English sentences (the API's and the rejected-lines report's
 language); `warning_text` shows one in the reader's language by matching it against the English of
@@ -94,6 +93,11 @@ TEMPLATES |= {
     "revenue_without_usages": _("its summary record carries revenue but no usages to share it by"),
     "share_out_of_range": _("its share of the summary's revenue is out of range"),
     "line_after_foot": _("line after the FOOT record"),
+    # ClicknClear's layout checks (statements.cleaners.clicknclear)
+    "clicknclear_no_layout": _(
+        "row type %(kind)s / income type %(income)s has no layout in the ClicknClear spec"
+    ),
+    "clicknclear_fields": _("a %(income)s sale row has %(expected)s fields, found %(count)s"),
     # A first rejected line quoted in a file's failure (no_valid_lines_first)
     "line_reason": _("line %(line)s: %(reason)s"),
 }
@@ -220,6 +224,10 @@ WARNINGS = {
     "declared_differs": _(
         "the file declares %(currency)s %(declared)s in its own totals; its imported lines hold "
         "%(currency)s %(imported)s"
+    ),
+    "clicknclear_totals": _(
+        "the %(income)s totals row declares %(declared)s sale(s) and %(due)s due; the sales rows hold "
+        "%(sales)s and %(found)s"
     ),
     "looks_like_duplicate": _(
         "looks like a duplicate of sales file #%(id)s %(name)s (statement run %(runs)s): the same DSPs, "

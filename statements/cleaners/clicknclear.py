@@ -17,6 +17,7 @@ from decimal import Decimal
 from project.money import EXACT
 from statements.cleaners import profiles as rules
 from statements.cleaners.base import Problem, Reject, Row, Stats
+from statements.texts import rejected
 
 FORMAT = "clicknclear"
 DSP = "ClicknClear"
@@ -91,13 +92,15 @@ def parse_clicknclear(lines: Iterator[str], stats: Stats) -> Iterator[Row | Prob
             continue
         layout = LAYOUTS.get(income) if kind == "S" else None
         if layout is None:
-            yield Problem(
-                number, f"row type {kind!r} / income type {income!r} has no layout in the ClicknClear spec"
-            )
+            yield rejected(number, "clicknclear_no_layout", kind=repr(kind), income=repr(income))
             continue
         if len(cells) != 2 + len(layout):
-            yield Problem(
-                number, f"a {INCOME_TYPES[income]} sale row has {len(layout) + 2} fields, found {len(cells)}"
+            yield rejected(
+                number,
+                "clicknclear_fields",
+                income=INCOME_TYPES[income],
+                expected=len(layout) + 2,
+                count=len(cells),
             )
             continue
         sale = dict(zip(layout, cells[2:], strict=True))

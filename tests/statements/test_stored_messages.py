@@ -101,3 +101,27 @@ def test_a_dsr_reason_quoting_its_summary_records_reason_reads_in_italian():
         assert CATALOGUE.render("summary_invalid", {"line": 5, "error": error}, "") == (
             "il suo record di riepilogo (riga 5) non è valido: la valuta 'XX' non è un codice ISO 4217"
         )
+
+
+def test_clicknclear_layout_checks_and_totals_read_in_italian():
+    import io
+
+    from statements.cleaners import parse
+    from statements.cleaners.base import Problem
+    from statements.texts import CATALOGUE, warning_text
+
+    report = b"T,M,2023-01-01,2023-03-31,1,USD,0,7.29,7.29\nS,X,a,b\nS,M,a,b\n"
+    _, items, stats = parse(io.BytesIO(report), file_name="cnc.csv")
+    problems = [item for item in items if isinstance(item, Problem)]
+    assert [p.reason for p in problems] == [
+        "row type 'S' / income type 'X' has no layout in the ClicknClear spec",
+        "a Master sale row has 18 fields, found 4",
+    ]
+    with translation.override("it"):
+        assert [CATALOGUE.render(p.text.code, p.text.params, p.reason) for p in problems] == [
+            "il tipo di riga 'S' / tipo di ricavo 'X' non ha un tracciato nella specifica ClicknClear",
+            "una riga di vendita Master ha 18 campi, trovati 4",
+        ]
+        assert [warning_text(warning) for warning in stats.warnings] == [
+            "la riga dei totali Master dichiara 1 vendite e 7.29 dovuti; le righe di vendita ne contengono 0 e 0"
+        ]
