@@ -513,7 +513,8 @@ class PaymentBatch(models.Model):
 
 
 class PaymentLine(models.Model):
-    """What one payee is paid in one currency by a batch: the payables it settles, less withholding."""
+    """What one payee is paid in one currency by a batch: the payables it settles, less withholding
+    (nothing, with 100 % withholding: the line is then fully withheld and in no payment file)."""
 
     class Remittance(models.TextChoices):
         NONE = "none", _("no email")
@@ -572,13 +573,22 @@ class PaymentLine(models.Model):
             models.UniqueConstraint(
                 fields=["batch", "payee", "currency"], name="payment_line_once_per_payee"
             ),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_line_amount_positive"),
+            # A fully withheld line sends nothing (amount 0) but settles its payables.
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) | Q(amount=0, withheld__gt=0),
+                name="payment_line_sends_or_withholds",
+            ),
             models.CheckConstraint(condition=Q(withheld__gte=0), name="payment_line_withheld_positive"),
             models.CheckConstraint(condition=Q(vat__gte=0), name="payment_line_vat_positive"),
         ]
 
     def __str__(self) -> str:
         return f"{self.payee}: {exact_text(self.amount)} {self.currency}"
+
+    @property
+    def fully_withheld(self) -> bool:
+        """Everything payable was withheld: the line settles the payables, no money is sent."""
+        return self.amount == 0
 
 
 class PaymentLineEntry(models.Model):

@@ -58,8 +58,13 @@ def end_to_end_id(line: PaymentLine) -> str:
     return f"RB{line.batch_id}-P{line.payee_id}-{line.currency}"
 
 
+def sent(lines: Iterable[PaymentLine]) -> list[PaymentLine]:
+    """The lines that send money: a fully withheld line (amount 0) is in no payment file."""
+    return [line for line in lines if line.amount > 0]
+
+
 def sepa_lines(lines: Iterable[PaymentLine]) -> list[PaymentLine]:
-    return [line for line in lines if line.method == PaymentMethod.IBAN and line.currency == "EUR"]
+    return [line for line in sent(lines) if line.method == PaymentMethod.IBAN and line.currency == "EUR"]
 
 
 def sepa_xml(lines: Iterable[PaymentLine], *, execution_date: date) -> bytes:
@@ -131,14 +136,14 @@ def wise_csv(lines: Iterable[PaymentLine]) -> bytes:
             line.currency,
             line.currency,
         )
-        for line in lines
+        for line in sent(lines)
         if line.method == PaymentMethod.WISE
     ]
     return _csv(rows, WISE_COLUMNS)
 
 
 def paypal_currencies(lines: Iterable[PaymentLine]) -> list[str]:
-    return sorted({line.currency for line in lines if line.method == PaymentMethod.PAYPAL})
+    return sorted({line.currency for line in sent(lines) if line.method == PaymentMethod.PAYPAL})
 
 
 def paypal_csv(lines: Iterable[PaymentLine], currency: str) -> bytes:
@@ -152,7 +157,7 @@ def paypal_csv(lines: Iterable[PaymentLine], currency: str) -> bytes:
             line.reference,
             "PAYPAL",
         )
-        for line in lines
+        for line in sent(lines)
         if line.method == PaymentMethod.PAYPAL and line.currency == currency
     ]
     return _csv(rows)
@@ -173,6 +178,6 @@ def generic_csv(lines: Iterable[PaymentLine]) -> bytes:
             amount_text(line.amount, line.currency),
             line.reference,
         )
-        for line in lines
+        for line in sent(lines)
     ]
     return _csv(rows, GENERIC_COLUMNS)

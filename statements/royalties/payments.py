@@ -82,7 +82,7 @@ def create_batch(*, runs: list[RoyaltyRun], by_user: AbstractBaseUser | None) ->
         }
         for (payee, currency), entries in grouped.items():
             figures = _line_figures(payee, currency, entries, invoiced)
-            if figures["amount"] <= 0:
+            if figures["amount"] <= 0 and not figures["withheld"]:
                 continue  # below one minor unit after rounding: stays payable for a later batch
             account, bic = _account(payee)
             line = PaymentLine.objects.create(
@@ -323,7 +323,7 @@ def file_links(batch: PaymentBatch) -> list[tuple[str, str, str]]:
     links = [(_("Generic CSV"), "generic", "")]
     if payment_files.sepa_lines(lines):
         links.append((_("SEPA XML (EUR, IBAN)"), "sepa", ""))
-    if any(line.method == "wise" for line in lines):
+    if any(line.method == "wise" for line in payment_files.sent(lines)):
         links.append((_("Wise CSV"), "wise", ""))
     links += [
         (_("PayPal CSV (%(currency)s)") % {"currency": c}, "paypal", c)

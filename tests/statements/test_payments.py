@@ -240,12 +240,34 @@ def test_two_mark_paid_at_the_same_time_pay_once(flow):
     assert paid_out().count() == 1
 
 
-def test_a_batch_with_nothing_to_send_is_not_made(flow):
-    contract(shares=[(payee("Ana", withholding_rate=D("100")), "100")])  # everything withheld
+def test_a_fully_withheld_payee_gets_a_zero_line_that_closes_the_payable_and_sends_nothing(flow, debtor):
+    ana = payee(
+        "Ana", email="ana@example.com", payment_method="iban", iban=IBAN_ANA, withholding_rate=D("100")
+    )
+    contract(shares=[(ana, "100")])
     royalty = services.finalize_run(run=processed_run(flow))
+    batch = payments.create_batch(runs=[royalty], by_user=None)
+    line = lines(batch)["Ana"]
+    assert (line.amount, line.withheld, line.fully_withheld) == (
+        0,
+        ANA_ROYALTY.quantize(CENT, ROUND_HALF_EVEN),
+        True,
+    )
+    # The payable is settled by this batch: a second one finds nothing.
     with pytest.raises(Conflict) as refused:
         payments.create_batch(runs=[royalty], by_user=None)
-    assert refused.value.code == "nothing_to_pay" and not PaymentBatch.objects.exists()
+    assert refused.value.code == "nothing_to_pay"
+    # No money file has a line for it.
+    with pytest.raises(Conflict) as no_sepa:
+        payments.batch_file(batch, "sepa")
+    assert no_sepa.value.code == "no_sepa_lines"
+    assert payments.batch_file(batch, "generic")[1].decode().splitlines()[1:] == []
+    assert [kind for _, kind, _ in payments.file_links(batch)] == ["generic"]
+    payments.mark_batch_paid(batch=batch, by_user=None)
+    assert paid_out().get(payee=ana).amount == 0  # the memo: nothing was sent
+    payments.send_remittances(batch.pk)
+    mail = OutboundEmail.objects.get(kind="statements/remittance")
+    assert "all of it was withheld, so no money was sent" in mail.text_body
 
 
 def test_a_paid_batch_leaves_the_next_runs_opening_balance_alone(finalised, flow):
