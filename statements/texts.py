@@ -58,6 +58,20 @@ TEMPLATES |= {
     ),
 }
 
+# Rarer reasons a whole file fails for.
+TEMPLATES |= {
+    "line_too_long": _("a line is longer than %(limit)s MiB: not a text sales file"),
+    "profile_columns_missing": _(
+        "import profile %(profile)s: the report gives no %(missing)s (no column in the header on line "
+        "%(line)s, no preamble line and no default)"
+    ),
+    "preamble_invalid": _("preamble: %(error)s"),
+    "dsr_second_head": _("a second HEAD record: upload each file of a multi-file DSR message on its own"),
+    "dsr_no_head": _("the file does not start with a DSR HEAD record (%(kind)s)"),
+    "dsr_empty": _("the file is empty: no DSR HEAD record"),
+    "dsr_truncated": _("the DSR file ends without a FOOT record: truncated?"),
+}
+
 # Why a line is rejected (the rejected-lines report), as the delimited cleaners say it.
 TEMPLATES |= {
     "line_fields_missing": _("expected at least %(width)s fields, found %(count)s"),

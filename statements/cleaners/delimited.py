@@ -25,8 +25,8 @@ from operator import itemgetter
 from statements.cleaners import profiles as rules
 from statements.cleaners.base import Problem, Reject, Row, Stats
 from statements.cleaners.profiles import DELIMITERS, ProfileSpec, header_keys, normal_name
-from statements.cleaners.text import LineTooLong, failing
-from statements.texts import fatal, reject, rejected
+from statements.cleaners.text import MAX_LINE, LineTooLong, failing
+from statements.texts import fatal, nested, reject, rejected
 
 MAX_PREAMBLE = 50  # lines searched for the header row
 CACHE_SIZE = 50_000  # distinct values remembered per column
@@ -90,7 +90,7 @@ def parse_delimited(
                 break
     except LineTooLong as exc:
         if not head:
-            return iter([Problem(1, str(exc), fatal=True)])
+            return iter([fatal(1, "line_too_long", limit=MAX_LINE >> 20)])
         lines = failing(exc)  # the layout is told by the lines before it
     stats.lines = len(head)
     found = read_layout(head, stats, profiles=profiles, forced=forced, file_name=file_name)
@@ -134,11 +134,13 @@ def read_layout(
     defaults = _defaults(layout, found, file_name)
     missing = [name for name in rules.NEEDED if name not in layout.columns and not defaults.get(name)]
     if missing:
-        reason = (
-            f"import profile {spec.slug!r}: the report gives no {', '.join(missing)} (no column in the "
-            f"header on line {layout.line}, no preamble line and no default)"
+        return fatal(
+            layout.line,
+            "profile_columns_missing",
+            profile=repr(spec.slug),
+            missing=", ".join(missing),
+            line=layout.line,
         )
-        return Problem(layout.line, reason, fatal=True)
     return layout, defaults
 
 
@@ -246,7 +248,7 @@ def _preamble(lines: list[str], layout: Layout) -> tuple[dict[str, str], Problem
         try:
             found[name] = _check_default(name, value, spec)
         except Reject as exc:
-            return found, Problem(number, f"preamble: {exc}", fatal=True)
+            return found, fatal(number, "preamble_invalid", error=nested(exc))
     return found, None
 
 
@@ -595,8 +597,8 @@ def _records(lines: Iterator[str], delimiter: str, stats: Stats) -> Iterator[lis
                 number += 1
             stats.lines = number
             yield fields
-    except LineTooLong as exc:
-        yield Problem(number + 1, str(exc), fatal=True)
+    except LineTooLong:
+        yield fatal(number + 1, "line_too_long", limit=MAX_LINE >> 20)
 
 
 def _key_checks(spec: ProfileSpec, defaults: dict[str, str]) -> tuple[Callable[[str], str], ...]:

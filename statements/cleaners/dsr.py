@@ -59,7 +59,7 @@ import pycountry
 from project.money import EXACT, exact_text
 from statements.cleaners import profiles as rules
 from statements.cleaners.base import Problem, Reject, Row, Stats
-from statements.texts import nested, reject, rejected
+from statements.texts import fatal, nested, reject, rejected
 
 MAX_TEXT = 500
 MAX_DSP = 200
@@ -371,7 +371,6 @@ def _family(kind: str) -> str:
     return _HEADER_FOOTER.get(kind) or kind[:2]
 
 
-_SECOND_HEAD = "a second HEAD record: upload each file of a multi-file DSR message on its own"
 _HEADER_FOOTER = {"HEAD": "HEAD", "SRHE": "HEAD", "FOOT": "FOOT", "SRFO": "FOOT"}
 
 
@@ -549,7 +548,7 @@ class _Parser:
                     cells = line.split("\t")
                 if self.foot is not None:
                     if line.startswith(("HEAD\t", "SRHE\t")):
-                        yield Problem(number, _SECOND_HEAD, fatal=True)
+                        yield fatal(number, "dsr_second_head")
                         return
                     if line.strip():
                         yield rejected(number, "line_after_foot")
@@ -567,13 +566,11 @@ class _Parser:
                 kind = cells[0].strip()
                 if not self.head_seen:
                     if kind not in ("HEAD", "SRHE"):
-                        yield Problem(
-                            number, f"the file does not start with a DSR HEAD record ({kind[:20]!r})", True
-                        )
+                        yield fatal(number, "dsr_no_head", kind=repr(kind[:20]))
                         return
-                    fatal = self._head(kind, cells)
-                    if fatal:
-                        yield Problem(number, fatal, fatal=True)
+                    wrong = self._head(kind, cells)
+                    if wrong:
+                        yield Problem(number, wrong, fatal=True)
                         return
                     stats.structural += 1
                     continue
@@ -608,7 +605,7 @@ class _Parser:
                         stats.structural += 1
                         self._check_foot(number, single_record=kind == "SRFO")
                     elif family == "HEAD":
-                        yield Problem(number, _SECOND_HEAD, fatal=True)
+                        yield fatal(number, "dsr_second_head")
                         return
                     elif kind[:2] in ("SU", "SR", "LI"):
                         yield Problem(
@@ -631,9 +628,9 @@ class _Parser:
         if self.pending is not None or self.rejected is not None:
             yield self._flush()
         if not self.head_seen:
-            yield Problem(max(number, 1), "the file is empty: no DSR HEAD record", fatal=True)
+            yield fatal(max(number, 1), "dsr_empty")
         elif self.foot is None:
-            yield Problem(number + 1, "the DSR file ends without a FOOT record: truncated?", fatal=True)
+            yield fatal(number + 1, "dsr_truncated")
         else:
             self._check_summaries()
             if self.fallbacks:

@@ -125,3 +125,23 @@ def test_clicknclear_layout_checks_and_totals_read_in_italian():
         assert [warning_text(warning) for warning in stats.warnings] == [
             "la riga dei totali Master dichiara 1 vendite e 7.29 dovuti; le righe di vendita ne contengono 0 e 0"
         ]
+
+
+def test_rarer_reasons_a_file_fails_for_read_in_italian():
+    from statements.texts import CATALOGUE
+    from tests.statements.test_dsr import TIDAL, parse_text, read_text
+
+    text = read_text(TIDAL)
+    truncated = text[: text.index("FOOT")]
+    second_head = text + text[: text.index("\n") + 1]
+    italian = []
+    for report in (truncated, second_head, ""):
+        _, problems, _ = parse_text(report)
+        (fatal,) = [problem for problem in problems if problem.fatal]
+        with translation.override("it"):
+            italian.append(CATALOGUE.render(fatal.text.code, fatal.text.params, fatal.reason))
+    assert italian == [
+        "il file DSR termina senza un record FOOT: troncato?",
+        "un secondo record HEAD: carica separatamente ciascun file di un messaggio DSR in più file",
+        "il file è vuoto: nessun record HEAD DSR",
+    ]
