@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from project import admin_display
 from project.money import exact_text
 from statements.models import PERIOD_LENGTH, SalesFile, StatementRun
 
@@ -583,7 +584,7 @@ class PaymentLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.payee}: {exact_text(self.amount)} {self.currency}"
+        return f"{self.payee}: {admin_display.money(self.amount, self.currency)}"
 
     @property
     def fully_withheld(self) -> bool:

@@ -16,6 +16,7 @@ import pytest
 import sepaxml
 import xmlschema
 from django.db import close_old_connections
+from django.utils import translation
 
 from project.errors import Conflict
 from project.mail import deliver_outbox
@@ -347,3 +348,11 @@ def test_two_workers_sending_remittances_at_once_queue_each_once(flow):
         ["ana@example.com"],
         ["bo@example.com"],
     ]
+
+
+def test_a_line_reads_its_amount_in_the_pages_language(finalised):
+    line = lines(payments.create_batch(runs=[finalised], by_user=None))["Bo"]
+    line.amount = D("1234.5")
+    assert str(line) == "Bo: 1,234.50 EUR"
+    with translation.override("it"):
+        assert str(line) == "Bo: 1.234,50 EUR"
