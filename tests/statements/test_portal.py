@@ -105,6 +105,9 @@ def test_home_lists_the_payees_payments(ana_portal, staff):
     card = re.search(r'id="payments">.*?</table>', page, re.S).group(0)
     assert line.reference in card and "PayPal" in card and f"{cents(line.amount)} EUR" in card
     assert card.count("<tr>") == 2  # the header and Ana's one payment; none of Zed Other's
+    assert "VAT" in card and f"{cents(line.vat)} EUR" in card
+    # The page's title is text only (the payments card was once pasted into it).
+    assert "<" not in re.search(r"<title>(.*?)</title>", page, re.S).group(1)
 
 
 def test_statement_page_and_documents_are_the_payees_own(ana_portal):

@@ -7,7 +7,8 @@ from django.contrib.auth.models import Group
 
 from project.roles import PAYEES
 from statements.models import ImportProfile
-from statements.royalties import services
+from statements.royalties import payments, services
+from statements.royalties.models import Payee
 from statements.royalties.portal.models import PortalAccount
 from tests.statements.test_browser_run_page import cards_scrolling_sideways
 from tests.statements.test_royalties import HEADER, ISRC, contract, payee, processed_run
@@ -43,10 +44,21 @@ def test_the_portal_in_both_languages_at_1280_and_375_px(
     browser, live_server, flow, make_user, artifacts_dir
 ):
     ImportProfile.objects.load_builtin()  # a transactional test before may have flushed them
-    ana = payee("Ana Lima", email="ana@example.com", self_billing=True, country="IT", vat_status="registered")
+    ana = payee(
+        "Ana Lima",
+        email="ana@example.com",
+        self_billing=True,
+        country="IT",
+        vat_status="registered",
+        payment_method="iban",
+        iban="DE89370400440532013000",
+        withholding_rate=20,
+    )
     contract(shares=[(ana, "100")])
     first = services.finalize_run(run=processed_run(flow, FIRST))
     services.finalize_run(run=processed_run(flow, SECOND))
+    # A paid batch: the payments table with every column (VAT on top, withheld, paid).
+    payments.mark_batch_paid(batch=payments.create_batch(runs=[first], by_user=None), by_user=None)
     user = make_user("ana@example.com")
     user.groups.add(Group.objects.get_or_create(name=PAYEES)[0])
     PortalAccount.objects.create(user=user, payee=ana, invited_at="2026-12-01T10:00Z")
@@ -78,5 +90,12 @@ def test_the_portal_in_both_languages_at_1280_and_375_px(
         if language == "it":
             page.goto("/portal/")
             assert "I tuoi rendiconti" in page.inner_text("nav.portal-nav")
+            # Once the payee is no longer active, the portal says access has ended.
+            Payee.objects.filter(pk=ana.pk).update(active=False)
+            assert page.goto("/portal/").status == 403
+            assert "Il tuo accesso al portale è terminato" in page.inner_text("#error-message")
+            if page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1"):
+                problems.append("access ended it 375px: the page scrolls sideways")
+            page.screenshot(path=artifacts_dir / "portal-ended-it-375.png", full_page=True)
         context.close()
     assert problems == []
