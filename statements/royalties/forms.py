@@ -230,7 +230,22 @@ class LedgerEntryForm(forms.ModelForm):
         return data
 
 
-class PayeeForm(forms.ModelForm):
+class CheckedDetails(forms.ModelForm):
+    """A form over a payee's details checked as the services check them, each problem on its field
+    in the reader's language (before the model's constraints, which would name only themselves)."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        clean, problems = check_details({f: data[f] for f in STAFF_DETAILS if f in data})
+        problems += method_problems({**data, **clean})
+        for problem in problems:
+            field = problem["loc"][0]
+            self.add_error(field if field in self.fields else None, problem["msg"])
+        data.update(clean)
+        return data
+
+
+class PayeeForm(CheckedDetails):
     """A payee with their details checked as the services check them (tax id for the country,
     IBAN/BIC, the chosen payment method's account): saved, the change is in the audit trail."""
 
@@ -254,16 +269,6 @@ class PayeeForm(forms.ModelForm):
             "paypal_email",
             "wise_email",
         ]
-
-    def clean(self) -> dict:
-        data = super().clean()
-        clean, problems = check_details({f: data[f] for f in STAFF_DETAILS if f in data})
-        problems += method_problems({**data, **clean})
-        for problem in problems:
-            field = problem["loc"][0]
-            self.add_error(field if field in self.fields else None, problem["msg"])
-        data.update(clean)
-        return data
 
 
 class UnmatchedActionForm(forms.Form):

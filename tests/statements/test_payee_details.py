@@ -183,6 +183,10 @@ def test_problems_read_italian_on_the_italian_portal_form_and_english_in_the_api
     assert "IBAN non valido: lunghezza errata" in page
     assert "&#x27;123&#x27; non è un codice fiscale o una partita IVA validi per IT (" in page
     assert "Invalid IBAN" not in page and "not a valid tax id" not in page
+    paypal = {"country": "IT", "payment_method": "paypal"}
+    page = client.post("/portal/payment-details/", paypal, HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    assert "Pagamento tramite PayPal: email PayPal è obbligatorio." in page
+    assert "payee_paypal_method_has_email" not in page  # not the database constraint's name
 
     with translation.override("it"), pytest.raises(InvalidInput) as refused:
         payee_details.update_payee_details(payee=ana, data={"withholding_rate": "120"}, by_user=None)

@@ -2,12 +2,13 @@
 
 from django import forms
 
+from statements.royalties.forms import CheckedDetails
 from statements.royalties.models import PAYMENT_DETAILS, Payee
 
 
-class PaymentDetailsForm(forms.ModelForm):
-    """The payee's payment details (PAYMENT_DETAILS); checked again, and only submitted, by
-    `payee_details.submit_payment_details_change`."""
+class PaymentDetailsForm(CheckedDetails):
+    """The payee's payment details (PAYMENT_DETAILS), checked as staff's are; checked again, and
+    only submitted, by `payee_details.submit_payment_details_change`."""
 
     class Meta:
         model = Payee
