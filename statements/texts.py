@@ -1,7 +1,7 @@
 """Why a sales file failed, stored as a code with parameters (`project.stored_text`) so that the
 run page shows it in the reader's language, and why a line was rejected (the delimited and DSR
 cleaners' value rules: `reject`, `rejected`; a reason quoting another, `nested`) and ClicknClear's layout
-checks. The DSR HEAD's reasons are sentences without a code: they show as stored.
+checks.
 
 A file's warnings are stored as English sentences (the API's and the rejected-lines report's
 language); `warning_text` shows one in the reader's language by matching it against the English of
@@ -70,6 +70,11 @@ TEMPLATES |= {
     "dsr_no_head": _("the file does not start with a DSR HEAD record (%(kind)s)"),
     "dsr_empty": _("the file is empty: no DSR HEAD record"),
     "dsr_truncated": _("the DSR file ends without a FOOT record: truncated?"),
+    "dsr_head_start": _("HEAD UsageStartDate %(value)s is not a date (YYYY-MM-DD)"),
+    "dsr_head_invalid": _("HEAD: %(error)s"),
+    "dsr_head_no_sender": _("HEAD names no sender (SenderName, ServiceDescription or SenderPartyId)"),
+    "dsr_too_many_summaries": _("more than %(limit)s summary records"),
+    "dsr_block_too_long": _("block %(block)s has more than %(limit)s records"),
 }
 
 # Why a line is rejected (the rejected-lines report), as the delimited cleaners say it.

@@ -569,8 +569,8 @@ class _Parser:
                         yield fatal(number, "dsr_no_head", kind=repr(kind[:20]))
                         return
                     wrong = self._head(kind, cells)
-                    if wrong:
-                        yield Problem(number, wrong, fatal=True)
+                    if wrong is not None:
+                        yield fatal(number, wrong[0], **wrong[1])
                         return
                     stats.structural += 1
                     continue
@@ -669,7 +669,8 @@ class _Parser:
         return {key: cells[index].strip() for key, index in layout.items() if index < size}
 
     # --- records -------------------------------------------------------------------------------
-    def _head(self, kind: str, cells: list[str]) -> str:
+    def _head(self, kind: str, cells: list[str]) -> tuple[str, dict] | None:
+        """Reads the HEAD record; what is wrong with it (a statements.texts code and parameters)."""
         layout = self._layout_of(kind)
         head = self._cells(cells, layout[1]) if layout else {}
         self.head_seen = True
@@ -695,16 +696,16 @@ class _Parser:
         start = head.get("start", "")
         match = _DATE.fullmatch(start)
         if not match or not "01" <= match.group(2) <= "12":
-            return f"HEAD UsageStartDate {start[:40]!r} is not a date (YYYY-MM-DD)"
+            return "dsr_head_start", {"value": repr(start[:40])}
         self.period = f"{match.group(1)}-{match.group(2)}"
         dsp = head.get("sender") or head.get("service") or head.get("sender_id") or ""
         try:
             self.dsp = _text(_value(dsp), "sender name", MAX_DSP)
         except Reject as exc:
-            return f"HEAD: {exc}"
+            return "dsr_head_invalid", {"error": nested(exc)}
         if not self.dsp:
-            return "HEAD names no sender (SenderName, ServiceDescription or SenderPartyId)"
-        return ""
+            return "dsr_head_no_sender", {}
+        return None
 
     def _summary(self, number: int, cells: list[str], layout: dict[str, int]) -> Problem | None:
         values = self._cells(cells, layout)
@@ -731,7 +732,7 @@ class _Parser:
                 return rejected(number, "summary_record_invalid", id=repr(key[:40]), error=nested(error))
             return None
         if len(self.summaries) >= MAX_SUMMARIES:
-            return Problem(number, f"more than {MAX_SUMMARIES} summary records", fatal=True)
+            return fatal(number, "dsr_too_many_summaries", limit=MAX_SUMMARIES)
         summary = _Summary(
             number,
             territory,
@@ -777,7 +778,7 @@ class _Parser:
         block.size += 1
         block.subjects.clear()
         if block.size > MAX_BLOCK_RECORDS:
-            return Problem(number, f"block {block.id[:40]!r} has more than {MAX_BLOCK_RECORDS} records", True)
+            return fatal(number, "dsr_block_too_long", block=repr(block.id[:40]), limit=MAX_BLOCK_RECORDS)
         ref = values.get("ref", "")
         if family == "AS":
             resource = self._resource(

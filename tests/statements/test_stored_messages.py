@@ -135,7 +135,8 @@ def test_rarer_reasons_a_file_fails_for_read_in_italian():
     truncated = text[: text.index("FOOT")]
     second_head = text + text[: text.index("\n") + 1]
     italian = []
-    for report in (truncated, second_head, ""):
+    bad_head = "HEAD\tdsrf/3.0\tBasicAudioProfile\t1.2\tM\tT\t1\t1\t2026-13-01\n"
+    for report in (truncated, second_head, "", bad_head):
         _, problems, _ = parse_text(report)
         (fatal,) = [problem for problem in problems if problem.fatal]
         with translation.override("it"):
@@ -144,4 +145,5 @@ def test_rarer_reasons_a_file_fails_for_read_in_italian():
         "il file DSR termina senza un record FOOT: troncato?",
         "un secondo record HEAD: carica separatamente ciascun file di un messaggio DSR in più file",
         "il file è vuoto: nessun record HEAD DSR",
+        "UsageStartDate '2026-13-01' di HEAD non è una data (AAAA-MM-GG)",
     ]
