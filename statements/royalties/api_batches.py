@@ -35,7 +35,8 @@ class LineOut(Schema):
     currency: str
     payable: Figure
     withheld: Figure
-    amount: Figure
+    vat: Figure  # a self-billing invoice's VAT, paid on top of the payable (not royalty balance)
+    amount: Figure  # sent: payable - withheld + vat
     method: str
     account: str
     bic: str
@@ -48,6 +49,7 @@ class TotalOut(Schema):
     lines: int
     amount: Figure
     withheld: Figure
+    vat: Figure
 
 
 class BatchOut(Schema):
@@ -76,6 +78,7 @@ def _line(line: PaymentLine) -> dict:
         "currency": line.currency,
         "payable": figure(line.gross, line.currency),
         "withheld": figure(line.withheld, line.currency),
+        "vat": figure(line.vat, line.currency),
         "amount": figure(line.amount, line.currency),
         "method": line.method,
         "account": line.account,
@@ -98,6 +101,7 @@ def _batch(batch: PaymentBatch) -> dict:
                 **total,
                 "amount": figure(total["amount"], total["currency"]),
                 "withheld": figure(total["withheld"], total["currency"]),
+                "vat": figure(total["vat"], total["currency"]),
             }
             for total in payments.batch_totals(lines)
         ],

@@ -287,16 +287,23 @@ def get_batch(batch_id: int) -> PaymentBatch:
 
 
 def batch_totals(lines: list[PaymentLine]) -> list[dict]:
-    """What the batch sends per currency: [{currency, lines, amount, withheld}], each summed exactly."""
+    """What the batch sends per currency: [{currency, lines, amount, withheld, vat}], each summed exactly."""
     totals: dict[str, dict] = {}
     for line in lines:
         total = totals.setdefault(
             line.currency,
-            {"currency": line.currency, "lines": 0, "amount": Decimal(0), "withheld": Decimal(0)},
+            {
+                "currency": line.currency,
+                "lines": 0,
+                "amount": Decimal(0),
+                "withheld": Decimal(0),
+                "vat": Decimal(0),
+            },
         )
         total["lines"] += 1
         total["amount"] += line.amount
         total["withheld"] += line.withheld
+        total["vat"] += line.vat
     return [totals[currency] for currency in sorted(totals)]
 
 

@@ -23,7 +23,16 @@ class PaymentLineInline(admin.TabularInline):
     model = PaymentLine
     extra = 0
     can_delete = False
-    fields = ["payee", "method", "account", "payable", "withheld_shown", "amount_shown", "reference"]
+    fields = [
+        "payee",
+        "method",
+        "account",
+        "payable",
+        "withheld_shown",
+        "vat_shown",
+        "amount_shown",
+        "reference",
+    ]
     readonly_fields = fields
 
     @admin.display(description=gettext_lazy("payable"))
@@ -33,6 +42,10 @@ class PaymentLineInline(admin.TabularInline):
     @admin.display(description=gettext_lazy("withheld"))
     def withheld_shown(self, line: PaymentLine) -> str:
         return admin_display.money(line.withheld, line.currency)
+
+    @admin.display(description=gettext_lazy("VAT"))
+    def vat_shown(self, line: PaymentLine) -> str:
+        return admin_display.money(line.vat, line.currency)
 
     @admin.display(description=gettext_lazy("amount"))
     def amount_shown(self, line: PaymentLine) -> str:

@@ -33,9 +33,11 @@ def test_create_download_and_mark_paid_once(run, api):
     assert batch["status"] == "open" and batch["runs"] == [run.pk]
     ana = next(line for line in batch["lines"] if line["payee_name"] == "Ana")
     assert ana["method"] == "iban" and ana["account"] == IBAN_ANA and ana["runs"] == [run.pk]
-    figures = {name: D(ana[name]["amount"]) for name in ("payable", "withheld", "amount")}
+    figures = {name: D(ana[name]["amount"]) for name in ("payable", "withheld", "vat", "amount")}
     assert figures["withheld"] == (D(ana["payable"]["exact"]) * D("0.2")).quantize(D("0.01"), ROUND_HALF_EVEN)
+    assert figures["vat"] == 0  # not self-billed: no invoice, no VAT on top
     assert figures["amount"] == figures["payable"] - figures["withheld"]
+    assert [total["vat"]["amount"] for total in batch["totals"]] == ["0.00"]
     sepa = api.get(f"{URL}{batch['id']}/files/sepa/")
     assert sepa.status_code == 200 and sepa["Content-Type"] == "application/xml"
     xmlschema.XMLSchema(XSD).validate(sepa.content.decode())
