@@ -227,6 +227,15 @@ WARNINGS = {
         "%(count)s usage lines carry no %(column)s (no LI record with it): their revenue is the usage "
         "record's NetRevenue"
     ),
+    "text_kept": _(
+        "%(field)s is longer than %(limit)s characters: the line is kept without it on %(count)s line(s)"
+    ),
+    "foot_no_lines": _("FOOT does not declare the number of lines in the file"),
+    "foot_no_summaries": _("FOOT does not declare the number of summary records"),
+    "foot_no_blocks": _("FOOT does not declare the number of blocks in the file"),
+    "foot_lines_not_whole": _("FOOT number of lines in the file %(value)s is not a whole number"),
+    "foot_summaries_not_whole": _("FOOT number of summary records %(value)s is not a whole number"),
+    "foot_blocks_not_whole": _("FOOT number of blocks in the file %(value)s is not a whole number"),
     "foot_lines": _("FOOT declares %(declared)s lines in the file but the file has %(counted)s"),
     "foot_summaries": _("FOOT declares %(declared)s summary records but the file has %(counted)s"),
     "foot_blocks": _("FOOT declares %(declared)s blocks in the file but the file has %(counted)s"),

@@ -147,3 +147,18 @@ def test_rarer_reasons_a_file_fails_for_read_in_italian():
         "il file è vuoto: nessun record HEAD DSR",
         "UsageStartDate '2026-13-01' di HEAD non è una data (AAAA-MM-GG)",
     ]
+
+
+def test_dsr_foot_and_kept_text_warnings_read_in_italian():
+    from statements.texts import warning_text
+
+    with translation.override("it"):
+        assert [
+            warning_text("FOOT does not declare the number of summary records"),
+            warning_text("FOOT number of blocks in the file 'x' is not a whole number"),
+            warning_text("title is longer than 300 characters: the line is kept without it on 2 line(s)"),
+        ] == [
+            "FOOT non dichiara il numero di record di riepilogo",
+            "il numero di blocchi del file 'x' in FOOT non è un numero intero",
+            "title è più lungo di 300 caratteri: la riga è tenuta senza di esso su 2 righe",
+        ]
