@@ -249,6 +249,7 @@ WARNINGS = {
         "summary record %(id)s (line %(line)s) declares %(declared)s usages but its usage lines add up to "
         "%(counted)s"
     ),
+    "more_summaries": _("… and %(count)s more summary records like these"),
     "declared_differs": _(
         "the file declares %(currency)s %(declared)s in its own totals; its imported lines hold "
         "%(currency)s %(imported)s"

@@ -157,8 +157,10 @@ def test_dsr_foot_and_kept_text_warnings_read_in_italian():
             warning_text("FOOT does not declare the number of summary records"),
             warning_text("FOOT number of blocks in the file 'x' is not a whole number"),
             warning_text("title is longer than 300 characters: the line is kept without it on 2 line(s)"),
+            warning_text("… and 4 more summary records like these"),
         ] == [
             "FOOT non dichiara il numero di record di riepilogo",
             "il numero di blocchi del file 'x' in FOOT non è un numero intero",
             "title è più lungo di 300 caratteri: la riga è tenuta senza di esso su 2 righe",
+            "… e altri 4 record di riepilogo come questi",
         ]
