@@ -10,7 +10,6 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from project import admin_display
-from project.money import exact_text
 from statements.models import PERIOD_LENGTH, SalesFile, StatementRun
 
 SALE_TYPES = ("stream", "download", "physical", "other")
@@ -448,9 +447,8 @@ class RoyaltyLedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.date} {self.payee}: {self.get_kind_display()} {exact_text(self.amount)} {self.currency}"
-        )
+        amount = admin_display.money(self.amount, self.currency, exact=True)
+        return f"{self.date} {self.payee}: {self.get_kind_display()} {amount}"
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:

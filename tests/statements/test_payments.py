@@ -356,3 +356,11 @@ def test_a_line_reads_its_amount_in_the_pages_language(finalised):
     assert str(line) == "Bo: 1,234.50 EUR"
     with translation.override("it"):
         assert str(line) == "Bo: 1.234,50 EUR"
+
+
+def test_a_ledger_entry_reads_its_exact_amount_in_the_pages_language(finalised):
+    entry = RoyaltyLedgerEntry.objects.filter(payee__name="Bo").first()
+    entry.amount = D("1234.5678")
+    assert str(entry).endswith(" 1,234.5678 EUR")
+    with translation.override("it"):
+        assert str(entry).endswith(" 1.234,5678 EUR")
