@@ -152,11 +152,13 @@ def check_rows(rows: list[tuple]) -> None:
         record = dict(zip(CLEAN_COLUMNS, row, strict=True))
         assert len(record["period"]) == 7 and record["period"][4] == "-"
         assert len(record["territory"]) == 2 and len(record["currency"]) == 3
-        assert record["dsp"] and record["artist"]
+        # A missing artist stays empty (metadata never rejects a line with money).
+        assert record["dsp"]
         assert record["sale_type"] in SALE_TYPES
         int(record["units"])
         revenue = Decimal(record["revenue"])
-        assert revenue.is_finite() and abs(revenue) < 10**14 and revenue.as_tuple().exponent >= -16
+        # Every digit the file has is kept (no decimal cap); the magnitude still fits a money column.
+        assert revenue.is_finite() and abs(revenue) < 10**14
         assert "E" not in record["revenue"]
 
 
