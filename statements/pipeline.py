@@ -137,6 +137,9 @@ class Cleaning:
     # they read): the reconciliation checks the imported lines against them.
     amounts: dict[str, Decimal] = field(default_factory=dict)
     rejected_amounts: dict[str, Decimal] = field(default_factory=dict)
+    # Each ISRC/UPC pair's first cleaned row, for the catalogue, when the lines are imported as
+    # they are cleaned (None: not collected, the catalogue reads the imported lines).
+    first_lines: royalty_services.FirstLines | None = None
 
     def findings(self) -> dict:
         keys = (
@@ -207,7 +210,7 @@ def clean_and_import(sales_file_id: int, *, on_progress: ProgressCallback | None
             sales_file = services.mark_cleaned(sales_file, findings=outcome.findings())
             sales_file = services.mark_importing(sales_file)
             # --- 4. catalogue, snapshot, control totals and PROCESSED, in the same transaction.
-            royalty_services.record_catalogue(sales_file=sales_file)
+            royalty_services.record_catalogue(sales_file=sales_file, first_lines=outcome.first_lines)
             return services.finish_import(sales_file, lines=count)
     except _Unusable as exc:
         return _stopped(sales_file, outcome, exc.reason)
@@ -293,6 +296,7 @@ def _clean(
                 copied = _import_plain(plain, outcome, cleaned, rejected)
                 copy.report(outcome.lines_read)
             else:
+                outcome.first_lines = {}
                 chunks = _clean_into(sales_file, profiles, outcome, rejected, copy.report)
                 copied = _copy_chunks(sales_file, _tee(chunks, cleaned.write))
         # The rejected-lines report is kept whatever the outcome: it is what a user acts on.
@@ -395,7 +399,7 @@ def _clean_into(
                     if len(rows) < CLEAN_CHUNK:
                         continue
                     yield _csv_text(rows)
-                    _add_amounts(outcome.amounts, rows)
+                    _add_rows(outcome, rows)
                     valid += len(rows)
                     rows.clear()
                 elif item.fatal:
@@ -409,7 +413,7 @@ def _clean_into(
                     report(stats.lines)
             if rows:
                 yield _csv_text(rows)
-                _add_amounts(outcome.amounts, rows)
+                _add_rows(outcome, rows)
         finally:
             # Whatever stopped the reading, what was found so far stays on the file.
             outcome.lines_valid = valid + len(rows)
@@ -420,6 +424,13 @@ def _clean_into(
                 outcome.revenue_basis = stats.revenue_basis
     finally:
         stream.close()
+
+
+def _add_rows(outcome: Cleaning, rows: list[tuple]) -> None:
+    """The cleaned rows' amounts, and their codes' first lines when collected, into `outcome`."""
+    _add_amounts(outcome.amounts, rows)
+    if outcome.first_lines is not None:
+        royalty_services.add_first_lines(outcome.first_lines, rows)
 
 
 def _report_row(problem: Problem) -> tuple:

@@ -2,11 +2,14 @@
 the zip of a run's statement documents (built in the background), the catalogue taken from the
 sales files, and the actions that clear unmatched income."""
 
+import csv
+import io
 import logging
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from decimal import Decimal
+from operator import itemgetter
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -15,12 +18,13 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from project import storage
+from project import db, storage
 from project.audit import record_action
 from project.errors import Conflict, InvalidInput
 from project.mail import queue_email
 from project.roles import BACK_OFFICE, user_in_group
 from statements import services as statement_services
+from statements.cleaners.base import CLEAN_COLUMNS, Row
 from statements.models import SalesFile, StatementRun
 from statements.royalties import documents, invoices, selectors
 from statements.royalties import storage as statement_storage
@@ -339,26 +343,35 @@ def _remove_older_archives(archive: RoyaltyArchive) -> None:
 
 # --- the catalogue ---------------------------------------------------------------------------------
 
-# A few statements for a file of any size. One scan of the file's lines keeps the first line of
-# each ISRC/UPC pair (an integer aggregate: a max() of the titles took three times as long as the
-# import itself); releases and tracks take their titles and artists from those lines, in code
-# order so concurrent imports lock shared rows in the same order. Entries that have all they need
-# are left out before the insert (ON CONFLICT would lock each of them), and an existing entry is
-# only written to fill what is still empty (a title corrected by hand stays).
+# A few statements for a file of any size. The file's first line of each ISRC/UPC pair (its code,
+# line number, artist, track and release titles) is staged in a temporary table: collected by the
+# Python cleaner as it walks the lines and COPYed (a few thousand rows for a million lines), or,
+# when the lines came some other way, found by one scan of them (an integer aggregate: a max() of
+# the titles took three times as long as the import itself). Releases and tracks take their titles
+# and artists from their first line, in code order so concurrent imports lock shared rows in the
+# same order. Entries that have all they need are left out before the insert (ON CONFLICT would
+# lock each of them), and an existing entry is only written to fill what is still empty (a title
+# corrected by hand stays).
+CODES_COLUMNS = ("isrc", "upc", "line_number", "artist", "title", "release")
 CODES_SQL = (
     "DROP TABLE IF EXISTS catalogue_codes",
     """CREATE TEMP TABLE catalogue_codes ON COMMIT DROP AS
-    SELECT isrc, upc, min(line_number) AS line FROM statements_salesline
-    WHERE sales_file_id = %s AND (isrc <> '' OR upc <> '') GROUP BY isrc, upc""",
+    SELECT l.isrc, l.upc, l.line_number, l.artist, l.title, l.release FROM (
+      SELECT isrc, upc, min(line_number) AS line FROM statements_salesline
+      WHERE sales_file_id = %s AND (isrc <> '' OR upc <> '') GROUP BY isrc, upc
+    ) c JOIN statements_salesline l ON l.sales_file_id = %s AND l.line_number = c.line""",
     "ANALYZE catalogue_codes",
 )
+CODES_TABLE_SQL = """CREATE TEMP TABLE catalogue_codes (
+  isrc text, upc text, line_number integer, artist text, title text, release text
+) ON COMMIT DROP"""
 RELEASES_SQL = """
 INSERT INTO statements_release (upc, title, artists, label)
-SELECT c.upc, l.release, l.artist, '' FROM (
-  SELECT upc, min(line) AS line FROM catalogue_codes WHERE upc <> '' GROUP BY upc
-) c JOIN statements_salesline l ON l.sales_file_id = %s AND l.line_number = c.line
-LEFT JOIN statements_release e ON e.upc = c.upc
-WHERE e.id IS NULL OR (e.title = '' AND l.release <> '') OR (e.artists = '' AND l.artist <> '')
+SELECT c.upc, c.release, c.artist, '' FROM (
+  SELECT DISTINCT ON (upc) upc, release, artist FROM catalogue_codes WHERE upc <> ''
+  ORDER BY upc, line_number
+) c LEFT JOIN statements_release e ON e.upc = c.upc
+WHERE e.id IS NULL OR (e.title = '' AND c.release <> '') OR (e.artists = '' AND c.artist <> '')
 ORDER BY c.upc
 ON CONFLICT (upc) DO UPDATE SET
   title = CASE WHEN statements_release.title = '' THEN EXCLUDED.title ELSE statements_release.title END,
@@ -368,12 +381,12 @@ WHERE (statements_release.title = '' AND EXCLUDED.title <> '')
 """
 TRACKS_SQL = """
 INSERT INTO statements_track (isrc, title, artists, release_id)
-SELECT c.isrc, l.title, l.artist, r.id FROM (
-  SELECT isrc, min(line) AS line FROM catalogue_codes WHERE isrc <> '' GROUP BY isrc
-) c JOIN statements_salesline l ON l.sales_file_id = %s AND l.line_number = c.line
-LEFT JOIN statements_release r ON r.upc = l.upc AND l.upc <> ''
+SELECT c.isrc, c.title, c.artist, r.id FROM (
+  SELECT DISTINCT ON (isrc) isrc, upc, title, artist FROM catalogue_codes WHERE isrc <> ''
+  ORDER BY isrc, line_number
+) c LEFT JOIN statements_release r ON r.upc = c.upc AND c.upc <> ''
 LEFT JOIN statements_track e ON e.isrc = c.isrc
-WHERE e.id IS NULL OR (e.title = '' AND l.title <> '') OR (e.artists = '' AND l.artist <> '')
+WHERE e.id IS NULL OR (e.title = '' AND c.title <> '') OR (e.artists = '' AND c.artist <> '')
    OR (e.release_id IS NULL AND r.id IS NOT NULL)
 ORDER BY c.isrc
 ON CONFLICT (isrc) DO UPDATE SET
@@ -384,20 +397,46 @@ WHERE (statements_track.title = '' AND EXCLUDED.title <> '')
    OR (statements_track.artists = '' AND EXCLUDED.artists <> '')
    OR (statements_track.release_id IS NULL AND EXCLUDED.release_id IS NOT NULL)
 """
+# The staged columns are text: empty ones too, not NULL.
+CODES_COPY_OPTIONS = "FORMAT csv, FORCE_NOT_NULL (isrc, upc, artist, title, release)"
+_FIRST_LINE = itemgetter(*map(CLEAN_COLUMNS.index, CODES_COLUMNS))
+_CODES = itemgetter(CLEAN_COLUMNS.index("isrc"), CLEAN_COLUMNS.index("upc"))
+FirstLines = dict[tuple[str, str], Row]
 
 
-def record_catalogue(*, sales_file: SalesFile) -> tuple[int, int]:
+def add_first_lines(first_lines: FirstLines, rows: Sequence[Row]) -> None:
+    """Keep in `first_lines` each ISRC/UPC pair's first row, from the next rows of a file (in file
+    order): one C-level dict of the rows' pairs (built from the reversed rows, so each pair's first
+    row is the one that stays), then its pairs not seen before are added. (Not `keys() - keys()`:
+    that walks every pair already kept, for each chunk.)"""
+    chunk = dict(zip(map(_CODES, reversed(rows)), reversed(rows), strict=True))
+    for pair, row in chunk.items():
+        if pair not in first_lines:
+            first_lines[pair] = row
+
+
+def record_catalogue(*, sales_file: SalesFile, first_lines: FirstLines | None = None) -> tuple[int, int]:
     """Add the releases (UPC) and tracks (ISRC) of a file's lines to the catalogue, each with the
     title and artist of its first line, filling what an existing entry still lacks; (releases,
-    tracks) written. Called by the pipeline in the import's transaction, once the lines are in."""
+    tracks) written. Called by the pipeline in the import's transaction, once the lines are in.
+    `first_lines`: each ISRC/UPC pair's first cleaned row (`add_first_lines`), when the cleaner
+    collected them as it walked the lines; else the file's lines are scanned for them."""
+    drop, create, analyze = CODES_SQL
     with connection.cursor() as cursor:
-        drop, create, analyze = CODES_SQL
         cursor.execute(drop)
-        cursor.execute(create, [sales_file.pk])
+        if first_lines is None:
+            cursor.execute(create, [sales_file.pk, sales_file.pk])
+        else:
+            cursor.execute(CODES_TABLE_SQL)
+            staged = io.StringIO()
+            rows = (_FIRST_LINE(row) for pair, row in first_lines.items() if pair != ("", ""))
+            csv.writer(staged, lineterminator="\n").writerows(rows)
+            staged.seek(0)
+            db.copy_from("catalogue_codes", CODES_COLUMNS, staged, options=CODES_COPY_OPTIONS)
         cursor.execute(analyze)
-        cursor.execute(RELEASES_SQL, [sales_file.pk])
+        cursor.execute(RELEASES_SQL)
         releases = cursor.rowcount
-        cursor.execute(TRACKS_SQL, [sales_file.pk])
+        cursor.execute(TRACKS_SQL)
         return releases, cursor.rowcount
 
 

@@ -8,7 +8,8 @@ from django.forms import JSONField
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from statements.models import SalesFile
+from statements.cleaners.base import CLEAN_COLUMNS
+from statements.models import SalesFile, SalesLine
 from statements.royalties import selectors, services
 from statements.royalties.models import Release, Track
 
@@ -67,6 +68,57 @@ def test_the_upsert_is_a_few_statements_whatever_the_lines(flow):
     assert len(queries) == 5  # the file's codes staged and analysed once, then one upsert per table
     # Nothing to fill: no row is rewritten.
     assert services.record_catalogue(sales_file=sales_file) == (0, 0)
+
+
+def catalogue() -> tuple[set, set]:
+    releases = set(Release.objects.values_list("upc", "title", "artists", "label"))
+    tracks = set(Track.objects.values_list("isrc", "title", "artists", "release__upc"))
+    return releases, tracks
+
+
+def test_first_lines_collected_by_the_cleaner_write_what_the_scan_writes(flow):
+    file_id = flow.processed_file(SALES.encode())  # the cleaner collected them
+    sales_file = SalesFile.objects.get(pk=file_id)
+    collected = catalogue()
+    Track.objects.all().delete()
+    Release.objects.all().delete()
+    assert services.record_catalogue(sales_file=sales_file) == (1, 3)  # the lines scanned
+    assert catalogue() == collected
+    Track.objects.all().delete()
+    Release.objects.all().delete()
+    lines = SalesLine.objects.filter(sales_file=sales_file).order_by("line_number")
+    rows = list(lines.values_list(*CLEAN_COLUMNS))
+    first_lines: services.FirstLines = {}
+    services.add_first_lines(first_lines, rows[:2])
+    services.add_first_lines(first_lines, rows[2:])
+    assert services.record_catalogue(sales_file=sales_file, first_lines=first_lines) == (1, 3)
+    assert catalogue() == collected
+
+
+def test_each_pair_keeps_its_first_line_across_chunks():
+    def row(line: int, isrc: str, title: str) -> tuple:
+        return (
+            line,
+            "2026-09",
+            "Spotify",
+            "Ana",
+            isrc,
+            "",
+            title,
+            "NL",
+            "1",
+            "1",
+            "EUR",
+            "stream",
+            "",
+            "",
+            "",
+        )
+
+    first_lines: services.FirstLines = {}
+    services.add_first_lines(first_lines, [row(1, "X", "a"), row(2, "Y", "b"), row(3, "X", "c")])
+    services.add_first_lines(first_lines, [row(4, "Y", "d"), row(5, "Z", "e"), row(6, "Z", "f")])
+    assert {pair: r[6] for pair, r in first_lines.items()} == {("X", ""): "a", ("Y", ""): "b", ("Z", ""): "e"}
 
 
 def test_scope_suggestions_come_from_the_catalogue(flow):
