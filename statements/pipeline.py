@@ -58,6 +58,9 @@ logger = logging.getLogger(__name__)
 PROGRESS_EVERY = 50_000
 COPY_CHUNK = 1 << 20
 CLEAN_CHUNK = 2_000  # cleaned rows per chunk written (and fed to COPY)
+# ISRC/UPC pairs whose first line the cleaner keeps for the catalogue (≈0.7 kB each); past them
+# the catalogue scans the imported lines instead.
+FIRST_LINES_LIMIT = 250_000
 PROGRESS_SQL = "UPDATE statements_salesfile SET progress_processed = %s, lease_until = %s WHERE id = %s"
 # Unquoted empty fields would be NULLs for COPY; the optional text columns are empty strings.
 COPY_OPTIONS = (
@@ -137,7 +140,7 @@ class Cleaning:
     # they read): the reconciliation checks the imported lines against them.
     amounts: dict[str, Decimal] = field(default_factory=dict)
     rejected_amounts: dict[str, Decimal] = field(default_factory=dict)
-    # Each ISRC/UPC pair's first cleaned row, for the catalogue, when the lines are imported as
+    # Each ISRC/UPC pair's first cleaned line (its codes, titles, artist), for the catalogue, when the lines are imported as
     # they are cleaned (None: not collected, the catalogue reads the imported lines).
     first_lines: royalty_services.FirstLines | None = None
 
@@ -427,10 +430,13 @@ def _clean_into(
 
 
 def _add_rows(outcome: Cleaning, rows: list[tuple]) -> None:
-    """The cleaned rows' amounts, and their codes' first lines when collected, into `outcome`."""
+    """The cleaned rows' amounts, and their codes' first lines when collected (up to
+    FIRST_LINES_LIMIT pairs), into `outcome`."""
     _add_amounts(outcome.amounts, rows)
     if outcome.first_lines is not None:
         royalty_services.add_first_lines(outcome.first_lines, rows)
+        if len(outcome.first_lines) > FIRST_LINES_LIMIT:
+            outcome.first_lines = None
 
 
 def _report_row(problem: Problem) -> tuple:

@@ -401,7 +401,8 @@ WHERE (statements_track.title = '' AND EXCLUDED.title <> '')
 CODES_COPY_OPTIONS = "FORMAT csv, FORCE_NOT_NULL (isrc, upc, artist, title, release)"
 _FIRST_LINE = itemgetter(*map(CLEAN_COLUMNS.index, CODES_COLUMNS))
 _CODES = itemgetter(CLEAN_COLUMNS.index("isrc"), CLEAN_COLUMNS.index("upc"))
-FirstLines = dict[tuple[str, str], Row]
+# (isrc, upc) → its first line's CODES_COLUMNS: only those are kept, not the whole row.
+FirstLines = dict[tuple[str, str], tuple]
 
 
 def add_first_lines(first_lines: FirstLines, rows: Sequence[Row]) -> None:
@@ -412,14 +413,14 @@ def add_first_lines(first_lines: FirstLines, rows: Sequence[Row]) -> None:
     chunk = dict(zip(map(_CODES, reversed(rows)), reversed(rows), strict=True))
     for pair, row in chunk.items():
         if pair not in first_lines:
-            first_lines[pair] = row
+            first_lines[pair] = _FIRST_LINE(row)
 
 
 def record_catalogue(*, sales_file: SalesFile, first_lines: FirstLines | None = None) -> tuple[int, int]:
     """Add the releases (UPC) and tracks (ISRC) of a file's lines to the catalogue, each with the
     title and artist of its first line, filling what an existing entry still lacks; (releases,
     tracks) written. Called by the pipeline in the import's transaction, once the lines are in.
-    `first_lines`: each ISRC/UPC pair's first cleaned row (`add_first_lines`), when the cleaner
+    `first_lines`: each ISRC/UPC pair's first cleaned line (`add_first_lines`), when the cleaner
     collected them as it walked the lines; else the file's lines are scanned for them."""
     drop, create, analyze = CODES_SQL
     with connection.cursor() as cursor:
@@ -429,7 +430,7 @@ def record_catalogue(*, sales_file: SalesFile, first_lines: FirstLines | None = 
         else:
             cursor.execute(CODES_TABLE_SQL)
             staged = io.StringIO()
-            rows = (_FIRST_LINE(row) for pair, row in first_lines.items() if pair != ("", ""))
+            rows = (line for pair, line in first_lines.items() if pair != ("", ""))
             csv.writer(staged, lineterminator="\n").writerows(rows)
             staged.seek(0)
             db.copy_from("catalogue_codes", CODES_COLUMNS, staged, options=CODES_COPY_OPTIONS)

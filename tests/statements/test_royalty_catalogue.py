@@ -8,6 +8,7 @@ from django.forms import JSONField
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from statements import pipeline
 from statements.cleaners.base import CLEAN_COLUMNS
 from statements.models import SalesFile, SalesLine
 from statements.royalties import selectors, services
@@ -95,6 +96,17 @@ def test_first_lines_collected_by_the_cleaner_write_what_the_scan_writes(flow):
     assert catalogue() == collected
 
 
+def test_past_the_limit_of_pairs_kept_the_lines_are_scanned(flow, monkeypatch):
+    file_id = flow.processed_file(SALES.encode())
+    collected = catalogue()
+    Track.objects.all().delete()
+    Release.objects.all().delete()
+    monkeypatch.setattr(pipeline, "FIRST_LINES_LIMIT", 1)
+    flow.processed_file(SALES.encode(), name="again.csv", duplicate_reason="the same file")
+    assert SalesFile.objects.exclude(pk=file_id).get().status == "PROCESSED"
+    assert catalogue() == collected
+
+
 def test_each_pair_keeps_its_first_line_across_chunks():
     def row(line: int, isrc: str, title: str) -> tuple:
         return (
@@ -118,7 +130,11 @@ def test_each_pair_keeps_its_first_line_across_chunks():
     first_lines: services.FirstLines = {}
     services.add_first_lines(first_lines, [row(1, "X", "a"), row(2, "Y", "b"), row(3, "X", "c")])
     services.add_first_lines(first_lines, [row(4, "Y", "d"), row(5, "Z", "e"), row(6, "Z", "f")])
-    assert {pair: r[6] for pair, r in first_lines.items()} == {("X", ""): "a", ("Y", ""): "b", ("Z", ""): "e"}
+    assert {pair: line[4] for pair, line in first_lines.items()} == {
+        ("X", ""): "a",
+        ("Y", ""): "b",
+        ("Z", ""): "e",
+    }
 
 
 def test_scope_suggestions_come_from_the_catalogue(flow):
