@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 
@@ -341,6 +341,10 @@ class PaymentDetailsChangeAdmin(admin.ModelAdmin):
     exclude = ["details"]
     actions = ["approve", "reject"]
 
+    def has_add_permission(self, request) -> bool:
+        # A change is submitted by a payee on the portal; staff edit the payee itself.
+        return False
+
     @admin.display(description=gettext_lazy("details"))
     def submitted_details(self, obj: PaymentDetailsChange) -> str:
         labels = {field.name: field.verbose_name for field in Payee._meta.fields}
@@ -366,7 +370,8 @@ class PaymentDetailsChangeAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{change.payee}: {exc.message}", messages.ERROR)
         if done:
-            self.message_user(request, _("%(count)d change(s) decided.") % {"count": done}, messages.SUCCESS)
+            decided = ngettext("%(count)d change decided.", "%(count)d changes decided.", done)
+            self.message_user(request, decided % {"count": done}, messages.SUCCESS)
 
 
 # --- the catalogue ---------------------------------------------------------------------------------
