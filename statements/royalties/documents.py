@@ -65,20 +65,7 @@ def xlsx(run: dict, statement: dict) -> bytes:
         item = statement["summary"][name]
         summary.append([label, Decimal(item["amount"]), item["exact"]])
     lines = book.create_sheet("Lines")
-    columns = [
-        "contract_id",
-        "sale_type",
-        "dsp",
-        "territory",
-        "period",
-        "isrc",
-        "title",
-        "lines",
-        "units",
-        "base",
-        "rate",
-        "share",
-    ]
+    columns = list(presentation.LINE_FIELDS)
     lines.append([*columns, "earnings", "earnings_exact"])
     for row in statement["lines"]:
         values = [row[c] for c in columns]
