@@ -243,8 +243,9 @@ class ScopeAdded(Schema):
 
 class LabelIncomeIn(Schema):
     scope: Scope
-    value: str = Field(min_length=1, max_length=500)
-    note: str = Field("", max_length=300)
+    # PostgreSQL text holds no NUL: refused as bad input (400), not a 500.
+    value: str = Field(min_length=1, max_length=500, pattern=r"^[^\x00]*$")
+    note: str = Field("", max_length=300, pattern=r"^[^\x00]*$")
 
 
 class LabelIncomeOut(Schema):
