@@ -20,7 +20,6 @@ from statements.royalties.forms import (
     ContractRateForm,
     LedgerEntryForm,
     PayeeForm,
-    fraction_of,
 )
 from statements.royalties.models import (
     Contract,
@@ -37,6 +36,7 @@ from statements.royalties.models import (
     Track,
 )
 from statements.royalties.payments_admin import create_payment_batch  # registers the batch admin
+from statements.royalties.percent import fraction_of
 from statements.royalties.portal.admin import invite_to_portal, issue_invoices
 
 HUNDRED = Decimal(100)

@@ -13,23 +13,12 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from statements.royalties.models import RATE, Contract, ContractRate, LabelIncome, Payee, RoyaltyLedgerEntry
+from statements.royalties.models import Contract, ContractRate, LabelIncome, Payee, RoyaltyLedgerEntry
 from statements.royalties.payee_details import STAFF_DETAILS, check_details, method_problems
+from statements.royalties.percent import PERCENT, fraction_of, percent_of
 
 K = RoyaltyLedgerEntry.Kind
 RATE_FIELDS = ("rate_stream", "rate_download", "rate_physical", "rate_other", "reserve_rate")
-# A percent keeps every digit the stored fraction can hold: two fewer decimal places.
-PERCENT = {"max_digits": RATE["max_digits"], "decimal_places": RATE["decimal_places"] - 2}
-
-
-def percent_of(fraction: Decimal | None) -> Decimal | None:
-    """0.25 → 25: moving the decimal point is exact, no division."""
-    return None if fraction is None else fraction.scaleb(2).normalize() + 0
-
-
-def fraction_of(percent: Decimal | None) -> Decimal | None:
-    """25 → 0.25, exactly."""
-    return None if percent is None else percent.scaleb(-2)
 
 
 class PercentInput(forms.NumberInput):

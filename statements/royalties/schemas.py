@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
-from statements.royalties.forms import percent_of
 from statements.royalties.models import (
     SALE_TYPES,
     Contract,
@@ -17,6 +16,7 @@ from statements.royalties.models import (
     RoyaltyLedgerEntry,
     VatStatus,
 )
+from statements.royalties.percent import percent_of
 
 K = RoyaltyLedgerEntry.Kind
 

@@ -29,7 +29,6 @@ from statements.models import SalesFile, StatementRun
 from statements.royalties import documents, invoices, selectors
 from statements.royalties import storage as statement_storage
 from statements.royalties.calculation import allocate
-from statements.royalties.forms import fraction_of
 from statements.royalties.models import (
     Contract,
     ContractRate,
@@ -51,6 +50,7 @@ from statements.royalties.payee_details import (
     method_problems,
     not_an_email,
 )
+from statements.royalties.percent import fraction_of
 from statements.royalties.presentation import payee_statement_data
 
 logger = logging.getLogger(__name__)
