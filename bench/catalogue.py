@@ -9,7 +9,6 @@ in docs/performance.md.
 """
 
 import argparse
-import os
 import random
 import sys
 import tempfile
@@ -18,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.royalties import load_lines
-from bench.scratch import scratch_database
+from bench.scratch import migrated_django, scratch_database
 
 SCRATCH_DB = "backoffice_bench_catalogue"
 
@@ -30,18 +29,11 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="catalogue-bench-"))
     with scratch_database(SCRATCH_DB) as url:
-        os.environ["DATABASE_URL"] = url
-        os.environ["VAR_DIR"] = str(workdir / "var")
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+        migrated_django(url, VAR_DIR=str(workdir / "var"))
         from django.db import connection
 
         from statements.royalties.models import Release, Track
 
-        call_command("migrate", verbosity=0)
         tracks = [(f"Artist {n % 5_000}", f"87{n // 10:011d}", f"NLA01{n:07d}") for n in range(args.tracks)]
         run = load_lines(args.lines, tracks, random.Random(17))
         sales_file = run.sales_files.get()

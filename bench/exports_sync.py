@@ -10,7 +10,6 @@ scratch database is dropped at the end.
 """
 
 import argparse
-import os
 import resource
 import sys
 import tempfile
@@ -18,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.scratch import scratch_database
+from bench.scratch import migrated_django, scratch_database
 
 SCRATCH_DB = "backoffice_bench_exports"
 
@@ -35,9 +34,8 @@ def run(documents: int, export_size: int, url: str, media: str) -> None:
     from exports.fake_moneybird import FakeMoneybird, detail
 
     fake = FakeMoneybird()
-    os.environ.update(
-        DATABASE_URL=url,
-        DJANGO_SETTINGS_MODULE="project.settings",
+    migrated_django(
+        url,
         VAR_DIR=media,
         MONEYBIRD_API_URL=fake.base_url,
         MONEYBIRD_ADMINISTRATION_ID=fake.administration_id,
@@ -45,16 +43,10 @@ def run(documents: int, export_size: int, url: str, media: str) -> None:
         # The fake does not limit; the budget is measured by tests/exports/test_rate_budget.py.
         MONEYBIRD_RATE_LIMIT="1000000",
     )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
     from exports import services
     from exports.moneybird import client_from_settings
     from exports.sync import sync_documents
 
-    call_command("migrate", verbosity=0)
     details = [detail(1), detail(2, tax_rate_id="tax-9"), detail(3, ledger_account_id="led-4100")]
     ids = [
         fake.add("receipt" if number % 5 == 0 else "purchase_invoice", details=details)["id"]

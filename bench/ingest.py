@@ -27,7 +27,7 @@ import psycopg2
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.scratch import scratch_database  # noqa: E402  (needs ROOT on sys.path)
+from bench.scratch import migrated_django, scratch_database  # noqa: E402  (needs ROOT on sys.path)
 
 SCRATCH_DB = "backoffice_bench_ingest"
 CATEGORY_NAMES = [
@@ -103,19 +103,13 @@ def main() -> None:
 
 
 def run(lines: int, known: int, url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     os.environ.setdefault("INGESTION_SUMMARY_RECIPIENTS", "bench@localhost")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    # every app is migrated: the import also writes the audit trail
+    migrated_django(url)
     from django.db import connection
     from django.utils import timezone
 
     from ingestion.services import ingest_bytes
-
-    call_command("migrate", verbosity=0)  # every app: the import also writes the audit trail
 
     print(f"generating {lines:,} lines and {known:,} known invoices…", flush=True)
     content = generate_file(lines, known)

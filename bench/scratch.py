@@ -105,3 +105,16 @@ def gunicorn(*, env: dict, workers: int) -> Iterator[str]:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def migrated_django(database_url: str, **environ: str) -> None:
+    """Point Django at `database_url` (plus any settings given as environment variables), set it up
+    and migrate every app: the start of every in-process benchmark."""
+    os.environ.update(environ, DATABASE_URL=database_url)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)

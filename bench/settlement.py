@@ -38,7 +38,7 @@ import psycopg2
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.scratch import gunicorn, scratch_database
+from bench.scratch import gunicorn, migrated_django, scratch_database
 
 SCRATCH_DB = "backoffice_bench_settlement"
 BATCH_SIZE = 1000
@@ -78,18 +78,12 @@ def expected_state(kind: str, batches: list[list[dict]]) -> dict[str, Decimal]:
 
 def prepare(url: str) -> str:
     """Migrate the scratch database and create a user; returns a Bearer token."""
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-    import django
-
-    django.setup()
+    migrated_django(url)
     from django.contrib.auth.models import User
-    from django.core.management import call_command
     from django.db import connections
 
     from project.tokens import issue_api_token
 
-    call_command("migrate", verbosity=0)
     user = User.objects.create_user("bench", is_staff=False)
     _, token = issue_api_token(user=user, name="bench", scopes=["settlement:write"])
     connections.close_all()
