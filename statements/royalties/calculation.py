@@ -1,14 +1,17 @@
 """A run's royalty statements, computed from its sales lines, the contracts and the ledger.
 
-Set-based in PostgreSQL: one pass over the run's lines (filtered as the report filters them) sums
-them per match key (ISRC, UPC, artist, period, sale type, DSP, territory, file, currency, and the
-contracts a finalised run already paid the line under); the keys are matched to contracts (ISRC
-over UPC over artist, in the contract's validity), converted at the rate the report would use and
-summed per contract x sale type x DSP x territory x month x track (`royalty_groups`), each group
-with its contract's rate (the most specific override, else the sale type's). NUMERIC keeps every
-sum and product exact. Python receives one sum per contract: splits, the ledger's balances,
-recoupment, reserves and what is payable are applied per payee (`project.money.EXACT`). The groups
-stay in a temporary table for `storage.store` to keep; they are never loaded into Python.
+Set-based in PostgreSQL, in two passes over the run's lines (filtered as the report filters them),
+each aggregating into hash tables of tracks or contracts, never of lines: the first sums the lines
+per file, currency, DSP, month and track (what contracts match: ISRC over UPC over artist, in the
+contract's validity; what is unmatched; the revenue); the second applies each line's conversion
+rate and contract rate (the most specific override, else the sale type's) and sums what each
+contract earned by DSP, month, territory and track (`royalty_breakdown`). NUMERIC keeps every sum
+and product exact. Python receives one sum per contract: splits, the ledger's balances,
+recoupment, reserves and what is payable are applied per payee (`project.money.EXACT`).
+
+The line detail (the lines summed per contract x sale type x DSP x territory x month x track) is
+far larger than the statements: `stage_groups` computes it for the contracts whose detail is read,
+and for every contract when a run is finalised.
 """
 
 from collections import defaultdict
@@ -98,18 +101,28 @@ class RunStatements:
 @transaction.atomic  # the staged tables live until the outermost transaction commits
 def compute(run: StatementRun) -> RunStatements:
     """Statements of `run` as they would be posted now; ReportNotReady when the run is not PROCESSED.
-    Leaves the run's groups of lines in the temporary table `royalty_groups` (read with `RATED_GROUPS`)."""
+    Leaves what each contract earned by DSP, month, territory and track in the temporary table
+    `royalty_breakdown` (for `storage.store`)."""
     files = list(run.sales_files.order_by("pk"))
     if not files:
         raise _not_ready([], set())
     with connection.cursor() as cursor:
-        _stage(cursor, run, files)
-        cursor.execute(CONTRACT_SUMS_SQL.format(rated=RATED_GROUPS), [list(RESERVED_SALE_TYPES)])
+        staged = _stage(cursor, run, files)
+        rated, params = staged.rated()
+        cursor.execute(BREAKDOWN_SQL.format(rated=rated), [list(RESERVED_SALE_TYPES), *params])
+        cursor.execute(CONTRACT_SUMS_SQL)
         sums = {contract_id: (earned, reserved) for contract_id, earned, reserved in cursor.fetchall()}
         cursor.execute(SUSPENSE_SQL)
         suspense = [dict(zip(SUSPENSE_FIELDS, row, strict=True)) for row in cursor.fetchall()]
         cursor.execute(TOTALS_SQL)
-        revenue, period_first, period_last, already = cursor.fetchone()
+        revenue, period_first, period_last = cursor.fetchone()
+        already = 0
+        if staged.allocated:
+            sql = ALREADY_ALLOCATED_SQL.format(
+                lines=staged.lines_sql, and_not_duplicate=staged.where(keyword="AND")
+            )
+            cursor.execute(sql, [*staged.params, staged.file_ids])
+            already = cursor.fetchone()[0]
         cursor.execute(DUPLICATES_SUMMARY_SQL)
         duplicates = [dict(zip(DUPLICATE_FIELDS, row, strict=True)) for row in cursor.fetchall()]
     suspense, label_income = split_label_income(suspense)
@@ -219,13 +232,12 @@ def _conversion_rates(run: StatementRun, files, keys) -> list[tuple]:
 
 
 # Staged in temporary tables (dropped at commit) rather than CTEs: analysed, they give the planner
-# true row counts, so the joins are hash joins. `royalty_keys` is the one pass over the lines: its
-# rows are far fewer than the lines when a track sells in the same DSP, territory and month on
-# many lines, and never more. `paid` lists the contracts a finalised run already paid a line
-# under (NULL for nearly every line: the allocations of the run's files are few or none).
+# true row counts, so the joins are hash joins. Nothing staged is as large as the lines: the
+# passes over the lines aggregate into hash tables of tracks, contracts and their breakdowns.
 STAGE_SQL = (
-    "DROP TABLE IF EXISTS royalty_fx, royalty_keys, royalty_groups, royalty_override, royalty_duplicates",
-    # Millions of groups are summed in memory rather than spilled to disk (for this transaction).
+    "DROP TABLE IF EXISTS royalty_fx, royalty_tracks, royalty_combos, royalty_breakdown, royalty_groups,"
+    " royalty_override, royalty_duplicates",
+    # Aggregates are hashed in memory rather than spilled to disk (for this transaction).
     "SET LOCAL work_mem = '512MB'",
     # Every join here is set against set: a nested loop over a misestimated row count is quadratic.
     "SET LOCAL enable_nestloop = off",
@@ -262,6 +274,10 @@ WHERE {earlier} <> l.sales_file_id
 IN_RUN_SQL = """, in_run AS (
   SELECT content, min(sales_file_id) AS first_file FROM l GROUP BY content HAVING count(*) > 1
 )"""
+NO_DUPLICATES_SQL = """
+CREATE TEMP TABLE royalty_duplicates (sales_file_id bigint, line_number bigint, dsp text, period text,
+  currency text, revenue numeric, earlier_file_id bigint) ON COMMIT DROP
+"""
 DUPLICATES_SUMMARY_SQL = """
 SELECT d.sales_file_id, d.earlier_file_id, count(*), coalesce(sum(d.revenue * fx.rate), 0)
 FROM royalty_duplicates d JOIN royalty_fx fx USING (sales_file_id, dsp, period, currency)
@@ -285,22 +301,25 @@ LINE_FIELDS = (
     "use_type",
     "commercial_model",
 )
-KEYS_SQL = """
-CREATE TEMP TABLE royalty_keys ON COMMIT DROP AS
-SELECT l.sales_file_id, l.currency, l.isrc, l.upc, l.artist, l.period, l.sale_type, l.dsp, l.territory, a.paid,
-       count(*) AS lines, sum(l.units)::bigint AS units, sum(l.revenue) AS revenue, max(l.title) AS title
-FROM ({lines}) l
-LEFT JOIN (
-  SELECT sales_file_id, line_number, array_agg(contract_id ORDER BY contract_id) AS paid
-  FROM statements_royaltyallocation WHERE sales_file_id = ANY (%s) GROUP BY 1, 2
-) a USING (sales_file_id, line_number)
-WHERE NOT EXISTS (
+# The run's lines but those of another file's content (`royalty_duplicates`, when it has any).
+NOT_DUPLICATE_SQL = """NOT EXISTS (
   SELECT 1 FROM royalty_duplicates d WHERE d.sales_file_id = l.sales_file_id AND d.line_number = l.line_number
+)"""
+# The first pass over the lines: their sums per file, currency, DSP, month and track (ISRC, UPC,
+# artist: what contracts match), and the sale type x DSP x territory combinations they hold (what
+# rate overrides apply to). Both hash tables hold tracks or combinations, not lines.
+TRACKS_SQL = """
+CREATE TEMP TABLE royalty_tracks ON COMMIT DROP AS
+SELECT l.sales_file_id, l.currency, l.dsp, l.period, l.isrc, l.upc, l.artist, l.sale_type, l.territory,
+       count(*) AS lines, sum(l.units)::bigint AS units, sum(l.revenue) AS revenue, max(l.title) AS title,
+       GROUPING(l.sale_type) = 0 AS combo
+FROM ({lines}) l{where}
+GROUP BY GROUPING SETS (
+  (l.sales_file_id, l.currency, l.dsp, l.period, l.isrc, l.upc, l.artist), (l.sale_type, l.dsp, l.territory)
 )
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 """
 FX_KEYS_SQL = """
-SELECT sales_file_id, dsp, period, currency FROM royalty_keys
+SELECT sales_file_id, dsp, period, currency FROM royalty_tracks WHERE NOT combo
 UNION SELECT sales_file_id, dsp, period, currency FROM royalty_duplicates
 """
 SCOPE_SQL = """
@@ -332,30 +351,21 @@ SELECT isrc, upc, artist, period, contract_id FROM (
   ) c
 ) r WHERE level = best
 """
-TRACKS_SQL = """
+TRACK_KEYS_SQL = """
 CREATE TEMP TABLE royalty_track ON COMMIT DROP AS
 SELECT DISTINCT isrc, upc, artist, period FROM {source}
 """
-# A line is paid under each contract of its match but those a finalised run paid it under already.
-GROUPS_SQL = """
-CREATE TEMP TABLE royalty_groups ON COMMIT DROP AS
-SELECT m.contract_id, k.sale_type, k.dsp, k.territory, k.period, k.isrc, max(k.title) AS title,
-       sum(k.lines)::bigint AS lines, sum(k.units)::bigint AS units, sum(k.revenue * fx.rate) AS base
-FROM royalty_keys k
-JOIN royalty_fx fx USING (sales_file_id, dsp, period, currency)
-JOIN royalty_match m USING (isrc, upc, artist, period)
-WHERE k.paid IS NULL OR NOT m.contract_id = ANY (k.paid)
-GROUP BY 1, 2, 3, 4, 5, 6
-"""
-# The most specific override (DSP over territory over sale type, as `contract_rate`) of each
-# contract x sale type x DSP x territory that has one.
+# The most specific override (DSP over territory over sale type, as `contract_rate`) for each
+# contract with overrides x sale type x DSP x territory the lines hold.
 OVERRIDE_SQL = """
 CREATE TEMP TABLE royalty_override ON COMMIT DROP AS
 SELECT DISTINCT ON (g.contract_id, g.sale_type, g.dsp, g.territory)
        g.contract_id, g.sale_type, g.dsp, g.territory, o.rate
 FROM (
-  SELECT DISTINCT contract_id, sale_type, dsp, territory FROM royalty_groups
-  WHERE contract_id IN (SELECT contract_id FROM statements_contractrate)
+  SELECT m.contract_id, t.sale_type, t.dsp, t.territory
+  FROM (SELECT DISTINCT contract_id FROM royalty_match
+        WHERE contract_id IN (SELECT contract_id FROM statements_contractrate)) m
+  CROSS JOIN (SELECT sale_type, dsp, territory FROM royalty_tracks WHERE combo) t
 ) g
 JOIN statements_contractrate o ON o.contract_id = g.contract_id
   AND (o.dsp = '' OR lower(o.dsp) = lower(g.dsp)) AND (o.territory = '' OR o.territory = g.territory)
@@ -363,38 +373,80 @@ JOIN statements_contractrate o ON o.contract_id = g.contract_id
 ORDER BY g.contract_id, g.sale_type, g.dsp, g.territory,
          o.dsp <> '' DESC, o.territory <> '' DESC, o.sale_type <> '' DESC
 """
-# The groups with their rate: FROM clause of the queries that read them.
-RATED_GROUPS = """
-royalty_groups g JOIN statements_contract c ON c.id = g.contract_id
-LEFT JOIN royalty_override o USING (contract_id, sale_type, dsp, territory)
-CROSS JOIN LATERAL (SELECT coalesce(o.rate, CASE g.sale_type WHEN 'stream' THEN c.rate_stream
+# Each line under each contract it is paid under, converted and with the contract's rate for it:
+# the FROM and WHERE of the passes below. A line is paid under each contract of its match but those
+# a finalised run paid it under already ({paid}: the allocations of the run's files, when any).
+RATED_LINES = """
+FROM ({lines}) l
+JOIN royalty_fx fx USING (sales_file_id, dsp, period, currency)
+JOIN royalty_match m USING (isrc, upc, artist, period)
+JOIN statements_contract c ON c.id = m.contract_id
+LEFT JOIN royalty_override o
+  ON o.contract_id = m.contract_id AND o.sale_type = l.sale_type AND o.dsp = l.dsp AND o.territory = l.territory
+CROSS JOIN LATERAL (SELECT coalesce(o.rate, CASE l.sale_type WHEN 'stream' THEN c.rate_stream
   WHEN 'download' THEN c.rate_download WHEN 'physical' THEN c.rate_physical ELSE c.rate_other END)) r (rate)
+{paid}{where}
+"""
+PAID_SQL = """LEFT JOIN (
+  SELECT sales_file_id, line_number, contract_id FROM statements_royaltyallocation WHERE sales_file_id = ANY (%s)
+) a ON a.sales_file_id = l.sales_file_id AND a.line_number = l.line_number AND a.contract_id = m.contract_id
+"""
+# The draft's second pass: what each contract earned (the rate applied per line) by DSP, month,
+# territory and track, and of it on reserved sale types; hash tables of contracts x DSPs, not of
+# groups of lines.
+BREAKDOWN_SQL = """
+CREATE TEMP TABLE royalty_breakdown ON COMMIT DROP AS
+SELECT m.contract_id,
+       CASE GROUPING(l.dsp, l.period, l.territory, l.isrc)
+         WHEN 7 THEN 'dsp' WHEN 11 THEN 'period' WHEN 13 THEN 'territory' ELSE 'isrc' END AS dimension,
+       coalesce(l.dsp, l.period, l.territory, l.isrc) AS name, max(l.title) AS title,
+       sum(l.revenue * fx.rate * r.rate) AS earnings,
+       coalesce(sum(l.revenue * fx.rate * r.rate) FILTER (WHERE l.sale_type = ANY (%s)), 0) AS reserved
+{rated}
+GROUP BY GROUPING SETS ((m.contract_id, l.dsp), (m.contract_id, l.period), (m.contract_id, l.territory),
+                        (m.contract_id, l.isrc))
 """
 CONTRACT_SUMS_SQL = """
-SELECT g.contract_id, sum(g.base * r.rate), coalesce(sum(g.base * r.rate) FILTER (WHERE g.sale_type = ANY (%s)), 0)
-FROM {rated} GROUP BY 1
+SELECT contract_id, sum(earnings), sum(reserved) FROM royalty_breakdown WHERE dimension = 'dsp' GROUP BY 1
+"""
+# The line detail: the lines summed per contract x sale type x DSP x territory x month x track,
+# with their rate. Written only for the contracts whose detail is read ({contracts}).
+GROUPS_SQL = """
+CREATE TEMP TABLE royalty_groups ON COMMIT DROP AS
+SELECT m.contract_id, l.sale_type, l.dsp, l.territory, l.period, l.isrc, max(l.title) AS title,
+       count(*) AS lines, sum(l.units)::bigint AS units, sum(l.revenue * fx.rate) AS base, r.rate
+{rated}
+GROUP BY 1, 2, 3, 4, 5, 6, r.rate
 """
 SUSPENSE_SQL = """
-SELECT k.artist, k.isrc, k.upc, max(k.title), k.dsp, k.period, sum(k.lines)::bigint, sum(k.units)::bigint,
-       sum(k.revenue * fx.rate)
-FROM royalty_keys k JOIN royalty_fx fx USING (sales_file_id, dsp, period, currency)
-WHERE NOT EXISTS (
-  SELECT 1 FROM royalty_match m WHERE m.isrc = k.isrc AND m.upc = k.upc AND m.artist = k.artist AND m.period = k.period
+SELECT t.artist, t.isrc, t.upc, max(t.title), t.dsp, t.period, sum(t.lines)::bigint, sum(t.units)::bigint,
+       sum(t.revenue * fx.rate)
+FROM royalty_tracks t JOIN royalty_fx fx USING (sales_file_id, dsp, period, currency)
+WHERE NOT t.combo AND NOT EXISTS (
+  SELECT 1 FROM royalty_match m WHERE m.isrc = t.isrc AND m.upc = t.upc AND m.artist = t.artist AND m.period = t.period
 )
 GROUP BY 1, 2, 3, 5, 6 ORDER BY 1, 2, 3, 5, 6
 """
-# Revenue, the first and last month, and the lines a finalised run already paid under every
-# contract they match.
+# Revenue and the first and last month of the run's lines.
 TOTALS_SQL = """
-SELECT coalesce(sum(k.revenue * fx.rate), 0), min(k.period), max(k.period),
-       coalesce(sum(k.lines) FILTER (WHERE k.paid IS NOT NULL AND EXISTS (
-         SELECT 1 FROM royalty_match m WHERE (m.isrc, m.upc, m.artist, m.period) = (k.isrc, k.upc, k.artist, k.period)
-       ) AND NOT EXISTS (
-         SELECT 1 FROM royalty_match m WHERE (m.isrc, m.upc, m.artist, m.period) = (k.isrc, k.upc, k.artist, k.period)
-           AND NOT m.contract_id = ANY (k.paid)
-       )), 0)::bigint
-FROM royalty_keys k JOIN royalty_fx fx USING (sales_file_id, dsp, period, currency)
+SELECT coalesce(sum(t.revenue * fx.rate), 0), min(t.period), max(t.period)
+FROM royalty_tracks t JOIN royalty_fx fx USING (sales_file_id, dsp, period, currency) WHERE NOT t.combo
 """
+# The lines a finalised run already paid under every contract they match.
+ALREADY_ALLOCATED_SQL = """
+SELECT count(*) FROM ({lines}) l
+JOIN (
+  SELECT sales_file_id, line_number, array_agg(contract_id) AS paid
+  FROM statements_royaltyallocation WHERE sales_file_id = ANY (%s) GROUP BY 1, 2
+) a USING (sales_file_id, line_number)
+WHERE EXISTS (
+  SELECT 1 FROM royalty_match m WHERE (m.isrc, m.upc, m.artist, m.period) = (l.isrc, l.upc, l.artist, l.period)
+) AND NOT EXISTS (
+  SELECT 1 FROM royalty_match m WHERE (m.isrc, m.upc, m.artist, m.period) = (l.isrc, l.upc, l.artist, l.period)
+    AND NOT m.contract_id = ANY (a.paid)
+){and_not_duplicate}
+"""
+ALLOCATED_SQL = "SELECT EXISTS (SELECT 1 FROM statements_royaltyallocation WHERE sales_file_id = ANY (%s))"
 ALLOCATE_SQL = """
 INSERT INTO statements_royaltyallocation (royalty_run_id, contract_id, sales_file_id, line_number, content)
 SELECT %s, m.contract_id, l.sales_file_id, l.line_number, {content}
@@ -419,14 +471,20 @@ def _stage_matches(cursor, source: str, params: list) -> None:
     """`royalty_match` for the (ISRC, UPC, artist, period) found in `source`."""
     cursor.execute("DROP TABLE IF EXISTS royalty_scope, royalty_track, royalty_match")
     cursor.execute(SCOPE_SQL)
-    cursor.execute(TRACKS_SQL.format(source=source), params)
+    cursor.execute(TRACK_KEYS_SQL.format(source=source), params)
     cursor.execute("ANALYZE royalty_scope, royalty_track")
     cursor.execute(MATCH_SQL)
     cursor.execute("ANALYZE royalty_match")
 
 
-def _stage_duplicates(cursor, lines_sql: str, params: list, *, several_files: bool) -> None:
-    """`royalty_duplicates`: the lines whose content belongs to an earlier file."""
+def _stage_duplicates(cursor, lines_sql: str, params: list, *, several_files: bool) -> bool:
+    """`royalty_duplicates`: the lines whose content belongs to an earlier file; whether it has any.
+    A single file with nothing ever paid holds none: its lines are not fingerprinted."""
+    if not several_files:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM statements_royaltyallocation)")
+        if not cursor.fetchone()[0]:
+            cursor.execute(NO_DUPLICATES_SQL)
+            return False
     if several_files:
         sql = DUPLICATES_SQL.format(
             content=CONTENT_SQL,
@@ -444,26 +502,74 @@ def _stage_duplicates(cursor, lines_sql: str, params: list, *, several_files: bo
             earlier="coalesce(p.first_file, l.sales_file_id)",
         )
     cursor.execute(sql, params)
+    found = cursor.rowcount > 0
     cursor.execute("ANALYZE royalty_duplicates")
+    return found
 
 
-def _stage(cursor, run: StatementRun, files) -> None:
-    """The temporary tables the queries above read; the caller holds a transaction."""
+@dataclass
+class Staged:
+    """What `_stage` left for the passes over the lines: their SQL and parameters, and whether
+    duplicates and earlier allocations must be left out of them."""
+
+    lines_sql: str
+    params: list
+    file_ids: list[int]
+    duplicates: bool
+    allocated: bool
+
+    def where(self, *conditions: str, keyword: str = "WHERE") -> str:
+        """`conditions` and, when the run has duplicates, NOT_DUPLICATE_SQL, after `keyword`."""
+        conditions = (*conditions, *([NOT_DUPLICATE_SQL] if self.duplicates else []))
+        return f" {keyword} " + " AND ".join(conditions) if conditions else ""
+
+    def rated(self) -> tuple[str, list]:
+        """RATED_LINES and its parameters."""
+        paid = PAID_SQL if self.allocated else ""
+        where = self.where(*(["a.contract_id IS NULL"] if self.allocated else []))
+        sql = RATED_LINES.format(lines=self.lines_sql, paid=paid, where=where)
+        return sql, [*self.params, *([self.file_ids] if self.allocated else [])]
+
+
+def _stage(cursor, run: StatementRun, files, contract_ids: list[int] | None = None) -> Staged:
+    """The temporary tables the passes over the lines read; the caller holds a transaction. With
+    `contract_ids`, only the lines those contracts' scopes name are summed per track: their matches
+    are what the whole run's would be (every contract's scope is matched against them)."""
     file_ids = [f.pk for f in files]
     for sql in STAGE_SQL:
         cursor.execute(sql)
     lines_sql, params = _lines_sql(run, file_ids)
-    _stage_duplicates(cursor, lines_sql, params, several_files=len(file_ids) > 1)
-    cursor.execute(KEYS_SQL.format(lines=lines_sql), [*params, file_ids])
+    duplicates = _stage_duplicates(cursor, lines_sql, params, several_files=len(file_ids) > 1)
+    cursor.execute(ALLOCATED_SQL, [file_ids])
+    staged = Staged(lines_sql, params, file_ids, duplicates, cursor.fetchone()[0])
+    if contract_ids is None:
+        cursor.execute(TRACKS_SQL.format(lines=lines_sql, where=staged.where()), params)
+    else:
+        scopes = Contract.objects.filter(pk__in=contract_ids).values_list("isrcs", "upcs", "artists")
+        values = [sorted({value for scope in scopes for value in scope[level]}) for level in range(3)]
+        where = staged.where("(l.isrc = ANY (%s) OR l.upc = ANY (%s) OR l.artist = ANY (%s))")
+        cursor.execute(TRACKS_SQL.format(lines=lines_sql, where=where), [*params, *values])
     cursor.execute(FX_KEYS_SQL)
     fx = _conversion_rates(run, files, cursor.fetchall())
     cursor.executemany("INSERT INTO royalty_fx VALUES (%s, %s, %s, %s, %s)", fx)
-    cursor.execute("ANALYZE royalty_fx, royalty_keys")
-    _stage_matches(cursor, "royalty_keys", [])
-    cursor.execute(GROUPS_SQL)
-    cursor.execute("ANALYZE royalty_groups")
+    cursor.execute("ANALYZE royalty_fx, royalty_tracks")
+    _stage_matches(cursor, "royalty_tracks WHERE NOT combo", [])
     cursor.execute(OVERRIDE_SQL)
     cursor.execute("ANALYZE royalty_override")
+    return staged
+
+
+def stage_groups(run: StatementRun, contract_ids: list[int] | None = None) -> None:
+    """Leave the line detail of `run` (of `contract_ids` only, when given) in the temporary table
+    `royalty_groups`; the caller holds the transaction that keeps it."""
+    files = list(run.sales_files.order_by("pk"))
+    with connection.cursor() as cursor:
+        staged = _stage(cursor, run, files, contract_ids)
+        if contract_ids is not None:
+            cursor.execute("DELETE FROM royalty_match WHERE NOT contract_id = ANY (%s)", [contract_ids])
+            cursor.execute("ANALYZE royalty_match")
+        rated, params = staged.rated()
+        cursor.execute(GROUPS_SQL.format(rated=rated), params)
 
 
 @transaction.atomic

@@ -753,6 +753,39 @@ class RoyaltyStatementGroup(models.Model):
         return f"{self.contract_id} {self.sale_type} {self.dsp} {self.territory} {self.period} {self.isrc}"
 
 
+class RoyaltyStatementBreakdown(models.Model):
+    """What one contract earned in a set (its lines' converted revenue times their rate) by DSP,
+    month, territory or track: a payee's breakdowns are these rows times their share. Kept for
+    every set, while the line detail (`RoyaltyStatementGroup`) is written when first read."""
+
+    class Dimension(models.TextChoices):
+        DSP = "dsp", _("DSP")
+        PERIOD = "period", _("month")
+        TERRITORY = "territory", _("territory")
+        TRACK = "isrc", _("track")
+
+    statement_set = models.ForeignKey(RoyaltyStatementSet, related_name="breakdowns", **SET_FK)
+    contract = models.ForeignKey(
+        Contract,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("contract"),
+    )
+    dimension = models.CharField(max_length=10, choices=Dimension.choices, verbose_name=_("dimension"))
+    name = models.CharField(max_length=200, blank=True, verbose_name=_("name"))
+    title = models.CharField(max_length=500, blank=True, verbose_name=_("title"))
+    earnings = models.DecimalField(**AMOUNT, verbose_name=_("earnings"))
+
+    class Meta:
+        verbose_name = _("statement breakdown")
+        verbose_name_plural = _("statement breakdowns")
+        indexes = [models.Index(fields=["statement_set", "contract"], name="royalty_breakdown_contract")]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.dimension} {self.name}"
+
+
 class RoyaltyStatementShare(models.Model):
     """A payee's share (percent) of a contract's groups in a set, as it was when computed."""
 

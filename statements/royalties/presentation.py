@@ -2,8 +2,9 @@
 
 Read from the rows a statement set keeps (`storage`), for the API, the pages and the PDF and xlsx
 documents, so they can never disagree. The run's data lists each payee's summary; one payee's
-statement adds the breakdowns and the line detail (a payee's groups of lines times their share,
-multiplied exactly in SQL).
+statement adds the breakdowns (their contracts' breakdowns times their share) and the line detail
+(their groups of lines times their share, written by `storage.write_line_detail` before it is
+read), multiplied exactly in SQL.
 """
 
 from decimal import Decimal
@@ -50,6 +51,14 @@ SUSPENSE_FIELDS = (
     "label_income",
 )
 EARNINGS = "g.base * g.rate * s.share * 0.01"  # share is a percent; * 0.01 stays exact, / 100 may not
+# A payee's breakdown by one dimension: their contracts' breakdowns times their share.
+BREAKDOWN_SQL = """
+SELECT b.name, sum(b.earnings * s.share * 0.01), max(b.title)
+FROM statements_royaltystatementbreakdown b JOIN statements_royaltystatementshare s
+  ON s.statement_set_id = b.statement_set_id AND s.contract_id = b.contract_id
+WHERE s.statement_set_id = %s AND s.payee_id = %s AND b.dimension = %s
+GROUP BY 1 ORDER BY 1
+"""
 
 
 def figure(amount: Decimal, currency: str) -> dict:
@@ -154,9 +163,8 @@ def payee_statement_data(row: RoyaltyStatement, currency: str, *, lines: bool = 
 
 
 def _breakdown(row: RoyaltyStatement, key: str, currency: str) -> list[dict]:
-    sql = f"SELECT g.{key}, sum({EARNINGS}), max(g.title) {PAYEE_GROUPS} GROUP BY 1 ORDER BY 1"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [row.statement_set_id, row.payee_id])
+        cursor.execute(BREAKDOWN_SQL, [row.statement_set_id, row.payee_id, key])
         found = cursor.fetchall()
     items = []
     for name, amount, title in found:

@@ -102,23 +102,27 @@ def review(data: dict) -> dict:
     }
 
 
-def _statement_row(run: StatementRun, payee_id: int) -> RoyaltyStatement:
-    row = storage.statement_set(run).statements.filter(payee_id=payee_id).first()
+def _statement_row(run: StatementRun, payee_id: int, *, lines: bool) -> RoyaltyStatement:
+    """The payee's statement row; with `lines`, their line detail written first when it is not yet."""
+    kept = storage.statement_set(run)
+    row = kept.statements.filter(payee_id=payee_id).first()
     if row is None:
         raise NotFound(
             f"payee {payee_id} has no statement in run #{run.pk}", code="payee_statement_not_found"
         )
+    if lines:
+        storage.write_line_detail(kept, payee_id)
     return row
 
 
 def payee_statement(run: StatementRun, payee_id: int, *, lines: bool = True) -> dict:
     """One payee's statement in `run`: summary, balances, breakdowns and (with `lines`) every line."""
-    return payee_statement_data(_statement_row(run, payee_id), run.currency, lines=lines)
+    return payee_statement_data(_statement_row(run, payee_id, lines=lines), run.currency, lines=lines)
 
 
 def payee_lines(run: StatementRun, payee_id: int) -> PayeeLines:
     """One payee's line detail in `run`, read a page at a time."""
-    return PayeeLines(_statement_row(run, payee_id), run.currency)
+    return PayeeLines(_statement_row(run, payee_id, lines=True), run.currency)
 
 
 def is_finalized(run: StatementRun) -> bool:

@@ -160,6 +160,8 @@ def finalize_run(
         if reviewed is not None or settings.ROYALTY_FINALISE_APPROVALS > 1:
             _check_unchanged(run, reviewed, kept.digest)
             _check_approvals(run, kept.digest, user)
+        # Before the allocations: the line detail leaves out lines paid by earlier runs only.
+        statement_storage.write_line_detail(kept)
         royalty = RoyaltyRun.objects.create(run=run, sequence=kept.sequence, finalized_by=_user(user))
         try:
             with transaction.atomic():
@@ -253,6 +255,7 @@ def statements_zip(*, run: StatementRun, data: dict) -> bytes | RoyaltyArchive:
 def payee_statements(run: StatementRun) -> Iterator[dict]:
     """Every payee's whole statement in `run`, one at a time (a zip of thousands never holds them all)."""
     kept = statement_storage.statement_set(run)
+    statement_storage.write_line_detail(kept)
     for row in kept.statements.order_by("position"):
         yield payee_statement_data(row, run.currency)
 

@@ -1,12 +1,14 @@
-"""A run's statements kept as rows (`RoyaltyStatementSet` and its payees, groups of lines, shares and
-unmatched groups): a draft's cached by the digest of its inputs, so that the next view of the same
-inputs reads them instead of computing (seconds to a minute for millions of lines), and a
-finalised run's as posted."""
+"""A run's statements kept as rows (`RoyaltyStatementSet` and its payees, contracts' breakdowns,
+shares, unmatched groups and groups of lines): a draft's cached by the digest of its inputs, so that
+the next view of the same inputs reads them instead of computing (seconds to a minute for millions
+of lines), and a finalised run's as posted. A draft's groups of lines (the line detail) are
+written when a payee's detail is first read, for that payee's contracts, and all of them when the
+run is finalised."""
 
 from django.db import connection, transaction
 
 from statements.models import ExchangeRate, RateException, SalesFile, StatementRun
-from statements.royalties.calculation import RATED_GROUPS, RunStatements, compute
+from statements.royalties.calculation import RunStatements, compute, stage_groups
 from statements.royalties.models import (
     Contract,
     ContractRate,
@@ -29,7 +31,10 @@ CALCULATION_VERSION = "2"
 # Tables read whole: their rows' text is hashed (a few thousand rows: milliseconds).
 WHOLE_TABLES = (Payee, Contract, ContractRate, ContractSplit, RoyaltyRun, LabelIncome)
 # Append-only tables: their row count and highest id say whether they changed.
-APPEND_ONLY_TABLES = (RoyaltyLedgerEntry, RoyaltyAllocation)
+APPEND_ONLY_TABLES = (RoyaltyLedgerEntry,)
+# Allocations are only ever inserted, by a finalisation that also adds a RoyaltyRun row (hashed
+# above): their highest id (read from the index) suffices, where counting them would read
+# millions of rows on every view.
 
 
 # Table names from the models, conditions from this module: no user input in these queries.
@@ -49,6 +54,7 @@ def inputs_digest(run: StatementRun) -> str:
     in_run = f"WHERE t.id IN (SELECT salesfile_id FROM {files} WHERE statementrun_id = %(run)s)"  # noqa: S608
     parts = [_rows_md5(model._meta.db_table) for model in WHOLE_TABLES]
     parts += [_count_max(model._meta.db_table) for model in APPEND_ONLY_TABLES]
+    parts.append(f"(SELECT max(id) FROM {RoyaltyAllocation._meta.db_table})")  # noqa: S608
     parts += [
         _rows_md5(StatementRun._meta.db_table, "WHERE t.id = %(run)s"),
         _rows_md5(ExchangeRate._meta.db_table, "WHERE t.run_id = %(run)s"),
@@ -89,19 +95,23 @@ def statement_set(run: StatementRun) -> RoyaltyStatementSet:
 LOCK_NAMESPACE = 23  # pg_advisory_xact_lock(namespace, run id): computing a run's draft
 
 
+BREAKDOWNS_INSERT_SQL = """
+INSERT INTO statements_royaltystatementbreakdown (statement_set_id, contract_id, dimension, name, title, earnings)
+SELECT %s, contract_id, dimension, name, CASE dimension WHEN 'isrc' THEN coalesce(title, '') ELSE '' END, earnings
+FROM royalty_breakdown
+"""
 GROUPS_INSERT_SQL = """
 INSERT INTO statements_royaltystatementgroup
   (statement_set_id, contract_id, sale_type, dsp, territory, period, isrc, title, lines, units, base, rate)
-SELECT %s, g.contract_id, g.sale_type, g.dsp, g.territory, g.period, g.isrc, g.title, g.lines, g.units,
-       g.base, r.rate
-FROM {rated}
+SELECT %s, contract_id, sale_type, dsp, territory, period, isrc, title, lines, units, base, rate
+FROM royalty_groups
 """
 
 
 @transaction.atomic
 def store(result: RunStatements, digest: str) -> RoyaltyStatementSet:
-    """Keep `result` (computed in this transaction: its groups are still staged) as the run's draft
-    for `digest`; the run's other drafts are deleted."""
+    """Keep `result` (computed in this transaction: its breakdowns are still staged) as the run's
+    draft for `digest`; the run's other drafts are deleted."""
     run = result.run
     RoyaltyStatementSet.objects.filter(run=run, royalty_run__isnull=True).delete()
     kept = RoyaltyStatementSet.objects.create(
@@ -116,7 +126,7 @@ def store(result: RunStatements, digest: str) -> RoyaltyStatementSet:
         duplicates=[{**d, "revenue": str(d["revenue"])} for d in result.duplicates],
     )
     with connection.cursor() as cursor:
-        cursor.execute(GROUPS_INSERT_SQL.format(rated=RATED_GROUPS), [kept.pk])
+        cursor.execute(BREAKDOWNS_INSERT_SQL, [kept.pk])
     RoyaltyStatement.objects.bulk_create(
         (_statement_row(kept, position, statement) for position, statement in enumerate(result.statements)),
         batch_size=1000,
@@ -184,6 +194,29 @@ def payee_details(payee: Payee) -> dict:
         if value not in (None, ""):
             details[name] = str(value)
     return details
+
+
+def write_line_detail(kept: RoyaltyStatementSet, payee_id: int | None = None) -> None:
+    """Write the groups of lines of the contracts `kept` pays (of `payee_id`'s only, when given)
+    that are not written yet: computed from the run's lines, restricted to those contracts. `kept`
+    is the run's set for today's inputs (`statement_set`) or finalised (all written)."""
+    shares = kept.shares.all() if payee_id is None else kept.shares.filter(payee_id=payee_id)
+    wanted = set(shares.values_list("contract_id", flat=True))
+    if kept.royalty_run_id is not None or not wanted:
+        return
+    with transaction.atomic():
+        # One writer per run: a second reader waits and finds the groups written.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, kept.run_id])
+        written = set(
+            kept.groups.filter(contract_id__in=wanted).values_list("contract_id", flat=True).distinct()
+        )
+        missing = sorted(wanted - written)
+        if not missing:
+            return
+        stage_groups(kept.run, None if payee_id is None and not written else missing)
+        with connection.cursor() as cursor:
+            cursor.execute(GROUPS_INSERT_SQL, [kept.pk])
 
 
 def finalise(kept: RoyaltyStatementSet, royalty: RoyaltyRun) -> None:

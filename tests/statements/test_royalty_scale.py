@@ -101,7 +101,7 @@ def test_a_document_of_a_run_finalised_before_becomes_rows(draft):
                 ],
                 "lines": [
                     {
-                        "contract_id": kept.groups.first().contract_id,
+                        "contract_id": kept.breakdowns.first().contract_id,
                         "sale_type": "stream",
                         "dsp": "Spotify",
                         "territory": "NL",
