@@ -389,6 +389,7 @@ def _clean_into(
             file_name=sales_file.name,
             revenue_basis=sales_file.revenue_basis,
             default_bases=bases_by_profile(settings.STATEMENTS_DSR_REVENUE_BASIS),
+            blocks=True,
         )
         outcome.format = file_format or ""
         next_progress = PROGRESS_EVERY
@@ -397,8 +398,12 @@ def _clean_into(
         add = rows.append
         try:
             for item in results:
-                if type(item) is tuple:
-                    add(item)
+                kind = type(item)
+                if kind is tuple or kind is list:
+                    if kind is tuple:
+                        add(item)
+                    else:
+                        rows += item  # a batch of plain lines
                     if len(rows) < CLEAN_CHUNK:
                         continue
                     yield _csv_text(rows)

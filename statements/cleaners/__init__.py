@@ -33,13 +33,15 @@ def parse(
     file_name: str = "",
     revenue_basis: str = "",
     default_bases: dict[str, str] | None = None,
-) -> tuple[str | None, Iterator[Row | Problem], Stats]:
+    blocks: bool = False,
+) -> tuple[str | None, Iterator[Row | list[Row] | Problem], Stats]:
     """(format, rows and problems, stats filled while they are consumed) of a binary stream.
 
         `format` is "ddex_dsr", "clicknclear" or the slug of the import profile that matched (None when nothing
         did: then the first item is a fatal Problem saying why). `profile` skips detection; `revenue_basis`
     (blank: the one `default_bases`, see `dsr.bases_by_profile`, gives the file's DSR profile) is the
-    DSR income column (`dsr.BASES`).
+    DSR income column (`dsr.BASES`). With `blocks`, a delimited report's batch of plain lines
+    comes as one list of rows.
     """
     stats = Stats()
     lines = open_text(stream)
@@ -56,5 +58,7 @@ def parse(
     if profile == CLICKNCLEAR or (profile is None and looks_like_clicknclear(head)):
         return CLICKNCLEAR, parse_clicknclear(lines, stats), stats
     # The delimited parser picks its profile (names it in stats.detail) when it is called.
-    results = parse_delimited(lines, stats, profiles=profiles, forced=profile, file_name=file_name)
+    results = parse_delimited(
+        lines, stats, profiles=profiles, forced=profile, file_name=file_name, blocks=blocks
+    )
     return stats.detail or None, results, stats

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from itertools import chain
+from itertools import chain, islice, repeat
 from operator import itemgetter
 
 from statements.cleaners import profiles as rules
@@ -30,6 +30,7 @@ from statements.texts import fatal, nested, reject, rejected
 
 MAX_PREAMBLE = 50  # lines searched for the header row
 CACHE_SIZE = 50_000  # distinct values remembered per column
+BATCH = 2_000  # lines read at once, cleaned column by column when plain (`_PlainLines`)
 # A revenue PostgreSQL reads exactly as written (any number of decimals: the column is an
 # unconstrained numeric); others take the slow path.
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,14}(?:\.[0-9]+)?")
@@ -73,13 +74,17 @@ def parse_delimited(
     profiles: Sequence[ProfileSpec],
     forced: str | None = None,
     file_name: str = "",
-) -> Iterator[Row | Problem]:
+    blocks: bool = False,
+    columnar: bool = True,
+) -> Iterator[Row | list[Row] | Problem]:
     """Rows and problems of a delimited report in file order; `stats.detail` is the profile slug.
 
     The layout is detected when this is called (it reads up to MAX_PREAMBLE lines), the rows when
     the result is iterated. `forced` is a profile slug that skips detection. An unknown layout is
     one fatal Problem naming the header row seen and the profiles tried; so is a line over the
-    length `open_text` allows, at that line.
+    length `open_text` allows, at that line. With `blocks`, the rows of a batch of plain lines
+    come as one list; `columnar=False` cleans every line on its own (the reference the batches
+    are tested against).
     """
     lines = iter(lines)
     head: list[str] = []
@@ -97,7 +102,16 @@ def parse_delimited(
     if type(found) is Problem:
         return iter([found])
     layout, defaults = found
-    return _rows(chain(head[layout.line :], lines), stats, layout, defaults)
+    results = _rows(chain(head[layout.line :], lines), stats, layout, defaults, columnar=columnar)
+    return results if blocks else _flat(results)
+
+
+def _flat(results: Iterator[Row | list[Row] | Problem]) -> Iterator[Row | Problem]:
+    for item in results:
+        if type(item) is list:
+            yield from item
+        else:
+            yield item
 
 
 def read_layout(
@@ -300,8 +314,10 @@ def _remember(cache: dict, check: Callable[[str], object], raw: str):
 
 
 def _rows(
-    lines: Iterator[str], stats: Stats, layout: Layout, defaults: dict[str, str]
-) -> Iterator[Row | Problem]:
+    lines: Iterator[str], stats: Stats, layout: Layout, defaults: dict[str, str], *, columnar: bool = True
+) -> Iterator[Row | list[Row] | Problem]:
+    """Rows (a batch of plain lines as one list, `_PlainLines`, unless not `columnar`) and
+    problems of the lines after the header, in file order."""
     columns = layout.columns
     ncols = len(layout.names)
     width = max(columns.values()) + 1
@@ -315,13 +331,6 @@ def _rows(
     check_period, check_dsp, check_artist = checks["period"], checks["dsp"], checks["artist"]
     check_territory, check_currency = checks["territory"], checks["currency"]
     check_sale, check_void = checks["sale_type"], checks["void"]
-    cp: dict[str, str] = {}
-    cdsp: dict[str, str] = {}
-    cart: dict[str, str] = {}
-    cterr: dict[str, str] = {}
-    ccur: dict[str, str] = {}
-    csale: dict[str, tuple[str, str, int]] = {}
-    cvoid: dict[str, bool] = {}
     isrc_ok, plain_decimal = rules.ISRC_PATTERN.fullmatch, _PLAIN_DECIMAL.fullmatch
     declared = _Declared(stats, columns, decimal_comma, defaults.get("currency", ""))
     # One C call takes every cell a row needs (missing columns read the tail).
@@ -342,120 +351,144 @@ def _rows(
     markers = layout.spec.skip_markers
     marked: Counter[str] = Counter()
     end = stats.lines = layout.line
-    for fields in _records(lines, layout.delimiter, stats):
-        start = end + 1
-        end = stats.lines
-        if type(fields) is Problem:
-            yield fields
-            continue
-        if markers and (marker := _marker(fields, markers)):
-            stats.structural += 1  # a row the profile names as no sale, in whichever column
-            marked[marker] += 1
-            continue
-        if len(fields) != ncols:
-            count = len(fields)
-            if count < width:
-                if not "".join(fields).strip() or in_summary:
-                    stats.structural += 1  # a blank line, or a row of the summary table
-                elif _totals_label(fields):
-                    declared.add(fields)
-                elif count == 1 or trailer:
-                    # One cell cannot hold units and an amount: it starts a text trailer
-                    # (Traxsource's "Label Net: 566.67", "Period: Jul 1, 2017 to Jul 31, 2017",
-                    # "** All values are in US Dollars **"), whose short lines are structure.
-                    stats.structural += 1
-                    trailer.append(layout.delimiter.join(fields).strip())
-                elif _summary_header(fields, header_names):
-                    in_summary = True
-                    stats.structural += 1
-                    stats.warnings.append(
-                        f"line {start}: a summary table follows the sales ({', '.join(filter(None, fields))});"
-                        " its rows are totals, not read as sales"
-                    )
-                else:
-                    yield rejected(start, "line_fields_missing", width=width, count=count)
-                continue
-            fields = fields[:ncols] if count > ncols else fields + [""] * (ncols - count)
-        fields += tail
-        for primary, others in fill:
-            if not fields[primary].strip():
-                fields[primary] = next((fields[i] for i in others if fields[i].strip()), "")
-        (
-            raw_sale,
-            raw_period,
-            raw_dsp,
-            raw_artist,
-            raw_isrc,
-            upc,
-            title,
-            raw_territory,
-            raw_currency,
-            units,
-            revenue,
-            release,
-            model,
-        ) = cells(fields)
+    plain = None if markers or not columnar else _PlainLines(layout, defaults, checks, kept)
+    caches = plain.caches if plain else {name: {} for name in checks}
+    cp, cdsp, cart = caches["period"], caches["dsp"], caches["artist"]
+    cterr, ccur, csale, cvoid = caches["territory"], caches["currency"], caches["sale_type"], caches["void"]
+    source = iter(lines)
+    last = False
+    while not last:
+        batch: list[str] = []
         try:
-            sale = csale.get(raw_sale) or _remember(csale, check_sale, raw_sale)
-            if sale[2] == _SKIP:
-                stats.structural += 1
+            # list.extend keeps the lines read before a line too long: they are read first.
+            batch.extend(islice(source, BATCH))
+        except LineTooLong as exc:
+            batch_lines, last = chain(batch, failing(exc)), True
+        else:
+            if not batch:
+                break
+            if plain is not None and (block := plain.rows(batch, end + 1)) is not None:
+                end = stats.lines = end + len(batch)
+                yield block
                 continue
-            period = cp.get(raw_period) or _remember(cp, check_period, raw_period)
-            dsp = cdsp.get(raw_dsp) or _remember(cdsp, check_dsp, raw_dsp)
-            artist = cart.get(raw_artist) or _remember(cart, check_artist, raw_artist)
-            isrc = raw_isrc
-            if isrc and not isrc_ok(isrc):
-                isrc = _identifier(rules.isrc, isrc, kept, "ISRC")
-            if upc and not (upc.isdigit() and upc.isascii() and 8 <= len(upc) <= 14):
-                upc = _identifier(rules.upc, upc, kept, "UPC")
-            if title and not (title.isprintable() and title.strip() == title and len(title) <= 500):
-                title = rules.text(title, "title")
-            territory = cterr.get(raw_territory) or _remember(cterr, check_territory, raw_territory)
-            if territory == unknown:
-                kept[rules.unknown_territory(raw_territory)] += 1
-            currency = ccur.get(raw_currency) or _remember(ccur, check_currency, raw_currency)
-            if not (units.isdigit() and units.isascii() and len(units) < 19):
-                units = rules.units(units, decimal_comma)
-            if not plain_decimal(revenue):
-                revenue = rules.revenue(revenue, decimal_comma)
-            if release and not (release.isprintable() and release.strip() == release and len(release) <= 500):
-                release = rules.text(release, "release")
-            if model and not (model.isprintable() and model.strip() == model and len(model) <= 200):
-                model = rules.text(model, "commercial_model")
-            void = sale[2] == _VOID
-            if has_void and not void:
-                raw_void = fields[ivoid]
-                void = cvoid.get(raw_void)
-                if void is None:
-                    void = _remember(cvoid, check_void, raw_void)
-        except Reject as exc:
-            kind = rejection(exc, fields[:ncols], layout)
-            if kind == TOTALS:
-                declared.add(fields[:ncols])
-            elif kind == HEADER:
-                stats.structural += 1  # the header again: reports concatenated into one file
-            else:
-                yield line_problem(start, exc, fields, layout, defaults)
-            continue
-        if void:
-            units, revenue = rules.negated(units), rules.negated(revenue)
-        yield (
-            start,
-            period,
-            dsp,
-            artist,
-            isrc,
-            upc,
-            title,
-            territory,
-            units,
-            revenue,
-            currency,
-            sale[0],
-            sale[1],
-            model,
-            release,
-        )
+            batch_lines = iter(batch)
+        for fields in _records(batch_lines, layout.delimiter, stats, source):
+            start = end + 1
+            end = stats.lines
+            if type(fields) is Problem:
+                last = last or fields.fatal
+                yield fields
+                continue
+            if markers and (marker := _marker(fields, markers)):
+                stats.structural += 1  # a row the profile names as no sale, in whichever column
+                marked[marker] += 1
+                continue
+            if len(fields) != ncols:
+                count = len(fields)
+                if count < width:
+                    if not "".join(fields).strip() or in_summary:
+                        stats.structural += 1  # a blank line, or a row of the summary table
+                    elif _totals_label(fields):
+                        declared.add(fields)
+                    elif count == 1 or trailer:
+                        # One cell cannot hold units and an amount: it starts a text trailer
+                        # (Traxsource's "Label Net: 566.67", "Period: Jul 1, 2017 to Jul 31, 2017",
+                        # "** All values are in US Dollars **"), whose short lines are structure.
+                        stats.structural += 1
+                        trailer.append(layout.delimiter.join(fields).strip())
+                    elif _summary_header(fields, header_names):
+                        in_summary = True
+                        stats.structural += 1
+                        stats.warnings.append(
+                            f"line {start}: a summary table follows the sales ({', '.join(filter(None, fields))});"
+                            " its rows are totals, not read as sales"
+                        )
+                    else:
+                        yield rejected(start, "line_fields_missing", width=width, count=count)
+                    continue
+                fields = fields[:ncols] if count > ncols else fields + [""] * (ncols - count)
+            fields += tail
+            for primary, others in fill:
+                if not fields[primary].strip():
+                    fields[primary] = next((fields[i] for i in others if fields[i].strip()), "")
+            (
+                raw_sale,
+                raw_period,
+                raw_dsp,
+                raw_artist,
+                raw_isrc,
+                upc,
+                title,
+                raw_territory,
+                raw_currency,
+                units,
+                revenue,
+                release,
+                model,
+            ) = cells(fields)
+            try:
+                sale = csale.get(raw_sale) or _remember(csale, check_sale, raw_sale)
+                if sale[2] == _SKIP:
+                    stats.structural += 1
+                    continue
+                period = cp.get(raw_period) or _remember(cp, check_period, raw_period)
+                dsp = cdsp.get(raw_dsp) or _remember(cdsp, check_dsp, raw_dsp)
+                artist = cart.get(raw_artist) or _remember(cart, check_artist, raw_artist)
+                isrc = raw_isrc
+                if isrc and not isrc_ok(isrc):
+                    isrc = _identifier(rules.isrc, isrc, kept, "ISRC")
+                if upc and not (upc.isdigit() and upc.isascii() and 8 <= len(upc) <= 14):
+                    upc = _identifier(rules.upc, upc, kept, "UPC")
+                if title and not (title.isprintable() and title.strip() == title and len(title) <= 500):
+                    title = rules.text(title, "title")
+                territory = cterr.get(raw_territory) or _remember(cterr, check_territory, raw_territory)
+                if territory == unknown:
+                    kept[rules.unknown_territory(raw_territory)] += 1
+                currency = ccur.get(raw_currency) or _remember(ccur, check_currency, raw_currency)
+                if not (units.isdigit() and units.isascii() and len(units) < 19):
+                    units = rules.units(units, decimal_comma)
+                if not plain_decimal(revenue):
+                    revenue = rules.revenue(revenue, decimal_comma)
+                if release and not (
+                    release.isprintable() and release.strip() == release and len(release) <= 500
+                ):
+                    release = rules.text(release, "release")
+                if model and not (model.isprintable() and model.strip() == model and len(model) <= 200):
+                    model = rules.text(model, "commercial_model")
+                void = sale[2] == _VOID
+                if has_void and not void:
+                    raw_void = fields[ivoid]
+                    void = cvoid.get(raw_void)
+                    if void is None:
+                        void = _remember(cvoid, check_void, raw_void)
+            except Reject as exc:
+                kind = rejection(exc, fields[:ncols], layout)
+                if kind == TOTALS:
+                    declared.add(fields[:ncols])
+                elif kind == HEADER:
+                    stats.structural += 1  # the header again: reports concatenated into one file
+                else:
+                    yield line_problem(start, exc, fields, layout, defaults)
+                continue
+            if void:
+                units, revenue = rules.negated(units), rules.negated(revenue)
+            yield (
+                start,
+                period,
+                dsp,
+                artist,
+                isrc,
+                upc,
+                title,
+                territory,
+                units,
+                revenue,
+                currency,
+                sale[0],
+                sale[1],
+                model,
+                release,
+            )
     stats.warnings += [f"{what} on {count} line(s)" for what, count in kept.items()]
     stats.warnings += [
         f"{count} row(s) holding {marker!r} skipped: no sales (the profile's skip markers)"
@@ -467,6 +500,163 @@ def _rows(
         stats.warnings.append(
             f"a text trailer of {len(trailer)} line(s) follows the sales; structure, not sales: {shown}"
         )
+
+
+class _PlainLines:
+    """Cleans a batch of plain lines column by column, with the per-line rules' results.
+
+    A batch is plain when no line has a quote, a blank, a line break inside or a wrong number of
+    cells, and every value passes its check as a sales line's: no rejection, totals or skipped
+    row, no reversal, no ISRC or UPC to drop. Then each column is one slice of the batch's cells,
+    a key column's distinct values are checked once (`value_checks`, sharing the per-line path's
+    caches), and the others are checked at once over the whole column (one regular expression or
+    string test over their join) and only an odd value on its own, by the per-line rule; the rows
+    are the columns zipped. Any other batch returns None and `_rows` reads it line by line, so
+    both give the same rows, problems and warnings (tests/statements/test_plain_batches.py)."""
+
+    def __init__(self, layout: Layout, defaults: dict[str, str], checks: dict[str, Callable], kept: Counter):
+        self.ncols = len(layout.names)
+        self.delimiter = layout.delimiter
+        self.decimal_comma = layout.decimal_comma
+        self.tail = default_cells(defaults)
+        self.index = field_cells(layout)
+        self.fill = [(layout.columns[name], others) for name, others in layout.fallbacks.items()]
+        self.has_void = "void" in layout.columns
+        self.checks = checks
+        self.caches: dict[str, dict] = {name: {} for name in checks}
+        self.kept = kept
+        self.limit = csv.field_size_limit()
+
+    def rows(self, batch: list[str], first: int) -> list[Row] | None:
+        """The rows of `batch`, whose first line is physical line `first`, or None when the
+        batch is not plain."""
+        n, ncols, delimiter = len(batch), self.ncols, self.delimiter
+        joined = "".join(batch)
+        if '"' in joined or max(map(len, batch)) > self.limit:
+            return None
+        # One piece per line exactly when no line holds a line break of its own (\x1c, \x85, …).
+        texts = joined.splitlines()
+        if len(texts) != n or "" in texts or set(map(str.count, texts, repeat(delimiter, n))) != {ncols - 1}:
+            return None
+        cells = delimiter.join(texts).split(delimiter)
+        columns = [cells[i::ncols] for i in range(ncols)] + [[value] * n for value in self.tail]
+        for primary, others in self.fill:
+            if not all(map(str.strip, columns[primary])):
+                alternatives = [columns[i] for i in others]
+                columns[primary] = [
+                    cell if cell.strip() else next((alt[k] for alt in alternatives if alt[k].strip()), "")
+                    for k, cell in enumerate(columns[primary])
+                ]
+        try:
+            return self._clean(columns, n, first)
+        except Reject:
+            return None
+
+    def _clean(self, columns: list[list[str]], n: int, first: int) -> list[Row] | None:
+        index, decimal_comma = self.index, self.decimal_comma
+        sales = self._distinct("sale_type", columns[index["sale_type"]])
+        if any(kind != _SALE for _, _, kind in sales.values()):
+            return None
+        if self.has_void and any(self._distinct("void", columns[index["void"]]).values()):
+            return None
+        keys = {
+            name: list(map(self._distinct(name, columns[index[name]]).__getitem__, columns[index[name]]))
+            for name in ("period", "dsp", "artist", "territory", "currency")
+        }
+        isrcs, upcs = columns[index["isrc"]], columns[index["upc"]]
+        if not (_ISRCS.fullmatch("\n".join(isrcs) + "\n") and _upcs_valid(upcs)):
+            return None  # an ISRC or UPC to drop (with its warning, in line order)
+        units = columns[index["units"]]
+        if not _plain_integers(units):
+            units = [u if _plain_integers([u]) else rules.units(u, decimal_comma) for u in units]
+        revenue = columns[index["revenue"]]
+        if not _PLAIN_DECIMALS.fullmatch("\n".join(revenue) + "\n"):
+            revenue = [r if _PLAIN_DECIMAL.fullmatch(r) else rules.revenue(r, decimal_comma) for r in revenue]
+        texts = {
+            name: _texts(columns[index[name]], name, rules.MAX_TEXT[name])
+            for name in ("title", "release", "commercial_model")
+        }
+        territories = keys["territory"]
+        if rules.UNKNOWN_TERRITORY in territories:
+            raw = columns[index["territory"]]
+            self.kept.update(
+                rules.unknown_territory(raw[k])
+                for k, code in enumerate(territories)
+                if code == rules.UNKNOWN_TERRITORY
+            )
+        kinds = list(map(sales.__getitem__, columns[index["sale_type"]]))
+        return list(
+            zip(
+                range(first, first + n),
+                keys["period"],
+                keys["dsp"],
+                keys["artist"],
+                isrcs,
+                upcs,
+                texts["title"],
+                territories,
+                units,
+                revenue,
+                keys["currency"],
+                map(itemgetter(0), kinds),
+                map(itemgetter(1), kinds),
+                texts["commercial_model"],
+                texts["release"],
+                strict=True,
+            )
+        )
+
+    def _distinct(self, name: str, column: list[str]) -> dict:
+        """Raw value → normalised, for each distinct value of a key column (raises Reject)."""
+        cache, check = self.caches[name], self.checks[name]
+        found = {}
+        for raw in set(column):
+            value = cache.get(raw)
+            found[raw] = _remember(cache, check, raw) if value is None else value
+        return found
+
+
+# A column of ISRCs (each empty or valid) and of plain revenues, joined with a line break after each.
+_ISRCS = re.compile(f"(?:(?:{rules.ISRC_PATTERN.pattern})?\n)*")
+_PLAIN_DECIMALS = re.compile(f"(?:{_PLAIN_DECIMAL.pattern}\n)*")
+
+
+def _upcs_valid(column: list[str]) -> bool:
+    """Whether every UPC of a column is empty or 8 to 14 ASCII digits."""
+    given = list(filter(None, column))
+    if not given:
+        return True
+    digits = "".join(given)
+    return digits.isdigit() and digits.isascii() and min(map(len, given)) >= 8 and max(map(len, given)) <= 14
+
+
+def _plain_integers(column: list[str]) -> bool:
+    """Whether every value is 1 to 18 ASCII digits (the per-line fast path for units)."""
+    digits = "".join(column)
+    return digits.isdigit() and digits.isascii() and min(map(len, column)) >= 1 and max(map(len, column)) < 19
+
+
+def _texts(column: list[str], name: str, limit: int) -> list[str]:
+    """A text column as the per-line path leaves it: values printable, without surrounding
+    spaces and within `limit` as they are, the others through `rules.text` (raises Reject)."""
+    # Printable text has no whitespace but the space, so a value with surrounding whitespace has
+    # a space next to a line break (or at an end) once the values are joined with line breaks.
+    lines = "\n".join(column)
+    if (
+        "".join(column).isprintable()
+        and max(map(len, column)) <= limit
+        and " \n" not in lines
+        and "\n " not in lines
+        and lines[:1] != " "
+        and lines[-1:] != " "
+    ):
+        return column
+    return [
+        value
+        if not value or (value.isprintable() and value.strip() == value and len(value) <= limit)
+        else rules.text(value, name)
+        for value in column
+    ]
 
 
 def _marker(fields: list[str], markers: frozenset) -> str:
@@ -560,20 +750,22 @@ def _identifier(check: Callable[[str], str], raw: str, kept: Counter, name: str)
         return ""
 
 
-def _records(lines: Iterator[str], delimiter: str, stats: Stats) -> Iterator[list[str] | Problem]:
+def _records(
+    lines: Iterator[str], delimiter: str, stats: Stats, more: Iterator[str]
+) -> Iterator[list[str] | Problem]:
     """The cells of each record after the header, with `stats.lines` set to the physical line it
     ends on, or a Problem for a record the csv module cannot read (and a fatal one for a line over
     the length `open_text` allows). A line without a quote (nor a
     stray line break or a field over the csv module's limit) is one record, whose cells are the
     csv module's split at the delimiter, five times faster; the csv module reads the others,
-    where a quoted field may span lines."""
+    where a quoted field may span lines (past `lines`, into `more`)."""
     pushed: list[str] = []
 
     def feed() -> Iterator[str]:
         while True:
             if pushed:
                 yield pushed.pop()
-            elif (line := next(lines, None)) is not None:
+            elif (line := next(lines, None) or next(more, None)) is not None:
                 yield line  # the rest of a quoted field that spans lines
             else:
                 return
