@@ -7,8 +7,9 @@ earnings TSV as the real one is written), it writes a file of --lines sales line
 cleaning + import (storage: local files) once per --paths: `python` (the Python cleaner feeding
 COPY) and `vectorised` (STATEMENTS_VECTORISED: set-based in PostgreSQL when the file is plain, else
 the Python cleaner — the line says which ran). Each prints the rate and its ratio to a raw `COPY`
-of the generic file into a typed table, measured in the same run (median of 3). Then the report
-over the generic file's run, and the peak memory of the process. The scratch database is created
+of the generic file into a typed table, measured in the same run (median of 3), and the CPU
+seconds of this process and of its PostgreSQL backend (other sessions share the machine). Then
+the report over the generic file's run, and the peak memory of the process. The scratch database is created
 and dropped here.
 
     .venv/bin/python bench/statements.py [--lines 1000000] [--kinds generic,dsr,profiled,distrokid]
@@ -217,22 +218,40 @@ def pipeline_seconds(kind: str, source: Path, lines: int, copy_rate: float, path
     staged = vectorised.staged
     taken = []
     vectorised.staged = lambda *args: taken.append(staged(*args)) or taken[-1]
-    started = time.perf_counter()
+    backend = backend_cpu_seconds()
+    started, python_started = time.perf_counter(), time.process_time()
     try:
         # Python: cleaning and import overlap, the COPY is fed while the file is cleaned.
         imported = pipeline.clean_and_import(sales_file.pk)
     finally:
         vectorised.staged = staged
     total_seconds = time.perf_counter() - started
+    python_cpu, backend = time.process_time() - python_started, backend_cpu_seconds() - backend
     assert imported.status == "PROCESSED", imported.failure_reason
     assert imported.lines_valid == lines, (imported.lines_valid, imported.lines_rejected)
     rate = lines / total_seconds
     took = "set-based" if any(taken) else "Python cleaner" + (" (not plain)" if taken else "")
     print(
         f"{kind} ({imported.format}), {took}: cleaning + import {total_seconds:.2f}s = {rate:,.0f} rows/s; "
-        f"ratio to raw COPY {rate / copy_rate:.3f}"
+        f"ratio to raw COPY {rate / copy_rate:.3f}; CPU: Python {python_cpu:.2f}s, PostgreSQL backend {backend:.2f}s"
     )
     return imported
+
+
+def backend_cpu_seconds() -> float:
+    """CPU seconds (user + system) the default connection's PostgreSQL backend has used so far, read
+    from /proc: the machine is shared, so wall time alone does not say whose work it was. NaN when
+    the server runs elsewhere."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run(lines: int, kinds: list[str], paths: list[str], workdir: Path) -> None:
