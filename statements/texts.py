@@ -49,7 +49,14 @@ TEMPLATES = {
 # The cleaners' reasons a whole file fails for (statements.cleaners), as users most often meet them.
 TEMPLATES |= {
     "file_empty": _("the file is empty"),
-    "binary_content": _("unknown format: binary content (a zip/xlsx export?); upload the sales data as CSV"),
+    "binary_content": _(
+        "unknown format: binary content (an .xls workbook or another program's file?); "
+        "upload the sales report as CSV, TSV or XLSX"
+    ),
+    "archive_unknown": _(
+        "unknown format: no file in this zip archive is a sales report a profile reads (%(members)s); "
+        "upload the report itself"
+    ),
     "unknown_profile": _("unknown format: no import profile %(profile)s (profiles: %(known)s)"),
     "unknown_layout": _(
         "unknown format: no import profile matches the header row (line %(line)s: %(shown)s); "

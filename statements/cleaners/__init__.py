@@ -6,16 +6,19 @@ through import profiles), all over `text` (decoding).
 asked for) and returns normalised rows (`base.CLEAN_COLUMNS`) and problems, lazily, in file order.
 """
 
+import io
 from collections.abc import Iterator, Sequence
 from itertools import chain, islice
 from typing import BinaryIO
 
+from statements.cleaners import workbook
 from statements.cleaners.base import Problem, Row, Stats
 from statements.cleaners.clicknclear import looks_like_clicknclear, parse_clicknclear
 from statements.cleaners.delimited import parse_delimited
 from statements.cleaners.dsr import looks_like_dsr, parse_dsr
 from statements.cleaners.profiles import ProfileSpec
-from statements.cleaners.text import LineTooLong, failing, open_text
+from statements.cleaners.text import LineTooLong, failing, open_text, replayed
+from statements.texts import fatal
 
 DDEX_DSR = "ddex_dsr"
 CLICKNCLEAR = "clicknclear"
@@ -43,6 +46,16 @@ def parse(
     DSR income column (`dsr.BASES`). With `blocks`, a delimited report's batch of plain lines
     comes as one list of rows.
     """
+    magic = stream.read(4)
+    if magic == workbook.ZIP_MAGIC:
+        # Read whole (bounded by the upload limit): a zip archive's directory is at its end.
+        stream = io.BytesIO(magic + stream.read())
+        members = workbook.archive_members(stream)
+        if members is not None:
+            options = {"profiles": profiles, "revenue_basis": revenue_basis, "default_bases": default_bases}
+            return _from_archive(stream, members, profile=profile, **options)
+    else:
+        stream = replayed(magic, stream)
     stats = Stats()
     lines = open_text(stream)
     head: list[str] = []
@@ -62,3 +75,20 @@ def parse(
         lines, stats, profiles=profiles, forced=profile, file_name=file_name, blocks=blocks
     )
     return stats.detail or None, results, stats
+
+
+def _from_archive(
+    data: BinaryIO, members: list[str], **options
+) -> tuple[str | None, Iterator[Row | Problem], Stats]:
+    """A zip archive (a distributor's statement bundle: the royalty lines beside lookup tables) is
+    read as the first of its reports that a reader recognises; none recognised is a fatal problem
+    naming what the archive holds."""
+    for name in members:
+        found, results, stats = parse(
+            workbook.archive_member(data, name), file_name=name.rsplit("/", 1)[-1], **options
+        )
+        if found is not None:
+            return found, results, stats
+    stats = Stats()
+    shown = ", ".join(members[:10]) or "-"
+    return None, iter([fatal(1, "archive_unknown", members=shown)]), stats

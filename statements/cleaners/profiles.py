@@ -84,7 +84,8 @@ _MONTHS = {
     )
     for name in names
 }
-_ISO_DATE = re.compile(r"(\d{4})[-/.]?(\d{1,2})(?:[-/.]?\d{1,2})?(?:[t ].*)?", re.ASCII)
+# "2025-06", "202506", "2025_06" (Cargo's physical statement), "2025-06-30", "2025-06-30T12:00".
+_ISO_DATE = re.compile(r"(\d{4})[-/._]?(\d{1,2})(?:[-/.]?\d{1,2})?(?:[t ].*)?", re.ASCII)
 _NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})(?:[t ,].*)?", re.ASCII)
 _MONTH_YEAR = re.compile(r"(\d{1,2})[/.-](\d{4})", re.ASCII)
 # "June 2025", "JUN-25", "Jan-Feb-18" (a range: its first month), "2025 June".
@@ -280,7 +281,7 @@ def currency_in_header(name: str) -> str | None:
 
 def period(raw: str, date_order: str = "mdy") -> str:
     """`YYYY-MM` of a month, a date, or a range's start: `2025-06`, `202506`, `2025-06-30`,
-    `06/30/2025` (or day first), `06/2025`, `June 2025`, `JUN-25`, `06/01/2025 - 06/30/2025`,
+    `2025_06`, `06/30/2025` (or day first), `06/2025`, `June 2025`, `JUN-25`, `06/01/2025 - 06/30/2025`,
     `JAN-FEB-18`, a quarter (`Q2 2025`, `Q225`: its first month), `2017M9`, or a label with the
     month in parentheses (`P01 20(Jan 20)`)."""
     value = raw.strip().lower()

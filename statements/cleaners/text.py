@@ -1,7 +1,8 @@
 """Bytes of an uploaded sales file → lines of text, whatever encoding the sender's tool used.
 
 Sales reports arrive as UTF-8 (with or without a byte-order mark), UTF-16 with a BOM (Bandcamp's
-sales export, Excel's "Unicode text") or Windows-1252 (older spreadsheet exports). Each line is
+sales export, Excel's "Unicode text") or Windows-1252 (older spreadsheet exports), or as an Excel
+workbook, read as the CSV lines of its sheet (`workbook`). Each line is
 normalised to Unicode NFC, so an artist typed with a combining accent (`Konte\u0301`) and with the
 precomposed letter (`Konté`) is the same artist downstream.
 """
@@ -12,6 +13,8 @@ import unicodedata
 from collections.abc import Iterator
 from itertools import chain, islice
 from typing import BinaryIO
+
+from statements.cleaners import workbook
 
 # A sales line is at most a few hundred characters; a longer "line" is a binary or broken upload,
 # and refusing it keeps the memory of every line-based parser bounded.
@@ -33,6 +36,12 @@ def open_text(stream: BinaryIO) -> Iterator[str]:
     while iterating when a line exceeds MAX_LINE.
     """
     head = stream.read(4)
+    if head == workbook.ZIP_MAGIC:
+        # A zip archive is read whole (it is bounded by the upload limit): its directory is at its end.
+        data = io.BytesIO(head + stream.read())
+        if workbook.is_workbook(data):
+            return workbook.workbook_lines(data)
+        stream, head = data, data.read(4)
     encoding, errors = _encoding_of(head)
     if encoding != "utf-8-sig":
         raw = io.BufferedReader(_Prefixed(head, stream), _CHUNK)
@@ -41,6 +50,11 @@ def open_text(stream: BinaryIO) -> Iterator[str]:
     # the line length and the text is iterated at C speed.
     raw = io.BufferedReader(_Prefixed(head, stream, guard=True), _CHUNK)
     return chain.from_iterable(_batches(io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")))
+
+
+def replayed(head: bytes, stream: BinaryIO) -> BinaryIO:
+    """The stream as it was before `head` was read from it."""
+    return io.BufferedReader(_Prefixed(head, stream), _CHUNK)
 
 
 def failing(error: LineTooLong) -> Iterator[str]:

@@ -133,9 +133,9 @@ def test_unknown_layout_waits_for_a_mapping_with_a_clear_reason(flow):
     assert "generic_csv" in data["failure_reason"]
 
 
-def test_xlsx_upload_is_named_as_unsupported(flow):
-    file_id = flow.processed_file(b"PK\x03\x04\x14\x00\x00\x00binary", name="sales.xlsx")
-    assert "zip/xlsx" in flow.file(file_id)["failure_reason"]
+def test_an_old_binary_xls_upload_is_named_as_unsupported(flow):
+    file_id = flow.processed_file(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00binary", name="sales.xls")
+    assert "upload the sales report as CSV, TSV or XLSX" in flow.file(file_id)["failure_reason"]
 
 
 def test_empty_file_fails(flow):

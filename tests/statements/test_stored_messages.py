@@ -15,14 +15,15 @@ NO_HEADER = b"foo;bar\n1;2\n"
 
 def test_a_failure_reason_is_english_in_the_api_and_italian_on_an_italian_run_page(flow, client, make_user):
     run_id = flow.create_run(name="Q3")
-    binary = flow.processed_file(b"PK\x03\x04 zip", run_id, name="export.xlsx")
+    binary = flow.processed_file(b"\xd0\xcf\x11\xe0\x00 xls", run_id, name="export.xls")
     unknown = flow.processed_file(NO_HEADER, run_id, name="odd.csv")
     lines = flow.processed_file(
         b"period,dsp,artist,territory,units,revenue,currency\n2026-13,T,A,NO,1,1,NOK\n", run_id
     )
 
     assert flow.file(binary)["failure_reason"] == (
-        "unknown format: binary content (a zip/xlsx export?); upload the sales data as CSV"
+        "unknown format: binary content (an .xls workbook or another program's file?); "
+        "upload the sales report as CSV, TSV or XLSX"
     )
     assert flow.file(unknown)["failure_reason"].startswith(
         "unknown format: no import profile matches the header row (line 1: 'foo;bar'); profiles tried: "
@@ -37,7 +38,7 @@ def test_a_failure_reason_is_english_in_the_api_and_italian_on_an_italian_run_pa
 
     client.force_login(make_user("bea", groups=["back-office"]))
     page = client.get(f"/statements/{run_id}/", HTTP_ACCEPT_LANGUAGE="it").content.decode()
-    assert "formato sconosciuto: contenuto binario (un export zip/xlsx?)" in page
+    assert "formato sconosciuto: contenuto binario (una cartella .xls" in page
     assert "formato sconosciuto: nessun profilo di importazione corrisponde alla riga di intestazione" in page
     assert (
         "nessuna riga di vendita valida: 1 riga rifiutata"
