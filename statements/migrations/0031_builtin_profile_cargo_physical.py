@@ -10,6 +10,6 @@ builtin = import_module("statements.migrations.0003_builtin_import_profiles")
 
 
 class Migration(migrations.Migration):
-    dependencies = [("statements", "0028_payment_line_fully_withheld")]
+    dependencies = [("statements", "0030_royalty_breakdown_cascade")]
 
     operations = [migrations.RunPython(builtin.load_builtin_profiles, migrations.RunPython.noop)]
