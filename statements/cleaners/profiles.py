@@ -10,6 +10,7 @@ The value rules (`period`, `territory`, `currency`, `to_decimal`, …) turn one 
 normalised text or raise `Reject` with the reason a user reads in the rejected-lines report.
 """
 
+import gettext
 import json
 import re
 import unicodedata
@@ -330,7 +331,8 @@ def period_in_file_name(name: str) -> str:
 
 
 def territory(raw: str) -> str:
-    """ISO 3166-1 alpha-2 from alpha-2, alpha-3, a numeric code or an English name (pycountry);
+    """ISO 3166-1 alpha-2 from alpha-2, alpha-3, a numeric code or a name in English or one of
+    `NAME_LANGUAGES` (pycountry and its translations);
     "Worldwide"/"WW" is `WW`; a variant code reports still send is mapped (`_VARIANTS`, then an
     ISO 3166-3 historic alpha-3 to its single successor); a value that names no country is
     `UNKNOWN_TERRITORY` (the line is kept: `unknown_territory` says so). Names match without
@@ -383,6 +385,7 @@ _VARIANTS = {
     "ROM": "RO",
     "XK": "XK",
     "XKX": "XK",
+    "KOSOVO": "XK",
     "N/A": UNKNOWN_TERRITORY,
     "UNKNOWN": UNKNOWN_TERRITORY,
     "ZZ": UNKNOWN_TERRITORY,
@@ -396,13 +399,33 @@ def _fold(name: str) -> str:
     return " ".join(re.sub(r"[^0-9a-z]+", " ", letters).split())
 
 
+# Languages of the reports European labels receive besides English: a country's name in them is
+# read too ("Germania", "Deutschland", "États-Unis"), from the ISO 3166 translations pycountry ships.
+NAME_LANGUAGES = ("it", "de", "fr", "es", "pt", "nl")
+
+
 @cache
 def _country_names() -> dict[str, str]:
     names: dict[str, str] = {}
-    for country in pycountry.countries:
-        for attribute in ("name", "official_name", "common_name"):
-            if name := getattr(country, attribute, None):
-                names.setdefault(_fold(name), country.alpha_2)
+    english = [
+        (name, country.alpha_2)
+        for country in pycountry.countries
+        for attribute in ("name", "official_name", "common_name")
+        if (name := getattr(country, attribute, None))
+    ]
+    for name, code in english:
+        names.setdefault(_fold(name), code)
+    translated: dict[str, set[str]] = {}
+    for language in NAME_LANGUAGES:
+        catalogue = gettext.translation(
+            "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
+        )
+        for name, code in english:
+            translated.setdefault(_fold(catalogue.gettext(name)), set()).add(code)
+    # A translated name that two countries share names neither; an English name stays its own.
+    for name, codes in translated.items():
+        if len(codes) == 1:
+            names.setdefault(name, codes.pop())
     return names
 
 

@@ -497,6 +497,32 @@ def test_territories_by_code_or_english_name(raw, code):
     assert territory(raw) == code
 
 
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("Germania", "DE"),
+        ("Stati Uniti", "US"),
+        ("Regno Unito", "GB"),
+        ("Paesi Bassi", "NL"),
+        ("Corea del Sud", "KR"),
+        ("Deutschland", "DE"),
+        ("Österreich", "AT"),
+        ("États-Unis", "US"),
+        ("Allemagne", "DE"),
+        ("Alemania", "DE"),
+        ("Estados Unidos", "US"),
+        ("Duitsland", "DE"),
+        ("Kosovo", "XK"),
+    ],
+)
+def test_territories_by_name_in_the_languages_of_european_reports(raw, code):
+    """Names from pycountry's ISO 3166 translations (it, de, fr, es, pt, nl): an Italian
+    distributor's report says "Germania"."""
+    from statements.cleaners.profiles import territory
+
+    assert territory(raw) == code
+
+
 @pytest.mark.parametrize("raw", ["Korea", "Virgin Islands", "Bavaria", "XX", "Atlantis", "", "YUG", "SUN"])
 def test_ambiguous_or_unknown_territories_are_unknown(raw):
     from statements.cleaners.profiles import territory
