@@ -393,18 +393,30 @@ PAID_SQL = """LEFT JOIN (
 """
 # The draft's second pass: what each contract earned (the rate applied per line) by DSP, month,
 # territory and track, and of it on reserved sale types; hash tables of contracts x DSPs, not of
-# groups of lines.
+# groups of lines. Each line's amount is computed once (OFFSET 0 keeps the subquery from being
+# flattened, which would compute it once per grouping set and aggregate).
 BREAKDOWN_SQL = """
 CREATE TEMP TABLE royalty_breakdown ON COMMIT DROP AS
-SELECT m.contract_id,
-       CASE GROUPING(l.dsp, l.period, l.territory, l.isrc)
+SELECT contract_id,
+       CASE GROUPING(dsp, period, territory, isrc)
          WHEN 7 THEN 'dsp' WHEN 11 THEN 'period' WHEN 13 THEN 'territory' ELSE 'isrc' END AS dimension,
-       coalesce(l.dsp, l.period, l.territory, l.isrc) AS name, max(l.title) AS title,
-       sum(l.revenue * fx.rate * r.rate) AS earnings,
-       coalesce(sum(l.revenue * fx.rate * r.rate) FILTER (WHERE l.sale_type = ANY (%s)), 0) AS reserved
-{rated}
-GROUP BY GROUPING SETS ((m.contract_id, l.dsp), (m.contract_id, l.period), (m.contract_id, l.territory),
-                        (m.contract_id, l.isrc))
+       coalesce(dsp, period, territory, isrc) AS name,
+       sum(amount) AS earnings, coalesce(sum(amount) FILTER (WHERE reserved), 0) AS reserved
+FROM (
+  SELECT m.contract_id, l.dsp, l.period, l.territory, l.isrc, l.revenue * fx.rate * r.rate AS amount,
+         l.sale_type = ANY (%s) AS reserved
+  {rated} OFFSET 0
+) line
+GROUP BY GROUPING SETS ((contract_id, dsp), (contract_id, period), (contract_id, territory), (contract_id, isrc))
+"""
+# The breakdowns with the title of each track: the greatest of its lines' titles in the run (taken
+# from the first pass's sums per track rather than aggregated once more per line).
+BREAKDOWN_ROWS = """
+SELECT b.contract_id, b.dimension, b.name, coalesce(t.title, '') AS title, b.earnings
+FROM royalty_breakdown b LEFT JOIN (
+  SELECT m.contract_id, t.isrc, max(t.title) AS title
+  FROM royalty_tracks t JOIN royalty_match m USING (isrc, upc, artist, period) WHERE NOT t.combo GROUP BY 1, 2
+) t ON b.dimension = 'isrc' AND t.contract_id = b.contract_id AND t.isrc = b.name
 """
 CONTRACT_SUMS_SQL = """
 SELECT contract_id, sum(earnings), sum(reserved) FROM royalty_breakdown WHERE dimension = 'dsp' GROUP BY 1
