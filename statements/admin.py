@@ -18,6 +18,8 @@ from statements.models import (
     StatementRun,
     WebhookEvent,
 )
+from statements.royalties.models import PayeeRate
+from statements.royalties.selectors import is_finalized
 
 
 class ReadOnlyMixin:
@@ -42,6 +44,24 @@ class RateExceptionInline(admin.TabularInline):
     model = RateException
     extra = 0
     raw_id_fields = ["sales_file"]
+
+
+class PayeeRateInline(admin.TabularInline):
+    model = PayeeRate
+    extra = 0
+
+    def _editable(self, obj) -> bool:
+        # A finalised run's rates are frozen (the database refuses the change too).
+        return obj is None or not is_finalized(obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
 class RateChangeDisplay:
@@ -70,7 +90,7 @@ class StatementRunAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     filter_horizontal = ["sales_files"]
     readonly_fields = ["created_by", "created_at", "report_generated_at"]
-    inlines = [ExchangeRateInline, RateExceptionInline, RateChangeInline]
+    inlines = [ExchangeRateInline, RateExceptionInline, PayeeRateInline, RateChangeInline]
 
 
 class SalesFileEventInline(ReadOnlyMixin, admin.TabularInline):

@@ -28,6 +28,7 @@ from project.integrations import s3
 from statements import mapping, pipeline, rates, report_files, selectors, services
 from statements.cleaners.dsr import BASES, DEFAULT_BASIS
 from statements.report import build_report
+from statements.royalties import services as royalty_services
 from statements.royalties.api import router as royalty_router
 from statements.webhook import WebhookRejected, parse_event, verify_signature
 
@@ -236,6 +237,13 @@ class RateOut(Schema):
     rate: str
 
 
+class PayeeRateOut(Schema):
+    currency: str
+    rate: str = Field(description="1 unit of the run's currency in this payee currency.")
+    source: str
+    date: str
+
+
 class ExceptionOut(Schema):
     currency: str
     rate: str
@@ -264,6 +272,7 @@ class RunOut(Schema):
     control: Control
     rates: list[RateOut]
     currency_exceptions: list[ExceptionOut]
+    payee_currencies: list[PayeeRateOut]
     report_generated_at: str | None
     created_at: str
 
@@ -529,6 +538,19 @@ def run_currencies(request: HttpRequest, run_id: int):
 def run_currency_exceptions(request: HttpRequest, run_id: int):
     """Replace the run's rate exceptions (currency, rate, dsp and/or salesfile, optional period)."""
     return _replace_set(request, run_id, rates.parse_exceptions, services.replace_exceptions)
+
+
+@api.post(
+    "/statement_run/{run_id}/payee_currencies/",
+    response={200: SetReplaced, **api.errors(404, 409)},
+    openapi_extra=RATE_BODY,
+    tags=["statement runs"],
+)
+def run_payee_currencies(request: HttpRequest, run_id: int):
+    """Replace the run's payee currency rates (currency, rate, source, date): 1 unit of the run's
+    currency in each payee currency other than the run's. 400 `rate_set_invalid`; 409
+    `payee_rates_frozen` once the run is finalised."""
+    return _replace_set(request, run_id, rates.parse_payee_rates, royalty_services.replace_payee_rates)
 
 
 def _replace_set(request: HttpRequest, run_id: int, parse, replace) -> dict:

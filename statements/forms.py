@@ -219,6 +219,21 @@ class ExceptionRowForm(RateRowForm):
         self.fields["salesfile"].choices = [("", "—"), *sales_files]
 
 
+class PayeeRateRowForm(RateRowForm):
+    """One row of the payee currency rates table: 1 unit of the run's currency in a payee's currency."""
+
+    period = None
+    source = forms.CharField(label=gettext_lazy("Source"), required=False, max_length=200)
+    date = forms.CharField(
+        label=gettext_lazy("Rate date"),
+        required=False,
+        max_length=10,
+        widget=forms.TextInput(attrs={"placeholder": "YYYY-MM-DD"}),
+    )
+
+    parse = staticmethod(rates.parse_payee_rates)
+
+
 class BaseRowFormSet(forms.BaseFormSet):
     """The whole table is the new set; duplicates across rows are found by the same parser."""
 
@@ -237,6 +252,7 @@ class BaseRowFormSet(forms.BaseFormSet):
 
 RateFormSet = forms.formset_factory(RateRowForm, formset=BaseRowFormSet, extra=3, can_delete=True)
 ExceptionFormSet = forms.formset_factory(ExceptionRowForm, formset=BaseRowFormSet, extra=2, can_delete=True)
+PayeeRateFormSet = forms.formset_factory(PayeeRateRowForm, formset=BaseRowFormSet, extra=2, can_delete=True)
 
 
 class RateUploadForm(forms.Form):
@@ -274,7 +290,7 @@ class RateUploadForm(forms.Form):
 
 
 def _key(item: dict) -> tuple:
-    return (item["currency"], item.get("dsp", "").lower(), item.get("salesfile"), item["period"])
+    return (item["currency"], item.get("dsp", "").lower(), item.get("salesfile"), item.get("period"))
 
 
 # Our fields as the mapping page names them.

@@ -371,11 +371,12 @@ class RateChange(models.Model):
     class Kind(models.TextChoices):
         RATES = "rates", _("Rates")
         EXCEPTIONS = "exceptions", _("Exceptions")
+        PAYEE_RATES = "payee_rates", _("Payee currency rates")
 
     run = models.ForeignKey(
         StatementRun, on_delete=models.CASCADE, related_name="rate_changes", verbose_name=_("run")
     )
-    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
     items = models.JSONField(verbose_name=_("items"))
     previous = models.JSONField(verbose_name=_("previous"))
     changed_by = models.ForeignKey(

@@ -16,12 +16,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from project import storage
 from project.decorators import group_required
-from project.errors import Conflict, NotFound
+from project.errors import Conflict, InvalidInput, NotFound
 from project.roles import BACK_OFFICE
 from statements import mapping, pipeline, preview, rates, report_files, selectors, services
 from statements.forms import (
     ExceptionFormSet,
     MappingForm,
+    PayeeRateFormSet,
     RateFormSet,
     RateUploadForm,
     RevenueBasisForm,
@@ -30,7 +31,8 @@ from statements.forms import (
 )
 from statements.models import SalesFile, SalesFileStatus, StatementRun
 from statements.report import ReportNotReady, build_report
-from statements.royalties.selectors import is_finalized
+from statements.royalties import services as royalty_services
+from statements.royalties.selectors import is_finalized, missing_payee_rates
 from statements.texts import line_reason
 
 REJECTED_SHOWN = 20
@@ -42,6 +44,7 @@ DOWNLOADS = {
 RATE_SETS = {
     "rates": (RateFormSet, rates.parse_rates, services.replace_rates),
     "exceptions": (ExceptionFormSet, rates.parse_exceptions, services.replace_exceptions),
+    "payee_rates": (PayeeRateFormSet, rates.parse_payee_rates, royalty_services.replace_payee_rates),
 }
 
 
@@ -87,8 +90,12 @@ def _run_page(request: HttpRequest, run: StatementRun, status: int = 200, **boun
             prefix="exceptions",
             form_kwargs={"sales_files": sales_files},
         ),
+        "payee_rates_formset": bound.get("payee_rates_formset")
+        or PayeeRateFormSet(initial=_current(run, "payee_rates"), prefix="payee_rates"),
+        "missing_payee_rates": missing_payee_rates(run),
         "rates_upload": bound.get("rates_upload") or RateUploadForm(prefix="rates-upload"),
         "exceptions_upload": bound.get("exceptions_upload") or RateUploadForm(prefix="exceptions-upload"),
+        "payee_rates_upload": bound.get("payee_rates_upload") or RateUploadForm(prefix="payee_rates-upload"),
         "preview": report,
         "not_ready": not_ready,
         "frozen": run.report_generated_at is not None,
@@ -275,6 +282,11 @@ def _current(run: StatementRun, kind: str) -> list[dict]:
     """The run's set as the parser's items (the rows a table starts from, the base of a merge)."""
     if kind == "rates":
         return [{"currency": r.currency, "period": r.period, "rate": r.rate} for r in run.rates.all()]
+    if kind == "payee_rates":
+        return [
+            {"currency": r.currency, "rate": r.rate, "source": r.source, "date": r.date.isoformat()}
+            for r in run.payee_rates.all()
+        ]
     return [
         {
             "currency": e.currency,
@@ -290,7 +302,7 @@ def _current(run: StatementRun, kind: str) -> list[dict]:
 def _replace(request: HttpRequest, run: StatementRun, replace, items: list[dict]) -> HttpResponse:
     try:
         replace(run=run, items=items, user=request.user)
-    except (Conflict, NotFound) as exc:
+    except (Conflict, NotFound, InvalidInput) as exc:
         messages.error(request, str(exc))
     else:
         count = len(items)

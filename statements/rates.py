@@ -5,6 +5,7 @@ Both return (items, problems); a problem names the item (CSV line or 1-based lis
 
 import csv
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 MAX_RATE_DECIMALS = 10
@@ -13,6 +14,7 @@ _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 RATE_FIELDS = ("currency", "period", "rate")
 EXCEPTION_FIELDS = ("currency", "rate", "dsp", "salesfile", "period")
+PAYEE_RATE_FIELDS = ("currency", "rate", "source", "date")
 
 
 def valid_period(value: str) -> bool:
@@ -87,6 +89,36 @@ def parse_exceptions(data: list | str) -> tuple[list[dict], list[str]]:
             problems.append(f"{where}: duplicate exception (also {seen[key]})")
             continue
         seen[key] = where
+        items.append(item)
+    return items, problems
+
+
+def parse_payee_rates(data: list | str) -> tuple[list[dict], list[str]]:
+    """Payee currency rates: items {"currency", "rate", "source", "date"}, one per currency; 1 unit
+    of the run's currency is worth `rate` of `currency`."""
+    items, problems = [], []
+    seen: dict[str, str] = {}
+    for where, raw in _records(data, PAYEE_RATE_FIELDS, problems):
+        item, errors = _common(raw)
+        source = str(raw.get("source") or "").strip()
+        if not source:
+            errors.append("source is empty: name where the rate comes from")
+        elif len(source) > 200 or not storable(source):
+            errors.append("source is longer than 200 characters or holds characters that cannot be stored")
+        text = str(raw.get("date") or "").strip()
+        try:
+            quoted = date.fromisoformat(text)
+        except ValueError:
+            quoted = None
+            errors.append(f"date {text!r} is not YYYY-MM-DD")
+        if errors:
+            problems.append(f"{where}: {'; '.join(errors)}")
+            continue
+        item.update(source=source, date=quoted)
+        if item["currency"] in seen:
+            problems.append(f"{where}: duplicate rate for {item['currency']} (also {seen[item['currency']]})")
+            continue
+        seen[item["currency"]] = where
         items.append(item)
     return items, problems
 

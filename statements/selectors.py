@@ -157,6 +157,10 @@ def run_data(run: StatementRun) -> dict:
             }
             for e in run.rate_exceptions.all()
         ],
+        "payee_currencies": [
+            {"currency": r.currency, "rate": str(r.rate), "source": r.source, "date": r.date.isoformat()}
+            for r in run.payee_rates.all()
+        ],
         "report_generated_at": run.report_generated_at.isoformat() if run.report_generated_at else None,
         "created_at": run.created_at.isoformat(),
     }

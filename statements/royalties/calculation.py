@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import F, Max, Q, Sum
 
-from project.errors import InvalidInput
 from project.money import EXACT
 from statements.models import SalesFileStatus, StatementRun
 from statements.report import _lines, _not_ready, _rate_resolver
+from statements.royalties import fx
 from statements.royalties.models import (
     MEMO_KINDS,
     Contract,
@@ -69,6 +69,10 @@ class PayeeStatement:
     earnings_by_contract: dict[int, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     held_by_contract: dict[int, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     releases: list[tuple[int, int, Decimal]] = field(default_factory=list)  # (entry, contract, amount)
+    # Figures are in the payee's currency: earned in the run's (`run_earnings`), converted at `fx_rate`
+    # (None: the payee is paid in the run's currency).
+    fx_rate: Decimal | None = None
+    run_earnings: Decimal = ZERO
 
     def total(self, name: str) -> Decimal:
         amount = ZERO
@@ -128,22 +132,34 @@ def compute(run: StatementRun) -> RunStatements:
     suspense, label_income = split_label_income(suspense)
     contracts = Contract.objects.filter(pk__in=sums.keys()).prefetch_related("splits__payee")
     problems = _split_problems(contracts)
-    for split in {split.payee_id: split for c in contracts for split in c.splits.all()}.values():
-        _check_currency(split.payee, run)
+    rates = fx.payee_rates(run)
+    payees = {split.payee_id: split.payee for c in contracts for split in c.splits.all()}
+    unrated = fx.unrated(run, payees.values(), rates)
+    if unrated:
+        problems.append(fx.missing_rates_problem(run, unrated))
+    # Without a rate a payee's earnings have no figure in their currency: left out until it is entered.
+    left_out = {pk for pk, payee in payees.items() if payee.currency in unrated}
     by_payee: dict[int, PayeeStatement] = {}
     for contract in contracts:
         earned, reserved = sums[contract.pk]
         for split in contract.splits.all():
+            if split.payee_id in left_out:
+                continue
             statement = by_payee.get(split.payee_id)
             if statement is None:
                 statement = by_payee[split.payee_id] = PayeeStatement(split.payee)
+                statement.fx_rate = (
+                    rates.get(split.payee.currency) if split.payee.currency != run.currency else None
+                )
             part = EXACT.divide(split.share, HUNDRED)
-            statement.earnings_by_contract[contract.pk] = EXACT.multiply(earned, part)
+            earnings = EXACT.multiply(earned, part)
+            statement.run_earnings = EXACT.add(statement.run_earnings, earnings)
+            statement.earnings_by_contract[contract.pk] = fx.convert(earnings, statement.fx_rate)
             if contract.reserve_rate and reserved:
                 held = EXACT.multiply(EXACT.multiply(reserved, part), contract.reserve_rate)
-                statement.held_by_contract[contract.pk] = held
+                statement.held_by_contract[contract.pk] = fx.convert(held, statement.fx_rate)
     sequence = _sequence(run)
-    _apply_ledger(run, by_payee, sequence)
+    _apply_ledger(run, by_payee, sequence, left_out)
     statements = sorted(by_payee.values(), key=lambda s: (s.payee.name, s.payee.pk))
     return RunStatements(
         run,
@@ -202,15 +218,6 @@ def contract_rate(
 
 def _sequence(run: StatementRun) -> int:
     return (RoyaltyRun.objects.aggregate(last=Max("sequence"))["last"] or 0) + 1
-
-
-def _check_currency(payee: Payee, run: StatementRun) -> None:
-    # A balance in one currency cannot absorb earnings in another without a conversion nobody agreed.
-    if payee.currency != run.currency:
-        raise InvalidInput(
-            f"Payee {payee.name!r} is paid in {payee.currency} but run #{run.pk} is in {run.currency}: "
-            "compute their statements with a run in their currency."
-        )
 
 
 def _conversion_rates(run: StatementRun, files, keys) -> list[tuple]:
@@ -610,9 +617,13 @@ def _split_problems(contracts) -> list[str]:
     return problems
 
 
-def _apply_ledger(run: StatementRun, by_payee: dict[int, PayeeStatement], sequence: int) -> None:
-    """Opening balances, outstanding advances, reserves due for release; then recoupment and payable."""
-    entries = RoyaltyLedgerEntry.objects.filter(currency=run.currency)
+def _apply_ledger(
+    run: StatementRun, by_payee: dict[int, PayeeStatement], sequence: int, left_out: set[int]
+) -> None:
+    """Opening balances, outstanding advances, reserves due for release; then recoupment and
+    payable. A payee's statement is their balances in their currency (one balance per currency:
+    an advance in EUR recoups EUR earnings); `left_out` payees have no statement."""
+    entries = RoyaltyLedgerEntry.objects.filter(currency=F("payee__currency")).exclude(payee_id__in=left_out)
     balances = entries.values("payee_id", "contract_id").annotate(
         balance=Sum("amount", filter=~Q(kind__in=MEMO_KINDS), default=ZERO),
         debited=Sum("amount", filter=Q(kind__in=DEBITS), default=ZERO),

@@ -58,6 +58,12 @@ def xlsx(run: dict, statement: dict) -> bytes:
     summary = book.create_sheet("Summary")
     summary.append(["Run", run["name"], "Currency", statement["currency"]])
     summary.append(["Payee", statement["payee"]["name"]])
+    exchange = statement["exchange"]
+    if exchange:
+        rate = f"1 {exchange['from']} = {exchange['rate']} {exchange['to']}"
+        summary.append(["Exchange rate", rate, exchange["source"], exchange["date"]])
+        earned = statement["run_earnings"]
+        summary.append([f"Earnings in {exchange['from']}", Decimal(earned["amount"]), earned["exact"]])
     summary.append(["Figure", "Amount", "Exact"])
     with translation.override(settings.LANGUAGE_CODE):
         labels = {name: str(label) for name, label in SUMMARY_LABELS.items()}
@@ -66,12 +72,16 @@ def xlsx(run: dict, statement: dict) -> bytes:
         summary.append([label, Decimal(item["amount"]), item["exact"]])
     lines = book.create_sheet("Lines")
     columns = list(presentation.LINE_FIELDS)
-    lines.append([*columns, "earnings", "earnings_exact"])
+    converted = [f"earnings_{exchange['from']}", f"earnings_{exchange['from']}_exact"] if exchange else []
+    lines.append([*columns, "earnings", "earnings_exact", *converted])
     for row in statement["lines"]:
         values = [row[c] for c in columns]
         # Amounts as numbers for spreadsheet sums; the exact text beside the rounded figure.
         values[9:12] = [Decimal(row["base"]), Decimal(row["rate"]), Decimal(row["share"])]
-        lines.append([*values, Decimal(row["earnings"]["amount"]), row["earnings"]["exact"]])
+        values += [Decimal(row["earnings"]["amount"]), row["earnings"]["exact"]]
+        if exchange:
+            values += [Decimal(row["run_earnings"]["amount"]), row["run_earnings"]["exact"]]
+        lines.append(values)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

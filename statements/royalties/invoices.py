@@ -116,7 +116,7 @@ def issue_invoice(*, royalty: RoyaltyRun, payee: Payee, day: date | None = None)
     if statement is None or statement.payable <= 0:
         return None
     run = statement.statement_set.run
-    currency = run.currency
+    currency = statement.currency  # the payee's: what is payable is in it
     treatment = tax_treatment(
         supplier_country=payee.country,
         vat_status=payee.vat_status,

@@ -357,6 +357,40 @@ class RoyaltyRun(models.Model):
         return f"#{self.sequence}: {self.run}"
 
 
+class PayeeRate(models.Model):
+    """The rate a run converts earnings at for the payees paid in `currency`: 1 unit of the run's
+    currency is worth `rate` of `currency` (multiplied, so the converted figure stays exact).
+    Entered like the run's sales rates; frozen once the run is finalised (a trigger refuses
+    changes then, migration 0032)."""
+
+    run = models.ForeignKey(
+        StatementRun, on_delete=models.CASCADE, related_name="payee_rates", verbose_name=_("run")
+    )
+    currency = models.CharField(max_length=3, verbose_name=_("payee currency"))
+    rate = models.DecimalField(max_digits=24, decimal_places=10, verbose_name=_("rate"))
+    source = models.CharField(
+        max_length=200,
+        help_text=_("Where the rate comes from, e.g. ECB reference rate."),
+        verbose_name=_("source"),
+    )
+    date = models.DateField(help_text=_("The day the rate was quoted."), verbose_name=_("rate date"))
+
+    class Meta:
+        verbose_name = _("payee currency rate")
+        verbose_name_plural = _("payee currency rates")
+        ordering = ["currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "currency"], name="payee_rate_once_per_currency"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="payee_rate_positive"),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="payee_rate_currency_iso"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.run.currency} = {self.rate} {self.currency} ({self.source}, {self.date})"
+
+
 class RoyaltyLedgerEntry(models.Model):
     """One movement on a payee's balance for one contract; never updated or deleted.
 
@@ -700,6 +734,13 @@ class RoyaltyStatement(models.Model):
     closing = models.DecimalField(**AMOUNT, verbose_name=_("closing"))
     payable = models.DecimalField(**AMOUNT, verbose_name=_("payable"))
     carried_forward = models.DecimalField(**AMOUNT, verbose_name=_("carried forward"))
+    # The payee's currency: the summary figures, balances and postings are in it. `run_earnings` is
+    # the earnings in the run's currency before conversion at `fx_rate` (None: no conversion).
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    fx_rate = models.DecimalField(
+        max_digits=24, decimal_places=10, null=True, blank=True, verbose_name=_("exchange rate")
+    )
+    run_earnings = models.DecimalField(**AMOUNT, verbose_name=_("earnings in the run's currency"))
     # Advances and costs not yet recouped before this run (unknown for runs finalised before it was kept).
     outstanding = models.DecimalField(**AMOUNT, null=True, blank=True, verbose_name=_("outstanding"))
     balances = models.JSONField(default=list, blank=True, verbose_name=_("balances"))

@@ -14,7 +14,8 @@ from django.db import connection
 
 from project.money import exact_text, rounded
 from statements.models import SalesFile
-from statements.royalties.models import RoyaltyStatement, RoyaltyStatementSet
+from statements.royalties import fx
+from statements.royalties.models import PayeeRate, RoyaltyStatement, RoyaltyStatementSet
 
 SUMMARY = ("opening", "earnings", "reserve_held", "reserve_released", "recouped", "closing", "payable")
 BREAKDOWNS = {"by_dsp": "dsp", "by_month": "period", "by_territory": "territory", "by_track": "isrc"}
@@ -78,6 +79,7 @@ def run_statements_data(kept: RoyaltyStatementSet) -> dict:
     """The run's statements: each payee's summary and balances, the unmatched (suspense) groups."""
     run = kept.run
     currency = run.currency
+    rates = exchange_rates(kept)
     unallocated, label_income = [], []
     for group in kept.suspense.order_by("artist", "isrc", "upc", "dsp", "period").values(*SUSPENSE_FIELDS):
         kept_by_label = group.pop("label_income")
@@ -88,7 +90,7 @@ def run_statements_data(kept: RoyaltyStatementSet) -> dict:
         "run": run_data(kept),
         "sequence": kept.sequence,
         "problems": kept.problems,
-        "statements": [summary_data(row, currency) for row in kept.statements.order_by("position")],
+        "statements": [summary_data(row, currency, rates) for row in kept.statements.order_by("position")],
         "unallocated": unallocated,
         "unallocated_total": figure(_total(unallocated), currency),
         "label_income": label_income,
@@ -130,12 +132,32 @@ def _duplicates_data(duplicates: list[dict], currency: str) -> list[dict]:
     ]
 
 
-def summary_data(row: RoyaltyStatement, currency: str) -> dict:
-    """A payee's statement without its breakdowns and lines."""
+def exchange_rates(kept: RoyaltyStatementSet) -> dict[str, PayeeRate]:
+    """The run's payee currency rates by currency (frozen once the run is finalised)."""
+    return {rate.currency: rate for rate in PayeeRate.objects.filter(run_id=kept.run_id)}
+
+
+def summary_data(row: RoyaltyStatement, run_currency: str, rates: dict[str, PayeeRate] | None = None) -> dict:
+    """A payee's statement without its breakdowns and lines: its figures in the payee's currency
+    (`currency`), the earnings also in the run's (`run_currency`) and the rate between them."""
+    currency = row.currency
     summary = {name: figure(getattr(row, name), currency) for name in (*SUMMARY, "carried_forward")}
+    exchange = None
+    if row.fx_rate is not None:
+        quoted = (rates if rates is not None else exchange_rates(row.statement_set)).get(currency)
+        exchange = {
+            "from": run_currency,
+            "to": currency,
+            "rate": exact_text(row.fx_rate),
+            "source": quoted.source if quoted else "",
+            "date": quoted.date.isoformat() if quoted else "",
+        }
     return {
         "payee": row.payee_details,
         "currency": currency,
+        "run_currency": run_currency,
+        "exchange": exchange,
+        "run_earnings": figure(row.run_earnings, run_currency),
         "summary": summary,
         # Unknown for runs finalised before the outstanding balance was kept.
         "advances": None
@@ -168,11 +190,22 @@ def _breakdown(row: RoyaltyStatement, key: str, currency: str) -> list[dict]:
         found = cursor.fetchall()
     items = []
     for name, amount, title in found:
-        item = {"name": name, "earnings": figure(amount, currency)}
+        item = {"name": name, **_earnings(row, amount, currency)}
         if key == "isrc":
             item["title"] = title
         items.append(item)
     return items
+
+
+def _earnings(row: RoyaltyStatement, amount: Decimal, run_currency: str) -> dict:
+    """Earnings of a breakdown or line, computed in the run's currency: in the payee's, and (when
+    they differ) also as computed, `run_earnings`."""
+    if row.fx_rate is None:
+        return {"earnings": figure(amount, run_currency)}
+    return {
+        "earnings": figure(fx.convert(amount, row.fx_rate), row.currency),
+        "run_earnings": figure(amount, run_currency),
+    }
 
 
 class PayeeLines:
@@ -181,6 +214,7 @@ class PayeeLines:
     def __init__(self, row: RoyaltyStatement, currency: str):
         self.params = [row.statement_set_id, row.payee_id]
         self.currency = currency
+        self.row = row
 
     def count(self) -> int:
         with connection.cursor() as cursor:
@@ -203,6 +237,6 @@ class PayeeLines:
             line = dict(zip(LINE_FIELDS, values, strict=True))
             for name in ("base", "rate", "share"):
                 line[name] = exact_text(line[name])
-            line["earnings"] = figure(earnings, self.currency)
+            line.update(_earnings(self.row, earnings, self.currency))
             lines.append(line)
         return lines

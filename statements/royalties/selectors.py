@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from project.errors import NotFound
 from project.money import EXACT
 from statements.models import StatementRun
-from statements.royalties import storage
+from statements.royalties import fx, storage
 from statements.royalties.models import (
     Contract,
     LabelIncome,
@@ -37,16 +37,11 @@ def fingerprint(run: StatementRun) -> str:
 
 def totals(data: dict) -> dict:
     """A run's statements in a few figures (the finalise confirmation): payees, what is payable
-    now, what is carried forward, the unmatched (suspense) revenue and its share of the revenue."""
+    now and what is carried forward (per payee currency), the unmatched (suspense) revenue and its
+    share of the revenue."""
     currency = data["run"]["currency"]
     statements = data["statements"]
-
-    def total(name: str) -> Decimal:
-        amount = Decimal(0)
-        for statement in statements:
-            amount = EXACT.add(amount, Decimal(statement["summary"][name]["exact"]))
-        return amount
-
+    by_currency = _totals_by_currency(statements, ("payable", "carried_forward"))
     unmatched = Decimal(data["unallocated_total"]["exact"])
     revenue = Decimal(data["revenue_total"]["exact"]) if "revenue_total" in data else None
     share = EXACT.divide(EXACT.multiply(unmatched, 100), revenue) if revenue else None
@@ -54,8 +49,8 @@ def totals(data: dict) -> dict:
         "currency": currency,
         "payees": len(statements),
         "payees_paid": sum(1 for s in statements if Decimal(s["summary"]["payable"]["exact"]) > 0),
-        "payable": figure(total("payable"), currency),
-        "carried_forward": figure(total("carried_forward"), currency),
+        "payable": {c: figures["payable"] for c, figures in by_currency.items()},
+        "carried_forward": {c: figures["carried_forward"] for c, figures in by_currency.items()},
         "unmatched": data["unallocated_total"],
         "label_income": data.get("label_income_total"),
         "label_income_groups": len(data.get("label_income", [])),
@@ -64,6 +59,25 @@ def totals(data: dict) -> dict:
         "revenue": data.get("revenue_total"),
         "problems": data["problems"],
     }
+
+
+def _totals_by_currency(statements: list[dict], names) -> dict[str, dict]:
+    """{payee currency: {name: figure}} summed over the statements in that currency, the run's first."""
+    exact: dict[str, dict[str, Decimal]] = {}
+    for statement in statements:
+        sums = exact.setdefault(statement["currency"], dict.fromkeys(names, Decimal(0)))
+        for name in names:
+            sums[name] = EXACT.add(sums[name], Decimal(statement["summary"][name]["exact"]))
+    return {
+        currency: {name: figure(amount, currency) for name, amount in sums.items()}
+        for currency, sums in sorted(
+            exact.items(), key=lambda item: (item[0] != _run_currency(statements), item[0])
+        )
+    }
+
+
+def _run_currency(statements: list[dict]) -> str:
+    return statements[0]["run_currency"] if statements else ""
 
 
 REVIEW_COLUMNS = (
@@ -80,23 +94,24 @@ UNMATCHED_SHOWN = 50  # the largest groups on the review page; the API lists the
 
 
 def review(data: dict) -> dict:
-    """The per-payee table of a run's statements (REVIEW_COLUMNS) with its totals, and the largest
-    unmatched groups first."""
-    currency = data["run"]["currency"]
+    """The per-payee table of a run's statements (REVIEW_COLUMNS, in each payee's currency) with its
+    totals per currency, and the largest unmatched groups first."""
     statements = data["statements"]
-    columns_total = []
-    for name in REVIEW_COLUMNS:
-        amount = Decimal(0)
-        for statement in statements:
-            amount = EXACT.add(amount, Decimal(statement["summary"][name]["exact"]))
-        columns_total.append(figure(amount, currency))
     unmatched = sorted(data["unallocated"], key=lambda group: -Decimal(group["revenue"]["exact"]))
     return {
         "rows": [
-            {"payee": s["payee"], "figures": [s["summary"][name] for name in REVIEW_COLUMNS]}
+            {
+                "payee": s["payee"],
+                "currency": s["currency"],
+                "exchange": s["exchange"],
+                "figures": [s["summary"][name] for name in REVIEW_COLUMNS],
+            }
             for s in statements
         ],
-        "totals": columns_total,
+        "totals": [
+            {"currency": currency, "figures": [figures[name] for name in REVIEW_COLUMNS]}
+            for currency, figures in _totals_by_currency(statements, REVIEW_COLUMNS).items()
+        ],
         "unmatched": unmatched[:UNMATCHED_SHOWN],
         "unmatched_more": max(len(unmatched) - UNMATCHED_SHOWN, 0),
     }
@@ -123,6 +138,13 @@ def payee_statement(run: StatementRun, payee_id: int, *, lines: bool = True) -> 
 def payee_lines(run: StatementRun, payee_id: int) -> PayeeLines:
     """One payee's line detail in `run`, read a page at a time."""
     return PayeeLines(_statement_row(run, payee_id, lines=True), run.currency)
+
+
+def missing_payee_rates(run: StatementRun) -> dict[str, list[str]]:
+    """{currency: payees} for the currencies of payees with a share in a contract that differ from
+    the run's and have no rate in it yet (the draft statements name those they need)."""
+    payees = Payee.objects.filter(splits__isnull=False).distinct().only("name", "currency")
+    return fx.unrated(run, payees, fx.payee_rates(run))
 
 
 def is_finalized(run: StatementRun) -> bool:

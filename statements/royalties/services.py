@@ -25,7 +25,7 @@ from project.mail import queue_email
 from project.roles import BACK_OFFICE, user_in_group
 from statements import services as statement_services
 from statements.cleaners.base import CLEAN_COLUMNS, Row
-from statements.models import SalesFile, StatementRun
+from statements.models import RateChange, SalesFile, StatementRun
 from statements.royalties import documents, invoices, selectors
 from statements.royalties import storage as statement_storage
 from statements.royalties.calculation import allocate
@@ -35,6 +35,7 @@ from statements.royalties.models import (
     ContractSplit,
     LabelIncome,
     Payee,
+    PayeeRate,
     RoyaltyAllocation,
     RoyaltyApproval,
     RoyaltyArchive,
@@ -95,6 +96,47 @@ def post_entry(
         date=date or timezone.localdate(),
         memo=memo,
     )
+
+
+def replace_payee_rates(*, run: StatementRun, items: list[dict], user: AbstractBaseUser | None) -> None:
+    """Replace the run's payee currency rates with `items` (parsed by `rates.parse_payee_rates`),
+    keeping history; Conflict `payee_rates_frozen` once the run is finalised."""
+    with transaction.atomic():
+        run = StatementRun.objects.select_for_update().get(pk=run.pk)
+        if RoyaltyRun.objects.filter(run=run).exists():
+            raise Conflict(
+                f"The payee currency rates of run #{run.pk} are frozen: the run is finalised.",
+                code="payee_rates_frozen",
+            )
+        own = [item for item in items if item["currency"] == run.currency]
+        if own:
+            raise InvalidInput(
+                f"Run #{run.pk} is in {run.currency}: its payees in {run.currency} need no rate.",
+                code="rate_set_invalid",
+            )
+        previous = [_rate_item(r.currency, r.rate, r.source, r.date) for r in run.payee_rates.all()]
+        run.payee_rates.all().delete()
+        PayeeRate.objects.bulk_create(
+            PayeeRate(run=run, currency=i["currency"], rate=i["rate"], source=i["source"], date=i["date"])
+            for i in items
+        )
+        RateChange.objects.create(
+            run=run,
+            kind=RateChange.Kind.PAYEE_RATES,
+            items=[_rate_item(i["currency"], i["rate"], i["source"], i["date"]) for i in items],
+            previous=previous,
+            changed_by=_user(user),
+        )
+        record_action(
+            "royalties.payee_rates_replaced",
+            target=run,
+            changes={"payee_rates": [len(previous), len(items)]},
+            user=_user(user),
+        )
+
+
+def _rate_item(currency: str, rate: Decimal, source: str, day) -> dict:
+    return {"currency": currency, "rate": str(rate), "source": source, "date": day.isoformat()}
 
 
 def approve_run(*, run: StatementRun, user: AbstractBaseUser, fingerprint: str) -> RoyaltyApproval:
@@ -200,7 +242,7 @@ def _entries(kept: RoyaltyStatementSet, royalty: RoyaltyRun) -> list[RoyaltyLedg
                     contract_id=int(contract_id),
                     kind=kind,
                     amount=amount,
-                    currency=run.currency,
+                    currency=statement.currency,
                     date=day,
                     royalty_run=royalty,
                     memo=memo,

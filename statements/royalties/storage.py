@@ -15,6 +15,7 @@ from statements.royalties.models import (
     ContractSplit,
     LabelIncome,
     Payee,
+    PayeeRate,
     RoyaltyAllocation,
     RoyaltyLedgerEntry,
     RoyaltyRun,
@@ -27,7 +28,7 @@ from statements.royalties.presentation import SUMMARY
 
 # Changed whenever the calculation gives other statements for the same inputs: older drafts are
 # then computed again.
-CALCULATION_VERSION = "2"
+CALCULATION_VERSION = "3"
 # Tables read whole: their rows' text is hashed (a few thousand rows: milliseconds).
 WHOLE_TABLES = (Payee, Contract, ContractRate, ContractSplit, RoyaltyRun, LabelIncome)
 # Append-only tables: their row count and highest id say whether they changed.
@@ -47,8 +48,8 @@ def _count_max(table: str) -> str:
 
 
 def inputs_digest(run: StatementRun) -> str:
-    """SHA-256 of everything the statements of `run` are computed from: the run, its files, rates
-    and rate exceptions, payees, contracts with their rates and splits, finalised runs, the ledger
+    """SHA-256 of everything the statements of `run` are computed from: the run, its files, rates,
+    rate exceptions and payee currency rates, payees, contracts with their rates and splits, finalised runs, the ledger
     and the allocations. Equal digests give equal statements."""
     files = StatementRun.sales_files.through._meta.db_table
     in_run = f"WHERE t.id IN (SELECT salesfile_id FROM {files} WHERE statementrun_id = %(run)s)"  # noqa: S608
@@ -59,6 +60,7 @@ def inputs_digest(run: StatementRun) -> str:
         _rows_md5(StatementRun._meta.db_table, "WHERE t.id = %(run)s"),
         _rows_md5(ExchangeRate._meta.db_table, "WHERE t.run_id = %(run)s"),
         _rows_md5(RateException._meta.db_table, "WHERE t.run_id = %(run)s"),
+        _rows_md5(PayeeRate._meta.db_table, "WHERE t.run_id = %(run)s"),
         _rows_md5(SalesFile._meta.db_table, in_run),
     ]
     sql = f"SELECT encode(sha256(convert_to(concat_ws(',', %(version)s, {', '.join(parts)}), 'UTF8')), 'hex')"
@@ -162,6 +164,9 @@ def _statement_row(kept: RoyaltyStatementSet, position: int, statement) -> Royal
         payee_details=payee_details(payee),
         **{name: statement.total(name) for name in SUMMARY},
         carried_forward=statement.carried_forward,
+        currency=payee.currency,
+        fx_rate=statement.fx_rate,
+        run_earnings=statement.run_earnings,
         outstanding=statement.total("outstanding"),
         balances=[
             {

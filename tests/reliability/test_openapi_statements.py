@@ -23,6 +23,7 @@ API_PATHS = {
     "/api/statement_run/{run_id}/",
     "/api/statement_run/{run_id}/currencies/",
     "/api/statement_run/{run_id}/currencies_exception/",
+    "/api/statement_run/{run_id}/payee_currencies/",
     "/api/statement_run/{statement_id}/add-salesfile/",
     "/api/statement_run/{run_id}/report/",
     "/api/files/salesfiles/",
@@ -66,6 +67,9 @@ def test_text_postgresql_cannot_store_is_a_400_not_a_500(api_client, settings, t
         "/api/statement_run/": {"name": text},
         "/api/statement_run/?artists": {"name": "Q3", "artists": [text]},
         f"/api/statement_run/{run_id}/currencies_exception/": [{"currency": "NOK", "rate": "1", "dsp": text}],
+        f"/api/statement_run/{run_id}/payee_currencies/": [
+            {"currency": "NOK", "rate": "1", "source": text, "date": "2026-09-30"}
+        ],
         "/api/statements/webhook/": {**event, "reason": text},
         "/api/statements/webhook/?nested": {**event, "reason": "x", "extra": {text: [text]}},
     }
