@@ -23,9 +23,14 @@ def minor_unit(currency: str) -> int:
     return DEFAULT_MINOR_UNIT if exponent is None else exponent
 
 
+@cache
+def _quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_unit(currency))
+
+
 def rounded(amount: Decimal, currency: str) -> Decimal:
     """`amount` as presented: half-even to the minor unit; adding zero turns "-0.00" into "0.00"."""
-    return amount.quantize(Decimal(1).scaleb(-minor_unit(currency)), ROUND_HALF_EVEN) + 0
+    return amount.quantize(_quantum(currency), ROUND_HALF_EVEN) + 0
 
 
 def exact_text(amount: Decimal) -> str:
