@@ -765,7 +765,7 @@ def _records(
         while True:
             if pushed:
                 yield pushed.pop()
-            elif (line := next(lines, None) or next(more, None)) is not None:
+            elif (line := next(lines, None)) is not None or (line := next(more, None)) is not None:
                 yield line  # the rest of a quoted field that spans lines
             else:
                 return
