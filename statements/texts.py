@@ -237,6 +237,9 @@ WARNINGS = {
     "text_kept": _(
         "%(field)s is longer than %(limit)s characters: the line is kept without it on %(count)s line(s)"
     ),
+    "units_empty_kept": _(
+        "no units written beside the amount: counted as 0, the amount is kept on %(count)s line(s)"
+    ),
     "foot_no_lines": _("FOOT does not declare the number of lines in the file"),
     "foot_no_summaries": _("FOOT does not declare the number of summary records"),
     "foot_no_blocks": _("FOOT does not declare the number of blocks in the file"),

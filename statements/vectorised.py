@@ -200,6 +200,8 @@ class PlainFile:
             elif name == "void":
                 check = _flag(check)
             self._table(cursor, name, {raw: self._checked(check, raw) for raw in distinct[name]})
+        if "" in distinct["units"]:
+            raise _NotPlain  # units left empty beside an amount count as 0, with a warning
         decimal_comma = self.layout.decimal_comma
         for name, parse, as_written in (
             ("units", rules.units, _units_as_written),

@@ -440,21 +440,21 @@ def _rows(
                 if upc and not (upc.isdigit() and upc.isascii() and 8 <= len(upc) <= 14):
                     upc = _identifier(rules.upc, upc, kept, "UPC")
                 if title and not (title.isprintable() and title.strip() == title and len(title) <= 500):
-                    title = rules.text(title, "title")
+                    title = _optional_text(title, "title", kept)
                 territory = cterr.get(raw_territory) or _remember(cterr, check_territory, raw_territory)
                 if territory == unknown:
                     kept[rules.unknown_territory(raw_territory)] += 1
                 currency = ccur.get(raw_currency) or _remember(ccur, check_currency, raw_currency)
                 if not (units.isdigit() and units.isascii() and len(units) < 19):
-                    units = rules.units(units, decimal_comma)
+                    units = _units(units, revenue, decimal_comma, kept)
                 if not plain_decimal(revenue):
                     revenue = rules.revenue(revenue, decimal_comma)
                 if release and not (
                     release.isprintable() and release.strip() == release and len(release) <= 500
                 ):
-                    release = rules.text(release, "release")
+                    release = _optional_text(release, "release", kept)
                 if model and not (model.isprintable() and model.strip() == model and len(model) <= 200):
-                    model = rules.text(model, "commercial_model")
+                    model = _optional_text(model, "commercial_model", kept)
                 void = sale[2] == _VOID
                 if has_void and not void:
                     raw_void = fields[ivoid]
@@ -733,6 +733,31 @@ def _money(
     if not amount.is_finite() or abs(amount) >= rules.REVENUE_LIMIT:
         return "", ""  # no amount a report means
     return format(amount, "f"), (fields[icur].strip() or defaults.get("currency", "")).upper()[:3] or "?"
+
+
+def _units(raw: str, revenue: str, decimal_comma: bool, kept: Counter) -> str:
+    """A line's units; none written beside an amount (Bandcamp's partial refund: money back, no
+    item) count as 0 and the line keeps its money, with a warning."""
+    if not raw.strip() and revenue.strip():
+        kept[NO_UNITS] += 1
+        return "0"
+    return rules.units(raw, decimal_comma)
+
+
+# The warning of lines with an amount and no units (statements.texts.WARNINGS["units_empty_kept"]).
+NO_UNITS = "no units written beside the amount: counted as 0, the amount is kept"
+
+
+def _optional_text(raw: str, name: str, kept: Counter) -> str:
+    """A title, release or commercial model; one too long to be what it names (a misread column
+    or a pasted description) is left empty with a warning: the line keeps its money."""
+    try:
+        return rules.text(raw, name)
+    except Reject as exc:
+        if exc.text is None or exc.text.code != "text_too_long":
+            raise
+        kept[f"{name} is longer than {rules.MAX_TEXT[name]} characters: the line is kept without it"] += 1
+        return ""
 
 
 def _identifier(check: Callable[[str], str], raw: str, kept: Counter, name: str) -> str:

@@ -485,7 +485,9 @@ def isrc(raw: str) -> str:
 
 
 def upc(raw: str) -> str:
-    value = raw.strip()
+    """UPC/EAN digits; the spaces and hyphens a UPC is printed with (`602318 136992`, as Bandcamp's
+    export keeps what the label typed) are not part of it."""
+    value = raw.replace(" ", "").replace("-", "").strip()
     if value and not (value.isascii() and value.isdigit() and 8 <= len(value) <= 14):
         raise reject("upc_invalid", value=repr(raw))
     return value

@@ -600,3 +600,52 @@ def test_a_short_row_that_is_not_a_summary_header_is_still_rejected():
     data = b"period,dsp,artist,territory,units,revenue,currency\n2025-06,S,A,IT,3,1.5,EUR\nIT,EUR\n"
     rows, problems, stats = parse(data)
     assert len(rows) == 1 and [p.line for p in problems] == [3] and stats.warnings == []
+
+
+# A Bandcamp sales export with a partial refund (layout and rows as in christopher-kirkley/royaltyappv4,
+# tests/func/test_refund_error/bandcamp.csv): the refund of the LP gives money back without a
+# quantity, and the second row of that refund carries neither.
+BANDCAMP_HEADER = (
+    "date,paid to,item type,item name,artist,currency,item price,quantity,discount code,sub total,tax,shipping,"
+    "ship from country name,transaction fee,fee type,item total,amount you received,bandcamp transaction id,"
+    "paypal transaction id,assessed revenue share,collected revenue share,balance of revenue share,"
+    "change to payout balance,payout balance,net amount,package,option,item url,sku,catalog number,upc,isrc,"
+    "buyer name,buyer email,buyer phone,buyer note,ship to name,ship to street,ship to street 2,ship to city,"
+    "ship to state,ship to zip,ship to country,ship to country code,ship date,ship notes,country,country code,"
+    "region/state,city,referrer,referrer url"
+)
+BANDCAMP_REFUNDS = [
+    "1/1/20 1:35pm,Bandcamp,package,Amazing,Bonehead,USD,12,1,,12,,4,United States,0.65,credit card,16,0,123,,"
+    "1.2,1.2,0,14.15,211.19,10.15,Limited Edition Cassette,,,TEST-01cass,TEST-01,2222222222,,,,,,,,,,,19440,"
+    "United States,US,1/7/20,,United States,US,PA,Hatfield,,",
+    "1/14/20 7:22pm,Bandcamp,refund,Amazing,Bonehead,USD,8,-1,,-8,,-4,United States,-0.53,paypal,-12,-11.47,"
+    "t281131841,,-0.8,-0.8,0,-10.67,182.55,-6.67,Limited Edition Cassette,,,TEST-01cass,TEST-01,2222222222,,,,,"
+    ",,,,,,1089,United States,US,,,United States,US,MA,West Springfield,Google search,www.google.com/",
+    "1/14/20 7:32pm,Bandcamp,refund,Amazing,Bonehead,USD,9,,,-12,,,United States,-0.38,paypal,-12,-10.62,"
+    "t281134968,,-0.9,-0.9,0,-10.72,104.52,-7.72,LP,,,TEST-01lp,TEST-01,602318 136992,,,,,,,,,,,,United States,"
+    "US,,Ship Anou Malane,United States,US,CO,Denver,,",
+    "1/14/20 7:32pm,Bandcamp,refund,Amazing,Bonehead,USD,9,,,,,,United States,,,,,t281134968,,,,,,,,"
+    "Limited Edition Cassette,,,TEST-01cass,TEST-01,602318 137203,,,,,,,,,,,,United States,US,,,United States,"
+    "US,CO,Denver,,",
+]
+
+
+def test_a_refund_of_money_without_a_quantity_keeps_its_money_as_zero_units():
+    data = ("\n".join([BANDCAMP_HEADER, *BANDCAMP_REFUNDS]) + "\n").encode("utf-16")
+    rows, problems, stats = parse(data)
+    assert [(r[0], r[8], r[9]) for r in rows] == [(2, "1", "10.15"), (3, "-1", "-6.67"), (4, "0", "-7.72")]
+    assert rows[2][5] == "602318136992"  # the UPC as printed, without its space
+    assert sum(Decimal(r[9]) for r in rows) == Decimal("10.15") - Decimal("6.67") - Decimal("7.72")
+    assert stats.warnings == [
+        "no units written beside the amount: counted as 0, the amount is kept on 1 line(s)"
+    ]
+    # The refund's second row holds no money: nothing is lost by rejecting it, and it says why.
+    assert [(p.line, p.text.code, p.amount) for p in problems] == [(5, "units_empty", "")]
+
+
+def test_a_title_too_long_to_be_one_is_dropped_and_the_line_keeps_its_money():
+    essay = "A" * 501
+    data = f"period,dsp,artist,title,territory,units,revenue,currency\n2025-06,S,A,{essay},IT,1,2.5,EUR\n".encode()
+    rows, problems, stats = parse(data, forced="generic_csv")
+    assert problems == [] and [(r[6], r[9]) for r in rows] == [("", "2.5")]
+    assert stats.warnings == ["title is longer than 500 characters: the line is kept without it on 1 line(s)"]
