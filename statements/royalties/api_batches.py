@@ -7,7 +7,7 @@ need the token scope `royalties:write`. Refusals: 404 `batch_not_found`, `run_no
 from datetime import date, datetime
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from project.api import Error
 from project.errors import Conflict, NotFound
@@ -129,7 +129,7 @@ def batch_create(request: HttpRequest, body: BatchIn):
     missing = set(body.runs) - {royalty.run_id for royalty in runs}
     if missing:
         raise Conflict(f"Statement run(s) {sorted(missing)} are not finalised.", code="run_not_finalized")
-    return 201, _batch(payments.create_batch(runs=runs, by_user=request.user))
+    return Status(201, _batch(payments.create_batch(runs=runs, by_user=request.user)))
 
 
 @router.get("/payment_batches/{batch_id}/", response={200: BatchOut, **REFUSALS})
