@@ -9,11 +9,14 @@ import io
 from decimal import ROUND_HALF_EVEN
 from decimal import Decimal as D
 
+import openpyxl
 import pytest
 from django.db import DatabaseError, transaction
 from django.test import Client
+from pypdf import PdfReader
 
 from project.errors import Conflict
+from project.models import OutboundEmail
 from statements.models import StatementRun
 from statements.royalties import payment_files, payments, selectors, services
 from statements.royalties.calculation import compute
@@ -214,3 +217,30 @@ def test_the_portal_shows_both_amounts_and_the_rate(flow, three_payees, make_use
     page = client.get(f"/portal/statements/{run_id}/").content.decode()
     assert f"{cents(EVA_EUR)} EUR" in page and f"{cents(EVA_USD)} USD" in page
     assert "1 USD = 0.9234567891 EUR" in page
+
+
+def test_the_statement_email_gives_the_rate_and_both_earnings(flow, three_payees):
+    Payee.objects.filter(name="Eva").update(email="eva@example.com", email_statements=True)
+    services.finalize_run(run=usd_run(flow))
+    body = OutboundEmail.objects.get(kind="statements/royalty_statement").text_body
+    assert "(EUR):" in body and "1 USD = 0.9234567891 EUR (ECB reference rate, 2026-09-30)" in body
+    assert f"Earnings in USD   {cents(EVA_USD)}" in body and f"Payable           {cents(EVA_EUR)}" in body
+
+
+def test_the_pdf_and_xlsx_show_both_amounts_and_the_rate(flow, three_payees, api):
+    run = usd_run(flow)
+    services.finalize_run(run=run)
+    eva = three_payees[0]
+    pdf = api.get(f"/api/statement_run/{run.pk}/statements/{eva.pk}.pdf").content
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "1 USD = 0.9234567891 EUR (ECB reference rate, 2026-09-30)" in text
+    assert f"{cents(EVA_USD)} USD → {cents(EVA_EUR)} EUR" in text and f"Payable {cents(EVA_EUR)} EUR" in text
+    xlsx = api.get(f"/api/statement_run/{run.pk}/statements/{eva.pk}.xlsx").content
+    book = openpyxl.load_workbook(io.BytesIO(xlsx))
+    summary = list(book["Summary"].iter_rows(values_only=True))
+    assert summary[0][3] == "EUR"
+    assert summary[2] == ("Exchange rate", "1 USD = 0.9234567891 EUR", "ECB reference rate", "2026-09-30")
+    assert summary[3][:2] == ("Earnings in USD", float(cents(EVA_USD)))
+    lines = list(book["Lines"].iter_rows(values_only=True))
+    assert lines[0][-4:] == ("earnings", "earnings_exact", "earnings_USD", "earnings_USD_exact")
+    assert sum(D(row[-3]) for row in lines[1:]) == EVA_EUR and sum(D(row[-1]) for row in lines[1:]) == EVA_USD
