@@ -159,7 +159,7 @@ def compute(run: StatementRun) -> RunStatements:
                 held = EXACT.multiply(EXACT.multiply(reserved, part), contract.reserve_rate)
                 statement.held_by_contract[contract.pk] = fx.convert(held, statement.fx_rate)
     sequence = _sequence(run)
-    _apply_ledger(run, by_payee, sequence, left_out)
+    _apply_ledger(by_payee, sequence, left_out)
     statements = sorted(by_payee.values(), key=lambda s: (s.payee.name, s.payee.pk))
     return RunStatements(
         run,
@@ -617,9 +617,7 @@ def _split_problems(contracts) -> list[str]:
     return problems
 
 
-def _apply_ledger(
-    run: StatementRun, by_payee: dict[int, PayeeStatement], sequence: int, left_out: set[int]
-) -> None:
+def _apply_ledger(by_payee: dict[int, PayeeStatement], sequence: int, left_out: set[int]) -> None:
     """Opening balances, outstanding advances, reserves due for release; then recoupment and
     payable. A payee's statement is their balances in their currency (one balance per currency:
     an advance in EUR recoups EUR earnings); `left_out` payees have no statement."""
