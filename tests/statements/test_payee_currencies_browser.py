@@ -60,5 +60,15 @@ def test_statement_pages_show_both_currencies_at_1280_and_375_px(
                 problems.append(f"{where}: the page scrolls sideways")
             problems += [f"{where}: card {card} overflows" for card in cards_scrolling_sideways(page)]
             page.screenshot(path=artifacts_dir / f"payee-currency-{who}-{width}.png", full_page=True)
+        if who == "staff":  # the run page's table of payee currency rates, frozen now
+            page.goto(f"/statements/{run.pk}/#payee-rates")
+            assert "ECB reference rate" in page.inner_html("#rates")
+            for width in (1280, 375):
+                page.set_viewport_size({"width": width, "height": 900})
+                if page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1"):
+                    problems.append(f"run page {width}px: the page scrolls sideways")
+                page.locator("#rates").screenshot(
+                    path=artifacts_dir / f"payee-currency-run-rates-{width}.png"
+                )
         context.close()
     assert problems == []
