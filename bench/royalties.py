@@ -146,6 +146,9 @@ def main() -> None:
     parser.add_argument("--payees", type=int, default=5_000)
     parser.add_argument("--dump", type=Path, help="write the statements as JSON to this file")
     parser.add_argument("--scratch-db", default=SCRATCH_DB)
+    parser.add_argument(
+        "--no-finalise", action="store_true", help="stop after the views (finalising 10M lines takes minutes)"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="royalties-bench-"))
     with scratch_database(args.scratch_db) as url:
@@ -182,17 +185,22 @@ def main() -> None:
         started = time.perf_counter()
         selectors.payee_statement(run, payee_id)
         one_again = time.perf_counter() - started
-        started = time.perf_counter()
-        royalty = services.finalize_run(run=run)
-        finalize = time.perf_counter() - started
-        groups = RoyaltyStatementGroup.objects.filter(statement_set=kept).count()
+        finalised = ""
+        if not args.no_finalise:
+            started = time.perf_counter()
+            royalty = services.finalize_run(run=run)
+            finalize = time.perf_counter() - started
+            groups = RoyaltyStatementGroup.objects.filter(statement_set=kept).count()
+            finalised = (
+                f"; finalise {finalize:.1f}s ({groups:,} groups of lines, "
+                f"{royalty.allocations.count():,} allocations, {royalty.entries.count():,} ledger entries)"
+            )
         print(
             f"{args.lines:,} lines, {args.payees:,} payees: COPY {copied:.1f}s ({args.lines / copied:,.0f} lines/s); "
             f"draft statements {draft:.1f}s ({args.lines / draft:,.0f} lines/s, {draft / copied:.1f}x the COPY; "
             f"{len(data['statements']):,} statements, {len(data['unallocated']):,} unmatched groups); "
             f"second view {second:.2f}s; one payee's whole statement {one:.2f}s first, {one_again:.2f}s again "
-            f"({len(statement['lines']):,} lines); finalise {finalize:.1f}s ({groups:,} groups of lines, "
-            f"{royalty.allocations.count():,} allocations, {royalty.entries.count():,} ledger entries)"
+            f"({len(statement['lines']):,} lines){finalised}"
         )
         if args.dump:
             sample = [payee_id, *(s["payee"]["id"] for s in data["statements"][::97])]
