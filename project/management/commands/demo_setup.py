@@ -55,6 +55,10 @@ class Command(BaseCommand):
         # The shipped sample is a valid `Letture…_N.txt` file (it can be uploaded by hand too); the
         # demo FTP gets a copy stamped with today's date and time, unless today already has a file.
         sample = min(Path(settings.BASE_DIR, "fixtures", "demo").glob("Letture*_*.txt"))
+        (settings.VAR_DIR / "ftp" / "outbound").mkdir(parents=True, exist_ok=True)
+        # The demo's stand-in for the remote log server (SESSIONS_LOG_FS_URL = osfs://var/remote-log),
+        # there before the past sessions read it.
+        (settings.VAR_DIR / "remote-log").mkdir(parents=True, exist_ok=True)
         self._past_sessions(sample)
         inbound = settings.VAR_DIR / "ftp" / "inbound"
         inbound.mkdir(parents=True, exist_ok=True)
@@ -64,9 +68,6 @@ class Command(BaseCommand):
             target = inbound / f"Letture{stamp}_{parse_file_name(sample.name).declared_records - 1}.txt"
             shutil.copyfile(sample, target)
             self.stdout.write(f"demo FTP file: {target.name}")
-        (settings.VAR_DIR / "ftp" / "outbound").mkdir(parents=True, exist_ok=True)
-        # The demo's stand-in for the remote log server (SESSIONS_LOG_FS_URL = osfs://var/remote-log).
-        (settings.VAR_DIR / "remote-log").mkdir(parents=True, exist_ok=True)
 
     def _past_sessions(self, sample: Path) -> None:
         """A file for each of the PAST_DAYS days before today that has none (the sample less a record
