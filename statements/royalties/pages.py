@@ -203,7 +203,9 @@ def run_page_unmatched(request: HttpRequest, run_id: int) -> HttpResponse:
         "dsps": selectors.unmatched_dsps(data["unallocated"]),
         "query": urlencode({k: v for k, v in (("q", search), ("dsp", dsp)) if v}),
         "contracts": Contract.objects.values_list("name", flat=True),
-        "marked": selectors.label_income(),
+        "marked": Paginator(selectors.label_income(), GROUPS_PER_PAGE).get_page(
+            request.GET.get("marked_page")
+        ),
         "editable": not data["run"]["finalized"],
     }
     return render(request, "statements/royalty_unmatched.html", context)

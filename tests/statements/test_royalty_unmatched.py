@@ -170,6 +170,19 @@ def test_the_page_is_paginated(flow, bea, monkeypatch):
     assert "Page 2 of 2" in page_of(bea, run, "?page=2")
 
 
+def test_the_label_income_list_is_paginated_apart_from_the_groups(flow, bea, monkeypatch):
+    deal(isrcs=["NLA012600001"])
+    run = run_of(flow)
+    for artist in ("Band A", "Band B"):
+        LabelIncome.objects.create(scope="artist", value=artist, note="")
+    monkeypatch.setattr(pages, "GROUPS_PER_PAGE", 1)
+    second = page_of(bea, run, "?marked_page=2")
+    assert "Band B" in second and "Band A" not in second
+    assert 'id="label-income-pages"' in second and "marked_page=1#label-income" in second
+    # The groups stay on their own first page.
+    assert shown_groups(second) == ["NLA012600009||Nobody Signed"]
+
+
 def test_adding_a_group_to_a_contract_from_the_page(flow, bea):
     ana = deal(isrcs=["NLA012600001"])
     run = run_of(flow)
