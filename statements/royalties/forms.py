@@ -14,7 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from statements.royalties.models import Contract, ContractRate, LabelIncome, Payee, RoyaltyLedgerEntry
-from statements.royalties.payee_details import STAFF_DETAILS, check_details, method_problems
+from statements.royalties.payee_details import (
+    STAFF_DETAILS,
+    check_details,
+    currency_change_problems,
+    method_problems,
+)
 from statements.royalties.percent import PERCENT, fraction_of, percent_of
 
 K = RoyaltyLedgerEntry.Kind
@@ -236,7 +241,16 @@ class CheckedDetails(forms.ModelForm):
 
 class PayeeForm(CheckedDetails):
     """A payee with their details checked as the services check them (tax id for the country,
-    IBAN/BIC, the chosen payment method's account): saved, the change is in the audit trail."""
+    IBAN/BIC, the chosen payment method's account; a currency changed only with its balance
+    settled): saved, the change is in the audit trail."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.instance.pk is not None:
+            saved = Payee.objects.get(pk=self.instance.pk)  # its currency as stored, whatever was typed
+            for problem in currency_change_problems(saved, data.get("currency") or ""):
+                self.add_error("currency", problem["msg"])
+        return data
 
     class Meta:
         model = Payee

@@ -28,6 +28,7 @@ from stdnum.util import get_cc_module
 
 from project.audit import record_action
 from project.errors import Conflict, InvalidInput
+from project.money import rounded
 from project.roles import BACK_OFFICE, user_in_group
 from statements.royalties.models import PAYMENT_DETAILS, Payee, PaymentDetailsChange, PaymentMethod, VatStatus
 
@@ -183,6 +184,32 @@ def check_details(
 
 def not_an_email(field: str, value: str) -> dict[str, Any]:
     return problem(field, _("%(value)s is not an email address."), value=repr(value))
+
+
+def currency_change_problems(payee: Payee, currency: str) -> list[dict[str, Any]]:
+    """A payee's statement currency changes only while their balance in it is settled: statements
+    read and post the ledger in the payee's currency, so an open balance in the old one (earnings
+    not yet paid, an advance not yet recouped) would be left behind, read by no statement."""
+    from statements.royalties.selectors import ledger_balances  # selectors → presentation → here
+
+    if payee.pk is None or not currency or currency == payee.currency:
+        return []
+    balance = ledger_balances(payee).get(payee.currency) or Decimal(0)
+    if not balance:
+        return []
+    return [
+        problem(
+            "currency",
+            _(
+                "%(payee)s has an open balance of %(balance)s %(old)s: pay it or settle it with a ledger "
+                "adjustment before changing their currency to %(new)s."
+            ),
+            payee=payee.name,
+            balance=f"{rounded(balance, payee.currency):f}",
+            old=payee.currency,
+            new=currency,
+        )
+    ]
 
 
 def method_problems(values: dict[str, Any]) -> list[dict]:

@@ -4,13 +4,14 @@ catalogue."""
 
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 
 from project.errors import NotFound
 from project.money import EXACT
 from statements.models import StatementRun
 from statements.royalties import fx, storage
 from statements.royalties.models import (
+    MEMO_KINDS,
     Contract,
     LabelIncome,
     Payee,
@@ -337,3 +338,16 @@ def get_track(track_id: int) -> Track:
 
 def get_label_income(label_income_id: int) -> LabelIncome:
     return _one(LabelIncome.objects.all(), label_income_id, "label income")
+
+
+def ledger_balances(payee: Payee) -> dict[str, Decimal]:
+    """The payee's ledger balance per currency, exact (memos, MEMO_KINDS, are not counted: see the
+    ledger)."""
+    rows = (
+        RoyaltyLedgerEntry.objects.filter(payee=payee)
+        .exclude(kind__in=MEMO_KINDS)
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .order_by("currency")
+    )
+    return {row["currency"]: row["total"] for row in rows}

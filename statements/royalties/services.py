@@ -47,6 +47,7 @@ from statements.royalties.models import (
 from statements.royalties.payee_details import (
     STAFF_DETAILS,
     check_details,
+    currency_change_problems,
     english_problems,
     method_problems,
     not_an_email,
@@ -588,7 +589,7 @@ def save_payee(*, payee: Payee | None, data: dict, user: AbstractBaseUser | None
         payee = Payee() if payee is None else Payee.objects.select_for_update().get(pk=payee.pk)
         created = payee.pk is None
         merged = {field: getattr(payee, field) for field in STAFF_DETAILS} | details
-        problems += method_problems(merged)
+        problems += method_problems(merged) + currency_change_problems(payee, data.get("currency", ""))
         _refuse("payee_invalid", "The payee is not valid", problems)
         before = {field: str(getattr(payee, field)) for field in (*PAYEE_FIELDS, *STAFF_DETAILS)}
         for field, value in {**{f: data[f] for f in PAYEE_FIELDS if f in data}, **details}.items():

@@ -244,3 +244,24 @@ def test_the_pdf_and_xlsx_show_both_amounts_and_the_rate(flow, three_payees, api
     lines = list(book["Lines"].iter_rows(values_only=True))
     assert lines[0][-4:] == ("earnings", "earnings_exact", "earnings_USD", "earnings_USD_exact")
     assert sum(D(row[-3]) for row in lines[1:]) == EVA_EUR and sum(D(row[-1]) for row in lines[1:]) == EVA_USD
+
+
+def test_a_currency_changes_only_with_the_old_balance_settled(flow):
+    """Statements read the ledger in the payee's currency: an open EUR balance would be left behind
+    by a switch to GBP, so the switch waits until it is paid or adjusted to zero."""
+    from project.errors import InvalidInput
+    from statements.royalties.forms import PayeeForm
+
+    eva = Payee.objects.create(name="Eva", currency="EUR")
+    deal = contract(shares=[(eva, "100")])
+    services.post_entry(payee=eva, contract=deal, kind="advance", amount=D("10.00"), currency="EUR")
+    with pytest.raises(InvalidInput, match="open balance of -10.00 EUR") as refused:
+        services.save_payee(payee=eva, data={"currency": "GBP"})
+    assert refused.value.problems[0]["loc"] == ["currency"]
+    form = PayeeForm(data={**PayeeForm(instance=eva).initial, "currency": "GBP"}, instance=eva)
+    assert not form.is_valid() and "before changing their currency to GBP" in form.errors["currency"][0]
+    eva.refresh_from_db()
+    assert eva.currency == "EUR"
+    # Settled (an adjustment back to zero), the currency may change; other fields always could.
+    services.post_entry(payee=eva, contract=deal, kind="adjustment", amount=D("10.00"), currency="EUR")
+    assert services.save_payee(payee=eva, data={"currency": "GBP"}).currency == "GBP"

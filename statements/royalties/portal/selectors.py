@@ -5,24 +5,23 @@ pages and documents present them (`presentation`)."""
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import F, QuerySet, Sum
+from django.db.models import QuerySet
 
 from project.errors import NotFound
 from project.money import EXACT
 from statements.royalties.documents import bars
 from statements.royalties.models import (
-    MEMO_KINDS,
     PAYMENT_DETAILS,
     Payee,
     PaymentBatch,
     PaymentDetailsChange,
     PaymentLine,
-    RoyaltyLedgerEntry,
     RoyaltyStatement,
     SelfBillingInvoice,
 )
 from statements.royalties.portal.models import PortalAccount
 from statements.royalties.presentation import PayeeLines, figure, payee_statement_data, run_data
+from statements.royalties.selectors import ledger_balances
 
 
 def account_of(user) -> PortalAccount | None:
@@ -111,15 +110,11 @@ def pending_change(payee: Payee) -> dict | None:
 
 
 def balances(payee: Payee) -> list[dict]:
-    """The payee's ledger balance per currency (memos, MEMO_KINDS, are not counted: see the ledger)."""
-    rows = (
-        RoyaltyLedgerEntry.objects.filter(payee=payee)
-        .exclude(kind__in=MEMO_KINDS)
-        .values("currency")
-        .annotate(total=Sum(F("amount")))
-        .order_by("currency")
-    )
-    return [{"currency": row["currency"], "balance": figure(row["total"], row["currency"])} for row in rows]
+    """The payee's ledger balance per currency, as figures."""
+    return [
+        {"currency": currency, "balance": figure(total, currency)}
+        for currency, total in ledger_balances(payee).items()
+    ]
 
 
 def earnings_charts(found: list[dict]) -> list[dict]:
