@@ -15,7 +15,6 @@ statements as JSON, to compare two implementations figure by figure.
 
 import argparse
 import json
-import os
 import random
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.scratch import scratch_database
+from bench.scratch import migrated_django, scratch_database
 
 SCRATCH_DB = "backoffice_bench_royalties"
 DSPS = ("Spotify", "Apple Music", "Deezer", "Amazon", "YouTube", "Tidal")
@@ -152,19 +151,12 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="royalties-bench-"))
     with scratch_database(args.scratch_db) as url:
-        os.environ["DATABASE_URL"] = url
-        os.environ["VAR_DIR"] = str(workdir / "var")
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+        migrated_django(url, VAR_DIR=str(workdir / "var"))
         from django.db import connection
 
         from statements.royalties import selectors, services, storage
         from statements.royalties.models import RoyaltyStatementGroup
 
-        call_command("migrate", verbosity=0)
         rng = random.Random(17)
         tracks = setup_contracts(args.payees, rng)
         run, copied = load_lines(args.lines, tracks, rng)

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.scratch import scratch_database
+from bench.scratch import migrated_django, scratch_database
 
 SCRATCH_DB = "backoffice_statements_bench"
 ARTISTS = [f"Artist {n:03d}" for n in range(300)]
@@ -198,8 +198,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="statements-bench-"))
     with scratch_database(SCRATCH_DB) as url:
-        os.environ["DATABASE_URL"] = url
-        run(args.lines, args.kinds.split(","), args.paths.split(","), workdir)
+        run(url, args.lines, args.kinds.split(","), args.paths.split(","), workdir)
 
 
 def pipeline_seconds(kind: str, source: Path, lines: int, copy_rate: float, path: str):
@@ -254,22 +253,14 @@ def backend_cpu_seconds() -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run(lines: int, kinds: list[str], paths: list[str], workdir: Path) -> None:
-    os.environ["VAR_DIR"] = str(workdir / "var")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+def run(url: str, lines: int, kinds: list[str], paths: list[str], workdir: Path) -> None:
     os.environ.pop("AWS_STORAGE_BUCKET_NAME", None)
-    # A 10M-line file is over the default upload limit; the benchmark measures throughput.
-    os.environ["STATEMENTS_MAX_UPLOAD_BYTES"] = str(1 << 40)
     try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
+        # A 10M-line file is over the default upload limit; the benchmark measures throughput.
+        migrated_django(url, VAR_DIR=str(workdir / "var"), STATEMENTS_MAX_UPLOAD_BYTES=str(1 << 40))
         from statements import services
         from statements.report import build_report
 
-        call_command("migrate", verbosity=0)
         generic = workdir / "sales.csv"
         write_sales_file(generic, lines)
         copy_seconds = raw_copy_seconds(generic)
