@@ -130,7 +130,7 @@ def test_unknown_layout_is_mapped_in_the_browser(page, make_user, tmp_path, docs
     with page.expect_navigation():
         page.click("form.language button[value=it]")
     row = page.locator("tr[data-file]").filter(has_text="negozio_giugno.csv")
-    assert "tenuto come sconosciuto (ZZ) su 1 riga/e" in row.inner_text()
+    assert "1 riga/e con 'Total' saltata/e: non sono vendite" in row.inner_text()
     for width in (1280, 375):
         page.set_viewport_size({"width": width, "height": 900})
         assert not page_scrolls_sideways(page), width
