@@ -11,6 +11,7 @@ from ninja.pagination import LimitOffsetPagination
 from project import idempotency
 from project.api import Error
 from project.errors import Conflict
+from statements.royalties.schemas import NO_NUL
 
 
 class Pages(LimitOffsetPagination):
@@ -24,7 +25,7 @@ class Pages(LimitOffsetPagination):
 
 def search_query(what: str) -> Any:
     """A `search` query parameter; PostgreSQL text holds no NUL, so one is refused (400, not a 500)."""
-    return Query("", max_length=200, pattern=r"^[^\x00]*$", description=what)
+    return Query("", max_length=200, pattern=NO_NUL, description=what)
 
 
 def errors(*statuses: int) -> dict[int, type[Schema]]:

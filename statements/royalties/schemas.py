@@ -24,7 +24,10 @@ K = RoyaltyLedgerEntry.Kind
 Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=8)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. EUR.")]
 Period = Annotated[str, Field(pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$", description="YYYY-MM; empty: open.")]
-Name = Annotated[str, Field(min_length=1, max_length=500)]
+# Every text a client sends: PostgreSQL text holds no NUL, so one is refused as bad input, not a 500.
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, Field(pattern=NO_NUL)]
+Name = Annotated[Text, Field(min_length=1, max_length=500)]
 
 
 # --- payees ----------------------------------------------------------------------------------------
@@ -33,26 +36,26 @@ Name = Annotated[str, Field(min_length=1, max_length=500)]
 class PayeeFields(Schema):
     """A payee's fields; on PATCH only the ones sent change."""
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=254)
+    name: Text | None = Field(None, min_length=1, max_length=200)
+    email: Text | None = Field(None, max_length=254)
     currency: Currency | None = Field(None, description="Statement currency; default EUR.")
     minimum_payout: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=4)
     active: bool | None = None
     email_statements: bool | None = Field(None, description="Email each statement (opt-in).")
-    address: str | None = Field(None, max_length=2000)
-    country: str | None = Field(None, max_length=2, description="ISO 3166 alpha-2.")
-    tax_id: str | None = Field(None, max_length=40, description="Checked for the country (python-stdnum).")
+    address: Text | None = Field(None, max_length=2000)
+    country: Text | None = Field(None, max_length=2, description="ISO 3166 alpha-2.")
+    tax_id: Text | None = Field(None, max_length=40, description="Checked for the country (python-stdnum).")
     vat_status: Literal[tuple(VatStatus.values)] | None = None
     withholding_rate: Percent | None = None
     payment_method: Literal[tuple(PaymentMethod.values)] | None = None
-    iban: str | None = Field(None, max_length=42)
-    bic: str | None = Field(None, max_length=11)
-    paypal_email: str | None = Field(None, max_length=254)
-    wise_email: str | None = Field(None, max_length=254)
+    iban: Text | None = Field(None, max_length=42)
+    bic: Text | None = Field(None, max_length=11)
+    paypal_email: Text | None = Field(None, max_length=254)
+    wise_email: Text | None = Field(None, max_length=254)
 
 
 class PayeeIn(PayeeFields):
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
 
 
 class PayeeOut(Schema):
@@ -96,13 +99,13 @@ class RateOverride(Schema):
     """A rate replacing the contract's for one DSP and/or territory (optionally one sale type)."""
 
     sale_type: Literal["", *SALE_TYPES] = Field("", description="Empty: every sale type.")
-    dsp: str = Field("", max_length=200)
+    dsp: Text = Field("", max_length=200)
     territory: str = Field("", pattern=r"^([A-Z]{2})?$")
     rate: Percent
 
 
 class ContractIn(Schema):
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     artists: list[Name] = Field(default_factory=list, description="Artist names the contract covers.")
     upcs: list[Name] = Field(default_factory=list, description="Release UPCs/EANs.")
     isrcs: list[Name] = Field(default_factory=list, description="Track ISRCs.")
@@ -111,7 +114,7 @@ class ContractIn(Schema):
     rates: Rates
     reserve_rate: Percent = Field(Decimal(0), description="Percent of download and physical earnings held.")
     reserve_periods: int = Field(0, ge=0, le=32767, description="Released this many finalised runs later.")
-    cross_collateral_group: str = Field("", max_length=100)
+    cross_collateral_group: Text = Field("", max_length=100)
     splits: list[Split] = Field(min_length=1)
     rate_overrides: list[RateOverride] = Field(default_factory=list)
 
@@ -169,7 +172,7 @@ class EntryIn(Schema):
     )
     currency: Currency | None = Field(None, description="Default: the payee's statement currency.")
     date: dt.date | None = Field(None, description="Default: today.")
-    memo: str = Field("", max_length=300)
+    memo: Text = Field("", max_length=300)
 
 
 class EntryOut(Schema):
@@ -233,7 +236,7 @@ Scope = Literal[tuple(LabelIncome.Scope.values)]
 class ScopeIn(Schema):
     contract: int
     scope: Scope = Field(description="isrc, upc or artist.")
-    value: str = Field(min_length=1, max_length=500)
+    value: Text = Field(min_length=1, max_length=500)
 
 
 class ScopeAdded(Schema):
@@ -243,9 +246,8 @@ class ScopeAdded(Schema):
 
 class LabelIncomeIn(Schema):
     scope: Scope
-    # PostgreSQL text holds no NUL: refused as bad input (400), not a 500.
-    value: str = Field(min_length=1, max_length=500, pattern=r"^[^\x00]*$")
-    note: str = Field("", max_length=300, pattern=r"^[^\x00]*$")
+    value: Text = Field(min_length=1, max_length=500)
+    note: Text = Field("", max_length=300)
 
 
 class LabelIncomeOut(Schema):

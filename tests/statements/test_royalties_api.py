@@ -76,6 +76,25 @@ def test_a_payee_body_the_schema_refuses_is_400_with_a_problem_per_field(royalti
     }
 
 
+def test_a_nul_character_in_any_text_is_400_not_a_500(royalties):
+    """PostgreSQL text holds no NUL (Schemathesis sent one in a payee's name): every text field of
+    the royalties bodies refuses it as bad input."""
+    ana = new_payee(royalties)
+    sent = {
+        "/payees/": {"name": "A\x00na"},
+        f"/payees/{ana['id']}/": {"address": "Via\x00 Roma"},
+        "/contracts/": contract_body(ana, name="deal\x00"),
+        "/contracts/?artists": contract_body(ana, artists=["Ana\x00"]),
+    }
+    for path, body in sent.items():
+        path = path.split("?")[0]
+        response = (royalties.patch if "/payees/" in path and path != "/payees/" else royalties.post)(
+            f"{API}{path}", body, content_type="application/json"
+        )
+        assert response.status_code == 400, (path, response.content)
+        assert response.json()["error"]["code"] == "invalid_input"
+
+
 def test_payee_values_that_do_not_hold_are_422_with_a_problem_per_field(royalties):
     response = post(
         royalties, "/payees/", {"name": "Ana", "email": "not-mail", "country": "XX", "payment_method": "iban"}
