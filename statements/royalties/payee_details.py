@@ -31,6 +31,7 @@ from project.errors import Conflict, InvalidInput
 from project.money import rounded
 from project.roles import BACK_OFFICE, user_in_group
 from statements.royalties.models import PAYMENT_DETAILS, Payee, PaymentDetailsChange, PaymentMethod, VatStatus
+from statements.royalties.selectors import ledger_balances
 
 S = PaymentDetailsChange.Status
 STAFF_DETAILS = (*PAYMENT_DETAILS, "vat_status", "withholding_rate")
@@ -190,8 +191,6 @@ def currency_change_problems(payee: Payee, currency: str) -> list[dict[str, Any]
     """A payee's statement currency changes only while their balance in it is settled: statements
     read and post the ledger in the payee's currency, so an open balance in the old one (earnings
     not yet paid, an advance not yet recouped) would be left behind, read by no statement."""
-    from statements.royalties.selectors import ledger_balances  # selectors → presentation → here
-
     if payee.pk is None or not currency or currency == payee.currency:
         return []
     balance = ledger_balances(payee).get(payee.currency) or Decimal(0)
