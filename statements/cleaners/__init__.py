@@ -6,7 +6,6 @@ through import profiles), all over `text` (decoding).
 asked for) and returns normalised rows (`base.CLEAN_COLUMNS`) and problems, lazily, in file order.
 """
 
-import io
 from collections.abc import Iterator, Sequence
 from itertools import chain, islice
 from typing import BinaryIO
@@ -48,8 +47,7 @@ def parse(
     """
     magic = stream.read(4)
     if magic == workbook.ZIP_MAGIC:
-        # Read whole (bounded by the upload limit): a zip archive's directory is at its end.
-        stream = io.BytesIO(magic + stream.read())
+        stream = workbook.whole(magic, stream)
         members = workbook.archive_members(stream)
         if members is not None:
             options = {"profiles": profiles, "revenue_basis": revenue_basis, "default_bases": default_bases}

@@ -37,8 +37,7 @@ def open_text(stream: BinaryIO) -> Iterator[str]:
     """
     head = stream.read(4)
     if head == workbook.ZIP_MAGIC:
-        # A zip archive is read whole (it is bounded by the upload limit): its directory is at its end.
-        data = io.BytesIO(head + stream.read())
+        data = workbook.whole(head, stream)
         if workbook.is_workbook(data):
             return workbook.workbook_lines(data)
         stream, head = data, data.read(4)

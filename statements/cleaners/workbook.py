@@ -30,19 +30,35 @@ ZIP_MAGIC = b"PK\x03\x04"
 WORKBOOK_PART = "xl/workbook.xml"
 
 
-def is_workbook(data: BinaryIO) -> bool:
-    """Whether a seekable binary stream (at its start) holds an .xlsx workbook."""
-    if data.read(4) != ZIP_MAGIC:
-        data.seek(0)
-        return False
-    data.seek(0)
+def whole(head: bytes, stream: BinaryIO) -> BinaryIO:
+    """The stream `head` was read from, whole, seekable and at its start: a zip archive's directory
+    is at its end. A stored file is used as it is; a streamed one (an S3 body) is read into memory,
+    which the upload limit bounds."""
+    if stream.seekable():
+        stream.seek(0)
+        return stream
+    return io.BytesIO(head + stream.read())
+
+
+def _entries(data: BinaryIO) -> list[zipfile.ZipInfo] | None:
+    """The entries of a zip archive's directory (None when it is not one); `data` is left at its start."""
     try:
         with zipfile.ZipFile(data) as archive:
-            found = WORKBOOK_PART in archive.namelist()
+            return archive.infolist()
     except zipfile.BadZipFile:
-        found = False
-    data.seek(0)
-    return found
+        return None
+    finally:
+        data.seek(0)
+
+
+def _holds_workbook(entries: list[zipfile.ZipInfo]) -> bool:
+    return any(entry.filename == WORKBOOK_PART for entry in entries)
+
+
+def is_workbook(data: BinaryIO) -> bool:
+    """Whether a seekable zip stream (at its start) holds an .xlsx workbook."""
+    entries = _entries(data)
+    return entries is not None and _holds_workbook(entries)
 
 
 def workbook_lines(data: BinaryIO) -> Iterator[str]:
@@ -90,22 +106,14 @@ MAX_MEMBER_BYTES = 2 << 30
 
 
 def archive_members(data: BinaryIO) -> list[str] | None:
-    """The report members of a zip archive that is not a workbook, in name order (None when the
-    stream is not such an archive). Folders, macOS resource forks and hidden files are left out."""
-    if is_workbook(data) or data.read(4) != ZIP_MAGIC:
-        data.seek(0)
+    """The report members of a zip archive (a seekable stream at its start) that is not a workbook,
+    in name order (None when the stream is not such an archive). Folders, macOS resource forks and hidden files are left out."""
+    entries = _entries(data)
+    if entries is None or _holds_workbook(entries):
         return None
-    data.seek(0)
-    try:
-        with zipfile.ZipFile(data) as archive:
-            infos = archive.infolist()[:MAX_MEMBERS]
-    except zipfile.BadZipFile:
-        data.seek(0)
-        return None
-    data.seek(0)
     names = [
         info.filename
-        for info in infos
+        for info in entries[:MAX_MEMBERS]
         if not info.is_dir()
         and info.file_size <= MAX_MEMBER_BYTES
         and not info.filename.startswith("__MACOSX/")
