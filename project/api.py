@@ -8,7 +8,8 @@ group required). Services raise `project.errors` domain errors; `ApiErrors` turn
 refusal of the framework itself (validation, authentication, method, database outage), into the
 API's one error body: "unauthenticated" when no credentials came, "invalid_token" for a bearer
 token that is unknown, revoked or expired, and a JSON "not_found" for any unknown path under an
-API's mount point (`api_not_found`, called by the project's 404 handler).
+API's mount point; any request Django itself refuses (a bad Host header, a malformed body) is a
+JSON 400 there (`api_error_for_path`, called by the project's 404 and 400 handlers).
 """
 
 import logging
@@ -311,9 +312,10 @@ def build_api(
     return api
 
 
-def api_not_found(request: HttpRequest, message: str) -> HttpResponse | None:
-    """The 404 of a path under an API's mount point (e.g. /api/…, /settlement/…) in that API's error
-    body, the most specific mount winning; None for a path outside every API (a page's 404)."""
+def api_error_for_path(request: HttpRequest, status: int, message: str) -> HttpResponse | None:
+    """The error (404, 400) of a path under an API's mount point (e.g. /api/…, /settlement/…) in
+    that API's error body, the most specific mount winning; None for a path outside every API
+    (a page's error)."""
     mounts = []
     for api in APIS.values():
         try:
@@ -324,7 +326,7 @@ def api_not_found(request: HttpRequest, message: str) -> HttpResponse | None:
     if not matching:
         return None
     _, api = max(matching, key=lambda mount: len(mount[0]))
-    return api.error(request, 404, message or f"No API endpoint at {request.path}")
+    return api.error(request, status, message)
 
 
 @require_safe

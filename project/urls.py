@@ -11,6 +11,7 @@ from django.views.i18n import set_language
 
 from project import api, views
 
+handler400 = "project.views.bad_request"
 handler403 = "project.views.permission_denied"
 handler404 = "project.views.page_not_found"
 

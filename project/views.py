@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from project import health
-from project.api import api_not_found
+from project.api import api_error_for_path
 from project.roles import BACK_OFFICE, OPERATORS, is_payee_user, user_in_group
 
 
@@ -46,7 +46,18 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404 page naming what was not found (a view's Http404 message, else the path) with a way back;
     under an API's path, that API's JSON error instead (API clients read no HTML)."""
     message = exception.args[0] if exception.args and isinstance(exception.args[0], str) else ""
-    api_response = api_not_found(request, message)
+    api_response = api_error_for_path(request, 404, message or f"No API endpoint at {request.path}")
     if api_response is not None:
         return api_response
     return render(request, "404.html", {"message": message, "path": request.path}, status=404)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """400 for a request Django refuses before any view (a Host header not allowed, a malformed
+    multipart body, too many fields): under an API's path that API's JSON error, else a page.
+    The exception's text is not shown: it may quote the request back (it is logged by Django)."""
+    message = _("The request could not be understood (for example a bad Host header or a malformed body).")
+    api_response = api_error_for_path(request, 400, str(message))
+    if api_response is not None:
+        return api_response
+    return render(request, "400.html", {"message": message}, status=400)

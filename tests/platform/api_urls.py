@@ -7,7 +7,7 @@ from ninja import Field, Schema
 
 from project.api import build_api
 from project.errors import Conflict, InvalidInput, NotFound, Unavailable
-from project.urls import handler404  # noqa: F401 (the project's 404, JSON under an API)
+from project.urls import handler400, handler404  # noqa: F401 (the project's, JSON under an API)
 from project.urls import urlpatterns as project_urlpatterns
 
 api = build_api("example", title="Example API", scope="settlement", urls_namespace="example")

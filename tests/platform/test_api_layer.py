@@ -280,6 +280,22 @@ def test_unknown_page_outside_the_apis_stays_an_html_404(client):
     assert response["Content-Type"].startswith("text/html")
 
 
+@pytest.mark.parametrize("path", ["/example/items/one", "/settlement/testing/verify", "/api/exports/nothing"])
+def test_a_host_header_django_refuses_is_a_json_400_under_an_api(client, path):
+    # Schemathesis sent "Host: /": Django refuses it before any view (DisallowedHost).
+    response = client.get(path, headers={"host": "/"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert "Host" in json.dumps(response.json())
+
+
+def test_a_host_header_django_refuses_is_an_html_400_page_elsewhere(client):
+    response = client.get("/nothing/", headers={"host": "evil.example"})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert b'id="error-message"' in response.content
+
+
 # Documents and docs
 
 
