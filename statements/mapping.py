@@ -39,8 +39,9 @@ from statements.models import SalesFile
 SAMPLE_ROWS = 20  # rows of the file shown as a table, and cleaned lines shown in a preview
 HEAD_LINES = 50  # lines searched for the header row (as the cleaning does)
 PROBLEMS_SHOWN = 50
-# The fields a mapping may fix to one value for every line (a report without that column).
-FIXABLE = ("period", "dsp", "territory", "currency", "sale_type")
+# The fields a mapping may fix to one value for every line (a report without that column: a
+# performing-rights statement such as PRS for Music's has neither units nor, often, an artist).
+FIXABLE = ("period", "dsp", "territory", "currency", "sale_type", "artist", "units")
 PREVIEW_SLUG = "mapping_preview"
 
 
@@ -133,6 +134,8 @@ def problems_of(mapping: Mapping, table: Sample) -> list[dict]:
             problems.append({"loc": ["fixed", name], "msg": f"only {', '.join(FIXABLE)} can be fixed"})
         elif not value.strip():
             problems.append({"loc": ["fixed", name], "msg": "the fixed value is empty"})
+        elif name == "units" and not value.strip().isdecimal():
+            problems.append({"loc": ["fixed", name], "msg": "fixed units must be a whole number, e.g. 0"})
     used = Counter(mapping.columns.values())
     for name, column in mapping.columns.items():
         if used[column] > 1 and name in ("units", "revenue"):

@@ -317,3 +317,60 @@ def test_rows_with_a_skip_marker_in_any_column_are_structure(flow):
     assert saved["status"] == "PROCESSED"
     assert ImportProfile.objects.get(slug=saved["profile"]).skip_markers == ["TOTALE PARZIALE"]
     assert flow.file(file_id)["totals"]["EUR"]["revenue"] == str(revenue)
+
+
+# The layout of a PRS for Music performance statement (SuperHyperInstantFutureTime/TrackShift,
+# test/files/prs-simple-3-songs.csv and test/phpunit/Upload/PRSStatementUploadTest.php): a record
+# number, the writer's CAE number, the work, the amount and the interested party; no units, store,
+# territory, currency or period. Amounts here are our own.
+PRS_ROWS = [
+    ("1", "1234567890", "Song 1", "0.016", "Person 1"),
+    ("2", "1234567890", "Song 1", "0.0016", "Person 1"),
+    ("3", "1234567890", "Song 2", "0.07225", "Person 1"),
+    ("4", "1234567890", "Song 3", "0.0002", "Person 2"),
+]
+
+
+def prs_bytes(with_party: bool = True) -> bytes:
+    header = ["Record Number", "CAE Number", "Work Title", "Amount (performance revenue)", "IP1"]
+    width = 5 if with_party else 4
+    rows = [header[:width], *(row[:width] for row in PRS_ROWS)]
+    return "".join(",".join(row) + "\n" for row in rows).encode()
+
+
+@pytest.mark.parametrize("with_party", [True, False])
+def test_a_statement_without_units_or_artist_columns_is_mapped_with_fixed_values(flow, with_party):
+    run_id = flow.create_run(currency="GBP")
+    file_id = flow.processed_file(prs_bytes(with_party), run_id=run_id, name="prs_statement.csv")
+    assert flow.file(file_id)["status"] == "NEEDS_MAPPING"
+    columns = {"title": "Work Title", "revenue": "Amount (performance revenue)"}
+    fixed = {"dsp": "PRS for Music", "territory": "GB", "currency": "GBP", "period": "2023-03", "units": "0"}
+    if with_party:
+        columns["artist"] = "IP1"
+    else:
+        fixed["artist"] = "Person 1"
+    body = {"columns": columns, "fixed": fixed, "name": f"PRS {with_party}"}
+    response = flow.client.put(
+        f"/api/files/salesfiles/{file_id}/mapping/", body, content_type="application/json"
+    )
+    assert response.status_code == 202, response.content
+    data = flow.file(file_id)
+    assert data["status"] == "PROCESSED"
+    revenue = sum((Decimal(row[3]) for row in PRS_ROWS), Decimal(0))
+    assert data["totals"] == {"GBP": {"lines": 4, "units": 0, "revenue": str(revenue)}}
+
+
+def test_fixed_units_must_be_a_whole_number(flow):
+    run_id = flow.create_run(currency="GBP")
+    file_id = flow.processed_file(prs_bytes(), run_id=run_id, name="prs_statement.csv")
+    body = {
+        "columns": {"title": "Work Title", "revenue": "Amount (performance revenue)", "artist": "IP1"},
+        "fixed": {"dsp": "PRS", "territory": "GB", "currency": "GBP", "units": "1.5"},
+        "name": "PRS",
+    }
+    response = flow.client.put(
+        f"/api/files/salesfiles/{file_id}/mapping/", body, content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert "whole number" in response.content.decode()
+    assert flow.file(file_id)["status"] == "NEEDS_MAPPING"
