@@ -291,6 +291,65 @@ class SalesFileSnapshot(models.Model):
         return f"{self.dsp} {self.period} {self.currency}: {self.lines} lines"
 
 
+class SalesFileTrack(models.Model):
+    """The lines of one processed file summed per currency, DSP, month and track (ISRC, UPC,
+    artist): what a royalty draft matches to contracts and converts, kept so that a draft does not
+    sum the lines again (`services.keep_track_sums`). Deleted whenever the file's lines are replaced."""
+
+    # The unique constraint leads with the file: it serves the per-file reads and the cascade.
+    sales_file = models.ForeignKey(
+        SalesFile, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("sales file")
+    )
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    dsp = models.CharField(max_length=200, verbose_name=_("dsp"))
+    period = models.CharField(max_length=PERIOD_LENGTH, verbose_name=_("period"))
+    isrc = models.CharField(max_length=12, blank=True, verbose_name=_("isrc"))
+    upc = models.CharField(max_length=14, blank=True, verbose_name=_("upc"))
+    artist = models.CharField(max_length=500, verbose_name=_("artist"))
+    lines = models.PositiveIntegerField(verbose_name=_("lines"))
+    units = models.BigIntegerField(verbose_name=_("units"))
+    revenue = ExactDecimalField(verbose_name=_("revenue"))
+    title = models.CharField(max_length=500, blank=True, verbose_name=_("title"))  # the greatest
+
+    class Meta:
+        verbose_name = _("sales file track")
+        verbose_name_plural = _("sales file tracks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sales_file", "currency", "dsp", "period", "isrc", "upc", "artist"],
+                name="file_track_unique",
+            ),
+            models.CheckConstraint(condition=Q(lines__gt=0), name="file_track_has_lines"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sales_file_id}: {self.artist} {self.isrc} {self.dsp} {self.period}"
+
+
+class SalesFileCombination(models.Model):
+    """A sale type x DSP x territory that lines of one processed file hold (what contract rate
+    overrides a draft looks up), kept and replaced with `SalesFileTrack`."""
+
+    sales_file = models.ForeignKey(
+        SalesFile, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("sales file")
+    )
+    sale_type = models.CharField(max_length=10, verbose_name=_("sale type"))
+    dsp = models.CharField(max_length=200, verbose_name=_("dsp"))
+    territory = models.CharField(max_length=2, verbose_name=_("territory"))
+
+    class Meta:
+        verbose_name = _("sales file combination")
+        verbose_name_plural = _("sales file combinations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sales_file", "sale_type", "dsp", "territory"], name="file_combination_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sales_file_id}: {self.sale_type} {self.dsp} {self.territory}"
+
+
 class ExchangeRate(models.Model):
     """Rate from `currency` to the run's currency for one period."""
 

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from project.errors import Conflict
@@ -162,7 +162,11 @@ def _file_control(sales_file: SalesFile) -> dict:
 
 
 def _lines(run: StatementRun, file_ids: list[int]):
-    lines = SalesLine.objects.filter(sales_file_id__in=file_ids)
+    return run_filtered(SalesLine.objects.filter(sales_file_id__in=file_ids), run)
+
+
+def run_filtered(lines: QuerySet, run: StatementRun) -> QuerySet:
+    """`lines` (sales lines, or sums kept per track: the same field names) that `run`'s filters keep."""
     if run.artists:
         lines = lines.filter(artist__in=run.artists)
     if run.dsps:

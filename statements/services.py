@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.text import slugify
@@ -34,9 +34,11 @@ from statements.models import (
     RateChange,
     RateException,
     SalesFile,
+    SalesFileCombination,
     SalesFileEvent,
     SalesFileSnapshot,
     SalesFileStatus,
+    SalesFileTrack,
     SalesLine,
     StatementRun,
     WebhookEvent,
@@ -636,8 +638,12 @@ def load_profiles(records: list) -> tuple[int, int]:
 
 def finish_import(sales_file: SalesFile, *, lines: int, source: str = "pipeline") -> SalesFile:
     """Snapshot of the imported lines (per DSP, period, currency), the file's control totals per
-    currency, and IMPORTING → PROCESSED."""
+    currency, and IMPORTING → PROCESSED. The sums a royalty draft reads (`keep_track_sums`) were of
+    the lines just replaced: they are deleted here, and computed again by a task queued once the
+    lines are committed, rather than in this transaction (the import would wait for them)."""
     with transaction.atomic():
+        SalesFileTrack.objects.filter(sales_file=sales_file).delete()
+        SalesFileCombination.objects.filter(sales_file=sales_file).delete()
         SalesFileSnapshot.objects.filter(sales_file=sales_file).delete()
         groups = (
             SalesLine.objects.filter(sales_file=sales_file)
@@ -663,7 +669,70 @@ def finish_import(sales_file: SalesFile, *, lines: int, source: str = "pipeline"
             totals=totals, reconciliation=reconciliation, warnings=warnings
         )
         sales_file.warnings = warnings
-        return mark_processed(sales_file, lines=lines, source=source)
+        sales_file = mark_processed(sales_file, lines=lines, source=source)
+        transaction.on_commit(lambda: _queue_track_sums(sales_file.pk))
+        return sales_file
+
+
+def _queue_track_sums(sales_file_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task(
+        "statements.tasks.keep_track_sums", sales_file_id, task_name=f"track-sums-salesfile-{sales_file_id}"
+    )
+
+
+# A file's lines are replaced only once it has left PROCESSED (`mark_cleaning`, `mark_importing`),
+# and its kept sums deleted in the transaction that makes it PROCESSED again (`finish_import`).
+# Holding PROCESSED files FOR SHARE keeps them there until the caller's transaction ends, so sums
+# computed or read under it are those of the committed lines.
+HOLD_PROCESSED_SQL = (
+    "SELECT id FROM statements_salesfile WHERE id = ANY (%s) AND status = %s ORDER BY id FOR SHARE"
+)
+TRACKS_MISSING_SQL = """
+SELECT f.id FROM unnest(%s::bigint[]) f (id)
+WHERE NOT EXISTS (SELECT 1 FROM statements_salesfiletrack t WHERE t.sales_file_id = f.id)
+"""
+# One pass over the files' lines: their sums per track and their sale type x DSP x territory
+# combinations. (A file without lines has none, and costs an index probe each time.)
+KEEP_TRACK_SUMS_SQL = """
+WITH sums AS (
+  SELECT sales_file_id, currency, dsp, period, isrc, upc, artist, sale_type, territory,
+         count(*) AS lines, sum(units)::bigint AS units, sum(revenue) AS revenue, max(title) AS title,
+         GROUPING(sale_type) = 0 AS combination
+  FROM statements_salesline WHERE sales_file_id = ANY (%s)
+  GROUP BY GROUPING SETS (
+    (sales_file_id, currency, dsp, period, isrc, upc, artist), (sales_file_id, sale_type, dsp, territory)
+  )
+), tracks AS (
+  INSERT INTO statements_salesfiletrack
+    (sales_file_id, currency, dsp, period, isrc, upc, artist, lines, units, revenue, title)
+  SELECT sales_file_id, currency, dsp, period, isrc, upc, artist, lines, units, revenue, title
+  FROM sums WHERE NOT combination
+  ON CONFLICT DO NOTHING
+)
+INSERT INTO statements_salesfilecombination (sales_file_id, sale_type, dsp, territory)
+SELECT sales_file_id, sale_type, dsp, territory FROM sums WHERE combination
+ON CONFLICT DO NOTHING
+"""
+
+
+def keep_track_sums(sales_file_ids: list[int]) -> bool:
+    """Sum the lines of the files of `sales_file_ids` whose sums are not kept yet (`SalesFileTrack`,
+    `SalesFileCombination`); whether every one is PROCESSED, so that its kept sums are its lines'.
+    The caller's transaction holds them PROCESSED until it ends. Two callers summing the same file
+    at once both insert the same rows: the second's are skipped (ON CONFLICT DO NOTHING)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(HOLD_PROCESSED_SQL, [sales_file_ids, SalesFileStatus.PROCESSED])
+        if len(cursor.fetchall()) < len(set(sales_file_ids)):
+            return False
+        cursor.execute(TRACKS_MISSING_SQL, [sales_file_ids])
+        missing = [row[0] for row in cursor.fetchall()]
+        if missing:
+            # A hash aggregate of tracks in memory, not spilled to disk (for this transaction).
+            cursor.execute("SET LOCAL work_mem = '512MB'")
+            cursor.execute(KEEP_TRACK_SUMS_SQL, [missing])
+    return True
 
 
 def _declared_differs(sales_file: SalesFile, totals: dict) -> list[str]:

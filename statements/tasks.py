@@ -1,7 +1,7 @@
 """django-q2 entry points of the statements app: one-line calls into `statements.pipeline`."""
 
 from project.schedules import ScheduleSpec
-from statements import pipeline
+from statements import pipeline, services
 
 SCHEDULES = [
     # Mark-paid enqueues the remittances itself; this catches a broker that was down then.
@@ -15,6 +15,11 @@ def clean_salesfile(sales_file_id: int) -> str:
 
 def import_salesfile(sales_file_id: int) -> str:
     return pipeline.import_task(sales_file_id)
+
+
+def keep_track_sums(sales_file_id: int) -> bool:
+    """Queued once a file is PROCESSED, so that the first royalty draft finds its sums kept."""
+    return services.keep_track_sums([sales_file_id])
 
 
 def build_royalty_archive(archive_id: int) -> str:

@@ -1,12 +1,13 @@
 """A run's royalty statements, computed from its sales lines, the contracts and the ledger.
 
-Set-based in PostgreSQL, in two passes over the run's lines (filtered as the report filters them),
-each aggregating into hash tables of tracks or contracts, never of lines: the first sums the lines
-per file, currency, DSP, month and track (what contracts match: ISRC over UPC over artist, in the
-contract's validity; what is unmatched; the revenue); the second applies each line's conversion
-rate and contract rate (the most specific override, else the sale type's) and sums what each
-contract earned by DSP, month, territory and track (`royalty_breakdown`). NUMERIC keeps every sum
-and product exact. Python receives one sum per contract: splits, the ledger's balances,
+Set-based in PostgreSQL, from the run's lines (filtered as the report filters them) aggregated into
+hash tables of tracks or contracts, never of lines: first their sums per file, currency, DSP, month
+and track (what contracts match: ISRC over UPC over artist, in the contract's validity; what is
+unmatched; the revenue), read from the sums kept per processed file
+(`statements.services.keep_track_sums`) unless lines are left out as duplicates; then one pass
+over the lines applies each line's conversion rate and contract rate (the most specific override,
+else the sale type's) and sums what each contract earned by DSP, month, territory and track
+(`royalty_breakdown`). NUMERIC keeps every sum and product exact. Python receives one sum per contract: splits, the ledger's balances,
 recoupment, reserves and what is payable are applied per payee (`project.money.EXACT`).
 
 The line detail (the lines summed per contract x sale type x DSP x territory x month x track) is
@@ -22,8 +23,9 @@ from django.db import connection, transaction
 from django.db.models import F, Max, Q, Sum
 
 from project.money import EXACT
-from statements.models import SalesFileStatus, StatementRun
-from statements.report import _lines, _not_ready, _rate_resolver
+from statements import services as sales_services
+from statements.models import SalesFileCombination, SalesFileStatus, SalesFileTrack, StatementRun
+from statements.report import _lines, _not_ready, _rate_resolver, run_filtered
 from statements.royalties import fx
 from statements.royalties.models import (
     MEMO_KINDS,
@@ -312,9 +314,11 @@ LINE_FIELDS = (
 NOT_DUPLICATE_SQL = """NOT EXISTS (
   SELECT 1 FROM royalty_duplicates d WHERE d.sales_file_id = l.sales_file_id AND d.line_number = l.line_number
 )"""
-# The first pass over the lines: their sums per file, currency, DSP, month and track (ISRC, UPC,
-# artist: what contracts match), and the sale type x DSP x territory combinations they hold (what
-# rate overrides apply to). Both hash tables hold tracks or combinations, not lines.
+# The lines summed as `statements.services.keep_track_sums` keeps them, when they cannot be read
+# from there (lines left out as duplicates, a file not PROCESSED): their sums per file, currency,
+# DSP, month and track (ISRC, UPC, artist: what contracts match), and the sale type x DSP x
+# territory combinations they hold (what rate overrides apply to). Both hash tables hold tracks or
+# combinations, not lines.
 TRACKS_SQL = """
 CREATE TEMP TABLE royalty_tracks ON COMMIT DROP AS
 SELECT l.sales_file_id, l.currency, l.dsp, l.period, l.isrc, l.upc, l.artist, l.sale_type, l.territory,
@@ -324,6 +328,19 @@ FROM ({lines}) l{where}
 GROUP BY GROUPING SETS (
   (l.sales_file_id, l.currency, l.dsp, l.period, l.isrc, l.upc, l.artist), (l.sale_type, l.dsp, l.territory)
 )
+"""
+# The same table from the sums kept per file (`statements.services.keep_track_sums`), filtered as
+# the lines would be: the run's filters and a contract's scope name keys of the sums. The
+# combinations are filtered by DSP only (the run's artists and months are not theirs): one the
+# lines do not hold only adds overrides that no line looks up.
+KEPT_TRACKS_SQL = """
+CREATE TEMP TABLE royalty_tracks ON COMMIT DROP AS
+SELECT l.sales_file_id, l.currency, l.dsp, l.period, l.isrc, l.upc, l.artist, NULL AS sale_type,
+       NULL AS territory, l.lines, l.units, l.revenue, l.title, false AS combo
+FROM ({tracks}) l{where}
+UNION ALL
+SELECT NULL, NULL, c.dsp, NULL, NULL, NULL, NULL, c.sale_type, c.territory, NULL, NULL, NULL, NULL, true
+FROM (SELECT DISTINCT sale_type, dsp, territory FROM ({combinations}) c) c
 """
 FX_KEYS_SQL = """
 SELECT sales_file_id, dsp, period, currency FROM royalty_tracks WHERE NOT combo
@@ -482,7 +499,11 @@ SUSPENSE_FIELDS = ("artist", "isrc", "upc", "title", "dsp", "period", "lines", "
 
 def _lines_sql(run: StatementRun, file_ids: list[int]) -> tuple[str, list]:
     """The report's filtered lines of `run` as SQL and its parameters."""
-    sql, params = _lines(run, file_ids).values(*LINE_FIELDS).query.sql_with_params()
+    return _sql(_lines(run, file_ids).values(*LINE_FIELDS))
+
+
+def _sql(queryset) -> tuple[str, list]:
+    sql, params = queryset.query.sql_with_params()
     return sql, list(params)
 
 
@@ -561,13 +582,25 @@ def _stage(cursor, run: StatementRun, files, contract_ids: list[int] | None = No
     duplicates = _stage_duplicates(cursor, lines_sql, params, several_files=len(file_ids) > 1)
     cursor.execute(ALLOCATED_SQL, [file_ids])
     staged = Staged(lines_sql, params, file_ids, duplicates, cursor.fetchone()[0])
-    if contract_ids is None:
-        cursor.execute(TRACKS_SQL.format(lines=lines_sql, where=staged.where()), params)
-    else:
+    scoped, values = [], []
+    if contract_ids is not None:
         scopes = Contract.objects.filter(pk__in=contract_ids).values_list("isrcs", "upcs", "artists")
         values = [sorted({value for scope in scopes for value in scope[level]}) for level in range(3)]
-        where = staged.where("(l.isrc = ANY (%s) OR l.upc = ANY (%s) OR l.artist = ANY (%s))")
-        cursor.execute(TRACKS_SQL.format(lines=lines_sql, where=where), [*params, *values])
+        scoped = ["(l.isrc = ANY (%s) OR l.upc = ANY (%s) OR l.artist = ANY (%s))"]
+    # The sums kept per file are of all its lines: with lines left out as duplicates, the lines
+    # are summed here instead.
+    if not duplicates and sales_services.keep_track_sums(file_ids):
+        tracks, track_params = _sql(
+            run_filtered(SalesFileTrack.objects.filter(sales_file_id__in=file_ids), run)
+        )
+        combinations = SalesFileCombination.objects.filter(sales_file_id__in=file_ids)
+        if run.dsps:
+            combinations = combinations.filter(dsp__in=run.dsps)
+        combinations, combination_params = _sql(combinations)
+        sql = KEPT_TRACKS_SQL.format(tracks=tracks, where=staged.where(*scoped), combinations=combinations)
+        cursor.execute(sql, [*track_params, *values, *combination_params])
+    else:
+        cursor.execute(TRACKS_SQL.format(lines=lines_sql, where=staged.where(*scoped)), [*params, *values])
     cursor.execute(FX_KEYS_SQL)
     fx = _conversion_rates(run, files, cursor.fetchall())
     cursor.executemany("INSERT INTO royalty_fx VALUES (%s, %s, %s, %s, %s)", fx)
