@@ -118,12 +118,10 @@ def payee_statement_document(request: HttpRequest, run_id: int, payee_id: int, k
     if kind not in ("pdf", "xlsx"):
         raise NotFound(f"no .{kind} statement document: .pdf or .xlsx", code="not_found")
     run = statement_selectors.get_run(run_id)
-    data = selectors.run_statements(run)
+    shown = selectors.statements_run(run)
     statement = selectors.payee_statement(run, payee_id)
     render = documents.pdf if kind == "pdf" else documents.xlsx
-    return attachment(
-        render(data["run"], statement), f"{documents.document_name(data['run'], statement)}.{kind}"
-    )
+    return attachment(render(shown, statement), f"{documents.document_name(shown, statement)}.{kind}")
 
 
 @router.post("/statement_run/{run_id}/finalize/", response={200: dict, **REFUSALS})

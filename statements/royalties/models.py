@@ -879,6 +879,29 @@ class RoyaltySuspenseGroup(models.Model):
         return f"{self.artist} {self.isrc} {self.dsp} {self.period}"
 
 
+class RoyaltyPresentedStatements(models.Model):
+    """What the run's statements show of a set's rows (`presentation.statements_figures`: each
+    payee's summary and balances, the unmatched groups), kept on their first view so that the next
+    views decode it instead of building 10^5 figures again. The rows never change (other inputs
+    are another set), so neither does this, until the presentation does (`version`). JSON
+    compressed here (zlib), not a JSONField: jsonb would reorder the keys, it is only ever read
+    whole, and sending a megabyte to be decompressed here is a third of the time of PostgreSQL
+    decompressing and sending ten."""
+
+    statement_set = models.OneToOneField(
+        RoyaltyStatementSet, primary_key=True, related_name="presented", **SET_FK
+    )
+    version = models.PositiveSmallIntegerField(verbose_name=_("version"))
+    figures = models.BinaryField(verbose_name=_("figures"))
+
+    class Meta:
+        verbose_name = _("statements as presented")
+        verbose_name_plural = _("statements as presented")
+
+    def __str__(self) -> str:
+        return f"statements of set #{self.statement_set_id} as presented"
+
+
 class RoyaltyArchive(models.Model):
     """The zip of every payee's statement documents, built by a background task into the storage
     (one PDF takes about 0.4 s: a thousand payees take minutes, too long for a request).

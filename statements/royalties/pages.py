@@ -133,7 +133,7 @@ def run_page_royalty_payee(request: HttpRequest, run_id: int, payee_id: int) -> 
     """One payee's statement as a page: the PDF's content, its line detail paginated."""
     run = get_object_or_404(StatementRun, pk=run_id)
     try:
-        data = selectors.run_statements(run)
+        shown = selectors.statements_run(run)
         statement = selectors.payee_statement(run, payee_id, lines=False)
         lines = selectors.payee_lines(run, payee_id)
     except NotFound as exc:
@@ -141,11 +141,7 @@ def run_page_royalty_payee(request: HttpRequest, run_id: int, payee_id: int) -> 
     except DomainError as exc:
         messages.error(request, str(exc))
         return redirect("statements:run-page", run_id=run.pk)
-    context = {
-        **statement_context(data["run"], statement, lines, request.GET.get("page")),
-        "run": run,
-        "data": data,
-    }
+    context = {**statement_context(shown, statement, lines, request.GET.get("page")), "run": run}
     return render(request, "statements/royalty_payee.html", context)
 
 

@@ -75,10 +75,27 @@ def label() -> dict:
     }
 
 
-def run_statements_data(kept: RoyaltyStatementSet) -> dict:
-    """The run's statements: each payee's summary and balances, the unmatched (suspense) groups."""
-    run = kept.run
-    currency = run.currency
+def run_statements_data(kept: RoyaltyStatementSet, figures: dict) -> dict:
+    """The run's statements: each payee's summary and balances, the unmatched (suspense) groups
+    (`figures`, `statements_figures(kept)` as kept with the set), with the run and the files named as
+    they are now."""
+    currency = kept.run.currency
+    return {
+        "run": run_data(kept),
+        "sequence": kept.sequence,
+        "problems": kept.problems,
+        **figures,
+        "revenue_total": figure(kept.revenue, currency),
+        "already_allocated_lines": kept.already_allocated,
+        "duplicates": _duplicates_data(kept.duplicates, currency),
+    }
+
+
+def statements_figures(kept: RoyaltyStatementSet) -> dict:
+    """What the run's statements show of `kept`'s rows that takes long to build (each payee's
+    summary and balances, the unmatched groups and their totals): the same for every view of these
+    rows, in any language (figures are text, formatted by the page that shows them)."""
+    currency = kept.run.currency
     rates = exchange_rates(kept)
     unallocated, label_income = [], []
     for group in kept.suspense.order_by("artist", "isrc", "upc", "dsp", "period").values(*SUSPENSE_FIELDS):
@@ -87,17 +104,11 @@ def run_statements_data(kept: RoyaltyStatementSet) -> dict:
             {**group, "revenue": figure(group["revenue"], currency)}
         )
     return {
-        "run": run_data(kept),
-        "sequence": kept.sequence,
-        "problems": kept.problems,
         "statements": [summary_data(row, currency, rates) for row in kept.statements.order_by("position")],
         "unallocated": unallocated,
         "unallocated_total": figure(_total(unallocated), currency),
         "label_income": label_income,
         "label_income_total": figure(_total(label_income), currency),
-        "revenue_total": figure(kept.revenue, currency),
-        "already_allocated_lines": kept.already_allocated,
-        "duplicates": _duplicates_data(kept.duplicates, currency),
     }
 
 

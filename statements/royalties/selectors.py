@@ -22,13 +22,25 @@ from statements.royalties.models import (
     RoyaltyStatement,
     Track,
 )
-from statements.royalties.presentation import PayeeLines, figure, payee_statement_data, run_statements_data
+from statements.royalties.presentation import (
+    PayeeLines,
+    figure,
+    payee_statement_data,
+    run_data,
+    run_statements_data,
+)
 
 
 def run_statements(run: StatementRun) -> dict:
     """The statements of `run`: a finalised run's as posted, a draft's from today's inputs (each
     payee's summary and balances; `payee_statement` for one payee's breakdowns and lines)."""
-    return run_statements_data(storage.statement_set(run))
+    kept = storage.statement_set(run)
+    return run_statements_data(kept, storage.presented_figures(kept))
+
+
+def statements_run(run: StatementRun) -> dict:
+    """The run as its statements show it (`run_statements(run)["run"]`, without the statements)."""
+    return run_data(storage.statement_set(run))
 
 
 def fingerprint(run: StatementRun) -> str:

@@ -3,9 +3,14 @@ shares, unmatched groups and groups of lines): a draft's cached by the digest of
 the next view of the same inputs reads them instead of computing (seconds to a minute for millions
 of lines), and a finalised run's as posted. A draft's groups of lines (the line detail) are
 written when a payee's detail is first read, for that payee's contracts, and all of them when the
-run is finalised."""
+run is finalised. What a view of the run's statements shows of those rows is kept with them as
+well, once presented (`presented_figures`)."""
 
-from django.db import connection, transaction
+import gc
+import json
+import zlib
+
+from django.db import IntegrityError, connection, transaction
 
 from statements.models import ExchangeRate, RateException, SalesFile, StatementRun
 from statements.royalties.calculation import BREAKDOWN_ROWS, RunStatements, compute, stage_groups
@@ -18,13 +23,14 @@ from statements.royalties.models import (
     PayeeRate,
     RoyaltyAllocation,
     RoyaltyLedgerEntry,
+    RoyaltyPresentedStatements,
     RoyaltyRun,
     RoyaltyStatement,
     RoyaltyStatementSet,
     RoyaltyStatementShare,
     RoyaltySuspenseGroup,
 )
-from statements.royalties.presentation import SUMMARY
+from statements.royalties.presentation import SUMMARY, statements_figures
 
 # Changed whenever the calculation gives other statements for the same inputs: older drafts are
 # then computed again.
@@ -96,6 +102,51 @@ def statement_set(run: StatementRun) -> RoyaltyStatementSet:
 
 LOCK_NAMESPACE = 23  # pg_advisory_xact_lock(namespace, run id): computing a run's draft
 
+# Changed whenever `statements_figures` gives something else for the same rows: what was kept
+# before is then built again on its next view.
+PRESENTED_VERSION = 1
+
+
+def presented_figures(kept: RoyaltyStatementSet) -> dict:
+    """`statements_figures(kept)` as kept with `kept` (`RoyaltyPresentedStatements`): decoded
+    instead of built again."""
+    found = (
+        RoyaltyPresentedStatements.objects.filter(statement_set=kept, version=PRESENTED_VERSION)
+        .values_list("figures", flat=True)
+        .first()
+    )
+    return _decoded(found) if found is not None else keep_figures(kept)
+
+
+def keep_figures(kept: RoyaltyStatementSet) -> dict:
+    """Build `statements_figures(kept)` and keep them with `kept` (a draft's when it is computed; a
+    set kept before them, or by an older presentation, on its next view)."""
+    figures = statements_figures(kept)
+    try:
+        with transaction.atomic():
+            RoyaltyPresentedStatements.objects.update_or_create(
+                statement_set=kept,
+                defaults={
+                    "version": PRESENTED_VERSION,
+                    "figures": zlib.compress(json.dumps(figures, separators=(",", ":")).encode(), 1),
+                },
+            )
+    except IntegrityError:
+        pass  # a concurrent view kept them, or `kept` was replaced meanwhile: nothing to keep
+    return figures
+
+
+def _decoded(kept_figures: bytes) -> dict:
+    # Some 10^5 small dicts and strings and no reference cycles: the cyclic garbage collector would
+    # walk the growing heap again and again while json makes them, about doubling the time.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads(zlib.decompress(kept_figures))
+    finally:
+        if enabled:
+            gc.enable()
+
 
 # Constants of the calculation: no user input in this query.
 BREAKDOWNS_INSERT_SQL = f"""
@@ -152,6 +203,7 @@ def store(result: RunStatements, digest: str) -> RoyaltyStatementSet:
         ),
         batch_size=5000,
     )
+    keep_figures(kept)  # what every view shows: built once, with the rows
     return kept
 
 

@@ -7,8 +7,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from statements.royalties import calculation, selectors, services, storage
+from statements.royalties import calculation, presentation, selectors, services, storage
 from statements.royalties.models import (
+    RoyaltyPresentedStatements,
     RoyaltyRun,
     RoyaltyStatement,
     RoyaltyStatementGroup,
@@ -51,6 +52,72 @@ def test_a_second_view_reads_the_kept_draft_until_an_input_changes(draft, monkey
     deal.rate_stream = D("0.30")
     deal.save()
     assert storage.statement_set(run).pk != again.pk
+
+
+def ana_summary(run) -> dict:
+    (ana,) = (s for s in selectors.run_statements(run)["statements"] if s["payee"]["name"] == "Ana")
+    return ana["summary"]
+
+
+def test_a_draft_keeps_its_figures_as_presented_and_the_next_views_read_them(draft, monkeypatch):
+    run, *_ = draft
+    kept = storage.statement_set(run)  # computed: its figures kept with its rows
+    assert RoyaltyPresentedStatements.objects.get(statement_set=kept).version == storage.PRESENTED_VERSION
+    built = presentation.statements_figures(kept)
+    monkeypatch.setattr(storage, "statements_figures", lambda kept: pytest.fail("built again"))
+    data = selectors.run_statements(run)
+    assert {name: data[name] for name in built} == built  # as the rows give them, to the last key
+    assert list(data) == [
+        "run",
+        "sequence",
+        "problems",
+        "statements",
+        "unallocated",
+        "unallocated_total",
+        "label_income",
+        "label_income_total",
+        "revenue_total",
+        "already_allocated_lines",
+        "duplicates",
+    ]
+    assert selectors.run_statements(run) == data
+
+
+def test_figures_not_kept_or_kept_by_another_presentation_are_built_and_kept(draft, monkeypatch):
+    run, *_ = draft
+    kept = storage.statement_set(run)
+    expected = selectors.run_statements(run)
+    RoyaltyPresentedStatements.objects.filter(statement_set=kept).delete()  # a set kept before them
+    assert selectors.run_statements(run) == expected
+    assert RoyaltyPresentedStatements.objects.filter(statement_set=kept).exists()
+    monkeypatch.setattr(storage, "PRESENTED_VERSION", storage.PRESENTED_VERSION + 1)
+    builds = []
+    real = storage.statements_figures
+    monkeypatch.setattr(storage, "statements_figures", lambda kept: builds.append(kept) or real(kept))
+    assert selectors.run_statements(run) == expected and len(builds) == 1
+    assert selectors.run_statements(run) == expected and len(builds) == 1
+    assert RoyaltyPresentedStatements.objects.get(statement_set=kept).version == storage.PRESENTED_VERSION
+
+
+def test_the_figures_shown_change_exactly_when_an_input_does(draft, flow):
+    run, ana, _bo, deal = draft
+    share = D("0.6")
+    assert D(ana_summary(run)["earnings"]["exact"]) == ANA_ROYALTY * share
+    deal.rate_stream = D("0.30")  # a contract
+    deal.save()
+    royalty = D("3.3333") * D("0.30") + D("2.07") * D("0.15") + D("1.1113") * D("0.9") * D("0.30")
+    assert D(ana_summary(run)["earnings"]["exact"]) == royalty * share
+    # a rate of the run
+    assert flow.rates(run.pk, [{"currency": "USD", "period": "2026-08", "rate": "0.8"}]).status_code == 200
+    royalty = D("3.3333") * D("0.30") + D("2.07") * D("0.15") + D("1.1113") * D("0.8") * D("0.30")
+    summary = ana_summary(run)
+    assert D(summary["earnings"]["exact"]) == royalty * share
+    assert summary["recouped"]["exact"] == "0.5"
+    services.post_entry(payee=ana, contract=deal, kind="cost", amount=D("1"), currency="EUR")  # the ledger
+    summary = ana_summary(run)
+    assert D(summary["earnings"]["exact"]) == royalty * share
+    assert summary["recouped"] == summary["earnings"]  # 1.5 outstanding now: every earning recouped
+    assert RoyaltyPresentedStatements.objects.count() == 1  # the older drafts' went with them
 
 
 def test_finalised_statements_read_back_as_the_draft_computed(draft):
