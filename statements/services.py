@@ -693,6 +693,8 @@ TRACKS_MISSING_SQL = """
 SELECT f.id FROM unnest(%s::bigint[]) f (id)
 WHERE NOT EXISTS (SELECT 1 FROM statements_salesfiletrack t WHERE t.sales_file_id = f.id)
 """
+# pg_advisory_xact_lock(namespace, sales file id): summing a file's lines, one transaction at a time.
+TRACK_SUMS_LOCK = 24
 # One pass over the files' lines: their sums per track and their sale type x DSP x territory
 # combinations. (A file without lines has none, and costs an index probe each time.)
 KEEP_TRACK_SUMS_SQL = """
@@ -709,25 +711,28 @@ WITH sums AS (
     (sales_file_id, currency, dsp, period, isrc, upc, artist, lines, units, revenue, title)
   SELECT sales_file_id, currency, dsp, period, isrc, upc, artist, lines, units, revenue, title
   FROM sums WHERE NOT combination
-  ON CONFLICT DO NOTHING
 )
 INSERT INTO statements_salesfilecombination (sales_file_id, sale_type, dsp, territory)
 SELECT sales_file_id, sale_type, dsp, territory FROM sums WHERE combination
-ON CONFLICT DO NOTHING
 """
 
 
 def keep_track_sums(sales_file_ids: list[int]) -> bool:
     """Sum the lines of the files of `sales_file_ids` whose sums are not kept yet (`SalesFileTrack`,
     `SalesFileCombination`); whether every one is PROCESSED, so that its kept sums are its lines'.
-    The caller's transaction holds them PROCESSED until it ends. Two callers summing the same file
-    at once both insert the same rows: the second's are skipped (ON CONFLICT DO NOTHING)."""
+    The caller's transaction holds them PROCESSED until it ends. A file is summed by one transaction
+    at a time: another finds its sums once that one commits."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(HOLD_PROCESSED_SQL, [sales_file_ids, SalesFileStatus.PROCESSED])
         if len(cursor.fetchall()) < len(set(sales_file_ids)):
             return False
         cursor.execute(TRACKS_MISSING_SQL, [sales_file_ids])
         missing = [row[0] for row in cursor.fetchall()]
+        if missing:
+            for sales_file_id in sorted(missing):
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [TRACK_SUMS_LOCK, sales_file_id])
+            cursor.execute(TRACKS_MISSING_SQL, [missing])
+            missing = [row[0] for row in cursor.fetchall()]
         if missing:
             # A hash aggregate of tracks in memory, not spilled to disk (for this transaction).
             cursor.execute("SET LOCAL work_mem = '512MB'")
