@@ -2,8 +2,10 @@
 (artist, UPC or ISRC scope, 1-3 splits, some DSP/territory overrides, reserves and
 cross-collateralisation groups), lines in two currencies, 5 % of them matching no contract.
 
-Prints the seconds of loading the lines (COPY), of the draft statements (computed and kept as
-rows; lines/s and the ratio to the COPY), of a second view (read back), of one payee's whole
+Prints the seconds of loading the lines (COPY), of the sums kept per file (what the task queued
+once a file is PROCESSED computes: `statements.services.keep_track_sums`; a draft that finds them
+missing computes them itself), of the draft statements as a user sees it after that task (computed
+and kept as rows; lines/s and the ratio to the COPY), of a second view (read back), of one payee's whole
 statement (its line detail written on first reading, then read again), and of finalising (the
 line detail of every contract written, every line allocated, the ledger posted, the kept rows
 becoming the finalised statements). A scratch database is created and dropped; figures in
@@ -156,12 +158,16 @@ def main() -> None:
 
         from statements.royalties import selectors, services, storage
         from statements.royalties.models import RoyaltyStatementGroup
+        from statements.services import keep_track_sums
 
         rng = random.Random(17)
         tracks = setup_contracts(args.payees, rng)
         run, copied = load_lines(args.lines, tracks, rng)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
+        started = time.perf_counter()
+        assert keep_track_sums(list(run.sales_files.values_list("pk", flat=True)))
+        sums = time.perf_counter() - started
         started = time.perf_counter()
         kept = storage.statement_set(run)
         draft = time.perf_counter() - started
@@ -189,7 +195,7 @@ def main() -> None:
             )
         print(
             f"{args.lines:,} lines, {args.payees:,} payees: COPY {copied:.1f}s ({args.lines / copied:,.0f} lines/s); "
-            f"draft statements {draft:.1f}s ({args.lines / draft:,.0f} lines/s, {draft / copied:.1f}x the COPY; "
+            f"sums kept per file (the task after import) {sums:.1f}s; draft statements {draft:.1f}s ({args.lines / draft:,.0f} lines/s, {draft / copied:.1f}x the COPY; "
             f"{len(data['statements']):,} statements, {len(data['unallocated']):,} unmatched groups); "
             f"second view {second:.2f}s; one payee's whole statement {one:.2f}s first, {one_again:.2f}s again "
             f"({len(statement['lines']):,} lines){finalised}"
