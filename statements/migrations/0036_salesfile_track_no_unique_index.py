@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('statements', '0033_salesfile_track_sums'),
+        ('statements', '0035_royalty_presented_statements_cascade'),
     ]
 
     operations = [
