@@ -10,7 +10,7 @@ from decimal import Decimal as D
 import pytest
 from django.test import Client
 
-from statements.royalties import pages, services
+from statements.royalties import pages, services, storage
 from tests.statements.test_royalties import ANA_ROYALTY, contract, payee, processed_run
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +108,17 @@ def test_a_finalised_run_is_reviewed_as_posted(draft, bea):
     page = bea.get(f"/statements/{run.pk}/royalties/").content.decode()
     assert "Finalised: the statements as posted" in page and "Draft:" not in page
     assert bea.get(f"/statements/{run.pk}/royalties/{ana.pk}/").status_code == 200
+
+
+def test_a_second_view_in_another_language_formats_the_kept_figures_in_it(draft, bea, monkeypatch):
+    run, ana, _ = draft
+    english = bea.get(f"/statements/{run.pk}/royalties/").content.decode()
+    # The figures are kept as text, whatever the language: the second view formats them, never builds them.
+    monkeypatch.setattr(storage, "statements_figures", lambda kept: pytest.fail("built again"))
+    italian = bea.get(f"/statements/{run.pk}/royalties/", HTTP_ACCEPT_LANGUAGE="it").content.decode()
+
+    def ana_row(page: str) -> list[str]:
+        return numbers(dict(re.findall(r'<tr data-payee="(\d+)">(.*?)</tr>', page, re.S))[str(ana.pk)])
+
+    assert ana_row(english)[1] == cents(ANA_ROYALTY * D("0.6"))
+    assert ana_row(italian) == [figure.replace(".", ",") for figure in ana_row(english)]
