@@ -99,6 +99,7 @@ def run_page_archive(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 LINES_PER_PAGE = 100
+PAYEES_PER_PAGE = 100
 
 
 @require_GET
@@ -114,7 +115,10 @@ def run_page_royalties(request: HttpRequest, run_id: int) -> HttpResponse:
         return redirect("statements:run-page", run_id=run.pk)
     labels = [SUMMARY_LABELS[name] for name in selectors.REVIEW_COLUMNS]
     review = selectors.review(data)
-    for row in review["rows"]:
+    # Thousands of payees: a page of them at a time (rendering 5,000 rows took seconds); the totals
+    # are of them all.
+    payees = Paginator(review["rows"], PAYEES_PER_PAGE).get_page(request.GET.get("page"))
+    for row in payees:
         row["cells"] = list(zip(labels, row["figures"], strict=True))  # a phone labels each cell
     context = {
         "run": run,
@@ -122,6 +126,7 @@ def run_page_royalties(request: HttpRequest, run_id: int) -> HttpResponse:
         "currency": data["run"]["currency"],
         "labels": labels,
         "review": review,
+        "payees": payees,
         "totals": selectors.totals(data),
     }
     return render(request, "statements/royalty_review.html", context)

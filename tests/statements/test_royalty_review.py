@@ -122,3 +122,18 @@ def test_a_second_view_in_another_language_formats_the_kept_figures_in_it(draft,
 
     assert ana_row(english)[1] == cents(ANA_ROYALTY * D("0.6"))
     assert ana_row(italian) == [figure.replace(".", ",") for figure in ana_row(english)]
+
+
+def test_the_payees_are_reviewed_a_page_at_a_time_with_the_totals_of_all(draft, bea, monkeypatch):
+    run, ana, bo = draft
+    monkeypatch.setattr(pages, "PAYEES_PER_PAGE", 1)
+    first = bea.get(f"/statements/{run.pk}/royalties/").content.decode()
+    second = bea.get(f"/statements/{run.pk}/royalties/?page=2").content.decode()
+    assert re.findall(r'<tr data-payee="(\d+)">', first) == [str(ana.pk)]
+    assert re.findall(r'<tr data-payee="(\d+)">', second) == [str(bo.pk)]
+    assert "Page 1 of 2" in first and "Page 2 of 2" in second
+    total = [
+        numbers(re.search(r'<tr id="payees-total">(.*?)</tr>', page, re.S).group(1))
+        for page in (first, second)
+    ]
+    assert total[0] == total[1] and total[0][1] == cents(ANA_ROYALTY)  # both payees' earnings
