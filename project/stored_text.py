@@ -4,10 +4,16 @@ A service stores a `Text` (its code and parameters, plain JSON values) beside th
 (kept for logs, the admin's search and rows written before codes existed); a page renders it
 through its app's `Catalogue` of translatable templates. A row without a code, or with a code the
 catalogue no longer has (or parameters that no longer fit it), shows the stored sentence.
+
+Where only the English sentence is stored (a list of warnings or problems in a JSON field, which
+the API also returns), `Catalogue.translated` finds the template it was written from and renders
+its parameters in the reader's language.
 """
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.utils import translation
 from django.utils.functional import Promise
@@ -43,3 +49,33 @@ class Catalogue:
             return str(template % self.prepare(dict(params or {})))
         except (KeyError, TypeError, ValueError):
             return fallback
+
+    def translated(self, stored: str) -> str:
+        """A sentence stored in English, written from one of the templates, in the reader's
+        language (as stored when it matches none)."""
+        for code, pattern in self._english_patterns:
+            if (found := pattern.fullmatch(stored)) is not None:
+                return self.render(code, found.groupdict(), stored)
+        return stored
+
+    @cached_property
+    def _english_patterns(self) -> tuple[tuple[str, re.Pattern], ...]:
+        """Each template's English as a pattern whose groups are its parameters."""
+        patterns = []
+        with translation.override("en"):
+            for code, template in self.templates.items():
+                english, parts, seen, at = str(template).replace("%%", "%"), [], set(), 0
+                for found in _PARAMETER.finditer(english):
+                    name = found.group(1)
+                    parts += [
+                        re.escape(english[at : found.start()]),
+                        f"(?P={name})" if name in seen else f"(?P<{name}>.+?)",
+                    ]
+                    seen.add(name)
+                    at = found.end()
+                parts.append(re.escape(english[at:]))
+                patterns.append((code, re.compile("".join(parts), re.DOTALL)))
+        return tuple(patterns)
+
+
+_PARAMETER = re.compile(r"%\((\w+)\)s")

@@ -10,11 +10,8 @@ parameters in the reader's template. A sentence that matches none shows as store
 """
 
 import json
-import re
-from functools import cache
 from typing import TYPE_CHECKING
 
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy, pgettext_lazy
 
@@ -274,32 +271,8 @@ WARNINGS = {
     ),
 }
 WARNING_CATALOGUE = Catalogue(WARNINGS)
-_PARAMETER = re.compile(r"%\((\w+)\)s")
-
-
-@cache
-def _warning_patterns() -> tuple[tuple[str, re.Pattern], ...]:
-    """Each warning's English template as a pattern whose groups are its parameters."""
-    patterns = []
-    with translation.override("en"):
-        for code, template in WARNINGS.items():
-            english, parts, seen, at = str(template), [], set(), 0
-            for found in _PARAMETER.finditer(english):
-                name = found.group(1)
-                parts += [
-                    re.escape(english[at : found.start()]),
-                    f"(?P={name})" if name in seen else f"(?P<{name}>.+?)",
-                ]
-                seen.add(name)
-                at = found.end()
-            parts.append(re.escape(english[at:]))
-            patterns.append((code, re.compile("".join(parts), re.DOTALL)))
-    return tuple(patterns)
 
 
 def warning_text(stored: str) -> str:
     """A stored warning in the reader's language (as stored when no template matches it)."""
-    for code, pattern in _warning_patterns():
-        if (found := pattern.fullmatch(stored)) is not None:
-            return WARNING_CATALOGUE.render(code, found.groupdict(), stored)
-    return stored
+    return WARNING_CATALOGUE.translated(stored)

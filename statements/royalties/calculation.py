@@ -36,6 +36,7 @@ from statements.royalties.models import (
     RoyaltyLedgerEntry,
     RoyaltyRun,
 )
+from statements.royalties.problems import problem
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -646,7 +647,7 @@ def _split_problems(contracts) -> list[str]:
     for contract in sorted(contracts, key=lambda c: c.name):
         total = sum((split.share for split in contract.splits.all()), ZERO)
         if total != HUNDRED:
-            problems.append(f"Contract {contract.name!r}: splits add up to {total} %, not 100 %.")
+            problems.append(problem("splits_total", contract=contract.name, total=str(total)))
     return problems
 
 

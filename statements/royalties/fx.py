@@ -9,6 +9,7 @@ from decimal import Decimal
 from project.money import EXACT
 from statements.models import StatementRun
 from statements.royalties.models import Payee
+from statements.royalties.problems import problem
 
 
 def payee_rates(run: StatementRun) -> dict[str, Decimal]:
@@ -28,10 +29,7 @@ def unrated(run: StatementRun, payees: Iterable[Payee], rates: dict[str, Decimal
 def missing_rates_problem(run: StatementRun, missing: dict[str, list[str]]) -> str:
     """What stops finalisation while payee currencies lack a rate, naming them and their payees."""
     named = "; ".join(f"{currency} ({', '.join(names)})" for currency, names in missing.items())
-    return (
-        f"No exchange rate from {run.currency} for the payee currencies {', '.join(missing)}: "
-        f"enter them under payee currency rates on the run page. Payees left out until then: {named}."
-    )
+    return problem("payee_rates_missing", currency=run.currency, currencies=", ".join(missing), payees=named)
 
 
 def convert(amount: Decimal, rate: Decimal | None) -> Decimal:

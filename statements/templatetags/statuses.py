@@ -1,7 +1,8 @@
 """`{{ status|status_label }}`: a run's or sales file's status (a code in the JSON the page shares
 with the API) as the reader's words; `{{ line.sale_type|sale_type_label }}` the same for a sales
 line's sale type, `{{ basis|revenue_basis_label }}` for a DSR file's revenue basis, and
-`{{ warning|warning_text }}` a sales file's stored warning (statements.texts.warning_text), and
+`{{ warning|warning_text }}` a sales file's stored warning (statements.texts.warning_text),
+`{{ problem|problem_text }}` what stops a run's royalty statements (statements.royalties.problems), and
 `{{ file.declared|declared_items }}` what a file says of itself (its totals rows, trailer, DSR
 footer) as (label, value) pairs in the reader's words."""
 
@@ -14,6 +15,7 @@ from django.utils.translation import pgettext_lazy
 
 from project.money import minor_unit
 from statements.models import RevenueBasis, SalesFileStatus
+from statements.royalties.problems import problem_text as _problem_text
 from statements.selectors import RunStatus
 from statements.texts import warning_text as _warning_text
 
@@ -52,6 +54,12 @@ def revenue_basis_label(value: str) -> str:
 def warning_text(value: str) -> str:
     """A sales file's warning (stored in English) in the reader's language."""
     return _warning_text(value)
+
+
+@register.filter
+def problem_text(value: str) -> str:
+    """What stops a run's royalty statements (stored in English) in the reader's language."""
+    return _problem_text(value)
 
 
 # The keys the cleaners write into SalesFile.declared (delimited totals rows and trailers, the DSR

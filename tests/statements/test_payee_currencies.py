@@ -122,6 +122,10 @@ def test_a_missing_rate_stops_finalisation_naming_the_currency(flow, three_payee
     client.force_login(make_user("bea", groups=["back-office"]))
     page = client.get(f"/statements/{run.pk}/").content.decode()
     assert 'id="missing-payee-rates"' in page and "<strong>GBP</strong> (Gus)" in page
+    # The review page says it in the reader's language, from the English the draft keeps.
+    review = client.get(f"/statements/{run.pk}/royalties/", HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    assert "Manca il cambio da USD per le valute dei beneficiari GBP" in review and "(Gus)" in review
+    assert problem not in review
 
 
 def test_rates_are_entered_on_the_run_page_and_checked(flow, three_payees, make_user):

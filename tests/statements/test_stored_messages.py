@@ -165,3 +165,17 @@ def test_dsr_foot_and_kept_text_warnings_read_in_italian():
             "title è più lungo di 300 caratteri: la riga è tenuta senza di esso su 2 righe",
             "… e altri 4 record di riepilogo come questi",
         ]
+
+
+def test_a_royalty_problem_stored_in_english_reads_in_the_readers_language():
+    from statements.royalties.problems import problem, problem_text
+
+    stored = problem("splits_total", contract="Ana's 50 % deal", total="99.5")
+    assert stored == "Contract “Ana's 50 % deal”: splits add up to 99.5 %, not 100 %."
+    with translation.override("it"):
+        assert (
+            problem_text(stored) == "Contratto “Ana's 50 % deal”: le quote sommano al 99.5 %, non al 100 %."
+        )
+        assert problem_text("Something else went wrong.") == "Something else went wrong."
+    with translation.override("en"):
+        assert problem_text(stored) == stored
