@@ -50,13 +50,18 @@ class Catalogue:
         except (KeyError, TypeError, ValueError):
             return fallback
 
+    def matched(self, stored: str) -> Text | None:
+        """The code and parameters a sentence stored in English was written from (None: none)."""
+        for code, pattern in self._english_patterns:
+            if (found := pattern.fullmatch(stored)) is not None:
+                return Text(code, found.groupdict())
+        return None
+
     def translated(self, stored: str) -> str:
         """A sentence stored in English, written from one of the templates, in the reader's
         language (as stored when it matches none)."""
-        for code, pattern in self._english_patterns:
-            if (found := pattern.fullmatch(stored)) is not None:
-                return self.render(code, found.groupdict(), stored)
-        return stored
+        text = self.matched(stored)
+        return stored if text is None else self.render(text.code, text.params, stored)
 
     @cached_property
     def _english_patterns(self) -> tuple[tuple[str, re.Pattern], ...]:

@@ -1,6 +1,6 @@
 """Royalty endpoints. `router`: a router of the statements API (token scope `statements`): statements
 of a run (JSON, per payee PDF/xlsx, a zip of all) and finalisation. Error codes:
-`payee_statement_not_found`, `run_finalized`, `splits_invalid`, `lines_allocated`,
+`payee_statement_not_found`, `run_finalized`, `splits_invalid`, `payee_rates_missing`, `lines_allocated`,
 `archive_not_found`, `archive_failed`, `statements_changed`, `approval_required`, and the
 statements API's `run_not_found`, `report_not_ready`.
 
@@ -128,6 +128,7 @@ def payee_statement_document(request: HttpRequest, run_id: int, payee_id: int, k
 def finalize(request: HttpRequest, run_id: int):
     """Post the run's statements to the payee ledger in one transaction and lock the run. 409
     `run_finalized` if it already is, `splits_invalid` (problems list the contracts),
+    `payee_rates_missing` (payee currencies without a rate on the run, named with their payees),
     `report_not_ready`, or `approval_required` when ROYALTY_FINALISE_APPROVALS asks for more staff
     users' approval (given on the run's finalise page) than these statements have."""
     royalty = services.finalize_run(run=statement_selectors.get_run(run_id), user=request.user)

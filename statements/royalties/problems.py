@@ -25,3 +25,10 @@ def problem(code: str, **params: str) -> str:
 def problem_text(stored: str) -> str:
     """A stored problem in the reader's language (as stored when no template matches it)."""
     return PROBLEMS.translated(stored)
+
+
+def refusal_code(stored: list[str]) -> str:
+    """The API's code for a finalisation these problems refuse: `payee_rates_missing` when rates
+    are all that is missing, else `splits_invalid` (the contracts' splits)."""
+    codes = {getattr(PROBLEMS.matched(problem), "code", "") for problem in stored}
+    return "payee_rates_missing" if codes == {"payee_rates_missing"} else "splits_invalid"

@@ -54,6 +54,7 @@ from statements.royalties.payee_details import (
 )
 from statements.royalties.percent import fraction_of
 from statements.royalties.presentation import payee_statement_data
+from statements.royalties.problems import refusal_code
 
 logger = logging.getLogger(__name__)
 K = RoyaltyLedgerEntry.Kind
@@ -197,7 +198,7 @@ def finalize_run(
         if kept.problems:
             raise Conflict(
                 f"Statement run #{run.pk} cannot be finalised: " + " ".join(kept.problems),
-                code="splits_invalid",
+                code=refusal_code(kept.problems),
                 problems=kept.problems,
             )
         if reviewed is not None or settings.ROYALTY_FINALISE_APPROVALS > 1:

@@ -116,8 +116,9 @@ def test_a_missing_rate_stops_finalisation_naming_the_currency(flow, three_payee
     run = usd_run(flow, rates=RATES[:1])
     (problem,) = selectors.run_statements(run)["problems"]
     assert "GBP" in problem and "Gus" in problem and "EUR" not in problem.split("Payees left out")[0]
-    with pytest.raises(Conflict, match="GBP"):
+    with pytest.raises(Conflict, match="GBP") as refused:
         services.finalize_run(run=run)
+    assert refused.value.code == "payee_rates_missing"
     client = Client()
     client.force_login(make_user("bea", groups=["back-office"]))
     page = client.get(f"/statements/{run.pk}/").content.decode()

@@ -179,3 +179,12 @@ def test_a_royalty_problem_stored_in_english_reads_in_the_readers_language():
         assert problem_text("Something else went wrong.") == "Something else went wrong."
     with translation.override("en"):
         assert problem_text(stored) == stored
+
+
+def test_a_finalisation_refused_for_rates_alone_says_so_in_its_code():
+    from statements.royalties.problems import problem, refusal_code
+
+    rates = problem("payee_rates_missing", currency="USD", currencies="GBP", payees="GBP (Gus)")
+    splits = problem("splits_total", contract="Ana", total="99.5")
+    assert refusal_code([rates]) == "payee_rates_missing"
+    assert refusal_code([splits, rates]) == refusal_code([splits]) == "splits_invalid"
