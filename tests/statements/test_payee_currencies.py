@@ -126,7 +126,9 @@ def test_a_missing_rate_stops_finalisation_naming_the_currency(flow, three_payee
     # The review page says it in the reader's language, from the English the draft keeps.
     review = client.get(f"/statements/{run.pk}/royalties/", HTTP_ACCEPT_LANGUAGE="it").content.decode()
     assert "Manca il cambio da USD per le valute dei beneficiari GBP" in review and "(Gus)" in review
-    assert problem not in review
+    assert problem not in review and 'id="review-problems"' in review
+    confirm = client.get(f"/statements/{run.pk}/finalize/", HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    assert 'id="finalize-problems"' in confirm and "Manca il cambio da USD" in confirm
 
 
 def test_rates_are_entered_on_the_run_page_and_checked(flow, three_payees, make_user):
