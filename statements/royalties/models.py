@@ -881,8 +881,8 @@ class RoyaltySuspenseGroup(models.Model):
 
 class RoyaltyPresentedStatements(models.Model):
     """What the run's statements show of a set's rows (`presentation.statements_figures`: each
-    payee's summary and balances, the unmatched groups), kept on their first view so that the next
-    views decode it instead of building 10^5 figures again. The rows never change (other inputs
+    payee's summary and balances, the unmatched groups), kept when the draft is stored (or on the
+    first view of a set kept before) so that views decode it instead of building 10^5 figures again. The rows never change (other inputs
     are another set), so neither does this, until the presentation does (`version`). JSON
     compressed here (zlib), not a JSONField: jsonb would reorder the keys, it is only ever read
     whole, and sending a megabyte to be decompressed here is a third of the time of PostgreSQL
