@@ -339,6 +339,10 @@ ROYALTY_ZIP_INLINE_PAYEES = env_int("ROYALTY_ZIP_INLINE_PAYEES", 20)
 # Who finalises a run's royalty statements counts as one approval; 2 (four eyes) means another
 # back-office user must first approve the statements as they are (statements/royalties/services.py).
 ROYALTY_FINALISE_APPROVALS = env_int("ROYALTY_FINALISE_APPROVALS", 1)
+# A draft of at least ROYALTY_DRAFT_SPLIT_LINES lines shares its pass over them among this many
+# database connections (one query runs on one core; statements/royalties/parallel.py).
+ROYALTY_DRAFT_CONNECTIONS = env_int("ROYALTY_DRAFT_CONNECTIONS", min(4, os.cpu_count() or 1))
+ROYALTY_DRAFT_SPLIT_LINES = env_int("ROYALTY_DRAFT_SPLIT_LINES", 1_000_000)
 # The account royalty payment batches are paid from, written into the SEPA credit-transfer files.
 PAYMENTS_DEBTOR_NAME = env_str("PAYMENTS_DEBTOR_NAME")
 PAYMENTS_DEBTOR_IBAN = env_str("PAYMENTS_DEBTOR_IBAN")

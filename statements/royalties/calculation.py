@@ -16,9 +16,11 @@ and for every contract when a run is finalised.
 """
 
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Max, Q, Sum
 
@@ -26,7 +28,7 @@ from project.money import EXACT
 from statements import services as sales_services
 from statements.models import SalesFileCombination, SalesFileStatus, SalesFileTrack, StatementRun
 from statements.report import _lines, _not_ready, _rate_resolver, run_filtered
-from statements.royalties import fx
+from statements.royalties import fx, parallel
 from statements.royalties.models import (
     MEMO_KINDS,
     Contract,
@@ -105,18 +107,24 @@ class RunStatements:
     duplicates: list[dict] = field(default_factory=list)
 
 
-@transaction.atomic  # the staged tables live until the outermost transaction commits
 def compute(run: StatementRun) -> RunStatements:
     """Statements of `run` as they would be posted now; ReportNotReady when the run is not PROCESSED.
     Leaves what each contract earned by DSP, month, territory and track in the temporary table
     `royalty_breakdown` (for `storage.store`)."""
+    # The staged tables live until the outermost transaction commits. In a transaction already,
+    # not in a savepoint of its own: PostgreSQL exports no snapshot from one (a shared pass).
+    with nullcontext() if connection.in_atomic_block else transaction.atomic():
+        return _compute(run)
+
+
+def _compute(run: StatementRun) -> RunStatements:
     files = list(run.sales_files.order_by("pk"))
     if not files:
         raise _not_ready([], set())
+    shareable = parallel.can_share()  # asked before the temporary tables are written
     with connection.cursor() as cursor:
         staged = _stage(cursor, run, files)
-        rated, params = staged.rated()
-        cursor.execute(BREAKDOWN_SQL.format(rated=rated), [list(RESERVED_SALE_TYPES), *params])
+        _breakdown(cursor, staged, staged.shares(cursor) if shareable else 1)
         cursor.execute(CONTRACT_SUMS_SQL)
         sums = {contract_id: (earned, reserved) for contract_id, earned, reserved in cursor.fetchall()}
         cursor.execute(SUSPENSE_SQL)
@@ -177,6 +185,30 @@ def compute(run: StatementRun) -> RunStatements:
         label_income,
         duplicates,
     )
+
+
+def _breakdown(cursor, staged: "Staged", shares: int) -> None:
+    """`royalty_breakdown`: what each contract earned by DSP, month, territory and track, in one
+    pass over the lines or in `shares` passes over shares of them, on as many connections."""
+    reserved = [list(RESERVED_SALE_TYPES)]
+    if shares == 1:
+        rated, params = staged.rated()
+        cursor.execute(BREAKDOWN_SQL.format(rated=rated), [*reserved, *params])
+        return
+
+    def share_query(k: int, n: int) -> tuple[str, list]:
+        rated, params = staged.rated((k, n))
+        return BREAKDOWN_SELECT.format(rated=rated), [*reserved, *params]
+
+    parallel.create_from_shares(
+        cursor,
+        "royalty_breakdown_shares",
+        share_query,
+        shares=shares,
+        tables=RATED_TABLES,
+        session=SESSION_SQL,
+    )
+    cursor.execute(SHARED_BREAKDOWN_SQL)
 
 
 def split_label_income(suspense: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -244,13 +276,16 @@ def _conversion_rates(run: StatementRun, files, keys) -> list[tuple]:
 # Staged in temporary tables (dropped at commit) rather than CTEs: analysed, they give the planner
 # true row counts, so the joins are hash joins. Nothing staged is as large as the lines: the
 # passes over the lines aggregate into hash tables of tracks, contracts and their breakdowns.
-STAGE_SQL = (
-    "DROP TABLE IF EXISTS royalty_fx, royalty_tracks, royalty_combos, royalty_breakdown, royalty_groups,"
-    " royalty_override, royalty_duplicates",
+SESSION_SQL = (
     # Aggregates are hashed in memory rather than spilled to disk (for this transaction).
     "SET LOCAL work_mem = '512MB'",
     # Every join here is set against set: a nested loop over a misestimated row count is quadratic.
     "SET LOCAL enable_nestloop = off",
+)
+STAGE_SQL = (
+    "DROP TABLE IF EXISTS royalty_fx, royalty_tracks, royalty_combos, royalty_breakdown, royalty_groups,"
+    " royalty_override, royalty_duplicates, royalty_breakdown_shares",
+    *SESSION_SQL,
     "CREATE TEMP TABLE royalty_fx (sales_file_id bigint, dsp text, period text, currency text, rate numeric)"
     " ON COMMIT DROP",
 )
@@ -420,8 +455,7 @@ PAID_SQL = """LEFT JOIN (
 # territory and track, and of it on reserved sale types; hash tables of contracts x DSPs, not of
 # groups of lines. Each line's amount is computed once (OFFSET 0 keeps the subquery from being
 # flattened, which would compute it once per grouping set and aggregate).
-BREAKDOWN_SQL = """
-CREATE TEMP TABLE royalty_breakdown ON COMMIT DROP AS
+BREAKDOWN_SELECT = """
 SELECT contract_id,
        CASE GROUPING(dsp, period, territory, isrc)
          WHEN 7 THEN 'dsp' WHEN 11 THEN 'period' WHEN 13 THEN 'territory' ELSE 'isrc' END AS dimension,
@@ -433,6 +467,16 @@ FROM (
   {rated} OFFSET 0
 ) line
 GROUP BY GROUPING SETS ((contract_id, dsp), (contract_id, period), (contract_id, territory), (contract_id, isrc))
+"""
+BREAKDOWN_SQL = f"CREATE TEMP TABLE royalty_breakdown ON COMMIT DROP AS {BREAKDOWN_SELECT}"
+# The temporary tables the pass reads (besides the lines and the contracts), copied to the other
+# connections of a shared pass (`parallel.create_from_shares`).
+RATED_TABLES = ("royalty_fx", "royalty_match", "royalty_override")
+# A shared pass's rows added up: a group of lines in several shares has a row in each.
+SHARED_BREAKDOWN_SQL = """
+CREATE TEMP TABLE royalty_breakdown ON COMMIT DROP AS
+SELECT contract_id, dimension, name, sum(earnings) AS earnings, sum(reserved) AS reserved
+FROM royalty_breakdown_shares GROUP BY 1, 2, 3
 """
 # The breakdowns with the title of each track: the greatest of its lines' titles in the run (taken
 # from the first pass's sums per track rather than aggregated once more per line).
@@ -564,12 +608,26 @@ class Staged:
         conditions = (*conditions, *([NOT_DUPLICATE_SQL] if self.duplicates else []))
         return f" {keyword} " + " AND ".join(conditions) if conditions else ""
 
-    def rated(self) -> tuple[str, list]:
-        """RATED_LINES and its parameters."""
+    def rated(self, share: tuple[int, int] | None = None) -> tuple[str, list]:
+        """RATED_LINES and its parameters; with `share` (k, n), of the lines whose number is k
+        modulo n only."""
+        conditions = ["a.contract_id IS NULL"] if self.allocated else []
+        if share is not None:
+            conditions.append("mod(l.line_number, %s) = %s")
         paid = PAID_SQL if self.allocated else ""
-        where = self.where(*(["a.contract_id IS NULL"] if self.allocated else []))
-        sql = RATED_LINES.format(lines=self.lines_sql, paid=paid, where=where)
-        return sql, [*self.params, *([self.file_ids] if self.allocated else [])]
+        sql = RATED_LINES.format(lines=self.lines_sql, paid=paid, where=self.where(*conditions))
+        params = [*self.params, *([self.file_ids] if self.allocated else [])]
+        return sql, params + ([share[1], share[0]] if share is not None else [])
+
+    def shares(self, cursor) -> int:
+        """Among how many connections the pass over the lines is shared: one, unless the run has
+        ROYALTY_DRAFT_SPLIT_LINES lines or more, none of them left out as a duplicate or already
+        paid (those passes read more temporary tables, rarely of so many lines)."""
+        if self.duplicates or self.allocated:
+            return 1
+        cursor.execute("SELECT coalesce(sum(lines), 0) FROM royalty_tracks WHERE NOT combo")
+        many = cursor.fetchone()[0] >= settings.ROYALTY_DRAFT_SPLIT_LINES
+        return max(1, settings.ROYALTY_DRAFT_CONNECTIONS) if many else 1
 
 
 def _stage(cursor, run: StatementRun, files, contract_ids: list[int] | None = None) -> Staged:
