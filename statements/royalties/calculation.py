@@ -7,7 +7,8 @@ unmatched; the revenue), read from the sums kept per processed file
 (`statements.services.keep_track_sums`) unless lines are left out as duplicates; then one pass
 over the lines applies each line's conversion rate and contract rate (the most specific override,
 else the sale type's) and sums what each contract earned by DSP, month, territory and track
-(`royalty_breakdown`). NUMERIC keeps every sum and product exact. Python receives one sum per contract: splits, the ledger's balances,
+(`royalty_breakdown`); a run of many lines shares that pass among database connections
+(`parallel`). NUMERIC keeps every sum and product exact. Python receives one sum per contract: splits, the ledger's balances,
 recoupment, reserves and what is payable are applied per payee (`project.money.EXACT`).
 
 The line detail (the lines summed per contract x sale type x DSP x territory x month x track) is
