@@ -190,26 +190,26 @@ def _compute(run: StatementRun) -> RunStatements:
 
 def _breakdown(cursor, staged: "Staged", shares: int) -> None:
     """`royalty_breakdown`: what each contract earned by DSP, month, territory and track, in one
-    pass over the lines or in `shares` passes over shares of them, on as many connections."""
+    pass over the lines or in `shares` passes over shares of them, on as many connections (one
+    pass when the server has no connection to spare)."""
     reserved = [list(RESERVED_SALE_TYPES)]
-    if shares == 1:
-        rated, params = staged.rated()
-        cursor.execute(BREAKDOWN_SQL.format(rated=rated), [*reserved, *params])
-        return
 
     def share_query(k: int, n: int) -> tuple[str, list]:
         rated, params = staged.rated((k, n))
         return BREAKDOWN_SELECT.format(rated=rated), [*reserved, *params]
 
-    parallel.create_from_shares(
+    if shares > 1 and parallel.create_from_shares(
         cursor,
         "royalty_breakdown_shares",
         share_query,
         shares=shares,
         tables=RATED_TABLES,
         session=SESSION_SQL,
-    )
-    cursor.execute(SHARED_BREAKDOWN_SQL)
+    ):
+        cursor.execute(SHARED_BREAKDOWN_SQL)
+        return
+    rated, params = staged.rated()
+    cursor.execute(BREAKDOWN_SQL.format(rated=rated), [*reserved, *params])
 
 
 def split_label_income(suspense: list[dict]) -> tuple[list[dict], list[dict]]:

@@ -14,9 +14,9 @@ written nothing yet (`can_share`): the rows it reads are then exactly the others
 import io
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from psycopg2 import OperationalError
 
 # (name, column definitions, rows as COPY text) of a temporary table handed to another connection.
 Table = tuple[str, str, bytes]
@@ -45,25 +45,48 @@ def create_from_shares(
     shares: int,
     tables: Sequence[str],
     session: Sequence[str],
-) -> None:
+) -> bool:
     """Temporary table `table` (dropped at commit): the rows of `share_query(k, shares)` (SQL and
     parameters of a SELECT of share k of the lines) for every k, share 0 on this connection while
     the others run on connections of their own, which first run `session` (SET LOCAL statements)
-    and get copies of the temporary `tables` the query reads."""
-    cursor.execute("SELECT pg_export_snapshot()")
-    snapshot = cursor.fetchone()[0]
-    copies = [_copy(cursor, name) for name in tables]
-    database = connections[DEFAULT_DB_ALIAS]  # this thread's: the others open theirs from its settings
-    connect = partial(database.get_new_connection, database.get_connection_params())
-    with ThreadPoolExecutor(max_workers=shares - 1) as pool:
-        others = [
-            pool.submit(_run_share, connect, snapshot, copies, session, *share_query(k, shares))
-            for k in range(1, shares)
-        ]
-        sql, query_params = share_query(0, shares)
-        cursor.execute(f"CREATE TEMP TABLE {table} ON COMMIT DROP AS {sql}", query_params)
+    and get copies of the temporary `tables` the query reads. False, with nothing done, when the
+    server refuses another connection (the caller then runs the query alone)."""
+    others = _connect(shares - 1)
+    if others is None:
+        return False
+    try:
+        cursor.execute("SELECT pg_export_snapshot()")
+        snapshot = cursor.fetchone()[0]
+        copies = [_copy(cursor, name) for name in tables]
+        with ThreadPoolExecutor(max_workers=len(others)) as pool:
+            results = [
+                pool.submit(_run_share, other, snapshot, copies, session, *share_query(k, shares))
+                for k, other in enumerate(others, start=1)
+            ]
+            sql, query_params = share_query(0, shares)
+            cursor.execute(f"CREATE TEMP TABLE {table} ON COMMIT DROP AS {sql}", query_params)
+            for result in results:
+                cursor.copy_expert(f"COPY {table} FROM STDIN", io.BytesIO(result.result()))
+    finally:
         for other in others:
-            cursor.copy_expert(f"COPY {table} FROM STDIN", io.BytesIO(other.result()))
+            other.close()
+    return True
+
+
+def _connect(count: int) -> list | None:
+    """`count` new connections with this thread's settings, or None (none left open) when the
+    server refuses one, e.g. at max_connections."""
+    database = connections[DEFAULT_DB_ALIAS]
+    params = database.get_connection_params()
+    opened = []
+    try:
+        for _ in range(count):
+            opened.append(database.get_new_connection(params))
+    except OperationalError:
+        for other in opened:
+            other.close()
+        return None
+    return opened
 
 
 def _copy(cursor, name: str) -> Table:
@@ -75,29 +98,20 @@ def _copy(cursor, name: str) -> Table:
 
 
 def _run_share(
-    connect: Callable,
-    snapshot: str,
-    copies: list[Table],
-    session: Sequence[str],
-    sql: str,
-    query_params: list,
+    other, snapshot: str, copies: list[Table], session: Sequence[str], sql: str, query_params: list
 ) -> bytes:
-    """The rows of one share, as COPY text, read on a new connection in `snapshot`."""
-    other = connect()
-    try:
-        other.autocommit = True
-        with other.cursor() as cursor:
-            cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-            cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
-            for statement in session:
-                cursor.execute(statement)
-            for name, columns, rows in copies:
-                cursor.execute(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP")
-                cursor.copy_expert(f"COPY {name} FROM STDIN", io.BytesIO(rows))
-                cursor.execute(f"ANALYZE {name}")
-            result = io.BytesIO()
-            cursor.copy_expert(f"COPY ({cursor.mogrify(sql, query_params).decode()}) TO STDOUT", result)
-            cursor.execute("ROLLBACK")
-        return result.getvalue()
-    finally:
-        other.close()
+    """The rows of one share, as COPY text, read on connection `other` in `snapshot`."""
+    other.autocommit = True
+    with other.cursor() as cursor:
+        cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+        for statement in session:
+            cursor.execute(statement)
+        for name, columns, rows in copies:
+            cursor.execute(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP")
+            cursor.copy_expert(f"COPY {name} FROM STDIN", io.BytesIO(rows))
+            cursor.execute(f"ANALYZE {name}")
+        result = io.BytesIO()
+        cursor.copy_expert(f"COPY ({cursor.mogrify(sql, query_params).decode()}) TO STDOUT", result)
+        cursor.execute("ROLLBACK")
+    return result.getvalue()

@@ -6,11 +6,12 @@ something (the other connections would not read it)."""
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from statements.royalties import parallel, selectors
 from statements.royalties.calculation import BREAKDOWN_ROWS, compute
 from statements.royalties.models import Contract, RoyaltyStatementSet
+from tests.servers import free_port
 from tests.statements.test_royalty_detail import deals, generated_run, generated_sales
 
 # Other connections read committed rows only: the test's data must be committed.
@@ -60,8 +61,8 @@ def test_a_pass_shared_among_connections_gives_the_figures_of_one_pass(run, sett
     breakdowns, statements, shared = computed(run)
     assert not shared
     settings.ROYALTY_DRAFT_SPLIT_LINES = 1
-    for connections in (2, 3):
-        settings.ROYALTY_DRAFT_CONNECTIONS = connections
+    for count in (2, 3):
+        settings.ROYALTY_DRAFT_CONNECTIONS = count
         assert computed(run) == (breakdowns, statements, True)
 
 
@@ -111,3 +112,17 @@ def test_in_a_savepoint_the_pass_is_not_shared(run, settings):
     settings.ROYALTY_DRAFT_SPLIT_LINES = 1
     with transaction.atomic(), transaction.atomic():
         assert not _figures(compute(run))[2]
+
+
+def test_when_no_connection_can_be_opened_one_connection_does_the_pass(run, settings, monkeypatch):
+    settings.ROYALTY_DRAFT_CONNECTIONS = 1
+    alone = computed(run)
+    settings.ROYALTY_DRAFT_CONNECTIONS = 3
+    settings.ROYALTY_DRAFT_SPLIT_LINES = 1
+    database = connections[DEFAULT_DB_ALIAS]
+    params = database.get_connection_params()
+    # A port nothing listens on: the server side of a refused connection, as at max_connections.
+    monkeypatch.setattr(
+        database, "get_connection_params", lambda: {**params, "host": "127.0.0.1", "port": free_port()}
+    )
+    assert computed(run) == alone
