@@ -3,11 +3,12 @@
 scale, and NUMERIC sums whenever an amount could not fit."""
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from statements.royalties import calculation
-from statements.royalties.calculation import BREAKDOWN_ROWS, compute
+from statements.royalties.calculation import compute
 from tests.statements.test_royalty_detail import deals, generated_run, generated_sales
+from tests.statements.test_royalty_shared_pass import figures_as_text
 
 pytestmark = pytest.mark.django_db
 
@@ -24,20 +25,7 @@ def figures(run, monkeypatch, *, numeric: bool) -> tuple[list, list, str]:
 
     monkeypatch.setattr(calculation, "_amounts", spied)
     with transaction.atomic():
-        result = compute(run)
-        with connection.cursor() as cursor:
-            cursor.execute(f"{BREAKDOWN_ROWS} ORDER BY 1, 2, 3")
-            breakdowns = [tuple(map(str, row)) for row in cursor.fetchall()]
-    statements = [
-        (
-            s.payee.pk,
-            sorted((c, str(v)) for c, v in s.earnings_by_contract.items()),
-            sorted((c, str(v)) for c, v in s.held_by_contract.items()),
-            str(s.total("payable")),
-        )
-        for s in result.statements
-    ]
-    assert breakdowns and statements
+        breakdowns, statements, _shared = figures_as_text(compute(run))
     return breakdowns, statements, used[0]
 
 

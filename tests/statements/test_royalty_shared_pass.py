@@ -27,10 +27,11 @@ def computed(run) -> tuple[list, list, bool]:
     the pass was shared, from `compute` in a transaction of its own."""
     with transaction.atomic():
         result = compute(run)
-        return _figures(result)
+        return figures_as_text(result)
 
 
-def _figures(result) -> tuple[list, list, bool]:
+def figures_as_text(result) -> tuple[list, list, bool]:
+    """What `compute` left staged and returned, as text; whether its pass was shared."""
     with connection.cursor() as cursor:
         cursor.execute(f"{BREAKDOWN_ROWS} ORDER BY 1, 2, 3")
         breakdowns = [tuple(map(str, row)) for row in cursor.fetchall()]
@@ -96,7 +97,7 @@ def test_a_transaction_that_wrote_does_the_pass_alone_and_reads_what_it_wrote(ru
     try:
         with transaction.atomic():
             Contract.objects.filter(name="Bo deal").update(rate_stream=D("0.5"))
-            uncommitted = _figures(compute(run))
+            uncommitted = figures_as_text(compute(run))
             raise _RolledBack
     except _RolledBack:
         pass
@@ -111,7 +112,7 @@ def test_in_a_savepoint_the_pass_is_not_shared(run, settings):
     settings.ROYALTY_DRAFT_CONNECTIONS = 2
     settings.ROYALTY_DRAFT_SPLIT_LINES = 1
     with transaction.atomic(), transaction.atomic():
-        assert not _figures(compute(run))[2]
+        assert not figures_as_text(compute(run))[2]
 
 
 def test_when_no_connection_can_be_opened_one_connection_does_the_pass(run, settings, monkeypatch):
